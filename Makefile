@@ -1,0 +1,47 @@
+# kaiwa-bus: the two commands are `make demo` and `make test`.
+# Every target installs what it needs first (scripts/setup.sh), so a fresh
+# machine of this kind needs nothing else.
+
+WASM_BINDGEN_VERSION := $(shell scripts/wasm-bindgen-version.sh)
+export PATH := $(HOME)/.cache/kaiwa-bus/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin:$(PATH)
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
+PORT ?= 5173
+
+.PHONY: all setup pkg test demo bench types fuzz clean
+
+all: pkg
+
+setup:
+	scripts/setup.sh all
+
+# The npm package, in pkg/.
+pkg:
+	scripts/setup.sh rust
+	scripts/setup.sh node
+	cargo build --lib --release --target wasm32-unknown-unknown
+	wasm-bindgen --target web --no-typescript --out-dir target/pkg-raw \
+		target/wasm32-unknown-unknown/release/kaiwa_bus.wasm
+	node scripts/build-pkg.mjs -O3
+
+# Every suite, with a summary of the tests each ran; fails if any ran none.
+test: setup
+	node scripts/test.mjs
+
+# Builds the package and the www/ demo, and serves it on 127.0.0.1:$(PORT).
+demo: setup pkg
+	node scripts/demo.mjs $(PORT)
+
+# The benchmark against mitt & co., written to bench/results/.
+bench: setup pkg
+	node bench/run.mjs
+
+# Rewrites js/events.d.ts from the Rust catalog.
+types:
+	KAIWA_WRITE_TYPES=1 cargo test --lib events_d_ts_is_current
+
+# A longer fuzz run than the one in `make test`.
+fuzz:
+	PROPTEST_CASES=200000 cargo test --release --test fuzz
+
+clean:
+	rm -rf target pkg node_modules www/node_modules www/build www/.svelte-kit test-output

@@ -1,0 +1,16 @@
+// The package's public surface, shared by the browser and Node entry points.
+
+import { EventBus } from './bus.js';
+
+export { EventBus, MAX_EMIT_DEPTH } from './bus.js';
+export { MockEventBus } from './mock.js';
+export { EmitDepthError, UnknownEventError, ValidationError } from './errors.js';
+
+/**
+ * The seed's `EventBusFactory.create`: `'memory'` is the in-browser bus;
+ * any other type throws.
+ */
+export function createEventBus(type = 'memory', options) {
+	if (type === 'memory') return new EventBus(options);
+	throw new Error(`Unknown event bus type: ${String(type)} (this build provides 'memory')`);
+}

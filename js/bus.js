@@ -1,0 +1,436 @@
+// EventBus: the JS face of the Rust core (src/core, via src/wasm).
+//
+// Rust owns names, subscriptions, schemas, validation, history and stats.
+// This layer owns what must stay in JS: the handler functions (by
+// subscription id), the handler loop with its try/catch, promise tracking,
+// and the payload reader. One emit crosses into wasm twice (core.emit, then
+// core.finish), however many handlers run. See README "How an emit runs".
+
+import { BusCore } from './kaiwa_bus.js';
+import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
+import { readPayload } from './probe.js';
+import { memory } from './runtime.js';
+
+/** How deep handlers may nest emits (src/core/mod.rs MAX_DEPTH). */
+export const MAX_EMIT_DEPTH = 64;
+const DEFAULT_HISTORY_LIMIT = 1000;
+const MAX_HISTORY_LIMIT = 0xffffffff;
+
+const clock = globalThis.performance;
+const timeOrigin = clock.timeOrigin;
+
+// A console call that cannot break the bus, even if the console is patched.
+function report(method, ...args) {
+	try {
+		console[method](...args);
+	} catch {
+		// Nothing left to tell.
+	}
+}
+
+function quote(name) {
+	return JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name);
+}
+
+function requireName(method, name, what = 'name') {
+	if (typeof name !== 'string') {
+		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} must be a string, got ${describe(name)}`);
+	}
+}
+
+function requireFunction(method, name, fn, what = 'handler') {
+	if (typeof fn !== 'function') {
+		throw new TypeError(`kaiwa-bus: ${method}(${quote(name)}, ${what}): the ${what} must be a function, got ${describe(fn)}`);
+	}
+}
+
+function readOptions(options) {
+	if (options === undefined) options = {};
+	if (options === null || typeof options !== 'object') {
+		throw new TypeError(`kaiwa-bus: new EventBus(options): options must be an object, got ${describe(options)}`);
+	}
+	const { mode = 'development', historyLimit = DEFAULT_HISTORY_LIMIT, catalog = true } = options;
+	if (mode !== 'development' && mode !== 'strict') {
+		throw new TypeError(`kaiwa-bus: options.mode must be 'development' or 'strict', got ${describe(mode)}`);
+	}
+	if (!Number.isInteger(historyLimit) || historyLimit < 0 || historyLimit > MAX_HISTORY_LIMIT) {
+		throw new RangeError(`kaiwa-bus: options.historyLimit must be a whole number from 0 up, got ${describe(historyLimit)}`);
+	}
+	if (typeof catalog !== 'boolean') {
+		throw new TypeError(`kaiwa-bus: options.catalog must be a boolean, got ${describe(catalog)}`);
+	}
+	return { strict: mode === 'strict', historyLimit, catalog };
+}
+
+function atomMap(atoms) {
+	const map = new Map();
+	atoms.forEach((atom, id) => map.set(atom, id));
+	return map;
+}
+
+function planOf(plan) {
+	return plan === undefined ? null : { keys: plan.keys, modes: plan.modes, width: 3 * (plan.keys.length + 1) };
+}
+
+function hasUserId(payload, userId) {
+	try {
+		return payload !== null && typeof payload === 'object' && 'userId' in payload && payload.userId === userId;
+	} catch {
+		return false;
+	}
+}
+
+class Entry {
+	constructor(fn, once) {
+		this.fn = fn;
+		this.once = once;
+		this.live = true;
+		this.sub = 0;
+	}
+}
+
+/**
+ * A typed, validated event bus. See README.md for the API table.
+ */
+export class EventBus {
+	#core;
+	#names = new Map(); // event name -> interned id
+	#plans = []; // id -> reader plan, or null when the event has no schema
+	#atoms; // literal string -> atom id
+	#entries = new Map(); // subscription id -> Entry
+	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
+	#listeners = new Set();
+	#scratch = new Int32Array(64); // probe codes, a stack: getters may emit
+	#scratchTop = 0;
+	#view = null; // the probe buffer in wasm memory
+
+	constructor(options) {
+		memory();
+		const { strict, historyLimit, catalog } = readOptions(options);
+		this.#core = new BusCore(strict, historyLimit, catalog);
+		this.#atoms = atomMap(this.#core.atoms());
+	}
+
+	/** 'development' or 'strict'. */
+	get mode() {
+		return this.#core.strict ? 'strict' : 'development';
+	}
+
+	/** How many records the history keeps. */
+	get historyLimit() {
+		return this.#core.historyLimit;
+	}
+
+	#intern(method, name) {
+		requireName(method, name);
+		const id = this.#core.intern(name);
+		this.#names.set(name, id);
+		this.#plans[id] = planOf(this.#core.plan(id));
+		return id;
+	}
+
+	// Reads the payload into the wasm probe buffer; returns how many codes.
+	#probe(plan, payload) {
+		const base = this.#scratchTop;
+		if (this.#scratch.length < base + plan.width) {
+			const grown = new Int32Array(Math.max(2 * this.#scratch.length, base + plan.width));
+			grown.set(this.#scratch);
+			this.#scratch = grown;
+		}
+		const scratch = this.#scratch;
+		this.#scratchTop = base + plan.width;
+		let n;
+		try {
+			n = readPayload(plan, payload, this.#atoms, scratch, base);
+		} finally {
+			this.#scratchTop = base;
+		}
+		// Copied only now: a getter run by the reader may have emitted, and
+		// grown (so detached) the wasm memory.
+		let view = this.#view;
+		if (view === null || view.length < n) {
+			const length = Math.max(n, 64);
+			const ptr = this.#core.probeBuffer(length);
+			view = this.#view = new Int32Array(memory().buffer, ptr, length);
+		}
+		for (let i = 0; i < n; i++) view[i] = scratch[base + i];
+		return n;
+	}
+
+	/**
+	 * Validates `payload` against the event's schema, records the event, and
+	 * calls every matching handler as `handler(payload, meta)`.
+	 */
+	emit(name, payload) {
+		let id = this.#names.get(name);
+		if (id === undefined) id = this.#intern('emit', name);
+		const plan = this.#plans[id];
+		const probes = plan === null ? 0 : this.#probe(plan, payload);
+		const core = this.#core;
+		const start = clock.now();
+		let record = core.emit(id, payload, probes, timeOrigin + start);
+		if (record <= 0) {
+			if (record === 0) throw this.#refusal();
+			record = -record;
+			report('warn', core.takeWarning());
+		}
+		const entries = this.#snapshots[id] ?? this.#snapshot(id);
+		let called = 0;
+		try {
+			if (entries.length !== 0) {
+				const meta = { name, id: record, timestamp: new Date(timeOrigin + start) };
+				for (let i = 0; i < entries.length; i++) {
+					const entry = entries[i];
+					if (!entry.live) continue;
+					if (entry.once) this.#drop(entry);
+					called++;
+					try {
+						const result = entry.fn(payload, meta);
+						if (result != null && typeof result.then === 'function') this.#watch(result, name, record);
+					} catch (error) {
+						this.#failed(name, record, error);
+					}
+				}
+			}
+		} finally {
+			core.finish(record, called, clock.now() - start);
+		}
+		if (this.#listeners.size !== 0) this.#announce(record, 'added');
+	}
+
+	#snapshot(id) {
+		const subs = this.#core.snapshot(id);
+		const entries = new Array(subs.length);
+		for (let i = 0; i < subs.length; i++) entries[i] = this.#entries.get(subs[i]);
+		this.#snapshots[id] = entries;
+		return entries;
+	}
+
+	#refusal() {
+		const r = this.#core.takeRefusal();
+		if (this.#listeners.size !== 0) this.#announce(r.record, 'added');
+		switch (r.kind) {
+			case 'validation':
+				return new ValidationError(r.message, r.event, r.issues);
+			case 'unknown':
+				return new UnknownEventError(r.message, r.event);
+			case 'depth':
+				return new EmitDepthError(r.message, r.event);
+			default:
+				return new Error(`kaiwa-bus: ${r.message}`);
+		}
+	}
+
+	#failed(name, record, error) {
+		report('error', `Event handler error for ${name}:`, error);
+		this.#core.addError(record, messageOf(error));
+	}
+
+	#watch(promise, name, record) {
+		promise.then(undefined, (error) => {
+			this.#failed(name, record, error);
+			if (this.#listeners.size !== 0) this.#announce(record, 'updated');
+		});
+	}
+
+	#subscribe(method, pattern, handler, once) {
+		requireName(method, pattern);
+		requireFunction(method, pattern, handler);
+		const entry = new Entry(handler, once);
+		entry.sub = this.#core.subscribe(pattern, once);
+		this.#entries.set(entry.sub, entry);
+		this.#snapshots = [];
+		return () => this.#drop(entry);
+	}
+
+	#drop(entry) {
+		if (!entry.live) return;
+		entry.live = false;
+		this.#entries.delete(entry.sub);
+		this.#core.unsubscribe(entry.sub);
+		this.#snapshots = [];
+	}
+
+	/**
+	 * Calls `handler(payload, meta)` for every event matching `pattern`: an
+	 * event name, `'*'` for all events, or `'domain.*'`. Returns a function
+	 * that unsubscribes (calling it twice is harmless).
+	 */
+	on(pattern, handler) {
+		return this.#subscribe('on', pattern, handler, false);
+	}
+
+	/** Like `on`, for the next matching event only. */
+	once(pattern, handler) {
+		return this.#subscribe('once', pattern, handler, true);
+	}
+
+	/** Removes the oldest registration of `handler` on `pattern`, if any. */
+	off(pattern, handler) {
+		requireName('off', pattern);
+		requireFunction('off', pattern, handler);
+		for (const sub of this.#core.registrations(pattern)) {
+			const entry = this.#entries.get(sub);
+			if (entry !== undefined && entry.fn === handler) {
+				this.#drop(entry);
+				return;
+			}
+		}
+	}
+
+	/** Removes every handler, the history and the statistics. Schemas stay. */
+	clear() {
+		this.#core.clear();
+		for (const entry of this.#entries.values()) entry.live = false;
+		this.#entries.clear();
+		this.#snapshots = [];
+		this.#announce(0, 'cleared');
+	}
+
+	/** Forgets the history and the statistics; handlers stay. */
+	clearHistory() {
+		this.#core.clearHistory();
+		this.#announce(0, 'cleared');
+	}
+
+	/** Subscriptions to exactly `pattern` (wildcard subscribers are counted under their own pattern). */
+	getHandlerCount(pattern) {
+		requireName('getHandlerCount', pattern);
+		return this.#core.handlerCount(pattern);
+	}
+
+	/** Every record kept, oldest first (a copy). */
+	getEventHistory() {
+		return this.#core.history(0, undefined);
+	}
+
+	/** The last `limit` records, oldest first. */
+	getRecentEvents(limit = 50) {
+		if (!Number.isInteger(limit) || limit < 0) {
+			throw new RangeError(`kaiwa-bus: getRecentEvents(limit): limit must be a whole number from 0 up, got ${describe(limit)}`);
+		}
+		return limit === 0 ? [] : this.#core.history(Math.min(limit, MAX_HISTORY_LIMIT), undefined);
+	}
+
+	/** The records of one event, oldest first. */
+	getEventsByName(name) {
+		requireName('getEventsByName', name);
+		return this.#core.history(0, name);
+	}
+
+	/** The records whose payload has this `userId`, oldest first. */
+	getEventFlow(userId) {
+		return this.getEventHistory().filter((r) => hasUserId(r.payload, userId));
+	}
+
+	/** `{ count, averageDuration, minDuration, maxDuration }` in ms, or `null`. */
+	getEventPerformanceStats(name) {
+		requireName('getEventPerformanceStats', name);
+		return this.#core.stats(name);
+	}
+
+	/** The statistics of every dispatched event, by name. */
+	getPerformanceStats() {
+		const out = {};
+		for (const [name, stats] of this.#core.allStats()) out[name] = stats;
+		return out;
+	}
+
+	/**
+	 * Follows the history live: `listener(record, 'added')` for each new
+	 * record, `listener(record, 'updated')` when a promise rejects later, and
+	 * `listener(null, 'cleared')` after `clear()` or `clearHistory()`.
+	 * Returns a function that stops it.
+	 */
+	onRecord(listener) {
+		requireFunction('onRecord', 'listener', listener, 'listener');
+		this.#listeners.add(listener);
+		return () => {
+			this.#listeners.delete(listener);
+		};
+	}
+
+	#announce(id, change) {
+		if (this.#listeners.size === 0) return;
+		const record = change === 'cleared' ? null : this.#core.record(id);
+		if (record === undefined) return;
+		for (const listener of [...this.#listeners]) {
+			try {
+				listener(record, change);
+			} catch (error) {
+				report('error', 'kaiwa-bus: an onRecord listener failed:', error);
+			}
+		}
+	}
+
+	/**
+	 * Registers a schema in the seed's `EventSchema` shape: `{ name, version,
+	 * description, payload }`, with `payload` in descriptor notation
+	 * (`'string'`, `'Date?'`, `"'a' | 'b'"`...). Validation is compiled from
+	 * the descriptors; a `validate` function, if present, is not used.
+	 */
+	registerSchema(schema) {
+		if (schema === null || typeof schema !== 'object') {
+			throw new TypeError(
+				`kaiwa-bus: registerSchema(schema): schema must be an object { name, version, description, payload }, got ${describe(schema)}`
+			);
+		}
+		const { name, version, description = '', payload } = schema;
+		requireName('registerSchema', name, 'schema name');
+		if (typeof version !== 'string') {
+			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: version must be a string such as '1.0.0', got ${describe(version)}`);
+		}
+		if (typeof description !== 'string') {
+			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: description must be a string, got ${describe(description)}`);
+		}
+		if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: payload must be an object of field descriptors, got ${describe(payload)}`);
+		}
+		const keys = Object.keys(payload);
+		const types = keys.map((key) => {
+			const text = payload[key];
+			if (typeof text !== 'string') {
+				throw new TypeError(
+					`kaiwa-bus: schema ${quote(name)}: field ${key}: the descriptor must be a string such as 'string' or 'Date?', got ${describe(text)}`
+				);
+			}
+			return text;
+		});
+		this.#core.registerSchema(name, version, description, keys, types);
+		this.#atoms = atomMap(this.#core.atoms());
+		const id = this.#names.get(name);
+		if (id !== undefined) this.#plans[id] = planOf(this.#core.plan(id));
+	}
+
+	/** `{ name, version, description, payload }`, or `undefined`. */
+	getSchema(name) {
+		requireName('getSchema', name);
+		return this.#core.schema(name);
+	}
+
+	/** The names of every registered schema, sorted. */
+	getSchemaNames() {
+		return this.#core.schemaNames();
+	}
+
+	/**
+	 * Checks a payload without emitting: `{ ok, known, issues }`. `known` is
+	 * false for an event without a schema, which is `ok` in development mode
+	 * and not in strict mode.
+	 */
+	validate(name, payload) {
+		let id = this.#names.get(name);
+		if (id === undefined) id = this.#intern('validate', name);
+		const plan = this.#plans[id];
+		if (plan === null) return { ok: !this.#core.strict, known: false, issues: [] };
+		const issues = this.#core.validate(id, payload, this.#probe(plan, payload));
+		return { ok: issues.length === 0, known: true, issues };
+	}
+
+	/** The seed's `validateEvent`: `true` when `emit` would accept the payload. */
+	validateEvent(name, payload) {
+		const result = this.validate(name, payload);
+		if (!result.known) report('warn', `No schema found for event: ${name}`);
+		return result.ok;
+	}
+}

@@ -1,0 +1,52 @@
+// The errors `emit` throws. Each is a real `Error` with a `name` and the
+// structured detail a program needs; the message names the first problem.
+
+/** The payload does not match the event's schema. */
+export class ValidationError extends Error {
+	constructor(message, event, issues) {
+		super(message);
+		this.name = 'ValidationError';
+		/** The event name. */
+		this.event = event;
+		/** Every mismatch: `{ path, expected, received }`. */
+		this.issues = issues;
+	}
+}
+
+/** Strict mode refuses an event without a schema, or with a bad name. */
+export class UnknownEventError extends Error {
+	constructor(message, event) {
+		super(message);
+		this.name = 'UnknownEventError';
+		this.event = event;
+	}
+}
+
+/** Handlers emitted inside handlers too deep (see `MAX_EMIT_DEPTH`). */
+export class EmitDepthError extends RangeError {
+	constructor(message, event) {
+		super(message);
+		this.name = 'EmitDepthError';
+		this.event = event;
+	}
+}
+
+// A short description of a value for error messages.
+export function describe(value) {
+	if (value === null) return 'null';
+	if (Array.isArray(value)) return 'an array';
+	const type = typeof value;
+	if (type === 'string') return value === '' ? 'an empty string' : `the string ${JSON.stringify(value.slice(0, 40))}`;
+	if (type === 'object') return 'an object';
+	return type === 'undefined' ? 'undefined' : `a ${type}`;
+}
+
+// The message of anything thrown, without throwing again.
+export function messageOf(thrown) {
+	try {
+		if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
+		return typeof thrown === 'string' ? thrown : String(thrown);
+	} catch {
+		return Object.prototype.toString.call(thrown);
+	}
+}

@@ -1,0 +1,185 @@
+// Types of the kaiwa-bus package. The catalog's event map (KaiwaEvents) is
+// generated from the Rust catalog into events.d.ts.
+
+import type { KaiwaEvents } from './events.js';
+
+export * from './events.js';
+
+/** 'development' delivers unknown events with a warning; 'strict' refuses them. */
+export type Mode = 'development' | 'strict';
+
+export interface EventBusOptions {
+	/** Default 'development'. */
+	mode?: Mode;
+	/** Records kept in the history; 0 keeps none. Default 1000. */
+	historyLimit?: number;
+	/** Register the seed's 21-event catalog. Default true. */
+	catalog?: boolean;
+}
+
+/** What a handler learns about the event besides its payload. */
+export interface EventMeta<N extends string = string> {
+	name: N;
+	/** The history record id. */
+	id: number;
+	/** When the emit started. */
+	timestamp: Date;
+}
+
+export type EventHandler<P = unknown, N extends string = string> = (payload: P, meta: EventMeta<N>) => void | Promise<void>;
+
+/** Stops a subscription; calling it again does nothing. */
+export type Unsubscribe = () => void;
+
+type Names<E> = keyof E & string;
+type Prefixes<K extends string> = K extends `${infer Head}.${infer Tail}` ? Head | `${Head}.${Prefixes<Tail>}` : never;
+
+/** What `on` accepts: an event name, '*', or 'prefix.*' ('auth.*', 'auth.user.*'). */
+export type Pattern<E> = Names<E> | '*' | `${Prefixes<Names<E>>}.*`;
+
+/** The event names a pattern matches. */
+export type NamesOf<E, P extends string> = P extends '*'
+	? Names<E>
+	: P extends `${infer Prefix}.*`
+		? Extract<Names<E>, `${Prefix}.${string}`>
+		: P;
+
+/** The payload type a handler of `P` receives. */
+export type PayloadOf<E, P extends string> = string extends Names<E>
+	? E[keyof E]
+	: NamesOf<E, P> extends infer N extends keyof E
+		? E[N]
+		: never;
+
+export type Status = 'pending' | 'delivered' | 'failed' | 'rejected';
+
+/** One mismatch between a payload and its schema. */
+export interface ValidationIssue {
+	/** '' for the payload itself, 'userId', or 'wordsLearned[2]'. */
+	path: string;
+	/** In descriptor notation: 'string', 'Date', "'a' | 'b'"... */
+	expected: string;
+	received: string;
+}
+
+/** One emit attempt, as the history keeps it. */
+export interface EventRecord {
+	/** Increasing from 1. */
+	id: number;
+	name: string;
+	/** The emitted object itself (not a copy). */
+	payload: unknown;
+	timestamp: Date;
+	status: Status;
+	handlerCount: number;
+	durationMs: number;
+	/** Handler failures, or the refusal reason for a rejected record. */
+	errors: string[];
+	/** Validation issues of a rejected payload. */
+	issues: ValidationIssue[];
+}
+
+export type RecordChange = 'added' | 'updated' | 'cleared';
+
+export interface PerformanceStats {
+	count: number;
+	averageDuration: number;
+	minDuration: number;
+	maxDuration: number;
+}
+
+/**
+ * A payload field type in the seed's descriptor notation: 'string',
+ * 'number', 'boolean', 'Date', 'string[]', 'object', 'any', or a union of
+ * quoted strings such as "'traditional' | 'realtime'"; a trailing '?' makes
+ * the field optional.
+ */
+export type FieldDescriptor = string;
+
+/** The seed's EventSchema, without `validate` (validation is compiled from `payload`). */
+export interface EventSchema {
+	name: string;
+	/** MAJOR.MINOR.PATCH; registering a name again needs a higher version. */
+	version: string;
+	description: string;
+	payload: Record<string, FieldDescriptor>;
+}
+
+export interface ValidationResult {
+	ok: boolean;
+	/** Whether the event has a schema. */
+	known: boolean;
+	issues: ValidationIssue[];
+}
+
+export declare class EventBus<E extends object = KaiwaEvents> {
+	constructor(options?: EventBusOptions);
+	readonly mode: Mode;
+	readonly historyLimit: number;
+
+	emit<N extends Names<E>>(name: N, payload: E[N]): void;
+	on<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
+	once<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
+	off<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): void;
+	/** Removes every handler, the history and the statistics. Schemas stay. */
+	clear(): void;
+	clearHistory(): void;
+
+	getHandlerCount(pattern: Pattern<E>): number;
+	getEventHistory(): EventRecord[];
+	getRecentEvents(limit?: number): EventRecord[];
+	getEventsByName(name: Names<E>): EventRecord[];
+	getEventFlow(userId: string): EventRecord[];
+	getEventPerformanceStats(name: Names<E>): PerformanceStats | null;
+	getPerformanceStats(): Record<string, PerformanceStats>;
+	onRecord(listener: (record: EventRecord | null, change: RecordChange) => void): Unsubscribe;
+
+	registerSchema(schema: EventSchema): void;
+	getSchema(name: string): EventSchema | undefined;
+	getSchemaNames(): string[];
+	validate(name: string, payload: unknown): ValidationResult;
+	validateEvent<N extends Names<E>>(name: N, payload: unknown): payload is E[N];
+}
+
+/** Thrown by `emit` when the payload does not match the schema. */
+export declare class ValidationError extends Error {
+	readonly name: 'ValidationError';
+	readonly event: string;
+	readonly issues: ValidationIssue[];
+}
+
+/** Thrown by `emit` in strict mode for an event without a schema or with a bad name. */
+export declare class UnknownEventError extends Error {
+	readonly name: 'UnknownEventError';
+	readonly event: string;
+}
+
+/** Thrown by `emit` when handlers nest emits more than MAX_EMIT_DEPTH deep. */
+export declare class EmitDepthError extends RangeError {
+	readonly name: 'EmitDepthError';
+	readonly event: string;
+}
+
+export declare const MAX_EMIT_DEPTH: 64;
+
+/** The seed's EventBusFactory.create: 'memory' is the only type of this build. */
+export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'memory', options?: EventBusOptions): EventBus<E>;
+
+/** The seed's testing utility: records emits, dispatches nothing. */
+export declare class MockEventBus<E extends object = KaiwaEvents> {
+	emittedEvents: Array<{ name: string; payload: unknown }>;
+	emit<N extends Names<E>>(name: N, payload: E[N]): void;
+	on(pattern: string, handler: EventHandler<any>): Unsubscribe;
+	once(pattern: string, handler: EventHandler<any>): Unsubscribe;
+	off(pattern: string, handler: EventHandler<any>): void;
+	clear(): void;
+	getEmittedEvents(name?: string): Array<{ name: string; payload: unknown }>;
+}
+
+/**
+ * Loads the WebAssembly module (browsers; a resolved no-op in Node).
+ * Idempotent and safe to call concurrently. `input` defaults to the .wasm
+ * file next to the module; with Vite, pass
+ * `import wasmUrl from 'kaiwa-bus/kaiwa_bus_bg.wasm?url'`.
+ */
+export declare function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;

@@ -1,0 +1,121 @@
+// The payload reader: it looks at a payload as a schema's plan says and
+// writes what it sees as integers, which Rust then validates. See
+// src/schema/probe.rs for the encoding; the reader only describes values,
+// Rust decides whether they are acceptable.
+
+// Kind codes, in the order of Kind::NAMES in Rust (checked at start-up).
+export const KIND_NAMES = [
+	'undefined',
+	'null',
+	'string',
+	'string',
+	'number',
+	'NaN',
+	'boolean',
+	'Date',
+	'Invalid Date',
+	'array',
+	'object',
+	'function',
+	'bigint',
+	'symbol',
+	'a getter that threw'
+];
+const MISSING = 0;
+const NULL = 1;
+const STRING = 2;
+const LITERAL = 3;
+const NUMBER = 4;
+const NON_FINITE = 5;
+const BOOLEAN = 6;
+const DATE = 7;
+const INVALID_DATE = 8;
+const ARRAY = 9;
+const OBJECT = 10;
+const FUNCTION = 11;
+const BIGINT = 12;
+const SYMBOL = 13;
+const THREW = 14;
+
+// Read modes, as ReadMode in Rust.
+const MODE_LITERAL = 1;
+const MODE_STRING_ITEMS = 2;
+
+const getTime = Date.prototype.getTime;
+
+function kindOf(value) {
+	switch (typeof value) {
+		case 'string':
+			return STRING;
+		case 'number':
+			return value - value === 0 ? NUMBER : NON_FINITE;
+		case 'boolean':
+			return BOOLEAN;
+		case 'undefined':
+			return MISSING;
+		case 'function':
+			return FUNCTION;
+		case 'bigint':
+			return BIGINT;
+		case 'symbol':
+			return SYMBOL;
+		default:
+			if (value === null) return NULL;
+			if (Array.isArray(value)) return ARRAY;
+			if (value instanceof Date) return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
+			return OBJECT;
+	}
+}
+
+// Writes the three codes of one value at out[at..at+3].
+function probe(value, mode, atoms, out, at) {
+	let kind = kindOf(value);
+	let aux = 0;
+	let item = -1;
+	if (kind === STRING && mode === MODE_LITERAL) {
+		const atom = atoms.get(value);
+		if (atom !== undefined) {
+			kind = LITERAL;
+			aux = atom;
+		}
+	} else if (kind === ARRAY && mode === MODE_STRING_ITEMS) {
+		for (let i = 0, n = value.length; i < n; i++) {
+			const v = value[i];
+			if (typeof v !== 'string') {
+				aux = i;
+				item = kindOf(v);
+				break;
+			}
+		}
+	} else if (kind === NON_FINITE) {
+		aux = value !== value ? 0 : value > 0 ? 1 : 2;
+	}
+	out[at] = kind;
+	out[at + 1] = aux;
+	out[at + 2] = item;
+}
+
+// Reads `payload` as `plan` ({ keys, modes }) says into `out` from index
+// `base`: the payload itself, then each field. Returns the number of integers
+// written. A getter or Proxy trap that throws is reported as THREW for that
+// value, never thrown.
+export function readPayload(plan, payload, atoms, out, base) {
+	try {
+		probe(payload, 0, atoms, out, base);
+	} catch {
+		out[base] = THREW;
+	}
+	if (out[base] !== OBJECT) return 3;
+	const { keys, modes } = plan;
+	let at = base + 3;
+	for (let i = 0; i < keys.length; i++, at += 3) {
+		try {
+			probe(payload[keys[i]], modes[i], atoms, out, at);
+		} catch {
+			out[at] = THREW;
+			out[at + 1] = 0;
+			out[at + 2] = -1;
+		}
+	}
+	return at - base;
+}

@@ -1,0 +1,43 @@
+// Object builders the Rust bindings import (src/wasm/convert.rs): one call
+// builds a whole record, instead of one boundary crossing per property.
+
+export function makeRecord(id, name, payload, timestamp, status, handlerCount, durationMs, errors, issues) {
+	return {
+		id,
+		name,
+		payload,
+		timestamp: new Date(timestamp),
+		status,
+		handlerCount,
+		durationMs,
+		errors,
+		issues
+	};
+}
+
+export function makeIssue(path, expected, received) {
+	return { path, expected, received };
+}
+
+export function makeStats(count, averageDuration, minDuration, maxDuration) {
+	return { count, averageDuration, minDuration, maxDuration };
+}
+
+export function makeRefusal(kind, event, message, issues, record) {
+	return { kind, event, message, issues, record };
+}
+
+export function makePlan(keys, modes) {
+	return { keys, modes };
+}
+
+// The value of a data property, without running a getter or trap that could
+// throw; undefined otherwise.
+export function peekString(object, key) {
+	try {
+		const d = Object.getOwnPropertyDescriptor(object, key);
+		return d && typeof d.value === 'string' ? d.value : undefined;
+	} catch {
+		return undefined;
+	}
+}

@@ -1,0 +1,233 @@
+//! The event history: a ring buffer of [`Record`]s, oldest first.
+//!
+//! Every emit attempt gets a record with the next id, delivered or not, so a
+//! devtools panel sees refused events too. When the buffer is full the oldest
+//! record is dropped; a limit of 0 keeps nothing (ids still increase).
+//!
+//! ## Lifetimes
+//!
+//! A record holds the payload as the dispatcher gave it (in the browser, a
+//! reference to the emitted JS object, not a copy). The payload lives as long
+//! as its record.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::schema::Issue;
+
+/// The default number of records kept.
+pub const DEFAULT_HISTORY_LIMIT: usize = 1000;
+/// At most this many handler error messages are kept per record; the last
+/// kept message says how many more there were.
+pub const MAX_ERRORS_PER_RECORD: usize = 20;
+/// Handler error messages are cut to this many characters.
+pub const MAX_ERROR_LEN: usize = 500;
+
+/// What became of an emit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Its handlers are running now.
+    Pending,
+    /// Every handler returned (and no promise has rejected so far).
+    Delivered,
+    /// At least one handler threw or its promise rejected.
+    Failed,
+    /// Refused before dispatch: invalid payload, unknown event in strict mode,
+    /// or too deep a chain of emits.
+    Rejected,
+}
+
+impl Status {
+    /// The name used in JS records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Delivered => "delivered",
+            Status::Failed => "failed",
+            Status::Rejected => "rejected",
+        }
+    }
+}
+
+/// One emit attempt.
+#[derive(Clone, Debug)]
+pub struct Record<P> {
+    /// Increasing from 1, one per emit attempt.
+    pub id: u64,
+    /// The event name.
+    pub name: Rc<str>,
+    /// The payload as emitted.
+    pub payload: P,
+    /// When the emit started, in milliseconds since the Unix epoch.
+    pub timestamp: f64,
+    /// What became of it.
+    pub status: Status,
+    /// How many handlers were called.
+    pub handler_count: u32,
+    /// How long the emit took, validation included, in milliseconds.
+    pub duration_ms: f64,
+    /// Handler failures and refusal reasons, as messages.
+    pub errors: Vec<String>,
+    /// Validation issues, for a rejected payload.
+    pub issues: Vec<Issue>,
+    dropped_errors: usize,
+}
+
+impl<P> Record<P> {
+    /// A pending record with no outcome yet.
+    pub fn new(id: u64, name: Rc<str>, payload: P, timestamp: f64) -> Self {
+        Record {
+            id,
+            name,
+            payload,
+            timestamp,
+            status: Status::Pending,
+            handler_count: 0,
+            duration_ms: 0.0,
+            errors: Vec::new(),
+            issues: Vec::new(),
+            dropped_errors: 0,
+        }
+    }
+
+    /// Adds an error message, within [`MAX_ERRORS_PER_RECORD`] and
+    /// [`MAX_ERROR_LEN`].
+    pub fn add_error(&mut self, message: &str) {
+        if self.errors.len() + 1 < MAX_ERRORS_PER_RECORD {
+            self.errors.push(truncate(message));
+            return;
+        }
+        if self.errors.len() < MAX_ERRORS_PER_RECORD {
+            self.errors.push(String::new());
+        }
+        self.dropped_errors += 1;
+        if let Some(last) = self.errors.last_mut() {
+            *last = format!("… and {} more handler errors", self.dropped_errors);
+        }
+    }
+}
+
+fn truncate(message: &str) -> String {
+    match message.char_indices().nth(MAX_ERROR_LEN) {
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+        None => message.to_string(),
+    }
+}
+
+/// The last `limit` records.
+#[derive(Debug)]
+pub struct History<P> {
+    records: VecDeque<Record<P>>,
+    limit: usize,
+}
+
+impl<P> History<P> {
+    /// An empty history that keeps `limit` records.
+    pub fn new(limit: usize) -> Self {
+        History {
+            records: VecDeque::with_capacity(limit.min(DEFAULT_HISTORY_LIMIT)),
+            limit,
+        }
+    }
+
+    /// Appends a record, dropping the oldest when full.
+    pub fn push(&mut self, record: Record<P>) {
+        if self.limit == 0 {
+            return;
+        }
+        if self.records.len() == self.limit {
+            self.records.pop_front();
+        }
+        self.records.push_back(record);
+    }
+
+    fn index_of(&self, id: u64) -> Option<usize> {
+        let first = self.records.front()?.id;
+        let at = usize::try_from(id.checked_sub(first)?).ok()?;
+        // Ids are consecutive while records are pushed in id order; check anyway.
+        match self.records.get(at) {
+            Some(r) if r.id == id => Some(at),
+            _ => self.records.iter().position(|r| r.id == id),
+        }
+    }
+
+    /// The record with this id, if it is still kept.
+    pub fn get(&self, id: u64) -> Option<&Record<P>> {
+        self.records.get(self.index_of(id)?)
+    }
+
+    /// The record with this id, if it is still kept.
+    pub fn get_mut(&mut self, id: u64) -> Option<&mut Record<P>> {
+        let at = self.index_of(id)?;
+        self.records.get_mut(at)
+    }
+
+    /// The records, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record<P>> + ExactSizeIterator {
+        self.records.iter()
+    }
+
+    /// How many records are kept now.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether no record is kept.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The most records kept.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Drops every record.
+    pub fn clear(&mut self) {
+        self.records.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: u64) -> Record<u64> {
+        Record::new(id, "a.b".into(), id, 0.0)
+    }
+
+    #[test]
+    fn ring_keeps_the_newest() {
+        let mut h = History::new(3);
+        for id in 1..=5 {
+            h.push(record(id));
+        }
+        let ids: Vec<u64> = h.iter().map(|r| r.id).collect();
+        assert_eq!(ids, [3, 4, 5]);
+        assert!(h.get(2).is_none());
+        assert_eq!(h.get(4).map(|r| r.payload), Some(4));
+        assert!(h.get(6).is_none());
+    }
+
+    #[test]
+    fn limit_zero_keeps_nothing() {
+        let mut h = History::new(0);
+        h.push(record(1));
+        assert!(h.is_empty());
+        assert!(h.get(1).is_none());
+    }
+
+    #[test]
+    fn errors_are_capped_and_counted() {
+        let mut r = record(1);
+        for i in 0..(MAX_ERRORS_PER_RECORD + 5) {
+            r.add_error(&format!("e{i}"));
+        }
+        assert_eq!(r.errors.len(), MAX_ERRORS_PER_RECORD);
+        assert_eq!(r.errors[0], "e0");
+        assert_eq!(r.errors.last().unwrap(), "… and 6 more handler errors");
+        let mut r = record(2);
+        r.add_error(&"x".repeat(MAX_ERROR_LEN + 10));
+        assert_eq!(r.errors[0].chars().count(), MAX_ERROR_LEN + 1);
+    }
+}

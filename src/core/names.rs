@@ -1,0 +1,230 @@
+//! Event names and subscription patterns.
+//!
+//! An event name is what `emit` takes: any non-empty string without `*`, up to
+//! [`MAX_NAME_LEN`] bytes. The *naming convention* (lower-case dot notation,
+//! `domain.action[.result]`) is checked separately by [`is_conventional`],
+//! because breaking it is a warning in development and a refusal only in
+//! strict mode.
+//!
+//! A pattern is what `on` takes: an event name, `*` (every event), or
+//! `prefix.*` (every event whose name starts with `prefix.`, so `auth.*`
+//! is the auth domain).
+//!
+//! [`Names`] interns event names to small integers so the JS layer can pass a
+//! number, not a string, across the boundary on every emit. Names are kept
+//! for the life of the bus.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::error::{Error, Result};
+
+/// The longest event name or pattern accepted, in bytes.
+pub const MAX_NAME_LEN: usize = 1024;
+
+/// An interned event name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameId(pub u32);
+
+/// What a subscription listens to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pattern<'a> {
+    /// `*`: every event.
+    All,
+    /// `prefix.*`: every event whose name starts with `prefix.` (the text
+    /// held here is `prefix`).
+    Prefix(&'a str),
+    /// One event name.
+    Exact(&'a str),
+}
+
+fn check_length(text: &str) -> Result<()> {
+    if text.is_empty() {
+        return Err(Error::EmptyName);
+    }
+    if text.len() > MAX_NAME_LEN {
+        return Err(Error::NameTooLong { len: text.len() });
+    }
+    Ok(())
+}
+
+/// Checks a name given to `emit`: non-empty, not too long, no `*`.
+pub fn check_event_name(name: &str) -> Result<()> {
+    check_length(name)?;
+    if name.contains('*') {
+        return Err(Error::Wildcard { name: name.into() });
+    }
+    Ok(())
+}
+
+/// Parses a name given to `on`, `once`, `off` or `getHandlerCount`.
+pub fn parse_pattern(text: &str) -> Result<Pattern<'_>> {
+    check_length(text)?;
+    if text == "*" {
+        return Ok(Pattern::All);
+    }
+    let (head, wildcard) = match text.strip_suffix(".*") {
+        Some(head) => (head, true),
+        None => (text, false),
+    };
+    if head.is_empty() || head.contains('*') {
+        return Err(Error::Wildcard { name: text.into() });
+    }
+    Ok(if wildcard {
+        Pattern::Prefix(head)
+    } else {
+        Pattern::Exact(head)
+    })
+}
+
+/// Whether `name` follows the seed's naming convention: two or more
+/// dot-separated segments, each a lower-case letter followed by lower-case
+/// letters, digits, `_` or `-`. `auth.user.login` passes; `userLogin`,
+/// `CONVERSATION_STARTED` and `auth..login` do not.
+pub fn is_conventional(name: &str) -> bool {
+    let mut segments = 0;
+    for segment in name.split('.') {
+        let mut chars = segment.chars();
+        match chars.next() {
+            Some(c) if c.is_ascii_lowercase() => {}
+            _ => return false,
+        }
+        if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
+            return false;
+        }
+        segments += 1;
+    }
+    segments >= 2
+}
+
+/// The patterns an event name matches, most specific first: the name itself,
+/// each `prefix.*` from the longest prefix to the shortest, then `*`.
+pub fn matching_patterns(name: &str) -> impl Iterator<Item = String> + '_ {
+    let prefixes = name
+        .rmatch_indices('.')
+        .map(move |(dot, _)| format!("{}.*", &name[..dot]));
+    std::iter::once(name.to_string())
+        .chain(prefixes)
+        .chain(std::iter::once("*".to_string()))
+}
+
+/// Interned event names.
+#[derive(Debug, Default)]
+pub struct Names {
+    ids: HashMap<Rc<str>, NameId>,
+    names: Vec<Rc<str>>,
+}
+
+impl Names {
+    /// The id of `name`, interning it on first sight. Refuses names that
+    /// [`check_event_name`] refuses.
+    pub fn intern(&mut self, name: &str) -> Result<NameId> {
+        if let Some(&id) = self.ids.get(name) {
+            return Ok(id);
+        }
+        check_event_name(name)?;
+        let id = NameId(self.names.len() as u32);
+        let name: Rc<str> = name.into();
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
+        Ok(id)
+    }
+
+    /// The id of `name` if it was interned.
+    pub fn get(&self, name: &str) -> Option<NameId> {
+        self.ids.get(name).copied()
+    }
+
+    /// The text of an interned name.
+    pub fn name(&self, id: NameId) -> Option<&Rc<str>> {
+        self.names.get(id.0 as usize)
+    }
+
+    /// How many names are interned.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether no name is interned yet.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_parse() {
+        assert_eq!(parse_pattern("*"), Ok(Pattern::All));
+        assert_eq!(parse_pattern("auth.*"), Ok(Pattern::Prefix("auth")));
+        assert_eq!(parse_pattern("auth.user.*"), Ok(Pattern::Prefix("auth.user")));
+        assert_eq!(parse_pattern("auth.user.login"), Ok(Pattern::Exact("auth.user.login")));
+        for bad in ["a*", "*.login", "a.*.b", ".*", "**", "a.**"] {
+            assert!(matches!(parse_pattern(bad), Err(Error::Wildcard { .. })), "{bad}");
+        }
+        assert_eq!(parse_pattern(""), Err(Error::EmptyName));
+    }
+
+    #[test]
+    fn emitted_names_refuse_wildcards_and_extremes() {
+        assert!(check_event_name("auth.user.login").is_ok());
+        assert!(check_event_name("*").is_err());
+        assert!(check_event_name("auth.*").is_err());
+        assert_eq!(check_event_name(""), Err(Error::EmptyName));
+        let long = "a".repeat(MAX_NAME_LEN + 1);
+        assert_eq!(
+            check_event_name(&long),
+            Err(Error::NameTooLong { len: MAX_NAME_LEN + 1 })
+        );
+        assert!(check_event_name(&"a".repeat(MAX_NAME_LEN)).is_ok());
+    }
+
+    #[test]
+    fn naming_convention() {
+        for good in [
+            "auth.user.login",
+            "conversation.message.sent",
+            "a.b",
+            "app.v2.item-added",
+            "x.y_z",
+        ] {
+            assert!(is_conventional(good), "{good}");
+        }
+        for bad in [
+            "userLogin",
+            "CONVERSATION_STARTED",
+            "auth",
+            "auth..login",
+            "auth.User",
+            ".a.b",
+            "a.b.",
+            "2fa.done",
+            "auth.*",
+        ] {
+            assert!(!is_conventional(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn matching_patterns_most_specific_first() {
+        let all: Vec<_> = matching_patterns("auth.user.login").collect();
+        assert_eq!(all, ["auth.user.login", "auth.user.*", "auth.*", "*"]);
+        let all: Vec<_> = matching_patterns("single").collect();
+        assert_eq!(all, ["single", "*"]);
+    }
+
+    #[test]
+    fn interning_is_stable() {
+        let mut names = Names::default();
+        let a = names.intern("a.b").unwrap();
+        let b = names.intern("c.d").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(names.intern("a.b").unwrap(), a);
+        assert_eq!(names.get("c.d"), Some(b));
+        assert_eq!(names.name(b).map(|n| &**n), Some("c.d"));
+        assert!(names.intern("").is_err());
+        assert_eq!(names.len(), 2);
+    }
+}

@@ -1,0 +1,194 @@
+//! The handler registry: which handler listens to which pattern.
+//!
+//! Handlers are opaque (`H`): the JS layer stores its own handler records,
+//! [`crate::local::LocalBus`] stores `Rc<dyn Fn>`s. The registry answers one
+//! question on the emit path, [`Registry::snapshot`]: which subscriptions an
+//! event reaches, in the order they subscribed.
+//!
+//! ## Ordering
+//!
+//! Handlers run in subscription order across all the patterns that match, so
+//! `on('*', a); on('auth.user.login', b)` calls `a` before `b`.
+//!
+//! ## Snapshots
+//!
+//! A snapshot is a copy: subscribing during dispatch does not add to it.
+//! Unsubscribing during dispatch is handled by the dispatcher, which checks
+//! [`Registry::contains`] (or its own flag) before each call.
+
+use std::collections::HashMap;
+
+use crate::core::names::{matching_patterns, parse_pattern};
+use crate::error::Result;
+
+/// Identifies one subscription; increasing in subscription order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubId(pub u64);
+
+/// One registration of a handler.
+#[derive(Clone, Debug)]
+pub struct Subscription<H> {
+    /// Its id.
+    pub id: SubId,
+    /// The handler.
+    pub handler: H,
+    /// Whether it is removed before its first call.
+    pub once: bool,
+}
+
+/// Subscriptions by pattern.
+#[derive(Debug)]
+pub struct Registry<H> {
+    by_pattern: HashMap<Box<str>, Vec<Subscription<H>>>,
+    pattern_of: HashMap<SubId, Box<str>>,
+    next: u64,
+}
+
+impl<H> Default for Registry<H> {
+    fn default() -> Self {
+        Registry {
+            by_pattern: HashMap::new(),
+            pattern_of: HashMap::new(),
+            next: 1,
+        }
+    }
+}
+
+impl<H: Clone> Registry<H> {
+    /// Adds a subscription to `pattern` (see [`crate::core::names`]).
+    pub fn subscribe(&mut self, pattern: &str, handler: H, once: bool) -> Result<SubId> {
+        parse_pattern(pattern)?;
+        let id = SubId(self.next);
+        self.next += 1;
+        self.by_pattern
+            .entry(pattern.into())
+            .or_default()
+            .push(Subscription { id, handler, once });
+        self.pattern_of.insert(id, pattern.into());
+        Ok(id)
+    }
+
+    /// Removes a subscription; `None` if it is already gone (a harmless
+    /// second unsubscribe).
+    pub fn unsubscribe(&mut self, id: SubId) -> Option<H> {
+        let pattern = self.pattern_of.remove(&id)?;
+        let list = self.by_pattern.get_mut(&pattern)?;
+        let at = list.iter().position(|s| s.id == id)?;
+        let removed = list.remove(at);
+        if list.is_empty() {
+            self.by_pattern.remove(&pattern);
+        }
+        Some(removed.handler)
+    }
+
+    /// Whether the subscription is still registered.
+    pub fn contains(&self, id: SubId) -> bool {
+        self.pattern_of.contains_key(&id)
+    }
+
+    /// The subscriptions registered to exactly `pattern`, oldest first.
+    pub fn registrations(&self, pattern: &str) -> &[Subscription<H>] {
+        self.by_pattern.get(pattern).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many subscriptions are registered to exactly `pattern`.
+    pub fn count(&self, pattern: &str) -> usize {
+        self.registrations(pattern).len()
+    }
+
+    /// Every subscription an emit of `name` reaches, in subscription order.
+    pub fn snapshot(&self, name: &str) -> Vec<Subscription<H>> {
+        let mut all: Vec<Subscription<H>> = matching_patterns(name)
+            .flat_map(|p| self.registrations(&p).iter().cloned())
+            .collect();
+        all.sort_unstable_by_key(|s| s.id);
+        all
+    }
+
+    /// Removes every subscription and returns their handlers.
+    pub fn clear(&mut self) -> Vec<H> {
+        self.pattern_of.clear();
+        self.by_pattern
+            .drain()
+            .flat_map(|(_, list)| list.into_iter().map(|s| s.handler))
+            .collect()
+    }
+
+    /// How many subscriptions there are in all.
+    pub fn len(&self) -> usize {
+        self.pattern_of.len()
+    }
+
+    /// Whether there is no subscription.
+    pub fn is_empty(&self) -> bool {
+        self.pattern_of.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handlers(subs: &[Subscription<&'static str>]) -> Vec<&'static str> {
+        subs.iter().map(|s| s.handler).collect()
+    }
+
+    #[test]
+    fn snapshot_follows_subscription_order_across_patterns() {
+        let mut r = Registry::default();
+        r.subscribe("*", "all", false).unwrap();
+        r.subscribe("auth.user.login", "exact", false).unwrap();
+        r.subscribe("auth.*", "domain", false).unwrap();
+        r.subscribe("auth.user.*", "sub", true).unwrap();
+        r.subscribe("conversation.*", "other", false).unwrap();
+        assert_eq!(
+            handlers(&r.snapshot("auth.user.login")),
+            ["all", "exact", "domain", "sub"]
+        );
+        assert_eq!(handlers(&r.snapshot("auth.user.logout")), ["all", "domain", "sub"]);
+        assert_eq!(handlers(&r.snapshot("conversation.started")), ["all", "other"]);
+    }
+
+    #[test]
+    fn unsubscribe_is_idempotent_and_drops_empty_patterns() {
+        let mut r = Registry::default();
+        let a = r.subscribe("a.b", "a", false).unwrap();
+        let b = r.subscribe("a.b", "b", false).unwrap();
+        assert_eq!(r.count("a.b"), 2);
+        assert_eq!(r.unsubscribe(a), Some("a"));
+        assert_eq!(r.unsubscribe(a), None);
+        assert!(!r.contains(a));
+        assert!(r.contains(b));
+        assert_eq!(r.unsubscribe(b), Some("b"));
+        assert!(r.by_pattern.is_empty());
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn same_handler_twice_is_two_registrations() {
+        let mut r = Registry::default();
+        r.subscribe("a.b", "h", false).unwrap();
+        r.subscribe("a.b", "h", false).unwrap();
+        assert_eq!(handlers(&r.snapshot("a.b")), ["h", "h"]);
+    }
+
+    #[test]
+    fn clear_returns_every_handler() {
+        let mut r = Registry::default();
+        r.subscribe("a.b", "x", false).unwrap();
+        r.subscribe("*", "y", true).unwrap();
+        let mut gone = r.clear();
+        gone.sort();
+        assert_eq!(gone, ["x", "y"]);
+        assert_eq!(r.len(), 0);
+        assert!(r.snapshot("a.b").is_empty());
+    }
+
+    #[test]
+    fn bad_patterns_are_refused() {
+        let mut r = Registry::default();
+        assert!(r.subscribe("a*", "x", false).is_err());
+        assert!(r.subscribe("", "x", false).is_err());
+        assert!(r.is_empty());
+    }
+}

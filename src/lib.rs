@@ -1,0 +1,34 @@
+//! # kaiwa-bus
+//!
+//! A typed, schema-validated event bus. The JavaScript package wraps this
+//! crate's WebAssembly build; this page is the map of the Rust side.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`core`] | names and patterns, the handler registry, history, statistics, and [`core::Core`], the emit state machine |
+//! | [`schema`] | schemas, the seed's 21-event [`schema::catalog`], the descriptor notation, and validation |
+//! | [`local`] | [`local::LocalBus`], a Rust-native bus over the core with `Fn` handlers |
+//! | [`error`] | the crate's error type |
+//! | `wasm` | (wasm32 only) the bindings the JavaScript layer calls; not a public API |
+//!
+//! ## How an emit runs
+//!
+//! The core never calls a handler itself. A dispatcher (the JS layer in the
+//! browser, [`local::LocalBus`] in Rust) asks [`core::Core::begin`] to
+//! validate and record the event, gets a snapshot of the handlers, calls them
+//! with its own error handling, then reports with [`core::Core::finish`].
+//! That keeps every `RefCell` borrow short and lets the JS layer cross the
+//! JS/wasm boundary twice per emit, whatever the number of handlers.
+#![deny(missing_docs, missing_debug_implementations)]
+
+pub mod core;
+pub mod error;
+pub mod local;
+pub mod schema;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use crate::core::{Core, Mode, Options};
+pub use crate::error::{Error, Result};
+pub use crate::local::LocalBus;

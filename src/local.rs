@@ -1,0 +1,165 @@
+//! [`LocalBus`]: the bus for Rust callers, with `Fn` handlers.
+//!
+//! It drives [`Core`] exactly as the JS layer does in the browser (see the
+//! steps in [`crate::core`]), so the host tests of its semantics are tests of
+//! the protocol the JS layer follows too.
+//!
+//! ## Re-entrancy
+//!
+//! No `RefCell` borrow is held while a handler runs: a handler may emit,
+//! subscribe, unsubscribe or clear on the same bus.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::core::registry::SubId;
+use crate::core::{Core, Options};
+use crate::error::Result;
+use crate::schema::probe::{Plan, Probe};
+
+/// A payload the bus can validate: it describes itself as the plan asks.
+pub trait Payload {
+    /// Pushes one probe for the payload itself, then one per key of `plan`.
+    fn probe(&self, plan: &Plan, out: &mut Vec<Probe>);
+}
+
+/// What a handler learns about the event besides its payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Meta {
+    /// The event name.
+    pub name: Rc<str>,
+    /// The history record id.
+    pub id: u64,
+    /// When the emit started, in milliseconds since the Unix epoch.
+    pub timestamp: f64,
+}
+
+/// A handler: `Err` is a failure, recorded and isolated from other handlers.
+pub type Handler<P> = Rc<dyn Fn(&P, &Meta) -> std::result::Result<(), String>>;
+
+/// A bus whose handlers are Rust closures.
+pub struct LocalBus<P> {
+    core: RefCell<Core<Handler<P>, P>>,
+    warnings: RefCell<Vec<String>>,
+}
+
+impl<P> fmt::Debug for LocalBus<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let core = self.core.try_borrow();
+        f.debug_struct("LocalBus")
+            .field("handlers", &core.as_ref().map(|c| c.subscription_count()).ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Payload + Clone> LocalBus<P> {
+    /// A bus with these options.
+    pub fn new(options: Options) -> Self {
+        LocalBus {
+            core: RefCell::new(Core::new(options)),
+            warnings: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Calls `handler` for every event matching `pattern`.
+    pub fn on(
+        &self,
+        pattern: &str,
+        handler: impl Fn(&P, &Meta) -> std::result::Result<(), String> + 'static,
+    ) -> Result<SubId> {
+        self.core.borrow_mut().subscribe(pattern, Rc::new(handler), false)
+    }
+
+    /// Calls `handler` for the next event matching `pattern` only.
+    pub fn once(
+        &self,
+        pattern: &str,
+        handler: impl Fn(&P, &Meta) -> std::result::Result<(), String> + 'static,
+    ) -> Result<SubId> {
+        self.core.borrow_mut().subscribe(pattern, Rc::new(handler), true)
+    }
+
+    /// Removes a subscription; `false` if it was already gone.
+    pub fn off(&self, id: SubId) -> bool {
+        self.core.borrow_mut().unsubscribe(id).is_some()
+    }
+
+    /// Removes every handler, the history and the statistics.
+    pub fn clear(&self) {
+        // Dropped after the borrow ends: a handler's drop may use the bus.
+        let removed = self.core.borrow_mut().clear();
+        drop(removed);
+    }
+
+    /// Validates, records and dispatches an event; returns its record id.
+    pub fn emit(&self, name: &str, payload: P) -> Result<u64> {
+        let started = Instant::now();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        let (begun, subscriptions, name) = {
+            let mut core = self.core.borrow_mut();
+            let id = core.intern(name)?;
+            let mut probes = Vec::new();
+            if let Some(plan) = core.plan(id) {
+                payload.probe(plan, &mut probes);
+            }
+            let begun = core.begin(id, payload.clone(), &probes, now)?;
+            let name = core.name(id).cloned().unwrap_or_else(|| name.into());
+            (begun, core.snapshot(id), name)
+        };
+        if let Some(warning) = begun.warning {
+            self.warnings.borrow_mut().push(warning);
+        }
+        let meta = Meta {
+            name,
+            id: begun.record,
+            timestamp: now,
+        };
+        let mut called = 0;
+        for sub in subscriptions {
+            {
+                let mut core = self.core.borrow_mut();
+                if !core.is_subscribed(sub.id) {
+                    continue;
+                }
+                if sub.once {
+                    core.unsubscribe(sub.id);
+                }
+            }
+            called += 1;
+            if let Err(message) = (sub.handler)(&payload, &meta) {
+                self.core.borrow_mut().add_error(begun.record, &message);
+            }
+        }
+        let duration = started.elapsed().as_secs_f64() * 1000.0;
+        self.core.borrow_mut().finish(begun.record, called, duration);
+        Ok(begun.record)
+    }
+
+    /// Registers a schema in descriptor notation.
+    pub fn register_schema(
+        &self,
+        name: &str,
+        version: &str,
+        description: &str,
+        payload: &[(&str, &str)],
+    ) -> Result<()> {
+        self.core
+            .borrow_mut()
+            .register_schema(name, version, description, payload.iter().copied())
+    }
+
+    /// Reads the core (history, statistics, schemas, handler counts).
+    /// `f` must not call back into this bus.
+    pub fn with_core<R>(&self, f: impl FnOnce(&Core<Handler<P>, P>) -> R) -> R {
+        f(&self.core.borrow())
+    }
+
+    /// The warnings given so far (one per unknown event name, in development mode).
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.borrow().clone()
+    }
+}

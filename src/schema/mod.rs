@@ -1,0 +1,459 @@
+//! Schemas: what an event's payload must look like, and the check of a
+//! payload against it.
+//!
+//! A [`Schema`] is compiled from the seed's descriptor notation
+//! ([`descriptor`]) once, at registration. [`Schemas`] holds the registered
+//! schemas and the *atoms*: every string literal of every literal union,
+//! numbered, so the JS reader can report a literal as a small integer.
+//! [`Schema::check`] validates a payload described by [`probe::Probe`]s.
+
+pub mod catalog;
+pub mod descriptor;
+pub mod probe;
+pub mod typescript;
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::core::names::is_conventional;
+use crate::error::{Error, Result};
+use descriptor::Parsed;
+use probe::{Kind, Plan, Probe, ReadMode};
+
+/// A field's type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldType {
+    /// A string.
+    String,
+    /// A finite number.
+    Number,
+    /// A boolean.
+    Boolean,
+    /// A valid `Date`.
+    Date,
+    /// An array of strings.
+    StringArray,
+    /// Any object but `null`, arrays and `Date`s (the seed's `Record<string, any>`).
+    Object,
+    /// Anything but `undefined`.
+    Any,
+    /// One of these atoms (see [`Schemas::atom`]).
+    Literals(Vec<u32>),
+}
+
+/// One field of a payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// Its key.
+    pub key: String,
+    /// Its type.
+    pub ty: FieldType,
+    /// Whether it may be missing.
+    pub optional: bool,
+    /// The descriptor text it was compiled from, as given.
+    pub descriptor: String,
+    expected: String,
+}
+
+/// A `MAJOR.MINOR.PATCH` version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u64, pub u64, pub u64);
+
+impl Version {
+    /// Parses `MAJOR.MINOR.PATCH` (decimal numbers, nothing else).
+    pub fn parse(text: &str) -> Option<Version> {
+        let mut parts = text.split('.').map(|p| {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                None
+            } else {
+                p.parse::<u64>().ok()
+            }
+        });
+        let v = Version(parts.next()??, parts.next()??, parts.next()??);
+        parts.next().is_none().then_some(v)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// The seed's `EventSchema`, compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Schema {
+    /// The event name.
+    pub name: String,
+    /// Its version.
+    pub version: Version,
+    /// What the event means.
+    pub description: String,
+    /// The payload's fields, in descriptor order.
+    pub fields: Vec<Field>,
+    plan: Plan,
+}
+
+/// One mismatch between a payload and its schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    /// Where: `""` for the payload itself, `userId`, or `wordsLearned[2]`.
+    pub path: String,
+    /// What the schema wants, in descriptor notation.
+    pub expected: String,
+    /// What the payload has.
+    pub received: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() { "payload" } else { &self.path };
+        write!(f, "{path}: expected {}, received {}", self.expected, self.received)
+    }
+}
+
+impl Schema {
+    /// The reader's plan for this schema.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Checks a payload: `probes[0]` describes the payload itself, then one
+    /// probe per field in schema order. Returns every issue; empty means valid.
+    pub fn check(&self, probes: &[Probe]) -> Vec<Issue> {
+        let mut issues = Vec::new();
+        let root = probes.first().copied().unwrap_or(Probe::of(Kind::Threw));
+        if root.kind != Kind::Object {
+            issues.push(Issue {
+                path: String::new(),
+                expected: "object".into(),
+                received: root.kind.describe(root.aux).into(),
+            });
+            return issues;
+        }
+        for (i, field) in self.fields.iter().enumerate() {
+            let probe = probes.get(i + 1).copied().unwrap_or(Probe::of(Kind::Threw));
+            if let Some(issue) = field.check(probe) {
+                issues.push(issue);
+            }
+        }
+        issues
+    }
+}
+
+impl Field {
+    fn check(&self, p: Probe) -> Option<Issue> {
+        if p.kind == Kind::Missing && self.optional {
+            return None;
+        }
+        let ok = match &self.ty {
+            FieldType::String => matches!(p.kind, Kind::String | Kind::Literal),
+            FieldType::Number => p.kind == Kind::Number,
+            FieldType::Boolean => p.kind == Kind::Boolean,
+            FieldType::Date => p.kind == Kind::Date,
+            FieldType::Object => p.kind == Kind::Object,
+            FieldType::Any => p.kind != Kind::Missing,
+            FieldType::Literals(atoms) => p.kind == Kind::Literal && atoms.contains(&p.aux),
+            FieldType::StringArray => match (p.kind, p.bad_item) {
+                (Kind::Array, None) => true,
+                (Kind::Array, Some((index, item))) => {
+                    return Some(Issue {
+                        path: format!("{}[{index}]", self.key),
+                        expected: "string".into(),
+                        received: item.describe(0).into(),
+                    })
+                }
+                _ => false,
+            },
+        };
+        (!ok).then(|| Issue {
+            path: self.key.clone(),
+            expected: self.expected.clone(),
+            received: p.kind.describe(p.aux).into(),
+        })
+    }
+}
+
+/// The registered schemas and the atoms of their literal unions.
+#[derive(Debug, Default)]
+pub struct Schemas {
+    by_name: HashMap<String, Schema>,
+    atoms: Vec<String>,
+    atom_ids: HashMap<String, u32>,
+    widest: usize,
+}
+
+impl Schemas {
+    /// An empty set, or one holding the seed's catalog.
+    pub fn new(with_catalog: bool) -> Schemas {
+        let mut schemas = Schemas::default();
+        if with_catalog {
+            for def in catalog::CATALOG {
+                let compiled = schemas.compile(def.name, def.version, def.description, def.payload.iter().copied());
+                // The catalog is checked by the `catalog_compiles` test.
+                if let Ok(schema) = compiled {
+                    schemas.insert(schema);
+                }
+            }
+        }
+        schemas
+    }
+
+    /// Compiles a schema from descriptor notation without registering it.
+    pub fn compile<'a>(
+        &mut self,
+        name: &str,
+        version: &str,
+        description: &str,
+        payload: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Schema> {
+        let bad = |field: &str, text: &str, reason: &str| Error::Descriptor {
+            event: name.into(),
+            field: field.into(),
+            text: text.into(),
+            reason: reason.into(),
+        };
+        if !is_conventional(name) {
+            return Err(bad(
+                "",
+                name,
+                "the name breaks the naming convention (lower-case dot notation: domain.action[.result])",
+            ));
+        }
+        let version = Version::parse(version).ok_or_else(|| bad("", version, "version must be MAJOR.MINOR.PATCH"))?;
+        let mut fields: Vec<Field> = Vec::new();
+        for (key, text) in payload {
+            if fields.iter().any(|f| f.key == key) {
+                return Err(bad(key, text, "duplicate field"));
+            }
+            let (parsed, optional) = descriptor::parse(text).map_err(|reason| bad(key, text, reason))?;
+            let (ty, expected) = match parsed {
+                Parsed::Plain(ty) => {
+                    let expected = typescript::plain_type(&ty).to_string();
+                    (ty, expected)
+                }
+                Parsed::Literals(values) => {
+                    let expected = typescript::literal_union(&values);
+                    (
+                        FieldType::Literals(values.iter().map(|v| self.atom(v)).collect()),
+                        expected,
+                    )
+                }
+            };
+            fields.push(Field {
+                key: key.into(),
+                ty,
+                optional,
+                descriptor: text.into(),
+                expected,
+            });
+        }
+        let plan = Plan {
+            keys: fields.iter().map(|f| f.key.clone()).collect(),
+            modes: fields
+                .iter()
+                .map(|f| match f.ty {
+                    FieldType::Literals(_) => ReadMode::Literal,
+                    FieldType::StringArray => ReadMode::StringItems,
+                    _ => ReadMode::Kind,
+                })
+                .collect(),
+        };
+        Ok(Schema {
+            name: name.into(),
+            version,
+            description: description.into(),
+            fields,
+            plan,
+        })
+    }
+
+    /// Registers a compiled schema. A name already registered needs a higher
+    /// version.
+    pub fn register(&mut self, schema: Schema) -> Result<()> {
+        if let Some(current) = self.by_name.get(&schema.name) {
+            if schema.version <= current.version {
+                return Err(Error::VersionNotHigher {
+                    event: schema.name,
+                    current: current.version.to_string(),
+                    offered: schema.version.to_string(),
+                });
+            }
+        }
+        self.insert(schema);
+        Ok(())
+    }
+
+    fn insert(&mut self, schema: Schema) {
+        self.widest = self.widest.max(schema.fields.len());
+        self.by_name.insert(schema.name.clone(), schema);
+    }
+
+    /// The schema registered for `name`.
+    pub fn get(&self, name: &str) -> Option<&Schema> {
+        self.by_name.get(name)
+    }
+
+    /// Every registered schema, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Schema> {
+        self.by_name.values()
+    }
+
+    /// The atom id of a literal string, allocating one on first sight.
+    pub fn atom(&mut self, value: &str) -> u32 {
+        if let Some(&id) = self.atom_ids.get(value) {
+            return id;
+        }
+        let id = self.atoms.len() as u32;
+        self.atoms.push(value.into());
+        self.atom_ids.insert(value.into(), id);
+        id
+    }
+
+    /// Every atom, by id.
+    pub fn atoms(&self) -> &[String] {
+        &self.atoms
+    }
+
+    /// The most fields any registered schema has.
+    pub fn widest(&self) -> usize {
+        self.widest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn login(schemas: &mut Schemas) -> Schema {
+        schemas
+            .compile(
+                "auth.user.login",
+                "1.0.0",
+                "User successfully logged in",
+                [
+                    ("userId", "string"),
+                    ("email", "string"),
+                    ("tier", "string"),
+                    ("timestamp", "Date"),
+                ],
+            )
+            .unwrap()
+    }
+
+    fn object_with(fields: &[Probe]) -> Vec<Probe> {
+        let mut all = vec![Probe::of(Kind::Object)];
+        all.extend_from_slice(fields);
+        all
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(Version::parse("1.2.3"), Some(Version(1, 2, 3)));
+        assert!(Version::parse("1.10.0") > Version::parse("1.9.9"));
+        for bad in ["1.2", "1.2.3.4", "v1.2.3", "1.2.x", "", "1..3", "-1.2.3", "1.2.3-beta"] {
+            assert_eq!(Version::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn valid_payload_has_no_issues() {
+        let mut s = Schemas::default();
+        let schema = login(&mut s);
+        let p = object_with(&[
+            Probe::of(Kind::String),
+            Probe::of(Kind::String),
+            Probe::of(Kind::String),
+            Probe::of(Kind::Date),
+        ]);
+        assert!(schema.check(&p).is_empty());
+    }
+
+    #[test]
+    fn issues_name_the_field() {
+        let mut s = Schemas::default();
+        let schema = login(&mut s);
+        let p = object_with(&[
+            Probe::of(Kind::Number),
+            Probe::of(Kind::String),
+            Probe::of(Kind::Missing),
+            Probe::of(Kind::InvalidDate),
+        ]);
+        let issues = schema.check(&p);
+        assert_eq!(issues.len(), 3);
+        assert_eq!(issues[0].to_string(), "userId: expected string, received number");
+        assert_eq!(issues[1].to_string(), "tier: expected string, received undefined");
+        assert_eq!(issues[2].to_string(), "timestamp: expected Date, received Invalid Date");
+        let root = schema.check(&[Probe::of(Kind::Null)]);
+        assert_eq!(root[0].to_string(), "payload: expected object, received null");
+        assert_eq!(root[0].path, "");
+    }
+
+    #[test]
+    fn literals_optional_and_arrays() {
+        let mut s = Schemas::default();
+        let schema = s
+            .compile(
+                "x.y",
+                "1.0.0",
+                "",
+                [("mode", "'a' | 'b'"), ("note", "string?"), ("words", "string[]")],
+            )
+            .unwrap();
+        let a = s.atom("a");
+        let other = s.atom("zzz");
+        let lit = |id| Probe {
+            kind: Kind::Literal,
+            aux: id,
+            bad_item: None,
+        };
+        let ok = object_with(&[lit(a), Probe::of(Kind::Missing), Probe::of(Kind::Array)]);
+        assert!(schema.check(&ok).is_empty());
+        let bad = object_with(&[
+            lit(other),
+            Probe::of(Kind::Null),
+            Probe {
+                kind: Kind::Array,
+                aux: 0,
+                bad_item: Some((2, Kind::Number)),
+            },
+        ]);
+        let issues = schema.check(&bad);
+        assert_eq!(issues[0].to_string(), "mode: expected 'a' | 'b', received string");
+        assert_eq!(issues[1].to_string(), "note: expected string, received null");
+        assert_eq!(issues[2].to_string(), "words[2]: expected string, received number");
+        assert_eq!(
+            schema.plan().modes,
+            [ReadMode::Literal, ReadMode::Kind, ReadMode::StringItems]
+        );
+    }
+
+    #[test]
+    fn registration_needs_a_higher_version() {
+        let mut s = Schemas::default();
+        let first = login(&mut s);
+        s.register(first.clone()).unwrap();
+        let again = s.register(first.clone());
+        assert!(matches!(again, Err(Error::VersionNotHigher { .. })));
+        let mut newer = first;
+        newer.version = Version(1, 0, 1);
+        s.register(newer).unwrap();
+        assert_eq!(s.get("auth.user.login").unwrap().version, Version(1, 0, 1));
+    }
+
+    #[test]
+    fn bad_descriptors_name_field_and_text() {
+        let mut s = Schemas::default();
+        let err = s.compile("a.b", "1.0.0", "", [("when", "Datetime")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("schema a.b: field when: unknown type"),
+            "{err}"
+        );
+        assert!(err.to_string().ends_with("\"Datetime\""), "{err}");
+        assert!(s.compile("a.b", "1.0", "", []).is_err());
+        assert!(s.compile("userLogin", "1.0.0", "", []).is_err());
+        assert!(s
+            .compile("a.b", "1.0.0", "", [("k", "string"), ("k", "number")])
+            .is_err());
+    }
+}

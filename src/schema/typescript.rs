@@ -1,0 +1,101 @@
+//! Type names for messages, and the TypeScript event map generated from the
+//! catalog (`js/events.d.ts`, checked by the `events_d_ts_is_current` test and
+//! rewritten by `make types`).
+
+use crate::schema::catalog::{CATALOG, DOMAINS};
+use crate::schema::descriptor::{self, Parsed};
+use crate::schema::FieldType;
+
+/// A non-literal type in descriptor notation, as validation issues name it.
+pub fn plain_type(ty: &FieldType) -> &'static str {
+    match ty {
+        FieldType::String => "string",
+        FieldType::Number => "number",
+        FieldType::Boolean => "boolean",
+        FieldType::Date => "Date",
+        FieldType::StringArray => "string[]",
+        FieldType::Object => "object",
+        FieldType::Any => "any",
+        FieldType::Literals(_) => "string",
+    }
+}
+
+/// `'a' | 'b'`.
+pub fn literal_union(values: &[String]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+    quoted.join(" | ")
+}
+
+fn ts_type(text: &str) -> (String, bool) {
+    match descriptor::parse(text) {
+        Ok((Parsed::Plain(FieldType::Object), optional)) => ("Record<string, any>".into(), optional),
+        Ok((Parsed::Plain(ty), optional)) => (plain_type(&ty).into(), optional),
+        Ok((Parsed::Literals(values), optional)) => (literal_union(&values), optional),
+        Err(_) => ("unknown".into(), false),
+    }
+}
+
+/// The TypeScript declarations of the catalog: one interface per domain, as
+/// in the seed, and `KaiwaEvents` extending them all.
+pub fn catalog_declarations() -> String {
+    let mut out = String::from(
+        "// Generated from src/schema/catalog.rs by `make types`. Do not edit by hand.\n\
+         // The seed's event catalog as a TypeScript event map.\n",
+    );
+    let mut interfaces = Vec::new();
+    for domain in DOMAINS {
+        let interface = format!("{}{}Events", domain[..1].to_uppercase(), &domain[1..]);
+        out.push_str(&format!("\nexport interface {interface} {{\n"));
+        for def in CATALOG.iter().filter(|d| d.name.split('.').next() == Some(domain)) {
+            out.push_str(&format!(
+                "\t/** {} (v{}) */\n\t'{}': {{\n",
+                def.description, def.version, def.name
+            ));
+            for (key, text) in def.payload {
+                let (ty, optional) = ts_type(text);
+                let mark = if optional { "?" } else { "" };
+                out.push_str(&format!("\t\t{key}{mark}: {ty};\n"));
+            }
+            out.push_str("\t};\n");
+        }
+        out.push_str("}\n");
+        interfaces.push(interface);
+    }
+    out.push_str(&format!(
+        "\n/** Every catalog event by name. Extend it with declaration merging for your own events. */\n\
+         export interface KaiwaEvents\n\textends {} {{}}\n",
+        interfaces.join(",\n\t\t")
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_d_ts_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/js/events.d.ts");
+        let generated = catalog_declarations();
+        if std::env::var_os("KAIWA_WRITE_TYPES").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "js/events.d.ts is out of date with the catalog: run `make types`"
+        );
+    }
+
+    #[test]
+    fn login_renders_like_the_seed() {
+        let ts = catalog_declarations();
+        assert!(ts.contains(
+            "\t'auth.user.login': {\n\t\tuserId: string;\n\t\temail: string;\n\t\ttier: string;\n\t\ttimestamp: Date;\n\t};"
+        ));
+        assert!(ts.contains("\t\tmode: 'traditional' | 'realtime';"));
+        assert!(ts.contains("\t\tuserId?: string;"));
+        assert!(ts.contains("\t\tcontext: Record<string, any>;"));
+        assert!(ts.contains("\t\twordsLearned: string[];"));
+    }
+}

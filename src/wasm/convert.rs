@@ -1,0 +1,99 @@
+//! Rust values to JS objects, for the bindings. The object literals are
+//! built in `js/wasm-imports.js`: one call per object.
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::core::history::Record;
+use crate::core::stats::Stat;
+use crate::schema::{Issue, Schema};
+
+#[wasm_bindgen(module = "/js/wasm-imports.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = makeRecord)]
+    #[allow(clippy::too_many_arguments)]
+    fn make_record(
+        id: f64,
+        name: &str,
+        payload: &JsValue,
+        timestamp: f64,
+        status: &str,
+        handler_count: u32,
+        duration_ms: f64,
+        errors: Array,
+        issues: Array,
+    ) -> JsValue;
+    #[wasm_bindgen(js_name = makeIssue)]
+    fn make_issue(path: &str, expected: &str, received: &str) -> JsValue;
+    #[wasm_bindgen(js_name = makeStats)]
+    fn make_stats(count: f64, average: f64, min: f64, max: f64) -> JsValue;
+    #[wasm_bindgen(js_name = makeRefusal)]
+    fn make_refusal(kind: &str, event: &str, message: &str, issues: Array, record: f64) -> JsValue;
+    #[wasm_bindgen(js_name = makePlan)]
+    fn make_plan(keys: Array, modes: Vec<u8>) -> JsValue;
+    #[wasm_bindgen(js_name = peekString)]
+    pub(crate) fn peek_string(object: &JsValue, key: &str) -> Option<String>;
+}
+
+fn strings<'a>(items: impl IntoIterator<Item = &'a String>) -> Array {
+    items.into_iter().map(|s| JsValue::from_str(s)).collect()
+}
+
+/// `[{ path, expected, received }]`.
+pub fn issues(issues: &[Issue]) -> Array {
+    issues
+        .iter()
+        .map(|i| make_issue(&i.path, &i.expected, &i.received))
+        .collect()
+}
+
+/// A history record as the JS API documents it.
+pub fn record(r: &Record<JsValue>) -> JsValue {
+    make_record(
+        r.id as f64,
+        &r.name,
+        &r.payload,
+        r.timestamp,
+        r.status.as_str(),
+        r.handler_count,
+        r.duration_ms,
+        strings(&r.errors),
+        issues(&r.issues),
+    )
+}
+
+/// `{ count, averageDuration, minDuration, maxDuration }`.
+pub fn stats(s: Stat) -> JsValue {
+    make_stats(s.count as f64, s.average(), s.min, s.max)
+}
+
+/// What `emit` throws, before the JS layer makes it an `Error`.
+pub fn refusal(kind: &str, event: &str, message: &str, found: &[Issue], record: u64) -> JsValue {
+    make_refusal(kind, event, message, issues(found), record as f64)
+}
+
+/// `{ keys, modes }` for `js/probe.js`.
+pub fn plan(schema: &Schema) -> JsValue {
+    let plan = schema.plan();
+    let modes: Vec<u8> = plan.modes.iter().map(|m| *m as u8).collect();
+    make_plan(strings(&plan.keys), modes)
+}
+
+/// The seed's `EventSchema` shape: `{ name, version, description, payload }`,
+/// with `payload` in descriptor notation.
+pub fn schema(s: &Schema) -> Result<JsValue, JsValue> {
+    let payload = Object::new();
+    for field in &s.fields {
+        Reflect::set(
+            &payload,
+            &JsValue::from_str(&field.key),
+            &JsValue::from_str(&field.descriptor),
+        )?;
+    }
+    let out = Object::new();
+    Reflect::set(&out, &"name".into(), &JsValue::from_str(&s.name))?;
+    Reflect::set(&out, &"version".into(), &JsValue::from_str(&s.version.to_string()))?;
+    Reflect::set(&out, &"description".into(), &JsValue::from_str(&s.description))?;
+    Reflect::set(&out, &"payload".into(), &payload)?;
+    Ok(out.into())
+}

@@ -1,0 +1,277 @@
+//! Tests of the wasm bindings (`BusCore`), shared by `tests/node.rs` and
+//! `tests/browser.rs`: the same cases run in Node and in headless Chromium.
+//! They drive `BusCore` as `js/bus.js` does, probe buffer included.
+
+use js_sys::{Array, Date, Int32Array, Object, Reflect};
+use kaiwa_bus::wasm::BusCore;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).expect("readable property")
+}
+
+fn string(target: &JsValue, key: &str) -> String {
+    get(target, key)
+        .as_string()
+        .unwrap_or_else(|| panic!("{key} is not a string"))
+}
+
+fn object(entries: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in entries {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+/// Writes probe codes where `js/probe.js` would, and returns their count.
+fn write_probes(core: &BusCore, codes: &[i32]) -> u32 {
+    let ptr = core.probe_buffer(codes.len() as u32).expect("probe buffer");
+    let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
+    let view = Int32Array::new_with_byte_offset_and_length(&memory.buffer(), ptr, codes.len() as u32);
+    for (i, c) in codes.iter().enumerate() {
+        view.set_index(i as u32, *c);
+    }
+    codes.len() as u32
+}
+
+const OBJECT: [i32; 3] = [10, 0, -1];
+const STRING: [i32; 3] = [2, 0, -1];
+const NUMBER: [i32; 3] = [4, 0, -1];
+const DATE: [i32; 3] = [7, 0, -1];
+
+fn login_probes(user_id: [i32; 3]) -> Vec<i32> {
+    [OBJECT, user_id, STRING, STRING, DATE].concat()
+}
+
+fn login_payload() -> JsValue {
+    object(&[
+        ("userId", "u1".into()),
+        ("email", "a@example.com".into()),
+        ("tier", "pro".into()),
+        ("timestamp", Date::new_0().into()),
+    ])
+}
+
+fn core() -> BusCore {
+    BusCore::new(false, 1000, true)
+}
+
+#[wasm_bindgen_test]
+fn kind_names_are_the_fifteen_kinds() {
+    let names = BusCore::kind_names();
+    assert_eq!(names.length(), 15);
+    assert_eq!(names.get(0).as_string().as_deref(), Some("undefined"));
+    assert_eq!(names.get(14).as_string().as_deref(), Some("a getter that threw"));
+}
+
+#[wasm_bindgen_test]
+fn interning_is_stable_and_bad_names_are_type_errors() {
+    let core = core();
+    let a = core.intern("auth.user.login").unwrap();
+    assert_eq!(core.intern("auth.user.login").unwrap(), a);
+    assert_ne!(core.intern("x.y").unwrap(), a);
+    let err = core.intern("").unwrap_err();
+    assert!(err.is_instance_of::<js_sys::TypeError>());
+    assert!(string(&err, "message").contains("must not be empty"));
+    assert!(core.intern("auth.*").is_err());
+}
+
+#[wasm_bindgen_test]
+fn a_valid_emit_is_recorded_and_finished() {
+    let core = core();
+    let id = core.intern("auth.user.login").unwrap();
+    let plan = core.plan(id).unwrap();
+    assert_eq!(Array::from(&get(&plan, "keys")).length(), 4);
+    let n = write_probes(&core, &login_probes(STRING));
+    let payload = login_payload();
+    let record = core.emit(id, payload.clone(), n, 1_700_000_000_000.0).unwrap();
+    assert_eq!(record, 1.0);
+    core.finish(record, 2, 0.25).unwrap();
+    let r = core.record(record).unwrap();
+    assert_eq!(string(&r, "status"), "delivered");
+    assert_eq!(string(&r, "name"), "auth.user.login");
+    assert_eq!(get(&r, "handlerCount").as_f64(), Some(2.0));
+    assert_eq!(get(&r, "durationMs").as_f64(), Some(0.25));
+    assert!(get(&r, "timestamp").is_instance_of::<Date>());
+    assert_eq!(get(&r, "payload"), payload, "history keeps the payload itself");
+    let stats = core.stats("auth.user.login").unwrap();
+    assert_eq!(get(&stats, "count").as_f64(), Some(1.0));
+    assert!(core.stats("auth.user.logout").unwrap().is_null());
+}
+
+#[wasm_bindgen_test]
+fn an_invalid_emit_is_refused_with_structured_issues() {
+    let core = core();
+    let id = core.intern("auth.user.login").unwrap();
+    let n = write_probes(&core, &login_probes(NUMBER));
+    assert_eq!(core.emit(id, login_payload(), n, 0.0).unwrap(), 0.0);
+    let refusal = core.take_refusal();
+    assert_eq!(string(&refusal, "kind"), "validation");
+    assert_eq!(string(&refusal, "event"), "auth.user.login");
+    assert_eq!(
+        string(&refusal, "message"),
+        "auth.user.login: userId: expected string, received number"
+    );
+    let issues = Array::from(&get(&refusal, "issues"));
+    assert_eq!(issues.length(), 1);
+    assert_eq!(string(&issues.get(0), "path"), "userId");
+    assert!(core.take_refusal().is_undefined(), "taken once");
+    let history = core.history(0, None).unwrap();
+    assert_eq!(string(&history.get(0), "status"), "rejected");
+}
+
+#[wasm_bindgen_test]
+fn a_refused_literal_is_quoted_without_running_getters() {
+    let core = core();
+    let id = core.intern("conversation.started").unwrap();
+    let payload = object(&[("mode", "casual".into())]);
+    let codes = [OBJECT, STRING, STRING, STRING, STRING, DATE].concat();
+    let n = write_probes(&core, &codes);
+    core.emit(id, payload, n, 0.0).unwrap();
+    let refusal = core.take_refusal();
+    assert_eq!(
+        string(&refusal, "message"),
+        "conversation.started: mode: expected 'traditional' | 'realtime', received 'casual'"
+    );
+    // A getter is not run: the issue keeps the kind.
+    let getter = js_sys::Function::new_no_args("throw new Error('not me')");
+    let descriptor = object(&[("get", getter.into())]);
+    let tricky = Object::new();
+    Object::define_property(&tricky, &JsValue::from_str("mode"), descriptor.unchecked_ref());
+    let n = write_probes(&core, &codes);
+    core.emit(id, tricky.into(), n, 0.0).unwrap();
+    let refusal = core.take_refusal();
+    assert!(string(&refusal, "message").ends_with("received string"));
+}
+
+#[wasm_bindgen_test]
+fn unknown_events_warn_once_in_development_and_are_refused_in_strict() {
+    let dev = core();
+    let id = dev.intern("cart.item.added").unwrap();
+    let first = dev.emit(id, Object::new().into(), 0, 0.0).unwrap();
+    assert!(first < 0.0, "a warning waits");
+    assert!(dev
+        .take_warning()
+        .unwrap()
+        .contains("no schema is registered for \"cart.item.added\""));
+    dev.finish(-first, 0, 0.0).unwrap();
+    let second = dev.emit(id, Object::new().into(), 0, 0.0).unwrap();
+    assert!(second > 0.0);
+
+    let strict = BusCore::new(true, 10, true);
+    assert!(strict.strict());
+    let id = strict.intern("userLogin").unwrap();
+    assert_eq!(strict.emit(id, Object::new().into(), 0, 0.0).unwrap(), 0.0);
+    let refusal = strict.take_refusal();
+    assert_eq!(string(&refusal, "kind"), "unknown");
+    assert!(string(&refusal, "message").contains("naming convention"));
+}
+
+#[wasm_bindgen_test]
+fn subscriptions_are_ids_in_order() {
+    let core = core();
+    let all = core.subscribe("*", false).unwrap();
+    let exact = core.subscribe("auth.user.login", true).unwrap();
+    let domain = core.subscribe("auth.*", false).unwrap();
+    let id = core.intern("auth.user.login").unwrap();
+    assert_eq!(core.snapshot(id).unwrap(), vec![all, exact, domain]);
+    assert_eq!(core.registrations("auth.*").unwrap(), vec![domain]);
+    assert_eq!(core.handler_count("*").unwrap(), 1);
+    assert!(core.unsubscribe(exact).unwrap());
+    assert!(!core.unsubscribe(exact).unwrap());
+    assert!(core
+        .subscribe("a*", false)
+        .unwrap_err()
+        .is_instance_of::<js_sys::TypeError>());
+    core.clear().unwrap();
+    assert!(core.snapshot(id).unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+fn failures_before_and_after_finish() {
+    let core = core();
+    let id = core.intern("x.y").unwrap();
+    let record = -core.emit(id, JsValue::NULL, 0, 0.0).unwrap();
+    core.add_error(record, "Error: sync").unwrap();
+    core.finish(record, 1, 0.0).unwrap();
+    assert_eq!(string(&core.record(record).unwrap(), "status"), "failed");
+    let later = core.emit(id, JsValue::NULL, 0, 0.0).unwrap();
+    core.finish(later, 1, 0.0).unwrap();
+    core.add_error(later, "Error: async").unwrap();
+    let r = core.record(later).unwrap();
+    assert_eq!(string(&r, "status"), "failed");
+    assert_eq!(
+        Array::from(&get(&r, "errors")).get(0).as_string().as_deref(),
+        Some("Error: async")
+    );
+}
+
+#[wasm_bindgen_test]
+fn nesting_deeper_than_the_limit_is_refused() {
+    let core = core();
+    let id = core.intern("x.loop").unwrap();
+    let mut open = Vec::new();
+    loop {
+        let record = core.emit(id, JsValue::NULL, 0, 0.0).unwrap().abs();
+        if record == 0.0 {
+            break;
+        }
+        open.push(record);
+        assert!(open.len() <= 64);
+    }
+    assert_eq!(open.len(), 64);
+    assert_eq!(string(&core.take_refusal(), "kind"), "depth");
+    for record in open.into_iter().rev() {
+        core.finish(record, 1, 0.0).unwrap();
+    }
+    assert!(core.emit(id, JsValue::NULL, 0, 0.0).unwrap() > 0.0);
+}
+
+#[wasm_bindgen_test]
+fn schemas_register_round_trip_and_refuse_bad_text() {
+    let core = core();
+    core.register_schema(
+        "cart.item.added",
+        "1.0.0",
+        "An item went into the cart",
+        vec!["sku".into(), "size".into()],
+        vec!["string".into(), "'s' | 'm'".into()],
+    )
+    .unwrap();
+    let schema = core.schema("cart.item.added").unwrap();
+    assert_eq!(string(&schema, "version"), "1.0.0");
+    assert_eq!(string(&get(&schema, "payload"), "size"), "'s' | 'm'");
+    let err = core
+        .register_schema(
+            "cart.item.added",
+            "2.0.0",
+            "",
+            vec!["when".into()],
+            vec!["Datetime".into()],
+        )
+        .unwrap_err();
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert!(string(&err, "message").contains("field when: unknown type"));
+    let err = core
+        .register_schema("cart.item.added", "1.0.0", "", vec![], vec![])
+        .unwrap_err();
+    assert!(string(&err, "message").contains("not higher"));
+    assert!(core.schema_names().unwrap().includes(&"cart.item.added".into(), 0));
+    let atoms = core.atoms().unwrap();
+    assert!(atoms.includes(&"m".into(), 0));
+}
+
+#[wasm_bindgen_test]
+fn validate_reports_without_recording() {
+    let core = core();
+    let id = core.intern("auth.user.login").unwrap();
+    let n = write_probes(&core, &[[1, 0, -1]].concat());
+    let issues = Array::from(&core.validate(id, &JsValue::NULL, n).unwrap());
+    assert_eq!(issues.length(), 1);
+    assert_eq!(string(&issues.get(0), "received"), "null");
+    assert_eq!(core.history(0, None).unwrap().length(), 0);
+    let unknown = core.intern("x.y").unwrap();
+    assert!(core.validate(unknown, &JsValue::NULL, 0).unwrap().is_undefined());
+}

@@ -1,0 +1,69 @@
+// Installs the package the way a user does (npm pack, then npm install of
+// the tarball into an empty project) and checks what a user relies on:
+// `import { EventBus } from 'kaiwa-bus'` works in Node with no init() call,
+// the conditional exports resolve, the .wasm is exported for Vite's `?url`,
+// and the types are there.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const dir = resolve('test-output/consumer');
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir, resolve('pkg')], { encoding: 'utf8' }).trim().split('\n').at(-1);
+writeFileSync(`${dir}/package.json`, JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', `./${tarball}`], { cwd: dir, stdio: 'inherit' });
+
+let passed = 0;
+let failed = 0;
+function check(name, fn) {
+	try {
+		fn();
+		passed++;
+		console.log(`ok - ${name}`);
+	} catch (error) {
+		failed++;
+		console.log(`not ok - ${name}\n${error.stdout ?? ''}${error.stderr ?? ''}${error.message}`);
+	}
+}
+const node = (script) => execFileSync('node', ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
+
+check('import in Node works without init()', () => {
+	const out = node(`
+		import { EventBus } from 'kaiwa-bus';
+		const bus = new EventBus();
+		let got = null;
+		bus.on('auth.user.login', (p) => { got = p.email; });
+		bus.emit('auth.user.login', { userId: 'u', email: 'e@x', tier: 't', timestamp: new Date() });
+		if (got !== 'e@x') throw new Error('not delivered');
+		console.log('delivered');
+	`);
+	if (!out.includes('delivered')) throw new Error(out);
+});
+
+check('init() exists in Node and resolves', () => {
+	node(`import { init } from 'kaiwa-bus'; await init(); await init();`);
+});
+
+check('the node condition resolves to node.js, the default to index.js', () => {
+	const out = node(`console.log(import.meta.resolve('kaiwa-bus'))`);
+	if (!out.trim().endsWith('/node_modules/kaiwa-bus/node.js')) throw new Error(out);
+});
+
+check('the .wasm is exported for bundlers', () => {
+	const out = node(`console.log(import.meta.resolve('kaiwa-bus/kaiwa_bus_bg.wasm'))`);
+	if (!out.trim().endsWith('/node_modules/kaiwa-bus/kaiwa_bus_bg.wasm')) throw new Error(out);
+});
+
+check('the package ships its types, glue, snippets and wasm', () => {
+	const root = `${dir}/node_modules/kaiwa-bus`;
+	for (const file of ['index.d.ts', 'events.d.ts', 'index.js', 'node.js', 'kaiwa_bus.js', 'kaiwa_bus_bg.wasm', 'README.md']) {
+		if (!existsSync(`${root}/${file}`)) throw new Error(`missing ${file}`);
+	}
+	const snippets = readdirSync(`${root}/snippets`);
+	if (snippets.length !== 1) throw new Error(`snippets: ${snippets}`);
+});
+
+console.log(`# installed: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
