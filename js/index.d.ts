@@ -15,6 +15,12 @@ export interface EventBusOptions {
 	historyLimit?: number;
 	/** Register the seed's 21-event catalog. Default true. */
 	catalog?: boolean;
+	/**
+	 * Which emits are timed (a clock read costs more than a whole emit of a
+	 * plain emitter). 'sampled' (default): the first emit of every task, then
+	 * one in 32 while the task keeps emitting. 'every': all of them.
+	 */
+	timing?: 'sampled' | 'every';
 }
 
 /** What a handler learns about the event besides its payload. */
@@ -51,7 +57,7 @@ export type PayloadOf<E, P extends string> = string extends Names<E>
 		? E[N]
 		: never;
 
-export type Status = 'pending' | 'delivered' | 'failed' | 'rejected';
+export type Status = 'delivered' | 'failed' | 'rejected';
 
 /** One mismatch between a payload and its schema. */
 export interface ValidationIssue {
@@ -72,7 +78,8 @@ export interface EventRecord {
 	timestamp: Date;
 	status: Status;
 	handlerCount: number;
-	durationMs: number;
+	/** Validation plus dispatch, in ms; null when the emit was not timed (see `timing`) or was rejected. */
+	durationMs: number | null;
 	/** Handler failures, or the refusal reason for a rejected record. */
 	errors: string[];
 	/** Validation issues of a rejected payload. */
@@ -81,11 +88,15 @@ export interface EventRecord {
 
 export type RecordChange = 'added' | 'updated' | 'cleared';
 
+/** Durations in ms, over the timed dispatches; null if none was timed. */
 export interface PerformanceStats {
+	/** Dispatches (delivered or failed). */
 	count: number;
-	averageDuration: number;
-	minDuration: number;
-	maxDuration: number;
+	/** How many of them were timed (see `timing`). */
+	timedCount: number;
+	averageDuration: number | null;
+	minDuration: number | null;
+	maxDuration: number | null;
 }
 
 /**
@@ -116,6 +127,7 @@ export declare class EventBus<E extends object = KaiwaEvents> {
 	constructor(options?: EventBusOptions);
 	readonly mode: Mode;
 	readonly historyLimit: number;
+	readonly timing: 'sampled' | 'every';
 
 	emit<N extends Names<E>>(name: N, payload: E[N]): void;
 	on<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;

@@ -9,7 +9,7 @@ export function makeRecord(id, name, payload, timestamp, status, handlerCount, d
 		timestamp: new Date(timestamp),
 		status,
 		handlerCount,
-		durationMs,
+		durationMs: Number.isNaN(durationMs) ? null : durationMs,
 		errors,
 		issues
 	};
@@ -19,8 +19,10 @@ export function makeIssue(path, expected, received) {
 	return { path, expected, received };
 }
 
-export function makeStats(count, averageDuration, minDuration, maxDuration) {
-	return { count, averageDuration, minDuration, maxDuration };
+// Durations are NaN when no dispatch of the event was timed.
+export function makeStats(count, timedCount, averageDuration, minDuration, maxDuration) {
+	const orNull = (x) => (Number.isNaN(x) ? null : x);
+	return { count, timedCount, averageDuration: orNull(averageDuration), minDuration: orNull(minDuration), maxDuration: orNull(maxDuration) };
 }
 
 export function makeRefusal(kind, event, message, issues, record) {

@@ -31,7 +31,9 @@ const steps = [
 	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: summaryCounts('installed') },
 	{ name: 'package tests (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts },
 	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: summaryCounts('browser') },
-	{ name: 'types (tsc)', cmd: ['node_modules/.bin/tsc', '-p', 'tests/types'], count: expectErrorCounts }
+	{ name: 'types (tsc)', cmd: ['node_modules/.bin/tsc', '-p', 'tests/types'], count: expectErrorCounts },
+	// The benchmark harness with tiny counts: it runs, it reports; no figure is checked.
+	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] }
 ];
 
 function sumMatches(log, re) {

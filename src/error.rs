@@ -113,9 +113,9 @@ impl fmt::Display for Error {
                 reason,
             } => {
                 if field.is_empty() {
-                    write!(f, "schema {event}: {reason}: {text:?}")
+                    write!(f, "schema {event}: {reason}: \"{text}\"")
                 } else {
-                    write!(f, "schema {event}: field {field}: {reason}: {text:?}")
+                    write!(f, "schema {event}: field {field}: {reason}: \"{text}\"")
                 }
             }
             Error::VersionNotHigher {

@@ -9,6 +9,7 @@
 //! | [`schema`] | schemas, the seed's 21-event [`schema::catalog`], the descriptor notation, and validation |
 //! | [`local`] | [`local::LocalBus`], a Rust-native bus over the core with `Fn` handlers |
 //! | [`error`] | the crate's error type |
+//! | [`intern`] | strings to small integers |
 //! | `wasm` | (wasm32 only) the bindings the JavaScript layer calls; not a public API |
 //!
 //! ## How an emit runs
@@ -23,6 +24,7 @@
 
 pub mod core;
 pub mod error;
+pub mod intern;
 pub mod local;
 pub mod schema;
 

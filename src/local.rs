@@ -9,7 +9,7 @@
 //! No `RefCell` borrow is held while a handler runs: a handler may emit,
 //! subscribe, unsubscribe or clear on the same bus.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -43,6 +43,8 @@ pub type Handler<P> = Rc<dyn Fn(&P, &Meta) -> std::result::Result<(), String>>;
 pub struct LocalBus<P> {
     core: RefCell<Core<Handler<P>, P>>,
     warnings: RefCell<Vec<String>>,
+    /// How many emits are running now (nested in handlers).
+    depth: Cell<usize>,
 }
 
 impl<P> fmt::Debug for LocalBus<P> {
@@ -60,6 +62,7 @@ impl<P: Payload + Clone> LocalBus<P> {
         LocalBus {
             core: RefCell::new(Core::new(options)),
             warnings: RefCell::new(Vec::new()),
+            depth: Cell::new(0),
         }
     }
 
@@ -99,16 +102,19 @@ impl<P: Payload + Clone> LocalBus<P> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-        let (begun, subscriptions, name) = {
+        let (id, begun, subscriptions, name) = {
             let mut core = self.core.borrow_mut();
             let id = core.intern(name)?;
+            let subscriptions = core.snapshot(id);
             let mut probes = Vec::new();
             if let Some(plan) = core.plan(id) {
                 payload.probe(plan, &mut probes);
             }
-            let begun = core.begin(id, payload.clone(), &probes, now)?;
+            let codes: Vec<i32> = probes.iter().flat_map(|p| p.to_codes()).collect();
+            let planned = subscriptions.len() as u32;
+            let begun = core.begin(id, payload.clone(), &codes, now, self.depth.get(), planned)?;
             let name = core.name(id).cloned().unwrap_or_else(|| name.into());
-            (begun, core.snapshot(id), name)
+            (id, begun, subscriptions, name)
         };
         if let Some(warning) = begun.warning {
             self.warnings.borrow_mut().push(warning);
@@ -118,6 +124,7 @@ impl<P: Payload + Clone> LocalBus<P> {
             id: begun.record,
             timestamp: now,
         };
+        self.depth.set(self.depth.get() + 1);
         let mut called = 0;
         for sub in subscriptions {
             {
@@ -134,8 +141,9 @@ impl<P: Payload + Clone> LocalBus<P> {
                 self.core.borrow_mut().add_error(begun.record, &message);
             }
         }
+        self.depth.set(self.depth.get() - 1);
         let duration = started.elapsed().as_secs_f64() * 1000.0;
-        self.core.borrow_mut().finish(begun.record, called, duration);
+        self.core.borrow_mut().finish(id, begun.record, called, Some(duration));
         Ok(begun.record)
     }
 
@@ -149,13 +157,18 @@ impl<P: Payload + Clone> LocalBus<P> {
     ) -> Result<()> {
         self.core
             .borrow_mut()
-            .register_schema(name, version, description, payload.iter().copied())
+            .register_schema(name, version, description, payload)
     }
 
     /// Reads the core (history, statistics, schemas, handler counts).
     /// `f` must not call back into this bus.
     pub fn with_core<R>(&self, f: impl FnOnce(&Core<Handler<P>, P>) -> R) -> R {
         f(&self.core.borrow())
+    }
+
+    /// How many emits are running now (nested ones included).
+    pub fn depth(&self) -> usize {
+        self.depth.get()
     }
 
     /// The warnings given so far (one per unknown event name, in development mode).

@@ -17,7 +17,7 @@ type Log = Rc<RefCell<Vec<String>>>;
 
 fn bus() -> Rc<LocalBus<Value>> {
     let bus = LocalBus::new(Options::default());
-    ATOMS.with(|a| *a.borrow_mut() = bus.with_core(|c| c.schemas().atoms().to_vec()));
+    ATOMS.with(|a| *a.borrow_mut() = bus.with_core(|c| c.schemas().atoms().iter().map(|a| a.to_string()).collect()));
     Rc::new(bus)
 }
 
@@ -82,7 +82,7 @@ fn a_failing_handler_does_not_stop_the_others() {
     bus.with_core(|c| {
         let r = c.history().get(id).unwrap();
         assert_eq!(r.status, Status::Failed);
-        assert_eq!(r.errors, ["boom"]);
+        assert_eq!(r.errors(), ["boom"]);
         assert_eq!(r.handler_count, 2);
     });
     // The bus keeps working.
@@ -238,11 +238,11 @@ fn recursion_stops_at_the_depth_limit_with_an_error() {
         "{:?}",
         errors.borrow()
     );
-    assert_eq!(bus.with_core(|c| c.depth()), 0);
+    assert_eq!(bus.depth(), 0);
     // Afterwards the bus is fine.
     let last = statuses(&bus);
     assert!(last.contains(&Status::Rejected));
-    assert!(last.iter().all(|s| *s != Status::Pending));
+    assert_eq!(last.iter().filter(|s| **s == Status::Failed).count(), 1);
 }
 
 #[test]
@@ -271,7 +271,7 @@ fn validation_refuses_before_any_handler_and_records_it() {
     bus.with_core(|c| {
         let r = c.history().iter().last().unwrap();
         assert_eq!(r.status, Status::Rejected);
-        assert_eq!(r.issues.len(), 1);
+        assert_eq!(r.issues().len(), 1);
         assert!(c.stats("auth.user.login").is_none());
     });
     bus.emit("auth.user.login", login()).unwrap();

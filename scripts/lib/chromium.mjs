@@ -21,13 +21,14 @@ export const CHROMIUM_ARGS = [
 	'--disable-dev-shm-usage'
 ];
 
-// Returns { context, close }: a persistent context on a throwaway profile.
-export async function launchChromium({ viewport = { width: 1280, height: 800 } } = {}) {
+// Returns { context, close }: a persistent context on a throwaway profile;
+// `args` adds Chromium flags.
+export async function launchChromium({ viewport = { width: 1280, height: 800 }, args = [] } = {}) {
 	const profile = mkdtempSync(join(tmpdir(), 'kaiwa-chromium-'));
 	const context = await chromium.launchPersistentContext(profile, {
 		executablePath: CHROMIUM,
 		headless: true,
-		args: CHROMIUM_ARGS,
+		args: [...CHROMIUM_ARGS, ...args],
 		viewport
 	});
 	return {

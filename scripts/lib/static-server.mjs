@@ -1,7 +1,7 @@
 // A static file server on 127.0.0.1 for the browser tests and the
 // benchmark: serves `root`, with the right MIME type for .wasm.
 
-import { createReadStream, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 
@@ -26,8 +26,13 @@ export function serveStatic(root, port = 0) {
 			res.writeHead(404).end('not found');
 			return;
 		}
-		res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-		createReadStream(file).pipe(res);
+		const body = readFileSync(file);
+		res.writeHead(200, {
+			'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+			'content-length': body.length,
+			'cache-control': 'no-store'
+		});
+		res.end(body);
 	});
 	return new Promise((resolve, reject) => {
 		server.once('error', reject);

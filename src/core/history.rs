@@ -26,9 +26,8 @@ pub const MAX_ERROR_LEN: usize = 500;
 /// What became of an emit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// Its handlers are running now.
-    Pending,
-    /// Every handler returned (and no promise has rejected so far).
+    /// Dispatched, and no handler has failed so far (a handler's promise may
+    /// still reject later).
     Delivered,
     /// At least one handler threw or its promise rejected.
     Failed,
@@ -41,7 +40,6 @@ impl Status {
     /// The name used in JS records.
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Pending => "pending",
             Status::Delivered => "delivered",
             Status::Failed => "failed",
             Status::Rejected => "rejected",
@@ -64,52 +62,83 @@ pub struct Record<P> {
     pub status: Status,
     /// How many handlers were called.
     pub handler_count: u32,
-    /// How long the emit took, validation included, in milliseconds.
-    pub duration_ms: f64,
-    /// Handler failures and refusal reasons, as messages.
-    pub errors: Vec<String>,
-    /// Validation issues, for a rejected payload.
-    pub issues: Vec<Issue>,
+    /// How long the emit took, validation included, in milliseconds; `None`
+    /// for a rejected emit, or one the dispatcher did not time.
+    pub duration_ms: Option<f64>,
+    /// Errors and issues, for the few records that have any: most records
+    /// stay small and cheap to drop.
+    detail: Option<Box<Detail>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Detail {
+    errors: Vec<String>,
+    issues: Vec<Issue>,
     dropped_errors: usize,
 }
 
 impl<P> Record<P> {
-    /// A pending record with no outcome yet.
-    pub fn new(id: u64, name: Rc<str>, payload: P, timestamp: f64) -> Self {
+    /// A record with no handler called yet.
+    pub fn new(id: u64, name: Rc<str>, payload: P, timestamp: f64, status: Status) -> Self {
         Record {
             id,
             name,
             payload,
             timestamp,
-            status: Status::Pending,
+            status,
             handler_count: 0,
-            duration_ms: 0.0,
-            errors: Vec::new(),
-            issues: Vec::new(),
-            dropped_errors: 0,
+            duration_ms: None,
+            detail: None,
         }
     }
 
-    /// Adds an error message, within [`MAX_ERRORS_PER_RECORD`] and
-    /// [`MAX_ERROR_LEN`].
+    /// Handler failures and refusal reasons, as messages.
+    pub fn errors(&self) -> &[String] {
+        self.detail.as_ref().map_or(&[], |d| &d.errors)
+    }
+
+    /// Validation issues, for a rejected payload.
+    pub fn issues(&self) -> &[Issue] {
+        self.detail.as_ref().map_or(&[], |d| &d.issues)
+    }
+
+    /// Marks the record rejected, with the reason and any validation issues.
+    pub fn reject(&mut self, message: &str, issues: Vec<Issue>) {
+        self.status = Status::Rejected;
+        self.add_message(message);
+        if let Some(d) = self.detail.as_mut() {
+            d.issues = issues;
+        }
+    }
+
+    /// Adds a handler failure, within [`MAX_ERRORS_PER_RECORD`] and
+    /// [`MAX_ERROR_LEN`]; a delivered record becomes failed.
     pub fn add_error(&mut self, message: &str) {
-        if self.errors.len() + 1 < MAX_ERRORS_PER_RECORD {
-            self.errors.push(truncate(message));
+        if self.status == Status::Delivered {
+            self.status = Status::Failed;
+        }
+        self.add_message(message);
+    }
+
+    fn add_message(&mut self, message: &str) {
+        let d = self.detail.get_or_insert_with(Box::default);
+        if d.errors.len() + 1 < MAX_ERRORS_PER_RECORD {
+            d.errors.push(truncate(message));
             return;
         }
-        if self.errors.len() < MAX_ERRORS_PER_RECORD {
-            self.errors.push(String::new());
+        if d.errors.len() < MAX_ERRORS_PER_RECORD {
+            d.errors.push(String::new());
         }
-        self.dropped_errors += 1;
-        if let Some(last) = self.errors.last_mut() {
-            *last = format!("… and {} more handler errors", self.dropped_errors);
+        d.dropped_errors += 1;
+        if let Some(last) = d.errors.last_mut() {
+            *last = format!("… and {} more handler errors", d.dropped_errors);
         }
     }
 }
 
 fn truncate(message: &str) -> String {
     match message.char_indices().nth(MAX_ERROR_LEN) {
-        Some((cut, _)) => format!("{}…", &message[..cut]),
+        Some((cut, _)) => format!("{}…", message.get(..cut).unwrap_or_default()),
         None => message.to_string(),
     }
 }
@@ -193,7 +222,7 @@ mod tests {
     use super::*;
 
     fn record(id: u64) -> Record<u64> {
-        Record::new(id, "a.b".into(), id, 0.0)
+        Record::new(id, "a.b".into(), id, 0.0, Status::Delivered)
     }
 
     #[test]
@@ -223,11 +252,12 @@ mod tests {
         for i in 0..(MAX_ERRORS_PER_RECORD + 5) {
             r.add_error(&format!("e{i}"));
         }
-        assert_eq!(r.errors.len(), MAX_ERRORS_PER_RECORD);
-        assert_eq!(r.errors[0], "e0");
-        assert_eq!(r.errors.last().unwrap(), "… and 6 more handler errors");
+        assert_eq!(r.status, Status::Failed);
+        assert_eq!(r.errors().len(), MAX_ERRORS_PER_RECORD);
+        assert_eq!(r.errors()[0], "e0");
+        assert_eq!(r.errors().last().unwrap(), "… and 6 more handler errors");
         let mut r = record(2);
         r.add_error(&"x".repeat(MAX_ERROR_LEN + 10));
-        assert_eq!(r.errors[0].chars().count(), MAX_ERROR_LEN + 1);
+        assert_eq!(r.errors()[0].chars().count(), MAX_ERROR_LEN + 1);
     }
 }

@@ -3,34 +3,39 @@
 //!
 //! ## One emit
 //!
-//! 1. The dispatcher interns the name ([`Core::intern`]) and, if the event
-//!    has a schema, reads the payload as the schema's [`Plan`] says.
-//! 2. [`Core::begin`] validates, applies the mode's rules for unknown events,
-//!    records the attempt, and returns the record id (or the refusal, which
-//!    is recorded too, as `rejected`).
-//! 3. The dispatcher calls the handlers of [`Core::snapshot`], skipping any
-//!    that [`Core::is_subscribed`] no longer lists, unsubscribing `once`
-//!    handlers just before their call, and reporting failures with
-//!    [`Core::add_error`].
-//! 4. [`Core::finish`] stores the outcome and the timing.
+//! 1. The dispatcher interns the name ([`Core::intern`]), takes the
+//!    [`Core::snapshot`] of the handlers it will call, and, if the event has
+//!    a schema, reads the payload as the schema's [`Plan`] says.
+//! 2. [`Core::check`] validates, applies the mode's rules for unknown events
+//!    and the depth limit. Then [`Core::start`] records the emit as
+//!    `delivered` to that many handlers, or [`Core::reject`] records the
+//!    refusal. ([`Core::begin`] does both steps.)
+//! 3. The dispatcher calls the handlers, skipping any that
+//!    [`Core::is_subscribed`] no longer lists, unsubscribing `once` handlers
+//!    just before their call, and reporting failures with
+//!    [`Core::add_error`], which turn the record `failed`.
+//! 4. [`Core::finish`] corrects the record when fewer handlers ran than
+//!    planned, and adds the duration when the dispatcher timed the emit.
+//!    Most emits need no step 4: in the browser an emit is one crossing of
+//!    the JS/wasm boundary.
 //!
 //! ## Re-entrancy
 //!
-//! A handler may call anything on the bus, emit included. The core holds no
-//! state across steps but a stack of in-flight emits, and refuses to go more
-//! than [`MAX_DEPTH`] emits deep, so a handler that re-emits its own event
-//! gets an error instead of a stack overflow.
+//! A handler may call anything on the bus, emit included. The core keeps no
+//! state between the steps; the dispatcher tells [`Core::check`] how deep in
+//! nested emits it is, and the core refuses to go more than [`MAX_DEPTH`]
+//! deep, so a handler that re-emits its own event gets an error instead of a
+//! stack overflow.
 
 pub mod history;
 pub mod names;
 pub mod registry;
 pub mod stats;
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
-use crate::schema::probe::{Plan, Probe};
+use crate::schema::probe::Plan;
 use crate::schema::{Issue, Schema, Schemas};
 pub use history::DEFAULT_HISTORY_LIMIT;
 use history::{History, Record, Status};
@@ -82,10 +87,10 @@ pub struct Begun {
 }
 
 #[derive(Debug)]
-struct InFlight {
-    record: u64,
-    name: NameId,
-    failed: bool,
+struct NameInfo {
+    schema: Option<Rc<Schema>>,
+    conventional: bool,
+    warned: bool,
 }
 
 /// The bus's state, generic over what a handler is (`H`) and what a payload
@@ -95,13 +100,12 @@ pub struct Core<H, P> {
     names: Names,
     registry: Registry<H>,
     schemas: Schemas,
-    schema_of: Vec<Option<Rc<Schema>>>,
+    /// By name id: what `check` needs to know, decided once per name.
+    info: Vec<NameInfo>,
     history: History<P>,
     stats: Stats,
     mode: Mode,
     next_record: u64,
-    in_flight: Vec<InFlight>,
-    warned: HashSet<NameId>,
 }
 
 impl<H: Clone, P> Core<H, P> {
@@ -111,13 +115,11 @@ impl<H: Clone, P> Core<H, P> {
             names: Names::default(),
             registry: Registry::default(),
             schemas: Schemas::new(options.catalog),
-            schema_of: Vec::new(),
+            info: Vec::new(),
             history: History::new(options.history_limit),
             stats: Stats::default(),
             mode: options.mode,
             next_record: 1,
-            in_flight: Vec::new(),
-            warned: HashSet::new(),
         }
     }
 
@@ -130,9 +132,12 @@ impl<H: Clone, P> Core<H, P> {
     pub fn intern(&mut self, name: &str) -> Result<NameId> {
         let id = self.names.intern(name)?;
         let at = id.0 as usize;
-        if at >= self.schema_of.len() {
-            let schema = self.schemas.get(name).cloned().map(Rc::new);
-            self.schema_of.push(schema);
+        if at >= self.info.len() {
+            self.info.push(NameInfo {
+                schema: self.schemas.get(name).cloned().map(Rc::new),
+                conventional: is_conventional(name),
+                warned: false,
+            });
         }
         Ok(id)
     }
@@ -144,7 +149,7 @@ impl<H: Clone, P> Core<H, P> {
 
     /// The schema of an interned name.
     pub fn schema(&self, id: NameId) -> Option<&Schema> {
-        self.schema_of.get(id.0 as usize)?.as_deref()
+        self.info.get(id.0 as usize)?.schema.as_deref()
     }
 
     /// How to read a payload of this event, if it has a schema.
@@ -159,24 +164,24 @@ impl<H: Clone, P> Core<H, P> {
 
     /// Compiles and registers a schema (see [`Schemas::compile`] and
     /// [`Schemas::register`]).
-    pub fn register_schema<'a>(
+    pub fn register_schema(
         &mut self,
         name: &str,
         version: &str,
         description: &str,
-        payload: impl IntoIterator<Item = (&'a str, &'a str)>,
+        payload: &[(&str, &str)],
     ) -> Result<()> {
         let schema = self.schemas.compile(name, version, description, payload)?;
         self.schemas.register(schema.clone())?;
         if let Some(id) = self.names.get(name) {
-            self.schema_of[id.0 as usize] = Some(Rc::new(schema));
+            self.info[id.0 as usize].schema = Some(Rc::new(schema));
         }
         Ok(())
     }
 
     /// Validates without emitting; `None` when the event has no schema.
-    pub fn validate(&self, id: NameId, probes: &[Probe]) -> Option<Vec<Issue>> {
-        self.schema(id).map(|s| s.check(probes))
+    pub fn validate(&self, id: NameId, codes: &[i32]) -> Option<Vec<Issue>> {
+        self.schema(id).map(|s| s.check(codes))
     }
 
     /// Subscribes `handler` to a pattern (see [`names::parse_pattern`]).
@@ -195,7 +200,7 @@ impl<H: Clone, P> Core<H, P> {
     }
 
     /// The subscriptions to exactly `pattern`, oldest first.
-    pub fn registrations(&self, pattern: &str) -> &[Subscription<H>] {
+    pub fn registrations(&self, pattern: &str) -> impl Iterator<Item = &Subscription<H>> {
         self.registry.registrations(pattern)
     }
 
@@ -230,114 +235,120 @@ impl<H: Clone, P> Core<H, P> {
         self.stats.clear();
     }
 
-    /// Starts an emit: validates the payload described by `probes` (the
-    /// payload itself, then one probe per field of the schema's plan),
-    /// applies the mode, and records the attempt at time `now` (milliseconds
-    /// since the Unix epoch). A refusal is recorded as `rejected` and
-    /// returned as the error.
-    pub fn begin(&mut self, id: NameId, payload: P, probes: &[Probe], now: f64) -> Result<Begun> {
-        let name = self.names.name(id).cloned().ok_or(Error::EmptyName)?;
-        let record = self.next_record;
-        self.next_record += 1;
-        let mut entry = Record::new(record, name.clone(), payload, now);
-        let mut warning = None;
+    /// Starts an emit at depth `depth` (the number of emits running around
+    /// it): [`Core::check`], then [`Core::start`] or, for a refusal,
+    /// [`Core::reject`] (the refusal is recorded and returned).
+    pub fn begin(
+        &mut self,
+        id: NameId,
+        payload: P,
+        codes: &[i32],
+        now: f64,
+        depth: usize,
+        handler_count: u32,
+    ) -> Result<Begun> {
+        match self.check(id, codes, depth) {
+            Ok(warning) => Ok(Begun {
+                record: self.start(id, payload, now, handler_count),
+                warning,
+            }),
+            Err(error) => {
+                self.reject(id, payload, now, &error);
+                Err(error)
+            }
+        }
+    }
 
-        let issues = self.schema(id).map(|schema| schema.check(probes));
-        let refusal = if self.in_flight.len() >= MAX_DEPTH {
-            Some(Error::DepthExceeded {
+    /// Decides whether an emit of `id` may go ahead: validates the payload
+    /// described by probe `codes` (the payload itself, then one probe per
+    /// field of the schema's plan, see [`crate::schema::probe`]), applies the mode to unknown events, and refuses a
+    /// `depth` of [`MAX_DEPTH`] or more. `Ok` carries a warning to show once.
+    pub fn check(&mut self, id: NameId, codes: &[i32], depth: usize) -> Result<Option<String>> {
+        let (Some(name), Some(info)) = (self.names.name(id), self.info.get_mut(id.0 as usize)) else {
+            return Err(Error::EmptyName);
+        };
+        if depth >= MAX_DEPTH {
+            return Err(Error::DepthExceeded {
                 event: name.to_string(),
-            })
-        } else if let Some(issues) = issues {
-            (!issues.is_empty()).then(|| Error::Validation {
+            });
+        }
+        if let Some(schema) = info.schema.as_deref() {
+            let issues = schema.check(codes);
+            if issues.is_empty() {
+                return Ok(None);
+            }
+            return Err(Error::Validation {
                 event: name.to_string(),
                 issues,
-            })
-        } else {
-            let bad_name = !is_conventional(&name);
-            match self.mode {
-                Mode::Strict => Some(Error::UnknownEvent {
-                    event: name.to_string(),
-                    bad_name,
-                }),
-                Mode::Development => {
-                    if self.warned.insert(id) {
-                        warning = Some(unknown_event_warning(&name, bad_name));
-                    }
-                    None
-                }
-            }
-        };
-
-        if let Some(error) = refusal {
-            entry.status = Status::Rejected;
-            entry.add_error(&error.to_string());
-            if let Error::Validation { issues, .. } = &error {
-                entry.issues = issues.clone();
-            }
-            self.history.push(entry);
-            return Err(error);
+            });
         }
-        self.history.push(entry);
-        self.in_flight.push(InFlight {
-            record,
-            name: id,
-            failed: false,
-        });
-        Ok(Begun { record, warning })
+        let bad_name = !info.conventional;
+        match self.mode {
+            Mode::Strict => Err(Error::UnknownEvent {
+                event: name.to_string(),
+                bad_name,
+            }),
+            Mode::Development if info.warned => Ok(None),
+            Mode::Development => {
+                info.warned = true;
+                Ok(Some(unknown_event_warning(name, bad_name)))
+            }
+        }
     }
 
-    /// Adds a handler failure to a record. Before [`Core::finish`] it makes
-    /// the emit `failed`; after it (a promise that rejected later) it turns a
-    /// delivered record into a failed one, if the record is still kept.
+    fn next_record(&mut self, id: NameId, payload: P, now: f64, status: Status) -> Record<P> {
+        let record = self.next_record;
+        self.next_record += 1;
+        let name = self.names.name(id).cloned().unwrap_or_else(|| "".into());
+        Record::new(record, name, payload, now, status)
+    }
+
+    /// Records an emit that [`Core::check`] accepted, at `now` (ms since the
+    /// Unix epoch), as delivered to `handler_count` handlers; returns its
+    /// record id.
+    pub fn start(&mut self, id: NameId, payload: P, now: f64, handler_count: u32) -> u64 {
+        let mut entry = self.next_record(id, payload, now, Status::Delivered);
+        entry.handler_count = handler_count;
+        let record = entry.id;
+        self.history.push(entry);
+        self.stats.count(id);
+        record
+    }
+
+    /// Records an emit that [`Core::check`] refused, as `rejected`; returns
+    /// its record id.
+    pub fn reject(&mut self, id: NameId, payload: P, now: f64, error: &Error) -> u64 {
+        let mut entry = self.next_record(id, payload, now, Status::Rejected);
+        let issues = match error {
+            Error::Validation { issues, .. } => issues.clone(),
+            _ => Vec::new(),
+        };
+        entry.reject(&error.to_string(), issues);
+        let record = entry.id;
+        self.history.push(entry);
+        record
+    }
+
+    /// Adds a handler failure (a throw, or a promise that rejected, even
+    /// long after the emit) to a record, which becomes `failed`, if it is
+    /// still kept.
     pub fn add_error(&mut self, record: u64, message: &str) {
-        if let Some(flight) = self.in_flight.iter_mut().find(|f| f.record == record) {
-            flight.failed = true;
-        }
         if let Some(entry) = self.history.get_mut(record) {
             entry.add_error(message);
-            if entry.status == Status::Delivered {
-                entry.status = Status::Failed;
-            }
         }
     }
 
-    /// Ends an emit begun with [`Core::begin`]: `handler_count` handlers were
-    /// called in `duration` milliseconds.
-    pub fn finish(&mut self, record: u64, handler_count: u32, duration: f64) {
-        let Some(at) = self.in_flight.iter().rposition(|f| f.record == record) else {
-            return;
-        };
-        let flight = self.in_flight.remove(at);
-        self.stats.track(flight.name, duration);
+    /// Completes the record of an emit of `id`: `handler_count` handlers
+    /// were called (fewer than planned when some unsubscribed during the
+    /// dispatch), in `duration` milliseconds if the dispatcher timed it.
+    pub fn finish(&mut self, id: NameId, record: u64, handler_count: u32, duration: Option<f64>) {
+        if let Some(d) = duration {
+            self.stats.time(id, d);
+        }
         if let Some(entry) = self.history.get_mut(record) {
-            entry.status = if flight.failed {
-                Status::Failed
-            } else {
-                Status::Delivered
-            };
             entry.handler_count = handler_count;
             entry.duration_ms = duration;
         }
-    }
-
-    /// The id of the last record begun (0 before the first emit).
-    pub fn last_record(&self) -> u64 {
-        self.next_record - 1
-    }
-
-    /// Rewrites the issues and message of a rejected record, after the
-    /// bindings made them more precise (a refused literal's actual value).
-    pub fn amend_refusal(&mut self, record: u64, issues: Vec<Issue>, message: &str) {
-        if let Some(entry) = self.history.get_mut(record) {
-            entry.issues = issues;
-            entry.errors.clear();
-            entry.add_error(message);
-        }
-    }
-
-    /// How many emits are running now (nested ones included).
-    pub fn depth(&self) -> usize {
-        self.in_flight.len()
     }
 
     /// The history.

@@ -14,10 +14,10 @@
 //! number, not a string, across the boundary on every emit. Names are kept
 //! for the life of the bus.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
+use crate::intern::Interner;
 
 /// The longest event name or pattern accepted, in bytes.
 pub const MAX_NAME_LEN: usize = 1024;
@@ -102,7 +102,7 @@ pub fn is_conventional(name: &str) -> bool {
 pub fn matching_patterns(name: &str) -> impl Iterator<Item = String> + '_ {
     let prefixes = name
         .rmatch_indices('.')
-        .map(move |(dot, _)| format!("{}.*", &name[..dot]));
+        .map(move |(dot, _)| format!("{}.*", name.get(..dot).unwrap_or_default()));
     std::iter::once(name.to_string())
         .chain(prefixes)
         .chain(std::iter::once("*".to_string()))
@@ -111,33 +111,28 @@ pub fn matching_patterns(name: &str) -> impl Iterator<Item = String> + '_ {
 /// Interned event names.
 #[derive(Debug, Default)]
 pub struct Names {
-    ids: HashMap<Rc<str>, NameId>,
-    names: Vec<Rc<str>>,
+    names: Interner,
 }
 
 impl Names {
     /// The id of `name`, interning it on first sight. Refuses names that
     /// [`check_event_name`] refuses.
     pub fn intern(&mut self, name: &str) -> Result<NameId> {
-        if let Some(&id) = self.ids.get(name) {
-            return Ok(id);
+        if let Some(id) = self.names.get(name) {
+            return Ok(NameId(id));
         }
         check_event_name(name)?;
-        let id = NameId(self.names.len() as u32);
-        let name: Rc<str> = name.into();
-        self.names.push(name.clone());
-        self.ids.insert(name, id);
-        Ok(id)
+        Ok(NameId(self.names.intern(name)))
     }
 
     /// The id of `name` if it was interned.
     pub fn get(&self, name: &str) -> Option<NameId> {
-        self.ids.get(name).copied()
+        self.names.get(name).map(NameId)
     }
 
     /// The text of an interned name.
     pub fn name(&self, id: NameId) -> Option<&Rc<str>> {
-        self.names.get(id.0 as usize)
+        self.names.text(id.0)
     }
 
     /// How many names are interned.

@@ -16,10 +16,9 @@
 //! Unsubscribing during dispatch is handled by the dispatcher, which checks
 //! [`Registry::contains`] (or its own flag) before each call.
 
-use std::collections::HashMap;
-
 use crate::core::names::{matching_patterns, parse_pattern};
 use crate::error::Result;
+use crate::intern::Interner;
 
 /// Identifies one subscription; increasing in subscription order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,21 +33,26 @@ pub struct Subscription<H> {
     pub handler: H,
     /// Whether it is removed before its first call.
     pub once: bool,
+    /// Its pattern, interned.
+    pattern: u32,
 }
 
-/// Subscriptions by pattern.
+/// Every subscription, in subscription order (so by id: they are appended
+/// with increasing ids), each with its interned pattern. A snapshot is one
+/// pass that keeps the subscriptions whose pattern matches, already in
+/// order; the JS layer caches snapshots, so this runs only after a change.
 #[derive(Debug)]
 pub struct Registry<H> {
-    by_pattern: HashMap<Box<str>, Vec<Subscription<H>>>,
-    pattern_of: HashMap<SubId, Box<str>>,
+    subscriptions: Vec<Subscription<H>>,
+    patterns: Interner,
     next: u64,
 }
 
 impl<H> Default for Registry<H> {
     fn default() -> Self {
         Registry {
-            by_pattern: HashMap::new(),
-            pattern_of: HashMap::new(),
+            subscriptions: Vec::new(),
+            patterns: Interner::default(),
             next: 1,
         }
     }
@@ -60,68 +64,66 @@ impl<H: Clone> Registry<H> {
         parse_pattern(pattern)?;
         let id = SubId(self.next);
         self.next += 1;
-        self.by_pattern
-            .entry(pattern.into())
-            .or_default()
-            .push(Subscription { id, handler, once });
-        self.pattern_of.insert(id, pattern.into());
+        let pattern = self.patterns.intern(pattern);
+        self.subscriptions.push(Subscription {
+            id,
+            handler,
+            once,
+            pattern,
+        });
         Ok(id)
+    }
+
+    fn position(&self, id: SubId) -> Option<usize> {
+        self.subscriptions.binary_search_by_key(&id, |s| s.id).ok()
     }
 
     /// Removes a subscription; `None` if it is already gone (a harmless
     /// second unsubscribe).
     pub fn unsubscribe(&mut self, id: SubId) -> Option<H> {
-        let pattern = self.pattern_of.remove(&id)?;
-        let list = self.by_pattern.get_mut(&pattern)?;
-        let at = list.iter().position(|s| s.id == id)?;
-        let removed = list.remove(at);
-        if list.is_empty() {
-            self.by_pattern.remove(&pattern);
-        }
-        Some(removed.handler)
+        let at = self.position(id)?;
+        Some(self.subscriptions.remove(at).handler)
     }
 
     /// Whether the subscription is still registered.
     pub fn contains(&self, id: SubId) -> bool {
-        self.pattern_of.contains_key(&id)
+        self.position(id).is_some()
     }
 
     /// The subscriptions registered to exactly `pattern`, oldest first.
-    pub fn registrations(&self, pattern: &str) -> &[Subscription<H>] {
-        self.by_pattern.get(pattern).map_or(&[], Vec::as_slice)
+    pub fn registrations(&self, pattern: &str) -> impl Iterator<Item = &Subscription<H>> {
+        let wanted = self.patterns.get(pattern);
+        self.subscriptions.iter().filter(move |s| Some(s.pattern) == wanted)
     }
 
     /// How many subscriptions are registered to exactly `pattern`.
     pub fn count(&self, pattern: &str) -> usize {
-        self.registrations(pattern).len()
+        self.registrations(pattern).count()
     }
 
     /// Every subscription an emit of `name` reaches, in subscription order.
     pub fn snapshot(&self, name: &str) -> Vec<Subscription<H>> {
-        let mut all: Vec<Subscription<H>> = matching_patterns(name)
-            .flat_map(|p| self.registrations(&p).iter().cloned())
-            .collect();
-        all.sort_unstable_by_key(|s| s.id);
-        all
+        let matching: Vec<u32> = matching_patterns(name).filter_map(|p| self.patterns.get(&p)).collect();
+        self.subscriptions
+            .iter()
+            .filter(|s| matching.contains(&s.pattern))
+            .cloned()
+            .collect()
     }
 
     /// Removes every subscription and returns their handlers.
     pub fn clear(&mut self) -> Vec<H> {
-        self.pattern_of.clear();
-        self.by_pattern
-            .drain()
-            .flat_map(|(_, list)| list.into_iter().map(|s| s.handler))
-            .collect()
+        self.subscriptions.drain(..).map(|s| s.handler).collect()
     }
 
     /// How many subscriptions there are in all.
     pub fn len(&self) -> usize {
-        self.pattern_of.len()
+        self.subscriptions.len()
     }
 
     /// Whether there is no subscription.
     pub fn is_empty(&self) -> bool {
-        self.pattern_of.is_empty()
+        self.subscriptions.is_empty()
     }
 }
 
@@ -150,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn unsubscribe_is_idempotent_and_drops_empty_patterns() {
+    fn unsubscribe_is_idempotent() {
         let mut r = Registry::default();
         let a = r.subscribe("a.b", "a", false).unwrap();
         let b = r.subscribe("a.b", "b", false).unwrap();
@@ -160,7 +162,6 @@ mod tests {
         assert!(!r.contains(a));
         assert!(r.contains(b));
         assert_eq!(r.unsubscribe(b), Some("b"));
-        assert!(r.by_pattern.is_empty());
         assert!(r.is_empty());
     }
 

@@ -1,25 +1,39 @@
 //! Per-event dispatch statistics: the seed's `EventPerformanceMonitor`, kept
 //! as running totals so memory does not grow with the number of emits.
+//!
+//! Every dispatch is counted; durations are summed over the dispatches that
+//! were timed (the JS layer times the first emit of every task and a sample
+//! of the rest, see `timing` in the README).
 
 use crate::core::names::NameId;
 
-/// Dispatch timings of one event, in milliseconds.
+/// Dispatches of one event and their timings, in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Stat {
     /// Dispatches counted (delivered or failed; rejected attempts are not).
     pub count: u64,
-    /// Sum of their durations.
+    /// How many of them were timed.
+    pub timed: u64,
+    /// Sum of the timed durations.
     pub total: f64,
-    /// Shortest.
+    /// Shortest timed duration (`f64::INFINITY` before the first).
     pub min: f64,
-    /// Longest.
+    /// Longest timed duration (0 before the first).
     pub max: f64,
 }
 
 impl Stat {
-    /// Mean duration.
+    const EMPTY: Stat = Stat {
+        count: 0,
+        timed: 0,
+        total: 0.0,
+        min: f64::INFINITY,
+        max: 0.0,
+    };
+
+    /// Mean timed duration (`NaN` if none was timed).
     pub fn average(&self) -> f64 {
-        self.total / self.count as f64
+        self.total / self.timed as f64
     }
 }
 
@@ -30,27 +44,26 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Adds one dispatch of `name` that took `duration` milliseconds.
-    pub fn track(&mut self, name: NameId, duration: f64) {
+    fn slot(&mut self, name: NameId) -> &mut Stat {
         let at = name.0 as usize;
         if self.by_name.len() <= at {
             self.by_name.resize(at + 1, None);
         }
-        let slot = &mut self.by_name[at];
-        *slot = Some(match *slot {
-            None => Stat {
-                count: 1,
-                total: duration,
-                min: duration,
-                max: duration,
-            },
-            Some(s) => Stat {
-                count: s.count + 1,
-                total: s.total + duration,
-                min: s.min.min(duration),
-                max: s.max.max(duration),
-            },
-        });
+        self.by_name[at].get_or_insert(Stat::EMPTY)
+    }
+
+    /// Counts one dispatch of `name`.
+    pub fn count(&mut self, name: NameId) {
+        self.slot(name).count += 1;
+    }
+
+    /// Adds the duration of one timed dispatch of `name`, in milliseconds.
+    pub fn time(&mut self, name: NameId, duration: f64) {
+        let s = self.slot(name);
+        s.timed += 1;
+        s.total += duration;
+        s.min = s.min.min(duration);
+        s.max = s.max.max(duration);
     }
 
     /// The statistics of `name`, or `None` if it was never dispatched.
@@ -77,14 +90,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn running_totals() {
+    fn running_totals_over_timed_dispatches() {
         let mut s = Stats::default();
         assert_eq!(s.get(NameId(3)), None);
-        s.track(NameId(3), 2.0);
-        s.track(NameId(3), 4.0);
-        s.track(NameId(3), 0.5);
+        for d in [Some(2.0), None, Some(4.0), Some(0.5)] {
+            s.count(NameId(3));
+            if let Some(d) = d {
+                s.time(NameId(3), d);
+            }
+        }
         let st = s.get(NameId(3)).unwrap();
-        assert_eq!((st.count, st.min, st.max), (3, 0.5, 4.0));
+        assert_eq!((st.count, st.timed, st.min, st.max), (4, 3, 0.5, 4.0));
         assert!((st.average() - 6.5 / 3.0).abs() < 1e-12);
         assert_eq!(s.iter().count(), 1);
         s.clear();

@@ -269,7 +269,7 @@ mod tests {
         let mut schemas = Schemas::default();
         for def in CATALOG {
             let schema = schemas
-                .compile(def.name, def.version, def.description, def.payload.iter().copied())
+                .compile(def.name, def.version, def.description, def.payload)
                 .unwrap_or_else(|e| panic!("{}: {e}", def.name));
             schemas.register(schema).unwrap();
         }

@@ -59,7 +59,10 @@ fn literals(text: &str) -> Result<Vec<String>, &'static str> {
             Some(q @ ('\'' | '"')) => q,
             _ => return Err("every member of a literal union must be a quoted string"),
         };
-        let inner = member[1..].strip_suffix(quote).ok_or("unterminated string literal")?;
+        let inner = member
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+            .ok_or("unterminated string literal")?;
         if inner.contains(quote) {
             return Err("a string literal may not contain its own quote");
         }

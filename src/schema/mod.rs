@@ -12,11 +12,12 @@ pub mod descriptor;
 pub mod probe;
 pub mod typescript;
 
-use std::collections::HashMap;
 use std::fmt;
+use std::rc::Rc;
 
 use crate::core::names::is_conventional;
 use crate::error::{Error, Result};
+use crate::intern::Interner;
 use descriptor::Parsed;
 use probe::{Kind, Plan, Probe, ReadMode};
 
@@ -118,11 +119,13 @@ impl Schema {
         &self.plan
     }
 
-    /// Checks a payload: `probes[0]` describes the payload itself, then one
-    /// probe per field in schema order. Returns every issue; empty means valid.
-    pub fn check(&self, probes: &[Probe]) -> Vec<Issue> {
+    /// Checks a payload described by probe codes (see [`probe`]): the
+    /// payload itself, then one probe per field in schema order. Returns
+    /// every issue; empty means valid. Missing codes read as a value whose
+    /// getter threw, so a short buffer can only fail validation.
+    pub fn check(&self, codes: &[i32]) -> Vec<Issue> {
         let mut issues = Vec::new();
-        let root = probes.first().copied().unwrap_or(Probe::of(Kind::Threw));
+        let root = Probe::at(codes, 0);
         if root.kind != Kind::Object {
             issues.push(Issue {
                 path: String::new(),
@@ -132,8 +135,7 @@ impl Schema {
             return issues;
         }
         for (i, field) in self.fields.iter().enumerate() {
-            let probe = probes.get(i + 1).copied().unwrap_or(Probe::of(Kind::Threw));
-            if let Some(issue) = field.check(probe) {
+            if let Some(issue) = field.check(Probe::at(codes, i + 1)) {
                 issues.push(issue);
             }
         }
@@ -177,9 +179,10 @@ impl Field {
 /// The registered schemas and the atoms of their literal unions.
 #[derive(Debug, Default)]
 pub struct Schemas {
-    by_name: HashMap<String, Schema>,
-    atoms: Vec<String>,
-    atom_ids: HashMap<String, u32>,
+    names: Interner,
+    /// By interned name.
+    schemas: Vec<Option<Schema>>,
+    atoms: Interner,
     widest: usize,
 }
 
@@ -189,7 +192,7 @@ impl Schemas {
         let mut schemas = Schemas::default();
         if with_catalog {
             for def in catalog::CATALOG {
-                let compiled = schemas.compile(def.name, def.version, def.description, def.payload.iter().copied());
+                let compiled = schemas.compile(def.name, def.version, def.description, def.payload);
                 // The catalog is checked by the `catalog_compiles` test.
                 if let Ok(schema) = compiled {
                     schemas.insert(schema);
@@ -200,12 +203,12 @@ impl Schemas {
     }
 
     /// Compiles a schema from descriptor notation without registering it.
-    pub fn compile<'a>(
+    pub fn compile(
         &mut self,
         name: &str,
         version: &str,
         description: &str,
-        payload: impl IntoIterator<Item = (&'a str, &'a str)>,
+        payload: &[(&str, &str)],
     ) -> Result<Schema> {
         let bad = |field: &str, text: &str, reason: &str| Error::Descriptor {
             event: name.into(),
@@ -222,7 +225,7 @@ impl Schemas {
         }
         let version = Version::parse(version).ok_or_else(|| bad("", version, "version must be MAJOR.MINOR.PATCH"))?;
         let mut fields: Vec<Field> = Vec::new();
-        for (key, text) in payload {
+        for &(key, text) in payload {
             if fields.iter().any(|f| f.key == key) {
                 return Err(bad(key, text, "duplicate field"));
             }
@@ -271,7 +274,7 @@ impl Schemas {
     /// Registers a compiled schema. A name already registered needs a higher
     /// version.
     pub fn register(&mut self, schema: Schema) -> Result<()> {
-        if let Some(current) = self.by_name.get(&schema.name) {
+        if let Some(current) = self.get(&schema.name) {
             if schema.version <= current.version {
                 return Err(Error::VersionNotHigher {
                     event: schema.name,
@@ -286,33 +289,31 @@ impl Schemas {
 
     fn insert(&mut self, schema: Schema) {
         self.widest = self.widest.max(schema.fields.len());
-        self.by_name.insert(schema.name.clone(), schema);
+        let at = self.names.intern(&schema.name) as usize;
+        if self.schemas.len() <= at {
+            self.schemas.resize_with(at + 1, || None);
+        }
+        self.schemas[at] = Some(schema);
     }
 
     /// The schema registered for `name`.
     pub fn get(&self, name: &str) -> Option<&Schema> {
-        self.by_name.get(name)
+        self.schemas.get(self.names.get(name)? as usize)?.as_ref()
     }
 
-    /// Every registered schema, in no particular order.
+    /// Every registered schema, in order of first registration.
     pub fn iter(&self) -> impl Iterator<Item = &Schema> {
-        self.by_name.values()
+        self.schemas.iter().flatten()
     }
 
     /// The atom id of a literal string, allocating one on first sight.
     pub fn atom(&mut self, value: &str) -> u32 {
-        if let Some(&id) = self.atom_ids.get(value) {
-            return id;
-        }
-        let id = self.atoms.len() as u32;
-        self.atoms.push(value.into());
-        self.atom_ids.insert(value.into(), id);
-        id
+        self.atoms.intern(value)
     }
 
     /// Every atom, by id.
-    pub fn atoms(&self) -> &[String] {
-        &self.atoms
+    pub fn atoms(&self) -> &[Rc<str>] {
+        self.atoms.texts()
     }
 
     /// The most fields any registered schema has.
@@ -331,7 +332,7 @@ mod tests {
                 "auth.user.login",
                 "1.0.0",
                 "User successfully logged in",
-                [
+                &[
                     ("userId", "string"),
                     ("email", "string"),
                     ("tier", "string"),
@@ -341,10 +342,12 @@ mod tests {
             .unwrap()
     }
 
-    fn object_with(fields: &[Probe]) -> Vec<Probe> {
-        let mut all = vec![Probe::of(Kind::Object)];
-        all.extend_from_slice(fields);
-        all
+    fn object_with(fields: &[Probe]) -> Vec<i32> {
+        codes(&[&[Probe::of(Kind::Object)], fields].concat())
+    }
+
+    fn codes(probes: &[Probe]) -> Vec<i32> {
+        probes.iter().flat_map(|p| p.to_codes()).collect()
     }
 
     #[test]
@@ -384,7 +387,7 @@ mod tests {
         assert_eq!(issues[0].to_string(), "userId: expected string, received number");
         assert_eq!(issues[1].to_string(), "tier: expected string, received undefined");
         assert_eq!(issues[2].to_string(), "timestamp: expected Date, received Invalid Date");
-        let root = schema.check(&[Probe::of(Kind::Null)]);
+        let root = schema.check(&codes(&[Probe::of(Kind::Null)]));
         assert_eq!(root[0].to_string(), "payload: expected object, received null");
         assert_eq!(root[0].path, "");
     }
@@ -397,7 +400,7 @@ mod tests {
                 "x.y",
                 "1.0.0",
                 "",
-                [("mode", "'a' | 'b'"), ("note", "string?"), ("words", "string[]")],
+                &[("mode", "'a' | 'b'"), ("note", "string?"), ("words", "string[]")],
             )
             .unwrap();
         let a = s.atom("a");
@@ -444,16 +447,16 @@ mod tests {
     #[test]
     fn bad_descriptors_name_field_and_text() {
         let mut s = Schemas::default();
-        let err = s.compile("a.b", "1.0.0", "", [("when", "Datetime")]).unwrap_err();
+        let err = s.compile("a.b", "1.0.0", "", &[("when", "Datetime")]).unwrap_err();
         assert!(
             err.to_string().starts_with("schema a.b: field when: unknown type"),
             "{err}"
         );
         assert!(err.to_string().ends_with("\"Datetime\""), "{err}");
-        assert!(s.compile("a.b", "1.0", "", []).is_err());
-        assert!(s.compile("userLogin", "1.0.0", "", []).is_err());
+        assert!(s.compile("a.b", "1.0", "", &[]).is_err());
+        assert!(s.compile("userLogin", "1.0.0", "", &[]).is_err());
         assert!(s
-            .compile("a.b", "1.0.0", "", [("k", "string"), ("k", "number")])
+            .compile("a.b", "1.0.0", "", &[("k", "string"), ("k", "number")])
             .is_err());
     }
 }

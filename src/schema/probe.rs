@@ -151,6 +151,25 @@ impl Probe {
         }
     }
 
+    /// The probe at `index` in a buffer of codes; [`Kind::Threw`] if the
+    /// buffer is too short.
+    pub fn at(codes: &[i32], index: usize) -> Probe {
+        let at = index * Probe::WIDTH;
+        match codes.get(at..at + Probe::WIDTH) {
+            Some(&[kind, aux, item]) => Probe::from_codes([kind, aux, item]),
+            _ => Probe::of(Kind::Threw),
+        }
+    }
+
+    /// Encodes as `[kind, aux, item]` (see [`Probe::from_codes`]).
+    pub fn to_codes(self) -> [i32; 3] {
+        let clamp = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        match self.bad_item {
+            Some((index, item)) => [self.kind as i32, clamp(index), item as i32],
+            None => [self.kind as i32, clamp(self.aux), -1],
+        }
+    }
+
     /// Decodes `[kind, aux, item]`, where `item` is `-1` or the kind of the
     /// first non-string item, whose index is then `aux`.
     pub fn from_codes(codes: [i32; 3]) -> Probe {
@@ -194,5 +213,17 @@ mod tests {
         assert_eq!(Probe::from_codes([9, 0, -1]), Probe::of(Kind::Array));
         assert_eq!(Probe::from_codes([3, 7, -1]).aux, 7);
         assert_eq!(Kind::NonFinite.describe(1), "Infinity");
+        for p in [
+            Probe::of(Kind::Date),
+            Probe {
+                kind: Kind::Array,
+                aux: 0,
+                bad_item: Some((7, Kind::Null)),
+            },
+        ] {
+            assert_eq!(Probe::from_codes(p.to_codes()), p);
+        }
+        assert_eq!(Probe::at(&[10, 0, -1, 2, 0, -1], 1), Probe::of(Kind::String));
+        assert_eq!(Probe::at(&[10, 0, -1, 2], 1), Probe::of(Kind::Threw));
     }
 }

@@ -26,7 +26,7 @@ extern "C" {
     #[wasm_bindgen(js_name = makeIssue)]
     fn make_issue(path: &str, expected: &str, received: &str) -> JsValue;
     #[wasm_bindgen(js_name = makeStats)]
-    fn make_stats(count: f64, average: f64, min: f64, max: f64) -> JsValue;
+    fn make_stats(count: f64, timed: f64, average: f64, min: f64, max: f64) -> JsValue;
     #[wasm_bindgen(js_name = makeRefusal)]
     fn make_refusal(kind: &str, event: &str, message: &str, issues: Array, record: f64) -> JsValue;
     #[wasm_bindgen(js_name = makePlan)]
@@ -56,15 +56,23 @@ pub fn record(r: &Record<JsValue>) -> JsValue {
         r.timestamp,
         r.status.as_str(),
         r.handler_count,
-        r.duration_ms,
-        strings(&r.errors),
-        issues(&r.issues),
+        r.duration_ms.unwrap_or(f64::NAN),
+        strings(r.errors()),
+        issues(r.issues()),
     )
 }
 
-/// `{ count, averageDuration, minDuration, maxDuration }`.
+/// `{ count, timedCount, averageDuration, minDuration, maxDuration }`.
 pub fn stats(s: Stat) -> JsValue {
-    make_stats(s.count as f64, s.average(), s.min, s.max)
+    let timed = s.timed > 0;
+    let or_nan = |x: f64| if timed { x } else { f64::NAN };
+    make_stats(
+        s.count as f64,
+        s.timed as f64,
+        or_nan(s.average()),
+        or_nan(s.min),
+        or_nan(s.max),
+    )
 }
 
 /// What `emit` throws, before the JS layer makes it an `Error`.

@@ -13,11 +13,15 @@ use std::cell::RefCell;
 use js_sys::{Array, TypeError};
 use wasm_bindgen::prelude::*;
 
+use crate::core::names::NameId;
 use crate::core::registry::SubId;
 use crate::core::{Core, Mode, Options};
 use crate::error::Error;
-use crate::schema::probe::{Kind, Probe};
+use crate::schema::probe::Kind;
 use crate::schema::Issue;
+
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -35,7 +39,6 @@ pub struct BusCore {
     core: RefCell<JsCore>,
     /// Probe codes written by `js/probe.js` just before `emit` or `validate`.
     probes: RefCell<Vec<i32>>,
-    decoded: RefCell<Vec<Probe>>,
     warning: RefCell<Option<String>>,
     refusal: RefCell<JsValue>,
 }
@@ -46,8 +49,10 @@ impl std::fmt::Debug for BusCore {
     }
 }
 
+const BUSY: &str = "kaiwa-bus: the bus was re-entered from inside its own bookkeeping";
+
 fn busy() -> JsValue {
-    js_sys::Error::new("kaiwa-bus: the bus was re-entered from inside its own bookkeeping").into()
+    js_sys::Error::new(BUSY).into()
 }
 
 fn type_error(error: &Error) -> JsValue {
@@ -67,7 +72,6 @@ impl BusCore {
                 catalog,
             })),
             probes: RefCell::new(Vec::new()),
-            decoded: RefCell::new(Vec::new()),
             warning: RefCell::new(None),
             refusal: RefCell::new(JsValue::UNDEFINED),
         }
@@ -95,9 +99,7 @@ impl BusCore {
     /// `{ keys, modes }` of the event's schema, or `undefined`.
     pub fn plan(&self, name: u32) -> Result<JsValue, JsValue> {
         let core = self.core.try_borrow().map_err(|_| busy())?;
-        Ok(core
-            .schema(crate::core::names::NameId(name))
-            .map_or(JsValue::UNDEFINED, convert::plan))
+        Ok(core.schema(NameId(name)).map_or(JsValue::UNDEFINED, convert::plan))
     }
 
     /// Every literal of every schema, by atom id.
@@ -118,62 +120,72 @@ impl BusCore {
         Ok(probes.as_ptr() as u32)
     }
 
-    fn decode(&self, len: u32) -> Result<std::cell::RefMut<'_, Vec<Probe>>, JsValue> {
+    /// The probe codes `js/probe.js` wrote, `len` of them.
+    fn codes(&self, len: u32) -> Result<std::cell::Ref<'_, [i32]>, JsValue> {
         let probes = self.probes.try_borrow().map_err(|_| busy())?;
-        let mut decoded = self.decoded.try_borrow_mut().map_err(|_| busy())?;
-        decoded.clear();
         let len = (len as usize).min(probes.len());
-        decoded.extend(
-            probes[..len]
-                .chunks_exact(Probe::WIDTH)
-                .map(|c| Probe::from_codes([c[0], c[1], c[2]])),
-        );
-        Ok(decoded)
+        Ok(std::cell::Ref::map(probes, |p| &p[..len]))
     }
 
-    /// Starts an emit. Returns the record id; its negation when a warning
-    /// waits in [`BusCore::take_warning`]; 0 when refused, with the reason in
-    /// [`BusCore::take_refusal`].
-    pub fn emit(&self, name: u32, payload: JsValue, probes: u32, now: f64) -> Result<f64, JsValue> {
-        let decoded = self.decode(probes)?;
-        let id = crate::core::names::NameId(name);
-        let outcome = self.with(|c| {
-            c.begin(id, payload.clone(), &decoded, now)
-                .map_err(|e| (e, c.last_record()))
-        })?;
-        drop(decoded);
-        match outcome {
-            Ok(begun) => match begun.warning {
-                None => Ok(begun.record as f64),
-                Some(text) => {
-                    *self.warning.borrow_mut() = Some(text);
-                    Ok(-(begun.record as f64))
+    /// Checks and records an emit at nesting `depth`, planned for
+    /// `handlers` handlers. Returns the record id; its negation when a
+    /// warning waits in [`BusCore::take_warning`]; 0 when refused, with the
+    /// reason in [`BusCore::take_refusal`]. Infallible, so the glue stays a
+    /// plain call: for most emits, this is the only crossing.
+    pub fn emit(&self, name: u32, payload: JsValue, probes: u32, now: f64, depth: u32, handlers: u32) -> f64 {
+        let id = NameId(name);
+        let checked = match (self.core.try_borrow_mut(), self.codes(probes)) {
+            (Ok(mut core), Ok(codes)) => core.check(id, &codes, depth as usize),
+            _ => return self.busy_refusal(),
+        };
+        let warning = match checked {
+            Ok(warning) => warning,
+            Err(error) => {
+                // No borrow is held here: quoting a literal reads the payload.
+                let refusal = self.refuse(id, payload, now, error);
+                self.set_refusal(refusal);
+                return 0.0;
+            }
+        };
+        let Ok(record) = self.with(|c| c.start(id, payload, now, handlers)) else {
+            return self.busy_refusal();
+        };
+        match warning {
+            None => record as f64,
+            Some(text) => {
+                if let Ok(mut slot) = self.warning.try_borrow_mut() {
+                    *slot = Some(text);
                 }
-            },
-            Err((error, record)) => {
-                let refusal = self.refusal_of(error, &payload, record)?;
-                *self.refusal.borrow_mut() = refusal;
-                Ok(0.0)
+                -(record as f64)
             }
         }
     }
 
-    fn refusal_of(&self, error: Error, payload: &JsValue, record: u64) -> Result<JsValue, JsValue> {
+    fn busy_refusal(&self) -> f64 {
+        self.set_refusal(convert::refusal("busy", "", BUSY, &[], 0));
+        0.0
+    }
+
+    fn set_refusal(&self, refusal: JsValue) {
+        if let Ok(mut slot) = self.refusal.try_borrow_mut() {
+            *slot = refusal;
+        }
+    }
+
+    fn refuse(&self, id: NameId, payload: JsValue, now: f64, mut error: Error) -> JsValue {
+        if let Error::Validation { issues, .. } = &mut error {
+            quote_refused_literals(&payload, issues);
+        }
+        let Ok(record) = self.with(|c| c.reject(id, payload, now, &error)) else {
+            return convert::refusal("busy", "", BUSY, &[], 0);
+        };
         let message = error.to_string();
-        Ok(match error {
-            Error::Validation { event, mut issues } => {
-                quote_refused_literals(payload, &mut issues);
-                let message = match issues.first() {
-                    Some(first) => format!("{event}: {first}"),
-                    None => message,
-                };
-                self.with(|c| c.amend_refusal(record, issues.clone(), &message))?;
-                convert::refusal("validation", &event, &message, &issues, record)
-            }
-            Error::UnknownEvent { ref event, .. } => convert::refusal("unknown", event, &message, &[], record),
-            Error::DepthExceeded { ref event } => convert::refusal("depth", event, &message, &[], record),
+        match &error {
+            Error::Validation { event, issues } => convert::refusal("validation", event, &message, issues, record),
+            Error::UnknownEvent { event, .. } => convert::refusal("unknown", event, &message, &[], record),
+            Error::DepthExceeded { event } => convert::refusal("depth", event, &message, &[], record),
             _ => convert::refusal("type", "", &message, &[], record),
-        })
+        }
     }
 
     /// The warning announced by a negative [`BusCore::emit`] result.
@@ -191,9 +203,14 @@ impl BusCore {
         })
     }
 
-    /// Ends an emit: `handler_count` handlers ran in `duration` ms.
-    pub fn finish(&self, record: f64, handler_count: u32, duration: f64) -> Result<(), JsValue> {
-        self.with(|c| c.finish(record as u64, handler_count, duration))
+    /// Completes the record of an emit of `name`: `handler_count` handlers
+    /// ran, in `duration` ms (`NaN` when the emit was not timed). Called only
+    /// when the emit was timed or fewer handlers ran than planned.
+    pub fn finish(&self, name: u32, record: f64, handler_count: u32, duration: f64) {
+        let duration = (!duration.is_nan()).then_some(duration);
+        if let Ok(mut core) = self.core.try_borrow_mut() {
+            core.finish(NameId(name), record as u64, handler_count, duration);
+        }
     }
 
     /// Records a handler failure (thrown, or a rejected promise).
@@ -204,7 +221,7 @@ impl BusCore {
 
     /// The subscription ids an emit of `name` reaches, in order.
     pub fn snapshot(&self, name: u32) -> Result<Vec<f64>, JsValue> {
-        let subs = self.with(|c| c.snapshot(crate::core::names::NameId(name)))?;
+        let subs = self.with(|c| c.snapshot(NameId(name)))?;
         Ok(subs.iter().map(|s| s.id.0 as f64).collect())
     }
 
@@ -224,7 +241,7 @@ impl BusCore {
     /// The subscription ids of exactly `pattern`, oldest first.
     pub fn registrations(&self, pattern: &str) -> Result<Vec<f64>, JsValue> {
         let core = self.core.try_borrow().map_err(|_| busy())?;
-        Ok(core.registrations(pattern).iter().map(|s| s.id.0 as f64).collect())
+        Ok(core.registrations(pattern).map(|s| s.id.0 as f64).collect())
     }
 
     /// Removes every subscription, the history and the statistics.
@@ -293,8 +310,12 @@ impl BusCore {
         keys: Vec<String>,
         types: Vec<String>,
     ) -> Result<(), JsValue> {
-        let fields = keys.iter().map(String::as_str).zip(types.iter().map(String::as_str));
-        self.with(|c| c.register_schema(name, version, description, fields))?
+        let fields: Vec<(&str, &str)> = keys
+            .iter()
+            .map(String::as_str)
+            .zip(types.iter().map(String::as_str))
+            .collect();
+        self.with(|c| c.register_schema(name, version, description, &fields))?
             .map_err(|e| js_sys::Error::new(&format!("kaiwa-bus: {e}")).into())
     }
 
@@ -307,24 +328,22 @@ impl BusCore {
         }
     }
 
-    /// Every registered event name, sorted.
+    /// Every registered event name, in order of first registration.
     #[wasm_bindgen(js_name = schemaNames)]
     pub fn schema_names(&self) -> Result<Array, JsValue> {
         let core = self.core.try_borrow().map_err(|_| busy())?;
-        let mut names: Vec<&str> = core.schemas().iter().map(|s| s.name.as_str()).collect();
-        names.sort_unstable();
-        Ok(names.into_iter().map(JsValue::from_str).collect())
+        Ok(core.schemas().iter().map(|s| JsValue::from_str(&s.name)).collect())
     }
 
     /// Checks a probed payload without emitting: the issues (empty when
     /// valid), or `undefined` when the event has no schema.
     pub fn validate(&self, name: u32, payload: &JsValue, probes: u32) -> Result<JsValue, JsValue> {
-        let decoded = self.decode(probes)?;
+        let codes = self.codes(probes)?;
         let core = self.core.try_borrow().map_err(|_| busy())?;
-        let Some(mut issues) = core.validate(crate::core::names::NameId(name), &decoded) else {
+        let Some(mut issues) = core.validate(NameId(name), &codes) else {
             return Ok(JsValue::UNDEFINED);
         };
-        drop((core, decoded));
+        drop((core, codes));
         quote_refused_literals(payload, &mut issues);
         Ok(convert::issues(&issues).into())
     }

@@ -86,9 +86,9 @@ fn a_valid_emit_is_recorded_and_finished() {
     assert_eq!(Array::from(&get(&plan, "keys")).length(), 4);
     let n = write_probes(&core, &login_probes(STRING));
     let payload = login_payload();
-    let record = core.emit(id, payload.clone(), n, 1_700_000_000_000.0).unwrap();
+    let record = core.emit(id, payload.clone(), n, 1_700_000_000_000.0, 0, 1);
     assert_eq!(record, 1.0);
-    core.finish(record, 2, 0.25).unwrap();
+    core.finish(id, record, 2, 0.25);
     let r = core.record(record).unwrap();
     assert_eq!(string(&r, "status"), "delivered");
     assert_eq!(string(&r, "name"), "auth.user.login");
@@ -106,7 +106,7 @@ fn an_invalid_emit_is_refused_with_structured_issues() {
     let core = core();
     let id = core.intern("auth.user.login").unwrap();
     let n = write_probes(&core, &login_probes(NUMBER));
-    assert_eq!(core.emit(id, login_payload(), n, 0.0).unwrap(), 0.0);
+    assert_eq!(core.emit(id, login_payload(), n, 0.0, 0, 1), 0.0);
     let refusal = core.take_refusal();
     assert_eq!(string(&refusal, "kind"), "validation");
     assert_eq!(string(&refusal, "event"), "auth.user.login");
@@ -129,7 +129,7 @@ fn a_refused_literal_is_quoted_without_running_getters() {
     let payload = object(&[("mode", "casual".into())]);
     let codes = [OBJECT, STRING, STRING, STRING, STRING, DATE].concat();
     let n = write_probes(&core, &codes);
-    core.emit(id, payload, n, 0.0).unwrap();
+    core.emit(id, payload, n, 0.0, 0, 1);
     let refusal = core.take_refusal();
     assert_eq!(
         string(&refusal, "message"),
@@ -141,7 +141,7 @@ fn a_refused_literal_is_quoted_without_running_getters() {
     let tricky = Object::new();
     Object::define_property(&tricky, &JsValue::from_str("mode"), descriptor.unchecked_ref());
     let n = write_probes(&core, &codes);
-    core.emit(id, tricky.into(), n, 0.0).unwrap();
+    core.emit(id, tricky.into(), n, 0.0, 0, 1);
     let refusal = core.take_refusal();
     assert!(string(&refusal, "message").ends_with("received string"));
 }
@@ -150,20 +150,19 @@ fn a_refused_literal_is_quoted_without_running_getters() {
 fn unknown_events_warn_once_in_development_and_are_refused_in_strict() {
     let dev = core();
     let id = dev.intern("cart.item.added").unwrap();
-    let first = dev.emit(id, Object::new().into(), 0, 0.0).unwrap();
+    let first = dev.emit(id, Object::new().into(), 0, 0.0, 0, 1);
     assert!(first < 0.0, "a warning waits");
     assert!(dev
         .take_warning()
         .unwrap()
         .contains("no schema is registered for \"cart.item.added\""));
-    dev.finish(-first, 0, 0.0).unwrap();
-    let second = dev.emit(id, Object::new().into(), 0, 0.0).unwrap();
+    let second = dev.emit(id, Object::new().into(), 0, 0.0, 0, 1);
     assert!(second > 0.0);
 
     let strict = BusCore::new(true, 10, true);
     assert!(strict.strict());
     let id = strict.intern("userLogin").unwrap();
-    assert_eq!(strict.emit(id, Object::new().into(), 0, 0.0).unwrap(), 0.0);
+    assert_eq!(strict.emit(id, Object::new().into(), 0, 0.0, 0, 1), 0.0);
     let refusal = strict.take_refusal();
     assert_eq!(string(&refusal, "kind"), "unknown");
     assert!(string(&refusal, "message").contains("naming convention"));
@@ -190,45 +189,42 @@ fn subscriptions_are_ids_in_order() {
 }
 
 #[wasm_bindgen_test]
-fn failures_before_and_after_finish() {
+fn failures_during_and_after_dispatch_fail_the_record() {
     let core = core();
     let id = core.intern("x.y").unwrap();
-    let record = -core.emit(id, JsValue::NULL, 0, 0.0).unwrap();
+    let record = -core.emit(id, JsValue::NULL, 0, 0.0, 0, 2);
+    assert_eq!(string(&core.record(record).unwrap(), "status"), "delivered");
     core.add_error(record, "Error: sync").unwrap();
-    core.finish(record, 1, 0.0).unwrap();
     assert_eq!(string(&core.record(record).unwrap(), "status"), "failed");
-    let later = core.emit(id, JsValue::NULL, 0, 0.0).unwrap();
-    core.finish(later, 1, 0.0).unwrap();
+    let later = core.emit(id, JsValue::NULL, 0, 0.0, 0, 1);
+    core.finish(id, later, 1, 0.5);
     core.add_error(later, "Error: async").unwrap();
     let r = core.record(later).unwrap();
     assert_eq!(string(&r, "status"), "failed");
+    assert_eq!(get(&r, "durationMs").as_f64(), Some(0.5));
     assert_eq!(
         Array::from(&get(&r, "errors")).get(0).as_string().as_deref(),
         Some("Error: async")
     );
+    // An untimed emit has no duration, and counts in the stats untimed.
+    let untimed = core.emit(id, JsValue::NULL, 0, 0.0, 0, 0);
+    assert!(get(&core.record(untimed).unwrap(), "durationMs").is_null());
+    let stats = core.stats("x.y").unwrap();
+    assert_eq!(get(&stats, "count").as_f64(), Some(3.0));
+    assert_eq!(get(&stats, "timedCount").as_f64(), Some(1.0));
 }
 
 #[wasm_bindgen_test]
 fn nesting_deeper_than_the_limit_is_refused() {
     let core = core();
     let id = core.intern("x.loop").unwrap();
-    let mut open = Vec::new();
-    loop {
-        let record = core.emit(id, JsValue::NULL, 0, 0.0).unwrap().abs();
-        if record == 0.0 {
-            break;
-        }
-        open.push(record);
-        assert!(open.len() <= 64);
-    }
-    assert_eq!(open.len(), 64);
-    assert_eq!(string(&core.take_refusal(), "kind"), "depth");
-    for record in open.into_iter().rev() {
-        core.finish(record, 1, 0.0).unwrap();
-    }
-    assert!(core.emit(id, JsValue::NULL, 0, 0.0).unwrap() > 0.0);
+    assert!(core.emit(id, JsValue::NULL, 0, 0.0, 63, 1).abs() > 0.0);
+    assert_eq!(core.emit(id, JsValue::NULL, 0, 0.0, 64, 1), 0.0);
+    let refusal = core.take_refusal();
+    assert_eq!(string(&refusal, "kind"), "depth");
+    assert!(string(&refusal, "message").contains("more than 64 levels deep"));
+    assert!(core.emit(id, JsValue::NULL, 0, 0.0, 0, 1) > 0.0);
 }
-
 #[wasm_bindgen_test]
 fn schemas_register_round_trip_and_refuse_bad_text() {
     let core = core();

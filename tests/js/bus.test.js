@@ -137,15 +137,39 @@ test('history: records with every documented field, oldest first, as a copy', as
 	);
 	for (const r of history) {
 		assert.ok(r.timestamp instanceof Date);
-		assert.equal(typeof r.durationMs, 'number');
-		assert.ok(r.durationMs >= 0);
 		assert.deepEqual(r.errors, []);
 		assert.deepEqual(r.issues, []);
 	}
+	// The first emit of a task is timed; the next ones in the same task are sampled.
+	assert.equal(typeof history[0].durationMs, 'number');
+	assert.ok(history[0].durationMs >= 0);
+	assert.equal(history[1].durationMs, null);
 	history.pop();
 	history[0].name = 'changed';
 	assert.equal(bus.getEventHistory().length, 2);
 	assert.equal(bus.getEventHistory()[0].name, 'auth.user.login');
+});
+
+test("timing: 'sampled' times each task's first emit and one in 32 after it; 'every' times all", async () => {
+	const sampled = quietBus();
+	assert.equal(sampled.timing, 'sampled');
+	for (let i = 0; i < 64; i++) sampled.emit('x.a', {});
+	await settle();
+	sampled.emit('x.a', {});
+	const timed = sampled.getEventHistory().map((r) => r.durationMs !== null);
+	assert.deepEqual(
+		timed.flatMap((t, i) => (t ? [i] : [])),
+		[0, 32, 64]
+	);
+	const stats = sampled.getEventPerformanceStats('x.a');
+	assert.equal(stats.count, 65);
+	assert.equal(stats.timedCount, 3);
+	const every = quietBus({ timing: 'every' });
+	assert.equal(every.timing, 'every');
+	for (let i = 0; i < 5; i++) every.emit('x.a', {});
+	assert.ok(every.getEventHistory().every((r) => typeof r.durationMs === 'number' && r.durationMs >= 0));
+	assert.equal(every.getEventPerformanceStats('x.a').timedCount, 5);
+	assert.throws(() => new EventBus({ timing: 'never' }), { name: 'TypeError', message: /options\.timing/ });
 });
 
 test('history is a ring of historyLimit records, and 0 keeps none', () => {

@@ -83,12 +83,18 @@ loose.emit('anything.at.all', { whatever: true });
 loose.on('anything.*', (p) => void p.whatever);
 
 const history: EventRecord[] = bus.getEventHistory();
-const status: 'pending' | 'delivered' | 'failed' | 'rejected' = history[0].status;
+const status: 'delivered' | 'failed' | 'rejected' = history[0].status;
+// @ts-expect-error durations may be null (an emit that was not timed)
+const duration: number = history[0].durationMs;
 const stats = bus.getEventPerformanceStats('auth.user.login');
-if (stats !== null) {
+if (stats !== null && stats.averageDuration !== null) {
 	const avg: number = stats.averageDuration;
-	void avg;
+	const timed: number = stats.timedCount;
+	void [avg, timed];
 }
+new EventBus({ timing: 'every' });
+// @ts-expect-error timing is 'sampled' or 'every'
+new EventBus({ timing: 'never' });
 bus.onRecord((record, change) => {
 	if (record !== null && change === 'added') void record.timestamp.getTime();
 });
@@ -116,4 +122,4 @@ createEventBus().emit('auth.user.logout', { userId: 'u', timestamp: new Date() }
 createEventBus('redis');
 const mock = new MockEventBus();
 mock.emit('auth.user.logout', { userId: 'u', timestamp: new Date() });
-void [status];
+void [status, duration];

@@ -1,0 +1,106 @@
+// `make bench`: the same workload in Node and in headless Chromium, plus the
+// package's size, init() time and memory over a million emits. Writes
+// bench/results/latest.{json,md,svg} and the table in README.md.
+//   node bench/run.mjs [--quick]   (--quick: a smoke run with tiny counts)
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+import { launchChromium } from '../scripts/lib/chromium.mjs';
+import { serveStatic } from '../scripts/lib/static-server.mjs';
+import { renderMarkdown, renderSvg, summarize } from './report.js';
+
+const quick = process.argv.includes('--quick');
+const out = quick ? 'test-output/bench' : 'bench/results';
+mkdirSync(out, { recursive: true });
+mkdirSync('test-output/bench', { recursive: true });
+
+console.log('bench: Node…');
+const node = JSON.parse(
+	execFileSync('node', ['--expose-gc', 'bench/node.mjs', ...(quick ? ['quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 })
+);
+
+console.log('bench: Chromium…');
+await esbuild.build({
+	entryPoints: ['bench/browser-entry.js'],
+	bundle: true,
+	format: 'esm',
+	platform: 'browser',
+	outfile: 'test-output/bench/bundle.js',
+	logLevel: 'warning'
+});
+const server = await serveStatic('.');
+const browser = await launchChromium({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
+let chromium;
+const initMs = [];
+const initAfterDownloadMs = [];
+try {
+	const page = await browser.context.newPage();
+	await page.goto(`${server.url}/bench/page.html${quick ? '?quick' : ''}`);
+	await page.waitForFunction(() => window.__bench, null, { timeout: 30 * 60_000 });
+	chromium = await page.evaluate(() => window.__bench);
+	if (chromium.error) throw new Error(chromium.error);
+	await page.close();
+	console.log('bench: init() in fresh pages…');
+	for (let i = 0; i < (quick ? 2 : 15); i++) {
+		const fresh = await browser.context.newPage();
+		await fresh.goto(`${server.url}/bench/init.html`);
+		await fresh.waitForFunction(() => window.__init !== undefined);
+		const { ms, afterDownloadMs } = await fresh.evaluate(() => window.__init);
+		initMs.push(ms);
+		initAfterDownloadMs.push(afterDownloadMs);
+		await fresh.close();
+	}
+} finally {
+	await browser.close();
+	await server.close();
+}
+
+const gz = (buffer) => gzipSync(buffer, { level: 9 }).length;
+const wasm = readFileSync('pkg/kaiwa_bus_bg.wasm');
+// The JS a browser user of the bus loads (the devtools panel is a separate entry).
+const snippetDir = readdirSync('pkg/snippets')[0];
+const jsFiles = [
+	...readdirSync('pkg').filter((f) => f.endsWith('.js') && f !== 'node.js' && !f.startsWith('devtools')),
+	...readdirSync(`pkg/snippets/${snippetDir}/js`).map((f) => `snippets/${snippetDir}/js/${f}`)
+];
+const glue = Buffer.concat(jsFiles.map((f) => readFileSync(`pkg/${f}`)));
+// What a production build ships: the browser entry bundled and minified.
+const bundled = await esbuild.build({ entryPoints: ['pkg/index.js'], bundle: true, minify: true, format: 'esm', write: false, logLevel: 'warning' });
+const minified = Buffer.from(bundled.outputFiles[0].contents);
+const size = {
+	wasm: { raw: wasm.length, gzip: gz(wasm) },
+	js: { raw: glue.length, gzip: gz(glue), files: jsFiles },
+	jsMinified: { raw: minified.length, gzip: gz(minified) }
+};
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const result = {
+	date: new Date().toISOString(),
+	quick,
+	machine: `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
+	engines: [node, chromium].map((e) => ({ engine: e.engine, timings: e.timings, memory: e.memory })),
+	size,
+	initMs,
+	initAfterDownloadMs
+};
+result.summary = summarize(result);
+writeFileSync(`${out}/latest.json`, `${JSON.stringify(result, null, '\t')}\n`);
+const markdown = renderMarkdown(result);
+writeFileSync(`${out}/latest.md`, markdown);
+writeFileSync(`${out}/latest.svg`, renderSvg(result));
+console.log(markdown);
+
+if (!quick) {
+	const readme = readFileSync('README.md', 'utf8');
+	const start = '<!-- bench:start -->';
+	const end = '<!-- bench:end -->';
+	if (readme.includes(start) && readme.includes(end)) {
+		const table = `${start}\n${markdown.split('\n').slice(2).join('\n').trim()}\n${end}`;
+		writeFileSync('README.md', readme.replace(new RegExp(`${start}[\\s\\S]*${end}`), table));
+		console.log('bench: README.md table updated');
+	}
+}
+console.log(`bench: wrote ${out}/latest.{json,md,svg}`);
