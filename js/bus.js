@@ -35,9 +35,26 @@ function quote(name) {
 	return JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name);
 }
 
+// src/core/names.rs MAX_NAME_LEN, in UTF-8 bytes; at least as many as UTF-16 units.
+const MAX_NAME_LEN = 1024;
+
 function requireName(method, name, what = 'name') {
 	if (typeof name !== 'string') {
 		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} must be a string, got ${describe(name)}`);
+	}
+	// Checked here too so that a huge string is not copied into wasm memory,
+	// which never shrinks.
+	if (name.length > MAX_NAME_LEN) {
+		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} is ${name.length} characters long; the limit is ${MAX_NAME_LEN} bytes`);
+	}
+	requireWellFormed(method, name, what);
+}
+
+// Rust strings are UTF-8: a lone UTF-16 surrogate would cross the boundary
+// as U+FFFD, so two different JS names could become one event.
+function requireWellFormed(method, text, what) {
+	if (!text.isWellFormed()) {
+		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} ${quote(text)} contains a lone surrogate (it is not well-formed Unicode)`);
 	}
 }
 
@@ -456,6 +473,8 @@ export class EventBus {
 		if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
 			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: payload must be an object of field descriptors, got ${describe(payload)}`);
 		}
+		requireWellFormed('registerSchema', version, 'schema version');
+		requireWellFormed('registerSchema', description, 'schema description');
 		const keys = Object.keys(payload);
 		const types = keys.map((key) => {
 			const text = payload[key];
@@ -464,6 +483,8 @@ export class EventBus {
 					`kaiwa-bus: schema ${quote(name)}: field ${key}: the descriptor must be a string such as 'string' or 'Date?', got ${describe(text)}`
 				);
 			}
+			requireWellFormed('registerSchema', key, 'field key');
+			requireWellFormed('registerSchema', text, `descriptor of field ${key}`);
 			return text;
 		});
 		this.#core.registerSchema(name, version, description, keys, types);

@@ -41,12 +41,17 @@ export function describe(value) {
 	return type === 'undefined' ? 'undefined' : `a ${type}`;
 }
 
-// The message of anything thrown, without throwing again.
+// The message of anything thrown, without throwing again (a thrown Proxy
+// can make every look at it throw).
 export function messageOf(thrown) {
 	try {
 		if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
 		return typeof thrown === 'string' ? thrown : String(thrown);
 	} catch {
-		return Object.prototype.toString.call(thrown);
+		try {
+			return Object.prototype.toString.call(thrown);
+		} catch {
+			return '(a thrown value that cannot be described)';
+		}
 	}
 }

@@ -24,12 +24,13 @@ const steps = [
 	{ name: 'rustfmt', cmd: ['cargo', 'fmt', '--all', '--', '--check'] },
 	{ name: 'clippy (host)', cmd: ['cargo', 'clippy', '--all-targets', '--', '-D', 'warnings'] },
 	{ name: 'clippy (wasm32)', cmd: ['cargo', 'clippy', '--all-targets', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings'] },
-	{ name: 'rust host (cargo test)', cmd: ['cargo', 'test'], count: cargoCounts },
+	// PROPTEST_CASES bounds the property tests (tests/fuzz.rs) to seconds; `make fuzz` runs more.
+	{ name: 'rust host (cargo test)', cmd: ['cargo', 'test'], env: { PROPTEST_CASES: '4096' }, count: cargoCounts },
 	{ name: 'wasm in Node', cmd: wasmTest('node'), env: wasm, count: cargoCounts },
 	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts },
 	{ name: 'build pkg/', cmd: ['make', '--no-print-directory', 'pkg'] },
 	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: summaryCounts('installed') },
-	{ name: 'package tests (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts },
+	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts },
 	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: summaryCounts('browser') },
 	{ name: 'types (tsc)', cmd: ['node_modules/.bin/tsc', '-p', 'tests/types'], count: expectErrorCounts },
 	// The benchmark harness with tiny counts: it runs, it reports; no figure is checked.

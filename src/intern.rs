@@ -100,6 +100,16 @@ impl Interner {
     }
 }
 
+/// The element at `at` of a vector indexed by interned numbers, growing the
+/// vector with `fill` as needed.
+pub(crate) fn slot<T>(items: &mut Vec<T>, at: u32, fill: impl FnMut() -> T) -> Option<&mut T> {
+    let at = at as usize;
+    if items.len() <= at {
+        items.resize_with(at.saturating_add(1), fill);
+    }
+    items.get_mut(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,22 @@
 //! That keeps every `RefCell` borrow short and lets the JS layer cross the
 //! JS/wasm boundary twice per emit, whatever the number of handlers.
 #![deny(missing_docs, missing_debug_implementations)]
+// A panic in wasm poisons the instance: no code path that input can reach
+// may unwrap, index out of bounds or panic (tests may).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::string_slice,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 pub mod core;
 pub mod error;

@@ -124,8 +124,8 @@ impl<P: Payload + Clone> LocalBus<P> {
             id: begun.record,
             timestamp: now,
         };
-        self.depth.set(self.depth.get() + 1);
-        let mut called = 0;
+        self.depth.set(self.depth.get().saturating_add(1));
+        let mut called = 0u32;
         for sub in subscriptions {
             {
                 let mut core = self.core.borrow_mut();
@@ -136,12 +136,12 @@ impl<P: Payload + Clone> LocalBus<P> {
                     core.unsubscribe(sub.id);
                 }
             }
-            called += 1;
+            called = called.saturating_add(1u32);
             if let Err(message) = (sub.handler)(&payload, &meta) {
                 self.core.borrow_mut().add_error(begun.record, &message);
             }
         }
-        self.depth.set(self.depth.get() - 1);
+        self.depth.set(self.depth.get().saturating_sub(1));
         let duration = started.elapsed().as_secs_f64() * 1000.0;
         self.core.borrow_mut().finish(id, begun.record, called, Some(duration));
         Ok(begun.record)

@@ -122,14 +122,14 @@ impl<P> Record<P> {
 
     fn add_message(&mut self, message: &str) {
         let d = self.detail.get_or_insert_with(Box::default);
-        if d.errors.len() + 1 < MAX_ERRORS_PER_RECORD {
+        if d.errors.len() < MAX_ERRORS_PER_RECORD - 1 {
             d.errors.push(truncate(message));
             return;
         }
         if d.errors.len() < MAX_ERRORS_PER_RECORD {
             d.errors.push(String::new());
         }
-        d.dropped_errors += 1;
+        d.dropped_errors = d.dropped_errors.saturating_add(1);
         if let Some(last) = d.errors.last_mut() {
             *last = format!("… and {} more handler errors", d.dropped_errors);
         }

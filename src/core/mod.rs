@@ -173,8 +173,8 @@ impl<H: Clone, P> Core<H, P> {
     ) -> Result<()> {
         let schema = self.schemas.compile(name, version, description, payload)?;
         self.schemas.register(schema.clone())?;
-        if let Some(id) = self.names.get(name) {
-            self.info[id.0 as usize].schema = Some(Rc::new(schema));
+        if let Some(info) = self.names.get(name).and_then(|id| self.info.get_mut(id.0 as usize)) {
+            info.schema = Some(Rc::new(schema));
         }
         Ok(())
     }
@@ -298,7 +298,7 @@ impl<H: Clone, P> Core<H, P> {
 
     fn next_record(&mut self, id: NameId, payload: P, now: f64, status: Status) -> Record<P> {
         let record = self.next_record;
-        self.next_record += 1;
+        self.next_record = self.next_record.wrapping_add(1);
         let name = self.names.name(id).cloned().unwrap_or_else(|| "".into());
         Record::new(record, name, payload, now, status)
     }

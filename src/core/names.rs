@@ -82,7 +82,7 @@ pub fn parse_pattern(text: &str) -> Result<Pattern<'_>> {
 /// letters, digits, `_` or `-`. `auth.user.login` passes; `userLogin`,
 /// `CONVERSATION_STARTED` and `auth..login` do not.
 pub fn is_conventional(name: &str) -> bool {
-    let mut segments = 0;
+    let mut segments = 0u32;
     for segment in name.split('.') {
         let mut chars = segment.chars();
         match chars.next() {
@@ -92,7 +92,7 @@ pub fn is_conventional(name: &str) -> bool {
         if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
             return false;
         }
-        segments += 1;
+        segments = segments.saturating_add(1);
     }
     segments >= 2
 }

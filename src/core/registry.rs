@@ -63,7 +63,7 @@ impl<H: Clone> Registry<H> {
     pub fn subscribe(&mut self, pattern: &str, handler: H, once: bool) -> Result<SubId> {
         parse_pattern(pattern)?;
         let id = SubId(self.next);
-        self.next += 1;
+        self.next = self.next.wrapping_add(1);
         let pattern = self.patterns.intern(pattern);
         self.subscriptions.push(Subscription {
             id,

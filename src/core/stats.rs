@@ -6,6 +6,7 @@
 //! of the rest, see `timing` in the README).
 
 use crate::core::names::NameId;
+use crate::intern::slot;
 
 /// Dispatches of one event and their timings, in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,26 +45,23 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn slot(&mut self, name: NameId) -> &mut Stat {
-        let at = name.0 as usize;
-        if self.by_name.len() <= at {
-            self.by_name.resize(at + 1, None);
-        }
-        self.by_name[at].get_or_insert(Stat::EMPTY)
-    }
-
     /// Counts one dispatch of `name`.
     pub fn count(&mut self, name: NameId) {
-        self.slot(name).count += 1;
+        if let Some(s) = slot(&mut self.by_name, name.0, || None) {
+            let s = s.get_or_insert(Stat::EMPTY);
+            s.count = s.count.saturating_add(1);
+        }
     }
 
     /// Adds the duration of one timed dispatch of `name`, in milliseconds.
     pub fn time(&mut self, name: NameId, duration: f64) {
-        let s = self.slot(name);
-        s.timed += 1;
-        s.total += duration;
-        s.min = s.min.min(duration);
-        s.max = s.max.max(duration);
+        if let Some(s) = slot(&mut self.by_name, name.0, || None) {
+            let s = s.get_or_insert(Stat::EMPTY);
+            s.timed = s.timed.saturating_add(1);
+            s.total += duration;
+            s.min = s.min.min(duration);
+            s.max = s.max.max(duration);
+        }
     }
 
     /// The statistics of `name`, or `None` if it was never dispatched.

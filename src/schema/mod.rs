@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use crate::core::names::is_conventional;
 use crate::error::{Error, Result};
-use crate::intern::Interner;
+use crate::intern::{slot, Interner};
 use descriptor::Parsed;
 use probe::{Kind, Plan, Probe, ReadMode};
 
@@ -134,8 +134,8 @@ impl Schema {
             });
             return issues;
         }
-        for (i, field) in self.fields.iter().enumerate() {
-            if let Some(issue) = field.check(Probe::at(codes, i + 1)) {
+        for (i, field) in (1..).zip(&self.fields) {
+            if let Some(issue) = field.check(Probe::at(codes, i)) {
                 issues.push(issue);
             }
         }
@@ -289,11 +289,10 @@ impl Schemas {
 
     fn insert(&mut self, schema: Schema) {
         self.widest = self.widest.max(schema.fields.len());
-        let at = self.names.intern(&schema.name) as usize;
-        if self.schemas.len() <= at {
-            self.schemas.resize_with(at + 1, || None);
+        let at = self.names.intern(&schema.name);
+        if let Some(entry) = slot(&mut self.schemas, at, || None) {
+            *entry = Some(schema);
         }
-        self.schemas[at] = Some(schema);
     }
 
     /// The schema registered for `name`.

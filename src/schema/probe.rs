@@ -121,7 +121,7 @@ impl Kind {
         match (self, aux) {
             (Kind::NonFinite, 1) => "Infinity",
             (Kind::NonFinite, 2) => "-Infinity",
-            _ => Kind::NAMES[self as usize],
+            _ => Kind::NAMES.get(self as usize).copied().unwrap_or("?"),
         }
     }
 }
@@ -154,8 +154,8 @@ impl Probe {
     /// The probe at `index` in a buffer of codes; [`Kind::Threw`] if the
     /// buffer is too short.
     pub fn at(codes: &[i32], index: usize) -> Probe {
-        let at = index * Probe::WIDTH;
-        match codes.get(at..at + Probe::WIDTH) {
+        let at = index.saturating_mul(Probe::WIDTH);
+        match codes.get(at..at.saturating_add(Probe::WIDTH)) {
             Some(&[kind, aux, item]) => Probe::from_codes([kind, aux, item]),
             _ => Probe::of(Kind::Threw),
         }

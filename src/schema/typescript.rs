@@ -44,7 +44,9 @@ pub fn catalog_declarations() -> String {
     );
     let mut interfaces = Vec::new();
     for domain in DOMAINS {
-        let interface = format!("{}{}Events", domain[..1].to_uppercase(), &domain[1..]);
+        let mut chars = domain.chars();
+        let first: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+        let interface = format!("{first}{}Events", chars.as_str());
         out.push_str(&format!("\nexport interface {interface} {{\n"));
         for def in CATALOG.iter().filter(|d| d.name.split('.').next() == Some(domain)) {
             out.push_str(&format!(

@@ -39,6 +39,10 @@ pub struct BusCore {
     core: RefCell<JsCore>,
     /// Probe codes written by `js/probe.js` just before `emit` or `validate`.
     probes: RefCell<Vec<i32>>,
+    /// Buffers replaced by a larger one. Kept, never freed: a payload reader
+    /// interrupted by a nested emit may still write into the old one, and
+    /// must not write into memory the allocator has handed out again.
+    retired: RefCell<Vec<Vec<i32>>>,
     warning: RefCell<Option<String>>,
     refusal: RefCell<JsValue>,
 }
@@ -72,6 +76,7 @@ impl BusCore {
                 catalog,
             })),
             probes: RefCell::new(Vec::new()),
+            retired: RefCell::new(Vec::new()),
             warning: RefCell::new(None),
             refusal: RefCell::new(JsValue::UNDEFINED),
         }
@@ -110,12 +115,15 @@ impl BusCore {
 
     /// Where `js/probe.js` writes probe codes: room for at least `len`
     /// integers. The address changes only when this is called with a larger
-    /// `len`.
+    /// `len` (then the buffer at least doubles, and the old one is retired).
     #[wasm_bindgen(js_name = probeBuffer)]
     pub fn probe_buffer(&self, len: u32) -> Result<u32, JsValue> {
         let mut probes = self.probes.try_borrow_mut().map_err(|_| busy())?;
-        if probes.len() < len as usize {
-            probes.resize(len as usize, 0);
+        let len = len as usize;
+        if probes.len() < len {
+            let grown = vec![0; len.max(probes.len().saturating_mul(2))];
+            let old = std::mem::replace(&mut *probes, grown);
+            self.retired.try_borrow_mut().map_err(|_| busy())?.push(old);
         }
         Ok(probes.as_ptr() as u32)
     }
@@ -124,7 +132,7 @@ impl BusCore {
     fn codes(&self, len: u32) -> Result<std::cell::Ref<'_, [i32]>, JsValue> {
         let probes = self.probes.try_borrow().map_err(|_| busy())?;
         let len = (len as usize).min(probes.len());
-        Ok(std::cell::Ref::map(probes, |p| &p[..len]))
+        Ok(std::cell::Ref::map(probes, |p| p.get(..len).unwrap_or_default()))
     }
 
     /// Checks and records an emit at nesting `depth`, planned for

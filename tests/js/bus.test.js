@@ -446,7 +446,7 @@ test('bad calls throw a TypeError that says what is wrong, and the bus keeps wor
 		[() => bus.emit(undefined, {}), /the name must be a string, got undefined/],
 		[() => bus.emit('', {}), /event name must not be empty/],
 		[() => bus.emit('auth.*', login()), /'\*' is only allowed/],
-		[() => bus.emit('x'.repeat(2000), {}), /2000 bytes long; the limit is 1024/],
+		[() => bus.emit('x'.repeat(2000), {}), /2000 characters long; the limit is 1024 bytes/],
 		[() => bus.on('auth.user.login', 'nope'), /on\("auth.user.login", handler\): the handler must be a function, got the string "nope"/],
 		[() => bus.on('auth.user.login'), /the handler must be a function, got undefined/],
 		[() => bus.once(null, () => {}), /once\(\): the name must be a string, got null/],

@@ -125,3 +125,21 @@ export async function captureConsole(fn) {
 export function settle() {
 	return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+// Forces a full garbage collection where the engine allows it (Node with
+// --expose-gc; Chromium with --js-flags=--expose-gc), after pending jobs.
+export async function collectGarbage() {
+	await settle();
+	if (typeof globalThis.gc !== 'function') throw new Error('gc() is not exposed: run with --expose-gc');
+	globalThis.gc();
+	await settle();
+	globalThis.gc();
+}
+
+// The JS heap in use, in bytes, after a full collection.
+export async function heapBytes() {
+	await collectGarbage();
+	if (inNode) return process.memoryUsage().heapUsed;
+	if (!performance.memory) throw new Error('performance.memory is missing: run Chromium with --enable-precise-memory-info');
+	return performance.memory.usedJSHeapSize;
+}

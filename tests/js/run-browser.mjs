@@ -8,12 +8,15 @@ import { serveStatic } from '../../scripts/lib/static-server.mjs';
 
 const files = readdirSync('tests/js').filter((f) => f.endsWith('.test.js'));
 const server = await serveStatic('.');
-const browser = await launchChromium();
+const browser = await launchChromium({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
 let failed = 0;
 let passed = 0;
 try {
 	const page = await browser.context.newPage();
 	page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+	page.on('console', (m) => {
+		if (m.text().startsWith('# memory')) console.log(m.text());
+	});
 	await page.goto(`${server.url}/tests/js/browser.html?files=${files.join(',')}`);
 	await page.waitForFunction(() => window.__results, null, { timeout: 120_000 });
 	const { results, errors } = await page.evaluate(() => window.__results);
