@@ -153,3 +153,16 @@ export function runMemory({ total = 1_000_000, checkpoints = [0, 100_000, 250_00
 	}
 	return samples;
 }
+
+// Everything one engine measures: timings, then memory. `quick` is the smoke
+// run of `make test` (tiny counts; the figures mean nothing).
+export function runBench({ quick, now, wasmBytes, heapBytes }) {
+	const timings = runTimings(quick ? { now, rounds: 2, perRound: 2_000, warmup: 2_000 } : { now });
+	const memory = runMemory({
+		total: quick ? 5_000 : 1_000_000,
+		checkpoints: quick ? [0, 2_500, 5_000] : undefined,
+		wasmBytes,
+		heapBytes
+	});
+	return { timings, memory };
+}
