@@ -3,8 +3,8 @@
 // Rust owns names, subscriptions, schemas, validation, history and stats.
 // This layer owns what must stay in JS: the handler functions (by
 // subscription id), the handler loop with its try/catch, promise tracking,
-// and the payload reader. One emit crosses into wasm twice (core.emit, then
-// core.finish), however many handlers run. See README "How an emit runs".
+// and the payload reader. Most emits cross into wasm once (core.emit),
+// however many handlers run. See README "How an emit runs".
 
 import { BusCore } from './kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
@@ -18,6 +18,8 @@ const DEFAULT_HISTORY_LIMIT = 1000;
 // SAMPLE_EVERY while the task goes on emitting.
 const SAMPLE_EVERY = 32;
 const MAX_HISTORY_LIMIT = 0xffffffff;
+// src/core/names.rs MAX_NAME_LEN, in UTF-8 bytes (at least the UTF-16 length).
+const MAX_NAME_LEN = 1024;
 
 const clock = globalThis.performance;
 const timeOrigin = clock.timeOrigin;
@@ -34,9 +36,6 @@ function report(method, ...args) {
 function quote(name) {
 	return JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name);
 }
-
-// src/core/names.rs MAX_NAME_LEN, in UTF-8 bytes; at least as many as UTF-16 units.
-const MAX_NAME_LEN = 1024;
 
 function requireName(method, name, what = 'name') {
 	if (typeof name !== 'string') {

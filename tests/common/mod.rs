@@ -271,3 +271,17 @@ fn validate_reports_without_recording() {
     let unknown = core.intern("x.y").unwrap();
     assert!(core.validate(unknown, &JsValue::NULL, 0).unwrap().is_undefined());
 }
+
+#[wasm_bindgen_test]
+fn the_probe_buffer_grows_by_doubling_and_then_stays_put() {
+    let core = core();
+    let small = core.probe_buffer(10).unwrap();
+    assert_eq!(core.probe_buffer(5).unwrap(), small, "no move when it is big enough");
+    let big = core.probe_buffer(500).unwrap();
+    assert_ne!(big, small);
+    assert_eq!(core.probe_buffer(500).unwrap(), big);
+    // A larger request at least doubles (to 1000 here), so 1000 then fits.
+    let bigger = core.probe_buffer(600).unwrap();
+    assert_ne!(bigger, big);
+    assert_eq!(core.probe_buffer(1000).unwrap(), bigger);
+}
