@@ -39,6 +39,10 @@ node_modules() {
   # `npm ci` when the lock file matches, so every machine gets the same tree.
   [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
     || npm ci --no-audit --no-fund --loglevel=error
+  # The www/ demo's SvelteKit tool chain. kaiwa-bus itself is not in its lock
+  # file: scripts/demo.mjs installs the packed tarball after `make pkg`.
+  [ -d www/node_modules ] && [ www/node_modules/.package-lock.json -nt www/package-lock.json ] \
+    || (cd www && npm ci --no-audit --no-fund --loglevel=error)
 }
 
 case "$want" in

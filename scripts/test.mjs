@@ -33,6 +33,8 @@ const steps = [
 	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts },
 	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: summaryCounts('browser') },
 	{ name: 'types (tsc)', cmd: ['node_modules/.bin/tsc', '-p', 'tests/types'], count: expectErrorCounts },
+	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
+	{ name: 'e2e (demo + devtools)', cmd: ['node', 'tests/e2e/run.mjs'], count: summaryCounts('e2e') },
 	// The benchmark harness with tiny counts: it runs, it reports; no figure is checked.
 	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] }
 ];
