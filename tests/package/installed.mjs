@@ -58,11 +58,36 @@ check('the .wasm is exported for bundlers', () => {
 
 check('the package ships its types, glue, snippets and wasm', () => {
 	const root = `${dir}/node_modules/kaiwa-bus`;
-	for (const file of ['index.d.ts', 'events.d.ts', 'index.js', 'node.js', 'kaiwa_bus.js', 'kaiwa_bus_bg.wasm', 'README.md']) {
+	for (const file of ['index.d.ts', 'events.d.ts', 'index.js', 'node.js', 'kaiwa_bus.js', 'kaiwa_bus_bg.wasm', 'devtools.js', 'devtools.d.ts', 'README.md']) {
 		if (!existsSync(`${root}/${file}`)) throw new Error(`missing ${file}`);
 	}
 	const snippets = readdirSync(`${root}/snippets`);
 	if (snippets.length !== 1) throw new Error(`snippets: ${snippets}`);
+});
+
+check('kaiwa-bus/devtools imports in Node (SSR) without a DOM', () => {
+	const out = node(`
+		const devtools = await import('kaiwa-bus/devtools');
+		console.log(typeof devtools.mountDevtools);
+	`);
+	if (out.trim() !== 'function') throw new Error(out);
+});
+
+check('bundled into a server build, the Node entry still initialises and finds its .wasm', () => {
+	writeFileSync(
+		`${dir}/server.js`,
+		`import { EventBus } from 'kaiwa-bus';
+		const bus = new EventBus({ mode: 'strict' });
+		let got = 0;
+		bus.on('auth.user.logout', () => got++);
+		bus.emit('auth.user.logout', { userId: 'u', timestamp: new Date() });
+		console.log('server build delivered', got);`
+	);
+	// As an SSR build that bundles dependencies does: the package's code moves
+	// into another file, and its "sideEffects" decide what survives.
+	execFileSync(resolve('node_modules/.bin/esbuild'), ['server.js', '--bundle', '--platform=node', '--format=esm', '--outfile=bundle/server.mjs', '--log-level=warning'], { cwd: dir });
+	const out = execFileSync('node', ['bundle/server.mjs'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
+	if (out.trim() !== 'server build delivered 1') throw new Error(out);
 });
 
 console.log(`# installed: ${passed} passed, ${failed} failed`);
