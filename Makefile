@@ -41,7 +41,7 @@ types:
 
 # A longer fuzz run than the one in `make test`.
 fuzz:
-	PROPTEST_CASES=200000 cargo test --release --test fuzz
+	PROPTEST_CASES=2000000 cargo test --release --test fuzz
 
 clean:
 	rm -rf target pkg node_modules www/node_modules www/build www/.svelte-kit test-output
