@@ -134,7 +134,7 @@ impl<H: Clone, P> Core<H, P> {
         let at = id.0 as usize;
         if at >= self.info.len() {
             self.info.push(NameInfo {
-                schema: self.schemas.get(name).cloned().map(Rc::new),
+                schema: self.schemas.shared(name).cloned(),
                 conventional: is_conventional(name),
                 warned: false,
             });
@@ -172,9 +172,9 @@ impl<H: Clone, P> Core<H, P> {
         payload: &[(&str, &str)],
     ) -> Result<()> {
         let schema = self.schemas.compile(name, version, description, payload)?;
-        self.schemas.register(schema.clone())?;
+        let shared = self.schemas.register(schema)?;
         if let Some(info) = self.names.get(name).and_then(|id| self.info.get_mut(id.0 as usize)) {
-            info.schema = Some(Rc::new(schema));
+            info.schema = Some(shared);
         }
         Ok(())
     }

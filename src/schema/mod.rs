@@ -180,10 +180,9 @@ impl Field {
 #[derive(Debug, Default)]
 pub struct Schemas {
     names: Interner,
-    /// By interned name.
-    schemas: Vec<Option<Schema>>,
+    /// By interned name; shared with the core's per-name cache.
+    schemas: Vec<Option<Rc<Schema>>>,
     atoms: Interner,
-    widest: usize,
 }
 
 impl Schemas {
@@ -271,9 +270,9 @@ impl Schemas {
         })
     }
 
-    /// Registers a compiled schema. A name already registered needs a higher
-    /// version.
-    pub fn register(&mut self, schema: Schema) -> Result<()> {
+    /// Registers a compiled schema and returns it, shared. A name already
+    /// registered needs a higher version.
+    pub fn register(&mut self, schema: Schema) -> Result<Rc<Schema>> {
         if let Some(current) = self.get(&schema.name) {
             if schema.version <= current.version {
                 return Err(Error::VersionNotHigher {
@@ -283,26 +282,31 @@ impl Schemas {
                 });
             }
         }
-        self.insert(schema);
-        Ok(())
+        Ok(self.insert(schema))
     }
 
-    fn insert(&mut self, schema: Schema) {
-        self.widest = self.widest.max(schema.fields.len());
+    fn insert(&mut self, schema: Schema) -> Rc<Schema> {
+        let schema = Rc::new(schema);
         let at = self.names.intern(&schema.name);
         if let Some(entry) = slot(&mut self.schemas, at, || None) {
-            *entry = Some(schema);
+            *entry = Some(schema.clone());
         }
+        schema
     }
 
     /// The schema registered for `name`.
     pub fn get(&self, name: &str) -> Option<&Schema> {
+        self.shared(name).map(|s| &**s)
+    }
+
+    /// The schema registered for `name`, as the shared pointer.
+    pub fn shared(&self, name: &str) -> Option<&Rc<Schema>> {
         self.schemas.get(self.names.get(name)? as usize)?.as_ref()
     }
 
     /// Every registered schema, in order of first registration.
     pub fn iter(&self) -> impl Iterator<Item = &Schema> {
-        self.schemas.iter().flatten()
+        self.schemas.iter().flatten().map(|s| &**s)
     }
 
     /// The atom id of a literal string, allocating one on first sight.
@@ -313,11 +317,6 @@ impl Schemas {
     /// Every atom, by id.
     pub fn atoms(&self) -> &[Rc<str>] {
         self.atoms.texts()
-    }
-
-    /// The most fields any registered schema has.
-    pub fn widest(&self) -> usize {
-        self.widest
     }
 }
 
