@@ -2,6 +2,8 @@
 // plays back. Emits audio.recording.started/.stopped,
 // audio.transcription.completed and audio.playback.started.
 
+import { allOff } from '$lib/bus/all-off.js';
+
 const TRANSCRIPTS = ['Estudio español cada día', 'Gracias, me gusta el café'];
 
 let nextId = 1;
@@ -21,11 +23,10 @@ export class Audio {
 	/** @param {import('kaiwa-bus').EventBus} bus */
 	constructor(bus) {
 		this.#bus = bus;
-		const offs = [
+		this.#off = allOff(
 			bus.on('auth.user.login', (e) => (this.userId = e.userId)),
 			bus.on('auth.user.logout', () => (this.userId = null))
-		];
-		this.#off = () => offs.forEach((off) => off());
+		);
 	}
 
 	start() {

@@ -2,6 +2,8 @@
 // their subscription. Emits auth.user.login, auth.user.logout and
 // auth.subscription.updated; listens to subscription.created/.canceled.
 
+import { allOff } from '$lib/bus/all-off.js';
+
 /** A stable id for an email, so the same person is the same user. */
 export function userIdFor(email) {
 	const local = email.split('@')[0].toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -17,11 +19,10 @@ export class Auth {
 	/** @param {import('kaiwa-bus').EventBus} bus */
 	constructor(bus) {
 		this.#bus = bus;
-		const offs = [
+		this.#off = allOff(
 			bus.on('subscription.created', (e) => this.#changeTier(e.userId, e.tier)),
 			bus.on('subscription.canceled', (e) => this.#changeTier(e.userId, 'free'))
-		];
-		this.#off = () => offs.forEach((off) => off());
+		);
 	}
 
 	/** @param {string} email @param {string} tier */

@@ -2,6 +2,8 @@
 // starts a conversation, sends messages, and ends it. The "assistant" is a
 // canned reply a moment later, as a real model's answer would come.
 
+import { allOff } from '$lib/bus/all-off.js';
+
 const REPLIES = ['¡Qué bien! ¿Y por qué?', 'Muy interesante. Cuéntame más.', '¡Claro que sí!', 'Vale, ¿y después?'];
 const REPLY_DELAY_MS = 300;
 
@@ -25,8 +27,7 @@ export class Conversation {
 	/** @param {import('kaiwa-bus').EventBus} bus */
 	constructor(bus) {
 		this.#bus = bus;
-		const offs = [bus.on('auth.user.login', (e) => this.#onLogin(e)), bus.on('auth.user.logout', () => this.#onLogout())];
-		this.#off = () => offs.forEach((off) => off());
+		this.#off = allOff(bus.on('auth.user.login', (e) => this.#onLogin(e)), bus.on('auth.user.logout', () => this.#onLogout()));
 	}
 
 	// The seed's ConversationService.handleUserLogin.

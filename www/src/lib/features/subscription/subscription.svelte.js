@@ -2,6 +2,8 @@
 // subscription.created/.renewed/.canceled; the auth feature hears them and
 // updates the user's tier.
 
+import { allOff } from '$lib/bus/all-off.js';
+
 const PRICES = { plus: 980, pro: 1980 };
 
 let nextId = 1;
@@ -17,14 +19,13 @@ export class Subscription {
 	/** @param {import('kaiwa-bus').EventBus} bus */
 	constructor(bus) {
 		this.#bus = bus;
-		const offs = [
+		this.#off = allOff(
 			bus.on('auth.user.login', (e) => (this.userId = e.userId)),
 			bus.on('auth.user.logout', () => {
 				this.userId = null;
 				this.plan = null;
 			})
-		];
-		this.#off = () => offs.forEach((off) => off());
+		);
 	}
 
 	/** @param {'plus' | 'pro'} tier */

@@ -6,6 +6,8 @@
 // transcripts by throwing: the bus then marks that event `failed` after the
 // fact, which the devtools panel shows.
 
+import { allOff } from '$lib/bus/all-off.js';
+
 /** @type {Record<string, string>} */
 const DICTIONARY = {
 	hola: 'hello',
@@ -31,15 +33,14 @@ export class Vocabulary {
 	/** @param {import('kaiwa-bus').EventBus} bus */
 	constructor(bus) {
 		this.#bus = bus;
-		const offs = [
+		this.#off = allOff(
 			bus.on('auth.user.login', (e) => (this.userId = e.userId)),
 			bus.on('auth.user.logout', () => (this.userId = null)),
 			bus.on('conversation.message.sent', (e) => {
 				if (e.role === 'user') this.#notice(e.content);
 			}),
 			bus.on('audio.transcription.completed', (e) => this.#fromTranscript(e))
-		];
-		this.#off = () => offs.forEach((off) => off());
+		);
 	}
 
 	/** @param {{ transcription: string, confidence: number }} event */
