@@ -2,12 +2,14 @@
 # Installs what `make test`, `make demo` and `make bench` need, when it is missing:
 # the wasm32 target, the wasm-bindgen CLI pinned to the crate's exact version
 # (built once into a cache outside the clone), Debian's Chromium with its
-# matching ChromeDriver, and the npm packages of the tooling and the demo.
+# matching ChromeDriver, Debian's redis-server (the relay's tests start their
+# own on a free loopback port), Node.js 18 and 22 from the npm registry (for
+# the suites that run on them), and the npm packages of the tooling and the demo.
 # Safe to run again: each step checks first and does nothing when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=${1:-all}   # all | rust | browser | node
+want=${1:-all}   # all | rust | browser | redis | node
 
 rust() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown \
@@ -35,6 +37,15 @@ browser() {
   fi
 }
 
+redis() {
+  if ! command -v redis-server >/dev/null; then
+    echo "setup: installing Debian's redis-server"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq redis-server >/dev/null
+  fi
+}
+
 node_modules() {
   # `npm ci` when the lock file matches, so every machine gets the same tree.
   [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
@@ -43,12 +54,16 @@ node_modules() {
   # file: scripts/demo.mjs installs the packed tarball after `make pkg`.
   [ -d www/node_modules ] && [ www/node_modules/.package-lock.json -nt www/package-lock.json ] \
     || (cd www && npm ci --no-audit --no-fund --loglevel=error)
+  # Other Node.js versions, cached outside the clone.
+  scripts/node-bin.sh 18 >/dev/null
+  scripts/node-bin.sh 22 >/dev/null
 }
 
 case "$want" in
   rust) rust ;;
   browser) browser ;;
+  redis) redis ;;
   node) node_modules ;;
-  all) rust; browser; node_modules ;;
-  *) echo "usage: scripts/setup.sh [all|rust|browser|node]" >&2; exit 2 ;;
+  all) rust; browser; redis; node_modules ;;
+  *) echo "usage: scripts/setup.sh [all|rust|browser|redis|node]" >&2; exit 2 ;;
 esac
