@@ -74,7 +74,8 @@ export function summarize(result) {
 	if (initMedian !== null) {
 		targets.push({ engine: 'Chromium', what: 'init() < 10 ms (median of fresh pages)', value: initMedian, limit: 10, met: initMedian < 10, shown: (x) => `${x.toFixed(2)} ms` });
 	}
-	return { engines, targets: targets.map(({ shown, ...t }) => ({ ...t, text: shown(t.value) })), totalGzip, initMedian, initAfterDownload };
+	const readyMedian = result.readyMs ? { core: median(result.readyMs.core), inline: median(result.readyMs.inline) } : null;
+	return { readyMedian, engines, targets: targets.map(({ shown, ...t }) => ({ ...t, text: shown(t.value) })), totalGzip, initMedian, initAfterDownload };
 }
 
 export function renderMarkdown(result) {
@@ -112,6 +113,14 @@ export function renderMarkdown(result) {
 			`${summary.initAfterDownload?.toFixed(2)} ms of it after the download (compile + instantiate).`,
 		''
 	);
+	if (summary.readyMedian && result.size.inline) {
+		lines.push(
+			`Time to a usable bus in Chromium (from navigation start to a first emit, production bundle, median of ${result.readyMs.core.length} fresh pages): ` +
+				`${summary.readyMedian.core.toFixed(1)} ms with \`kaiwa-bus\` + \`await init()\` (${kb(summary.totalGzip)} gzip), ` +
+				`${summary.readyMedian.inline.toFixed(1)} ms with \`kaiwa-bus/inline\` (${kb(result.size.inline.gzip)} gzip, the .wasm inside).`,
+			''
+		);
+	}
 	lines.push('Memory during a million validated emits (history limit 1000):', '', '| emits | ' + Object.keys(summary.engines).map((e) => `${e} wasm | ${e} JS heap`).join(' | ') + ' |');
 	lines.push('|---:|' + Object.keys(summary.engines).map(() => '---:|---:').join('|') + '|');
 	const engines = Object.values(summary.engines);

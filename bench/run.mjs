@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { serveStatic } from '../scripts/lib/static-server.mjs';
+import { entries as readyEntries } from './ready-entries.js';
 import { renderMarkdown, renderSvg, summarize } from './report.js';
 
 const quick = process.argv.includes('--quick');
@@ -31,6 +32,20 @@ await esbuild.build({
 	outfile: 'test-output/bench/bundle.js',
 	logLevel: 'warning'
 });
+// The entries of bench/ready.html, as a production build ships them.
+const readyBytes = {};
+for (const [entry, contents] of Object.entries(readyEntries)) {
+	await esbuild.build({
+		stdin: { contents, resolveDir: '.', loader: 'js' },
+		bundle: true,
+		minify: true,
+		format: 'esm',
+		outfile: `test-output/bench/ready-${entry}.js`,
+		logLevel: 'warning'
+	});
+	readyBytes[entry] = readFileSync(`test-output/bench/ready-${entry}.js`);
+}
+const readyMs = { core: [], inline: [] };
 const server = await serveStatic('.');
 const browser = await launchChromium({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
 let chromium;
@@ -53,6 +68,16 @@ try {
 		initAfterDownloadMs.push(afterDownloadMs);
 		await fresh.close();
 	}
+	console.log('bench: time to a usable bus in fresh pages…');
+	for (let i = 0; i < (quick ? 2 : 15); i++) {
+		for (const entry of Object.keys(readyMs)) {
+			const fresh = await browser.context.newPage();
+			await fresh.goto(`${server.url}/bench/ready.html?entry=${entry}`);
+			await fresh.waitForFunction(() => window.__ready !== undefined);
+			readyMs[entry].push(await fresh.evaluate(() => window.__ready.ms));
+			await fresh.close();
+		}
+	}
 } finally {
 	await browser.close();
 	await server.close();
@@ -63,7 +88,7 @@ const wasm = readFileSync('pkg/kaiwa_bus_bg.wasm');
 // The JS a browser user of the bus loads (the devtools panel is a separate entry).
 const snippetDir = readdirSync('pkg/snippets')[0];
 const jsFiles = [
-	...readdirSync('pkg').filter((f) => f.endsWith('.js') && f !== 'node.js' && !f.startsWith('devtools')),
+	...readdirSync('pkg').filter((f) => f.endsWith('.js') && !['node.js', 'inline.js', 'wasm-inline.js', 'svelte.js'].includes(f) && !f.startsWith('devtools')),
 	...readdirSync(`pkg/snippets/${snippetDir}/js`).map((f) => `snippets/${snippetDir}/js/${f}`)
 ];
 const glue = Buffer.concat(jsFiles.map((f) => readFileSync(`pkg/${f}`)));
@@ -73,7 +98,9 @@ const minified = Buffer.from(bundled.outputFiles[0].contents);
 const size = {
 	wasm: { raw: wasm.length, gzip: gz(wasm) },
 	js: { raw: glue.length, gzip: gz(glue), files: jsFiles },
-	jsMinified: { raw: minified.length, gzip: gz(minified) }
+	jsMinified: { raw: minified.length, gzip: gz(minified) },
+	// kaiwa-bus/inline: one minified bundle that carries the .wasm.
+	inline: { raw: readyBytes.inline.length, gzip: gz(readyBytes.inline) }
 };
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -84,7 +111,8 @@ const result = {
 	engines: [node, chromium].map((e) => ({ engine: e.engine, timings: e.timings, memory: e.memory })),
 	size,
 	initMs,
-	initAfterDownloadMs
+	initAfterDownloadMs,
+	readyMs
 };
 result.summary = summarize(result);
 writeFileSync(`${out}/latest.json`, `${JSON.stringify(result, null, '\t')}\n`);

@@ -1,4 +1,5 @@
-// Browser entry point: `await init()` once, then create buses.
+// Browser entry point: `await init()` once, then create buses. (The
+// `kaiwa-bus/inline` entry, js/inline.js, needs no init() at all.)
 
 import initWasm from './kaiwa_bus.js';
 import { attach } from './runtime.js';
@@ -21,9 +22,28 @@ export function init(input) {
 			(exports) => attach(exports),
 			(error) => {
 				ready = null;
-				throw error;
+				throw loadError(input, error);
 			}
 		);
 	}
 	return ready;
+}
+
+export default init;
+
+// The first thing a new user meets when a bundler moved this file away from
+// its .wasm (Vite's dev server pre-bundles dependencies into
+// node_modules/.vite/deps/): say so, and what to do.
+function loadError(input, cause) {
+	const where = input === undefined ? new URL('kaiwa_bus_bg.wasm', import.meta.url).href : String(input);
+	const message = cause instanceof Error ? cause.message : String(cause);
+	return new Error(
+		`kaiwa-bus: could not load the WebAssembly module from ${where} (${message}). ` +
+			(input === undefined
+				? 'Most likely a bundler pre-bundled kaiwa-bus away from its .wasm file (Vite does this in dev). ' +
+					"Fix: import from 'kaiwa-bus/inline' (or use 'kaiwa-bus/svelte'), which carries the module and needs no init(); " +
+					"or pass the file's URL: import wasmUrl from 'kaiwa-bus/kaiwa_bus_bg.wasm?url'; await init(wasmUrl)."
+				: 'Check that this URL serves kaiwa_bus_bg.wasm (with Vite: import wasmUrl from \'kaiwa-bus/kaiwa_bus_bg.wasm?url\').'),
+		{ cause }
+	);
 }

@@ -35,3 +35,5 @@ const ready = Promise.resolve();
 export function init() {
 	return ready;
 }
+
+export default init;

@@ -1,0 +1,87 @@
+// defineEvents: one definition gives the runtime schemas a bus registers
+// (createEventBus('memory', { events })); MockEventBus delivering to
+// handlers; the default export. Runs in Node and in Chromium.
+
+import init, { EventBus, MockEventBus, UnknownEventError, ValidationError, createEventBus, defineEvents } from '#kaiwa';
+import { assert, test } from './harness.js';
+
+const cart = defineEvents({
+	'cart.item.added': { itemId: 'string', qty: 'number', at: 'Date', note: 'string?', size: "'s' | 'm'" },
+	'cart.checkout.started': { version: '2.1.0', description: 'Checkout began', payload: { cartId: 'string' } }
+});
+
+const item = (extra = {}) => ({ itemId: 'i1', qty: 2, at: new Date(), size: 's', ...extra });
+
+test('defineEvents + strict mode: the defined events are accepted, others refused', () => {
+	const bus = createEventBus('memory', { mode: 'strict', events: cart });
+	const got = [];
+	bus.on('cart.*', (p, meta) => got.push([meta.name, p]));
+	bus.emit('cart.item.added', item());
+	bus.emit('cart.item.added', item({ note: 'gift' }));
+	bus.emit('cart.checkout.started', { cartId: 'c1' });
+	assert.deepEqual(
+		got.map(([name]) => name),
+		['cart.item.added', 'cart.item.added', 'cart.checkout.started']
+	);
+	assert.throws(() => bus.emit('cart.item.removed', { itemId: 'i1' }), UnknownEventError);
+	assert.throws(() => bus.emit('cart.item.added', item({ at: '2026-01-01' })), ValidationError);
+	assert.throws(() => bus.emit('cart.item.added', item({ size: 'xl' })), ValidationError);
+	assert.equal(got.length, 3, 'refused events reach no handler');
+	// The catalog is still there.
+	bus.emit('auth.user.logout', { userId: 'u', timestamp: new Date() });
+});
+
+test('defineEvents: the short form is version 1.0.0, the long form keeps its version and description', () => {
+	assert.deepEqual(cart.schemas[0], {
+		name: 'cart.item.added',
+		version: '1.0.0',
+		description: '',
+		payload: { itemId: 'string', qty: 'number', at: 'Date', note: 'string?', size: "'s' | 'm'" }
+	});
+	const bus = createEventBus('memory', { events: cart, catalog: false });
+	assert.deepEqual(bus.getSchemaNames(), ['cart.checkout.started', 'cart.item.added']);
+	assert.equal(bus.getSchema('cart.checkout.started').version, '2.1.0');
+	assert.equal(bus.getSchema('cart.checkout.started').description, 'Checkout began');
+});
+
+test('defineEvents: bad definitions and events that did not come from it are clear errors', () => {
+	assert.throws(() => defineEvents(null), { name: 'TypeError', message: /defineEvents\(definitions\): expected an object/ });
+	assert.throws(() => defineEvents({ 'a.b': 'string' }), { name: 'TypeError', message: /"a\.b": expected its payload's fields/ });
+	assert.throws(() => createEventBus('memory', { events: { 'a.b': { x: 'string' } } }), {
+		name: 'TypeError',
+		message: /options\.events must be what defineEvents/
+	});
+	const broken = defineEvents({ 'a.b.c': { x: 'strin' } });
+	assert.throws(() => createEventBus('memory', { events: broken }), /x/);
+	// ...and the bus keeps working afterwards.
+	const bus = createEventBus('memory', { events: cart });
+	bus.emit('cart.item.added', item());
+	assert.ok(bus instanceof EventBus);
+});
+
+test('MockEventBus({ deliver: true }) calls matching handlers in order; the default calls none', () => {
+	const mock = new MockEventBus({ deliver: true });
+	const calls = [];
+	mock.on('cart.item.added', (p, meta) => calls.push(`exact ${p.itemId} #${meta.id}`));
+	mock.on('cart.*', (_p, meta) => calls.push(`domain ${meta.name}`));
+	mock.once('*', (_p, meta) => calls.push(`once ${meta.name}`));
+	const off = mock.on('other.thing', () => calls.push('other'));
+	off();
+	mock.emit('cart.item.added', item());
+	mock.emit('cart.item.added', item({ itemId: 'i2' }));
+	assert.deepEqual(calls, ['exact i1 #1', 'domain cart.item.added', 'once cart.item.added', 'exact i2 #2', 'domain cart.item.added']);
+	assert.equal(mock.getHandlerCount('cart.*'), 1);
+	assert.equal(mock.getEmittedEvents('cart.item.added').length, 2);
+	assert.throws(() => mock.on('x.y', 'nope'), { name: 'TypeError', message: /handler must be a function/ });
+
+	const silent = new MockEventBus();
+	let called = false;
+	silent.on('*', () => (called = true));
+	silent.emit('cart.item.added', item());
+	assert.equal(called, false);
+});
+
+test('init is also the default export, and idempotent', async () => {
+	await Promise.all([init(), init()]);
+	assert.equal(typeof init, 'function');
+});
