@@ -1,8 +1,10 @@
 // Types of the kaiwa-bus package. The catalog's event map (KaiwaEvents) is
 // generated from the Rust catalog into events.d.ts.
 
+import type { EventDefinitions } from './define.js';
 import type { KaiwaEvents } from './events.js';
 
+export * from './define.js';
 export * from './events.js';
 
 /** 'development' delivers unknown events with a warning; 'strict' refuses them. */
@@ -32,7 +34,11 @@ export interface EventMeta<N extends string = string> {
 	timestamp: Date;
 }
 
-export type EventHandler<P = unknown, N extends string = string> = (payload: P, meta: EventMeta<N>) => void | Promise<void>;
+/**
+ * A handler may return anything (`p => p.email` and `p => list.push(p)` are
+ * fine); a returned promise that rejects is reported like a throw.
+ */
+export type EventHandler<P = unknown, N extends string = string> = (payload: P, meta: EventMeta<N>) => unknown;
 
 /** Stops a subscription; calling it again does nothing. */
 export type Unsubscribe = () => void;
@@ -56,6 +62,26 @@ export type PayloadOf<E, P extends string> = string extends Names<E>
 	: NamesOf<E, P> extends infer N extends keyof E
 		? E[N]
 		: never;
+
+/**
+ * What `emit` takes for an event: its declared fields, plus any others.
+ * Fields not in the schema are allowed and kept at run time, and the types
+ * say the same (so a typo in an optional field's name is not caught).
+ */
+export type EmittedPayload<T> = T & { readonly [field: string]: unknown };
+
+/**
+ * What a feature needs from a bus: `EventBus` and `MockEventBus` both
+ * implement it, so code typed with `Bus` takes either (tests pass a mock).
+ */
+export interface Bus<E extends object = KaiwaEvents> {
+	emit<N extends Names<E>>(name: N, payload: EmittedPayload<E[N]>): void;
+	on<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
+	once<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
+	off<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): void;
+	getHandlerCount(pattern: Pattern<E>): number;
+	clear(): void;
+}
 
 export type Status = 'delivered' | 'failed' | 'rejected';
 
@@ -123,13 +149,13 @@ export interface ValidationResult {
 	issues: ValidationIssue[];
 }
 
-export declare class EventBus<E extends object = KaiwaEvents> {
+export declare class EventBus<E extends object = KaiwaEvents> implements Bus<E> {
 	constructor(options?: EventBusOptions);
 	readonly mode: Mode;
 	readonly historyLimit: number;
 	readonly timing: 'sampled' | 'every';
 
-	emit<N extends Names<E>>(name: N, payload: E[N]): void;
+	emit<N extends Names<E>>(name: N, payload: EmittedPayload<E[N]>): void;
 	on<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
 	once<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
 	off<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): void;
@@ -174,16 +200,32 @@ export declare class EmitDepthError extends RangeError {
 
 export declare const MAX_EMIT_DEPTH: 64;
 
-/** The seed's EventBusFactory.create: 'memory' is the only type of this build. */
+/**
+ * The seed's EventBusFactory.create: 'memory' is the only type of this
+ * build. With `events` (from `defineEvents`), their schemas are registered
+ * and the bus is typed with the catalog plus them (them only with
+ * `catalog: false`).
+ */
+export declare function createEventBus<M extends object>(
+	type: 'memory',
+	options: EventBusOptions & { events: EventDefinitions<M>; catalog: false }
+): EventBus<M>;
+export declare function createEventBus<M extends object>(type: 'memory', options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
 export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'memory', options?: EventBusOptions): EventBus<E>;
 
-/** The seed's testing utility: records emits, dispatches nothing. */
-export declare class MockEventBus<E extends object = KaiwaEvents> {
+/**
+ * The seed's testing utility: records emits and, by default, calls no
+ * handler; `{ deliver: true }` calls the handlers subscribed with on/once.
+ * It implements `Bus`, so it goes wherever a feature takes a `Bus`.
+ */
+export declare class MockEventBus<E extends object = KaiwaEvents> implements Bus<E> {
+	constructor(options?: { deliver?: boolean });
 	emittedEvents: Array<{ name: string; payload: unknown }>;
-	emit<N extends Names<E>>(name: N, payload: E[N]): void;
-	on(pattern: string, handler: EventHandler<any>): Unsubscribe;
-	once(pattern: string, handler: EventHandler<any>): Unsubscribe;
-	off(pattern: string, handler: EventHandler<any>): void;
+	emit<N extends Names<E>>(name: N, payload: EmittedPayload<E[N]>): void;
+	on<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
+	once<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
+	off<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): void;
+	getHandlerCount(pattern: Pattern<E>): number;
 	clear(): void;
 	getEmittedEvents(name?: string): Array<{ name: string; payload: unknown }>;
 }
@@ -195,3 +237,4 @@ export declare class MockEventBus<E extends object = KaiwaEvents> {
  * `import wasmUrl from 'kaiwa-bus/kaiwa_bus_bg.wasm?url'`.
  */
 export declare function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export default init;
