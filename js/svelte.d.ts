@@ -1,0 +1,30 @@
+// Types of kaiwa-bus/svelte (svelte.js).
+
+import type { EventBus, EventBusOptions, EventDefinitions, EventHandler, KaiwaEvents, NamesOf, Pattern, PayloadOf, Unsubscribe } from './index.js';
+
+/**
+ * In the root layout: creates this app's bus (one per render on the
+ * server), puts it in Svelte context and returns it. With `events` from
+ * `defineEvents`, their schemas are registered and the bus is typed with
+ * them.
+ */
+export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M>; catalog: false }): EventBus<M>;
+export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
+export declare function provideBus<E extends object = KaiwaEvents>(options?: EventBusOptions): EventBus<E>;
+
+/**
+ * The bus of the nearest provideBus(), usable at once (in the script, in
+ * onMount, in $effect, in event handlers). Call it while the component
+ * initialises. `E` is the event map; by default the catalog plus what
+ * declaration merging adds to KaiwaEvents.
+ */
+export declare function useBus<E extends object = KaiwaEvents>(): EventBus<E>;
+
+/**
+ * Subscribes `handler` for the component's lifetime (unsubscribed when it is
+ * destroyed); returns the unsubscribe function. No-op on the server.
+ */
+export declare function onEvent<E extends object = KaiwaEvents, P extends Pattern<E> = Pattern<E>>(
+	pattern: P,
+	handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>
+): Unsubscribe;
