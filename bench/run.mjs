@@ -1,6 +1,6 @@
 // `make bench`: the same workload in Node and in headless Chromium, plus the
 // package's size, init() time and memory over a million emits. Writes
-// bench/results/latest.{json,md,svg} and the table in README.md.
+// bench/results/latest.{json,md,svg} and the table in docs/benchmarks.md.
 //   node bench/run.mjs [--quick]   (--quick: a smoke run with tiny counts)
 
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { serveStatic } from '../scripts/lib/static-server.mjs';
-import { entries as readyEntries } from './ready-entries.js';
+import { buildReadyBundles, measureReady } from './ready.mjs';
 import { renderMarkdown, renderSvg, summarize } from './report.js';
 
 const quick = process.argv.includes('--quick');
@@ -32,20 +32,8 @@ await esbuild.build({
 	outfile: 'test-output/bench/bundle.js',
 	logLevel: 'warning'
 });
-// The entries of bench/ready.html, as a production build ships them.
-const readyBytes = {};
-for (const [entry, contents] of Object.entries(readyEntries)) {
-	await esbuild.build({
-		stdin: { contents, resolveDir: '.', loader: 'js' },
-		bundle: true,
-		minify: true,
-		format: 'esm',
-		outfile: `test-output/bench/ready-${entry}.js`,
-		logLevel: 'warning'
-	});
-	readyBytes[entry] = readFileSync(`test-output/bench/ready-${entry}.js`);
-}
-const readyMs = { core: [], inline: [] };
+const readyBytes = await buildReadyBundles();
+let readyMs;
 const server = await serveStatic('.');
 const browser = await launchChromium({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
 let chromium;
@@ -69,15 +57,7 @@ try {
 		await fresh.close();
 	}
 	console.log('bench: time to a usable bus in fresh pages…');
-	for (let i = 0; i < (quick ? 2 : 15); i++) {
-		for (const entry of Object.keys(readyMs)) {
-			const fresh = await browser.context.newPage();
-			await fresh.goto(`${server.url}/bench/ready.html?entry=${entry}`);
-			await fresh.waitForFunction(() => window.__ready !== undefined);
-			readyMs[entry].push(await fresh.evaluate(() => window.__ready.ms));
-			await fresh.close();
-		}
-	}
+	readyMs = await measureReady(browser.context, server.url, quick ? 2 : 15);
 } finally {
 	await browser.close();
 	await server.close();
@@ -122,13 +102,13 @@ writeFileSync(`${out}/latest.svg`, renderSvg(result));
 console.log(markdown);
 
 if (!quick) {
-	const readme = readFileSync('README.md', 'utf8');
+	const readme = readFileSync('docs/benchmarks.md', 'utf8');
 	const start = '<!-- bench:start -->';
 	const end = '<!-- bench:end -->';
 	if (readme.includes(start) && readme.includes(end)) {
 		const table = `${start}\n${markdown.split('\n').slice(2).join('\n').trim()}\n${end}`;
-		writeFileSync('README.md', readme.replace(new RegExp(`${start}[\\s\\S]*${end}`), table));
-		console.log('bench: README.md table updated');
+		writeFileSync('docs/benchmarks.md', readme.replace(new RegExp(`${start}[\\s\\S]*${end}`), table));
+		console.log('bench: docs/benchmarks.md table updated');
 	}
 }
 console.log(`bench: wrote ${out}/latest.{json,md,svg}`);
