@@ -36,6 +36,8 @@ const steps = [
 	{ name: 'types (tsc)', cmd: ['node_modules/.bin/tsc', '-p', 'tests/types'], count: expectErrorCounts },
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
 	{ name: 'e2e (demo + devtools)', cmd: ['node', 'tests/e2e/run.mjs'], count: summaryCounts('e2e') },
+	// Two fresh SvelteKit apps (2 on Node 20, 3 on Node 22) made from the README's code blocks, checked, served, clicked.
+	{ name: 'fresh SvelteKit apps', cmd: ['node', 'tests/sveltekit/run.mjs'], count: summaryCounts('sveltekit') },
 	// The benchmark harness with tiny counts: it runs, it reports; no figure is checked.
 	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] }
 ];

@@ -1,0 +1,221 @@
+// The fresh-app test: what a SvelteKit developer does in the first hour,
+// with the README as the only guide. For SvelteKit 2 (Vite 6, Node 20) and
+// SvelteKit 3 (Vite 8, Node 22), it makes a new app from a bare template
+// (tests/sveltekit/template, plus the pinned package.json and lock file of
+// kit2/ or kit3/, with each one's tsconfig.json and kit2's svelte.config.js), writes into it every code block of the README that
+// starts with a `src/...` path comment (so the README cannot rot), installs
+// the packed package (npm pack pkg/) and checks:
+//   - svelte-check passes (the blocks are lang="ts"), warnings included;
+//   - in `vite dev` and in the production build (`vite build`, `vite
+//     preview`): the server renders the page; after hydration a button
+//     emits an event with a real Date, which a component subscribed with
+//     onEvent and one subscribed with useBus().on in onMount both receive;
+//     the devtools panel lists it as delivered to 2 handlers; the page logs
+//     no error and no request fails.
+//   node tests/sveltekit/run.mjs [kit2|kit3]
+// Needs pkg/ built. Prints `# sveltekit: N passed, M failed`.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { launchChromium } from '../../scripts/lib/chromium.mjs';
+
+const ROOT = resolve('.');
+const OUT = `${ROOT}/test-output/sveltekit`;
+const HERE = `${ROOT}/tests/sveltekit`;
+const only = process.argv[2];
+
+const nodeOf = (major) =>
+	process.versions.node.split('.')[0] === String(major)
+		? process.execPath
+		: execFileSync(`${ROOT}/scripts/node-bin.sh`, [String(major)], { encoding: 'utf8' }).trim();
+
+const APPS = [
+	{ name: 'kit2', label: 'SvelteKit 2 + Vite 6 on Node 20', node: 20 },
+	{ name: 'kit3', label: 'SvelteKit 3 + Vite 8 on Node 22', node: 22 }
+];
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+	const t0 = Date.now();
+	try {
+		await fn();
+		passed++;
+		console.log(`ok - ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+		return true;
+	} catch (error) {
+		failed++;
+		console.log(`not ok - ${name}\n${String(error.stack ?? error).replace(/^/gm, '    ')}`);
+		return false;
+	}
+}
+
+/** The README's code blocks that begin with a `src/...` path comment: { path: text }. */
+export function readmeFiles(readme) {
+	const files = {};
+	for (const [, body] of readme.matchAll(/^```(?:svelte|ts|js)\n([\s\S]*?)^```$/gm)) {
+		const path = body.match(/^(?:<!--|\/\/) (src\/\S+)/)?.[1];
+		if (path) files[path] = body;
+	}
+	return files;
+}
+
+function run(cmd, args, cwd) {
+	try {
+		return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: 'pipe', maxBuffer: 1 << 26 });
+	} catch (error) {
+		throw new Error(`${[cmd, ...args].join(' ')} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+	}
+}
+
+function freePort() {
+	return new Promise((done, fail) => {
+		const server = createServer();
+		server.on('error', fail);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address();
+			server.close(() => done(port));
+		});
+	});
+}
+
+/** Starts `vite dev` or `vite preview` on a free loopback port; resolves when it answers. */
+async function startVite(app, command) {
+	const port = await freePort();
+	const child = spawn(app.nodeBin, ['node_modules/vite/bin/vite.js', command, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+		cwd: app.dir,
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let output = '';
+	child.stdout.on('data', (c) => (output += c));
+	child.stderr.on('data', (c) => (output += c));
+	const url = `http://127.0.0.1:${port}`;
+	await new Promise((done, fail) => {
+		const timer = setTimeout(() => fail(new Error(`vite ${command} did not start:\n${output}`)), 60_000);
+		child.on('exit', (code) => fail(new Error(`vite ${command} exited (${code}):\n${output}`)));
+		const poll = () =>
+			fetch(url).then(
+				() => (clearTimeout(timer), done()),
+				() => setTimeout(poll, 200)
+			);
+		poll();
+	});
+	return {
+		url,
+		output: () => output,
+		stop: () => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', done), child.kill('SIGTERM'))))
+	};
+}
+
+/** The click-through of one served app; throws what went wrong. */
+async function clickThrough(context, url) {
+	const html = await (await fetch(url)).text();
+	if (!html.includes('Add tea') || !html.includes('0 in the cart')) throw new Error(`the server did not render the page:\n${html.slice(0, 2000)}`);
+	const page = await context.newPage();
+	const problems = [];
+	page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+	page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`));
+	page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+	try {
+		const response = await page.goto(url);
+		if (response.status() !== 200) throw new Error(`GET ${url}: HTTP ${response.status()}`);
+		// The panel is mounted from the layout's onMount: the page is hydrated.
+		await page.waitForFunction(() => document.querySelector('kaiwa-devtools')?.shadowRoot, null, { timeout: 30_000 });
+		await page.waitForLoadState('networkidle');
+		await page.getByRole('button', { name: 'Add tea' }).click();
+		const iso = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
+		await page.locator('.cart-count', { hasText: /^1 in the cart, the last at / }).waitFor({ timeout: 10_000 });
+		const count = await page.locator('.cart-count').innerText();
+		if (!iso.test(count)) throw new Error(`onEvent's handler did not get a Date: ${count}`);
+		await page.locator('.activity li', { hasText: /^cart\.item\.added at / }).waitFor({ timeout: 10_000 });
+		const activity = await page.locator('.activity li').allInnerTexts();
+		if (activity.length !== 1 || !iso.test(activity[0])) throw new Error(`useBus().on in onMount: ${JSON.stringify(activity)}`);
+		const listed = await page.waitForFunction(
+			() => {
+				const root = document.querySelector('kaiwa-devtools').shadowRoot;
+				const row = [...root.querySelectorAll('.row[data-status]')].find((r) => r.textContent.includes('cart.item.added'));
+				return row && { status: row.dataset.status, text: row.textContent };
+			},
+			null,
+			{ timeout: 10_000 }
+		);
+		const row = await listed.jsonValue();
+		if (row.status !== 'delivered') throw new Error(`the panel lists the event as ${row.status}: ${row.text}`);
+		const history = await page.evaluate(() =>
+			document
+				.querySelector('kaiwa-devtools')
+				.bus.getEventHistory()
+				.map((r) => ({ name: r.name, handlers: r.handlerCount, date: r.payload.at instanceof Date }))
+		);
+		const event = history.find((r) => r.name === 'cart.item.added');
+		if (!event || event.handlers !== 2 || !event.date) throw new Error(`the bus history: ${JSON.stringify(history)}`);
+		await page.waitForTimeout(100);
+		if (problems.length) throw new Error(problems.join('\n'));
+	} finally {
+		await page.close();
+	}
+}
+
+const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+const files = readmeFiles(readme);
+console.log(`# README blocks: ${Object.keys(files).join(', ')}`);
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+const tarball = run('npm', ['pack', '--silent', '--pack-destination', OUT, `${ROOT}/pkg`], ROOT).trim().split('\n').at(-1);
+
+const browser = await launchChromium();
+try {
+	for (const spec of APPS) {
+		if (only && spec.name !== only) continue;
+		const app = { ...spec, dir: `${OUT}/${spec.name}`, nodeBin: nodeOf(spec.node) };
+		const ready = await check(`${app.label}: a fresh app with the README's files installs`, () => {
+			if (Object.keys(files).length < 5 || !files['src/routes/+layout.svelte']) throw new Error(`the README's SvelteKit blocks are missing: ${Object.keys(files)}`);
+			cpSync(`${HERE}/template`, app.dir, { recursive: true });
+			// Each version's pinned package.json and lock file (and SvelteKit 2's svelte.config.js: 3 takes none).
+			cpSync(`${HERE}/${app.name}`, app.dir, { recursive: true });
+			for (const [path, text] of Object.entries(files)) {
+				mkdirSync(dirname(join(app.dir, path)), { recursive: true });
+				writeFileSync(join(app.dir, path), text);
+			}
+			const npm = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
+			run('npm', ['ci', ...npm], app.dir);
+			// As a user does: kaiwa-bus in package.json (Vite's Svelte plugin reads it there).
+			run('npm', ['install', ...npm, `${OUT}/${tarball}`], app.dir);
+			const version = run(app.nodeBin, ['--version'], app.dir).trim();
+			if (!version.startsWith(`v${app.node}.`)) throw new Error(`expected Node ${app.node}, got ${version}`);
+		});
+		if (!ready) continue;
+		await check(`${app.label}: svelte-check passes (lang="ts")`, () => {
+			run(app.nodeBin, ['node_modules/@sveltejs/kit/svelte-kit.js', 'sync'], app.dir);
+			run(app.nodeBin, ['node_modules/svelte-check/bin/svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings'], app.dir);
+		});
+		await check(`${app.label}: vite dev: onEvent and useBus().on receive a click's event with a Date; the panel lists it`, async () => {
+			const server = await startVite(app, 'dev');
+			try {
+				await clickThrough(browser.context, server.url);
+			} catch (error) {
+				throw new Error(`${error.message}\n--- vite dev output:\n${server.output()}`);
+			} finally {
+				await server.stop();
+			}
+		});
+		await check(`${app.label}: production build: the same, with ?devtools`, async () => {
+			run(app.nodeBin, ['node_modules/vite/bin/vite.js', 'build'], app.dir);
+			const server = await startVite(app, 'preview');
+			try {
+				await clickThrough(browser.context, `${server.url}/?devtools`);
+			} catch (error) {
+				throw new Error(`${error.message}\n--- vite preview output:\n${server.output()}`);
+			} finally {
+				await server.stop();
+			}
+		});
+	}
+} finally {
+	await browser.close();
+}
+console.log(`# sveltekit: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);
