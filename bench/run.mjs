@@ -68,7 +68,7 @@ const wasm = readFileSync('pkg/kaiwa_bus_bg.wasm');
 // The JS a browser user of the bus loads (the devtools panel is a separate entry).
 const snippetDir = readdirSync('pkg/snippets')[0];
 const jsFiles = [
-	...readdirSync('pkg').filter((f) => f.endsWith('.js') && !['node.js', 'inline.js', 'wasm-inline.js', 'svelte.js'].includes(f) && !f.startsWith('devtools')),
+	...readdirSync('pkg').filter((f) => f.endsWith('.js') && !['node.js', 'inline.js', 'wasm-inline.js'].includes(f) && !f.startsWith('devtools') && !f.startsWith('svelte')),
 	...readdirSync(`pkg/snippets/${snippetDir}/js`).map((f) => `snippets/${snippetDir}/js/${f}`)
 ];
 const glue = Buffer.concat(jsFiles.map((f) => readFileSync(`pkg/${f}`)));

@@ -3,10 +3,11 @@
 import type { EventBus, EventBusOptions, EventDefinitions, EventHandler, KaiwaEvents, NamesOf, Pattern, PayloadOf, Unsubscribe } from './index.js';
 
 /**
- * In the root layout: creates this app's bus (one per render on the
- * server), puts it in Svelte context and returns it. With `events` from
- * `defineEvents`, their schemas are registered and the bus is typed with
- * them.
+ * In the root layout: creates this app's bus, puts it in Svelte context and
+ * returns it. With `events` from `defineEvents`, their schemas are
+ * registered and the bus is typed with them. During SSR the bus is a
+ * stand-in for that render (a MockEventBus: emits recorded, no handler
+ * called).
  */
 export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M>; catalog: false }): EventBus<M>;
 export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
@@ -22,7 +23,7 @@ export declare function useBus<E extends object = KaiwaEvents>(): EventBus<E>;
 
 /**
  * Subscribes `handler` for the component's lifetime (unsubscribed when it is
- * destroyed); returns the unsubscribe function. No-op on the server.
+ * destroyed); returns the unsubscribe function. Never called on the server.
  */
 export declare function onEvent<E extends object = KaiwaEvents, P extends Pattern<E> = Pattern<E>>(
 	pattern: P,

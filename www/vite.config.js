@@ -3,9 +3,11 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
 	plugins: [sveltekit()],
-	// Dev server only: pre-bundling would move kaiwa-bus away from its .wasm.
-	// The app passes the `?url` import to init() anyway (src/lib/bus/start.js).
-	optimizeDeps: { exclude: ['kaiwa-bus'] },
+	// Only because scripts/demo.mjs installs kaiwa-bus with --no-save (see
+	// its header): an app that lists kaiwa-bus in package.json needs nothing
+	// here, as Vite's Svelte plugin then bundles kaiwa-bus/svelte into the
+	// server build with the app's own copy of Svelte.
+	ssr: { noExternal: ['kaiwa-bus'] },
 	server: { host: '127.0.0.1' },
 	preview: { host: '127.0.0.1' }
 });

@@ -90,5 +90,31 @@ check('bundled into a server build, the Node entry still initialises and finds i
 	if (out.trim() !== 'server build delivered 1') throw new Error(out);
 });
 
+check("kaiwa-bus/inline is the Node entry in Node; kaiwa-bus/svelte resolves; init is the default export", () => {
+	const out = node(`
+		import init, { init as named, EventBus } from 'kaiwa-bus/inline';
+		await init();
+		console.log(init === named, new EventBus().mode, import.meta.resolve('kaiwa-bus/inline').endsWith('/kaiwa-bus/node.js'),
+			import.meta.resolve('kaiwa-bus/svelte').endsWith('/kaiwa-bus/svelte-server.js'));
+	`);
+	if (out.trim() !== 'true development true true') throw new Error(out);
+});
+
+check('kaiwa-bus/inline.js decodes and instantiates its own copy of the .wasm (as in a browser)', () => {
+	const out = node(`
+		const { EventBus } = await import('./node_modules/kaiwa-bus/inline.js');
+		const bus = new EventBus();
+		bus.emit('auth.user.logout', { userId: 'u', timestamp: new Date() });
+		console.log(bus.getEventHistory().length);
+	`);
+	if (out.trim() !== '1') throw new Error(out);
+});
+
+check('svelte is an optional peer dependency', () => {
+	const manifest = JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("kaiwa-bus/package.json"))'], { cwd: dir, encoding: 'utf8' }));
+	if (manifest.peerDependencies?.svelte === undefined || manifest.peerDependenciesMeta?.svelte?.optional !== true) throw new Error(JSON.stringify(manifest));
+	if (existsSync(`${dir}/node_modules/svelte`)) throw new Error('installing kaiwa-bus installed svelte');
+});
+
 console.log(`# installed: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

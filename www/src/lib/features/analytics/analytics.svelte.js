@@ -8,7 +8,7 @@ export class Analytics {
 	total = $state(0);
 	#off;
 
-	/** @param {import('kaiwa-bus').EventBus} bus */
+	/** @param {import('kaiwa-bus').Bus} bus */
 	constructor(bus) {
 		this.#off = bus.on('*', (_payload, meta) => {
 			this.counts[meta.name] = (this.counts[meta.name] ?? 0) + 1;

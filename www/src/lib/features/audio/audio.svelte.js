@@ -20,7 +20,7 @@ export class Audio {
 	#off;
 	#takes = 0;
 
-	/** @param {import('kaiwa-bus').EventBus} bus */
+	/** @param {import('kaiwa-bus').Bus} bus */
 	constructor(bus) {
 		this.#bus = bus;
 		this.#off = allOff(

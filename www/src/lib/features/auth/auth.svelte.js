@@ -16,7 +16,7 @@ export class Auth {
 	#bus;
 	#off;
 
-	/** @param {import('kaiwa-bus').EventBus} bus */
+	/** @param {import('kaiwa-bus').Bus} bus */
 	constructor(bus) {
 		this.#bus = bus;
 		this.#off = allOff(

@@ -24,7 +24,7 @@ export class Conversation {
 	#off;
 	#timers = new Set();
 
-	/** @param {import('kaiwa-bus').EventBus} bus */
+	/** @param {import('kaiwa-bus').Bus} bus */
 	constructor(bus) {
 		this.#bus = bus;
 		this.#off = allOff(bus.on('auth.user.login', (e) => this.#onLogin(e)), bus.on('auth.user.logout', () => this.#onLogout()));

@@ -30,7 +30,7 @@ export class Vocabulary {
 	#bus;
 	#off;
 
-	/** @param {import('kaiwa-bus').EventBus} bus */
+	/** @param {import('kaiwa-bus').Bus} bus */
 	constructor(bus) {
 		this.#bus = bus;
 		this.#off = allOff(
