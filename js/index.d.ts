@@ -218,15 +218,10 @@ export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'm
  * handler; `{ deliver: true }` calls the handlers subscribed with on/once.
  * It implements `Bus`, so it goes wherever a feature takes a `Bus`.
  */
-export declare class MockEventBus<E extends object = KaiwaEvents> implements Bus<E> {
+export interface MockEventBus<E extends object = KaiwaEvents> extends Bus<E> {}
+export declare class MockEventBus<E extends object = KaiwaEvents> {
 	constructor(options?: { deliver?: boolean });
 	emittedEvents: Array<{ name: string; payload: unknown }>;
-	emit<N extends Names<E>>(name: N, payload: EmittedPayload<E[N]>): void;
-	on<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
-	once<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): Unsubscribe;
-	off<P extends Pattern<E>>(pattern: P, handler: EventHandler<PayloadOf<E, P>, NamesOf<E, P>>): void;
-	getHandlerCount(pattern: Pattern<E>): number;
-	clear(): void;
 	getEmittedEvents(name?: string): Array<{ name: string; payload: unknown }>;
 }
 
