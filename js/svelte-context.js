@@ -6,16 +6,34 @@ import { getContext, hasContext, onDestroy, setContext } from 'svelte';
 
 const KEY = Symbol('kaiwa-bus');
 
+// Svelte throws `lifecycle_outside_component` when context is used outside
+// a component's initialisation, and also when this module got a second copy
+// of Svelte (kaiwa-bus/svelte loaded by Node instead of Vite on the server).
+// Say which, and what to do.
+function duringInit(what, fn) {
+	try {
+		return fn();
+	} catch (error) {
+		if (!String(error?.message).includes('lifecycle_outside_component')) throw error;
+		throw new Error(
+			`kaiwa-bus/svelte: ${what} must run while a component initialises (at the top of its <script>, not in a callback or a module). ` +
+				'If it does, the app has two copies of Svelte: kaiwa-bus/svelte was loaded outside Vite. ' +
+				"List kaiwa-bus in package.json (Vite's Svelte plugin then bundles it with your Svelte), or set ssr: { noExternal: ['kaiwa-bus'] } in vite.config.",
+			{ cause: error }
+		);
+	}
+}
+
 /** Puts `bus` in context for the components below, clears it when the layout goes; returns it. */
 export function setBus(bus) {
-	setContext(KEY, bus);
+	duringInit('provideBus()', () => setContext(KEY, bus));
 	onDestroy(() => bus.clear());
 	return bus;
 }
 
 /** The bus provideBus() put in context. Call it while a component initialises. */
 export function useBus() {
-	if (!hasContext(KEY)) {
+	if (!duringInit('useBus()', () => hasContext(KEY))) {
 		throw new Error(
 			'kaiwa-bus/svelte: useBus() found no bus. Call provideBus() in the root layout (src/routes/+layout.svelte), ' +
 				'and call useBus() and onEvent() while a component below it initialises (at the top of its <script>, not in a callback).'

@@ -6,6 +6,7 @@
 // starts with a `src/...` path comment (so the README cannot rot), installs
 // the packed package (npm pack pkg/) and checks:
 //   - svelte-check passes (the blocks are lang="ts"), warnings included;
+//   - server-side rendering with kaiwa-bus/svelte (ssr-check.mjs);
 //   - in `vite dev` and in the production build (`vite build`, `vite
 //     preview`): the server renders the page; after hydration a button
 //     emits an event with a real Date, which a component subscribed with
@@ -191,6 +192,10 @@ try {
 		await check(`${app.label}: svelte-check passes (lang="ts")`, () => {
 			run(app.nodeBin, ['node_modules/@sveltejs/kit/svelte-kit.js', 'sync'], app.dir);
 			run(app.nodeBin, ['node_modules/svelte-check/bin/svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings'], app.dir);
+		});
+		await check(`${app.label}: SSR with Svelte's server renderer: a bus per render, no handler runs, errors name the fix`, () => {
+			cpSync(`${HERE}/ssr-check.mjs`, `${app.dir}/ssr-check.mjs`);
+			run(app.nodeBin, ['ssr-check.mjs'], app.dir);
 		});
 		await check(`${app.label}: vite dev: onEvent and useBus().on receive a click's event with a Date; the panel lists it`, async () => {
 			const server = await startVite(app, 'dev');
