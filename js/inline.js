@@ -4,7 +4,7 @@
 // `new EventBus()` works on the first line, with any bundler and no
 // bundler config. It costs about 10 KB more gzip than the main entry (the
 // base64 compresses less than the binary), which is why it is a separate
-// entry; see README "Loading the WebAssembly module". In Node the package's
+// entry; see README "Loading the module". In Node the package's
 // `node` condition maps this entry to node.js, which reads the .wasm file.
 
 import { initSync } from './kaiwa_bus.js';
