@@ -1,6 +1,7 @@
 // Types of `kaiwa-bus/store`, the seed's Event Store.
 
-import type { Status, ValidationIssue } from './index.js';
+import type { KaiwaEvents } from './events.js';
+import type { EventBus, EventBusOptions, EventRecord, Status, ValidationIssue } from './index.js';
 
 /** Where a record came from: this page, another tab, the relay, or a store after a reload. */
 export type EventSource = 'local' | 'tab' | 'remote' | 'restored';
@@ -135,3 +136,67 @@ export declare class StoreError extends Error {
 }
 
 export declare function matchesPattern(pattern: string, name: string): boolean;
+
+/** Where records go now: IndexedDB, memory, or memory because IndexedDB failed (with the reason). */
+export interface Persistence {
+	kind: 'indexeddb' | 'memory' | 'memory-fallback' | string;
+	reason: string | null;
+}
+
+export interface PersistentBusOptions {
+	/**
+	 * 'batched' (default): `emit` dispatches at once and the records of a task
+	 * are written together when it ends (`flush()` resolves when they are
+	 * durable). 'store-first': `emit` returns a promise; the event is stored,
+	 * then dispatched.
+	 */
+	durability?: 'batched' | 'store-first';
+	/** How many stored records come back into the history; default the bus's historyLimit. */
+	restore?: number;
+}
+
+/**
+ * The seed's PersistentEventBus: a bus whose records are also stored, and
+ * come back after a reload marked `source: 'restored'`. Every EventBus
+ * method is there; `emit` returns a promise in 'store-first'.
+ */
+export declare class PersistentEventBus<E extends object = KaiwaEvents> {
+	constructor(bus: EventBus<E>, store: EventStore, options?: PersistentBusOptions);
+	readonly bus: EventBus<E>;
+	readonly durability: 'batched' | 'store-first';
+	readonly persistence: Persistence;
+	/** Resolves once the stored records are back in the history (or the bus went on in memory). */
+	readonly ready: Promise<void>;
+	readonly mode: EventBus<E>['mode'];
+	readonly historyLimit: number;
+	emit: EventBus<E>['emit'] extends (...args: infer A) => unknown ? (...args: A) => void | Promise<void> : never;
+	on: EventBus<E>['on'];
+	once: EventBus<E>['once'];
+	off: EventBus<E>['off'];
+	clear(): void;
+	clearHistory(): void;
+	/** Removes every stored record. */
+	clearStored(): Promise<void>;
+	/** Resolves when every record so far is stored. */
+	flush(): Promise<void>;
+	getEventHistory(): EventRecord[];
+	getRecentEvents(limit?: number): EventRecord[];
+	getEventFlow(userId: string): EventRecord[];
+	getEventsByName: EventBus<E>['getEventsByName'];
+	getHandlerCount: EventBus<E>['getHandlerCount'];
+	getEventPerformanceStats: EventBus<E>['getEventPerformanceStats'];
+	getPerformanceStats: EventBus<E>['getPerformanceStats'];
+	registerSchema: EventBus<E>['registerSchema'];
+	getSchema: EventBus<E>['getSchema'];
+	getSchemaNames: EventBus<E>['getSchemaNames'];
+	validate: EventBus<E>['validate'];
+	validateEvent: EventBus<E>['validateEvent'];
+	onRecord: EventBus<E>['onRecord'];
+	/** Stored events matching the filter, oldest first, read a page at a time. */
+	replay(filter?: StoreFilter): AsyncIterableIterator<StoredEvent>;
+}
+
+/** A PersistentEventBus on IndexedDB (database `name`, default 'kaiwa-bus'); every other option is the bus's. */
+export declare function createPersistentBus<E extends object = KaiwaEvents>(
+	options?: EventBusOptions & PersistentBusOptions & { name?: string; retain?: Retention; indexedDB?: IDBFactory | null; openTimeoutMs?: number }
+): PersistentEventBus<E>;
