@@ -8,7 +8,16 @@
 //   does, and stays synchronous; the records of one task are written in one
 //   transaction when the task ends. `await bus.flush()` resolves when they
 //   are durable. A tab that dies mid-task loses that task's events, never
-//   part of one (a transaction is all or nothing).
+//   part of one (a transaction is all or nothing). An emit costs next to
+//   nothing more than the bus's own: the records are read from the bus's
+//   history once the task ends (by id, since the last write), or sooner,
+//   when half the history is unwritten, so that none leaves the history
+//   unstored. (Records that reach the bus another way, such as emits on the
+//   wrapped bus itself, are stored too; if more than `historyLimit` of them
+//   arrive in one task, `persistence.missed` counts the ones that left the
+//   history first.)
+//   In 'store-first', only accepted events are stored (before dispatch); a
+//   refused one throws, as it does on the bus, and is not stored.
 // - 'store-first' (the seed's order): `emit` returns a promise; the event is
 //   validated, stored, and only then dispatched, so no handler acts on an
 //   event that could be lost. A store that fails rejects the emit with its
@@ -82,12 +91,14 @@ export class PersistentEventBus {
 	#session = randomId();
 	#restored = [];
 	#listeners = new Set();
-	#pending = new Map();
 	#flushing = Promise.resolve();
 	#flushScheduled = false;
+	#lastId = 0;
+	#missed = 0;
+	#unwritten = 0;
+	#writeEvery;
 	#lastTrim = 0;
 	#persistence;
-	#dispatchingStored = 0;
 	#warned = false;
 
 	/**
@@ -108,11 +119,13 @@ export class PersistentEventBus {
 			throw new TypeError(`kaiwa-bus: options.durability must be 'batched' or 'store-first', got ${String(durability)}`);
 		}
 		if (!Number.isInteger(restore) || restore < 0) throw new RangeError('kaiwa-bus: options.restore must be a whole number from 0 up');
+		if (bus.historyLimit === 0) throw new RangeError('kaiwa-bus: new PersistentEventBus(bus, store): the bus keeps no history (historyLimit: 0), so there is nothing to store');
 		this.#bus = bus;
 		this.#store = store;
 		this.#durability = durability;
 		this.#persistence = { kind: store.kind ?? 'custom', reason: null };
-		bus.onRecord((record, change) => this.#onRecord(record, change));
+		this.#lastId = bus.getRecentEvents(1)[0]?.id ?? 0;
+		this.#writeEvery = Math.max(1, Math.floor(bus.historyLimit / 2));
 		/** Resolves once the stored records are back in the history (or the store failed and the bus went on in memory). */
 		this.ready = this.#restore(restore);
 	}
@@ -126,9 +139,13 @@ export class PersistentEventBus {
 		return this.#durability;
 	}
 
-	/** `{ kind: 'indexeddb' | 'memory' | 'memory-fallback' | …, reason }`: where records go now, and why not IndexedDB if not. */
+	/**
+	 * `{ kind: 'indexeddb' | 'memory' | 'memory-fallback' | …, reason, missed }`:
+	 * where records go now, why not IndexedDB if not, and how many records
+	 * left the history before they could be stored.
+	 */
 	get persistence() {
-		return { ...this.#persistence };
+		return { ...this.#persistence, missed: this.#missed };
 	}
 
 	get mode() {
@@ -145,8 +162,16 @@ export class PersistentEventBus {
 	 * promise that resolves once the event is stored and dispatched.
 	 */
 	emit(name, payload) {
-		if (this.#durability === 'batched') return this.#bus.emit(name, payload);
-		return this.#emitStoreFirst(name, payload);
+		if (this.#durability !== 'batched') return this.#emitStoreFirst(name, payload);
+		if (++this.#unwritten >= this.#writeEvery) this.#writePending();
+		if (!this.#flushScheduled) {
+			this.#flushScheduled = true;
+			afterTask(() => {
+				this.#flushScheduled = false;
+				this.#writePending();
+			});
+		}
+		return this.#bus.emit(name, payload);
 	}
 
 	async #emitStoreFirst(name, payload) {
@@ -155,18 +180,12 @@ export class PersistentEventBus {
 		// error and record the refusal.
 		if (!check.ok) return this.#bus.emit(name, payload);
 		await this.#append([{ name, payload, eid: `${this.#session}:first:${randomId()}` }], true);
-		// Stored already: the record this dispatch adds is not stored again.
-		this.#dispatchingStored++;
-		try {
-			this.#bus.emit(name, payload);
-		} finally {
-			this.#dispatchingStored--;
-		}
+		this.#bus.emit(name, payload);
 	}
 
 	/** Resolves when every record so far is stored (or the store failed and the bus went on in memory). */
 	flush() {
-		if (this.#pending.size > 0) this.#writePending();
+		this.#writePending();
 		return this.#flushing;
 	}
 
@@ -186,11 +205,13 @@ export class PersistentEventBus {
 
 	/** Stops showing the restored records and clears this session's history; the store keeps everything (see clearStored). */
 	clearHistory() {
+		this.#writePending();
 		this.#restored = [];
 		this.#bus.clearHistory();
 	}
 
 	clear() {
+		this.#writePending();
 		this.#restored = [];
 		this.#bus.clear();
 	}
@@ -241,23 +262,20 @@ export class PersistentEventBus {
 		this.#trimSoon();
 	}
 
-	#onRecord(record, change) {
-		if (record === null || change === 'cleared') return;
-		if ((record.source ?? 'local') !== 'local') return; // Another tab or the relay stores its own.
-		if (this.#dispatchingStored > 0) return; // Stored before dispatch.
-		this.#pending.set(record.id, record);
-		if (!this.#flushScheduled) {
-			this.#flushScheduled = true;
-			afterTask(() => this.#writePending());
-		}
-	}
-
+	// Reads the records added since the last write from the bus's history
+	// (ids increase by one per record) and queues them for one transaction.
+	// Records from elsewhere (another tab, the relay) are stored there.
 	#writePending() {
-		this.#flushScheduled = false;
-		if (this.#pending.size === 0) return;
-		const batch = [...this.#pending.values()].map((record) => ({ ...record, eid: `${this.#session}:${record.id}` }));
-		this.#pending.clear();
-		this.#flushing = this.#flushing.then(() => this.#append(batch, false));
+		this.#unwritten = 0;
+		if (this.#durability === 'store-first') return;
+		const newest = this.#bus.getRecentEvents(1)[0]?.id ?? this.#lastId;
+		const fresh = newest - this.#lastId;
+		if (fresh <= 0) return;
+		const records = this.#bus.getRecentEvents(Math.min(fresh, this.#bus.historyLimit)).filter((r) => r.id > this.#lastId);
+		this.#missed += fresh - records.length;
+		this.#lastId = newest;
+		const batch = records.filter((r) => (r.source ?? 'local') === 'local').map((r) => ({ ...r, eid: `${this.#session}:${r.id}` }));
+		if (batch.length > 0) this.#flushing = this.#flushing.then(() => this.#append(batch, false));
 	}
 
 	// Stores a batch; on a store failure, falls back to memory and stores it
