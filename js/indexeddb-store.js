@@ -1,10 +1,16 @@
 // IndexedDbEventStore: the Event Store on IndexedDB, so that events survive
 // a reload and every tab of an origin reads the same log.
 //
-// One database per store name, one object store `events` keyed by `seq`
-// (auto-increment, so the key order is the order of appends), with indexes
-// on `eid` (unique: an event offered twice, by two tabs or a retried batch,
-// is stored once), `name`, `userId` and `timestamp`.
+// Layout: one database per store name, one object store `chunks`. Each
+// append writes its events as chunks of up to CHUNK events, one IndexedDB
+// record per chunk: { v, start, eids, events }. Writing 1,000 events as one
+// record is some 30× faster than as 1,000 records in Chromium (each record
+// is a round trip to the database), and a chunk is the unit of atomicity
+// anyway. An event's `seq` is `key * CHUNK + start + i` (its chunk's key,
+// its place in the chunk), so seqs keep the order of appends. A multiEntry
+// unique index on `eids` keeps an event offered twice (by two tabs, or a
+// retried batch) from being stored twice, and counts the stored events
+// without reading them.
 //
 // What goes wrong with IndexedDB, and what this file does about it:
 // - No IndexedDB, or `open()` fails or never answers (Safari's first open
@@ -26,7 +32,9 @@
 import { StoreError, compileFilter, isStoredEvent, readLimit, readRetention, toStoredEvent } from './stored-event.js';
 
 const DB_VERSION = 1;
-const EVENTS = 'events';
+const CHUNKS = 'chunks';
+/** The most events in one IndexedDB record. */
+const CHUNK = 1000;
 
 function storeError(error, what) {
 	const name = error?.name ?? 'Error';
@@ -37,12 +45,18 @@ function storeError(error, what) {
 }
 
 function createSchema(db) {
-	if (db.objectStoreNames.contains(EVENTS)) return;
-	const events = db.createObjectStore(EVENTS, { keyPath: 'seq', autoIncrement: true });
-	events.createIndex('eid', 'eid', { unique: true });
-	events.createIndex('name', 'name');
-	events.createIndex('userId', 'userId');
-	events.createIndex('timestamp', 'timestamp');
+	if (db.objectStoreNames.contains(CHUNKS)) return;
+	db.createObjectStore(CHUNKS, { autoIncrement: true }).createIndex('eids', 'eids', { unique: true, multiEntry: true });
+}
+
+const isChunk = (value) => value !== null && typeof value === 'object' && value.v === 1 && Number.isInteger(value.start) && Array.isArray(value.events);
+const chunkOf = (events, start = 0) => ({ v: 1, start, eids: events.map((e) => e.eid), events });
+
+// The chunks of a batch, CHUNK events at most each.
+function chunked(events) {
+	const out = [];
+	for (let i = 0; i < events.length; i += CHUNK) out.push(events.slice(i, i + CHUNK));
+	return out;
 }
 
 /** An EventStore on IndexedDB (see EventStore in index.d.ts). */
@@ -101,53 +115,42 @@ export class IndexedDbEventStore {
 	async append(events) {
 		const batch = Array.from(events, toStoredEvent);
 		const added = [];
-		await this.#transaction('readwrite', (store) => {
-			for (const event of batch) {
-				const request = addCloneable(store, event);
-				request.onsuccess = () => added.push({ ...event, seq: request.result });
-				request.onerror = (e) => {
-					// Already stored (by another tab, or an earlier try): skip it
-					// and keep the transaction going.
-					if (request.error?.name === 'ConstraintError') {
-						e.preventDefault();
-						e.stopPropagation();
-					}
-				};
-			}
+		await this.#transaction('readwrite', (chunks) => {
+			for (const part of chunked(batch)) addChunk(chunks, part, added);
 		});
-		return added;
+		return added.sort((x, y) => x.seq - y.seq);
 	}
 
 	/**
-	 * Events matching the filter (see compileFilter in js/stored-event.js), oldest
-	 * first; `{ newest: true, limit: n }` gives the newest n, still oldest
-	 * first, reading only as far back as it needs.
+	 * Events matching the filter (see compileFilter in js/stored-event.js),
+	 * oldest first; `{ newest: true, limit: n }` gives the newest n, still
+	 * oldest first, reading only as far back as it needs.
 	 */
 	async read(filter = {}) {
 		const keep = compileFilter(filter);
 		const limit = readLimit(filter);
+		const backwards = Boolean(filter.newest);
 		const out = [];
-		await this.#transaction('readonly', (store) => {
-			const [source, key] =
-				filter.name !== undefined ? [store.index('name'), filter.name] : filter.userId !== undefined ? [store.index('userId'), filter.userId] : [store, undefined];
-			const request = source.openCursor(key, filter.newest ? 'prev' : 'next');
+		await this.#transaction('readonly', (chunks) => {
+			const request = chunks.openCursor(null, backwards ? 'prev' : 'next');
 			request.onsuccess = () => {
 				const cursor = request.result;
 				if (!cursor) return;
-				if (!isStoredEvent(cursor.value)) this.#unreadable.add(cursor.primaryKey);
-				else if (keep(cursor.value) && out.push(cursor.value) >= limit) return;
+				for (const event of this.#eventsOf(cursor.primaryKey, cursor.value, backwards)) {
+					if (keep(event) && out.push(event) >= limit) return;
+				}
 				cursor.continue();
 			};
 		});
-		return filter.newest ? out.reverse() : out;
+		return backwards ? out.reverse() : out;
 	}
 
-	/** How many events match the filter; with none, how many are stored. */
+	/** How many events match the filter; with none, how many are stored (without reading them). */
 	async count(filter) {
 		if (filter !== undefined) return (await this.read({ ...filter, limit: undefined, newest: false })).length;
 		let count = 0;
-		await this.#transaction('readonly', (store) => {
-			const request = store.count();
+		await this.#transaction('readonly', (chunks) => {
+			const request = chunks.index('eids').count();
 			request.onsuccess = () => (count = request.result);
 		});
 		return count;
@@ -155,47 +158,78 @@ export class IndexedDbEventStore {
 
 	/**
 	 * Drops what is past `retain` (this store's, or the one given): events
-	 * older than `maxAgeMs`, then the oldest beyond `maxEvents`. One
+	 * older than `maxAgeMs`, then the oldest beyond `maxEvents`. Both walk
+	 * from the oldest chunk and stop at the first event they keep. One
 	 * transaction. Resolves with how many it dropped.
 	 */
 	async trim(retain = this.#retain) {
 		const { maxEvents, maxAgeMs } = readRetention(retain);
 		const cutoff = Date.now() - maxAgeMs;
 		let dropped = 0;
-		await this.#transaction('readwrite', (store) => {
-			const byCount = () => {
-				if (maxEvents === Infinity) return;
-				const counted = store.count();
-				counted.onsuccess = () => {
-					let excess = counted.result - maxEvents;
-					if (excess <= 0) return;
-					const oldest = store.openCursor();
-					oldest.onsuccess = () => {
-						const cursor = oldest.result;
-						if (!cursor || excess-- <= 0) return;
+		await this.#transaction('readwrite', (chunks) => {
+			// Drops the first `count(events)` events of each chunk from the
+			// oldest on, until it returns fewer than the chunk holds.
+			const dropOldest = (count, then) => {
+				const request = chunks.openCursor();
+				request.onsuccess = () => {
+					const cursor = request.result;
+					if (!cursor) return then();
+					// Another version's chunk is not this one's to drop.
+					if (!isChunk(cursor.value)) return cursor.continue();
+					const chunk = cursor.value;
+					const n = Math.min(count(chunk.events), chunk.events.length);
+					dropped += n;
+					if (n === chunk.events.length) {
 						cursor.delete();
-						dropped++;
 						cursor.continue();
-					};
+						return;
+					}
+					if (n > 0) cursor.update(chunkOf(chunk.events.slice(n), chunk.start + n));
+					then();
 				};
 			};
-			if (maxAgeMs === Infinity) return byCount();
-			const aged = store.index('timestamp').openCursor();
-			aged.onsuccess = () => {
-				const cursor = aged.result;
-				if (!cursor || cursor.value.timestamp.getTime() >= cutoff) return byCount();
-				cursor.delete();
-				dropped++;
-				cursor.continue();
+			const byCount = () => {
+				if (maxEvents === Infinity) return;
+				const counted = chunks.index('eids').count();
+				counted.onsuccess = () => {
+					let excess = counted.result - maxEvents;
+					if (excess > 0) dropOldest((events) => {
+						const n = Math.min(excess, events.length);
+						excess -= n;
+						return n;
+					}, () => {});
+				};
 			};
+			const young = (event) => event?.timestamp instanceof Date && event.timestamp.getTime() >= cutoff;
+			if (maxAgeMs === Infinity) byCount();
+			else
+				dropOldest((events) => {
+					const firstYoung = events.findIndex(young);
+					return firstYoung === -1 ? events.length : firstYoung;
+				}, byCount);
 		});
 		return dropped;
 	}
 
 	/** Removes every stored event. */
 	async clear() {
-		await this.#transaction('readwrite', (store) => store.clear());
+		await this.#transaction('readwrite', (chunks) => chunks.clear());
 		this.#unreadable.clear();
+	}
+
+	// The readable events of a chunk, with their seq, in order or backwards;
+	// what cannot be read is counted in `skipped`.
+	*#eventsOf(key, chunk, backwards) {
+		if (!isChunk(chunk)) {
+			this.#unreadable.add(`${key}`);
+			return;
+		}
+		const { events, start } = chunk;
+		for (let j = 0; j < events.length; j++) {
+			const i = backwards ? events.length - 1 - j : j;
+			if (isStoredEvent(events[i])) yield { ...events[i], seq: key * CHUNK + start + i };
+			else this.#unreadable.add(`${key}:${start + i}`);
+		}
 	}
 
 	/** Closes the database; later calls reject with a StoreError of kind 'closed'. */
@@ -262,13 +296,13 @@ export class IndexedDbEventStore {
 		});
 	}
 
-	// Runs `work(objectStore)` in one transaction; resolves when it commits.
+	// Runs `work(chunks)` (the object store) in one transaction; resolves when it commits.
 	// A connection closed under us (versionchange) is reopened once.
 	async #transaction(mode, work, retried = false) {
 		const db = await this.#database();
 		let tx;
 		try {
-			tx = db.transaction(EVENTS, mode);
+			tx = db.transaction(CHUNKS, mode);
 		} catch (error) {
 			if (error?.name === 'InvalidStateError' && !retried && !this.#closed) {
 				if (this.#db === db) this.#db = null;
@@ -280,7 +314,7 @@ export class IndexedDbEventStore {
 			tx.oncomplete = () => resolve();
 			tx.onabort = () => reject(storeError(tx.error, `a ${mode} transaction`));
 			try {
-				work(tx.objectStore(EVENTS));
+				work(tx.objectStore(CHUNKS));
 			} catch (error) {
 				try {
 					tx.abort();
@@ -293,13 +327,48 @@ export class IndexedDbEventStore {
 	}
 }
 
-// Stores `event`; a payload the structured clone cannot copy (a function,
-// a DOM node...) is stored as null, with the reason in `errors`.
-function addCloneable(store, event) {
+// Adds one chunk; `added` gets its events, with their seq, once stored.
+// If an eid of it is stored already (ConstraintError), the chunk is added
+// again without the events that are, in the same transaction.
+function addChunk(chunks, events, added) {
+	const request = addCloneable(chunks, events);
+	request.onsuccess = () => {
+		const key = request.result;
+		events.forEach((event, i) => added.push({ ...event, seq: key * CHUNK + i }));
+	};
+	request.onerror = (e) => {
+		if (request.error?.name !== 'ConstraintError') return;
+		e.preventDefault();
+		e.stopPropagation();
+		const stored = new Set();
+		let answers = 0;
+		for (const event of events) {
+			const lookup = chunks.index('eids').getKey(event.eid);
+			lookup.onsuccess = () => {
+				if (lookup.result !== undefined) stored.add(event.eid);
+				if (++answers < events.length) return;
+				const fresh = events.filter((x) => !stored.has(x.eid));
+				if (fresh.length > 0) addChunk(chunks, fresh, added);
+			};
+		}
+	};
+}
+
+// Adds a chunk; an event whose payload the structured clone cannot copy (a
+// function, a DOM node...) is stored with a null payload and the reason in
+// `errors`, the rest as they are.
+function addCloneable(chunks, events) {
 	try {
-		return store.add(event);
+		return chunks.add(chunkOf(events));
 	} catch (error) {
 		if (error?.name !== 'DataCloneError') throw error;
-		return store.add({ ...event, payload: null, errors: [...event.errors, `the payload could not be stored: ${error.message}`] });
+		for (const [i, event] of events.entries()) {
+			try {
+				structuredClone(event.payload);
+			} catch (cause) {
+				events[i] = { ...event, payload: null, errors: [...event.errors, `the payload could not be stored: ${cause.message}`] };
+			}
+		}
+		return chunks.add(chunkOf(events));
 	}
 }

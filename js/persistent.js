@@ -5,23 +5,23 @@
 //
 // Ordering (the `durability` option):
 // - 'batched' (the default): `emit` dispatches at once, as the memory bus
-//   does, and stays synchronous; the records of one task are written in one
-//   transaction when the task ends. `await bus.flush()` resolves when they
-//   are durable. A tab that dies mid-task loses that task's events, never
-//   part of one (a transaction is all or nothing). An emit costs next to
-//   nothing more than the bus's own: the records are read from the bus's
-//   history once the task ends (by id, since the last write), or sooner,
-//   when half the history is unwritten, so that none leaves the history
-//   unstored. (Records that reach the bus another way, such as emits on the
-//   wrapped bus itself, are stored too; if more than `historyLimit` of them
-//   arrive in one task, `persistence.missed` counts the ones that left the
-//   history first.)
-//   In 'store-first', only accepted events are stored (before dispatch); a
-//   refused one throws, as it does on the bus, and is not stored.
+//   does, and stays synchronous; the events of one task are written in one
+//   transaction when the task ends (a task that emits more than
+//   WRITE_EVERY events writes a transaction per WRITE_EVERY). `await
+//   bus.flush()` resolves when they are durable. A tab that dies mid-task
+//   loses that task's unwritten events, never part of a transaction.
 // - 'store-first' (the seed's order): `emit` returns a promise; the event is
 //   validated, stored, and only then dispatched, so no handler acts on an
 //   event that could be lost. A store that fails rejects the emit with its
-//   StoreError, and no handler runs.
+//   StoreError, and no handler runs. A refused event throws as on the bus
+//   and is not stored.
+//
+// What is stored is what `emit` knows: the name, the payload, the time, and
+// whether the bus refused it (with the reason). Handler counts, durations
+// and handler failures stay in this session's history: reading them back
+// from the bus for every event would cost more than the emit itself.
+// Only events emitted through this wrapper are stored; events from another
+// tab or the relay are stored where they were emitted.
 //
 // When storage fails (no IndexedDB, blocked, over quota, private mode), the
 // bus warns once and goes on with a MemoryEventStore; `persistence` says so,
@@ -47,6 +47,8 @@ const PASSED_ON = [
 	'validateEvent'
 ];
 const TRIM_EVERY_MS = 30_000;
+const WRITE_EVERY = 1000;
+const TIME_EVERY = 32;
 
 // The callback of the end of this task: a macrotask, so that every emit of
 // the task (and the handlers' synchronous failures) is in the batch.
@@ -93,10 +95,9 @@ export class PersistentEventBus {
 	#listeners = new Set();
 	#flushing = Promise.resolve();
 	#flushScheduled = false;
-	#lastId = 0;
-	#missed = 0;
-	#unwritten = 0;
-	#writeEvery;
+	#unwritten = [];
+	#written = 0;
+	#now = 0;
 	#lastTrim = 0;
 	#persistence;
 	#warned = false;
@@ -119,13 +120,10 @@ export class PersistentEventBus {
 			throw new TypeError(`kaiwa-bus: options.durability must be 'batched' or 'store-first', got ${String(durability)}`);
 		}
 		if (!Number.isInteger(restore) || restore < 0) throw new RangeError('kaiwa-bus: options.restore must be a whole number from 0 up');
-		if (bus.historyLimit === 0) throw new RangeError('kaiwa-bus: new PersistentEventBus(bus, store): the bus keeps no history (historyLimit: 0), so there is nothing to store');
 		this.#bus = bus;
 		this.#store = store;
 		this.#durability = durability;
 		this.#persistence = { kind: store.kind ?? 'custom', reason: null };
-		this.#lastId = bus.getRecentEvents(1)[0]?.id ?? 0;
-		this.#writeEvery = Math.max(1, Math.floor(bus.historyLimit / 2));
 		/** Resolves once the stored records are back in the history (or the store failed and the bus went on in memory). */
 		this.ready = this.#restore(restore);
 	}
@@ -139,13 +137,9 @@ export class PersistentEventBus {
 		return this.#durability;
 	}
 
-	/**
-	 * `{ kind: 'indexeddb' | 'memory' | 'memory-fallback' | …, reason, missed }`:
-	 * where records go now, why not IndexedDB if not, and how many records
-	 * left the history before they could be stored.
-	 */
+	/** `{ kind: 'indexeddb' | 'memory' | 'memory-fallback' | …, reason }`: where events go now, and why not IndexedDB if not. */
 	get persistence() {
-		return { ...this.#persistence, missed: this.#missed };
+		return { ...this.#persistence };
 	}
 
 	get mode() {
@@ -163,7 +157,12 @@ export class PersistentEventBus {
 	 */
 	emit(name, payload) {
 		if (this.#durability !== 'batched') return this.#emitStoreFirst(name, payload);
-		if (++this.#unwritten >= this.#writeEvery) this.#writePending();
+		// The clock is read as the bus reads it (see "Timing"): at the first
+		// emit of a batch, then one in TIME_EVERY.
+		if (this.#unwritten.length % TIME_EVERY === 0) this.#now = Date.now();
+		// Queued before dispatch, so that events emitted by its handlers come after it.
+		const event = { name, payload, timestamp: this.#now, status: 'delivered', errors: undefined, issues: undefined, eid: undefined };
+		if (this.#unwritten.push(event) >= WRITE_EVERY) this.#writePending();
 		if (!this.#flushScheduled) {
 			this.#flushScheduled = true;
 			afterTask(() => {
@@ -171,7 +170,14 @@ export class PersistentEventBus {
 				this.#writePending();
 			});
 		}
-		return this.#bus.emit(name, payload);
+		try {
+			this.#bus.emit(name, payload);
+		} catch (error) {
+			event.status = 'rejected';
+			event.errors = [`${error?.name ?? 'Error'}: ${error?.message ?? error}`];
+			event.issues = Array.isArray(error?.issues) ? error.issues : undefined;
+			throw error;
+		}
 	}
 
 	async #emitStoreFirst(name, payload) {
@@ -262,20 +268,15 @@ export class PersistentEventBus {
 		this.#trimSoon();
 	}
 
-	// Reads the records added since the last write from the bus's history
-	// (ids increase by one per record) and queues them for one transaction.
-	// Records from elsewhere (another tab, the relay) are stored there.
+	// Hands the events emitted since the last write to the store, in one transaction.
 	#writePending() {
-		this.#unwritten = 0;
-		if (this.#durability === 'store-first') return;
-		const newest = this.#bus.getRecentEvents(1)[0]?.id ?? this.#lastId;
-		const fresh = newest - this.#lastId;
-		if (fresh <= 0) return;
-		const records = this.#bus.getRecentEvents(Math.min(fresh, this.#bus.historyLimit)).filter((r) => r.id > this.#lastId);
-		this.#missed += fresh - records.length;
-		this.#lastId = newest;
-		const batch = records.filter((r) => (r.source ?? 'local') === 'local').map((r) => ({ ...r, eid: `${this.#session}:${r.id}` }));
-		if (batch.length > 0) this.#flushing = this.#flushing.then(() => this.#append(batch, false));
+		if (this.#unwritten.length === 0) return;
+		const batch = this.#unwritten;
+		this.#unwritten = [];
+		this.#flushing = this.#flushing.then(() => {
+			for (const event of batch) event.eid = `${this.#session}:${++this.#written}`;
+			return this.#append(batch, false);
+		});
 	}
 
 	// Stores a batch; on a store failure, falls back to memory and stores it

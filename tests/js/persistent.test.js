@@ -41,24 +41,28 @@ test("the seed's shape: new PersistentEventBus(bus, store) stores each emitted e
 	const [stored] = await store.read();
 	assert.equal(stored.name, 'auth.user.login');
 	assert.equal(stored.status, 'delivered');
-	assert.equal(stored.handlerCount, 1);
+	assert.ok(stored.payload.timestamp instanceof Date);
 	await store.storeEvent('auth.user.logout', { userId: 'u1', timestamp: at });
 	assert.equal(await store.count(), 2);
 });
 
-test('batched: every event of one task is written in one append, in order; a refused event is stored as rejected', async () => {
+test('batched: every event of one task is written in one append, in order (a handler\'s emits after its own); a refused event is stored as rejected', async () => {
 	const store = new MemoryEventStore();
 	const appends = [];
 	const append = store.append.bind(store);
 	store.append = (events) => (appends.push([...events].map((e) => e.name)), append(events));
 	const bus = new PersistentEventBus(new EventBus(), store);
 	await bus.ready;
+	bus.on('auth.user.logout', () => bus.emit('audio.playback.started', { sessionId: 's', audioId: 'bye', timestamp: at }));
 	bus.emit('auth.user.login', login('a'));
 	assert.throws(() => bus.emit('auth.user.login', { userId: 1 }), ValidationError);
 	bus.emit('auth.user.logout', { userId: 'a', timestamp: at });
 	await bus.flush();
-	assert.deepEqual(appends, [['auth.user.login', 'auth.user.login', 'auth.user.logout']]);
-	assert.deepEqual((await store.read()).map((e) => e.status), ['delivered', 'rejected', 'delivered']);
+	assert.deepEqual(appends, [['auth.user.login', 'auth.user.login', 'auth.user.logout', 'audio.playback.started']]);
+	const stored = await store.read();
+	assert.deepEqual(stored.map((e) => e.status), ['delivered', 'rejected', 'delivered', 'delivered']);
+	assert.ok(stored[1].errors[0].includes('userId: expected string, received number'), stored[1].errors[0]);
+	assert.deepEqual(stored[1].issues[0], { path: 'userId', expected: 'string', received: 'number' });
 });
 
 test('store-first: stored before any handler runs; emit resolves after dispatch', async () => {

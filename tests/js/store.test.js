@@ -114,6 +114,23 @@ for (const [kind, make] of Object.entries(stores)) {
 	});
 }
 
+test('indexeddb: a batch larger than one chunk keeps its order, and seqs survive a trim that cuts a chunk', async () => {
+	const store = new IndexedDbEventStore({ name: dbName(), indexedDB: idb });
+	const added = await store.append(Array.from({ length: 2500 }, (_, i) => login(`u${i}`)));
+	assert.equal(added.length, 2500);
+	assert.equal(await store.count(), 2500);
+	const all = await store.read();
+	assert.deepEqual(all.map((e) => e.userId), added.map((e) => e.userId));
+	assert.deepEqual(all.map((e) => e.seq), added.map((e) => e.seq));
+	assert.ok(all.every((e, i) => i === 0 || e.seq > all[i - 1].seq), 'seqs increase');
+	assert.equal(await store.trim({ maxEvents: 1200 }), 1300);
+	const kept = await store.read();
+	assert.deepEqual(kept.map((e) => e.seq), all.slice(1300).map((e) => e.seq), 'the kept events keep their seq');
+	assert.deepEqual((await store.read({ afterSeq: kept[99].seq, limit: 2 })).map((e) => e.userId), ['u1400', 'u1401']);
+	assert.deepEqual((await store.read({ newest: true, limit: 2 })).map((e) => e.userId), ['u2498', 'u2499']);
+	store.close();
+});
+
 test('memory: bounded by retain.maxEvents as it appends', async () => {
 	const store = new MemoryEventStore({ retain: { maxEvents: 3 } });
 	for (const id of ['a', 'b', 'c', 'd', 'e']) await store.append([login(id)]);
@@ -139,9 +156,9 @@ test('indexeddb: records it cannot read are skipped and counted, never handed on
 		const open = idb.open(name);
 		open.onsuccess = () => {
 			const db = open.result;
-			const tx = db.transaction('events', 'readwrite');
-			tx.objectStore('events').add({ v: 99, eid: 'future', name: 'x.y', timestamp: new Date() });
-			tx.objectStore('events').add({ eid: 'garbage', name: 42 });
+			const tx = db.transaction('chunks', 'readwrite');
+			tx.objectStore('chunks').add({ v: 99, eids: ['future'], layout: 'something else' });
+			tx.objectStore('chunks').add({ v: 1, start: 0, eids: ['garbage'], events: [{ eid: 'garbage', name: 42 }] });
 			tx.oncomplete = () => (db.close(), resolve());
 			tx.onabort = () => reject(tx.error);
 		};
@@ -205,7 +222,7 @@ test('indexeddb: an open that never answers fails after openTimeoutMs, and a lat
 
 test('indexeddb: storage full aborts the whole batch with a StoreError of kind quota', async () => {
 	// A real IndexedDB whose object store's add throws QuotaExceededError on the
-	// third event, as a full disk does.
+	// third write, as a full disk does.
 	const name = dbName();
 	const failing = {
 		open: (...args) => {
@@ -234,7 +251,9 @@ test('indexeddb: storage full aborts the whole batch with a StoreError of kind q
 		}
 	};
 	const store = new IndexedDbEventStore({ name, indexedDB: failing });
-	const error = await store.append([login('a'), login('b'), login('c')]).then(() => null, (e) => e);
+	// 2,500 events: three chunks, the third of which does not fit.
+	const burst = Array.from({ length: 2500 }, (_, i) => login(`u${i}`));
+	const error = await store.append(burst).then(() => null, (e) => e);
 	assert.ok(error instanceof StoreError && error.kind === 'quota', `got ${error}`);
 	assert.equal(await store.count(), 0, 'no torn batch: none of it was stored');
 	store.close();
