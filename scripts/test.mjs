@@ -38,7 +38,8 @@ const steps = [
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
 	{ name: 'e2e (demo + devtools)', cmd: ['node', 'tests/e2e/run.mjs'], count: summaryCounts('e2e') },
 	// The benchmark harness with tiny counts: it runs, it reports; no figure is checked.
-	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] }
+	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] },
+	{ name: 'bench store (smoke)', cmd: ['node', 'bench/store.mjs', '--quick'] }
 ];
 
 function sumMatches(log, re) {
