@@ -29,23 +29,9 @@
 
 import { MemoryEventStore } from './memory-store.js';
 import { StoreError } from './stored-event.js';
+import { passOn, report } from './wrap.js';
 
 const DURABILITY = ['batched', 'store-first'];
-// The bus methods the wrapper passes on as they are.
-const PASSED_ON = [
-	'on',
-	'once',
-	'off',
-	'getHandlerCount',
-	'getEventsByName',
-	'getEventPerformanceStats',
-	'getPerformanceStats',
-	'registerSchema',
-	'getSchema',
-	'getSchemaNames',
-	'validate',
-	'validateEvent'
-];
 const TRIM_EVERY_MS = 30_000;
 const WRITE_EVERY = 1000;
 const TIME_EVERY = 32;
@@ -299,11 +285,7 @@ export class PersistentEventBus {
 		this.#store = new MemoryEventStore();
 		if (!this.#warned) {
 			this.#warned = true;
-			try {
-				console.warn(`kaiwa-bus: events are kept in memory only, they will not survive a reload (${reason})`);
-			} catch {
-				// A console that throws changes nothing.
-			}
+			report('warn', `kaiwa-bus: events are kept in memory only, they will not survive a reload (${reason})`);
 		}
 	}
 
@@ -320,18 +302,10 @@ export class PersistentEventBus {
 			try {
 				listener(record, change);
 			} catch (error) {
-				console.error('kaiwa-bus: an onRecord listener failed:', error);
+				report('error', 'kaiwa-bus: an onRecord listener failed:', error);
 			}
 		}
 	}
 }
 
-for (const method of PASSED_ON) {
-	Object.defineProperty(PersistentEventBus.prototype, method, {
-		value: function (...args) {
-			return this.bus[method](...args);
-		},
-		writable: true,
-		configurable: true
-	});
-}
+passOn(PersistentEventBus);
