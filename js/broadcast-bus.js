@@ -11,32 +11,17 @@
 // other tabs do not get it, and a warning says why.
 //
 // A message that is not a kaiwa-bus event of this version (a hostile script
-// can post anything on the channel) is dropped and counted in `refused`,
-// as is an event this tab's bus refuses; neither breaks anything.
+// can post anything on the channel) is dropped and counted in `stats.refused`
+// (see js/tab-link.js); an event this tab's bus refuses is dropped with a
+// warning. Neither breaks anything.
 
 import { EventBus } from './bus.js';
-import { passOn, report } from './wrap.js';
-
-const MESSAGE_VERSION = 1;
-
-function isEventMessage(data) {
-	return (
-		data !== null &&
-		typeof data === 'object' &&
-		data.v === MESSAGE_VERSION &&
-		data.kind === 'event' &&
-		typeof data.name === 'string' &&
-		typeof data.from === 'string' &&
-		Object.hasOwn(data, 'payload')
-	);
-}
+import { TabLink } from './tab-link.js';
+import { passOn } from './wrap.js';
 
 export class BroadcastBus {
 	#bus;
-	#channel;
-	#tab = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-	#refused = 0;
-	#received = 0;
+	#link;
 
 	/**
 	 * @param {EventBus} bus the local bus
@@ -44,14 +29,11 @@ export class BroadcastBus {
 	 * @param {string} [options.channel] the BroadcastChannel name, default 'kaiwa-bus'
 	 * @param {typeof BroadcastChannel} [options.BroadcastChannel] default the global one
 	 */
-	constructor(bus, { channel = 'kaiwa-bus', BroadcastChannel = globalThis.BroadcastChannel } = {}) {
+	constructor(bus, { channel = 'kaiwa-bus', BroadcastChannel } = {}) {
 		if (!(bus instanceof EventBus)) throw new TypeError('kaiwa-bus: new BroadcastBus(bus): bus must be an EventBus');
 		if (typeof channel !== 'string' || channel === '') throw new TypeError('kaiwa-bus: options.channel must be a non-empty string');
-		if (typeof BroadcastChannel !== 'function') throw new TypeError('kaiwa-bus: no BroadcastChannel here: a broadcast bus needs a browser (or Node 18+)');
 		this.#bus = bus;
-		this.#channel = new BroadcastChannel(channel);
-		this.#channel.onmessage = (message) => this.#receive(message.data);
-		this.#channel.onmessageerror = () => this.#refuse('a message that could not be deserialized');
+		this.#link = new TabLink(channel, { event: (message) => this.#receive(message) }, { BroadcastChannel });
 	}
 
 	/** The local bus. */
@@ -69,27 +51,23 @@ export class BroadcastBus {
 
 	/** This tab's id on the channel. */
 	get tab() {
-		return this.#tab;
+		return this.#link.tab;
 	}
 
 	/** `{ received, refused }`: events taken from other tabs, and messages dropped. */
 	get stats() {
-		return { received: this.#received, refused: this.#refused };
+		return this.#link.stats;
 	}
 
 	/** Dispatches here (as EventBus.emit, throwing the same errors), then posts to the other tabs. */
 	emit(name, payload) {
 		this.#bus.emit(name, payload);
-		try {
-			this.#channel.postMessage({ v: MESSAGE_VERSION, kind: 'event', name, payload, from: this.#tab });
-		} catch (error) {
-			report('warn', `kaiwa-bus: ${name} was delivered in this tab but cannot be sent to the other tabs: ${error?.name ?? 'Error'}: ${error?.message ?? error}`);
-		}
+		this.#link.postEvent(name, payload);
 	}
 
 	/** Stops sending and receiving. */
 	close() {
-		this.#channel.close();
+		this.#link.close();
 	}
 
 	getEventHistory() {
@@ -116,22 +94,10 @@ export class BroadcastBus {
 		return this.#bus.onRecord(listener);
 	}
 
-	#receive(data) {
-		if (!isEventMessage(data)) return this.#refuse('a message that is not a kaiwa-bus event');
-		// A channel never delivers to the object that posted: this is forged.
-		if (data.from === this.#tab) return this.#refuse('a message forged as coming from this tab');
-		try {
-			this.#bus.emit(data.name, data.payload);
-			this.#received++;
-		} catch (error) {
-			this.#refuse(`${data.name} from another tab: ${error?.message ?? error}`);
-		}
-		return undefined;
-	}
-
-	#refuse(what) {
-		this.#refused++;
-		report('warn', `kaiwa-bus: refused ${what} on the broadcast channel`);
+	// Validated again by this tab's bus (a refusal throws, and the link
+	// counts it); never posted on.
+	#receive({ name, payload }) {
+		this.#bus.emit(name, payload);
 	}
 }
 

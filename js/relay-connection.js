@@ -83,14 +83,10 @@ export class RelayConnection {
 	 * @param {(event: {name: string, payload: object, offset: string, timestamp: string}) => void} options.onEvent
 	 * @param {(gap: {epoch: string, offset: string, lostAfter: string|null}) => void} [options.onGap]
 	 * @param {() => void} [options.onChange] called when state, position or outbox change
+	 * @param {{epoch: string, offset: string}} [options.resume] where to start: a position another connection reached
 	 */
-	constructor({ url, token = null, getToken, subscribe = ['*'], WebSocket = globalThis.WebSocket, onEvent, onGap = () => {}, onChange = () => {} }) {
-		if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new TypeError(`kaiwa-bus relay: url must be a ws:// or wss:// URL, got ${String(url)}`);
-		if (typeof WebSocket !== 'function') {
-			throw new TypeError('kaiwa-bus relay: no WebSocket here: pass { WebSocket } (in Node 20, from the `ws` package)');
-		}
-		if (getToken !== undefined && typeof getToken !== 'function') throw new TypeError('kaiwa-bus relay: getToken must be a function');
-		if (!Array.isArray(subscribe) || !subscribe.every((p) => typeof p === 'string')) throw new TypeError('kaiwa-bus relay: subscribe must be an array of patterns');
+	constructor({ url, token = null, getToken, subscribe = ['*'], WebSocket = globalThis.WebSocket, onEvent, onGap = () => {}, onChange = () => {}, resume }) {
+		RelayConnection.check({ url, getToken, subscribe, WebSocket });
 		this.#url = url;
 		this.#tokenSource = getToken ?? (() => token);
 		this.#patterns = [...subscribe];
@@ -98,7 +94,18 @@ export class RelayConnection {
 		this.#onEvent = onEvent;
 		this.#onGap = onGap;
 		this.#onChange = onChange;
+		if (resume?.epoch && resume?.offset) [this.#epoch, this.#offset] = [resume.epoch, resume.offset];
 		this.#connect();
+	}
+
+	/** Throws a TypeError naming the first bad option (url, WebSocket, getToken, subscribe). */
+	static check({ url, getToken, subscribe = ['*'], WebSocket = globalThis.WebSocket }) {
+		if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new TypeError(`kaiwa-bus relay: url must be a ws:// or wss:// URL, got ${String(url)}`);
+		if (typeof WebSocket !== 'function') {
+			throw new TypeError('kaiwa-bus relay: no WebSocket here: pass { WebSocket } (in Node 20, from the `ws` package)');
+		}
+		if (getToken !== undefined && typeof getToken !== 'function') throw new TypeError('kaiwa-bus relay: getToken must be a function');
+		if (!Array.isArray(subscribe) || !subscribe.every((p) => typeof p === 'string')) throw new TypeError('kaiwa-bus relay: subscribe must be an array of patterns');
 	}
 
 	/** `{ state, epoch, offset, outbox, error }`: where the connection stands. */
@@ -111,21 +118,29 @@ export class RelayConnection {
 	 * stored; rejects with a RelayError (kind 'validation', 'forbidden', …)
 	 * when the relay refuses it, or 'closed' when the connection is closed
 	 * first. The payload is serialized now: later changes to it are not sent.
+	 * `ref` (default: a new one) is the relay's idempotency key: a publish
+	 * sent again with the same ref, by this connection or another of the same
+	 * user, is stored once.
 	 */
-	publish(name, payload) {
+	publish(name, payload, ref = this.newRef()) {
 		if (this.#closed) return Promise.reject(new RelayError('closed', 'kaiwa-bus relay: the connection is closed'));
 		let frame;
 		try {
-			frame = JSON.stringify({ type: 'publish', ref: `${this.#clientId}-${++this.#refs}`, name, payload });
+			frame = JSON.stringify({ type: 'publish', ref, name, payload });
 		} catch (error) {
 			return Promise.reject(new RelayError('malformed', `kaiwa-bus relay: ${name}: the payload cannot be sent as JSON (${error.message})`));
 		}
 		return new Promise((resolve, reject) => {
-			const entry = { ref: `${this.#clientId}-${this.#refs}`, frame, resolve, reject };
+			const entry = { ref, frame, resolve, reject };
 			this.#outbox.push(entry);
 			if (this.#state === 'open') this.#send(entry.frame);
 			this.#onChange();
 		});
+	}
+
+	/** A ref no other publish of this page uses. */
+	newRef() {
+		return `${this.#clientId}-${++this.#refs}`;
 	}
 
 	/** Closes the socket for good; publishes still in the outbox reject with kind 'closed'. */
