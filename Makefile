@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cache/kaiwa-bus/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 PORT ?= 5173
 
-.PHONY: all setup pkg test demo bench types fuzz clean
+.PHONY: all setup pkg test demo bench bench-store types fuzz clean
 
 all: pkg
 
@@ -34,6 +34,11 @@ demo: setup pkg
 # The benchmark against mitt & co., written to bench/results/.
 bench: setup pkg
 	node bench/run.mjs
+	node bench/store.mjs
+
+# The Event Store's part of the benchmark alone (Chromium), written to bench/results/store.{md,json}.
+bench-store: setup pkg
+	node bench/store.mjs
 
 # Rewrites js/events.d.ts from the Rust catalog.
 types:

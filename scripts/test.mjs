@@ -34,13 +34,20 @@ const steps = [
 	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts },
 	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: summaryCounts('browser') },
 	{ name: 'init errors (Chromium)', cmd: ['node', 'tests/package/browser-init.mjs'], count: summaryCounts('init') },
+	// kaiwa-bus/relay in Node against real kaiwa-relay processes (both engines, a real redis-server).
+	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts },
+	// kaiwa-bus/relay in Chromium: tabs sharing one socket, handover, offline emits, a hostile channel.
+	{ name: 'relay e2e (Chromium)', cmd: ['node', 'tests/relay-e2e/run.mjs'], count: summaryCounts('relay-e2e') },
+	// kaiwa-bus/store on Chromium's IndexedDB: reload, a tab closed mid-burst, two tabs, retention.
+	{ name: 'store e2e (Chromium)', cmd: ['node', 'tests/store-e2e/run.mjs'], count: summaryCounts('store-e2e') },
 	{ name: 'types (tsc)', cmd: ['node_modules/.bin/tsc', '-p', 'tests/types'], count: expectErrorCounts },
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
 	{ name: 'e2e (demo + devtools)', cmd: ['node', 'tests/e2e/run.mjs'], count: summaryCounts('e2e') },
 	// Two fresh SvelteKit apps (2 on Node 20, 3 on Node 22) made from the README's code blocks, checked, served, clicked.
 	{ name: 'fresh SvelteKit apps', cmd: ['node', 'tests/sveltekit/run.mjs'], count: summaryCounts('sveltekit') },
 	// The benchmark harness with tiny counts: it runs, it reports; no figure is checked.
-	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] }
+	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] },
+	{ name: 'bench store (smoke)', cmd: ['node', 'bench/store.mjs', '--quick'] }
 ];
 
 function sumMatches(log, re) {

@@ -1,0 +1,344 @@
+// RelayBus: the seed's `EventBusFactory.create('redis')`, a bus whose events
+// also travel through kaiwa-relay (relay/) to the user's other tabs and
+// devices and to servers, and whose handlers get the events published
+// elsewhere.
+//
+// - `emit` validates and dispatches locally at once, exactly as EventBus
+//   does (and throws as it does), then hands the event on. It returns a
+//   promise of `{ offset }` that resolves once the relay has stored the event
+//   and rejects with the relay's refusal (a ValidationError with the relay's
+//   issues, or a RelayError whose `kind` is 'forbidden', 'rate', …).
+//   Ignoring the promise is fine: a refusal is reported in the console,
+//   never as an unhandled rejection.
+// - An event from elsewhere is validated again by this bus and dispatched to
+//   the local handlers; its Date fields (by the event's schema) arrive as
+//   Dates, as they would locally. It is never sent back.
+//
+// One socket per browser, not per tab (browsers allow 6 connections per
+// origin over HTTP/1.1). The tabs of an origin that use the same relay URL
+// elect a leader with a Web Lock; only the leader holds the WebSocket. The
+// others publish through it and get its events over a BroadcastChannel
+// (js/tab-link.js has the messages). Tabs also post their own events
+// to each other directly, since the relay never sends an event back to the
+// connection that published it. When the leader tab closes, its lock is
+// released, the next tab takes it, resumes from the last offset every tab
+// saw, and publishes again what was not acknowledged (same refs: stored
+// once). Without Web Locks (Node, old browsers) every bus is its own leader.
+
+import { EventBus } from './bus.js';
+import { ValidationError } from './errors.js';
+import { RelayConnection, RelayError } from './relay-connection.js';
+import { TabLink } from './tab-link.js';
+import { passOn, report } from './wrap.js';
+
+// How long a new leader holds the events it replays, so that an event
+// published just before the old leader died is not delivered twice (its
+// ack comes after the replay).
+const HANDOVER_HOLD_MS = 150;
+const SEEN_OFFSETS = 4096;
+
+// The payload's fields a schema types `Date` (or `Date?`), by event name.
+function dateFields(bus, name, cache) {
+	let fields = cache.get(name);
+	if (fields === undefined) {
+		const schema = bus.getSchema(name);
+		fields = schema ? Object.keys(schema.payload).filter((key) => /^Date\??$/.test(schema.payload[key])) : [];
+		cache.set(name, fields);
+	}
+	return fields;
+}
+
+/** The payload with its schema's Date fields turned back from ISO strings into Dates (in place). */
+export function reviveDates(bus, name, payload, cache = new Map()) {
+	if (payload === null || typeof payload !== 'object') return payload;
+	for (const key of dateFields(bus, name, cache)) {
+		const value = payload[key];
+		if (typeof value === 'string') {
+			const date = new Date(value);
+			if (!Number.isNaN(date.getTime())) payload[key] = date;
+		}
+	}
+	return payload;
+}
+
+function refusalOf(name, error) {
+	return error.kind === 'validation' ? new ValidationError(`kaiwa-bus: the relay refused ${error.message}`, name, error.issues) : error;
+}
+
+export class RelayBus {
+	#bus;
+	#options;
+	#connection = null;
+	#tabs = null;
+	#status = { state: 'connecting', epoch: null, offset: null, outbox: 0, error: null };
+	#pending = new Map();
+	#listeners = new Set();
+	#dates = new Map();
+	#gaps = [];
+	#seen = new Set();
+	#held = null;
+	#holdOver = true;
+	#relaying = 0;
+	#closed = false;
+
+	/**
+	 * @param {EventBus} bus the local bus
+	 * @param {object} options url, token | getToken, subscribe, WebSocket (see RelayConnection); `share: false` gives this tab its own socket
+	 */
+	constructor(bus, { share = true, ...options }) {
+		if (!(bus instanceof EventBus)) throw new TypeError('kaiwa-bus: new RelayBus(bus, options): bus must be an EventBus');
+		this.#bus = bus;
+		// Checks the options now, with a connection that is never opened.
+		this.#options = options;
+		RelayConnection.check(options);
+		if (share && TabLink.available()) {
+			const handlers = {
+				lead: (position) => this.#lead(position),
+				event: ({ name, payload }) => this.#bus.emit(name, payload),
+				remote: (message) => this.#fromRelay(message, true),
+				publish: (message) => this.#publishFor(message),
+				settled: (message) => this.#settled(message),
+				status: ({ status }) => this.#setStatus(status),
+				gap: ({ gap }) => this.#gap(gap, false),
+				leader: () => this.#resendPending(),
+				join: () => this.#connection && this.#tabs.postStatus(this.#connection.status)
+			};
+			this.#tabs = new TabLink(`relay:${options.url}`, handlers, { elect: true });
+		} else {
+			this.#lead(null);
+		}
+	}
+
+	/** The local bus. */
+	get bus() {
+		return this.#bus;
+	}
+
+	get mode() {
+		return this.#bus.mode;
+	}
+
+	get historyLimit() {
+		return this.#bus.historyLimit;
+	}
+
+	/** `{ state, epoch, offset, outbox, error, leader }`: the socket (this tab's or the leader's) and this tab's unacknowledged events. */
+	get connection() {
+		return { ...this.#status, outbox: this.#pending.size, leader: this.#connection !== null };
+	}
+
+	/** The gaps so far: `{ epoch, offset, lostAfter, at }` each time a resume could not be honoured. */
+	get gaps() {
+		return [...this.#gaps];
+	}
+
+	/** Follows `connection`: `listener(connection, gap?)`. Returns a function that stops it. */
+	onConnection(listener) {
+		if (typeof listener !== 'function') throw new TypeError('kaiwa-bus: onConnection(listener): the listener must be a function');
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	}
+
+	/** Dispatches locally now (as EventBus.emit, throwing the same errors), then sends the event on. Resolves with `{ offset }` once stored. */
+	emit(name, payload) {
+		this.#bus.emit(name, payload);
+		this.#tabs?.postEvent(name, payload);
+		const sent = new Promise((resolve, reject) => {
+			const ref = this.#tabs?.newRef() ?? this.#connection.newRef();
+			this.#pending.set(ref, { name, payload, resolve, reject });
+			this.#send(ref);
+			this.#changed();
+		}).catch((error) => {
+			report('warn', `kaiwa-bus: the relay refused ${name} (${error.kind}): ${error.message}`);
+			throw refusalOf(name, error);
+		});
+		sent.catch(() => {}); // Reported above; the caller may still await it.
+		return sent;
+	}
+
+	/** Closes this tab's part: its socket if it leads (another tab takes over), its channel; unacknowledged events reject with kind 'closed'. */
+	close() {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.#connection?.close();
+		this.#tabs?.close();
+		this.#setStatus({ ...this.#status, state: 'closed' });
+	}
+
+	getEventHistory() {
+		return this.#bus.getEventHistory();
+	}
+
+	getRecentEvents(limit) {
+		return this.#bus.getRecentEvents(limit);
+	}
+
+	getEventFlow(userId) {
+		return this.#bus.getEventFlow(userId);
+	}
+
+	clear() {
+		this.#bus.clear();
+	}
+
+	clearHistory() {
+		this.#bus.clearHistory();
+	}
+
+	onRecord(listener) {
+		return this.#bus.onRecord(listener);
+	}
+
+	// This tab leads: it opens the socket, from the position the tabs reached.
+	#lead(position) {
+		if (this.#closed) return;
+		this.#connection = new RelayConnection({
+			...this.#options,
+			resume: position ?? undefined,
+			onEvent: (event) => this.#fromRelay(event, false),
+			onGap: (gap) => this.#gap(gap, true),
+			onChange: () => {
+				const status = this.#connection.status;
+				this.#setStatus(status);
+				this.#tabs?.postStatus(status);
+			}
+		});
+		if (position) {
+			this.#held = [];
+			this.#holdOver = false;
+			setTimeout(() => {
+				this.#holdOver = true;
+				this.#release();
+			}, HANDOVER_HOLD_MS);
+		}
+		this.#resendPending();
+	}
+
+	#send(ref) {
+		const entry = this.#pending.get(ref);
+		if (!entry) return;
+		if (!this.#connection) {
+			try {
+				this.#tabs.postPublish(ref, entry.name, entry.payload);
+			} catch (error) {
+				this.#settled({ ref, error: { kind: 'malformed', message: `${entry.name}: the payload cannot be passed to the tab that holds the relay socket (${error?.message ?? error})` } });
+			}
+			return;
+		}
+		this.#connection.publish(entry.name, entry.payload, ref).then(
+			({ offset }) => this.#settled({ ref, offset }),
+			(error) => this.#settled({ ref, error })
+		);
+	}
+
+	#resendPending() {
+		for (const ref of this.#pending.keys()) this.#send(ref);
+	}
+
+	// A publish from another tab, for the leader to send.
+	#publishFor({ ref, name, payload }) {
+		if (!this.#connection) return;
+		this.#relaying++;
+		this.#connection.publish(name, payload, ref).then(
+			({ offset }) => this.#settled({ ref, offset }),
+			(error) => this.#settled({ ref, error })
+		).finally(() => {
+			this.#relaying--;
+			this.#release();
+		});
+	}
+
+	// An ack or refusal, for this tab's publish or another's (every tab
+	// learns the offsets of acknowledged events, so that a replay after a
+	// handover does not deliver them again).
+	#settled({ ref, offset, error }) {
+		if (offset !== undefined) this.#remember(offset);
+		// The leader tells every tab; a 'closed' publish goes to the next leader instead.
+		if (this.#connection && this.#tabs && error?.kind !== 'closed') {
+			this.#tabs.postSettled(error ? { ref, error: { kind: error.kind, message: error.message, issues: error.issues ?? [] } } : { ref, offset });
+		}
+		const entry = this.#pending.get(ref);
+		if (!entry) return;
+		this.#pending.delete(ref);
+		if (error) entry.reject(error instanceof RelayError ? error : new RelayError(error.kind, error.message, error.issues ?? []));
+		else entry.resolve({ offset });
+		this.#changed();
+		this.#release();
+	}
+
+	// An event from the relay (from this tab's socket, or the leader's).
+	#fromRelay(event, viaTab) {
+		if (!viaTab) this.#tabs?.postRemote(event);
+		if (this.#held && !viaTab) {
+			this.#held.push(event);
+			return;
+		}
+		this.#dispatchRemote(event);
+	}
+
+	#dispatchRemote({ name, payload, offset }) {
+		if (this.#seen.has(offset)) return;
+		this.#remember(offset);
+		this.#status = { ...this.#status, offset };
+		try {
+			this.#bus.emit(name, reviveDates(this.#bus, name, payload, this.#dates));
+		} catch (error) {
+			report('warn', `kaiwa-bus: an event from the relay was refused here: ${error?.message ?? error}`);
+		}
+	}
+
+	// Ends a new leader's hold, once its timer ran out and every publish in
+	// flight is settled: what it replayed, less what the tabs published.
+	#release() {
+		const held = this.#held;
+		if (!held || !this.#holdOver || this.#pending.size > 0 || this.#relaying > 0) return;
+		this.#held = null;
+		for (const event of held) this.#dispatchRemote(event);
+	}
+
+	#remember(offset) {
+		this.#seen.add(offset);
+		if (this.#seen.size > SEEN_OFFSETS) this.#seen.delete(this.#seen.values().next().value);
+	}
+
+	#gap(gap, mine) {
+		if (mine) this.#tabs?.postGap(gap);
+		const entry = { ...gap, at: new Date() };
+		this.#gaps.push(entry);
+		if (this.#gaps.length > 100) this.#gaps.shift();
+		report('warn', `kaiwa-bus: the relay no longer has the events after ${gap.lostAfter}: some were missed (a gap); state shown may be stale`);
+		this.#notify(entry);
+	}
+
+	#setStatus(status) {
+		this.#status = { ...status };
+		this.#tabs?.setPosition(status);
+		this.#changed();
+	}
+
+	#changed() {
+		this.#notify(undefined);
+	}
+
+	#notify(gap) {
+		const status = this.connection;
+		for (const listener of [...this.#listeners]) {
+			try {
+				listener(status, gap);
+			} catch (error) {
+				report('error', 'kaiwa-bus: an onConnection listener failed:', error);
+			}
+		}
+	}
+}
+
+passOn(RelayBus);
+
+/**
+ * A bus connected to kaiwa-relay: `{ url, token | getToken, subscribe =
+ * ['*'], WebSocket, share = true, ...busOptions }`.
+ */
+export function createRelayBus(options = {}) {
+	const { url, token, getToken, subscribe, WebSocket, share, ...busOptions } = options;
+	return new RelayBus(new EventBus(busOptions), { url, token, getToken, subscribe, WebSocket, share });
+}

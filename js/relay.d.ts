@@ -1,0 +1,90 @@
+// Types of `kaiwa-bus/relay`: a bus connected to kaiwa-relay (relay/PROTOCOL.md).
+
+import type { KaiwaEvents } from './events.js';
+import type { EventBus, EventBusOptions, ValidationIssue } from './index.js';
+
+/** Where the relay connection stands. */
+export interface RelayConnectionStatus {
+	state: 'connecting' | 'open' | 'closed';
+	/** The relay log's identity; it changes when the relay lost its log. */
+	epoch: string | null;
+	/** The offset of the last event received (the resume position). */
+	offset: string | null;
+	/** Events emitted here that the relay has not acknowledged yet. */
+	outbox: number;
+	/** Why the last connection ended, if it was not asked to. */
+	error: string | null;
+}
+
+/** A resume the relay could not honour: events after `lostAfter` were missed. */
+export interface RelayGap {
+	epoch: string;
+	offset: string;
+	lostAfter: string | null;
+	at: Date;
+}
+
+export interface RelayOptions {
+	/** ws://host:port/v1/ws */
+	url: string;
+	/** A JWT the app signed; null for a relay started with --insecure-dev. */
+	token?: string | null;
+	/** Called before each connect, before the token expires, and after a 4001. */
+	getToken?: () => string | null | Promise<string | null>;
+	/** Patterns to receive; default ['*']. */
+	subscribe?: string[];
+	/** The WebSocket class; default the global one (Node 20: pass the `ws` package's). */
+	WebSocket?: unknown;
+}
+
+/** A relay's refusal of an event, or the connection's end. */
+export declare class RelayError extends Error {
+	readonly name: 'RelayError';
+	readonly kind: 'validation' | 'unknown' | 'forbidden' | 'too-large' | 'rate' | 'unavailable' | 'malformed' | 'closed';
+	readonly issues: ValidationIssue[];
+}
+
+/** A bus whose events also travel through kaiwa-relay. Every EventBus method is there. */
+export declare class RelayBus<E extends object = KaiwaEvents> {
+	constructor(bus: EventBus<E>, options: RelayOptions);
+	readonly bus: EventBus<E>;
+	readonly mode: EventBus<E>['mode'];
+	readonly historyLimit: number;
+	readonly connection: RelayConnectionStatus;
+	readonly gaps: RelayGap[];
+	/** Dispatches locally now (throwing as EventBus.emit does), then resolves with the relay's offset once stored. */
+	emit<N extends keyof E & string>(name: N, payload: E[N]): Promise<{ offset: string }>;
+	onConnection(listener: (connection: RelayConnectionStatus, gap?: RelayGap) => void): () => void;
+	close(): void;
+	on: EventBus<E>['on'];
+	once: EventBus<E>['once'];
+	off: EventBus<E>['off'];
+	clear: EventBus<E>['clear'];
+	clearHistory: EventBus<E>['clearHistory'];
+	getEventHistory: EventBus<E>['getEventHistory'];
+	getRecentEvents: EventBus<E>['getRecentEvents'];
+	getEventFlow: EventBus<E>['getEventFlow'];
+	getEventsByName: EventBus<E>['getEventsByName'];
+	getHandlerCount: EventBus<E>['getHandlerCount'];
+	getEventPerformanceStats: EventBus<E>['getEventPerformanceStats'];
+	getPerformanceStats: EventBus<E>['getPerformanceStats'];
+	registerSchema: EventBus<E>['registerSchema'];
+	getSchema: EventBus<E>['getSchema'];
+	getSchemaNames: EventBus<E>['getSchemaNames'];
+	validate: EventBus<E>['validate'];
+	validateEvent: EventBus<E>['validateEvent'];
+	onRecord: EventBus<E>['onRecord'];
+}
+
+/** A RelayBus on a new EventBus: relay options plus the bus's. */
+export declare function createRelayBus<E extends object = KaiwaEvents>(options: RelayOptions & EventBusOptions): RelayBus<E>;
+
+/** The payload with its schema's Date fields turned from ISO strings back into Dates (in place). */
+export declare function reviveDates<T>(bus: EventBus<any>, name: string, payload: T): T;
+
+/** Publishes from server code over HTTP: one `{ offset }` or `{ refused }` per event, in order. */
+export declare function publish(
+	url: string,
+	token: string,
+	events: Array<{ name: string; payload: unknown; ref?: string }>
+): Promise<Array<{ offset: string } | { refused: { kind: string; message: string; issues: ValidationIssue[] } }>>;

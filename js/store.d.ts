@@ -1,0 +1,202 @@
+// Types of `kaiwa-bus/store`, the seed's Event Store.
+
+import type { KaiwaEvents } from './events.js';
+import type { EventBus, EventBusOptions, EventRecord, Status, ValidationIssue } from './index.js';
+
+/** Where a record came from: this page, another tab, the relay, or a store after a reload. */
+export type EventSource = 'local' | 'tab' | 'remote' | 'restored';
+
+/** The version of a stored event's shape; records of another version are skipped when read. */
+export declare const STORED_EVENT_VERSION: 1;
+
+/** One stored event: a history record plus what a store finds it by. */
+export interface StoredEvent {
+	/** The shape's version (STORED_EVENT_VERSION). */
+	v: 1;
+	/** Unique across tabs and sessions: an event offered twice is stored once. */
+	eid: string;
+	/** Given by the store, increasing in the order of appends. */
+	seq: number;
+	/** The bus's record id, when it came from a bus. */
+	id: number | null;
+	name: string;
+	payload: unknown;
+	timestamp: Date;
+	source: EventSource;
+	status: Status;
+	handlerCount: number;
+	durationMs: number | null;
+	errors: string[];
+	issues: ValidationIssue[];
+	/** The payload's string `userId`, or null. */
+	userId: string | null;
+	/** The relay's offset, for events that went through it. */
+	offset: string | null;
+}
+
+/** What a caller hands a store: a history record, or the seed's bare `{ name, payload }`. */
+export interface EventInput {
+	name: string;
+	payload?: unknown;
+	timestamp?: Date | string | number;
+	source?: EventSource;
+	status?: Status;
+	eid?: string;
+	id?: number;
+	handlerCount?: number;
+	durationMs?: number | null;
+	errors?: string[];
+	issues?: ValidationIssue[];
+	offset?: string;
+}
+
+/** What to read; every field is optional. Times are inclusive. */
+export interface StoreFilter {
+	name?: string;
+	/** 'auth.*', '*', or an exact name. */
+	pattern?: string;
+	userId?: string;
+	since?: Date | number;
+	until?: Date | number;
+	/** Events appended after this seq. */
+	afterSeq?: number;
+	eid?: string;
+	/** At most this many (from 1 up). */
+	limit?: number;
+	/** With `limit`: the newest ones (still returned oldest first). */
+	newest?: boolean;
+}
+
+/** What a store keeps when it trims; either limit is optional. */
+export interface Retention {
+	maxEvents?: number;
+	maxAgeMs?: number;
+}
+
+/** What every store promises. */
+export interface EventStore {
+	readonly kind: 'memory' | 'indexeddb';
+	/** The seed's call. */
+	storeEvent(name: string, payload: unknown): Promise<StoredEvent>;
+	/** Stores a batch, all or nothing, in order; an eid already stored is skipped. Resolves with what it stored now. */
+	append(events: Iterable<EventInput>): Promise<StoredEvent[]>;
+	/** Oldest first. */
+	read(filter?: StoreFilter): Promise<StoredEvent[]>;
+	count(filter?: StoreFilter): Promise<number>;
+	/** Drops what is past the retention; resolves with how many. */
+	trim(retain?: Retention): Promise<number>;
+	clear(): Promise<void>;
+	close(): void;
+}
+
+export declare class MemoryEventStore implements EventStore {
+	/** `retain.maxEvents` defaults to 100,000 and bounds the store as it appends. */
+	constructor(options?: { retain?: Retention });
+	readonly kind: 'memory';
+	storeEvent(name: string, payload: unknown): Promise<StoredEvent>;
+	append(events: Iterable<EventInput>): Promise<StoredEvent[]>;
+	read(filter?: StoreFilter): Promise<StoredEvent[]>;
+	count(filter?: StoreFilter): Promise<number>;
+	trim(retain?: Retention): Promise<number>;
+	clear(): Promise<void>;
+	close(): void;
+}
+
+export interface IndexedDbEventStoreOptions {
+	/** The database name; default 'kaiwa-bus'. */
+	name?: string;
+	/** The IndexedDB to use; default the global one (Node tests pass fake-indexeddb's). */
+	indexedDB?: IDBFactory;
+	/** What `trim()` keeps by default. */
+	retain?: Retention;
+	/** How long opening may take before calls fail as 'unavailable'; default 5000. */
+	openTimeoutMs?: number;
+}
+
+export declare class IndexedDbEventStore implements EventStore {
+	constructor(options?: IndexedDbEventStoreOptions);
+	readonly kind: 'indexeddb';
+	/** Stored records this version could not read, skipped. */
+	readonly skipped: number;
+	/** Resolves once the database is usable; rejects with a StoreError. */
+	open(): Promise<void>;
+	storeEvent(name: string, payload: unknown): Promise<StoredEvent>;
+	append(events: Iterable<EventInput>): Promise<StoredEvent[]>;
+	read(filter?: StoreFilter): Promise<StoredEvent[]>;
+	count(filter?: StoreFilter): Promise<number>;
+	trim(retain?: Retention): Promise<number>;
+	clear(): Promise<void>;
+	close(): void;
+}
+
+/** A store failure, by kind: what a caller can act on. */
+export declare class StoreError extends Error {
+	readonly name: 'StoreError';
+	readonly kind: 'unavailable' | 'blocked' | 'quota' | 'closed' | 'failed';
+}
+
+export declare function matchesPattern(pattern: string, name: string): boolean;
+
+/** Where records go now: IndexedDB, memory, or memory because IndexedDB failed (with the reason). */
+export interface Persistence {
+	kind: 'indexeddb' | 'memory' | 'memory-fallback' | string;
+	reason: string | null;
+}
+
+export interface PersistentBusOptions {
+	/**
+	 * 'batched' (default): `emit` dispatches at once and the records of a task
+	 * are written together when it ends (`flush()` resolves when they are
+	 * durable). 'store-first': `emit` returns a promise; the event is stored,
+	 * then dispatched.
+	 */
+	durability?: 'batched' | 'store-first';
+	/** How many stored records come back into the history; default the bus's historyLimit. */
+	restore?: number;
+}
+
+/**
+ * The seed's PersistentEventBus: a bus whose records are also stored, and
+ * come back after a reload marked `source: 'restored'`. Every EventBus
+ * method is there; `emit` returns a promise in 'store-first'.
+ */
+export declare class PersistentEventBus<E extends object = KaiwaEvents> {
+	constructor(bus: EventBus<E>, store: EventStore, options?: PersistentBusOptions);
+	readonly bus: EventBus<E>;
+	readonly durability: 'batched' | 'store-first';
+	readonly persistence: Persistence;
+	/** Resolves once the stored records are back in the history (or the bus went on in memory). */
+	readonly ready: Promise<void>;
+	readonly mode: EventBus<E>['mode'];
+	readonly historyLimit: number;
+	emit: EventBus<E>['emit'] extends (...args: infer A) => unknown ? (...args: A) => void | Promise<void> : never;
+	on: EventBus<E>['on'];
+	once: EventBus<E>['once'];
+	off: EventBus<E>['off'];
+	clear(): void;
+	clearHistory(): void;
+	/** Removes every stored record. */
+	clearStored(): Promise<void>;
+	/** Resolves when every record so far is stored. */
+	flush(): Promise<void>;
+	getEventHistory(): EventRecord[];
+	getRecentEvents(limit?: number): EventRecord[];
+	getEventFlow(userId: string): EventRecord[];
+	getEventsByName: EventBus<E>['getEventsByName'];
+	getHandlerCount: EventBus<E>['getHandlerCount'];
+	getEventPerformanceStats: EventBus<E>['getEventPerformanceStats'];
+	getPerformanceStats: EventBus<E>['getPerformanceStats'];
+	registerSchema: EventBus<E>['registerSchema'];
+	getSchema: EventBus<E>['getSchema'];
+	getSchemaNames: EventBus<E>['getSchemaNames'];
+	validate: EventBus<E>['validate'];
+	validateEvent: EventBus<E>['validateEvent'];
+	onRecord: EventBus<E>['onRecord'];
+	/** Stored events matching the filter, oldest first, read a page at a time. */
+	replay(filter?: StoreFilter): AsyncIterableIterator<StoredEvent>;
+}
+
+/** A PersistentEventBus on IndexedDB (database `name`, default 'kaiwa-bus'); every other option is the bus's. */
+export declare function createPersistentBus<E extends object = KaiwaEvents>(
+	options?: EventBusOptions & PersistentBusOptions & { name?: string; retain?: Retention; indexedDB?: IDBFactory | null; openTimeoutMs?: number }
+): PersistentEventBus<E>;

@@ -1,0 +1,24 @@
+// `kaiwa-bus/store`: the seed's Event Store. A store keeps events (history
+// records) beyond the bus's in-memory history: MemoryEventStore in this page
+// only, IndexedDbEventStore in IndexedDB, so that they survive a reload.
+// Both have the same methods (EventStore in store.d.ts). PersistentEventBus
+// wraps a bus and a store; createPersistentBus makes both.
+
+import { EventBus } from './bus.js';
+import { IndexedDbEventStore } from './indexeddb-store.js';
+import { PersistentEventBus } from './persistent.js';
+
+export { MemoryEventStore } from './memory-store.js';
+export { IndexedDbEventStore, PersistentEventBus };
+export { STORED_EVENT_VERSION, StoreError, matchesPattern } from './stored-event.js';
+
+/**
+ * A bus whose records are kept in IndexedDB (database `name`), restored
+ * after a reload, and trimmed to `retain`. `indexedDB` replaces the global
+ * one (Node tests pass fake-indexeddb's); every other option is the bus's.
+ */
+export function createPersistentBus(options = {}) {
+	const { name = 'kaiwa-bus', retain = {}, indexedDB = globalThis.indexedDB, durability, openTimeoutMs, ...busOptions } = options;
+	const store = new IndexedDbEventStore({ name, indexedDB, retain, openTimeoutMs });
+	return new PersistentEventBus(new EventBus(busOptions), store, { durability });
+}

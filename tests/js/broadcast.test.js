@@ -1,0 +1,83 @@
+// BroadcastBus (kaiwa-bus/relay): events across tabs over a BroadcastChannel.
+// Two buses on one channel stand for two tabs (a channel delivers to every
+// other object of its name, in this page or another); the e2e suite uses
+// real tabs. Runs in Node and in Chromium.
+
+import { ValidationError } from '#kaiwa';
+import { createBroadcastBus } from '#kaiwa-relay';
+import { assert, captureConsole, test } from './harness.js';
+
+let channels = 0;
+const channel = () => `kaiwa-test-${Date.now()}-${++channels}`;
+const at = new Date('2026-11-30T10:00:00Z');
+const login = (userId) => ({ userId, email: `${userId}@example.com`, tier: 'pro', timestamp: at });
+// Resolves once `check()` holds (messages arrive in a later task).
+async function until(check) {
+	for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+	assert.ok(check(), 'timed out');
+}
+
+test('broadcast: an event emitted in one tab reaches the other with its Date, once, and is not sent back', async () => {
+	const name = channel();
+	const [a, b] = [createBroadcastBus({ channel: name }), createBroadcastBus({ channel: name })];
+	const seen = { a: [], b: [] };
+	a.on('auth.user.login', (p) => seen.a.push(p));
+	b.on('auth.user.login', (p) => seen.b.push(p));
+	a.emit('auth.user.login', login('u1'));
+	assert.equal(seen.a.length, 1, 'dispatched in its own tab at once');
+	await until(() => seen.b.length === 1);
+	assert.ok(seen.b[0].timestamp instanceof Date);
+	assert.equal(seen.b[0].timestamp.getTime(), at.getTime());
+	await new Promise((r) => setTimeout(r, 30));
+	assert.equal(seen.a.length, 1, 'not echoed back');
+	assert.equal(seen.b.length, 1, 'not passed on again');
+	assert.equal(b.stats.received, 1);
+	a.close();
+	b.close();
+});
+
+test('broadcast: an invalid payload is refused in its own tab and never posted', async () => {
+	const name = channel();
+	const [a, b] = [createBroadcastBus({ channel: name }), createBroadcastBus({ channel: name })];
+	let got = 0;
+	b.on('*', () => got++);
+	assert.throws(() => a.emit('auth.user.login', { userId: 1 }), ValidationError);
+	await new Promise((r) => setTimeout(r, 30));
+	assert.equal(got, 0);
+	a.close();
+	b.close();
+});
+
+test('broadcast: a payload that cannot be cloned is delivered here and reported clearly, not thrown', async () => {
+	const name = channel();
+	const a = createBroadcastBus({ channel: name, catalog: false });
+	let delivered = 0;
+	a.on('app.fn.sent', () => delivered++);
+	const calls = await captureConsole(() => a.emit('app.fn.sent', { run() {} }));
+	assert.equal(delivered, 1);
+	const warnings = calls.warn.map((args) => args.join(' '));
+	assert.ok(warnings.some((w) => w.includes('cannot be sent to the other tabs') && w.includes('DataCloneError')), warnings.join('\n'));
+	a.close();
+});
+
+test('broadcast: hostile messages on the channel (wrong shape, invalid payload, forged sender) are refused and break nothing', async () => {
+	const name = channel();
+	const b = createBroadcastBus({ channel: name });
+	const seen = [];
+	b.on('auth.user.login', (p) => seen.push(p.userId));
+	const hostile = new BroadcastChannel(name);
+	const calls = await captureConsole(async () => {
+		hostile.postMessage('hello');
+		hostile.postMessage({ v: 1, kind: 'event', name: 'auth.user.login' });
+		hostile.postMessage({ v: 1, kind: 'event', name: 'auth.user.login', payload: { userId: 7 }, from: 'evil' });
+		hostile.postMessage({ v: 1, kind: 'event', name: 'auth.user.login', payload: login('forged-own'), from: b.tab });
+		hostile.postMessage({ v: 1, kind: 'event', name: 'auth.user.login', payload: login('ok'), from: 'other-tab' });
+		await until(() => seen.length === 1 && b.stats.refused === 4);
+	});
+	assert.deepEqual(seen, ['ok'], 'only the valid event from another tab is dispatched');
+	assert.equal(calls.warn.length, 4);
+	b.emit('auth.user.login', login('after'));
+	assert.deepEqual(seen, ['ok', 'after'], 'the bus still works');
+	hostile.close();
+	b.close();
+});

@@ -1,0 +1,171 @@
+// End-to-end tests of kaiwa-bus/relay in headless Chromium against a real
+// kaiwa-relay: the tabs of one browser share one WebSocket, see each other's
+// events and the relay's exactly once, hand the socket over when the leader
+// tab closes, keep what they emit while the relay is down, and refuse what
+// a hostile script posts on their channel. Prints one line per test and
+// `# relay-e2e: N passed, N failed`.
+
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { createRelayBus } from '#kaiwa-relay';
+import { launchChromium } from '../../scripts/lib/chromium.mjs';
+import { serveStatic } from '../../scripts/lib/static-server.mjs';
+import { startRedis, startRelay, until } from '../relay-js/servers.js';
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+const metric = (sessionId) => ({ sessionId, metric: 'm', value: 1, unit: 'n', timestamp: new Date() });
+
+async function openTab(context, url, relay) {
+	const page = await context.newPage();
+	page.setDefaultTimeout(15_000);
+	page.complaints = [];
+	page.on('pageerror', (e) => page.complaints.push(`page error: ${e.message}`));
+	await page.goto(`${url}/tests/relay-e2e/page.html?relay=${encodeURIComponent(relay.url)}`);
+	await page.waitForSelector('body[data-ready=yes]', { state: 'attached' });
+	await page.waitForFunction(() => window.bus.connection.state === 'open');
+	return page;
+}
+
+const seen = (page) => page.evaluate(() => window.seen);
+// Emits in the tab without waiting for the relay's ack (it may be down).
+const emit = (page, sessionId) =>
+	page.evaluate((s) => {
+		window.bus.emit('analytics.performance.metric', { sessionId: s, metric: 'm', value: 1, unit: 'n', timestamp: new Date() });
+	}, sessionId);
+// What the outside client gets from the relay (its own emits are dispatched locally too: left out).
+function received(bus) {
+	const got = [];
+	bus.on('*', (p) => p.sessionId.startsWith('out') || got.push(p.sessionId));
+	return got;
+}
+async function connections(relay) {
+	const text = await (await fetch(`${relay.http}/metrics`)).text();
+	return Number(text.match(/^kaiwa_relay_connections (\d+)/m)?.[1]);
+}
+
+test('two tabs get each other\'s events exactly once, over one WebSocket at the relay', async ({ context, url, relay }) => {
+	const [a, b] = [await openTab(context, url, relay), await openTab(context, url, relay)];
+	const leaders = await Promise.all([a, b].map((p) => p.evaluate(() => window.bus.connection.leader)));
+	assert.deepEqual(leaders.sort(), [false, true], 'one leader');
+	assert.equal(await connections(relay), 1, 'one socket for the two tabs');
+	const outside = createRelayBus({ url: relay.url, token: null, WebSocket });
+	await until(() => outside.connection.state === 'open', 'the outside client');
+	const got = received(outside);
+	await emit(a, 'from-a');
+	await emit(b, 'from-b');
+	await outside.emit('analytics.performance.metric', metric('out-side'));
+	await until(() => got.length === 2, 'the tabs\' events outside');
+	await a.waitForFunction(() => window.seen.length === 3);
+	await b.waitForFunction(() => window.seen.length === 3);
+	await new Promise((r) => setTimeout(r, 200));
+	for (const page of [a, b]) {
+		assert.deepEqual((await seen(page)).sort(), ['analytics.performance.metric:from-a', 'analytics.performance.metric:from-b', 'analytics.performance.metric:out-side']);
+	}
+	assert.deepEqual(got.sort(), ['from-a', 'from-b']);
+	outside.close();
+	await Promise.all([a.close(), b.close()]);
+});
+
+test('closing the leader tab hands the socket over with no event lost or doubled', async ({ context, url, relay }) => {
+	const [a, b] = [await openTab(context, url, relay), await openTab(context, url, relay)];
+	const [leader, follower] = (await a.evaluate(() => window.bus.connection.leader)) ? [a, b] : [b, a];
+	const outside = createRelayBus({ url: relay.url, token: null, WebSocket });
+	await until(() => outside.connection.state === 'open', 'the outside client');
+	const got = received(outside);
+	// Events from outside before, during and after the handover; the follower emits during it too.
+	const sent = [];
+	const burst = (async () => {
+		for (let i = 0; i < 60; i++) {
+			sent.push(`out-${i}`);
+			outside.emit('analytics.performance.metric', metric(`out-${i}`));
+			await new Promise((r) => setTimeout(r, 10));
+		}
+	})();
+	await new Promise((r) => setTimeout(r, 150));
+	await leader.close({ runBeforeUnload: false });
+	for (let i = 0; i < 10; i++) await emit(follower, `tab-${i}`);
+	await burst;
+	await follower.waitForFunction(() => window.bus.connection.leader && window.bus.connection.state === 'open');
+	await follower.waitForFunction((n) => window.seen.length >= n, 70);
+	await until(() => got.length >= 10, 'the follower\'s events outside');
+	await new Promise((r) => setTimeout(r, 300));
+	const mine = (await seen(follower)).map((s) => s.split(':')[1]);
+	assert.deepEqual(mine.filter((s) => s.startsWith('out-')), sent, 'every outside event once, in order');
+	assert.deepEqual(mine.filter((s) => s.startsWith('tab-')), Array.from({ length: 10 }, (_, i) => `tab-${i}`));
+	assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `tab-${i}`), 'the follower\'s events reached the relay once each, in order');
+	assert.equal(await follower.evaluate(() => window.bus.connection.leader), true, 'the follower leads now');
+	outside.close();
+	await follower.close();
+});
+
+test('a hostile script posting on the tabs\' channel is refused and breaks nothing', async ({ context, url, relay }) => {
+	const [a, b] = [await openTab(context, url, relay), await openTab(context, url, relay)];
+	const refused = await a.evaluate(async (relayUrl) => {
+		const channel = new BroadcastChannel(`relay:${relayUrl}`);
+		channel.postMessage({ nope: true });
+		channel.postMessage({ v: 1, kind: 'event', from: 'x', name: 'analytics.performance.metric', payload: { sessionId: 7 } });
+		channel.postMessage({ v: 1, kind: 'remote', from: 'x', name: 'auth.user.login', offset: 'o', payload: { userId: 1 } });
+		channel.postMessage({ v: 1, kind: 'settled', from: 'x', ref: 'r' });
+		channel.close();
+		await new Promise((r) => setTimeout(r, 200));
+		return true;
+	}, relay.url);
+	assert.ok(refused);
+	assert.deepEqual(await seen(b), [], 'nothing hostile was dispatched');
+	await emit(a, 'after');
+	await b.waitForFunction(() => window.seen.length === 1);
+	assert.deepEqual(await seen(b), ['analytics.performance.metric:after']);
+	await Promise.all([a.close(), b.close()]);
+});
+
+test('redis: the relay stopped, emits made, the relay back: all delivered once, in order', async ({ context, url }) => {
+	const redis = await startRedis();
+	let relay = await startRelay({ engine: 'redis', redisUrl: redis.url, insecure: true });
+	const port = relay.port;
+	try {
+		const tab = await openTab(context, url, relay);
+		const outside = createRelayBus({ url: relay.url, token: null, WebSocket });
+		await until(() => outside.connection.state === 'open', 'the outside client');
+		const got = received(outside);
+		await relay.kill();
+		await tab.waitForFunction(() => window.bus.connection.state === 'connecting');
+		for (let i = 0; i < 5; i++) await emit(tab, `offline-${i}`);
+		assert.equal(await tab.evaluate(() => window.bus.connection.outbox), 5);
+		relay = await startRelay({ port, engine: 'redis', redisUrl: redis.url, insecure: true });
+		await until(() => got.length === 5, 'the offline events', 20_000);
+		await new Promise((r) => setTimeout(r, 300));
+		assert.deepEqual(got, Array.from({ length: 5 }, (_, i) => `offline-${i}`));
+		assert.equal(await tab.evaluate(() => window.bus.connection.outbox), 0);
+		outside.close();
+		await tab.close();
+	} finally {
+		await relay.kill();
+		await redis.kill();
+	}
+});
+
+const server = await serveStatic('.');
+const browser = await launchChromium();
+let passed = 0;
+let failed = 0;
+try {
+	for (const t of tests) {
+		const relay = await startRelay({ insecure: true });
+		try {
+			await t.fn({ context: browser.context, url: server.url, relay });
+			passed++;
+			console.log(`ok - ${t.name}`);
+		} catch (error) {
+			failed++;
+			console.log(`not ok - ${t.name}\n${error?.stack ?? error}`);
+		} finally {
+			await relay.kill();
+		}
+	}
+} finally {
+	await browser.close();
+	await server.close();
+}
+console.log(`# relay-e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -1,0 +1,172 @@
+// The relay bus (kaiwa-bus/relay) in Node against real kaiwa-relay processes,
+// with both engines: delivery with Dates revived and no echo, refusals
+// mapped to errors, the outbox across a relay restart, a gap made visible,
+// token refresh, and publish() over HTTP. Runs on Node 20 with the `ws`
+// package's WebSocket (Node 22 has one built in).
+
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { EventBus, ValidationError } from '#kaiwa';
+import { RelayError, createRelayBus, publish } from '#kaiwa-relay';
+import { startRedis, startRelay, token, until } from './servers.js';
+
+const at = new Date('2026-11-30T10:00:00.000Z');
+const login = (userId) => ({ userId, email: `${userId}@example.com`, tier: 'pro', timestamp: at });
+const buses = [];
+const servers = [];
+after(async () => {
+	for (const bus of buses) bus.close();
+	for (const server of servers) await server.kill();
+});
+
+function relayBus(url, options = {}) {
+	const bus = createRelayBus({ url, WebSocket, token: null, ...options });
+	buses.push(bus);
+	return bus;
+}
+
+async function relay(options) {
+	const server = await startRelay(options);
+	servers.push(server);
+	return server;
+}
+
+const open = (bus) => until(() => bus.connection.state === 'open', 'the connection to open').catch((error) => {
+	throw new Error(`${error.message}: ${JSON.stringify(bus.connection)}`);
+});
+
+for (const engine of ['memory', 'redis']) {
+	test(`${engine}: an event reaches the other client with its Dates, once; the publisher's promise gives its offset; no echo`, async () => {
+		const redis = engine === 'redis' ? await startRedis() : null;
+		if (redis) servers.push(redis);
+		const server = await relay({ engine, redisUrl: redis?.url, insecure: true });
+		const a = relayBus(server.url);
+		const b = relayBus(server.url);
+		await Promise.all([open(a), open(b)]);
+		const seenA = [];
+		const seenB = [];
+		a.on('auth.user.login', (p) => seenA.push(p));
+		b.on('auth.user.login', (p) => seenB.push(p));
+		const { offset } = await a.emit('auth.user.login', login('u1'));
+		assert.equal(typeof offset, 'string');
+		await until(() => seenB.length === 1, 'the event at b');
+		assert.ok(seenB[0].timestamp instanceof Date, 'the Date field arrives as a Date');
+		assert.equal(seenB[0].timestamp.getTime(), at.getTime());
+		assert.equal(b.connection.offset, offset);
+		await new Promise((r) => setTimeout(r, 100));
+		assert.equal(seenA.length, 1, 'a saw its own event once, locally, not back from the relay');
+		assert.equal(seenB.length, 1);
+	});
+}
+
+test('refusals map to errors: validation (with the relay issues), unknown, forbidden; the local emit still ran', async () => {
+	const strict = await relay({ mode: 'strict' });
+	// A bus with no catalog lets the payload through locally, so the relay is the one to refuse it.
+	const loose = relayBus(strict.url, { catalog: false, token: token({ sub: 'u1', publish: ['*'] }) });
+	await open(loose);
+	let ran = 0;
+	loose.on('*', () => ran++);
+	const validation = await loose.emit('auth.user.login', { userId: 'u1', email: 1 }).then(() => null, (e) => e);
+	assert.ok(validation instanceof ValidationError, `got ${validation}`);
+	assert.ok(validation.issues.some((i) => i.path === 'email' && i.expected === 'string' && i.received === 'number'), JSON.stringify(validation.issues));
+	const unknown = await loose.emit('app.thing.happened', {}).then(() => null, (e) => e);
+	assert.ok(unknown instanceof RelayError && unknown.kind === 'unknown', `got ${unknown}`);
+	assert.equal(ran, 2, 'both were dispatched locally before the relay answered');
+
+	const readOnly = relayBus(strict.url, { token: token({ sub: 'u2' }) });
+	await open(readOnly);
+	const forbidden = await readOnly.emit('auth.user.logout', { userId: 'u2', timestamp: at }).then(() => null, (e) => e);
+	assert.ok(forbidden instanceof RelayError && forbidden.kind === 'forbidden', `got ${forbidden}`);
+	assert.equal(readOnly.connection.outbox, 0);
+});
+
+test('redis: emits made while the relay is down wait in the outbox, then are delivered once each, in order', async () => {
+	const redis = await startRedis();
+	servers.push(redis);
+	let server = await relay({ engine: 'redis', redisUrl: redis.url, insecure: true });
+	const port = server.port;
+	const a = relayBus(server.url);
+	const b = relayBus(server.url);
+	await Promise.all([open(a), open(b)]);
+	const seen = [];
+	b.on('auth.user.login', (p) => seen.push(p.userId));
+	await a.emit('auth.user.login', login('before'));
+	await until(() => seen.length === 1, 'the first event');
+
+	await server.kill();
+	await until(() => a.connection.state === 'connecting', 'a to notice');
+	const pending = ['u1', 'u2', 'u3'].map((id) => a.emit('auth.user.login', login(id)));
+	assert.equal(a.connection.outbox, 3);
+	server = await relay({ port, engine: 'redis', redisUrl: redis.url, insecure: true });
+	const offsets = (await Promise.all(pending)).map((r) => r.offset);
+	assert.equal(new Set(offsets).size, 3);
+	await until(() => seen.length === 4, 'the outbox at b');
+	await new Promise((r) => setTimeout(r, 200));
+	assert.deepEqual(seen, ['before', 'u1', 'u2', 'u3']);
+	assert.equal(a.connection.outbox, 0);
+	assert.deepEqual(b.gaps, [], 'a Redis relay restart loses nothing: no gap');
+});
+
+test('memory: a relay restart loses its log; the resume is not recovered and the gap is visible', async () => {
+	let server = await relay({ insecure: true });
+	const port = server.port;
+	const b = relayBus(server.url);
+	await open(b);
+	const states = [];
+	b.onConnection((connection, gap) => states.push(gap ? 'gap' : connection.state));
+	const before = b.connection.epoch;
+	await server.kill();
+	server = await relay({ port, insecure: true });
+	await until(() => b.gaps.length === 1, 'the gap');
+	assert.notEqual(b.connection.epoch, before);
+	assert.ok(states.includes('gap') && states.at(-1) === 'open', states.join());
+});
+
+test('getToken is called again before the token expires, and the connection stays open past the first expiry', async () => {
+	const server = await relay();
+	let calls = 0;
+	// Each token lives 32 s: refreshed 30 s before it expires, so after about 2 s.
+	const bus = relayBus(server.url, { getToken: () => (calls++, token({ sub: 'u1', publish: ['*'] }, 32)) });
+	await open(bus);
+	await until(() => calls >= 2, 'a refresh', 6000);
+	await bus.emit('auth.user.logout', { userId: 'u1', timestamp: at });
+	assert.equal(bus.connection.state, 'open');
+});
+
+test('a token the relay rejects (4001) makes the client ask getToken for a new one and reconnect', async () => {
+	const server = await relay();
+	let calls = 0;
+	const bus = relayBus(server.url, { getToken: () => (++calls === 1 ? 'not-a-jwt' : token({ sub: 'u1', publish: ['*'] })) });
+	await open(bus);
+	assert.ok(calls >= 2);
+	const { offset } = await bus.emit('auth.user.logout', { userId: 'u1', timestamp: at });
+	assert.equal(typeof offset, 'string');
+});
+
+test('publish() posts events from server code; a user sees only their own', async () => {
+	const server = await relay();
+	const u1 = relayBus(server.url, { token: token({ sub: 'u1' }) });
+	const u2 = relayBus(server.url, { token: token({ sub: 'u2' }) });
+	await Promise.all([open(u1), open(u2)]);
+	const seen = { u1: [], u2: [] };
+	u1.on('subscription.renewed', (p) => seen.u1.push(p));
+	u2.on('subscription.renewed', (p) => seen.u2.push(p));
+	const results = await publish(server.http, token({ sub: 'billing', admin: true, publish: ['*'] }), [
+		{ name: 'subscription.renewed', payload: { userId: 'u1', subscriptionId: 's1', nextBillingDate: at, timestamp: at } },
+		{ name: 'subscription.renewed', payload: { userId: 'u1', subscriptionId: 1 } }
+	]);
+	assert.equal(typeof results[0].offset, 'string');
+	assert.equal(results[1].refused.kind, 'validation');
+	await until(() => seen.u1.length === 1, 'u1 to get the renewal');
+	assert.ok(seen.u1[0].nextBillingDate instanceof Date);
+	await new Promise((r) => setTimeout(r, 100));
+	assert.equal(seen.u2.length, 0, 'u2 does not see u1 events');
+});
+
+test('bad options are clear errors', () => {
+	assert.throws(() => createRelayBus({ url: 'http://x', WebSocket }), /ws:\/\/ or wss:\/\//);
+	if (typeof globalThis.WebSocket !== 'function') assert.throws(() => createRelayBus({ url: 'ws://127.0.0.1:1/v1/ws', WebSocket: undefined }), /ws` package/);
+	assert.throws(() => createRelayBus({ url: 'ws://127.0.0.1:1/v1/ws', WebSocket, getToken: 'x' }), /getToken must be a function/);
+	assert.ok(new EventBus());
+});
