@@ -1,0 +1,94 @@
+//! The publish pipeline, the same for a WebSocket `publish` frame and an
+//! item of `POST /v1/events`: checks in this order, and stores only what
+//! passes all of them (a refused event is never stored).
+//!
+//! 1. `malformed`: no name or no payload;
+//! 2. `too-large`: payload JSON longer than `--max-payload` bytes;
+//! 3. `forbidden`: the token's `publish` patterns do not cover the name;
+//! 4. `malformed` / `unknown` / `validation`: the bus's name rules and schemas;
+//! 5. `forbidden`: a non-admin publishing another user's `userId`;
+//! 6. `unavailable`: the engine could not store it (retry with the same `ref`).
+
+use std::time::Instant;
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::auth::Grant;
+use crate::engine::Draft;
+use crate::event::Offset;
+use crate::protocol::{Refusal, RefusalKind, WireIssue};
+use crate::server::State;
+use crate::validate::{self, Invalid};
+
+/// One event to publish, as received.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// The client's idempotency id.
+    pub reference: Option<&'a str>,
+    /// The event name.
+    pub name: Option<&'a str>,
+    /// The payload JSON.
+    pub payload: Option<&'a RawValue>,
+}
+
+/// Checks and stores one event; the offset it got, or why not.
+pub async fn publish(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Result<Offset, Refusal> {
+    let result = run(state, grant, origin, req).await;
+    if let Err(refusal) = &result {
+        state.metrics.refused(refusal.kind);
+    }
+    result
+}
+
+async fn run(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Result<Offset, Refusal> {
+    let started = Instant::now();
+    let (Some(name), Some(raw)) = (req.name, req.payload) else {
+        return Err(Refusal::new(
+            RefusalKind::Malformed,
+            "a publish needs a string name and a payload",
+        ));
+    };
+    let max = state.config.max_payload;
+    if raw.get().len() > max {
+        return Err(Refusal::new(
+            RefusalKind::TooLarge,
+            format!("payload is {} bytes of JSON; the limit is {max}", raw.get().len()),
+        ));
+    }
+    grant
+        .may_publish(name, None)
+        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
+    let payload: Value =
+        serde_json::from_str(raw.get()).map_err(|e| Refusal::new(RefusalKind::Malformed, format!("payload: {e}")))?;
+    validate::check(name, &payload).map_err(|invalid| match invalid {
+        Invalid::Name(m) => Refusal::new(RefusalKind::Malformed, m),
+        Invalid::Unknown(m) => Refusal::new(RefusalKind::Unknown, m),
+        Invalid::Issues(event, issues) => Refusal {
+            kind: RefusalKind::Validation,
+            message: issues
+                .first()
+                .map_or_else(|| format!("{event}: invalid payload"), |i| format!("{event}: {i}")),
+            issues: issues.iter().map(WireIssue::from).collect(),
+        },
+    })?;
+    let user = payload.get("userId").and_then(Value::as_str);
+    grant
+        .may_publish(name, user)
+        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
+    let owner = grant.user.as_deref().unwrap_or("");
+    let draft = Draft {
+        name: name.to_string(),
+        payload: raw.get().to_string(),
+        user: user.map(String::from),
+        origin,
+        idem: req.reference.map(|r| format!("{}:{owner}:{r}", owner.len())),
+    };
+    let offset = state
+        .engine
+        .append(draft)
+        .await
+        .map_err(|e| Refusal::new(RefusalKind::Unavailable, e.0))?;
+    state.metrics.stored(started.elapsed());
+    Ok(offset)
+}
