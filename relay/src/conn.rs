@@ -25,6 +25,9 @@ use crate::server::State;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the writer tries to deliver a close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a closing connection may take to finish the frame it is
+/// writing and its close frame (a client that stopped reading holds it).
+const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
 
 type Close = (u16, String);
 
@@ -51,7 +54,11 @@ pub async fn serve(socket: WebSocket, state: Arc<State>) {
     if let Some(close) = close {
         let _ = close_tx.send(close);
     }
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT * 2, writer).await;
+    let mut writer = writer;
+    if tokio::time::timeout(WRITER_TIMEOUT, &mut writer).await.is_err() {
+        // A client that reads nothing at all cannot be told why; drop it.
+        writer.abort();
+    }
     state.metrics.connections.fetch_sub(1, Relaxed);
 }
 

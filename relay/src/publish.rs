@@ -4,13 +4,15 @@
 //!
 //! 1. `malformed`: no name or no payload;
 //! 2. `too-large`: payload JSON longer than `--max-payload` bytes;
-//! 3. `forbidden`: the token's `publish` patterns do not cover the name;
-//! 4. `malformed` / `unknown` / `validation`: the bus's name rules and schemas;
-//! 5. `forbidden`: a non-admin publishing another user's `userId`;
-//! 6. `unavailable`: the engine could not store it (retry with the same `ref`).
+//! 3. `malformed`: a name the bus refuses (empty, too long, with `*`);
+//! 4. `forbidden`: the token's `publish` patterns do not cover the name;
+//! 5. `unknown` / `validation`: the bus's schemas (in strict mode, also its naming convention);
+//! 6. `forbidden`: a non-admin publishing another user's `userId`;
+//! 7. `unavailable`: the engine could not store it (retry with the same `ref`).
 
 use std::time::Instant;
 
+use kaiwa_bus::core::names::check_event_name;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -56,6 +58,7 @@ async fn run(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> 
             format!("payload is {} bytes of JSON; the limit is {max}", raw.get().len()),
         ));
     }
+    check_event_name(name).map_err(|e| Refusal::new(RefusalKind::Malformed, e.to_string()))?;
     grant
         .may_publish(name, None)
         .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
@@ -84,11 +87,13 @@ async fn run(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> 
         origin,
         idem: req.reference.map(|r| format!("{}:{owner}:{r}", owner.len())),
     };
-    let offset = state
+    let (offset, new) = state
         .engine
         .append(draft)
         .await
         .map_err(|e| Refusal::new(RefusalKind::Unavailable, e.0))?;
-    state.metrics.stored(started.elapsed());
+    if new {
+        state.metrics.stored(started.elapsed());
+    }
     Ok(offset)
 }

@@ -55,10 +55,10 @@ impl Memory {
     }
 
     /// Stores and fans out (under one lock, so the hub sees offset order).
-    pub fn append(&self, draft: Draft) -> Offset {
+    pub fn append(&self, draft: Draft) -> (Offset, bool) {
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(seen) = draft.idem.as_ref().and_then(|k| log.refs.get(k)) {
-            return *seen;
+            return (*seen, false);
         }
         let offset = log.last.next(now_ms());
         let Some(event) = Event::new(
@@ -69,7 +69,7 @@ impl Memory {
             draft.user,
             draft.origin,
         ) else {
-            return log.last;
+            return (log.last, false);
         };
         log.last = offset;
         if let Some(key) = &draft.idem {
@@ -85,7 +85,7 @@ impl Memory {
             }
         }
         self.hub.send(event);
-        offset
+        (offset, true)
     }
 
     /// Up to `count` events after `after`.
@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn bounded_log_with_resume_rules_and_refs() {
         let m = Memory::new(3);
-        let offsets: Vec<Offset> = (0..5).map(|n| m.append(draft(n, None))).collect();
+        let offsets: Vec<Offset> = (0..5).map(|n| m.append(draft(n, None)).0).collect();
         assert!(offsets.windows(2).all(|w| w[0] < w[1]));
         let kept = m.read_after(Offset::ZERO, 10);
         assert_eq!(kept.len(), 3);
@@ -131,10 +131,11 @@ mod tests {
         );
         assert!(!m.can_resume("other", offsets[3]));
         assert_eq!(m.read_after(offsets[3], 10).len(), 1);
-        let first = m.append(draft(9, Some("u\0r1")));
+        let (first, new) = m.append(draft(9, Some("u:r1")));
+        assert!(new);
         assert_eq!(
-            m.append(draft(10, Some("u\0r1"))),
-            first,
+            m.append(draft(10, Some("u:r1"))),
+            (first, false),
             "a repeated ref is stored once"
         );
         assert_eq!(m.read_after(first, 10).len(), 0);

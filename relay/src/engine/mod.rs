@@ -23,7 +23,7 @@ use tokio::sync::broadcast;
 use crate::event::{Event, Offset};
 
 /// Events the hub keeps for connections that are behind.
-pub const HUB_CAPACITY: usize = 4096;
+pub const HUB_CAPACITY: usize = 1024;
 
 /// How long an engine call may take before it counts as unavailable.
 pub const ENGINE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -111,8 +111,8 @@ impl Engine {
     }
 
     /// Stores an event (or finds the one stored before with the same
-    /// idempotency key) and returns its offset.
-    pub async fn append(&self, draft: Draft) -> Result<Offset, Unavailable> {
+    /// idempotency key) and returns its offset, and whether it is new.
+    pub async fn append(&self, draft: Draft) -> Result<(Offset, bool), Unavailable> {
         match self {
             Engine::Memory(m) => Ok(m.append(draft)),
             Engine::Redis(r) => r.append(draft).await,

@@ -53,7 +53,7 @@ end
 if KEYS[3] then
   local seen = redis.call('GET', KEYS[3])
   if seen and #redis.call('XRANGE', KEYS[1], seen, seen) > 0 then
-    return {seen, epoch}
+    return {seen, epoch, 0}
   end
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
@@ -61,7 +61,7 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
 if KEYS[3] then
   redis.call('SET', KEYS[3], id, 'EX', ARGV[2])
 end
-return {id, epoch}
+return {id, epoch, 1}
 ";
 
 const RESUME_INFO: &str = r"
@@ -197,7 +197,7 @@ impl RedisEngine {
     }
 
     /// Stores an event with `XADD` (or finds the entry of a repeated ref).
-    pub async fn append(&self, d: Draft) -> Result<Offset, Unavailable> {
+    pub async fn append(&self, d: Draft) -> Result<(Offset, bool), Unavailable> {
         let script = Script::new(APPEND);
         let mut call = script.key(&self.stream);
         call.key(&self.epoch_key);
@@ -213,9 +213,10 @@ impl RedisEngine {
             .arg(d.user.as_deref().unwrap_or(""))
             .arg(&d.origin);
         let mut conn = self.conn.clone();
-        let (id, epoch): (String, String) = self.run("XADD", call.invoke_async(&mut conn)).await?;
+        let (id, epoch, new): (String, String, u8) = self.run("XADD", call.invoke_async(&mut conn)).await?;
         self.note_epoch(&epoch);
-        Offset::parse(&id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))
+        let offset = Offset::parse(&id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
+        Ok((offset, new == 1))
     }
 
     /// Up to `count` entries after `after` (`XRANGE (after + COUNT n`).
