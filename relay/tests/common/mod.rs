@@ -388,3 +388,140 @@ pub fn login(user: &str) -> Value {
 pub fn seq(event: &Value) -> u64 {
     event["payload"]["sessionId"].as_str().unwrap()[1..].parse().unwrap()
 }
+
+impl Client {
+    /// Connects and says hello, or `None` if the relay is gone or closes.
+    pub async fn try_join(addr: &str, hello: Value) -> Option<(Client, Value)> {
+        let url = format!("ws://{addr}/v1/ws");
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .ok()?
+            .ok()?;
+        let mut c = Client {
+            ws,
+            events: VecDeque::new(),
+        };
+        let mut frame = json!({"type": "hello"});
+        for (k, v) in hello.as_object().unwrap() {
+            frame[k] = v.clone();
+        }
+        c.ws.send(Message::Text(frame.to_string().into())).await.ok()?;
+        match c.recv().await {
+            Got::Frame(w) if w["type"] == "welcome" => Some((c, w)),
+            _ => None,
+        }
+    }
+}
+
+/// Publishes playback events `from..from + n` with refs `{tag}{i}`, like a
+/// careful client: a refusal `unavailable` is retried after a pause, a lost
+/// connection moves to the next relay of `addrs` and retries the same ref.
+/// Returns how many `unavailable` refusals it saw.
+pub async fn reliable_burst(addrs: Vec<String>, tag: &'static str, from: u64, n: u64) -> u64 {
+    let t = token(json!({"sub": "publisher"}));
+    let mut unavailable = 0;
+    let mut i = from;
+    let mut at = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    'connect: while i < from + n {
+        assert!(tokio::time::Instant::now() < deadline, "publisher stuck at {i}");
+        let Some((mut p, _)) = Client::try_join(&addrs[at % addrs.len()], json!({"token": t})).await else {
+            at += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        while i < from + n {
+            p.send(json!({"type": "publish", "ref": format!("{tag}{i}"), "name": "audio.playback.started", "payload": playback(i)}))
+                .await;
+            match p.reply().await {
+                Got::Frame(f) if f["type"] == "ack" => i += 1,
+                Got::Frame(f) if f["kind"] == "unavailable" => {
+                    unavailable += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Got::Frame(f) => panic!("unexpected {f}"),
+                Got::Closed(..) => {
+                    at += 1;
+                    continue 'connect;
+                }
+            }
+        }
+    }
+    unavailable
+}
+
+/// A subscriber that reads playback events until it has `want` of them,
+/// resuming (on the next relay of `addrs`) whenever its connection ends.
+/// Returns the sequence numbers in the order received.
+pub struct Reader {
+    pub client: Client,
+    pub epoch: String,
+    pub last: String,
+    pub seen: Vec<u64>,
+    pub offsets: Vec<String>,
+    pub resumes: u32,
+}
+
+impl Reader {
+    pub async fn join(addr: &str) -> Reader {
+        let (client, w) = Client::join(addr, Some(&token(json!({"sub": "reader"}))), &["audio.*"]).await;
+        Reader {
+            client,
+            epoch: w["epoch"].as_str().unwrap().into(),
+            last: w["offset"].as_str().unwrap().into(),
+            seen: Vec::new(),
+            offsets: Vec::new(),
+            resumes: 0,
+        }
+    }
+
+    /// Reads until `want` events, resuming on `addrs` after a drop.
+    pub async fn read_until(&mut self, want: usize, addrs: &[String]) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        let mut at = 0;
+        while self.seen.len() < want {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "reader stuck at {}",
+                self.seen.len()
+            );
+            match self.client.recv().await {
+                Got::Frame(f) if f["type"] == "event" => {
+                    self.seen.push(seq(&f));
+                    self.last = f["offset"].as_str().unwrap().into();
+                    self.offsets.push(self.last.clone());
+                }
+                Got::Frame(f) => panic!("unexpected {f}"),
+                Got::Closed(..) => loop {
+                    let hello = json!({"token": token(json!({"sub": "reader"})), "subscribe": ["audio.*"],
+                        "resume": {"epoch": self.epoch, "offset": self.last}});
+                    at += 1;
+                    if let Some((c, w)) = Client::try_join(&addrs[at % addrs.len()], hello).await {
+                        assert_eq!(w["recovered"], true, "{w}");
+                        self.client = c;
+                        self.resumes += 1;
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                },
+            }
+        }
+    }
+
+    /// Every number once, offsets strictly increasing.
+    pub fn assert_complete(&self, mut expected: Vec<u64>) {
+        let mut seen = self.seen.clone();
+        seen.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(seen.len(), expected.len(), "duplicates or losses");
+        assert_eq!(seen, expected);
+        let parse = |o: &String| {
+            let (a, b) = o.split_once('-').unwrap();
+            (a.parse::<u64>().unwrap(), b.parse::<u64>().unwrap())
+        };
+        assert!(
+            self.offsets.windows(2).all(|w| parse(&w[0]) < parse(&w[1])),
+            "offsets out of order"
+        );
+    }
+}
