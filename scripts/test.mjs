@@ -26,6 +26,9 @@ const steps = [
 	{ name: 'clippy (wasm32)', cmd: ['cargo', 'clippy', '--all-targets', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings'] },
 	// PROPTEST_CASES bounds the property tests (tests/fuzz.rs) to seconds; `make fuzz` runs more.
 	{ name: 'rust host (cargo test)', cmd: ['cargo', 'test'], env: { PROPTEST_CASES: '4096' }, count: cargoCounts },
+	// The relay (relay/): unit tests, then real relay processes against a real redis-server.
+	{ name: 'clippy (relay)', cmd: ['cargo', 'clippy', '-p', 'kaiwa-relay', '--all-targets', '--', '-D', 'warnings'] },
+	{ name: 'relay (cargo test)', cmd: ['cargo', 'test', '-p', 'kaiwa-relay'], count: cargoCounts },
 	{ name: 'wasm in Node', cmd: wasmTest('node'), env: wasm, count: cargoCounts },
 	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts },
 	{ name: 'build pkg/', cmd: ['make', '--no-print-directory', 'pkg'] },

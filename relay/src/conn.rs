@@ -62,8 +62,9 @@ pub async fn serve(socket: WebSocket, state: Arc<State>) {
     state.metrics.connections.fetch_sub(1, Relaxed);
 }
 
-/// Writes queued frames; on a close request, writes the close frame next
-/// (queued events are dropped: the client resumes from its offset).
+/// Writes queued frames; on a close request, writes the close frame next.
+/// Queued frames are dropped (the client resumes from its offset), except
+/// when the relay is going away: then they are flushed first.
 async fn write(
     mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
     mut queue: mpsc::Receiver<Message>,
@@ -80,6 +81,13 @@ async fn write(
         }
     };
     if let Some((code, text)) = close {
+        if code == CLOSE_GOING_AWAY {
+            while let Ok(m) = queue.try_recv() {
+                if tokio::time::timeout(CLOSE_TIMEOUT, sink.send(m)).await.is_err() {
+                    return;
+                }
+            }
+        }
         let frame = Message::Close(Some(CloseFrame {
             code,
             reason: reason(&text).into(),
@@ -102,6 +110,8 @@ struct Conn {
 
 enum Frame {
     Text(String),
+    /// A WebSocket ping or pong (answered by the WebSocket layer).
+    Control,
     Gone,
 }
 
@@ -111,7 +121,7 @@ impl Conn {
             None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
             Some(Ok(Message::Text(t))) => Ok(Frame::Text(t.to_string())),
             Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v1".into())),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Frame::Text(String::new())),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Frame::Control),
             Some(Err(e)) => {
                 let text = e.to_string();
                 if text.contains("too long") || text.contains("Space limit") {
@@ -129,11 +139,15 @@ impl Conn {
 
     /// The whole connection; the close to send, if any.
     async fn run(&mut self) -> Option<Close> {
-        let hello = match tokio::time::timeout(HELLO_TIMEOUT, self.next_frame()).await {
-            Err(_) => return Some((CLOSE_MALFORMED, "no hello within 10 s".into())),
-            Ok(Err(close)) => return Some(close),
-            Ok(Ok(Frame::Gone)) => return None,
-            Ok(Ok(Frame::Text(text))) => text,
+        let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
+        let hello = loop {
+            match tokio::time::timeout_at(deadline, self.next_frame()).await {
+                Err(_) => return Some((CLOSE_MALFORMED, "no hello within 10 s".into())),
+                Ok(Err(close)) => return Some(close),
+                Ok(Ok(Frame::Gone)) => return None,
+                Ok(Ok(Frame::Control)) => continue,
+                Ok(Ok(Frame::Text(text))) => break text,
+            }
         };
         let (rx, last, from_log) = match self.hello(&hello).await {
             Ok(start) => start,
@@ -157,6 +171,7 @@ impl Conn {
             tokio::select! {
                 frame = self.next_frame() => match frame {
                     Ok(Frame::Gone) => break None,
+                    Ok(Frame::Control) => {}
                     Ok(Frame::Text(text)) => {
                         if let Err(close) = self.frame(&text).await {
                             break Some(close);
@@ -227,9 +242,6 @@ impl Conn {
 
     /// Handles one frame after `hello`.
     async fn frame(&mut self, text: &str) -> Result<(), Close> {
-        if text.is_empty() {
-            return Ok(());
-        }
         match &*typed(text)? {
             "publish" => {
                 let p: Publish = serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("publish: {e}")))?;
