@@ -23,6 +23,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+static RUN: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
 #[derive(Clone, Copy, PartialEq)]
 enum Proto {
     Relay,
@@ -89,7 +91,11 @@ fn publish_frame(proto: Proto, n: u64) -> String {
         micros()
     );
     match proto {
-        Proto::Relay => format!(r#"{{"type":"publish","ref":"{n}","name":"bench.load.tick","payload":{payload}}}"#),
+        // Refs unique per run, so idempotency never folds two events into one.
+        Proto::Relay => {
+            let run = RUN.get_or_init(micros);
+            format!(r#"{{"type":"publish","ref":"{run}-{n}","name":"bench.load.tick","payload":{payload}}}"#)
+        }
         Proto::Sio => format!(r#"42{n}["publish",{payload}]"#),
     }
 }

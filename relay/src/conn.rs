@@ -9,8 +9,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::stream::SplitStream;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::future::{ready, BoxFuture};
+use futures_util::stream::{FuturesOrdered, SplitStream};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use kaiwa_bus::core::names::parse_pattern;
 use tokio::sync::{mpsc, oneshot};
 
@@ -18,8 +19,15 @@ use crate::auth::{self, Grant};
 use crate::event::{now_ms, Offset};
 use crate::feed::{reason, Ending, Feed, Filter, MAX_PATTERNS};
 use crate::protocol::*;
-use crate::publish::{publish, Request};
+use crate::publish::{check, settle, Request};
 use crate::server::State;
+
+/// Replies (acks, refusals, pongs) a connection may have pending; past
+/// that, its frames are not read until the oldest is answered.
+const IN_FLIGHT: usize = 256;
+
+/// Replies in the order of the frames that asked for them.
+type Pending = FuturesOrdered<BoxFuture<'static, String>>;
 
 /// How long a client has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -162,6 +170,7 @@ impl Conn {
         };
         let mut feed = tokio::spawn(feed.run(rx, last, from_log));
         let mut shutdown = self.state.shutdown.subscribe();
+        let mut pending = Pending::new();
         let ending: Ending = loop {
             let expiry = self
                 .grant
@@ -169,11 +178,14 @@ impl Conn {
                 .map(|exp| exp.saturating_mul(1000).saturating_sub(now_ms()));
             let expired = tokio::time::sleep(Duration::from_millis(expiry.unwrap_or(u64::MAX / 4)));
             tokio::select! {
-                frame = self.next_frame() => match frame {
+                Some(reply) = pending.next(), if !pending.is_empty() => {
+                    let _ = self.out.send(Message::Text(reply.into())).await;
+                }
+                frame = self.next_frame(), if pending.len() < IN_FLIGHT => match frame {
                     Ok(Frame::Gone) => break None,
                     Ok(Frame::Control) => {}
                     Ok(Frame::Text(text)) => {
-                        if let Err(close) = self.frame(&text).await {
+                        if let Err(close) = self.frame(&text, &mut pending).await {
                             break Some(close);
                         }
                     }
@@ -240,19 +252,20 @@ impl Conn {
         })
     }
 
-    /// Handles one frame after `hello`.
-    async fn frame(&mut self, text: &str) -> Result<(), Close> {
+    /// Handles one frame after `hello`; a reply it owes goes to `pending`.
+    async fn frame(&mut self, text: &str, pending: &mut Pending) -> Result<(), Close> {
         match &*typed(text)? {
             "publish" => {
+                let started = Instant::now();
                 let p: Publish = serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("publish: {e}")))?;
-                let reference = p.reference.as_deref();
-                let result = if self.take_token() {
+                let reference = p.reference.clone();
+                let checked = if self.take_token() {
                     let req = Request {
-                        reference,
+                        reference: reference.as_deref(),
                         name: p.name.as_deref(),
                         payload: p.payload,
                     };
-                    publish(&self.state, &self.grant, self.origin.clone(), req).await
+                    check(&self.state, &self.grant, self.origin.clone(), req)
                 } else {
                     self.state.metrics.refused(RefusalKind::Rate);
                     let rate = self.state.config.rate;
@@ -261,21 +274,29 @@ impl Conn {
                         format!("over {rate} publishes per second; retry later"),
                     ))
                 };
-                match result {
-                    Ok(offset) => {
-                        self.send(Reply::Ack {
+                // Submitted here, in frame order; answered in `pending`, in the same order.
+                let state = self.state.clone();
+                let reply = move |stored: Result<Offset, Refusal>| {
+                    let reference = reference.as_deref();
+                    match stored {
+                        Ok(offset) => Reply::Ack {
                             reference,
                             offset: offset.to_string(),
-                        })
-                        .await
-                    }
-                    Err(refusal) => {
-                        self.send(Reply::Refused {
+                        }
+                        .to_text(),
+                        Err(refusal) => Reply::Refused {
                             reference,
                             refusal: &refusal,
-                        })
-                        .await
+                        }
+                        .to_text(),
                     }
+                };
+                match checked {
+                    Ok(draft) => {
+                        let stored = state.engine.submit(draft).await;
+                        pending.push_back(async move { reply(settle(&state, stored.await, started)) }.boxed());
+                    }
+                    Err(refusal) => pending.push_back(ready(reply(Err(refusal))).boxed()),
                 }
             }
             "subscribe" => {
@@ -304,7 +325,7 @@ impl Conn {
                 f.admin = grant.admin;
                 self.grant = grant;
             }
-            "ping" => self.send(Reply::Pong).await,
+            "ping" => pending.push_back(ready(Reply::Pong.to_text()).boxed()),
             "hello" => return Err((CLOSE_MALFORMED, "hello was already received".into())),
             other => return Err((CLOSE_MALFORMED, format!("unknown message type {other:?}"))),
         }

@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::auth::Grant;
-use crate::engine::Draft;
+use crate::engine::{Draft, Unavailable};
 use crate::event::Offset;
 use crate::protocol::{Refusal, RefusalKind, WireIssue};
 use crate::server::State;
@@ -36,15 +36,21 @@ pub struct Request<'a> {
 
 /// Checks and stores one event; the offset it got, or why not.
 pub async fn publish(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Result<Offset, Refusal> {
-    let result = run(state, grant, origin, req).await;
+    let started = Instant::now();
+    let draft = check(state, grant, origin, req)?;
+    settle(state, state.engine.append(draft).await, started)
+}
+
+/// Steps 1 to 6: the event to store, or why not.
+pub fn check(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Result<Draft, Refusal> {
+    let result = checked(state, grant, origin, req);
     if let Err(refusal) = &result {
         state.metrics.refused(refusal.kind);
     }
     result
 }
 
-async fn run(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Result<Offset, Refusal> {
-    let started = Instant::now();
+fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Result<Draft, Refusal> {
     let (Some(name), Some(raw)) = (req.name, req.payload) else {
         return Err(Refusal::new(
             RefusalKind::Malformed,
@@ -80,20 +86,28 @@ async fn run(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> 
         .may_publish(name, user)
         .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
     let owner = grant.user.as_deref().unwrap_or("");
-    let draft = Draft {
+    Ok(Draft {
         name: name.to_string(),
         payload: raw.get().to_string(),
         user: user.map(String::from),
         origin,
         idem: req.reference.map(|r| format!("{}:{owner}:{r}", owner.len())),
-    };
-    let (offset, new) = state
-        .engine
-        .append(draft)
-        .await
-        .map_err(|e| Refusal::new(RefusalKind::Unavailable, e.0))?;
-    if new {
-        state.metrics.stored(started.elapsed());
+    })
+}
+
+/// Step 7: the engine's answer for a checked event, counted; `started` is
+/// when its publish arrived.
+pub fn settle(state: &State, stored: Result<(Offset, bool), Unavailable>, started: Instant) -> Result<Offset, Refusal> {
+    match stored {
+        Ok((offset, new)) => {
+            if new {
+                state.metrics.stored(started.elapsed());
+            }
+            Ok(offset)
+        }
+        Err(e) => {
+            state.metrics.refused(RefusalKind::Unavailable);
+            Err(Refusal::new(RefusalKind::Unavailable, e.0))
+        }
     }
-    Ok(offset)
 }

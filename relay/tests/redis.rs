@@ -143,3 +143,36 @@ async fn a_redis_that_lost_its_data_gets_a_new_epoch() {
     );
     assert_ne!(w["epoch"], reader.epoch.as_str());
 }
+
+#[tokio::test]
+async fn pipelined_publishes_are_stored_and_acked_in_order() {
+    let redis = Redis::start("pipelined", false).await;
+    let relay = Relay::redis(&redis, &[]).await;
+    let mut reader = Reader::join(&relay.addr).await;
+    let (mut p, _) = Client::join(&relay.addr, Some(&token(json!({"sub": "publisher"}))), &[]).await;
+    for i in 0..500 {
+        p.send(json!({"type": "publish", "ref": format!("q{i}"), "name": "audio.playback.started", "payload": playback(i)}))
+            .await;
+    }
+    p.send(json!({"type": "ping"})).await;
+    for i in 0..500 {
+        match p.reply().await {
+            Got::Frame(f) => assert_eq!(
+                (f["type"].as_str(), f["ref"].as_str()),
+                (Some("ack"), Some(&*format!("q{i}")))
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        p.reply().await,
+        Got::Frame(json!({"type": "pong"})),
+        "pong after every earlier ack"
+    );
+    reader.read_until(500, &[]).await;
+    assert_eq!(
+        reader.seen,
+        (0..500).collect::<Vec<_>>(),
+        "stored in the order published"
+    );
+}

@@ -80,6 +80,9 @@ pub struct Draft {
     pub idem: Option<String>,
 }
 
+/// What [`Engine::submit`] promises: the offset and whether it is new.
+pub type Stored = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Offset, bool), Unavailable>> + Send>>;
+
 /// The engine cannot answer now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unavailable(pub String);
@@ -113,9 +116,17 @@ impl Engine {
     /// Stores an event (or finds the one stored before with the same
     /// idempotency key) and returns its offset, and whether it is new.
     pub async fn append(&self, draft: Draft) -> Result<(Offset, bool), Unavailable> {
+        self.submit(draft).await.await
+    }
+
+    /// Hands an event to the engine and returns a future of its result.
+    /// Events are stored in the order of `submit` calls (awaiting the
+    /// returned future is not needed for that), so a connection can have
+    /// many publishes in flight and keep their order.
+    pub async fn submit(&self, draft: Draft) -> Stored {
         match self {
-            Engine::Memory(m) => Ok(m.append(draft)),
-            Engine::Redis(r) => r.append(draft).await,
+            Engine::Memory(m) => Box::pin(std::future::ready(Ok(m.append(draft)))),
+            Engine::Redis(r) => r.submit(draft).await,
         }
     }
 

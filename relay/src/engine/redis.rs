@@ -32,9 +32,10 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep, timeout};
 
-use super::{random_id, Draft, Hub, Unavailable, ENGINE_TIMEOUT};
+use super::{random_id, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
 use crate::event::{iso_now, Event, Offset};
 
 /// Seconds a `ref` is remembered at most.
@@ -43,6 +44,14 @@ const REF_TTL: u64 = 86_400;
 const BLOCK_MS: u64 = 2000;
 /// Entries one `XREAD` returns at most.
 const READ_COUNT: usize = 1000;
+/// Appends sent to Redis in one pipeline at most.
+const APPEND_BATCH: usize = 256;
+
+/// An event waiting for the appender, and who waits for its offset.
+struct Append {
+    draft: Draft,
+    done: oneshot::Sender<Result<(Offset, bool), Unavailable>>,
+}
 
 const APPEND: &str = r"
 local epoch = redis.call('GET', KEYS[2])
@@ -86,6 +95,7 @@ pub struct RedisEngine {
     epoch: RwLock<String>,
     hub: Hub,
     errors: AtomicU64,
+    appends: mpsc::Sender<Append>,
 }
 
 impl std::fmt::Debug for RedisEngine {
@@ -138,7 +148,9 @@ impl RedisEngine {
             .first()
             .and_then(|e| Offset::parse(&e.id))
             .unwrap_or(Offset::ZERO);
+        let (appends, queue) = mpsc::channel(4 * APPEND_BATCH);
         let engine = Arc::new(RedisEngine {
+            appends,
             client,
             conn,
             ref_prefix: format!("{{{prefix}}}:ref:"),
@@ -150,6 +162,7 @@ impl RedisEngine {
             errors: AtomicU64::new(0),
         });
         tokio::spawn(engine.clone().read_forever(head));
+        tokio::spawn(engine.clone().append_forever(queue));
         Ok(engine)
     }
 
@@ -196,27 +209,81 @@ impl RedisEngine {
         }
     }
 
-    /// Stores an event with `XADD` (or finds the entry of a repeated ref).
-    pub async fn append(&self, d: Draft) -> Result<(Offset, bool), Unavailable> {
-        let script = Script::new(APPEND);
-        let mut call = script.key(&self.stream);
-        call.key(&self.epoch_key);
-        if let Some(key) = &d.idem {
-            call.key(format!("{}{key}", self.ref_prefix));
+    /// Queues an event for `XADD` (or for finding the entry of a repeated
+    /// ref) by the instance's appender (see [`RedisEngine::append_forever`]).
+    pub async fn submit(&self, draft: Draft) -> Stored {
+        let (done, result) = oneshot::channel();
+        let queued = self.appends.send(Append { draft, done }).await.is_ok();
+        Box::pin(async move {
+            let unavailable = || Unavailable("the event store is unavailable; retry".into());
+            if !queued {
+                return Err(unavailable());
+            }
+            result.await.unwrap_or_else(|_| Err(unavailable()))
+        })
+    }
+
+    /// Group commit: takes every append waiting (up to [`APPEND_BATCH`]) and
+    /// sends them to Redis as one pipeline of script calls, so one round trip
+    /// stores many events. One task per instance, so events are stored in
+    /// the order they were submitted (a connection's publishes keep their order).
+    async fn append_forever(self: Arc<Self>, mut queue: mpsc::Receiver<Append>) {
+        let mut batch = Vec::with_capacity(APPEND_BATCH);
+        while queue.recv_many(&mut batch, APPEND_BATCH).await > 0 {
+            let results = self.append_batch(&batch).await;
+            for (i, append) in batch.drain(..).enumerate() {
+                let result = match &results {
+                    Ok(all) => all.get(i).cloned().ok_or_else(|| self.failed("XADD", "short reply")),
+                    Err(e) => Err(e.clone()),
+                };
+                let _ = append.done.send(result);
+            }
         }
-        call.arg(self.retain)
-            .arg(REF_TTL)
-            .arg(random_id())
-            .arg(&d.name)
-            .arg(&d.payload)
-            .arg(iso_now())
-            .arg(d.user.as_deref().unwrap_or(""))
-            .arg(&d.origin);
+    }
+
+    async fn append_batch(&self, batch: &[Append]) -> Result<Vec<(Offset, bool)>, Unavailable> {
+        let sha = Script::new(APPEND).get_hash().to_string();
+        let mut pipe = redis::pipe();
+        for Append { draft: d, .. } in batch {
+            let cmd = pipe.cmd("EVALSHA").arg(&sha);
+            match &d.idem {
+                Some(key) => cmd
+                    .arg(3)
+                    .arg(&self.stream)
+                    .arg(&self.epoch_key)
+                    .arg(format!("{}{key}", self.ref_prefix)),
+                None => cmd.arg(2).arg(&self.stream).arg(&self.epoch_key),
+            };
+            cmd.arg(self.retain)
+                .arg(REF_TTL)
+                .arg(random_id())
+                .arg(&d.name)
+                .arg(&d.payload)
+                .arg(iso_now())
+                .arg(d.user.as_deref().unwrap_or(""))
+                .arg(&d.origin);
+        }
         let mut conn = self.conn.clone();
-        let (id, epoch, new): (String, String, u8) = self.run("XADD", call.invoke_async(&mut conn)).await?;
-        self.note_epoch(&epoch);
-        let offset = Offset::parse(&id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
-        Ok((offset, new == 1))
+        let mut reply = timeout(ENGINE_TIMEOUT, pipe.query_async::<Vec<(String, String, u8)>>(&mut conn)).await;
+        if matches!(&reply, Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError) {
+            // A Redis that restarted forgot the script: load it, try once more.
+            let mut load = redis::cmd("SCRIPT");
+            load.arg("LOAD").arg(APPEND);
+            self.run("SCRIPT LOAD", load.query_async::<String>(&mut conn)).await?;
+            reply = timeout(ENGINE_TIMEOUT, pipe.query_async(&mut conn)).await;
+        }
+        let replies = match reply {
+            Ok(Ok(replies)) => replies,
+            Ok(Err(e)) => return Err(self.failed("XADD", e)),
+            Err(_) => return Err(self.failed("XADD", "timed out")),
+        };
+        let mut out = Vec::with_capacity(replies.len());
+        for (id, epoch, new) in replies {
+            self.note_epoch(&epoch);
+            let offset = Offset::parse(&id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
+            out.push((offset, new == 1));
+        }
+        Ok(out)
     }
 
     /// Up to `count` entries after `after` (`XRANGE (after + COUNT n`).
