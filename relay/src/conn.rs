@@ -29,6 +29,9 @@ const IN_FLIGHT: usize = 256;
 /// Replies in the order of the frames that asked for them.
 type Pending = FuturesOrdered<BoxFuture<'static, String>>;
 
+/// Frames written between two flushes at most.
+const WRITE_BATCH: usize = 64;
+
 /// How long a client has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the writer tries to deliver a close frame.
@@ -83,7 +86,7 @@ async fn write(
             biased;
             c = &mut close => break c.ok(),
             m = queue.recv() => match m {
-                Some(m) => if sink.send(m).await.is_err() { return },
+                Some(m) => if write_batch(&mut sink, &mut queue, m).await.is_err() { return },
                 None => break (&mut close).await.ok(),
             },
         }
@@ -102,6 +105,23 @@ async fn write(
         }));
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(frame)).await;
     }
+}
+
+/// Writes `first` and whatever else is queued now (up to [`WRITE_BATCH`]
+/// frames), then flushes once: one system call for many frames.
+async fn write_batch(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    queue: &mut mpsc::Receiver<Message>,
+    first: Message,
+) -> Result<(), axum::Error> {
+    sink.feed(first).await?;
+    for _ in 1..WRITE_BATCH {
+        match queue.try_recv() {
+            Ok(m) => sink.feed(m).await?,
+            Err(_) => break,
+        }
+    }
+    sink.flush().await
 }
 
 struct Conn {

@@ -22,6 +22,9 @@ use crate::engine::{random_id, Engine};
 use crate::metrics::Metrics;
 use crate::{conn, http};
 
+/// How long a shutdown waits for connections to close.
+const GRACE: Duration = Duration::from_secs(10);
+
 /// What every connection and request shares.
 #[derive(Debug)]
 pub struct State {
@@ -73,12 +76,13 @@ async fn upgrade(ws: WebSocketUpgrade, Extract(state): Extract<Arc<State>>) -> R
     // Frames up to twice the payload limit are read and refused politely
     // (`too-large`); larger ones close the connection with 1009.
     let limit = state.config.max_payload.saturating_mul(2).saturating_add(64 * 1024);
-    // Small read buffers: most connections are idle most of the time (the
-    // default, 128 KiB each, dominates memory with 10,000 connections).
+    // Small buffers: most connections are idle most of the time (the
+    // defaults, 128 KiB each, dominate memory with 10,000 connections).
+    // Frames are written in batches up to 16 KiB, then flushed.
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(16 * 1024)
         .on_upgrade(move |socket| conn::serve(socket, state))
 }
 
@@ -99,15 +103,24 @@ pub async fn serve(state: Arc<State>) -> Result<(), String> {
     };
     let app = router(state.clone());
     let server = axum::serve(listener, app).with_graceful_shutdown(stop);
-    // Connections close themselves on the shutdown signal; do not wait for
-    // a client that never acknowledges the close.
+    // Connections close themselves on the shutdown signal (conn.rs); wait
+    // for them to finish their close frames, but not for a client that
+    // never reads: at most GRACE.
     let mut going = state.shutdown.subscribe();
+    let grace = async {
+        shutting_down(&mut going).await;
+        tokio::time::sleep(GRACE).await;
+    };
+    let closed = async {
+        server.await.map_err(|e| e.to_string())?;
+        while state.metrics.connections.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(())
+    };
     tokio::select! {
-        r = server => r.map_err(|e| e.to_string()),
-        _ = async {
-            shutting_down(&mut going).await;
-            tokio::time::sleep(Duration::from_secs(10)).await;
-        } => Ok(()),
+        r = closed => r,
+        _ = grace => Ok(()),
     }
 }
 
