@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cache/kaiwa-bus/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 PORT ?= 5173
 
-.PHONY: all setup pkg test demo bench bench-store types fuzz clean
+.PHONY: all setup pkg test demo bench bench-store types fuzz clean relay bench-relay
 
 all: pkg
 
@@ -47,6 +47,18 @@ types:
 # A longer fuzz run than the one in `make test`.
 fuzz:
 	PROPTEST_CASES=2000000 cargo test --release --test fuzz
+
+# The relay server (relay/): target/release/kaiwa-relay.
+relay:
+	scripts/setup.sh rust
+	cargo build --release -p kaiwa-relay
+
+# The relay against socket.io + @socket.io/redis-streams-adapter: bench/results/relay.{md,json}.
+bench-relay: relay
+	scripts/setup.sh redis
+	cargo build --release -p kaiwa-relay --example loadgen
+	cd bench/relay && npm ci --no-audit --no-fund
+	node bench/relay/run.mjs
 
 clean:
 	rm -rf target pkg node_modules www/node_modules www/build www/.svelte-kit test-output

@@ -27,6 +27,9 @@ const steps = [
 	{ name: 'clippy (wasm32)', cmd: ['cargo', 'clippy', '--all-targets', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings'] },
 	// PROPTEST_CASES bounds the property tests (tests/fuzz.rs) to seconds; `make fuzz` runs more.
 	{ name: 'rust host (cargo test)', cmd: ['cargo', 'test'], env: { PROPTEST_CASES: '4096' }, count: cargoCounts },
+	// The relay (relay/): unit tests, then real relay processes against a real redis-server.
+	{ name: 'clippy (relay)', cmd: ['cargo', 'clippy', '-p', 'kaiwa-relay', '--all-targets', '--', '-D', 'warnings'] },
+	{ name: 'relay (cargo test)', cmd: ['cargo', 'test', '-p', 'kaiwa-relay'], count: cargoCounts },
 	{ name: 'wasm in Node', cmd: wasmTest('node'), env: wasm, count: cargoCounts },
 	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts },
 	{ name: 'build pkg/', cmd: ['make', '--no-print-directory', 'pkg'] },
@@ -35,6 +38,7 @@ const steps = [
 	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: summaryCounts('browser') },
 	{ name: 'init errors (Chromium)', cmd: ['node', 'tests/package/browser-init.mjs'], count: summaryCounts('init') },
 	// kaiwa-bus/relay in Node against real kaiwa-relay processes (both engines, a real redis-server).
+	{ name: 'build relay (debug)', cmd: ['cargo', 'build', '-p', 'kaiwa-relay'] },
 	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts },
 	// kaiwa-bus/relay in Chromium: tabs sharing one socket, handover, offline emits, a hostile channel.
 	{ name: 'relay e2e (Chromium)', cmd: ['node', 'tests/relay-e2e/run.mjs'], count: summaryCounts('relay-e2e') },

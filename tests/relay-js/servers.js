@@ -1,5 +1,5 @@
-// Real servers for the relay client's tests: a kaiwa-relay process (the
-// binary `make relay` builds) and a redis-server, each on a free loopback
+// Real servers for the relay client's tests: a kaiwa-relay process and a
+// redis-server, each on a free loopback
 // port, stopped (or killed) by the test. Nothing is mocked.
 
 import { spawn } from 'node:child_process';
@@ -9,7 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const RELAY_BIN = process.env.KAIWA_RELAY_BIN ?? 'target/release/kaiwa-relay';
+// `cargo build -p kaiwa-relay` builds it (make test does, before these suites).
+export const RELAY_BIN = process.env.KAIWA_RELAY_BIN ?? 'target/debug/kaiwa-relay';
 export const SECRET = 'test-secret-for-the-relay-client';
 
 /** A port nobody listens on now (a small race, fine on loopback in tests). */

@@ -1,0 +1,339 @@
+//! The load generator of `make bench-relay`: drives kaiwa-relay (protocol v1)
+//! or a socket.io 4 server (Engine.IO v4 over WebSocket) with the same
+//! scenarios, and prints one JSON object of figures on stdout.
+//!
+//! ```text
+//! loadgen <relay|sio> fanout  ADDR SUBSCRIBERS EVENTS
+//! loadgen <relay|sio> publish ADDR CONNECTIONS SECONDS
+//! loadgen <relay|sio> idle    ADDR CONNECTIONS PID
+//! loadgen relay       resume  ADDR EVENTS
+//! ```
+//!
+//! Relays are started with `--insecure-dev` (anonymous connections). Every
+//! scenario is bounded in time; a scenario that cannot finish says so.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+static RUN: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+#[derive(Clone, Copy, PartialEq)]
+enum Proto {
+    Relay,
+    Sio,
+}
+
+fn micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+async fn connect(proto: Proto, addr: &str, subscribe: bool) -> Ws {
+    let url = match proto {
+        Proto::Relay => format!("ws://{addr}/v1/ws"),
+        Proto::Sio => format!("ws://{addr}/socket.io/?EIO=4&transport=websocket"),
+    };
+    let mut backoff = 10;
+    let (mut ws, _) = loop {
+        match tokio_tungstenite::connect_async(&url).await {
+            Ok(ok) => break ok,
+            Err(_) if backoff < 5000 => {
+                tokio::time::sleep(Duration::from_millis(backoff)).await;
+                backoff *= 2;
+            }
+            Err(e) => panic!("connect {url}: {e}"),
+        }
+    };
+    match proto {
+        Proto::Relay => {
+            let patterns = if subscribe { r#"["*"]"# } else { "[]" };
+            let hello = format!(r#"{{"type":"hello","token":null,"subscribe":{patterns}}}"#);
+            ws.send(Message::Text(hello.into())).await.unwrap();
+            wait_for(&mut ws, proto, "welcome").await;
+        }
+        Proto::Sio => {
+            wait_for(&mut ws, proto, "0").await;
+            ws.send(Message::Text("40".into())).await.unwrap();
+            wait_for(&mut ws, proto, "40").await;
+        }
+    }
+    ws
+}
+
+async fn wait_for(ws: &mut Ws, proto: Proto, what: &str) {
+    while let Some(Ok(m)) = ws.next().await {
+        if let Message::Text(t) = m {
+            let hit = match proto {
+                Proto::Relay => t.contains(&format!("\"type\":\"{what}\"")),
+                Proto::Sio => t.starts_with(what),
+            };
+            if hit {
+                return;
+            }
+        }
+    }
+    panic!("connection ended before {what}");
+}
+
+/// The publish frame of event `n`, stamped with the send time.
+fn publish_frame(proto: Proto, n: u64) -> String {
+    let payload = format!(
+        r#"{{"n":{n},"t":{},"text":"a benchmark event of ordinary size"}}"#,
+        micros()
+    );
+    match proto {
+        // Refs unique per run, so idempotency never folds two events into one.
+        Proto::Relay => {
+            let run = RUN.get_or_init(micros);
+            format!(r#"{{"type":"publish","ref":"{run}-{n}","name":"bench.load.tick","payload":{payload}}}"#)
+        }
+        Proto::Sio => format!(r#"42{n}["publish",{payload}]"#),
+    }
+}
+
+fn is_ack(proto: Proto, t: &str) -> bool {
+    match proto {
+        Proto::Relay => t.contains(r#""type":"ack""#),
+        Proto::Sio => t.starts_with("43"),
+    }
+}
+
+/// The send time stamped in an event frame, if it is one.
+fn stamp(t: &str) -> Option<u64> {
+    if !(t.starts_with("42") || t.contains(r#""type":"event""#)) {
+        return None;
+    }
+    let at = t.find(r#""t":"#)? + 4;
+    let rest = t.get(at..)?;
+    let end = rest.find(|c: char| !c.is_ascii_digit())?;
+    rest.get(..end)?.parse().ok()
+}
+
+/// Publishes `events` with up to `window` unacknowledged; returns when all are acked.
+async fn publish_many(mut ws: Ws, proto: Proto, from: u64, events: u64, window: u64, deadline: Instant) -> u64 {
+    let (mut sent, mut acked) = (0, 0);
+    while acked < events && Instant::now() < deadline {
+        while sent < events && sent - acked < window {
+            ws.send(Message::Text(publish_frame(proto, from + sent).into()))
+                .await
+                .unwrap();
+            sent += 1;
+        }
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                if is_ack(proto, &t) {
+                    acked += 1;
+                } else if t.contains("refused") {
+                    panic!("refused: {t}");
+                } else if proto == Proto::Sio && &*t == "2" {
+                    ws.send(Message::Text("3".into())).await.unwrap();
+                }
+            }
+            _ => break,
+        }
+    }
+    acked
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+async fn fanout(proto: Proto, addr: &str, subscribers: usize, events: u64) {
+    let received = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    let mut ready = Vec::new();
+    for _ in 0..subscribers {
+        ready.push(connect(proto, addr, true).await);
+    }
+    let expected = events;
+    for mut ws in ready {
+        let received = received.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(expected as usize);
+            let mut last = Instant::now();
+            while (lat.len() as u64) < expected {
+                match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+                    Ok(Some(Ok(Message::Text(t)))) => {
+                        if let Some(at) = stamp(&t) {
+                            lat.push(micros().saturating_sub(at));
+                            last = Instant::now();
+                            received.fetch_add(1, Relaxed);
+                        } else if proto == Proto::Sio && &*t == "2" {
+                            let _ = ws.send(Message::Text("3".into())).await;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            (lat, last)
+        }));
+    }
+    let publisher = connect(proto, addr, false).await;
+    let started = Instant::now();
+    let acked = publish_many(publisher, proto, 0, events, 16, started + Duration::from_secs(120)).await;
+    let mut all = Vec::new();
+    let mut end = started;
+    for t in tasks {
+        let (lat, last) = t.await.unwrap();
+        all.extend(lat);
+        end = end.max(last);
+    }
+    all.sort_unstable();
+    let seconds = end.duration_since(started).as_secs_f64();
+    let delivered = received.load(Relaxed);
+    println!(
+        r#"{{"subscribers":{subscribers},"events":{events},"acked":{acked},"delivered":{delivered},"expected":{},"seconds":{seconds:.3},"delivered_per_s":{:.0},"p50_ms":{:.2},"p99_ms":{:.2}}}"#,
+        events * subscribers as u64,
+        delivered as f64 / seconds,
+        percentile(&all, 0.5),
+        percentile(&all, 0.99)
+    );
+}
+
+async fn publish(proto: Proto, addr: &str, connections: usize, seconds: u64) {
+    let mut tasks = Vec::new();
+    let mut conns = Vec::new();
+    for _ in 0..connections {
+        conns.push(connect(proto, addr, false).await);
+    }
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    for (i, ws) in conns.into_iter().enumerate() {
+        tasks.push(tokio::spawn(publish_many(
+            ws,
+            proto,
+            i as u64 * 1_000_000_000,
+            u64::MAX / 4,
+            64,
+            deadline,
+        )));
+    }
+    let mut acked = 0;
+    for t in tasks {
+        acked += t.await.unwrap();
+    }
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        r#"{{"connections":{connections},"acked":{acked},"seconds":{took:.3},"publish_per_s":{:.0}}}"#,
+        acked as f64 / took
+    );
+}
+
+fn rss_kib(pid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn idle(proto: Proto, addr: &str, connections: usize, pid: &str) {
+    let before = rss_kib(pid);
+    let mut conns = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        conns.push(connect(proto, addr, true).await);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib(pid);
+    println!(
+        r#"{{"connections":{connections},"rss_before_kib":{before},"rss_after_kib":{after},"kib_per_connection":{:.2}}}"#,
+        (after.saturating_sub(before)) as f64 / connections as f64
+    );
+    drop(conns);
+}
+
+async fn resume(addr: &str, events: u64) {
+    let mut first = connect(Proto::Relay, addr, false).await;
+    first.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
+    wait_for(&mut first, Proto::Relay, "pong").await;
+    // Learn the epoch and start offset from a welcome.
+    let url = format!("ws://{addr}/v1/ws");
+    let (mut probe, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    probe
+        .send(Message::Text(r#"{"type":"hello","token":null}"#.into()))
+        .await
+        .unwrap();
+    let welcome = loop {
+        if let Some(Ok(Message::Text(t))) = probe.next().await {
+            break t.to_string();
+        }
+    };
+    let field = |name: &str| {
+        let at = welcome.find(&format!("\"{name}\":\"")).unwrap() + name.len() + 4;
+        welcome[at..at + welcome[at..].find('"').unwrap()].to_string()
+    };
+    let (epoch, offset) = (field("epoch"), field("offset"));
+    drop(probe);
+    let acked = publish_many(
+        first,
+        Proto::Relay,
+        0,
+        events,
+        64,
+        Instant::now() + Duration::from_secs(120),
+    )
+    .await;
+    let started = Instant::now();
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let hello = format!(
+        r#"{{"type":"hello","token":null,"subscribe":["*"],"resume":{{"epoch":"{epoch}","offset":"{offset}"}}}}"#
+    );
+    ws.send(Message::Text(hello.into())).await.unwrap();
+    let mut got = 0u64;
+    let mut recovered = false;
+    while got < acked {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                if t.contains(r#""recovered":true"#) {
+                    recovered = true;
+                } else if t.contains(r#""type":"event""#) {
+                    got += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    println!(
+        r#"{{"missed":{acked},"received":{got},"recovered":{recovered},"seconds":{:.3}}}"#,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| {
+        args.get(i)
+            .cloned()
+            .unwrap_or_else(|| panic!("missing argument {i}; see the header of loadgen.rs"))
+    };
+    let proto = match arg(0).as_str() {
+        "relay" => Proto::Relay,
+        "sio" => Proto::Sio,
+        other => panic!("unknown protocol {other}"),
+    };
+    let n = |i: usize| arg(i).parse::<u64>().expect("a number");
+    match arg(1).as_str() {
+        "fanout" => fanout(proto, &arg(2), n(3) as usize, n(4)).await,
+        "publish" => publish(proto, &arg(2), n(3) as usize, n(4)).await,
+        "idle" => idle(proto, &arg(2), n(3) as usize, &arg(4)).await,
+        "resume" => resume(&arg(2), n(3)).await,
+        other => panic!("unknown scenario {other}"),
+    }
+}

@@ -1,0 +1,208 @@
+//! Who a connection is and what it may do: HS256 tokens (JWT) and the
+//! who-sees-what rules.
+//!
+//! | claim | meaning | default |
+//! |---|---|---|
+//! | `sub` | the user id | required |
+//! | `exp` | expiry, seconds since the Unix epoch | required |
+//! | `publish` | patterns this token may publish | none |
+//! | `subscribe` | patterns it may subscribe to | `["*"]` |
+//! | `admin` | sees every user's events, may publish for anyone | `false` |
+//!
+//! An event whose payload has a string `userId` goes only to that user's
+//! connections and to admin ones; a non-admin may publish it only when that
+//! `userId` is its own `sub`.
+
+use jsonwebtoken::{decode, errors::ErrorKind, Algorithm, DecodingKey, Validation};
+use kaiwa_bus::core::names::{parse_pattern, Pattern};
+use serde::Deserialize;
+
+/// What a verified token (or `--insecure-dev` anonymity) grants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    /// The user id; `None` for an anonymous `--insecure-dev` connection.
+    pub user: Option<String>,
+    /// When the grant ends, in seconds since the Unix epoch (`None`: never).
+    pub exp: Option<u64>,
+    /// Patterns it may publish.
+    pub publish: Vec<String>,
+    /// Patterns it may subscribe to.
+    pub subscribe: Vec<String>,
+    /// Whether it sees and may publish every user's events.
+    pub admin: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    sub: String,
+    exp: u64,
+    #[serde(default)]
+    publish: Vec<String>,
+    #[serde(default = "everything")]
+    subscribe: Vec<String>,
+    #[serde(default)]
+    admin: bool,
+}
+
+fn everything() -> Vec<String> {
+    vec!["*".into()]
+}
+
+impl Grant {
+    /// The grant of an anonymous connection under `--insecure-dev`: anything.
+    pub fn anonymous() -> Grant {
+        Grant {
+            user: None,
+            exp: None,
+            publish: everything(),
+            subscribe: everything(),
+            admin: true,
+        }
+    }
+
+    /// Whether this grant may publish `name` with this payload `userId`.
+    pub fn may_publish(&self, name: &str, user: Option<&str>) -> Result<(), String> {
+        if !self.publish.iter().any(|p| covers(p, name)) {
+            return Err(format!("this token may not publish \"{name}\""));
+        }
+        match user {
+            Some(owner) if !self.admin && self.user.as_deref() != Some(owner) => Err(format!(
+                "payload userId \"{owner}\" is not this token's user; only admin tokens publish for others"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether this grant may subscribe to `pattern`.
+    pub fn may_subscribe(&self, pattern: &str) -> bool {
+        self.subscribe.iter().any(|allowed| covers(allowed, pattern))
+    }
+
+    /// Whether this grant sees an event owned by `user`.
+    pub fn sees(&self, user: Option<&str>) -> bool {
+        match user {
+            None => true,
+            Some(owner) => self.admin || self.user.as_deref() == Some(owner),
+        }
+    }
+}
+
+/// Verifies an HS256 token. The error is the close reason (code 4001).
+pub fn verify(token: &str, secret: Option<&str>) -> Result<Grant, String> {
+    let Some(secret) = secret else {
+        return Err("this relay has no KAIWA_RELAY_SECRET (--insecure-dev); connect without a token".into());
+    };
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    let data =
+        decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).map_err(|e| {
+            match e.kind() {
+                ErrorKind::ExpiredSignature => "token expired".to_string(),
+                ErrorKind::InvalidSignature => "bad token: invalid signature".to_string(),
+                other => format!("bad token: {other:?}"),
+            }
+        })?;
+    let claims = data.claims;
+    for p in claims.publish.iter().chain(&claims.subscribe) {
+        parse_pattern(p).map_err(|e| format!("bad token: pattern {p:?}: {e}"))?;
+    }
+    Ok(Grant {
+        user: Some(claims.sub),
+        exp: Some(claims.exp),
+        publish: claims.publish,
+        subscribe: claims.subscribe,
+        admin: claims.admin,
+    })
+}
+
+/// Whether the pattern `allowed` covers everything `wanted` (a name or a
+/// pattern) matches: `*` covers all, `a.*` covers `a.b`, `a.b.*` and `a.*`.
+pub fn covers(allowed: &str, wanted: &str) -> bool {
+    let (Ok(allowed), Ok(wanted)) = (parse_pattern(allowed), parse_pattern(wanted)) else {
+        return false;
+    };
+    let under = |prefix: &str, text: &str| {
+        text.len() > prefix.len() && text.starts_with(prefix) && text.as_bytes().get(prefix.len()) == Some(&b'.')
+    };
+    match (allowed, wanted) {
+        (Pattern::All, _) => true,
+        (_, Pattern::All) => false,
+        (Pattern::Prefix(a), Pattern::Prefix(w)) => a == w || under(a, w),
+        (Pattern::Prefix(a), Pattern::Exact(w)) => under(a, w),
+        (Pattern::Exact(a), Pattern::Exact(w)) => a == w,
+        (Pattern::Exact(_), Pattern::Prefix(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{encode, EncodingKey, Header};
+
+    fn token(claims: serde_json::Value, secret: &str) -> String {
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    fn later() -> u64 {
+        crate::event::now_ms() / 1000 + 3600
+    }
+
+    #[test]
+    fn patterns_cover() {
+        assert!(covers("*", "*"));
+        assert!(covers("*", "auth.user.login"));
+        assert!(covers("auth.*", "auth.user.login"));
+        assert!(covers("auth.*", "auth.user.*"));
+        assert!(covers("auth.*", "auth.*"));
+        assert!(!covers("auth.*", "*"));
+        assert!(!covers("auth.*", "authx.user"));
+        assert!(!covers("auth.*", "auth"));
+        assert!(covers("a.b", "a.b"));
+        assert!(!covers("a.b", "a.*"));
+        assert!(!covers("a.*.b", "a.x.b"));
+    }
+
+    #[test]
+    fn tokens_verify_with_defaults() {
+        let t = token(serde_json::json!({"sub": "u1", "exp": later()}), "s");
+        let g = verify(&t, Some("s")).unwrap();
+        assert_eq!(g.user.as_deref(), Some("u1"));
+        assert_eq!(g.subscribe, ["*"]);
+        assert!(g.publish.is_empty() && !g.admin);
+        assert!(g.may_publish("a.b", None).is_err(), "no publish claim, no publishing");
+        assert!(verify(&t, Some("other")).unwrap_err().contains("signature"));
+        assert!(verify(&t, None).is_err());
+        let old = token(serde_json::json!({"sub": "u1", "exp": 1000}), "s");
+        assert_eq!(verify(&old, Some("s")).unwrap_err(), "token expired");
+        assert!(verify("not.a.token", Some("s")).is_err());
+        let no_sub = token(serde_json::json!({"exp": later()}), "s");
+        assert!(verify(&no_sub, Some("s")).is_err());
+    }
+
+    #[test]
+    fn scoping() {
+        let user = Grant {
+            user: Some("u1".into()),
+            exp: None,
+            publish: vec!["auth.*".into()],
+            subscribe: vec!["*".into()],
+            admin: false,
+        };
+        assert!(user.may_publish("auth.user.login", Some("u1")).is_ok());
+        assert!(user.may_publish("auth.user.login", None).is_ok());
+        assert!(user
+            .may_publish("auth.user.login", Some("u2"))
+            .unwrap_err()
+            .contains("u2"));
+        assert!(user.may_publish("audio.playback.started", None).is_err());
+        assert!(user.sees(None) && user.sees(Some("u1")) && !user.sees(Some("u2")));
+        let admin = Grant { admin: true, ..user };
+        assert!(admin.sees(Some("u2")) && admin.may_publish("auth.user.login", Some("u2")).is_ok());
+    }
+}

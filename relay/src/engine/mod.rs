@@ -1,0 +1,176 @@
+//! Engines store events and fan them out to this instance's connections.
+//!
+//! Both engines feed one [`Hub`]: a bounded `tokio::sync::broadcast` of
+//! stored events in offset order, plus the newest offset sent through it.
+//! A connection subscribes to the hub and learns the head offset in one
+//! step, so it knows exactly which events the hub will bring it and which it
+//! must read from the log ([`Engine::read_after`]).
+//!
+//! ## Lagging
+//!
+//! The broadcast holds [`HUB_CAPACITY`] events. A connection task that falls
+//! further behind gets `RecvError::Lagged` and reads what it missed from the
+//! log instead of dropping it (see `feed.rs`).
+
+pub mod memory;
+pub mod redis;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use crate::event::{Event, Offset};
+
+/// Events the hub keeps for connections that are behind.
+pub const HUB_CAPACITY: usize = 1024;
+
+/// How long an engine call may take before it counts as unavailable.
+pub const ENGINE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The fan-out of stored events inside one instance.
+#[derive(Debug)]
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Event>>,
+    head: Mutex<Offset>,
+}
+
+impl Hub {
+    /// A hub whose head is `head`.
+    pub fn new(head: Offset) -> Hub {
+        Hub {
+            tx: broadcast::channel(HUB_CAPACITY).0,
+            head: Mutex::new(head),
+        }
+    }
+
+    /// Sends a stored event to every subscriber; events must come in offset order.
+    pub fn send(&self, event: Arc<Event>) {
+        let mut head = self.head.lock().unwrap_or_else(|e| e.into_inner());
+        if event.offset > *head {
+            *head = event.offset;
+        }
+        let _ = self.tx.send(event);
+    }
+
+    /// A receiver of every event after the returned head offset.
+    pub fn subscribe(&self) -> (broadcast::Receiver<Arc<Event>>, Offset) {
+        let head = self.head.lock().unwrap_or_else(|e| e.into_inner());
+        (self.tx.subscribe(), *head)
+    }
+
+    /// The newest offset sent.
+    pub fn head(&self) -> Offset {
+        *self.head.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// An event to store.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Its name.
+    pub name: String,
+    /// Its payload, JSON text.
+    pub payload: String,
+    /// The payload's `userId`, if a string.
+    pub user: Option<String>,
+    /// The publishing connection, `instance/connection` ("" for HTTP).
+    pub origin: String,
+    /// The idempotency key (`user` and `ref`), if the publish had a ref.
+    pub idem: Option<String>,
+}
+
+/// What [`Engine::submit`] promises: the offset and whether it is new.
+pub type Stored = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Offset, bool), Unavailable>> + Send>>;
+
+/// The engine cannot answer now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unavailable(pub String);
+
+/// The configured engine.
+#[derive(Debug)]
+pub enum Engine {
+    /// In this process.
+    Memory(memory::Memory),
+    /// In Redis.
+    Redis(Arc<redis::RedisEngine>),
+}
+
+impl Engine {
+    /// The hub of stored events.
+    pub fn hub(&self) -> &Hub {
+        match self {
+            Engine::Memory(m) => m.hub(),
+            Engine::Redis(r) => r.hub(),
+        }
+    }
+
+    /// The log's epoch: it changes when the log is lost.
+    pub fn epoch(&self) -> String {
+        match self {
+            Engine::Memory(m) => m.epoch().to_string(),
+            Engine::Redis(r) => r.epoch(),
+        }
+    }
+
+    /// Stores an event (or finds the one stored before with the same
+    /// idempotency key) and returns its offset, and whether it is new.
+    pub async fn append(&self, draft: Draft) -> Result<(Offset, bool), Unavailable> {
+        self.submit(draft).await.await
+    }
+
+    /// Hands an event to the engine and returns a future of its result.
+    /// Events are stored in the order of `submit` calls (awaiting the
+    /// returned future is not needed for that), so a connection can have
+    /// many publishes in flight and keep their order.
+    pub async fn submit(&self, draft: Draft) -> Stored {
+        match self {
+            Engine::Memory(m) => Box::pin(std::future::ready(Ok(m.append(draft)))),
+            Engine::Redis(r) => r.submit(draft).await,
+        }
+    }
+
+    /// Up to `count` stored events after `after`, oldest first.
+    pub async fn read_after(&self, after: Offset, count: usize) -> Result<Vec<Arc<Event>>, Unavailable> {
+        match self {
+            Engine::Memory(m) => Ok(m.read_after(after, count)),
+            Engine::Redis(r) => r.read_after(after, count).await,
+        }
+    }
+
+    /// Whether every event after `offset` of `epoch` is still stored.
+    pub async fn can_resume(&self, epoch: &str, offset: Offset) -> Result<bool, Unavailable> {
+        match self {
+            Engine::Memory(m) => Ok(m.can_resume(epoch, offset)),
+            Engine::Redis(r) => r.can_resume(epoch, offset).await,
+        }
+    }
+
+    /// Whether the engine answers now.
+    pub async fn healthy(&self) -> bool {
+        match self {
+            Engine::Memory(_) => true,
+            Engine::Redis(r) => r.healthy().await,
+        }
+    }
+
+    /// Engine errors seen so far (connection losses, timeouts).
+    pub fn errors(&self) -> u64 {
+        match self {
+            Engine::Memory(_) => 0,
+            Engine::Redis(r) => r.errors(),
+        }
+    }
+}
+
+/// A random hex string (for epochs and instance ids), from the standard
+/// library's randomly seeded hasher: unique, not secret.
+pub fn random_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(crate::event::now_ms());
+    let a = h.finish();
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(a);
+    format!("{a:016x}{:016x}", h.finish())
+}

@@ -1,0 +1,408 @@
+//! `--engine redis`: every stored event is an entry of one Redis stream,
+//! shared by every relay instance on that Redis.
+//!
+//! ## Layout
+//!
+//! With `--stream-prefix P` (default `kaiwa`), all keys share the hash tag
+//! `{P}`, so Redis Cluster puts them in one slot and the scripts below may
+//! touch them together:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `{P}:events` | stream | one entry per event: `name`, `payload` (JSON text), `ts` (ISO time stored), `user` (payload `userId` or empty), `origin` (publishing connection or empty); trimmed with `MAXLEN ~ retain` |
+//! | `{P}:epoch` | string | the log's epoch; a new one when the stream is lost (Redis restarted without persistence, or flushed) |
+//! | `{P}:ref:<user>:<ref>` | string | the offset a publish `ref` got, for idempotent retries; expires after a day, and counts only while its entry is still in the stream |
+//!
+//! One stream, not one per domain: the protocol promises one total order and
+//! one offset per connection, which resume needs. See README, "Scaling".
+//!
+//! ## Reading
+//!
+//! One task per instance reads the stream with `XREAD BLOCK` on a connection
+//! of its own (a blocking read stalls a shared one). It starts from the
+//! stream's newest id, found once at start (the `$` of the first read,
+//! without the race of using `$` again), and always continues from the last
+//! id it saw, so nothing stored between two reads is missed. When Redis goes
+//! away it reconnects with backoff and continues from that id.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep, timeout};
+
+use super::{random_id, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
+use crate::event::{iso_now, Event, Offset};
+
+/// Seconds a `ref` is remembered at most.
+const REF_TTL: u64 = 86_400;
+/// Milliseconds one `XREAD` blocks.
+const BLOCK_MS: u64 = 2000;
+/// Entries one `XREAD` returns at most.
+const READ_COUNT: usize = 1000;
+/// Appends sent to Redis in one pipeline at most.
+const APPEND_BATCH: usize = 256;
+
+/// An event waiting for the appender, and who waits for its offset.
+struct Append {
+    draft: Draft,
+    done: oneshot::Sender<Result<(Offset, bool), Unavailable>>,
+}
+
+const APPEND: &str = r"
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[2], epoch)
+end
+if KEYS[3] then
+  local seen = redis.call('GET', KEYS[3])
+  if seen and #redis.call('XRANGE', KEYS[1], seen, seen) > 0 then
+    return {seen, epoch, 0}
+  end
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+  'name', ARGV[4], 'payload', ARGV[5], 'ts', ARGV[6], 'user', ARGV[7], 'origin', ARGV[8])
+if KEYS[3] then
+  redis.call('SET', KEYS[3], id, 'EX', ARGV[2])
+end
+return {id, epoch, 1}
+";
+
+const RESUME_INFO: &str = r"
+local epoch = redis.call('GET', KEYS[2]) or ''
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {epoch, '', '0-0', '0-0', 0, 0}
+end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local f = {}
+for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
+return {epoch, 'x', f['last-generated-id'], f['recorded-first-entry-id'], f['entries-added'], f['length']}
+";
+
+/// The Redis engine.
+pub struct RedisEngine {
+    client: Client,
+    conn: ConnectionManager,
+    stream: String,
+    epoch_key: String,
+    ref_prefix: String,
+    retain: usize,
+    epoch: RwLock<String>,
+    hub: Hub,
+    errors: AtomicU64,
+    appends: mpsc::Sender<Append>,
+}
+
+impl std::fmt::Debug for RedisEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisEngine")
+            .field("stream", &self.stream)
+            .field("epoch", &self.epoch())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisEngine {
+    /// Connects, agrees on the epoch, and starts the reader.
+    pub async fn connect(url: &str, prefix: &str, retain: usize) -> Result<Arc<RedisEngine>, String> {
+        let client = Client::open(url).map_err(|e| format!("--redis-url {url}: {e}"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_secs(1))
+            .set_response_timeout(ENGINE_TIMEOUT)
+            .set_number_of_retries(2)
+            .set_max_delay(1000);
+        let mut conn = ConnectionManager::new_with_config(client.clone(), config)
+            .await
+            .map_err(|e| format!("cannot reach Redis at {url}: {e}"))?;
+        let stream = format!("{{{prefix}}}:events");
+        let epoch_key = format!("{{{prefix}}}:epoch");
+        let fail = |e: redis::RedisError| format!("Redis at {url}: {e}");
+        let _: () = redis::cmd("SET")
+            .arg(&epoch_key)
+            .arg(random_id())
+            .arg("NX")
+            .query_async(&mut conn)
+            .await
+            .map_err(fail)?;
+        let epoch: String = redis::cmd("GET")
+            .arg(&epoch_key)
+            .query_async(&mut conn)
+            .await
+            .map_err(fail)?;
+        let newest: StreamRangeReply = redis::cmd("XREVRANGE")
+            .arg(&stream)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut conn)
+            .await
+            .map_err(fail)?;
+        let head = newest
+            .ids
+            .first()
+            .and_then(|e| Offset::parse(&e.id))
+            .unwrap_or(Offset::ZERO);
+        let (appends, queue) = mpsc::channel(4 * APPEND_BATCH);
+        let engine = Arc::new(RedisEngine {
+            appends,
+            client,
+            conn,
+            ref_prefix: format!("{{{prefix}}}:ref:"),
+            stream,
+            epoch_key,
+            retain,
+            epoch: RwLock::new(epoch),
+            hub: Hub::new(head),
+            errors: AtomicU64::new(0),
+        });
+        tokio::spawn(engine.clone().read_forever(head));
+        tokio::spawn(engine.clone().append_forever(queue));
+        Ok(engine)
+    }
+
+    /// The hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The epoch last seen in Redis.
+    pub fn epoch(&self) -> String {
+        self.epoch.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Engine errors so far.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    fn failed(&self, what: &str, e: impl std::fmt::Display) -> Unavailable {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!("redis {what}: {e}");
+        Unavailable(format!("the event store is unavailable ({what}); retry"))
+    }
+
+    fn note_epoch(&self, seen: &str) -> bool {
+        let mut epoch = self.epoch.write().unwrap_or_else(|e| e.into_inner());
+        if *epoch == seen {
+            return false;
+        }
+        tracing::warn!("the Redis log has a new epoch ({seen}, was {epoch}): the stream was lost; resumes from before it get recovered:false");
+        *epoch = seen.to_string();
+        true
+    }
+
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = RedisResult<T>>,
+    ) -> Result<T, Unavailable> {
+        match timeout(ENGINE_TIMEOUT, call).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(self.failed(what, e)),
+            Err(_) => Err(self.failed(what, "timed out")),
+        }
+    }
+
+    /// Queues an event for `XADD` (or for finding the entry of a repeated
+    /// ref) by the instance's appender (see [`RedisEngine::append_forever`]).
+    pub async fn submit(&self, draft: Draft) -> Stored {
+        let (done, result) = oneshot::channel();
+        let queued = self.appends.send(Append { draft, done }).await.is_ok();
+        Box::pin(async move {
+            let unavailable = || Unavailable("the event store is unavailable; retry".into());
+            if !queued {
+                return Err(unavailable());
+            }
+            result.await.unwrap_or_else(|_| Err(unavailable()))
+        })
+    }
+
+    /// Group commit: takes every append waiting (up to [`APPEND_BATCH`]) and
+    /// sends them to Redis as one pipeline of script calls, so one round trip
+    /// stores many events. One task per instance, so events are stored in
+    /// the order they were submitted (a connection's publishes keep their order).
+    async fn append_forever(self: Arc<Self>, mut queue: mpsc::Receiver<Append>) {
+        let mut batch = Vec::with_capacity(APPEND_BATCH);
+        while queue.recv_many(&mut batch, APPEND_BATCH).await > 0 {
+            let results = self.append_batch(&batch).await;
+            for (i, append) in batch.drain(..).enumerate() {
+                let result = match &results {
+                    Ok(all) => all.get(i).cloned().ok_or_else(|| self.failed("XADD", "short reply")),
+                    Err(e) => Err(e.clone()),
+                };
+                let _ = append.done.send(result);
+            }
+        }
+    }
+
+    async fn append_batch(&self, batch: &[Append]) -> Result<Vec<(Offset, bool)>, Unavailable> {
+        let sha = Script::new(APPEND).get_hash().to_string();
+        let mut pipe = redis::pipe();
+        for Append { draft: d, .. } in batch {
+            let cmd = pipe.cmd("EVALSHA").arg(&sha);
+            match &d.idem {
+                Some(key) => cmd
+                    .arg(3)
+                    .arg(&self.stream)
+                    .arg(&self.epoch_key)
+                    .arg(format!("{}{key}", self.ref_prefix)),
+                None => cmd.arg(2).arg(&self.stream).arg(&self.epoch_key),
+            };
+            cmd.arg(self.retain)
+                .arg(REF_TTL)
+                .arg(random_id())
+                .arg(&d.name)
+                .arg(&d.payload)
+                .arg(iso_now())
+                .arg(d.user.as_deref().unwrap_or(""))
+                .arg(&d.origin);
+        }
+        let mut conn = self.conn.clone();
+        let mut reply = timeout(ENGINE_TIMEOUT, pipe.query_async::<Vec<(String, String, u8)>>(&mut conn)).await;
+        if matches!(&reply, Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError) {
+            // A Redis that restarted forgot the script: load it, try once more.
+            let mut load = redis::cmd("SCRIPT");
+            load.arg("LOAD").arg(APPEND);
+            self.run("SCRIPT LOAD", load.query_async::<String>(&mut conn)).await?;
+            reply = timeout(ENGINE_TIMEOUT, pipe.query_async(&mut conn)).await;
+        }
+        let replies = match reply {
+            Ok(Ok(replies)) => replies,
+            Ok(Err(e)) => return Err(self.failed("XADD", e)),
+            Err(_) => return Err(self.failed("XADD", "timed out")),
+        };
+        let mut out = Vec::with_capacity(replies.len());
+        for (id, epoch, new) in replies {
+            self.note_epoch(&epoch);
+            let offset = Offset::parse(&id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
+            out.push((offset, new == 1));
+        }
+        Ok(out)
+    }
+
+    /// Up to `count` entries after `after` (`XRANGE (after + COUNT n`).
+    pub async fn read_after(&self, after: Offset, count: usize) -> Result<Vec<Arc<Event>>, Unavailable> {
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("XRANGE");
+        cmd.arg(&self.stream)
+            .arg(format!("({after}"))
+            .arg("+")
+            .arg("COUNT")
+            .arg(count);
+        let reply: StreamRangeReply = self.run("XRANGE", cmd.query_async(&mut conn)).await?;
+        Ok(reply.ids.iter().filter_map(to_event).collect())
+    }
+
+    /// Whether every entry after `offset` is still in the stream of `epoch`.
+    /// Trimming removes the oldest entries, so that holds when `offset` is
+    /// not older than the first entry kept, or when nothing was ever trimmed.
+    pub async fn can_resume(&self, epoch: &str, offset: Offset) -> Result<bool, Unavailable> {
+        let mut conn = self.conn.clone();
+        let script = Script::new(RESUME_INFO);
+        let mut call = script.key(&self.stream);
+        call.key(&self.epoch_key);
+        let (stored_epoch, _, last, first, added, length): (String, String, String, String, u64, u64) =
+            self.run("XINFO", call.invoke_async(&mut conn)).await?;
+        let (Some(last), Some(first)) = (Offset::parse(&last), Offset::parse(&first)) else {
+            return Ok(false);
+        };
+        Ok(stored_epoch == epoch && offset <= last && (offset >= first || added == length))
+    }
+
+    /// `PING`, bounded.
+    pub async fn healthy(&self) -> bool {
+        let mut conn = self.conn.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        matches!(timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
+    }
+
+    async fn reader_connection(&self) -> RedisResult<MultiplexedConnection> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Duration::from_secs(1))
+            .set_response_timeout(Duration::from_millis(BLOCK_MS) + ENGINE_TIMEOUT);
+        self.client.get_multiplexed_async_connection_with_config(&config).await
+    }
+
+    /// Reads the stream into the hub until the process ends.
+    async fn read_forever(self: Arc<Self>, mut last: Offset) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let mut conn = match self.reader_connection().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    self.failed("reader connect", e);
+                    sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    continue;
+                }
+            };
+            match redis::cmd("GET")
+                .arg(&self.epoch_key)
+                .query_async::<Option<String>>(&mut conn)
+                .await
+            {
+                Ok(Some(epoch)) => {
+                    if self.note_epoch(&epoch) {
+                        last = Offset::ZERO;
+                    }
+                }
+                // The epoch is gone with the stream: the next append makes a new one.
+                Ok(None) => last = Offset::ZERO,
+                Err(e) => {
+                    self.failed("reader epoch", e);
+                    sleep(backoff).await;
+                    continue;
+                }
+            }
+            backoff = Duration::from_millis(100);
+            loop {
+                let reply = redis::cmd("XREAD")
+                    .arg("COUNT")
+                    .arg(READ_COUNT)
+                    .arg("BLOCK")
+                    .arg(BLOCK_MS)
+                    .arg("STREAMS")
+                    .arg(&self.stream)
+                    .arg(last.to_string())
+                    .query_async::<Option<StreamReadReply>>(&mut conn)
+                    .await;
+                match reply {
+                    Ok(reply) => {
+                        for entry in reply.iter().flat_map(|r| &r.keys).flat_map(|k| &k.ids) {
+                            if let Some(event) = to_event(entry) {
+                                last = event.offset;
+                                self.hub.send(event);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        self.failed("XREAD", e);
+                        break;
+                    }
+                }
+            }
+            sleep(backoff).await;
+        }
+    }
+}
+
+fn to_event(entry: &StreamId) -> Option<Arc<Event>> {
+    let offset = Offset::parse(&entry.id)?;
+    let text = |k: &str| entry.get::<String>(k).unwrap_or_default();
+    let user = Some(text("user")).filter(|u| !u.is_empty());
+    Event::new(
+        offset,
+        &text("name"),
+        &text("payload"),
+        &text("ts"),
+        user,
+        text("origin"),
+    )
+}

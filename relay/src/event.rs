@@ -1,0 +1,171 @@
+//! A stored event, its offset, and the `event` frame every receiver gets.
+//!
+//! ## Offsets
+//!
+//! An offset is `MS-SEQ`, the shape of a Redis stream id, in both engines:
+//! totally ordered, so a connection can tell "already sent" from "new" by
+//! comparing. Clients treat offsets as opaque strings.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::ws::Utf8Bytes;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// The position of an event in the log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Offset {
+    /// Milliseconds (Redis: the server clock when stored).
+    pub ms: u64,
+    /// Order within the millisecond.
+    pub seq: u64,
+}
+
+impl Offset {
+    /// Before every event: resuming from it replays the whole log.
+    pub const ZERO: Offset = Offset { ms: 0, seq: 0 };
+
+    /// Parses `MS-SEQ`.
+    pub fn parse(text: &str) -> Option<Offset> {
+        let (ms, seq) = text.split_once('-')?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(ms) || !digits(seq) {
+            return None;
+        }
+        Some(Offset {
+            ms: ms.parse().ok()?,
+            seq: seq.parse().ok()?,
+        })
+    }
+
+    /// The offset after `self`, with the clock at `now_ms` (as Redis makes ids).
+    pub fn next(self, now_ms: u64) -> Offset {
+        if now_ms > self.ms {
+            Offset { ms: now_ms, seq: 0 }
+        } else {
+            Offset {
+                ms: self.ms,
+                seq: self.seq.saturating_add(1),
+            }
+        }
+    }
+}
+
+impl fmt::Display for Offset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The time now as ISO-8601 with milliseconds (`2026-01-02T03:04:05.678Z`),
+/// the form JavaScript's `Date.prototype.toISOString` writes.
+pub fn iso_now() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    now.format(&format).unwrap_or_default()
+}
+
+/// An event as stored and delivered.
+#[derive(Debug)]
+pub struct Event {
+    /// Where it is in the log.
+    pub offset: Offset,
+    /// Its name.
+    pub name: String,
+    /// Whose it is: the payload's string `userId`, if it has one. Only that
+    /// user's connections and admin ones receive it.
+    pub user: Option<String>,
+    /// The connection that published it (`instance/connection`), which does
+    /// not receive it back; empty for HTTP publishes.
+    pub origin: String,
+    /// The `event` frame, serialized once for every receiver.
+    pub frame: Utf8Bytes,
+}
+
+#[derive(Serialize)]
+struct EventFrame<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    offset: String,
+    name: &'a str,
+    payload: &'a RawValue,
+    timestamp: &'a str,
+}
+
+impl Event {
+    /// Builds an event from its stored parts; `None` if `payload` is not JSON
+    /// (never the case for what the relay stored itself).
+    pub fn new(
+        offset: Offset,
+        name: &str,
+        payload: &str,
+        timestamp: &str,
+        user: Option<String>,
+        origin: String,
+    ) -> Option<Arc<Event>> {
+        let raw: &RawValue = serde_json::from_str(payload).ok()?;
+        let frame = serde_json::to_string(&EventFrame {
+            kind: "event",
+            offset: offset.to_string(),
+            name,
+            payload: raw,
+            timestamp,
+        })
+        .ok()?;
+        Some(Arc::new(Event {
+            offset,
+            name: name.to_string(),
+            user,
+            origin,
+            frame: frame.into(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_parse_order_and_advance() {
+        let a = Offset::parse("1700000000000-3").unwrap();
+        assert_eq!(a.to_string(), "1700000000000-3");
+        assert!(a < Offset::parse("1700000000000-10").unwrap());
+        assert!(a < Offset::parse("1700000000001-0").unwrap());
+        for bad in ["", "1", "-1", "1-", "a-b", "1-2-3", "+1-2"] {
+            assert_eq!(Offset::parse(bad), None, "{bad}");
+        }
+        assert_eq!(a.next(a.ms), Offset { ms: a.ms, seq: 4 });
+        assert_eq!(a.next(a.ms - 5), Offset { ms: a.ms, seq: 4 });
+        assert_eq!(a.next(a.ms + 1), Offset { ms: a.ms + 1, seq: 0 });
+    }
+
+    #[test]
+    fn the_frame_carries_the_payload_as_stored() {
+        let e = Event::new(
+            Offset { ms: 5, seq: 1 },
+            "a.b",
+            r#"{"x":[1,"é"]}"#,
+            "t",
+            None,
+            String::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            e.frame.as_str(),
+            r#"{"type":"event","offset":"5-1","name":"a.b","payload":{"x":[1,"é"]},"timestamp":"t"}"#
+        );
+        assert!(Event::new(Offset::ZERO, "a.b", "{", "t", None, String::new()).is_none());
+        assert!(iso_now().ends_with('Z'));
+    }
+}

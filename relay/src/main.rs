@@ -1,0 +1,40 @@
+//! `kaiwa-relay`: parses the command line, installs the schemas, connects
+//! the engine and serves (see README.md).
+
+use kaiwa_relay::config::Config;
+use kaiwa_relay::{server, validate};
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kaiwa_relay=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(message) = run().await {
+        eprintln!("kaiwa-relay: {message}");
+        std::process::exit(2);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = Config::parse(&args, std::env::var("KAIWA_RELAY_SECRET").ok())?;
+    let defs = match &config.schemas {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("--schemas {}: {e}", path.display()))?;
+            validate::read_file(&text)?
+        }
+        None => Vec::new(),
+    };
+    validate::install(defs, config.mode)?;
+    if config.insecure_dev {
+        let warning = "INSECURE DEV MODE: connections without a token are anonymous admins: \
+                       anyone who can reach this port may publish anything and see every user's events";
+        eprintln!("\n  *** {warning} ***\n");
+        tracing::warn!("{warning}");
+    }
+    let state = server::State::new(config).await?;
+    server::serve(state).await
+}

@@ -1,0 +1,141 @@
+//! The counters behind `GET /metrics`, in Prometheus text format.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crate::protocol::RefusalKind;
+
+/// Upper bounds of the publish latency buckets, in seconds.
+const BUCKETS: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.0];
+
+/// The relay's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Open WebSocket connections.
+    pub connections: AtomicI64,
+    /// Events stored.
+    pub events_in: AtomicU64,
+    /// Event frames queued to connections.
+    pub events_out: AtomicU64,
+    /// Connections closed with 4008.
+    pub lagging_closes: AtomicU64,
+    refusals: [AtomicU64; 7],
+    latency_buckets: [AtomicU64; 10],
+    latency_count: AtomicU64,
+    latency_micros: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a refusal.
+    pub fn refused(&self, kind: RefusalKind) {
+        if let Some(i) = RefusalKind::ALL.iter().position(|k| *k == kind) {
+            if let Some(c) = self.refusals.get(i) {
+                c.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    /// Records how long a publish took to be stored.
+    pub fn stored(&self, took: Duration) {
+        self.events_in.fetch_add(1, Relaxed);
+        let seconds = took.as_secs_f64();
+        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
+            if seconds <= *bound {
+                bucket.fetch_add(1, Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Relaxed);
+        self.latency_micros
+            .fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
+    }
+
+    /// The Prometheus text, with the engine's error count.
+    pub fn render(&self, engine_errors: u64) -> String {
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        };
+        metric(
+            "kaiwa_relay_connections",
+            "gauge",
+            "Open WebSocket connections.",
+            self.connections.load(Relaxed).to_string(),
+        );
+        metric(
+            "kaiwa_relay_events_in_total",
+            "counter",
+            "Events stored.",
+            self.events_in.load(Relaxed).to_string(),
+        );
+        metric(
+            "kaiwa_relay_events_out_total",
+            "counter",
+            "Event frames sent to connections.",
+            self.events_out.load(Relaxed).to_string(),
+        );
+        metric(
+            "kaiwa_relay_lagging_closes_total",
+            "counter",
+            "Connections closed with 4008 (lagging).",
+            self.lagging_closes.load(Relaxed).to_string(),
+        );
+        metric(
+            "kaiwa_relay_engine_errors_total",
+            "counter",
+            "Engine (Redis) errors and timeouts.",
+            engine_errors.to_string(),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP kaiwa_relay_refusals_total Publishes refused, by kind.\n# TYPE kaiwa_relay_refusals_total counter"
+        );
+        for (kind, count) in RefusalKind::ALL.iter().zip(&self.refusals) {
+            let _ = writeln!(
+                out,
+                "kaiwa_relay_refusals_total{{kind=\"{}\"}} {}",
+                kind.as_str(),
+                count.load(Relaxed)
+            );
+        }
+        let name = "kaiwa_relay_publish_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Time from a publish frame to its event stored.\n# TYPE {name} histogram"
+        );
+        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {}", bucket.load(Relaxed));
+        }
+        let count = self.latency_count.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "{name}_sum {}", self.latency_micros.load(Relaxed) as f64 / 1e6);
+        let _ = writeln!(out, "{name}_count {count}");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_family() {
+        let m = Metrics::default();
+        m.refused(RefusalKind::TooLarge);
+        m.stored(Duration::from_millis(3));
+        let text = m.render(2);
+        assert!(
+            text.contains("kaiwa_relay_refusals_total{kind=\"too-large\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kaiwa_relay_publish_seconds_bucket{le=\"0.005\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kaiwa_relay_publish_seconds_bucket{le=\"0.0025\"} 0"),
+            "{text}"
+        );
+        assert!(text.contains("kaiwa_relay_engine_errors_total 2"), "{text}");
+    }
+}

@@ -1,0 +1,268 @@
+//! Protocol v1: the frames on `/v1/ws` and the close codes (see PROTOCOL.md,
+//! which documents every one of them for client authors).
+
+use kaiwa_bus::schema::Issue;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// Close: the token is missing, bad or expired.
+pub const CLOSE_AUTH: u16 = 4001;
+/// Close: a subscription the token does not allow.
+pub const CLOSE_FORBIDDEN: u16 = 4003;
+/// Close: the connection fell behind; resume from the last offset.
+pub const CLOSE_LAGGING: u16 = 4008;
+/// Close: a frame that is not protocol v1.
+pub const CLOSE_MALFORMED: u16 = 4400;
+/// Close: the relay is shutting down; reconnect (to another instance).
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close: a frame larger than the relay reads at all.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Close: the engine cannot answer a resume now; reconnect later.
+pub const CLOSE_TRY_LATER: u16 = 1013;
+
+/// `hello.resume`.
+#[derive(Debug, Deserialize)]
+pub struct Resume {
+    /// The epoch from a previous `welcome`.
+    pub epoch: String,
+    /// The last offset the client received (or the `welcome` offset).
+    pub offset: String,
+}
+
+/// The first frame.
+#[derive(Debug, Deserialize)]
+pub struct Hello {
+    #[serde(rename = "type")]
+    _type: String,
+    /// A JWT, or `null` (anonymous, `--insecure-dev` only).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Patterns to subscribe to at once.
+    #[serde(default)]
+    pub subscribe: Vec<String>,
+    /// Where to resume.
+    #[serde(default)]
+    pub resume: Option<Resume>,
+}
+
+/// Only the `type` of a frame.
+#[derive(Debug, Deserialize)]
+pub struct Typed<'a> {
+    /// `hello`, `publish`, ...
+    #[serde(rename = "type", borrow)]
+    pub kind: std::borrow::Cow<'a, str>,
+}
+
+/// `publish`; every field optional here so that a missing one is refused
+/// with the `ref` when there is one.
+#[derive(Debug, Deserialize)]
+pub struct Publish<'a> {
+    /// The client's id for this publish.
+    #[serde(rename = "ref", default)]
+    pub reference: Option<String>,
+    /// The event name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The payload, kept as written.
+    #[serde(borrow, default)]
+    pub payload: Option<&'a RawValue>,
+}
+
+/// `subscribe` and `unsubscribe`.
+#[derive(Debug, Deserialize)]
+pub struct Patterns {
+    /// The patterns.
+    pub patterns: Vec<String>,
+}
+
+/// `auth`.
+#[derive(Debug, Deserialize)]
+pub struct Auth {
+    /// The new token.
+    pub token: String,
+}
+
+/// Why a publish was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefusalKind {
+    /// The payload does not match the schema.
+    Validation,
+    /// No schema, in strict mode.
+    Unknown,
+    /// The token may not publish this.
+    Forbidden,
+    /// The payload is larger than `--max-payload`.
+    TooLarge,
+    /// Over the per-connection publish rate.
+    Rate,
+    /// The engine (Redis) cannot store it now; retry.
+    Unavailable,
+    /// A field is missing or of the wrong type.
+    Malformed,
+}
+
+impl RefusalKind {
+    /// Every kind, for the metrics.
+    pub const ALL: [RefusalKind; 7] = [
+        RefusalKind::Validation,
+        RefusalKind::Unknown,
+        RefusalKind::Forbidden,
+        RefusalKind::TooLarge,
+        RefusalKind::Rate,
+        RefusalKind::Unavailable,
+        RefusalKind::Malformed,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalKind::Validation => "validation",
+            RefusalKind::Unknown => "unknown",
+            RefusalKind::Forbidden => "forbidden",
+            RefusalKind::TooLarge => "too-large",
+            RefusalKind::Rate => "rate",
+            RefusalKind::Unavailable => "unavailable",
+            RefusalKind::Malformed => "malformed",
+        }
+    }
+}
+
+/// One issue, as sent.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WireIssue {
+    /// Where.
+    pub path: String,
+    /// What the schema wants.
+    pub expected: String,
+    /// What the payload has.
+    pub received: String,
+}
+
+impl From<&Issue> for WireIssue {
+    fn from(i: &Issue) -> Self {
+        WireIssue {
+            path: i.path.clone(),
+            expected: i.expected.clone(),
+            received: i.received.clone(),
+        }
+    }
+}
+
+/// A refused publish.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Refusal {
+    /// Why.
+    pub kind: RefusalKind,
+    /// In words.
+    pub message: String,
+    /// For `validation`: every mismatch.
+    pub issues: Vec<WireIssue>,
+}
+
+impl Refusal {
+    /// A refusal without issues.
+    pub fn new(kind: RefusalKind, message: impl Into<String>) -> Refusal {
+        Refusal {
+            kind,
+            message: message.into(),
+            issues: Vec::new(),
+        }
+    }
+}
+
+/// Frames the relay sends (other than `event`, see [`crate::event`]).
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Reply<'a> {
+    /// After `hello`.
+    Welcome {
+        /// The log's epoch.
+        epoch: &'a str,
+        /// The newest offset this connection is in sync with.
+        offset: String,
+        /// Whether `resume` was honoured.
+        recovered: bool,
+        /// The token's `sub`.
+        user: Option<&'a str>,
+    },
+    /// A publish was stored.
+    Ack {
+        /// The client's ref.
+        #[serde(rename = "ref")]
+        reference: Option<&'a str>,
+        /// Where it was stored.
+        offset: String,
+    },
+    /// A publish was refused.
+    Refused {
+        /// The client's ref.
+        #[serde(rename = "ref")]
+        reference: Option<&'a str>,
+        /// Why.
+        #[serde(flatten)]
+        refusal: &'a Refusal,
+    },
+    /// After `ping`.
+    Pong,
+}
+
+impl Reply<'_> {
+    /// As JSON text.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_serialize_as_documented() {
+        let r = Refusal {
+            kind: RefusalKind::TooLarge,
+            message: "m".into(),
+            issues: vec![],
+        };
+        assert_eq!(
+            Reply::Refused {
+                reference: Some("r1"),
+                refusal: &r
+            }
+            .to_text(),
+            r#"{"type":"refused","ref":"r1","kind":"too-large","message":"m","issues":[]}"#
+        );
+        assert_eq!(Reply::Pong.to_text(), r#"{"type":"pong"}"#);
+        assert_eq!(
+            Reply::Ack {
+                reference: Some("r"),
+                offset: "1-0".into()
+            }
+            .to_text(),
+            r#"{"type":"ack","ref":"r","offset":"1-0"}"#
+        );
+        let w = Reply::Welcome {
+            epoch: "e",
+            offset: "0-0".into(),
+            recovered: false,
+            user: None,
+        };
+        assert_eq!(
+            w.to_text(),
+            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null}"#
+        );
+    }
+
+    #[test]
+    fn frames_parse() {
+        let t: Typed = serde_json::from_str(r#"{"type":"publish","ref":"a","name":"x.y","payload":{"a":1}}"#).unwrap();
+        assert_eq!(t.kind, "publish");
+        let p: Publish =
+            serde_json::from_str(r#"{"type":"publish","ref":"a","name":"x.y","payload":{"a": 1}}"#).unwrap();
+        assert_eq!(p.payload.unwrap().get(), r#"{"a": 1}"#);
+        let h: Hello =
+            serde_json::from_str(r#"{"type":"hello","token":null,"resume":{"epoch":"e","offset":"1-0"}}"#).unwrap();
+        assert!(h.token.is_none() && h.resume.is_some() && h.subscribe.is_empty());
+    }
+}

@@ -1,0 +1,268 @@
+//! Payload validation with the bus's own schemas: the seed's catalog plus
+//! `--schemas FILE`, compiled by `kaiwa_bus::schema` exactly as the browser
+//! compiles them, and checked through the same [`Payload`] probe interface.
+//!
+//! JSON has no `Date`: a field the schema types `Date` must hold an
+//! ISO-8601 string (RFC 3339, or a plain `YYYY-MM-DD`), which reads as a
+//! `Date`; any other string reads as an `Invalid Date`.
+//!
+//! `kaiwa_bus::schema::Schemas` is single-threaded (`Rc`), so each worker
+//! thread compiles its own copy once, from the definitions installed at start.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use kaiwa_bus::core::names::{check_event_name, is_conventional};
+use kaiwa_bus::local::Payload;
+use kaiwa_bus::schema::probe::{Kind, Plan, Probe, ReadMode};
+use kaiwa_bus::schema::{FieldType, Issue, Schema, Schemas};
+use kaiwa_bus::Mode;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One schema of a `--schemas` file.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SchemaDef {
+    /// The event name.
+    pub name: String,
+    /// `MAJOR.MINOR.PATCH`.
+    pub version: String,
+    /// What it means.
+    #[serde(default)]
+    pub description: String,
+    /// Field key → descriptor text, in order.
+    pub payload: serde_json::Map<String, Value>,
+}
+
+#[derive(Debug)]
+struct Rules {
+    defs: Vec<SchemaDef>,
+    mode: Mode,
+}
+
+static RULES: OnceLock<Rules> = OnceLock::new();
+
+thread_local! {
+    static SCHEMAS: RefCell<Option<Schemas>> = const { RefCell::new(None) };
+}
+
+/// Why a payload was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invalid {
+    /// The name is empty, too long or has a `*`.
+    Name(String),
+    /// No schema (or an unconventional name) in strict mode.
+    Unknown(String),
+    /// The payload does not match its schema.
+    Issues(String, Vec<Issue>),
+}
+
+/// Reads a `--schemas` file: a JSON array of `{name, version, description, payload}`.
+pub fn read_file(text: &str) -> Result<Vec<SchemaDef>, String> {
+    serde_json::from_str(text).map_err(|e| format!("schemas file: {e}"))
+}
+
+/// Compiles the catalog and `defs` (failing with the first bad descriptor)
+/// and installs them for every thread. Call once, before serving.
+pub fn install(defs: Vec<SchemaDef>, mode: Mode) -> Result<(), String> {
+    let schemas = compile(&defs)?;
+    RULES
+        .set(Rules { defs, mode })
+        .map_err(|_| "schemas are already installed".to_string())?;
+    SCHEMAS.with(|s| *s.borrow_mut() = Some(schemas));
+    Ok(())
+}
+
+fn compile(defs: &[SchemaDef]) -> Result<Schemas, String> {
+    let mut schemas = Schemas::new(true);
+    for def in defs {
+        let mut fields = Vec::new();
+        for (key, text) in &def.payload {
+            let text = text
+                .as_str()
+                .ok_or_else(|| format!("schema {}: field {key}: the type must be a string", def.name))?;
+            fields.push((key.as_str(), text));
+        }
+        let schema = schemas
+            .compile(&def.name, &def.version, &def.description, &fields)
+            .map_err(|e| e.to_string())?;
+        // A file may replace a catalog schema only with a higher version.
+        schemas.register(schema).map_err(|e| e.to_string())?;
+    }
+    Ok(schemas)
+}
+
+/// Checks an event's name and payload against the installed rules.
+pub fn check(name: &str, payload: &Value) -> Result<(), Invalid> {
+    check_event_name(name).map_err(|e| Invalid::Name(e.to_string()))?;
+    let Some(rules) = RULES.get() else {
+        return Err(Invalid::Unknown("the relay has no schemas installed".into()));
+    };
+    SCHEMAS.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = compile(&rules.defs).ok();
+        }
+        let Some(schemas) = slot.as_ref() else {
+            return Err(Invalid::Unknown("the schemas failed to compile".into()));
+        };
+        let Some(schema) = schemas.get(name) else {
+            return match rules.mode {
+                Mode::Development => Ok(()),
+                Mode::Strict => Err(Invalid::Unknown(
+                    kaiwa_bus::Error::UnknownEvent {
+                        event: name.into(),
+                        bad_name: !is_conventional(name),
+                    }
+                    .to_string(),
+                )),
+            };
+        };
+        let mut probes = Vec::new();
+        Json {
+            value: payload,
+            schema,
+            atoms: schemas.atoms(),
+        }
+        .probe(schema.plan(), &mut probes);
+        let codes: Vec<i32> = probes.iter().flat_map(|p| p.to_codes()).collect();
+        let issues = schema.check(&codes);
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid::Issues(name.into(), issues))
+        }
+    })
+}
+
+/// A JSON payload as the bus's validator reads it.
+struct Json<'a> {
+    value: &'a Value,
+    schema: &'a Schema,
+    atoms: &'a [Rc<str>],
+}
+
+impl Payload for Json<'_> {
+    fn probe(&self, plan: &Plan, out: &mut Vec<Probe>) {
+        out.push(Probe::of(kind(self.value)));
+        let fields = plan.keys.iter().zip(&plan.modes).zip(&self.schema.fields);
+        for ((key, mode), field) in fields {
+            let Some(v) = self.value.get(key) else {
+                out.push(Probe::of(Kind::Missing));
+                continue;
+            };
+            let mut p = Probe::of(kind(v));
+            match (v, mode) {
+                (Value::String(text), _) if field.ty == FieldType::Date => {
+                    p = Probe::of(if is_iso_date(text) {
+                        Kind::Date
+                    } else {
+                        Kind::InvalidDate
+                    });
+                }
+                (Value::String(text), ReadMode::Literal) => {
+                    if let Some(at) = self.atoms.iter().position(|a| **a == **text) {
+                        p.kind = Kind::Literal;
+                        p.aux = u32::try_from(at).unwrap_or(u32::MAX);
+                    }
+                }
+                (Value::Array(items), ReadMode::StringItems) => {
+                    if let Some((i, item)) = items.iter().enumerate().find(|(_, x)| !x.is_string()) {
+                        p.bad_item = Some((u32::try_from(i).unwrap_or(u32::MAX), kind(item)));
+                    }
+                }
+                _ => {}
+            }
+            out.push(p);
+        }
+    }
+}
+
+fn kind(v: &Value) -> Kind {
+    match v {
+        Value::Null => Kind::Null,
+        Value::Bool(_) => Kind::Boolean,
+        Value::Number(_) => Kind::Number,
+        Value::String(_) => Kind::String,
+        Value::Array(_) => Kind::Array,
+        Value::Object(_) => Kind::Object,
+    }
+}
+
+/// Whether `text` is an ISO-8601 date-time (RFC 3339) or date.
+pub fn is_iso_date(text: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(text, &Rfc3339).is_ok()
+        || time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ready() {
+        let _ = install(Vec::new(), Mode::Development);
+    }
+
+    #[test]
+    fn iso_dates() {
+        for good in ["2026-01-02T03:04:05.678Z", "2026-01-02T03:04:05+02:00", "2026-01-02"] {
+            assert!(is_iso_date(good), "{good}");
+        }
+        for bad in ["yesterday", "2026-13-01", "1700000000000", ""] {
+            assert!(!is_iso_date(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn catalog_payloads_validate_with_dates_as_strings() {
+        ready();
+        let login = json!({"userId": "u1", "email": "a@b.c", "tier": "pro", "timestamp": "2026-01-02T03:04:05.000Z"});
+        assert_eq!(check("auth.user.login", &login), Ok(()));
+        let bad = json!({"userId": 7, "email": "a@b.c", "timestamp": "soon"});
+        let Err(Invalid::Issues(_, issues)) = check("auth.user.login", &bad) else {
+            panic!()
+        };
+        let text: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "userId: expected string, received number",
+                "tier: expected string, received undefined",
+                "timestamp: expected Date, received Invalid Date"
+            ]
+        );
+    }
+
+    #[test]
+    fn literals_arrays_and_names() {
+        ready();
+        let started = |mode: &str| json!({"conversationId": "c", "userId": "u", "targetLanguage": "ja", "mode": mode, "timestamp": "2026-01-02"});
+        assert_eq!(check("conversation.started", &started("realtime")), Ok(()));
+        assert!(check("conversation.started", &started("telepathy")).is_err());
+        let lesson =
+            json!({"userId": "u", "lessonId": "l", "wordsLearned": ["a", 2], "score": 1, "timestamp": "2026-01-02"});
+        let Err(Invalid::Issues(_, issues)) = check("vocabulary.lesson.completed", &lesson) else {
+            panic!()
+        };
+        assert_eq!(issues[0].path, "wordsLearned[1]");
+        assert!(matches!(check("a.*", &json!({})), Err(Invalid::Name(_))));
+        assert_eq!(
+            check("app.custom.thing", &json!(1)),
+            Ok(()),
+            "development mode lets unknown events through"
+        );
+    }
+
+    #[test]
+    fn schema_files_compile_or_name_the_mistake() {
+        let defs = read_file(r#"[{"name":"app.item.added","version":"1.0.0","payload":{"id":"string","at":"Date"}}]"#)
+            .unwrap();
+        assert!(compile(&defs).unwrap().get("app.item.added").is_some());
+        let bad = read_file(r#"[{"name":"app.item.added","version":"1.0.0","payload":{"id":"strin"}}]"#).unwrap();
+        assert!(compile(&bad).unwrap_err().contains("field id"), "{:?}", compile(&bad));
+        assert!(read_file("{").is_err());
+    }
+}
