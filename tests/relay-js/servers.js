@@ -1,6 +1,6 @@
 // Real servers for the relay client's tests: a kaiwa-relay process and a
-// redis-server, each on a free loopback
-// port, stopped (or killed) by the test. Nothing is mocked.
+// redis-server, each on a free loopback port, stopped (or killed) by the
+// test. Nothing is mocked.
 
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
