@@ -27,6 +27,7 @@
 
 import { EventBus } from './bus.js';
 import { ValidationError } from './errors.js';
+import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
 import { RelayConnection, RelayError } from './relay-connection.js';
 import { TabLink } from './tab-link.js';
 import { passOn, report } from './wrap.js';
@@ -76,6 +77,7 @@ export class RelayBus {
 	#dates = new Map();
 	#gaps = [];
 	#seen = new Set();
+	#outbox;
 	#held = null;
 	#holdOver = true;
 	#relaying = 0;
@@ -83,11 +85,14 @@ export class RelayBus {
 
 	/**
 	 * @param {EventBus} bus the local bus
-	 * @param {object} options url, token | getToken, subscribe, WebSocket (see RelayConnection); `share: false` gives this tab its own socket
+	 * @param {object} options url, token | getToken, subscribe, WebSocket (see RelayConnection); `share: false` gives this tab its own socket;
+	 *   `outbox: 'indexeddb'` keeps unacknowledged events in IndexedDB (database `outboxName`, default 'kaiwa-bus-outbox'; `indexedDB` replaces the global one)
 	 */
-	constructor(bus, { share = true, ...options }) {
+	constructor(bus, { share = true, outbox = 'memory', outboxName, indexedDB, ...options }) {
 		if (!(bus instanceof EventBus)) throw new TypeError('kaiwa-bus: new RelayBus(bus, options): bus must be an EventBus');
+		if (outbox !== 'memory' && outbox !== 'indexeddb') throw new TypeError(`kaiwa-bus: options.outbox must be 'memory' or 'indexeddb', got ${String(outbox)}`);
 		this.#bus = bus;
+		this.#outbox = outbox === 'indexeddb' ? new IndexedDbOutbox({ name: outboxName, indexedDB }) : new MemoryOutbox();
 		// Checks the options now, with a connection that is never opened.
 		this.#options = options;
 		RelayConnection.check(options);
@@ -107,6 +112,11 @@ export class RelayBus {
 		} else {
 			this.#lead(null);
 		}
+		/** Resolves once the events an earlier page left in the outbox are queued again (sent once the socket is open). */
+		this.ready = this.#outbox.load().then(
+			(entries) => this.#requeue(entries),
+			(error) => report('warn', `kaiwa-bus: the relay outbox could not be read: ${error?.message ?? error}`)
+		);
 	}
 
 	/** The local bus. */
@@ -146,6 +156,7 @@ export class RelayBus {
 		const sent = new Promise((resolve, reject) => {
 			const ref = this.#tabs?.newRef() ?? this.#connection.newRef();
 			this.#pending.set(ref, { name, payload, resolve, reject });
+			this.#outbox.add(ref, name, payload);
 			this.#send(ref);
 			this.#changed();
 		}).catch((error) => {
@@ -162,6 +173,7 @@ export class RelayBus {
 		this.#closed = true;
 		this.#connection?.close();
 		this.#tabs?.close();
+		this.#outbox.close();
 		this.#setStatus({ ...this.#status, state: 'closed' });
 	}
 
@@ -235,6 +247,18 @@ export class RelayBus {
 		for (const ref of this.#pending.keys()) this.#send(ref);
 	}
 
+	// Events an earlier page emitted (and dispatched there) but the relay never
+	// acknowledged: sent again, in order, with their refs.
+	#requeue(entries) {
+		for (const { ref, name, payload } of entries) {
+			if (this.#pending.has(ref) || this.#closed) continue;
+			const warn = (error) => report('warn', `kaiwa-bus: the relay refused ${name} from the outbox (${error.kind}): ${error.message}`);
+			this.#pending.set(ref, { name, payload, resolve: () => {}, reject: warn });
+			this.#send(ref);
+		}
+		if (entries.length > 0) this.#changed();
+	}
+
 	// A publish from another tab, for the leader to send.
 	#publishFor({ ref, name, payload }) {
 		if (!this.#connection) return;
@@ -260,6 +284,8 @@ export class RelayBus {
 		const entry = this.#pending.get(ref);
 		if (!entry) return;
 		this.#pending.delete(ref);
+		// A publish cut short by close() stays in a durable outbox, for the next page.
+		if (error?.kind !== 'closed') this.#outbox.remove(ref);
 		if (error) entry.reject(error instanceof RelayError ? error : new RelayError(error.kind, error.message, error.issues ?? []));
 		else entry.resolve({ offset });
 		this.#changed();
@@ -336,9 +362,9 @@ passOn(RelayBus);
 
 /**
  * A bus connected to kaiwa-relay: `{ url, token | getToken, subscribe =
- * ['*'], WebSocket, share = true, ...busOptions }`.
+ * ['*'], WebSocket, share = true, outbox = 'memory', ...busOptions }`.
  */
 export function createRelayBus(options = {}) {
-	const { url, token, getToken, subscribe, WebSocket, share, ...busOptions } = options;
-	return new RelayBus(new EventBus(busOptions), { url, token, getToken, subscribe, WebSocket, share });
+	const { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB, ...busOptions } = options;
+	return new RelayBus(new EventBus(busOptions), { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB });
 }

@@ -16,6 +16,9 @@ export interface RelayConnectionStatus {
 	error: string | null;
 }
 
+/** A tab's view of the connection: the socket (its own or the leader tab's), and whether this tab leads. */
+export type RelayBusConnection = RelayConnectionStatus & { leader: boolean };
+
 /** A resume the relay could not honour: events after `lostAfter` were missed. */
 export interface RelayGap {
 	epoch: string;
@@ -35,6 +38,14 @@ export interface RelayOptions {
 	subscribe?: string[];
 	/** The WebSocket class; default the global one (Node 20: pass the `ws` package's). */
 	WebSocket?: unknown;
+	/** Share one socket between the tabs of this origin (a leader elected with Web Locks); default true. */
+	share?: boolean;
+	/** Where unacknowledged events wait: 'memory' (default) or 'indexeddb' (they survive the tab closing, and the next page sends them). */
+	outbox?: 'memory' | 'indexeddb';
+	/** The outbox's database name; default 'kaiwa-bus-outbox'. */
+	outboxName?: string;
+	/** The IndexedDB for the outbox; default the global one. */
+	indexedDB?: IDBFactory;
 }
 
 /** A relay's refusal of an event, or the connection's end. */
@@ -50,11 +61,14 @@ export declare class RelayBus<E extends object = KaiwaEvents> {
 	readonly bus: EventBus<E>;
 	readonly mode: EventBus<E>['mode'];
 	readonly historyLimit: number;
-	readonly connection: RelayConnectionStatus;
+	/** This tab's view: the socket's status (its own or the leader tab's), its unacknowledged events, whether it leads. */
+	readonly connection: RelayBusConnection;
+	/** Resolves once the events an earlier page left in the outbox are queued again. */
+	readonly ready: Promise<void>;
 	readonly gaps: RelayGap[];
 	/** Dispatches locally now (throwing as EventBus.emit does), then resolves with the relay's offset once stored. */
 	emit<N extends keyof E & string>(name: N, payload: E[N]): Promise<{ offset: string }>;
-	onConnection(listener: (connection: RelayConnectionStatus, gap?: RelayGap) => void): () => void;
+	onConnection(listener: (connection: RelayBusConnection, gap?: RelayGap) => void): () => void;
 	close(): void;
 	on: EventBus<E>['on'];
 	once: EventBus<E>['once'];
@@ -88,3 +102,34 @@ export declare function publish(
 	token: string,
 	events: Array<{ name: string; payload: unknown; ref?: string }>
 ): Promise<Array<{ offset: string } | { refused: { kind: string; message: string; issues: ValidationIssue[] } }>>;
+
+/** A bus whose events reach the other tabs of this origin over a BroadcastChannel. Every EventBus method is there. */
+export declare class BroadcastBus<E extends object = KaiwaEvents> {
+	constructor(bus: EventBus<E>, options?: { channel?: string; BroadcastChannel?: unknown });
+	readonly bus: EventBus<E>;
+	readonly tab: string;
+	readonly stats: { received: number; refused: number };
+	emit: EventBus<E>['emit'];
+	close(): void;
+	on: EventBus<E>['on'];
+	once: EventBus<E>['once'];
+	off: EventBus<E>['off'];
+	clear: EventBus<E>['clear'];
+	clearHistory: EventBus<E>['clearHistory'];
+	getEventHistory: EventBus<E>['getEventHistory'];
+	getRecentEvents: EventBus<E>['getRecentEvents'];
+	getEventFlow: EventBus<E>['getEventFlow'];
+	getEventsByName: EventBus<E>['getEventsByName'];
+	getHandlerCount: EventBus<E>['getHandlerCount'];
+	getEventPerformanceStats: EventBus<E>['getEventPerformanceStats'];
+	getPerformanceStats: EventBus<E>['getPerformanceStats'];
+	registerSchema: EventBus<E>['registerSchema'];
+	getSchema: EventBus<E>['getSchema'];
+	getSchemaNames: EventBus<E>['getSchemaNames'];
+	validate: EventBus<E>['validate'];
+	validateEvent: EventBus<E>['validateEvent'];
+	onRecord: EventBus<E>['onRecord'];
+}
+
+/** A BroadcastBus on a new EventBus: `{ channel = 'kaiwa-bus', ...busOptions }`. */
+export declare function createBroadcastBus<E extends object = KaiwaEvents>(options?: EventBusOptions & { channel?: string }): BroadcastBus<E>;

@@ -16,14 +16,14 @@ const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 const metric = (sessionId) => ({ sessionId, metric: 'm', value: 1, unit: 'n', timestamp: new Date() });
 
-async function openTab(context, url, relay) {
+async function openTab(context, url, relay, { outbox = 'memory', waitOpen = true } = {}) {
 	const page = await context.newPage();
 	page.setDefaultTimeout(15_000);
 	page.complaints = [];
 	page.on('pageerror', (e) => page.complaints.push(`page error: ${e.message}`));
-	await page.goto(`${url}/tests/relay-e2e/page.html?relay=${encodeURIComponent(relay.url)}`);
+	await page.goto(`${url}/tests/relay-e2e/page.html?relay=${encodeURIComponent(relay.url)}&outbox=${outbox}`);
 	await page.waitForSelector('body[data-ready=yes]', { state: 'attached' });
-	await page.waitForFunction(() => window.bus.connection.state === 'open');
+	if (waitOpen) await page.waitForFunction(() => window.bus.connection.state === 'open');
 	return page;
 }
 
@@ -139,6 +139,35 @@ test('redis: the relay stopped, emits made, the relay back: all delivered once, 
 		assert.equal(await tab.evaluate(() => window.bus.connection.outbox), 0);
 		outside.close();
 		await tab.close();
+	} finally {
+		await relay.kill();
+		await redis.kill();
+	}
+});
+
+test("outbox 'indexeddb': emits made offline, the tab closed, reopened with the relay back: each delivered once, in order", async ({ context, url }) => {
+	const redis = await startRedis();
+	let relay = await startRelay({ engine: 'redis', redisUrl: redis.url, insecure: true });
+	const port = relay.port;
+	await relay.kill();
+	try {
+		const offline = await openTab(context, url, relay, { outbox: 'indexeddb', waitOpen: false });
+		for (let i = 0; i < 5; i++) await emit(offline, `kept-${i}`);
+		await new Promise((r) => setTimeout(r, 200)); // the tasks that emitted have ended: written
+		await offline.close({ runBeforeUnload: false });
+
+		relay = await startRelay({ port, engine: 'redis', redisUrl: redis.url, insecure: true });
+		const outside = createRelayBus({ url: relay.url, token: null, WebSocket });
+		await until(() => outside.connection.state === 'open', 'the outside client');
+		const got = received(outside);
+		const reopened = await openTab(context, url, relay, { outbox: 'indexeddb' });
+		await until(() => got.length === 5, 'the kept events', 20_000);
+		await reopened.waitForFunction(() => window.bus.connection.outbox === 0);
+		await new Promise((r) => setTimeout(r, 300));
+		assert.deepEqual(got, Array.from({ length: 5 }, (_, i) => `kept-${i}`));
+		assert.deepEqual(await seen(reopened), [], 'not dispatched again in the reopened tab');
+		outside.close();
+		await reopened.close();
 	} finally {
 		await relay.kill();
 		await redis.kill();

@@ -164,9 +164,47 @@ test('publish() posts events from server code; a user sees only their own', asyn
 	assert.equal(seen.u2.length, 0, 'u2 does not see u1 events');
 });
 
+test("outbox: 'indexeddb': events emitted while the relay is down survive the bus being closed, and the next bus sends them once each, in order", async () => {
+	const { indexedDB } = await import('fake-indexeddb');
+	const redis = await startRedis();
+	servers.push(redis);
+	let server = await relay({ engine: 'redis', redisUrl: redis.url, insecure: true });
+	const port = server.port;
+	await server.kill();
+	const outbox = { outbox: 'indexeddb', outboxName: `outbox-${Date.now()}`, indexedDB };
+	const first = relayBus(server.url, outbox);
+	await first.ready;
+	const local = [];
+	first.on('*', (p) => local.push(p.userId));
+	for (const id of ['o1', 'o2', 'o3']) first.emit('auth.user.login', login(id));
+	assert.deepEqual(local, ['o1', 'o2', 'o3'], 'dispatched here at once, relay or not');
+	await new Promise((r) => setTimeout(r, 50));
+	first.close(); // the tab goes away with the relay still down
+
+	server = await relay({ port, engine: 'redis', redisUrl: redis.url, insecure: true });
+	const watcher = relayBus(server.url);
+	await open(watcher);
+	const seen = [];
+	watcher.on('auth.user.login', (p) => seen.push(p.userId));
+	const second = relayBus(server.url, outbox);
+	const again = [];
+	second.on('*', (p) => again.push(p.userId));
+	await second.ready;
+	await until(() => seen.length === 3, 'the outbox at the watcher');
+	await until(() => second.connection.outbox === 0, 'the outbox to drain');
+	await new Promise((r) => setTimeout(r, 200));
+	assert.deepEqual(seen, ['o1', 'o2', 'o3']);
+	assert.deepEqual(again, [], 'not dispatched again where they were sent from');
+	// Nothing left for a third bus.
+	const third = relayBus(server.url, outbox);
+	await third.ready;
+	assert.equal(third.connection.outbox, 0);
+});
+
 test('bad options are clear errors', () => {
 	assert.throws(() => createRelayBus({ url: 'http://x', WebSocket }), /ws:\/\/ or wss:\/\//);
 	if (typeof globalThis.WebSocket !== 'function') assert.throws(() => createRelayBus({ url: 'ws://127.0.0.1:1/v1/ws', WebSocket: undefined }), /ws` package/);
 	assert.throws(() => createRelayBus({ url: 'ws://127.0.0.1:1/v1/ws', WebSocket, getToken: 'x' }), /getToken must be a function/);
+	assert.throws(() => createRelayBus({ url: 'ws://127.0.0.1:1/v1/ws', WebSocket, outbox: 'disk' }), /options.outbox/);
 	assert.ok(new EventBus());
 });
