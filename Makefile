@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cache/kaiwa-bus/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 PORT ?= 5173
 
-.PHONY: all setup pkg test demo bench bench-store types fuzz clean relay bench-relay
+.PHONY: all setup pkg test demo bench bench-store bench-transports types fuzz clean relay bench-relay
 
 all: pkg
 
@@ -35,6 +35,13 @@ demo: setup pkg
 bench: setup pkg
 	node bench/run.mjs
 	node bench/store.mjs
+	cargo build -p kaiwa-relay
+	node bench/transports.mjs
+
+# Leaving the page: emit cost on 'broadcast' and relay buses, tab-to-tab latency: bench/results/transports.{md,json}.
+bench-transports: setup pkg
+	cargo build -p kaiwa-relay
+	node bench/transports.mjs
 
 # The Event Store's part of the benchmark alone (Chromium), written to bench/results/store.{md,json}.
 bench-store: setup pkg

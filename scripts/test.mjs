@@ -51,7 +51,8 @@ const steps = [
 	{ name: 'fresh SvelteKit apps', cmd: ['node', 'tests/sveltekit/run.mjs'], count: summaryCounts('sveltekit') },
 	// The benchmark harness with tiny counts: it runs, it reports; no figure is checked.
 	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] },
-	{ name: 'bench store (smoke)', cmd: ['node', 'bench/store.mjs', '--quick'] }
+	{ name: 'bench store (smoke)', cmd: ['node', 'bench/store.mjs', '--quick'] },
+	{ name: 'bench transports (smoke)', cmd: ['node', 'bench/transports.mjs', '--quick'] }
 ];
 
 function sumMatches(log, re) {

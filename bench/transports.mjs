@@ -1,0 +1,112 @@
+// `make bench-transports` (and part of `make bench`): what it costs an emit
+// to leave the page, in headless Chromium. The local part of an emit on a
+// memory, a 'broadcast' and a 'redis' (relay) bus, in ns; and the time from
+// an emit in tab A to the handler in tab B, p50/p99, beside a plain
+// BroadcastChannel message. Writes bench/results/transports.{json,md}.
+//   node bench/transports.mjs [--quick]
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { launchChromium } from '../scripts/lib/chromium.mjs';
+import { serveStatic } from '../scripts/lib/static-server.mjs';
+import { startRelay } from '../tests/relay-js/servers.js';
+
+const quick = process.argv.includes('--quick');
+const out = quick ? 'test-output/bench' : 'bench/results';
+mkdirSync(out, { recursive: true });
+const burst = quick ? 500 : 5000;
+const rounds = quick ? 3 : 15;
+const messages = quick ? 50 : 1000;
+
+// ns per emit of `burst` emits with one handler, median over `rounds`; the
+// page's clock is coarse (100 µs), so bursts are long.
+const emitCost = (page, kind, relayUrl) =>
+	page.evaluate(
+		async ({ kind, relayUrl, burst, rounds }) => {
+			const k = window.kaiwa;
+			const bus =
+				kind === 'memory' ? new k.EventBus() : kind === 'broadcast' ? k.createBroadcastBus({ channel: 'bench-cost' }) : k.createRelayBus({ url: relayUrl, token: null, share: false });
+			if (kind === 'redis') while (bus.connection.state !== 'open') await new Promise((r) => setTimeout(r, 10));
+			bus.on('analytics.performance.metric', () => {});
+			const payloads = Array.from({ length: burst }, (_, i) => ({ sessionId: 's', metric: 'm', value: i, unit: 'n', timestamp: new Date() }));
+			const per = [];
+			for (let r = 0; r < rounds; r++) {
+				const t0 = performance.now();
+				for (let i = 0; i < burst; i++) bus.emit('analytics.performance.metric', payloads[i]);
+				per.push(((performance.now() - t0) * 1e6) / burst);
+				if (kind === 'redis') while (bus.connection.outbox > 0) await new Promise((r) => setTimeout(r, 10));
+				await new Promise((r) => setTimeout(r, 0));
+			}
+			bus.close?.();
+			return per.sort((a, b) => a - b)[Math.floor(per.length / 2)];
+		},
+		{ kind, relayUrl, burst, rounds }
+	);
+
+// Tab A sends `messages` events 2 ms apart; tab B measures send → handler
+// with the shared wall clock (timeOrigin + now, in µs precision).
+async function latency(a, b, kind) {
+	await b.evaluate((kind) => {
+		window.lat = [];
+		const took = (sentAt) => window.lat.push(performance.timeOrigin + performance.now() - sentAt);
+		if (kind === 'plain') new BroadcastChannel('bench-lat-plain').onmessage = (m) => took(m.data.sentAt);
+		else window.kaiwa.createBroadcastBus({ channel: 'bench-lat' }).on('analytics.performance.metric', (p) => took(p.value));
+	}, kind);
+	await a.evaluate(
+		async ({ kind, messages }) => {
+			const plain = new BroadcastChannel('bench-lat-plain');
+			const bus = window.kaiwa.createBroadcastBus({ channel: 'bench-lat' });
+			for (let i = 0; i < messages; i++) {
+				const sentAt = performance.timeOrigin + performance.now();
+				if (kind === 'plain') plain.postMessage({ sentAt, sessionId: 's', metric: 'm', unit: 'n', timestamp: new Date() });
+				else bus.emit('analytics.performance.metric', { sessionId: 's', metric: 'm', value: sentAt, unit: 'n', timestamp: new Date() });
+				await new Promise((r) => setTimeout(r, 2));
+			}
+		},
+		{ kind, messages }
+	);
+	await b.waitForFunction((n) => window.lat.length >= n, messages);
+	const lat = (await b.evaluate(() => window.lat)).sort((x, y) => x - y);
+	return { p50Ms: lat[Math.floor(lat.length * 0.5)], p99Ms: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] };
+}
+
+const relay = await startRelay({ insecure: true, extra: ['--rate', '1000000'] });
+const server = await serveStatic('.');
+const browser = await launchChromium();
+const result = {};
+try {
+	const open = async () => {
+		const page = await browser.context.newPage();
+		await page.goto(`${server.url}/bench/transports.html`);
+		await page.waitForSelector('body[data-ready=yes]', { state: 'attached' });
+		return page;
+	};
+	const [a, b] = [await open(), await open()];
+	result.emitNs = {};
+	for (const kind of ['memory', 'broadcast', 'redis']) result.emitNs[kind] = await emitCost(a, kind, relay.url);
+	result.tabToTab = { plainBroadcastChannel: await latency(a, b, 'plain'), broadcastBus: await latency(a, b, 'bus') };
+} finally {
+	await browser.close();
+	await server.close();
+	await relay.kill();
+}
+
+const f = (x, d = 1) => x.toFixed(d);
+const { emitNs, tabToTab } = result;
+const md = `# Transports benchmark (Chromium)
+
+| emit, local part (validated, 1 handler) | ns | × memory bus |
+|---|---|---|
+| memory bus | ${f(emitNs.memory)} | 1.00 |
+| 'broadcast' bus (posts to the other tabs) | ${f(emitNs.broadcast)} | ${f(emitNs.broadcast / emitNs.memory, 2)} |
+| 'redis' bus (to the relay's outbox and socket) | ${f(emitNs.redis)} | ${f(emitNs.redis / emitNs.memory, 2)} |
+
+| tab A emit → tab B handler | p50 | p99 |
+|---|---|---|
+| plain BroadcastChannel message | ${f(tabToTab.plainBroadcastChannel.p50Ms, 2)} ms | ${f(tabToTab.plainBroadcastChannel.p99Ms, 2)} ms |
+| 'broadcast' bus event | ${f(tabToTab.broadcastBus.p50Ms, 2)} ms | ${f(tabToTab.broadcastBus.p99Ms, 2)} ms |
+
+Measured by \`make bench-transports\` on ${new Date().toISOString().slice(0, 10)}; bursts of ${burst} emits, median of ${rounds}; ${messages} messages 2 ms apart.
+`;
+writeFileSync(`${out}/transports.json`, `${JSON.stringify(result, null, '\t')}\n`);
+writeFileSync(`${out}/transports.md`, md);
+console.log(md);
