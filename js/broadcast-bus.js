@@ -41,14 +41,6 @@ export class BroadcastBus {
 		return this.#bus;
 	}
 
-	get mode() {
-		return this.#bus.mode;
-	}
-
-	get historyLimit() {
-		return this.#bus.historyLimit;
-	}
-
 	/** This tab's id on the channel. */
 	get tab() {
 		return this.#link.tab;
@@ -68,30 +60,6 @@ export class BroadcastBus {
 	/** Stops sending and receiving. */
 	close() {
 		this.#link.close();
-	}
-
-	getEventHistory() {
-		return this.#bus.getEventHistory();
-	}
-
-	getRecentEvents(limit) {
-		return this.#bus.getRecentEvents(limit);
-	}
-
-	getEventFlow(userId) {
-		return this.#bus.getEventFlow(userId);
-	}
-
-	clear() {
-		this.#bus.clear();
-	}
-
-	clearHistory() {
-		this.#bus.clearHistory();
-	}
-
-	onRecord(listener) {
-		return this.#bus.onRecord(listener);
 	}
 
 	// Validated again by this tab's bus (a refusal throws, and the link

@@ -128,14 +128,6 @@ export class PersistentEventBus {
 		return { ...this.#persistence };
 	}
 
-	get mode() {
-		return this.#bus.mode;
-	}
-
-	get historyLimit() {
-		return this.#bus.historyLimit;
-	}
-
 	/**
 	 * 'batched': dispatches now (as EventBus.emit, throwing the same errors)
 	 * and stores the record when the task ends. 'store-first': returns a

@@ -124,14 +124,6 @@ export class RelayBus {
 		return this.#bus;
 	}
 
-	get mode() {
-		return this.#bus.mode;
-	}
-
-	get historyLimit() {
-		return this.#bus.historyLimit;
-	}
-
 	/** `{ state, epoch, offset, outbox, error, leader }`: the socket (this tab's or the leader's) and this tab's unacknowledged events. */
 	get connection() {
 		return { ...this.#status, outbox: this.#pending.size, leader: this.#connection !== null };
@@ -175,30 +167,6 @@ export class RelayBus {
 		this.#tabs?.close();
 		this.#outbox.close();
 		this.#setStatus({ ...this.#status, state: 'closed' });
-	}
-
-	getEventHistory() {
-		return this.#bus.getEventHistory();
-	}
-
-	getRecentEvents(limit) {
-		return this.#bus.getRecentEvents(limit);
-	}
-
-	getEventFlow(userId) {
-		return this.#bus.getEventFlow(userId);
-	}
-
-	clear() {
-		this.#bus.clear();
-	}
-
-	clearHistory() {
-		this.#bus.clearHistory();
-	}
-
-	onRecord(listener) {
-		return this.#bus.onRecord(listener);
 	}
 
 	// This tab leads: it opens the socket, from the position the tabs reached.

@@ -1,7 +1,8 @@
 // Types of `kaiwa-bus/relay`: a bus connected to kaiwa-relay (relay/PROTOCOL.md).
 
 import type { KaiwaEvents } from './events.js';
-import type { EventBus, EventBusOptions, ValidationIssue } from './index.js';
+import type { EmittedPayload, EventBus, EventBusOptions, ValidationIssue } from './index.js';
+import type { PassedOn } from './wrap.js';
 
 /** Where the relay connection stands. */
 export interface RelayConnectionStatus {
@@ -56,38 +57,19 @@ export declare class RelayError extends Error {
 }
 
 /** A bus whose events also travel through kaiwa-relay. Every EventBus method is there. */
+export interface RelayBus<E extends object = KaiwaEvents> extends PassedOn<E> {}
 export declare class RelayBus<E extends object = KaiwaEvents> {
 	constructor(bus: EventBus<E>, options: RelayOptions);
 	readonly bus: EventBus<E>;
-	readonly mode: EventBus<E>['mode'];
-	readonly historyLimit: number;
 	/** This tab's view: the socket's status (its own or the leader tab's), its unacknowledged events, whether it leads. */
 	readonly connection: RelayBusConnection;
 	/** Resolves once the events an earlier page left in the outbox are queued again. */
 	readonly ready: Promise<void>;
 	readonly gaps: RelayGap[];
 	/** Dispatches locally now (throwing as EventBus.emit does), then resolves with the relay's offset once stored. */
-	emit<N extends keyof E & string>(name: N, payload: E[N]): Promise<{ offset: string }>;
+	emit<N extends keyof E & string>(name: N, payload: EmittedPayload<E[N]>): Promise<{ offset: string }>;
 	onConnection(listener: (connection: RelayBusConnection, gap?: RelayGap) => void): () => void;
 	close(): void;
-	on: EventBus<E>['on'];
-	once: EventBus<E>['once'];
-	off: EventBus<E>['off'];
-	clear: EventBus<E>['clear'];
-	clearHistory: EventBus<E>['clearHistory'];
-	getEventHistory: EventBus<E>['getEventHistory'];
-	getRecentEvents: EventBus<E>['getRecentEvents'];
-	getEventFlow: EventBus<E>['getEventFlow'];
-	getEventsByName: EventBus<E>['getEventsByName'];
-	getHandlerCount: EventBus<E>['getHandlerCount'];
-	getEventPerformanceStats: EventBus<E>['getEventPerformanceStats'];
-	getPerformanceStats: EventBus<E>['getPerformanceStats'];
-	registerSchema: EventBus<E>['registerSchema'];
-	getSchema: EventBus<E>['getSchema'];
-	getSchemaNames: EventBus<E>['getSchemaNames'];
-	validate: EventBus<E>['validate'];
-	validateEvent: EventBus<E>['validateEvent'];
-	onRecord: EventBus<E>['onRecord'];
 }
 
 /** A RelayBus on a new EventBus: relay options plus the bus's. */
@@ -104,6 +86,7 @@ export declare function publish(
 ): Promise<Array<{ offset: string } | { refused: { kind: string; message: string; issues: ValidationIssue[] } }>>;
 
 /** A bus whose events reach the other tabs of this origin over a BroadcastChannel. Every EventBus method is there. */
+export interface BroadcastBus<E extends object = KaiwaEvents> extends PassedOn<E> {}
 export declare class BroadcastBus<E extends object = KaiwaEvents> {
 	constructor(bus: EventBus<E>, options?: { channel?: string; BroadcastChannel?: unknown });
 	readonly bus: EventBus<E>;
@@ -111,24 +94,6 @@ export declare class BroadcastBus<E extends object = KaiwaEvents> {
 	readonly stats: { received: number; refused: number };
 	emit: EventBus<E>['emit'];
 	close(): void;
-	on: EventBus<E>['on'];
-	once: EventBus<E>['once'];
-	off: EventBus<E>['off'];
-	clear: EventBus<E>['clear'];
-	clearHistory: EventBus<E>['clearHistory'];
-	getEventHistory: EventBus<E>['getEventHistory'];
-	getRecentEvents: EventBus<E>['getRecentEvents'];
-	getEventFlow: EventBus<E>['getEventFlow'];
-	getEventsByName: EventBus<E>['getEventsByName'];
-	getHandlerCount: EventBus<E>['getHandlerCount'];
-	getEventPerformanceStats: EventBus<E>['getEventPerformanceStats'];
-	getPerformanceStats: EventBus<E>['getPerformanceStats'];
-	registerSchema: EventBus<E>['registerSchema'];
-	getSchema: EventBus<E>['getSchema'];
-	getSchemaNames: EventBus<E>['getSchemaNames'];
-	validate: EventBus<E>['validate'];
-	validateEvent: EventBus<E>['validateEvent'];
-	onRecord: EventBus<E>['onRecord'];
 }
 
 /** A BroadcastBus on a new EventBus: `{ channel = 'kaiwa-bus', ...busOptions }`. */

@@ -1,7 +1,8 @@
 // Types of `kaiwa-bus/store`, the seed's Event Store.
 
 import type { KaiwaEvents } from './events.js';
-import type { EventBus, EventBusOptions, EventRecord, Status, ValidationIssue } from './index.js';
+import type { EmittedPayload, EventBus, EventBusOptions, Status, ValidationIssue } from './index.js';
+import type { PassedOn } from './wrap.js';
 
 /** Where a record came from: this page, another tab, the relay, or a store after a reload. */
 export type EventSource = 'local' | 'tab' | 'remote' | 'restored';
@@ -160,6 +161,7 @@ export interface PersistentBusOptions {
  * come back after a reload marked `source: 'restored'`. Every EventBus
  * method is there; `emit` returns a promise in 'store-first'.
  */
+export interface PersistentEventBus<E extends object = KaiwaEvents> extends PassedOn<E> {}
 export declare class PersistentEventBus<E extends object = KaiwaEvents> {
 	constructor(bus: EventBus<E>, store: EventStore, options?: PersistentBusOptions);
 	readonly bus: EventBus<E>;
@@ -167,31 +169,12 @@ export declare class PersistentEventBus<E extends object = KaiwaEvents> {
 	readonly persistence: Persistence;
 	/** Resolves once the stored records are back in the history (or the bus went on in memory). */
 	readonly ready: Promise<void>;
-	readonly mode: EventBus<E>['mode'];
-	readonly historyLimit: number;
-	emit: EventBus<E>['emit'] extends (...args: infer A) => unknown ? (...args: A) => void | Promise<void> : never;
-	on: EventBus<E>['on'];
-	once: EventBus<E>['once'];
-	off: EventBus<E>['off'];
-	clear(): void;
-	clearHistory(): void;
+	/** 'batched': dispatches now and returns nothing; 'store-first': resolves once stored and dispatched. */
+	emit<N extends keyof E & string>(name: N, payload: EmittedPayload<E[N]>): void | Promise<void>;
 	/** Removes every stored record. */
 	clearStored(): Promise<void>;
 	/** Resolves when every record so far is stored. */
 	flush(): Promise<void>;
-	getEventHistory(): EventRecord[];
-	getRecentEvents(limit?: number): EventRecord[];
-	getEventFlow(userId: string): EventRecord[];
-	getEventsByName: EventBus<E>['getEventsByName'];
-	getHandlerCount: EventBus<E>['getHandlerCount'];
-	getEventPerformanceStats: EventBus<E>['getEventPerformanceStats'];
-	getPerformanceStats: EventBus<E>['getPerformanceStats'];
-	registerSchema: EventBus<E>['registerSchema'];
-	getSchema: EventBus<E>['getSchema'];
-	getSchemaNames: EventBus<E>['getSchemaNames'];
-	validate: EventBus<E>['validate'];
-	validateEvent: EventBus<E>['validateEvent'];
-	onRecord: EventBus<E>['onRecord'];
 	/** Stored events matching the filter, oldest first, read a page at a time. */
 	replay(filter?: StoreFilter): AsyncIterableIterator<StoredEvent>;
 }

@@ -1,11 +1,17 @@
-// What the buses that wrap an EventBus (PersistentEventBus, RelayBus) share:
-// the bus methods they pass on as they are.
+// What the buses that wrap an EventBus (PersistentEventBus, RelayBus,
+// BroadcastBus) share: the bus methods and properties they pass on as they are.
 
-/** The EventBus methods a wrapper passes on unchanged. */
+/** The EventBus methods a wrapper passes on unchanged, unless it defines its own. */
 export const PASSED_ON = [
 	'on',
 	'once',
 	'off',
+	'clear',
+	'clearHistory',
+	'getEventHistory',
+	'getRecentEvents',
+	'getEventFlow',
+	'onRecord',
 	'getHandlerCount',
 	'getEventsByName',
 	'getEventPerformanceStats',
@@ -17,8 +23,20 @@ export const PASSED_ON = [
 	'validateEvent'
 ];
 
-/** Gives `Wrapper.prototype` each of `methods`, calling `this.bus`'s. */
+/** The EventBus properties a wrapper reads through. */
+const READ_THROUGH = ['mode', 'historyLimit', 'timing'];
+
+/** Gives `Wrapper.prototype` each of `methods` it lacks, calling `this.bus`'s, and the bus's properties. */
 export function passOn(Wrapper, methods = PASSED_ON) {
+	for (const property of READ_THROUGH) {
+		if (Object.hasOwn(Wrapper.prototype, property)) continue;
+		Object.defineProperty(Wrapper.prototype, property, {
+			get() {
+				return this.bus[property];
+			},
+			configurable: true
+		});
+	}
 	for (const method of methods) {
 		if (Object.hasOwn(Wrapper.prototype, method)) continue;
 		Object.defineProperty(Wrapper.prototype, method, {

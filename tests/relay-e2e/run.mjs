@@ -8,8 +8,7 @@
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { createRelayBus } from '#kaiwa-relay';
-import { launchChromium } from '../../scripts/lib/chromium.mjs';
-import { serveStatic } from '../../scripts/lib/static-server.mjs';
+import { runBrowserSuite } from '../../scripts/lib/browser-suite.mjs';
 import { startRedis, startRelay, until } from '../relay-js/servers.js';
 
 const tests = [];
@@ -174,27 +173,12 @@ test("outbox 'indexeddb': emits made offline, the tab closed, reopened with the 
 	}
 });
 
-const server = await serveStatic('.');
-const browser = await launchChromium();
-let passed = 0;
-let failed = 0;
-try {
-	for (const t of tests) {
-		const relay = await startRelay({ insecure: true });
-		try {
-			await t.fn({ context: browser.context, url: server.url, relay });
-			passed++;
-			console.log(`ok - ${t.name}`);
-		} catch (error) {
-			failed++;
-			console.log(`not ok - ${t.name}\n${error?.stack ?? error}`);
-		} finally {
-			await relay.kill();
-		}
+// Each test gets a fresh memory relay (some start their own too).
+await runBrowserSuite('relay-e2e', tests, async (run) => {
+	const relay = await startRelay({ insecure: true });
+	try {
+		await run({ relay });
+	} finally {
+		await relay.kill();
 	}
-} finally {
-	await browser.close();
-	await server.close();
-}
-console.log(`# relay-e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+});

@@ -5,8 +5,7 @@
 // and `# store-e2e: N passed, N failed`.
 
 import assert from 'node:assert/strict';
-import { launchChromium } from '../../scripts/lib/chromium.mjs';
-import { serveStatic } from '../../scripts/lib/static-server.mjs';
+import { runBrowserSuite } from '../../scripts/lib/browser-suite.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -17,7 +16,7 @@ async function openPage(context, url) {
 	const complaints = [];
 	page.on('pageerror', (e) => complaints.push(`page error: ${e.message}`));
 	page.on('console', (m) => m.type() === 'error' && complaints.push(`console.error: ${m.text()}`));
-	await page.goto(url);
+	await page.goto(`${url}/tests/store-e2e/page.html`);
 	await page.waitForSelector('body[data-ready=yes]', { state: 'attached' });
 	page.complaints = complaints;
 	return page;
@@ -143,24 +142,4 @@ test('retention trims the store to its limits, in the background', async ({ cont
 	await page.close();
 });
 
-const server = await serveStatic('.');
-const browser = await launchChromium();
-let passed = 0;
-let failed = 0;
-try {
-	for (const t of tests) {
-		try {
-			await t.fn({ context: browser.context, url: `${server.url}/tests/store-e2e/page.html` });
-			passed++;
-			console.log(`ok - ${t.name}`);
-		} catch (error) {
-			failed++;
-			console.log(`not ok - ${t.name}\n${error?.stack ?? error}`);
-		}
-	}
-} finally {
-	await browser.close();
-	await server.close();
-}
-console.log(`# store-e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+await runBrowserSuite('store-e2e', tests);
