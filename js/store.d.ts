@@ -90,17 +90,12 @@ export interface EventStore {
 	close(): void;
 }
 
+/** An EventStore in this page's memory: for tests, Node, and the fallback when IndexedDB fails. */
+export interface MemoryEventStore extends EventStore {}
 export declare class MemoryEventStore implements EventStore {
 	/** `retain.maxEvents` defaults to 100,000 and bounds the store as it appends. */
 	constructor(options?: { retain?: Retention });
 	readonly kind: 'memory';
-	storeEvent(name: string, payload: unknown): Promise<StoredEvent>;
-	append(events: Iterable<EventInput>): Promise<StoredEvent[]>;
-	read(filter?: StoreFilter): Promise<StoredEvent[]>;
-	count(filter?: StoreFilter): Promise<number>;
-	trim(retain?: Retention): Promise<number>;
-	clear(): Promise<void>;
-	close(): void;
 }
 
 export interface IndexedDbEventStoreOptions {
@@ -114,6 +109,8 @@ export interface IndexedDbEventStoreOptions {
 	openTimeoutMs?: number;
 }
 
+/** An EventStore on IndexedDB (one record per written batch; see docs/store.md). */
+export interface IndexedDbEventStore extends EventStore {}
 export declare class IndexedDbEventStore implements EventStore {
 	constructor(options?: IndexedDbEventStoreOptions);
 	readonly kind: 'indexeddb';
@@ -121,13 +118,6 @@ export declare class IndexedDbEventStore implements EventStore {
 	readonly skipped: number;
 	/** Resolves once the database is usable; rejects with a StoreError. */
 	open(): Promise<void>;
-	storeEvent(name: string, payload: unknown): Promise<StoredEvent>;
-	append(events: Iterable<EventInput>): Promise<StoredEvent[]>;
-	read(filter?: StoreFilter): Promise<StoredEvent[]>;
-	count(filter?: StoreFilter): Promise<number>;
-	trim(retain?: Retention): Promise<number>;
-	clear(): Promise<void>;
-	close(): void;
 }
 
 /** A store failure, by kind: what a caller can act on. */
