@@ -3,6 +3,7 @@
 // the event list (list.js) and the detail pane. Built once per element;
 // what the controls do is the element's (`on`).
 
+import { SOURCES } from '../history.js';
 import { h } from './dom.js';
 
 export const DOCKS = ['bottom', 'right', 'left'];
@@ -26,6 +27,10 @@ const ui = {};
 	ui.name = filter('name', h('select', { 'aria-label': 'Filter by event name' }));
 	ui.text = filter('text', h('input', { type: 'search', placeholder: 'Search payloads…', 'aria-label': 'Free-text search' }));
 	ui.users = h('datalist', { id: 'kd-users' });
+	ui.source = filter(
+		'source',
+		h('select', { class: 'source', 'aria-label': 'Filter by source' }, h('option', { value: '' }, 'all sources'), SOURCES.map((s) => h('option', { value: s }, s)))
+	);
 	ui.user = filter('user', h('input', { class: 'user', placeholder: 'userId', list: 'kd-users', 'aria-label': 'Filter by user (getEventFlow)' }));
 	ui.pause = action('pause', 'Pause', on.pause, 'Stop following the bus; Resume catches up');
 	ui.clear = action('clear', 'Clear', on.clear, "Clear the bus's history and statistics (bus.clearHistory())");
@@ -95,7 +100,7 @@ const ui = {};
 			{ class: 'toolbar' },
 			h('span', { class: 'title' }, 'kaiwa-bus'),
 			ui.tabs,
-			h('span', { class: 'filters' }, ui.domain, ui.name, ui.text, ui.user, ui.users),
+			h('span', { class: 'filters' }, ui.domain, ui.name, ui.source, ui.text, ui.user, ui.users),
 			h('span', { class: 'actions' }, ui.pause, ui.clear, ui.exportButton, ui.importButton, ui.dock, ui.collapse)
 		),
 		ui.banner,

@@ -4,7 +4,7 @@
 // put in place.
 
 import { STATUS_ICONS, durationNote, formatAgo, formatDate, formatMs, h } from './dom.js';
-import { domainsOf } from './records.js';
+import { prefixesOf, sourceOf } from './records.js';
 import { treeNode } from './tree.js';
 
 /** The detail pane's content for record `r` (null: nothing selected). */
@@ -17,6 +17,8 @@ export function detailNodes(r, bus) {
 			null,
 			h('dt', null, 'Time'),
 			h('dd', null, `${formatDate(r.timestamp)} (${formatAgo(Date.now() - r.timestamp.getTime())})`),
+			h('dt', null, 'Source'),
+			h('dd', { class: 'source' }, r.offset === undefined ? sourceOf(r) : `${sourceOf(r)} (offset ${r.offset})`),
 			h('dt', null, 'Handlers'),
 			h('dd', null, `${r.handlerCount} called`),
 			h('dt', null, 'Duration'),
@@ -60,7 +62,7 @@ function schemaSection(name, bus) {
 	}
 	if (bus) {
 		// Every pattern that would receive this event: the name, each domain, '*'.
-		const patterns = [name, ...domainsOf([name]).reverse(), '*'];
+		const patterns = [name, ...prefixesOf(name).reverse(), '*'];
 		out.push(
 			h('h4', null, 'Subscribed now'),
 			h('dl', { class: 'subscribers' }, patterns.flatMap((p) => [h('dt', null, p), h('dd', null, String(bus.getHandlerCount(p)))]))

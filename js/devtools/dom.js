@@ -62,3 +62,14 @@ export function durationNote(record) {
 export function formatDate(date) {
 	return Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString();
 }
+
+/**
+ * Replaces an element's children with `nodes`, however many: appended one
+ * by one, never spread into one call (a spread of 125,000 arguments throws
+ * RangeError).
+ */
+export function setChildren(el, nodes) {
+	const fragment = document.createDocumentFragment();
+	for (const node of nodes) fragment.append(node);
+	el.replaceChildren(fragment);
+}

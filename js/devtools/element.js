@@ -7,14 +7,15 @@
 import { historyDocument, readHistoryDocument } from '../history.js';
 import { DOCKS, buildUi } from './chrome.js';
 import { detailNodes, statsNote, statsRows } from './detail.js';
-import { h, setText } from './dom.js';
+import { h, setChildren, setText } from './dom.js';
 import { EventList } from './list.js';
 import { loadPrefs, parseShortcut, savePrefs } from './prefs.js';
-import { byId, compileFilter, domainsOf, forgetText, indexOfId, statsOf, userIdOf } from './records.js';
+import { Tally, byId, compileFilter, domainsOf, forgetText, indexOfId, statsOf, userIdOf } from './records.js';
 import { adoptStyles } from './styles.js';
 
 const DEFAULT_SIZE = { bottom: 320, right: 600, left: 600 };
 const MIN_SIZE = 120;
+const USER_SUGGESTIONS = 200; // userIds offered by the user filter, at most
 
 const DEFAULTS = {
 	open: true,
@@ -45,7 +46,7 @@ export class KaiwaDevtools extends Base {
 	#paused = false;
 	#imported = null; // { fileName, records } while viewing an imported file
 	#tab = 'events';
-	#filter = { domain: '', name: '', text: '', user: '' };
+	#filter = { domain: '', name: '', text: '', user: '', source: '' };
 	#matches = compileFilter(this.#filter);
 
 	// The records shown, oldest first, and what the live feed has queued.
@@ -55,8 +56,9 @@ export class KaiwaDevtools extends Base {
 	#rebuild = false; // re-filter the list at the next frame
 	#reload = true; // re-read the records (the bus history, or the imported file) at the next frame
 	#selectedId = null;
-	#names = new Set(); // event names seen or with a schema, for the filter menus
-	#users = new Set(); // userIds seen, for the user filter's suggestions
+	#schemaNames = []; // the bus's, for the filter menus
+	#names = new Tally(); // event names of the records kept, for the filter menus
+	#users = new Tally(); // userIds of the records kept, for the user filter's suggestions
 	#menusDirty = true;
 
 	// Live resources, held only while open and live.
@@ -100,8 +102,6 @@ export class KaiwaDevtools extends Base {
 		if (bus === this.#bus) return;
 		this.#stopLive();
 		this.#bus = bus;
-		this.#names.clear();
-		this.#users.clear();
 		this.#selectedId = null;
 		this.#reload = true;
 		this.#sync();
@@ -229,7 +229,7 @@ export class KaiwaDevtools extends Base {
 		this.#list.disconnect();
 		if (this.#frame) cancelAnimationFrame(this.#frame);
 		this.#frame = 0;
-		this.#records = [];
+		this.#setRecords([]);
 		this.#queue = [];
 		this.#reload = true;
 		this.#list.clear();
@@ -240,7 +240,7 @@ export class KaiwaDevtools extends Base {
 	#onRecord = (record, change) => {
 		if (change === 'cleared') {
 			this.#queue = [];
-			this.#records = [];
+			this.#setRecords([]);
 			this.#rebuild = true;
 		} else if (this.#queue.length >= this.#settings.maxRecords) {
 			// A long burst, or a hidden tab with no frames: re-read instead of queueing.
@@ -284,23 +284,27 @@ export class KaiwaDevtools extends Base {
 		this.#queue = [];
 		this.#list.rememberScroll();
 		const source = this.#imported ? this.#imported.records : (this.#bus?.getEventHistory() ?? []);
-		this.#records = source.slice(-this.#settings.maxRecords);
-		for (const name of this.#bus?.getSchemaNames() ?? []) this.#names.add(name);
-		for (const record of this.#records) this.#learn(record);
+		this.#schemaNames = this.#bus?.getSchemaNames() ?? [];
+		this.#setRecords(source.slice(-this.#settings.maxRecords));
 		this.#rebuild = true;
 	}
 
-	// Notes a record's name and userId for the filter menus.
-	#learn(record) {
-		if (!this.#names.has(record.name)) {
-			this.#names.add(record.name);
-			this.#menusDirty = true;
-		}
+	#setRecords(records) {
+		this.#records = records;
+		this.#names.clear();
+		this.#users.clear();
+		for (const record of records) this.#count(record, 1);
+		this.#menusDirty = true;
+	}
+
+	// Counts a record's name and userId in (1) or out (-1) of the filter menus.
+	#count(record, delta) {
+		const change = (tally, key) => {
+			if (delta > 0 ? tally.add(key) : tally.remove(key)) this.#menusDirty = true;
+		};
+		change(this.#names, record.name);
 		const userId = userIdOf(record.payload);
-		if (typeof userId === 'string' && !this.#users.has(userId)) {
-			this.#users.add(userId);
-			this.#menusDirty = true;
-		}
+		if (typeof userId === 'string') change(this.#users, userId);
 	}
 
 	// A record 'updated': a handler's promise rejected after the emit.
@@ -321,7 +325,7 @@ export class KaiwaDevtools extends Base {
 		const inOrder = records.length === 0 || added[0].id > records.at(-1).id;
 		for (const record of added) {
 			records.push(record);
-			this.#learn(record);
+			this.#count(record, 1);
 		}
 		if (!inOrder) {
 			records.sort(byId);
@@ -329,7 +333,7 @@ export class KaiwaDevtools extends Base {
 		}
 		const excess = records.length - this.#settings.maxRecords;
 		if (excess > 0) {
-			records.splice(0, excess);
+			for (const dropped of records.splice(0, excess)) this.#count(dropped, -1);
 			const oldest = records[0].id;
 			let cut = 0;
 			while (cut < this.#matching.length && this.#matching[cut].id < oldest) cut++;
@@ -437,18 +441,23 @@ export class KaiwaDevtools extends Base {
 	#renderMenus() {
 		this.#menusDirty = false;
 		const ui = this.#ui;
-		const names = [...this.#names].sort();
-		const fill = (select, values, all) => {
-			const current = select.value;
-			const wanted = ['', ...values];
-			const have = [...select.options].map((o) => o.value);
+		// The records' names and the schemas': as many as the records kept, plus the registry.
+		const names = [...new Set([...this.#schemaNames, ...this.#names.keys()])].sort();
+		// Rebuilt only when changed; `all` labels the '' entry of a <select>.
+		const fill = (el, values, all) => {
+			const current = el.value;
+			const wanted = all ? ['', ...values] : values;
+			const have = Array.from(el.options, (o) => o.value);
 			if (have.length === wanted.length && have.every((v, i) => v === wanted[i])) return;
-			select.replaceChildren(...wanted.map((v) => h('option', { value: v }, v || all)));
-			select.value = wanted.includes(current) ? current : '';
+			setChildren(
+				el,
+				wanted.map((v) => (all ? h('option', { value: v }, v || all) : h('option', { value: v })))
+			);
+			if (all) el.value = wanted.includes(current) ? current : '';
 		};
 		fill(ui.domain, domainsOf(names), 'all domains');
 		fill(ui.name, names, 'all events');
-		ui.users.replaceChildren(...[...this.#users].sort().map((u) => h('option', { value: u })));
+		fill(ui.users, this.#users.sorted(USER_SUGGESTIONS));
 	}
 
 	#setFilter(key, value) {
@@ -472,7 +481,7 @@ export class KaiwaDevtools extends Base {
 		const ui = this.#ui;
 		const stats = this.#imported ? statsOf(this.#imported.records) : (this.#bus?.getPerformanceStats() ?? {});
 		const rows = statsRows(stats);
-		ui.statsBody.replaceChildren(...rows);
+		setChildren(ui.statsBody, rows);
 		ui.statsNote.textContent = statsNote(rows.length, this.#imported !== null);
 	}
 

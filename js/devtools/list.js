@@ -5,7 +5,7 @@
 // events), so it forces no reflow of the page.
 
 import { STATUS_ICONS, durationNote, formatAgo, formatClock, formatDate, formatMs, h, setText } from './dom.js';
-import { indexOfId } from './records.js';
+import { indexOfId, sourceOf } from './records.js';
 
 export const ROW_HEIGHT = 22; // px, every row of the event list (see .list in styles.js)
 const OVERSCAN = 4; // rows drawn beyond the visible ones
@@ -29,6 +29,7 @@ export class EventList {
 				column('Time'),
 				column('Age', 'ago'),
 				column('Event'),
+				column('Source', 'source'),
 				column('Status'),
 				column('Handlers', 'num'),
 				column('Duration', 'num')
@@ -117,6 +118,7 @@ export class EventList {
 			clock: cell('time'),
 			ago: cell('ago'),
 			name: cell('name'),
+			source: cell('source'),
 			status: cell('status'),
 			handlers: cell('num handlers'),
 			duration: cell('num duration'),
@@ -125,7 +127,7 @@ export class EventList {
 			selected: null,
 			time: 0
 		};
-		row.el = h('div', { class: 'row', role: 'row' }, row.clock, row.ago, row.name, row.status, row.handlers, row.duration);
+		row.el = h('div', { class: 'row', role: 'row' }, row.clock, row.ago, row.name, row.source, row.status, row.handlers, row.duration);
 		this.pool.push(row);
 		this.window.append(row.el);
 		return row;
@@ -157,6 +159,8 @@ export class EventList {
 		row.ago.textContent = formatAgo(Date.now() - row.time);
 		row.name.textContent = record.name;
 		row.name.title = record.name;
+		el.dataset.source = sourceOf(record);
+		row.source.textContent = el.dataset.source;
 		row.status.className = `status status-${record.status}`;
 		row.status.textContent = `${STATUS_ICONS[record.status]} ${record.status}`;
 		row.handlers.textContent = String(record.handlerCount);
@@ -193,7 +197,7 @@ export class EventList {
 		const next = at < 0 ? matching.length - 1 : key === 'ArrowDown' ? at - 1 : at + 1;
 		if (next < 0 || next >= matching.length) return null;
 		const fromTop = matching.length - 1 - next;
-		const visible = this.view.height - ROW_HEIGHT; // under the sticky header
+		const visible = this.view.height - ROW_HEIGHT - 1; // under the sticky header and its border
 		if (fromTop * ROW_HEIGHT < this.view.top) this.el.scrollTop = fromTop * ROW_HEIGHT;
 		else if ((fromTop + 1) * ROW_HEIGHT > this.view.top + visible) this.el.scrollTop = (fromTop + 1) * ROW_HEIGHT - visible;
 		this.view.top = this.el.scrollTop;

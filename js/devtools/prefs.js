@@ -25,7 +25,7 @@ export function parseShortcut(text) {
 	if (!text) return null;
 	const parts = String(text).split('+').map((p) => p.trim().toLowerCase());
 	const key = parts.pop();
-	const mods = { ctrl: false, alt: false, shift: false, meta: false };
+	const mods = Object.assign(Object.create(null), { ctrl: false, alt: false, shift: false, meta: false }); // 'constructor' is no modifier
 	for (const p of parts) {
 		if (!(p in mods)) throw new TypeError(`kaiwa-bus devtools: unknown modifier ${JSON.stringify(p)} in shortcut ${JSON.stringify(text)}`);
 		mods[p] = true;

@@ -20,14 +20,65 @@ export function indexOfId(records, id) {
 	return -1;
 }
 
-/** The names a list of event names implies for the domain filter: 'auth.*', 'auth.user.*'. */
+// The domain menu offers prefixes up to this many levels ('a.b.c.d.*'):
+// a name of 511 dots gives 4 entries, not 511.
+const MENU_DEPTH = 4;
+
+/** The domain patterns of a name, shortest first, at most `depth` of them: 'auth.*', 'auth.user.*'. */
+export function prefixesOf(name, depth = Infinity) {
+	const out = [];
+	for (let dot = name.indexOf('.'); dot >= 0 && out.length < depth; dot = name.indexOf('.', dot + 1)) out.push(`${name.slice(0, dot)}.*`);
+	return out;
+}
+
+/** The entries of the domain filter for these event names, sorted. */
 export function domainsOf(names) {
 	const out = new Set();
 	for (const name of names) {
-		const parts = name.split('.');
-		for (let i = 1; i < parts.length; i++) out.add(`${parts.slice(0, i).join('.')}.*`);
+		for (const prefix of prefixesOf(name, MENU_DEPTH)) out.add(prefix);
 	}
 	return [...out].sort();
+}
+
+/**
+ * Counts of keys (event names, userIds) among the records the panel keeps,
+ * so that its menus offer what the records hold and nothing they dropped.
+ * A Map: keys are untrusted strings ('__proto__' is a key like any other).
+ */
+export class Tally {
+	#counts = new Map();
+
+	/** Counts one more; true if the key is new. */
+	add(key) {
+		const n = this.#counts.get(key) ?? 0;
+		this.#counts.set(key, n + 1);
+		return n === 0;
+	}
+
+	/** Counts one less; true if that was the last. */
+	remove(key) {
+		const n = this.#counts.get(key);
+		if (n === undefined) return false;
+		if (n > 1) {
+			this.#counts.set(key, n - 1);
+			return false;
+		}
+		this.#counts.delete(key);
+		return true;
+	}
+
+	clear() {
+		this.#counts.clear();
+	}
+
+	keys() {
+		return this.#counts.keys();
+	}
+
+	/** The keys in order, at most `limit` of them. */
+	sorted(limit) {
+		return [...this.#counts.keys()].sort().slice(0, limit);
+	}
 }
 
 /**
@@ -35,7 +86,7 @@ export function domainsOf(names) {
  * them for a live bus: dispatches counted, durations over the timed ones.
  */
 export function statsOf(records) {
-	const out = {};
+	const out = Object.create(null); // keyed by untrusted names: no prototype to write into
 	for (const r of records) {
 		if (r.status === 'rejected') continue; // never dispatched
 		const s = (out[r.name] ??= { count: 0, timedCount: 0, averageDuration: null, minDuration: null, maxDuration: null, total: 0 });
@@ -82,14 +133,18 @@ export function forgetText(record) {
 	searchText.delete(record);
 }
 
-/** A predicate for `{ domain: 'auth.*' | '', name, text, user }`; empty fields match everything. */
-export function compileFilter({ domain, name, text, user }) {
+/** Where a record's event came from: 'local' unless it says otherwise. */
+export const sourceOf = (record) => record.source ?? 'local';
+
+/** A predicate for `{ domain: 'auth.*' | '', name, text, user, source }`; empty fields match everything. */
+export function compileFilter({ domain, name, text, user, source }) {
 	const prefix = domain ? domain.slice(0, -1) : ''; // 'auth.*' -> 'auth.'
 	const needle = text.trim().toLowerCase();
 	const userId = user.trim();
 	return (record) =>
 		(!prefix || record.name.startsWith(prefix)) &&
 		(!name || record.name === name) &&
+		(!source || sourceOf(record) === source) &&
 		(!userId || hasUser(record.payload, userId)) &&
 		(!needle || textOf(record).includes(needle));
 }

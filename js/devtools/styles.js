@@ -1,4 +1,4 @@
-// The panel's stylesheet. Applied to its shadow root by the element.
+// The panel's stylesheet, and how it reaches the panel's shadow root.
 
 export const STYLES = `
 :host { all: initial; }
@@ -44,7 +44,8 @@ select { max-width: 12em; }
 .tabs { display: flex; gap: 2px; }
 .tabs button[aria-selected='true'] { background: var(--accent); color: #0b1016; border-color: var(--accent); }
 .filters, .actions { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
-.filters input[type='search'] { width: 11em; }
+.filters input[type='search'] { width: 10em; }
+.filters select.source { width: 6.5em; }
 .filters input.user { width: 8em; }
 .actions { margin-left: auto; }
 .banner { padding: 4px 8px; background: #13263a; border-bottom: 1px solid var(--line); display: flex; gap: 8px; align-items: center; }
@@ -64,10 +65,12 @@ td { padding: 2px 6px; border-bottom: 1px solid var(--bg3); vertical-align: top;
 td.num, th.num { text-align: right; white-space: nowrap; }
 /* The event list is windowed (see #renderRows): every row is ROW_HEIGHT
    (22px) tall, and contained, so refilling one lays out that row only. */
-.list .row { display: grid; grid-template-columns: 9em 6.5em minmax(0, 1fr) 8.5em 6em 7em; height: 22px; align-items: center; }
-/* Side docks are narrow: no Age column there (the detail shows it). */
+.list .row { display: grid; grid-template-columns: 9em 6.5em minmax(0, 1fr) 6em 8.5em 6em 7em; height: 22px; align-items: center; }
+/* Side docks are narrow: no Age and Source columns there (the detail shows them). */
 .dock-right .list .row, .dock-left .list .row { grid-template-columns: 9em minmax(0, 1fr) 8.5em 6em 7em; }
-.dock-right .list .ago, .dock-left .list .ago { display: none; }
+.dock-right .list .ago, .dock-left .list .ago, .dock-right .list .source, .dock-left .list .source { display: none; }
+.window .row .source { color: var(--accent); }
+.window .row[data-source='local'] .source { color: var(--dim); }
 .list .row > * { padding: 0 6px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .list .head { position: sticky; top: 0; z-index: 1; background: var(--bg2); color: var(--dim); border-bottom: 1px solid var(--line); box-sizing: content-box; }
 .spacer { position: relative; }
@@ -113,10 +116,25 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 `;
 
-/** Styles a shadow root with STYLES; returns it. */
+let sheet = null; // one constructed stylesheet, shared by every panel on the page
+
+/**
+ * Styles a shadow root with STYLES; returns it. A constructed stylesheet
+ * (adoptedStyleSheets) is not inline style, so a page whose CSP says
+ * `style-src 'self'` shows the panel styled; where constructed stylesheets
+ * are missing, a <style> element (which such a CSP blocks).
+ */
 export function adoptStyles(shadow) {
-	const style = document.createElement('style');
-	style.textContent = STYLES;
-	shadow.append(style);
+	if ('adoptedStyleSheets' in shadow && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+		if (sheet === null) {
+			sheet = new CSSStyleSheet();
+			sheet.replaceSync(STYLES);
+		}
+		shadow.adoptedStyleSheets = [sheet];
+	} else {
+		const style = document.createElement('style');
+		style.textContent = STYLES;
+		shadow.append(style);
+	}
 	return shadow;
 }

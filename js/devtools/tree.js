@@ -2,6 +2,7 @@
 // arrays, Maps and Sets as <details> whose children are built when first
 // opened, at most TREE_CHILDREN_SHOWN per branch.
 
+import { messageOf } from '../errors.js';
 import { formatDate, h } from './dom.js';
 
 const TREE_CHILDREN_SHOWN = 200; // per object or array in the payload tree
@@ -47,19 +48,32 @@ function entriesOf(value) {
 /** The tree of `value` under `key` (null for the root, which starts open). */
 export function treeNode(key, value, depth = 0, ancestors = []) {
 	const label = key === null ? [] : [h('span', { class: 'key' }, key), ': '];
-	const leaf = leafOf(value);
-	if (leaf) return h('div', { class: 'leaf' }, label, h('span', { class: `v-${leaf[0]}` }, leaf[1]));
-	if (ancestors.includes(value)) return h('div', { class: 'leaf' }, label, h('span', { class: 'v-other' }, '[Circular]'));
-	const details = h('details', { class: 'branch' }, h('summary', null, label, h('span', { class: 'preview' }, typeLabel(value))));
+	const leaf = (kind, text) => h('div', { class: 'leaf' }, label, h('span', { class: `v-${kind}` }, text));
+	let preview;
+	try {
+		const known = leafOf(value);
+		if (known) return leaf(...known);
+		if (ancestors.includes(value)) return leaf('other', '[Circular]');
+		preview = typeLabel(value);
+	} catch (error) {
+		return leaf('other', `[unreadable: ${messageOf(error)}]`); // a Proxy trap threw
+	}
+	const details = h('details', { class: 'branch' }, h('summary', null, label, h('span', { class: 'preview' }, preview)));
 	const build = () => {
-		const entries = entriesOf(value);
+		let entries;
+		try {
+			entries = entriesOf(value);
+		} catch (error) {
+			details.append(h('div', { class: 'leaf v-other' }, `[unreadable: ${messageOf(error)}]`));
+			return;
+		}
 		const inner = [...ancestors, value];
 		for (const [childKey, read] of entries.slice(0, TREE_CHILDREN_SHOWN)) {
 			let child;
 			try {
 				child = read();
 			} catch (error) {
-				child = `[getter threw: ${error?.message ?? error}]`;
+				child = `[getter threw: ${messageOf(error)}]`;
 			}
 			details.append(depth >= TREE_MAX_DEPTH ? h('div', { class: 'leaf' }, '…') : treeNode(childKey, child, depth + 1, inner));
 		}
