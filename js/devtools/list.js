@@ -159,8 +159,11 @@ export class EventList {
 		row.ago.textContent = formatAgo(Date.now() - row.time);
 		row.name.textContent = record.name;
 		row.name.title = record.name;
-		el.dataset.source = sourceOf(record);
-		row.source.textContent = el.dataset.source;
+		const source = sourceOf(record);
+		if (el.dataset.source !== source) {
+			el.dataset.source = source; // mostly 'local' row after row: written only when it changes
+			row.source.textContent = source;
+		}
 		row.status.className = `status status-${record.status}`;
 		row.status.textContent = `${STATUS_ICONS[record.status]} ${record.status}`;
 		row.handlers.textContent = String(record.handlerCount);

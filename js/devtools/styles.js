@@ -18,7 +18,7 @@ button:hover:not(:disabled) { border-color: var(--accent); }
 button:disabled { opacity: 0.45; cursor: default; }
 button[aria-pressed='true'] { background: #3a2f12; border-color: var(--reject); }
 select, input { background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: 2px 6px; min-width: 0; }
-select { max-width: 12em; }
+select { max-width: 11em; }
 :focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
 
 .launcher {
@@ -45,7 +45,6 @@ select { max-width: 12em; }
 .tabs button[aria-selected='true'] { background: var(--accent); color: #0b1016; border-color: var(--accent); }
 .filters, .actions { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
 .filters input[type='search'] { width: 10em; }
-.filters select.source { width: 6.5em; }
 .filters input.user { width: 8em; }
 .actions { margin-left: auto; }
 .banner { padding: 4px 8px; background: #13263a; border-bottom: 1px solid var(--line); display: flex; gap: 8px; align-items: center; }
