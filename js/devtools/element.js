@@ -10,7 +10,7 @@ import { detailNodes, statsNote, statsRows } from './detail.js';
 import { h, setChildren, setText } from './dom.js';
 import { EventList } from './list.js';
 import { loadPrefs, parseShortcut, savePrefs } from './prefs.js';
-import { Tally, byId, compileFilter, domainsOf, forgetText, indexOfId, statsOf, userIdOf } from './records.js';
+import { Tally, byId, compileFilter, domainsOf, forgetText, indexOfId, sourceOf, statsOf, userIdOf } from './records.js';
 import { adoptStyles } from './styles.js';
 
 const DEFAULT_SIZE = { bottom: 320, right: 600, left: 600 };
@@ -59,6 +59,7 @@ export class KaiwaDevtools extends Base {
 	#schemaNames = []; // the bus's, for the filter menus
 	#names = new Tally(); // event names of the records kept, for the filter menus
 	#users = new Tally(); // userIds of the records kept, for the user filter's suggestions
+	#sources = new Tally(); // sources of the records kept: the Source column shows when one is not 'local'
 	#menusDirty = true;
 
 	// Live resources, held only while open and live.
@@ -293,16 +294,18 @@ export class KaiwaDevtools extends Base {
 		this.#records = records;
 		this.#names.clear();
 		this.#users.clear();
+		this.#sources.clear();
 		for (const record of records) this.#count(record, 1);
 		this.#menusDirty = true;
 	}
 
-	// Counts a record's name and userId in (1) or out (-1) of the filter menus.
+	// Counts a record's name, userId and source in (1) or out (-1) of the filter menus.
 	#count(record, delta) {
 		const change = (tally, key) => {
 			if (delta > 0 ? tally.add(key) : tally.remove(key)) this.#menusDirty = true;
 		};
 		change(this.#names, record.name);
+		change(this.#sources, sourceOf(record));
 		const userId = userIdOf(record.payload);
 		if (typeof userId === 'string') change(this.#users, userId);
 	}
@@ -437,7 +440,8 @@ export class KaiwaDevtools extends Base {
 		if (!globalThis.document?.hidden) this.#list.tick();
 	};
 
-	// The filter menus: event names with a schema or seen, their domains, users seen.
+	// The filter menus (event names with a schema or kept, their domains, users
+	// kept) and the Source column, shown while a record kept is not local.
 	#renderMenus() {
 		this.#menusDirty = false;
 		const ui = this.#ui;
@@ -458,6 +462,7 @@ export class KaiwaDevtools extends Base {
 		fill(ui.domain, domainsOf(names), 'all domains');
 		fill(ui.name, names, 'all events');
 		fill(ui.users, this.#users.sorted(USER_SUGGESTIONS));
+		ui.root.classList.toggle('with-sources', Array.from(this.#sources.keys()).some((s) => s !== 'local'));
 	}
 
 	#setFilter(key, value) {

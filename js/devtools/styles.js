@@ -64,7 +64,11 @@ td { padding: 2px 6px; border-bottom: 1px solid var(--bg3); vertical-align: top;
 td.num, th.num { text-align: right; white-space: nowrap; }
 /* The event list is windowed (see #renderRows): every row is ROW_HEIGHT
    (22px) tall, and contained, so refilling one lays out that row only. */
-.list .row { display: grid; grid-template-columns: 9em 6.5em minmax(0, 1fr) 6em 8.5em 6em 7em; height: 22px; align-items: center; }
+.list .row { display: grid; grid-template-columns: 9em 6.5em minmax(0, 1fr) 8.5em 6em 7em; height: 22px; align-items: center; }
+/* The Source column, only while some record kept is not local (.with-sources). */
+.list .source { display: none; }
+.with-sources .list .row { grid-template-columns: 9em 6.5em minmax(0, 1fr) 6em 8.5em 6em 7em; }
+.with-sources .list .source { display: block; }
 /* Side docks are narrow: no Age and Source columns there (the detail shows them). */
 .dock-right .list .row, .dock-left .list .row { grid-template-columns: 9em minmax(0, 1fr) 8.5em 6em 7em; }
 .dock-right .list .ago, .dock-left .list .ago, .dock-right .list .source, .dock-left .list .source { display: none; }

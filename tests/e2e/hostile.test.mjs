@@ -41,6 +41,7 @@ async function timed(page, action) {
 }
 
 const measured = (what, ms) => console.log(`# measured: ${what}: ${ms.toFixed(1)} ms`);
+const sourceColumn = (page) => inPanel(page, '.list .head .source').evaluate((el) => getComputedStyle(el).display);
 
 test('an imported record named __proto__ gets a statistics row and pollutes no prototype', async ({ page }) => {
 	const banner = await importFile(page, historyFile([record(1, '__proto__'), record(2, 'constructor'), record(3, 'auth.user.login')]));
@@ -223,6 +224,7 @@ test('each record shows where it came from, and the list filters by it', async (
 			record(4, 'a.four', { source: 'restored', offset: 4 })
 		])
 	);
+	assert.equal(await sourceColumn(page), 'block', 'records from elsewhere: the Source column shows');
 	assert.deepEqual(
 		(await panelRows(page)).map((r) => [r.id, r.source]),
 		[
@@ -256,4 +258,5 @@ test('each record shows where it came from, and the list filters by it', async (
 	const [live] = await panelRows(page);
 	const source = await page.evaluate(() => window.kaiwaBus.getEventHistory()[0].source ?? 'local');
 	assert.equal(live.source, source, 'a live record shows its source; none means local');
+	if (source === 'local') assert.equal(await sourceColumn(page), 'none', 'only local records: no Source column');
 });
