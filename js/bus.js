@@ -19,7 +19,7 @@ const DEFAULT_HISTORY_LIMIT = 1000;
 const SAMPLE_EVERY = 32;
 const MAX_HISTORY_LIMIT = 0xffffffff;
 // src/core/names.rs MAX_NAME_LEN, in UTF-8 bytes (at least the UTF-16 length).
-const MAX_NAME_LEN = 1024;
+export const MAX_NAME_LEN = 1024;
 
 const clock = globalThis.performance;
 const timeOrigin = clock.timeOrigin;

@@ -44,7 +44,11 @@ export declare class KaiwaDevtools extends HTMLElement {
 	paused: boolean;
 	/** The history as the Export button saves it. */
 	exportJSON(): string;
-	/** Shows an exported history, read-only, as the Import button does. Throws if `text` is not one. */
+	/**
+	 * Shows an exported history, read-only, as the Import button does. Throws
+	 * an Error naming the record and field at fault if `text` is not one
+	 * (docs/history-format.md): a name over the bus's limit, a duplicate id…
+	 */
 	importJSON(text: string, fileName?: string): void;
 }
 

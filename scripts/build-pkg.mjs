@@ -16,8 +16,9 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out);
 cpSync(`${raw}/kaiwa_bus.js`, `${out}/kaiwa_bus.js`);
 cpSync(`${raw}/snippets`, `${out}/snippets`, { recursive: true });
-// wasm-imports.js reaches the package through wasm-bindgen's snippets/.
-for (const file of readdirSync('js')) {
+// js/ with its folders (js/devtools/), .js and .d.ts files; wasm-imports.js
+// reaches the package through wasm-bindgen's snippets/.
+for (const file of readdirSync('js', { recursive: true })) {
 	if ((file.endsWith('.js') && file !== 'wasm-imports.js') || file.endsWith('.d.ts')) cpSync(`js/${file}`, `${out}/${file}`);
 }
 cpSync('README.md', `${out}/README.md`);
@@ -52,6 +53,6 @@ const size = (file) => {
 	return `${(bytes.length / 1024).toFixed(1)} KB raw, ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1)} KB gzip`;
 };
 console.log(`pkg/kaiwa_bus_bg.wasm: ${size(`${out}/kaiwa_bus_bg.wasm`)}`);
-const js = readdirSync(out).filter((f) => f.endsWith('.js'));
+const js = readdirSync(out, { recursive: true }).filter((f) => f.endsWith('.js') && !f.startsWith('snippets'));
 const jsBytes = Buffer.concat(js.map((f) => readFileSync(`${out}/${f}`)));
 console.log(`pkg/*.js (${js.length} files): ${(jsBytes.length / 1024).toFixed(1)} KB raw, ${(gzipSync(jsBytes, { level: 9 }).length / 1024).toFixed(1)} KB gzip`);

@@ -32,6 +32,20 @@ export async function openDemo(context, url, test = {}) {
 			sessionStorage.setItem('e2e-fresh', '1');
 		}
 	});
+	// A Content-Security-Policy header on the page itself, when the test asks for one.
+	if (test.csp) {
+		// Every report, in window.__cspViolations: { directive, sample }.
+		await page.addInitScript(() => {
+			window.__cspViolations = [];
+			const note = (e) => window.__cspViolations.push({ directive: e.violatedDirective, sample: e.sample });
+			document.addEventListener('securitypolicyviolation', note, true);
+		});
+		await page.route('**/*', async (route) => {
+			if (route.request().resourceType() !== 'document') return route.continue();
+			const response = await route.fetch();
+			return route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': test.csp } });
+		});
+	}
 	await page.goto(url);
 	await waitReady(page);
 	const allowed = test.allowLogs ?? [];
@@ -72,8 +86,8 @@ export function panelRows(page) {
 			for (const row of shown) {
 				const id = Number(row.dataset.id);
 				if (rows.has(id)) continue;
-				const text = (cls) => row.querySelector(cls).textContent;
-				rows.set(id, { id, name: text('.name'), status: text('.status'), handlers: text('.handlers'), duration: text('.duration') });
+				const text = (cls) => row.querySelector(cls)?.textContent;
+				rows.set(id, { id, name: text('.name'), source: text('.source'), status: text('.status'), handlers: text('.handlers'), duration: text('.duration') });
 			}
 			if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) break;
 		}
@@ -100,6 +114,14 @@ export async function waitForRows(page, count) {
 		const rows = await panelRows(page);
 		assert.fail(`expected ${count} rows in the panel, it shows ${rows.length}: ${rows.map((r) => r.name).join(', ')}`);
 	}
+}
+
+/** Sets one of the panel's filters (domain, name, source, text, user) and waits for the redraw. */
+export async function setFilter(page, key, value) {
+	const field = inPanel(page, `[data-filter=${key}]`);
+	if (key === 'domain' || key === 'name' || key === 'source') await field.selectOption(value);
+	else await field.fill(value);
+	await settle(page);
 }
 
 /** Waits two animation frames: any redraw the panel scheduled has run. */

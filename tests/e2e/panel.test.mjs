@@ -20,6 +20,7 @@ import {
 	emitMetrics,
 	inPanel,
 	panelRows,
+	setFilter,
 	settle,
 	waitForRows,
 	waitReady
@@ -33,13 +34,6 @@ const formatMs = (ms) => (ms === null ? '—' : `${ms.toFixed(ms < 10 ? 2 : 1)} 
 const statusOf = (row) => row.status.split(' ').at(-1); // '✓ delivered' -> 'delivered'
 const ids = (rows) => rows.map((r) => r.id);
 const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}` });
-
-async function setFilter(page, key, value) {
-	const field = inPanel(page, `[data-filter=${key}]`);
-	if (key === 'domain' || key === 'name') await field.selectOption(value);
-	else await field.fill(value);
-	await settle(page);
-}
 
 test('the server renders the page without bus or panel; the browser adds both', async ({ page, url }) => {
 	for (let i = 0; i < 2; i++) {

@@ -11,7 +11,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { buildDemo, startDemo } from '../../scripts/demo.mjs';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { SHOTS, openDemo } from './helpers.mjs';
-import { tests } from './panel.test.mjs';
+import { tests as hostile } from './hostile.test.mjs';
+import { tests as panel } from './panel.test.mjs';
+
+const tests = [...panel, ...hostile];
 
 const TEST_TIMEOUT_MS = 60_000;
 const only = process.argv[2];

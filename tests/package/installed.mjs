@@ -58,7 +58,7 @@ check('the .wasm is exported for bundlers', () => {
 
 check('the package ships its types, glue, snippets and wasm', () => {
 	const root = `${dir}/node_modules/kaiwa-bus`;
-	for (const file of ['index.d.ts', 'events.d.ts', 'index.js', 'node.js', 'kaiwa_bus.js', 'kaiwa_bus_bg.wasm', 'devtools.js', 'devtools.d.ts', 'README.md']) {
+	for (const file of ['index.d.ts', 'events.d.ts', 'index.js', 'node.js', 'kaiwa_bus.js', 'kaiwa_bus_bg.wasm', 'devtools.js', 'devtools.d.ts', 'devtools/element.js', 'history.js', 'history.d.ts', 'README.md']) {
 		if (!existsSync(`${root}/${file}`)) throw new Error(`missing ${file}`);
 	}
 	const snippets = readdirSync(`${root}/snippets`);
@@ -71,6 +71,18 @@ check('kaiwa-bus/devtools imports in Node (SSR) without a DOM', () => {
 		console.log(typeof devtools.mountDevtools);
 	`);
 	if (out.trim() !== 'function') throw new Error(out);
+});
+
+check('kaiwa-bus/history reads back what it writes, in Node', () => {
+	const out = node(`
+		import { EventBus } from 'kaiwa-bus';
+		import { historyDocument, readHistoryDocument } from 'kaiwa-bus/history';
+		const bus = new EventBus();
+		bus.emit('auth.user.logout', { userId: 'u', timestamp: new Date() });
+		const [record] = readHistoryDocument(JSON.stringify(historyDocument(bus.getEventHistory())));
+		console.log(record.name, record.source, record.timestamp instanceof Date);
+	`);
+	if (out.trim() !== 'auth.user.logout local true') throw new Error(out);
 });
 
 check('bundled into a server build, the Node entry still initialises and finds its .wasm', () => {

@@ -3,6 +3,7 @@
 
 import { EventBus } from 'kaiwa-bus';
 import { type DevtoolsOptions, KaiwaDevtools, defineDevtools, mountDevtools } from 'kaiwa-bus/devtools';
+import { type HistoryDocument, type RecordSource, historyDocument, readHistoryDocument } from 'kaiwa-bus/history';
 
 const bus = new EventBus();
 const options: DevtoolsOptions = { open: true, dock: 'right', size: 400, maxRecords: 500, shortcut: false, storageKey: false };
@@ -37,3 +38,11 @@ mountDevtools({});
 panel.isOpen = false;
 // @ts-expect-error: the container is a mount option, not a setting
 panel.configure({ container: document.body });
+
+// The history format, as a store would use it.
+const doc: HistoryDocument = historyDocument(bus.getEventHistory());
+const source: RecordSource = readHistoryDocument(JSON.stringify(doc))[0].source;
+void source;
+// @ts-expect-error: the format's version is 1
+const wrong: HistoryDocument = { ...doc, version: 2 };
+void wrong;

@@ -1,0 +1,112 @@
+// The panel's fixed DOM: the launcher button, the toolbar (tabs, filters,
+// actions), the import banner, the statistics table and the footer, around
+// the event list (list.js) and the detail pane. Built once per element;
+// what the controls do is the element's (`on`).
+
+import { SOURCES } from '../history.js';
+import { h } from './dom.js';
+
+export const DOCKS = ['bottom', 'right', 'left'];
+
+/**
+ * Builds the panel around `list` (the event list's element) and returns its
+ * parts by name; `ui.root` goes into the shadow root.
+ */
+export function buildUi(list, on) {
+const ui = {};
+	const tabButton = (tab, text) =>
+		h('button', { role: 'tab', 'data-tab': tab, onclick: () => on.showTab(tab) }, text);
+	const filter = (key, el) => {
+		el.dataset.filter = key;
+		el.addEventListener('input', () => on.setFilter(key, el.value));
+		return el;
+	};
+	const action = (name, text, onclick, title) => h('button', { 'data-action': name, title, onclick }, text);
+
+	ui.domain = filter('domain', h('select', { 'aria-label': 'Filter by domain' }));
+	ui.name = filter('name', h('select', { 'aria-label': 'Filter by event name' }));
+	ui.text = filter('text', h('input', { type: 'search', placeholder: 'Search payloads…', 'aria-label': 'Free-text search' }));
+	ui.users = h('datalist', { id: 'kd-users' });
+	ui.source = filter(
+		'source',
+		h('select', { class: 'source', 'aria-label': 'Filter by source' }, h('option', { value: '' }, 'all sources'), SOURCES.map((s) => h('option', { value: s }, s)))
+	);
+	ui.user = filter('user', h('input', { class: 'user', placeholder: 'userId', list: 'kd-users', 'aria-label': 'Filter by user (getEventFlow)' }));
+	ui.pause = action('pause', 'Pause', on.pause, 'Stop following the bus; Resume catches up');
+	ui.clear = action('clear', 'Clear', on.clear, "Clear the bus's history and statistics (bus.clearHistory())");
+	ui.exportButton = action('export', 'Export', on.download, 'Save the history as JSON');
+	ui.file = h('input', { type: 'file', accept: 'application/json,.json', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
+	ui.file.addEventListener('change', on.readFile);
+	ui.importButton = action('import', 'Import', () => ui.file.click(), 'Open an exported history, read-only');
+	ui.dock = h(
+		'select',
+		{ 'data-action': 'dock', 'aria-label': 'Dock to', onchange: () => on.dock(ui.dock.value) },
+		DOCKS.map((d) => h('option', { value: d }, `dock ${d}`))
+	);
+	ui.collapse = action('collapse', '✕', on.close, 'Collapse the panel');
+	ui.launcher = h('button', { class: 'launcher', part: 'launcher', onclick: on.open }, '⚡ kaiwa-bus');
+
+	ui.bannerText = h('span');
+	ui.bannerButton = action('live', 'Back to live', on.leaveImport);
+	ui.banner = h('div', { class: 'banner', role: 'status', hidden: true }, ui.bannerText, ui.bannerButton);
+
+	ui.list = list;
+	ui.detail = h('div', { class: 'detail', 'aria-live': 'polite' });
+	ui.events = h('div', { class: 'view events', role: 'tabpanel' }, ui.list, ui.detail);
+	ui.statsBody = h('tbody');
+	ui.statsNote = h('p', { class: 'note' });
+	ui.stats = h(
+		'div',
+		{ class: 'view stats', role: 'tabpanel', hidden: true },
+		h(
+			'table',
+			null,
+			h(
+				'thead',
+				null,
+				h(
+					'tr',
+					null,
+					h('th', null, 'Event'),
+					h('th', { class: 'num' }, 'Count'),
+					h('th', { class: 'num', title: 'Dispatches timed: the durations are over these' }, 'Timed'),
+					h('th', { class: 'num' }, 'Average'),
+					h('th', { class: 'num' }, 'Min'),
+					h('th', { class: 'num' }, 'Max')
+				)
+			),
+			ui.statsBody
+		),
+		ui.statsNote
+	);
+	ui.statsBody.addEventListener('click', (e) => {
+		const tr = e.target.closest('tr[data-name]');
+		if (!tr) return;
+		on.setFilter('name', tr.dataset.name);
+		on.showTab('events');
+	});
+	ui.footerCount = h('span');
+	ui.footerState = h('span');
+	ui.resizer = h('div', { class: 'resizer', 'aria-hidden': 'true' });
+	ui.resizer.addEventListener('pointerdown', on.startResize);
+	ui.tabs = h('div', { class: 'tabs', role: 'tablist' }, tabButton('events', 'Events'), tabButton('stats', 'Statistics'));
+
+	ui.panel = h(
+		'section',
+		{ class: 'panel', part: 'panel', 'aria-label': 'kaiwa-bus devtools' },
+		ui.resizer,
+		h(
+			'header',
+			{ class: 'toolbar' },
+			h('span', { class: 'title' }, 'kaiwa-bus'),
+			ui.tabs,
+			h('span', { class: 'filters' }, ui.domain, ui.name, ui.source, ui.text, ui.user, ui.users),
+			h('span', { class: 'actions' }, ui.pause, ui.clear, ui.exportButton, ui.importButton, ui.dock, ui.collapse)
+		),
+		ui.banner,
+		h('div', { class: 'body' }, ui.events, ui.stats),
+		h('footer', { class: 'footer' }, ui.footerCount, ui.footerState)
+	);
+	ui.root = h('div', { class: 'root' }, ui.launcher, ui.panel, ui.file);
+	return ui;
+}

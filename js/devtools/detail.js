@@ -1,0 +1,97 @@
+// The detail pane of the selected record (times, validation issues, errors,
+// the payload tree, its schema and who listens to it now) and the
+// statistics table. Each function returns fresh nodes for the element to
+// put in place.
+
+import { STATUS_ICONS, durationNote, formatAgo, formatDate, formatMs, h } from './dom.js';
+import { prefixesOf, sourceOf } from './records.js';
+import { treeNode } from './tree.js';
+
+/** The detail pane's content for record `r` (null: nothing selected). */
+export function detailNodes(r, bus) {
+	if (r === null) return [h('p', { class: 'placeholder' }, 'Select an event to see its payload, schema and errors.')];
+	const sections = [
+		h('h3', null, h('span', { class: 'name' }, r.name), h('span', { class: `status status-${r.status}` }, `${STATUS_ICONS[r.status]} ${r.status}`), h('span', { class: 'placeholder' }, `#${r.id}`)),
+		h(
+			'dl',
+			null,
+			h('dt', null, 'Time'),
+			h('dd', null, `${formatDate(r.timestamp)} (${formatAgo(Date.now() - r.timestamp.getTime())})`),
+			h('dt', null, 'Source'),
+			h('dd', { class: 'source' }, r.offset === undefined ? sourceOf(r) : `${sourceOf(r)} (offset ${r.offset})`),
+			h('dt', null, 'Handlers'),
+			h('dd', null, `${r.handlerCount} called`),
+			h('dt', null, 'Duration'),
+			h('dd', null, r.durationMs === null ? durationNote(r) : formatMs(r.durationMs))
+		)
+	];
+	if (r.issues.length) {
+		sections.push(
+			h('h4', null, 'Validation issues'),
+			h(
+				'table',
+				{ class: 'issues' },
+				h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', null, 'Expected'), h('th', null, 'Received'))),
+				h('tbody', null, r.issues.map((i) => h('tr', null, h('td', null, i.path || '(payload)'), h('td', null, i.expected), h('td', null, i.received))))
+			)
+		);
+	}
+	if (r.errors.length) {
+		sections.push(h('h4', null, r.status === 'rejected' ? 'Refused' : 'Handler errors'), h('ul', { class: 'errors' }, r.errors.map((e) => h('li', null, e))));
+	}
+	sections.push(h('h4', null, 'Payload'), h('div', { class: 'tree payload' }, treeNode(null, r.payload)));
+	sections.push(...schemaSection(r.name, bus));
+	return sections;
+}
+
+function schemaSection(name, bus) {
+	const schema = bus?.getSchema(name);
+	const out = [h('h4', null, 'Schema')];
+	if (!schema) {
+		out.push(h('p', { class: 'placeholder' }, bus ? 'No schema registered: an unknown event.' : 'No bus.'));
+	} else {
+		out.push(
+			h('p', { class: 'schema-head' }, `${schema.name} v${schema.version}`, schema.description ? ` — ${schema.description}` : ''),
+			h(
+				'table',
+				{ class: 'schema' },
+				h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', null, 'Type'))),
+				h('tbody', null, Object.entries(schema.payload).map(([field, type]) => h('tr', null, h('td', null, field), h('td', null, type))))
+			)
+		);
+	}
+	if (bus) {
+		// Every pattern that would receive this event: the name, each domain, '*'.
+		const patterns = [name, ...prefixesOf(name).reverse(), '*'];
+		out.push(
+			h('h4', null, 'Subscribed now'),
+			h('dl', { class: 'subscribers' }, patterns.flatMap((p) => [h('dt', null, p), h('dd', null, String(bus.getHandlerCount(p)))]))
+		);
+	}
+	return out;
+}
+
+/** The statistics table's rows, by event name, from getPerformanceStats()-shaped stats. */
+export function statsRows(stats) {
+	const rows = Object.entries(stats).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+	return rows.map(([name, s]) =>
+		h(
+			'tr',
+			{ 'data-name': name, title: 'Show these events' },
+			h('td', { class: 'name' }, name),
+			h('td', { class: 'num' }, String(s.count)),
+			h('td', { class: 'num' }, String(s.timedCount)),
+			h('td', { class: 'num' }, formatMs(s.averageDuration)),
+			h('td', { class: 'num' }, formatMs(s.minDuration)),
+			h('td', { class: 'num' }, formatMs(s.maxDuration))
+		)
+	);
+}
+
+/** The note under the statistics table. */
+export function statsNote(rowCount, imported) {
+	return rowCount
+		? `Delivered and failed events${imported ? ' in the imported file' : ' since the bus started or its history was last cleared'}; ` +
+				"rejected ones are never dispatched. Durations are over the timed dispatches: by default the bus times a sample (its 'timing' option)."
+		: 'No event dispatched yet.';
+}

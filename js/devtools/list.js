@@ -1,0 +1,209 @@
+// The windowed event list: a header, then a spacer as tall as every
+// matching row, in which a small pool of row elements covers the visible
+// part and is refilled in place. A redraw costs the same for 1 new event or
+// 10,000, and reads no layout (the view is kept by scroll and resize
+// events), so it forces no reflow of the page.
+
+import { STATUS_ICONS, durationNote, formatAgo, formatClock, formatDate, formatMs, h, setText } from './dom.js';
+import { indexOfId, sourceOf } from './records.js';
+
+export const ROW_HEIGHT = 22; // px, every row of the event list (see .list in styles.js)
+const OVERSCAN = 4; // rows drawn beyond the visible ones
+
+export class EventList {
+	/** `onSelect(id)` when a row is clicked; `onChange()` when the view scrolled or resized. */
+	constructor({ onSelect, onKey, onChange }) {
+		this.pool = []; // { el, cells..., record } rows, reused: only the visible part of the list exists
+		this.view = { top: 0, height: 0 }; // the list's scroll position and height, kept by events
+		this.scrollShift = 0; // px to scroll down at the next redraw, to keep older rows in view under new ones
+		this.window = h('div', { class: 'window', role: 'rowgroup' });
+		this.spacer = h('div', { class: 'spacer' }, this.window);
+		this.empty = h('p', { class: 'empty' }, 'No events yet.');
+		const column = (text, cls) => h('span', { role: 'columnheader', class: cls }, text);
+		this.el = h(
+			'div',
+			{ class: 'list', role: 'grid', tabindex: '0', 'aria-label': 'Events, newest first', 'aria-rowcount': '1', onkeydown: onKey },
+			h(
+				'div',
+				{ class: 'row head', role: 'row' },
+				column('Time'),
+				column('Age', 'ago'),
+				column('Event'),
+				column('Source', 'source'),
+				column('Status'),
+				column('Handlers', 'num'),
+				column('Duration', 'num')
+			),
+			this.spacer,
+			this.empty
+		);
+		this.el.addEventListener('click', (e) => {
+			const row = e.target.closest('.row[data-id]');
+			if (row) onSelect(Number(row.dataset.id));
+		});
+		this.el.addEventListener(
+			'scroll',
+			() => {
+				this.view.top = this.el.scrollTop;
+				onChange();
+			},
+			{ passive: true }
+		);
+		this.resizes = new ResizeObserver(([entry]) => {
+			this.view.height = entry.contentRect.height;
+			onChange();
+		});
+	}
+
+	/** Follows the list's size (only while the panel is open). */
+	observe() {
+		this.resizes.observe(this.el);
+	}
+
+	disconnect() {
+		this.resizes.disconnect();
+	}
+
+	/** Reads the scroll position (a hidden list forgets it). */
+	rememberScroll() {
+		this.view.top = this.el.scrollTop;
+	}
+
+	/** `fresh` rows arrived on top: when scrolled down to older events, keep them where they are. */
+	keepInView(fresh) {
+		if (this.view.top > 0) this.scrollShift += fresh * ROW_HEIGHT;
+	}
+
+	// Each pooled row shows one record and is placed with a transform: a new
+	// event fills one row and moves the others, whose text is not touched.
+	render(matching, selectedId, total) {
+		const { el, spacer, empty } = this;
+		const n = matching.length;
+		spacer.style.height = `${n * ROW_HEIGHT}px`;
+		el.setAttribute('aria-rowcount', String(n + 1));
+		if (this.scrollShift) {
+			el.scrollTop = this.view.top + this.scrollShift;
+			this.view.top = el.scrollTop;
+			this.scrollShift = 0;
+		}
+		const first = Math.max(0, Math.min(Math.floor(this.view.top / ROW_HEIGHT), n - 1));
+		const count = Math.max(0, Math.min(n - first, Math.ceil(this.view.height / ROW_HEIGHT) + OVERSCAN));
+		const wanted = new Map(); // record -> rows from the top
+		for (let i = 0; i < count; i++) wanted.set(matching[n - 1 - first - i], first + i); // newest first
+		const free = [];
+		for (const row of this.pool) {
+			if (row.record !== null && wanted.has(row.record)) {
+				this.#place(row, wanted.get(row.record), selectedId);
+				wanted.delete(row.record);
+			} else {
+				free.push(row);
+			}
+		}
+		for (const [record, fromTop] of wanted) {
+			const row = free.pop() ?? this.#newRow();
+			this.#fill(row, record);
+			this.#place(row, fromTop, selectedId);
+		}
+		for (const row of free) {
+			row.el.hidden = true;
+			row.record = null;
+		}
+		empty.hidden = n > 0;
+		setText(empty, total ? 'No events match the filters.' : 'No events yet.');
+	}
+
+	#newRow() {
+		const cell = (cls) => h('span', { role: 'gridcell', class: cls });
+		const row = {
+			clock: cell('time'),
+			ago: cell('ago'),
+			name: cell('name'),
+			source: cell('source'),
+			status: cell('status'),
+			handlers: cell('num handlers'),
+			duration: cell('num duration'),
+			record: null,
+			top: -1,
+			selected: null,
+			time: 0
+		};
+		row.el = h('div', { class: 'row', role: 'row' }, row.clock, row.ago, row.name, row.source, row.status, row.handlers, row.duration);
+		this.pool.push(row);
+		this.window.append(row.el);
+		return row;
+	}
+
+	#place(row, fromTop, selectedId) {
+		row.el.hidden = false;
+		if (row.top !== fromTop) {
+			row.top = fromTop;
+			row.el.style.transform = `translateY(${fromTop * ROW_HEIGHT}px)`;
+			row.el.setAttribute('aria-rowindex', String(fromTop + 2));
+		}
+		const selected = row.record.id === selectedId;
+		if (row.selected !== selected) {
+			row.selected = selected;
+			row.el.setAttribute('aria-selected', String(selected));
+		}
+	}
+
+	// Writes a record into a pooled row: text only, never HTML.
+	#fill(row, record) {
+		row.record = record;
+		row.time = record.timestamp.getTime();
+		const { el } = row;
+		el.dataset.id = String(record.id);
+		el.dataset.status = record.status;
+		row.clock.textContent = formatClock(record.timestamp);
+		row.clock.title = formatDate(record.timestamp);
+		row.ago.textContent = formatAgo(Date.now() - row.time);
+		row.name.textContent = record.name;
+		row.name.title = record.name;
+		const source = sourceOf(record);
+		if (el.dataset.source !== source) {
+			el.dataset.source = source; // mostly 'local' row after row: written only when it changes
+			row.source.textContent = source;
+		}
+		row.status.className = `status status-${record.status}`;
+		row.status.textContent = `${STATUS_ICONS[record.status]} ${record.status}`;
+		row.handlers.textContent = String(record.handlerCount);
+		row.duration.textContent = formatMs(record.durationMs);
+		const note = durationNote(record);
+		if (note) row.duration.title = note;
+		else row.duration.removeAttribute('title');
+	}
+
+	/** The rows let go of their records (the panel closed). */
+	clear() {
+		for (const row of this.pool) {
+			row.el.hidden = true;
+			row.record = null;
+		}
+	}
+
+	/** Refreshes the relative times of the visible rows. */
+	tick() {
+		const now = Date.now();
+		for (const row of this.pool) {
+			if (row.record) setText(row.ago, formatAgo(now - row.time));
+		}
+	}
+
+	/**
+	 * Up and down arrows: the id of the record to select next (or null), its
+	 * row scrolled into view.
+	 */
+	step(matching, selectedId, key) {
+		if (!matching.length) return null;
+		const at = indexOfId(matching, selectedId);
+		// The list is newest first: down is an older record, a lower index.
+		const next = at < 0 ? matching.length - 1 : key === 'ArrowDown' ? at - 1 : at + 1;
+		if (next < 0 || next >= matching.length) return null;
+		const fromTop = matching.length - 1 - next;
+		const visible = this.view.height - ROW_HEIGHT - 1; // under the sticky header and its border
+		if (fromTop * ROW_HEIGHT < this.view.top) this.el.scrollTop = fromTop * ROW_HEIGHT;
+		else if ((fromTop + 1) * ROW_HEIGHT > this.view.top + visible) this.el.scrollTop = (fromTop + 1) * ROW_HEIGHT - visible;
+		this.view.top = this.el.scrollTop;
+		return matching[next].id;
+	}
+}

@@ -1,0 +1,89 @@
+// The payload tree of the detail pane: leaves as coloured text, objects,
+// arrays, Maps and Sets as <details> whose children are built when first
+// opened, at most TREE_CHILDREN_SHOWN per branch.
+
+import { messageOf } from '../errors.js';
+import { formatDate, h } from './dom.js';
+
+const TREE_CHILDREN_SHOWN = 200; // per object or array in the payload tree
+const TREE_MAX_DEPTH = 60;
+
+function typeLabel(value) {
+	if (Array.isArray(value)) return `Array(${value.length})`;
+	if (value instanceof Map) return `Map(${value.size})`;
+	if (value instanceof Set) return `Set(${value.size})`;
+	const ctor = Object.getPrototypeOf(value)?.constructor?.name;
+	const keys = Object.keys(value).length;
+	return `${ctor && ctor !== 'Object' ? `${ctor} ` : ''}{${keys} ${keys === 1 ? 'key' : 'keys'}}`;
+}
+
+function leafOf(value) {
+	switch (typeof value) {
+		case 'string':
+			return ['string', JSON.stringify(value)];
+		case 'number':
+		case 'boolean':
+			return [typeof value, String(value)];
+		case 'bigint':
+			return ['number', `${value}n`];
+		case 'undefined':
+			return ['null', 'undefined'];
+		case 'symbol':
+			return ['other', value.toString()];
+		case 'function':
+			return ['other', `ƒ ${value.name || 'anonymous'}()`];
+		default:
+			if (value === null) return ['null', 'null'];
+			if (value instanceof Date) return ['date', `Date ${formatDate(value)}`];
+			return null;
+	}
+}
+
+function entriesOf(value) {
+	if (value instanceof Map) return Array.from(value, ([k, v]) => [String(k), () => v]);
+	if (value instanceof Set) return Array.from(value, (v, i) => [String(i), () => v]);
+	return Object.keys(value).map((key) => [key, () => value[key]]);
+}
+
+/** The tree of `value` under `key` (null for the root, which starts open). */
+export function treeNode(key, value, depth = 0, ancestors = []) {
+	const label = key === null ? [] : [h('span', { class: 'key' }, key), ': '];
+	const leaf = (kind, text) => h('div', { class: 'leaf' }, label, h('span', { class: `v-${kind}` }, text));
+	let preview;
+	try {
+		const known = leafOf(value);
+		if (known) return leaf(...known);
+		if (ancestors.includes(value)) return leaf('other', '[Circular]');
+		preview = typeLabel(value);
+	} catch (error) {
+		return leaf('other', `[unreadable: ${messageOf(error)}]`); // a Proxy trap threw
+	}
+	const details = h('details', { class: 'branch' }, h('summary', null, label, h('span', { class: 'preview' }, preview)));
+	const build = () => {
+		let entries;
+		try {
+			entries = entriesOf(value);
+		} catch (error) {
+			details.append(h('div', { class: 'leaf v-other' }, `[unreadable: ${messageOf(error)}]`));
+			return;
+		}
+		const inner = [...ancestors, value];
+		for (const [childKey, read] of entries.slice(0, TREE_CHILDREN_SHOWN)) {
+			let child;
+			try {
+				child = read();
+			} catch (error) {
+				child = `[getter threw: ${messageOf(error)}]`;
+			}
+			details.append(depth >= TREE_MAX_DEPTH ? h('div', { class: 'leaf' }, '…') : treeNode(childKey, child, depth + 1, inner));
+		}
+		if (entries.length > TREE_CHILDREN_SHOWN) details.append(h('div', { class: 'leaf more' }, `… ${entries.length - TREE_CHILDREN_SHOWN} more`));
+	};
+	if (depth < 1) {
+		details.open = true;
+		build();
+	} else {
+		details.addEventListener('toggle', build, { once: true });
+	}
+	return details;
+}

@@ -1,0 +1,58 @@
+// Types of `kaiwa-bus/history`: the history record format (docs/history-format.md).
+
+import type { EventRecord, Status, ValidationIssue } from './index.js';
+
+export declare const HISTORY_FORMAT: 'kaiwa-bus/history';
+export declare const HISTORY_VERSION: 1;
+export declare const STATUSES: readonly Status[];
+
+/** Where a record's event came from; a record without one is 'local'. */
+export type RecordSource = 'local' | 'tab' | 'remote' | 'restored';
+export declare const SOURCES: readonly RecordSource[];
+
+/** One record as the format writes it: JSON-safe, its timestamp an ISO string. */
+export interface PlainRecord {
+	id: number;
+	name: string;
+	/** The payload made JSON-safe by toPlain. */
+	payload: unknown;
+	/** ISO 8601. */
+	timestamp: string;
+	status: Status;
+	handlerCount: number;
+	durationMs: number | null;
+	errors: string[];
+	issues: ValidationIssue[];
+	/** Written when the record has one; read as 'local' when absent. */
+	source?: RecordSource;
+	/** The position of the event in the transport or store it came from, when it has one. */
+	offset?: number | string;
+}
+
+/** A record as readHistoryDocument gives it back: a history record with its source. */
+export type ReadRecord = EventRecord & { source: RecordSource; offset?: number | string };
+
+/** The document: `{ format, version, exportedAt, records }`. */
+export interface HistoryDocument {
+	format: 'kaiwa-bus/history';
+	version: 1;
+	/** ISO 8601. */
+	exportedAt: string;
+	records: PlainRecord[];
+}
+
+/**
+ * A JSON-safe copy of any value (Dates as ISO strings, cycles as '[Circular]',
+ * what a trap or getter refuses as '[unreadable: …]'). Never throws; walks each
+ * object once and writes a bounded amount ('[Repeated]', '[Truncated]' past it).
+ */
+export declare function toPlain(value: unknown): unknown;
+/** One record, JSON-safe. */
+export declare function plainRecord(record: EventRecord & { source?: RecordSource; offset?: number | string }): PlainRecord;
+/** The document for these records, oldest first. */
+export declare function historyDocument(records: readonly EventRecord[]): HistoryDocument;
+/**
+ * Reads a document (or a bare JSON array of records) back into records with
+ * Date timestamps, sorted by id. Throws an Error naming the record and field at fault.
+ */
+export declare function readHistoryDocument(text: string): ReadRecord[];

@@ -1,0 +1,224 @@
+// The history record format, `kaiwa-bus/history` version 1: how a bus's
+// history records are written to JSON and read back. The devtools panel's
+// Export and Import use it, and so will any store that keeps records
+// (IndexedDB, a server): one format, one reader. Shipped as the
+// `kaiwa-bus/history` entry point; docs/history-format.md describes the
+// document field by field.
+//
+//   historyDocument(records)  -> { format, version, exportedAt, records }
+//   plainRecord(record)       -> one record, JSON-safe
+//   toPlain(value)            -> any payload, JSON-safe
+//   readHistoryDocument(text) -> records with Date timestamps, or an Error
+//                                that names the record and field at fault
+
+import { MAX_NAME_LEN } from './bus.js';
+import { messageOf } from './errors.js';
+
+export const HISTORY_FORMAT = 'kaiwa-bus/history';
+export const HISTORY_VERSION = 1;
+export const STATUSES = ['delivered', 'failed', 'rejected'];
+/** Where a record's event came from; a record without one is 'local'. */
+export const SOURCES = ['local', 'tab', 'remote', 'restored'];
+
+const MAX_DEPTH = 60; // nesting kept by toPlain; deeper values become '[Too deep]'
+// What one toPlain call writes at most, in units: 1 per value, plus 1 per
+// KiB of string. Past it, values become '[Truncated]', and a sub-object seen
+// before whose copy would not fit becomes '[Repeated]'.
+const BUDGET = 20_000;
+
+/**
+ * A JSON-safe copy of any value, for export and for the free-text search:
+ * Dates become ISO strings (as JSON.stringify does), BigInts strings,
+ * Maps and Sets arrays, a cycle the string '[Circular]', and what JSON drops
+ * (functions, symbols, undefined) is dropped the same way.
+ *
+ * Never throws, and its work is bounded: each object is walked once (by
+ * identity; a sub-object reused elsewhere shares its copy while the budget
+ * lasts), and a value whose traps or getters throw becomes
+ * '[unreadable: …]' or '[getter threw: …]'.
+ */
+export function toPlain(value) {
+	return new Walk().plain(value, 0);
+}
+
+class Walk {
+	budget = BUDGET;
+	copies = new Map(); // object -> { plain, cost }: walked once
+	ancestors = new Set();
+
+	plain(value, depth) {
+		if (this.budget <= 0) return '[Truncated]';
+		if (value === null || typeof value !== 'object') {
+			this.budget -= typeof value === 'string' ? 1 + (value.length >> 10) : 1;
+			if (typeof value === 'bigint') return `${value}n`;
+			if (typeof value === 'number' && !Number.isFinite(value)) return null;
+			return typeof value === 'function' || typeof value === 'symbol' ? undefined : value;
+		}
+		const seen = this.copies.get(value);
+		if (seen) {
+			if (seen.cost > this.budget) return '[Repeated]';
+			this.budget -= seen.cost;
+			return seen.plain;
+		}
+		if (this.ancestors.has(value)) return '[Circular]';
+		if (depth >= MAX_DEPTH) return '[Too deep]';
+		const before = this.budget--;
+		this.ancestors.add(value);
+		let plain;
+		try {
+			plain = this.object(value, depth + 1);
+		} catch (error) {
+			plain = `[unreadable: ${messageOf(error)}]`; // a Proxy trap threw
+		}
+		this.ancestors.delete(value);
+		this.copies.set(value, { plain, cost: before - this.budget });
+		return plain;
+	}
+
+	object(value, depth) {
+		if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+		if (Array.isArray(value) || value instanceof Set) {
+			return Array.from(value, (item) => this.plain(item, depth) ?? null);
+		}
+		if (value instanceof Map) {
+			return Array.from(value, ([k, v]) => [this.plain(k, depth) ?? null, this.plain(v, depth) ?? null]);
+		}
+		if (value instanceof Error) return `${value.name}: ${value.message}`;
+		const out = {};
+		for (const key of Object.keys(value)) {
+			let item;
+			try {
+				item = value[key];
+			} catch (error) {
+				item = `[getter threw: ${messageOf(error)}]`;
+			}
+			const plain = this.plain(item, depth);
+			if (plain === undefined) continue;
+			// A key named __proto__ is a key: `out[key] =` would set the prototype.
+			if (key === '__proto__') Object.defineProperty(out, key, { value: plain, enumerable: true, writable: true, configurable: true });
+			else out[key] = plain;
+		}
+		return out;
+	}
+}
+
+function formatDate(date) {
+	return Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString();
+}
+
+/** One record as it is exported: the record with its timestamp as an ISO string. */
+export function plainRecord(record) {
+	return {
+		id: record.id,
+		name: record.name,
+		payload: toPlain(record.payload) ?? null,
+		timestamp: formatDate(record.timestamp),
+		status: record.status,
+		handlerCount: record.handlerCount,
+		durationMs: record.durationMs ?? null,
+		errors: [...record.errors],
+		issues: record.issues.map(({ path, expected, received }) => ({ path, expected, received })),
+		...(record.source === undefined ? {} : { source: record.source }),
+		...(record.offset === undefined ? {} : { offset: record.offset })
+	};
+}
+
+/** The exported document: `{ format, version, exportedAt, records }`. */
+export function historyDocument(records) {
+	return { format: HISTORY_FORMAT, version: HISTORY_VERSION, exportedAt: new Date().toISOString(), records: records.map(plainRecord) };
+}
+
+/**
+ * Reads an exported document back (or a bare array of records, as
+ * `JSON.stringify(bus.getEventHistory())` gives) into records with Date
+ * timestamps. Throws an Error that says what is wrong.
+ */
+export function readHistoryDocument(text) {
+	let doc;
+	try {
+		doc = JSON.parse(text);
+	} catch (error) {
+		throw new Error(`not JSON (${error.message})`);
+	}
+	let list = doc;
+	if (!Array.isArray(doc)) {
+		if (doc === null || typeof doc !== 'object' || doc.format !== HISTORY_FORMAT) {
+			throw new Error(`not a kaiwa-bus history export (expected "format": "${HISTORY_FORMAT}")`);
+		}
+		if (doc.version !== HISTORY_VERSION) throw new Error(`unsupported export version ${JSON.stringify(doc.version)}`);
+		list = doc.records;
+		if (!Array.isArray(list)) throw new Error('"records" must be an array');
+	}
+	const records = list.map(readRecord);
+	// Ids are unique in a history: the panel selects a record by its id.
+	const first = new Map(); // id -> index in the file
+	for (const [i, r] of records.entries()) {
+		if (first.has(r.id)) throw new Error(`record ${i + 1}: duplicate "id" ${r.id} (record ${first.get(r.id) + 1} has it)`);
+		first.set(r.id, i);
+	}
+	return records.sort((a, b) => a.id - b.id);
+}
+
+const isText = (v) => typeof v === 'string';
+
+function readRecord(r, i) {
+	const where = `record ${i + 1}`;
+	if (r === null || typeof r !== 'object') throw new Error(`${where} is not an object`);
+	if (!Number.isFinite(r.id)) throw new Error(`${where}: "id" must be a number`);
+	checkName(r.name, where);
+	if (!STATUSES.includes(r.status)) throw new Error(`${where}: "status" must be one of ${STATUSES.join(', ')}`);
+	const timestamp = new Date(r.timestamp);
+	if (!isText(r.timestamp) || Number.isNaN(timestamp.getTime())) throw new Error(`${where}: "timestamp" must be an ISO date`);
+	const errors = r.errors ?? [];
+	const issues = r.issues ?? [];
+	const source = r.source ?? 'local';
+	if (!SOURCES.includes(source)) throw new Error(`${where}: "source" must be one of ${SOURCES.join(', ')}`);
+	const offset = r.offset ?? undefined;
+	if (offset !== undefined && !Number.isFinite(offset) && !isText(offset)) throw new Error(`${where}: "offset" must be a number or a string`);
+	const durationMs = r.durationMs ?? null;
+	if (durationMs !== null && !Number.isFinite(durationMs)) throw new Error(`${where}: "durationMs" must be a number or null`);
+	if (!Array.isArray(errors) || !errors.every(isText)) throw new Error(`${where}: "errors" must be an array of strings`);
+	if (!Array.isArray(issues) || !issues.every((x) => x && isText(x.path) && isText(x.expected) && isText(x.received))) {
+		throw new Error(`${where}: "issues" must be an array of { path, expected, received }`);
+	}
+	return {
+		id: r.id,
+		name: r.name,
+		payload: r.payload ?? null,
+		timestamp,
+		status: r.status,
+		handlerCount: Number(r.handlerCount) || 0,
+		durationMs,
+		errors,
+		issues,
+		source,
+		...(offset === undefined ? {} : { offset })
+	};
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The UTF-8 length of a string (a lone surrogate counts 3, as U+FFFD). */
+function utf8Length(text) {
+	let bytes = 0;
+	for (let i = 0; i < text.length; i++) {
+		const unit = text.charCodeAt(i);
+		if (unit < 0x80) bytes += 1;
+		else if (unit < 0x800) bytes += 2;
+		else if (unit >= 0xd800 && unit < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+			bytes += 4; // a surrogate pair
+			i++;
+		} else bytes += 3;
+	}
+	return bytes;
+}
+
+// An imported name obeys the limits of a live one (js/bus.js requireName):
+// a non-empty, well-formed string of at most MAX_NAME_LEN UTF-8 bytes.
+function checkName(name, where) {
+	if (!isText(name)) throw new Error(`${where}: "name" must be a string`);
+	if (name === '') throw new Error(`${where}: "name" must not be empty`);
+	const bytes = utf8Length(name);
+	if (bytes > MAX_NAME_LEN) throw new Error(`${where}: "name" is ${bytes} bytes long; the limit is ${MAX_NAME_LEN} bytes`);
+	if (LONE_SURROGATE.test(name)) throw new Error(`${where}: "name" contains a lone surrogate (it is not well-formed Unicode)`);
+}
