@@ -4,7 +4,7 @@
 //
 // Every message is `{ v: 1, kind, from, ... }`, `from` being the sending
 // tab's id:
-//   event     { name, payload }             a tab emitted this
+//   events    { events: [{ name, payload }] } what a tab emitted in one task, in order
 //   join      {}                            a new tab: the leader answers with its status
 //   leader    {}                            this tab holds the relay socket now
 //   publish   { ref, name, payload }        for the leader to send to the relay
@@ -25,7 +25,7 @@ import { report } from './wrap.js';
 
 const VERSION = 1;
 const FIELDS = {
-	event: (m) => typeof m.name === 'string' && Object.hasOwn(m, 'payload'),
+	events: (m) => Array.isArray(m.events),
 	join: () => true,
 	leader: () => true,
 	publish: (m) => typeof m.ref === 'string' && typeof m.name === 'string' && Object.hasOwn(m, 'payload'),
@@ -46,6 +46,7 @@ export class TabLink {
 	#refs = 0;
 	#refused = 0;
 	#received = 0;
+	#outgoing = [];
 	#position = null;
 	#resign = null;
 	#abort = null;
@@ -99,12 +100,30 @@ export class TabLink {
 		if (epoch && offset) this.#position = { epoch, offset };
 	}
 
-	/** Posts an event this tab emitted; a payload that cannot be cloned is reported, not thrown. */
+	/**
+	 * Posts an event this tab emitted. The events of one task go in one
+	 * message (a post costs some 20 µs, more than a hundred emits), at the end
+	 * of the task's synchronous part; a payload that cannot be cloned is
+	 * reported, not thrown, and the others go on.
+	 */
 	postEvent(name, payload) {
+		if (this.#outgoing.push({ name, payload }) === 1) queueMicrotask(() => this.#postEvents());
+	}
+
+	#postEvents() {
+		const events = this.#outgoing;
+		this.#outgoing = [];
 		try {
-			this.#post('event', { name, payload });
-		} catch (error) {
-			report('warn', `kaiwa-bus: ${name} was delivered in this tab but cannot be sent to the other tabs: ${error?.name ?? 'Error'}: ${error?.message ?? error}`);
+			this.#post('events', { events });
+		} catch {
+			// One of them cannot be cloned: post them one by one to tell which.
+			for (const event of events) {
+				try {
+					this.#post('events', { events: [event] });
+				} catch (error) {
+					report('warn', `kaiwa-bus: ${event.name} was delivered in this tab but cannot be sent to the other tabs: ${error?.name ?? 'Error'}: ${error?.message ?? error}`);
+				}
+			}
 		}
 	}
 
@@ -161,6 +180,7 @@ export class TabLink {
 		if (data.from === this.#tab) return this.#refuse('a message forged as coming from this tab');
 		if (data.kind === 'remote') this.#position = { epoch: this.#position?.epoch ?? null, offset: data.offset };
 		if (data.kind === 'status') this.setPosition(data.status);
+		if (data.kind === 'events') return this.#receiveEvents(data.events);
 		const handler = this.#handlers[data.kind];
 		if (!handler) return undefined;
 		try {
@@ -169,8 +189,23 @@ export class TabLink {
 			// The bus refused what the message carried.
 			return this.#refuse(`${data.name ?? `a ${data.kind} message`} from another tab (${error?.message ?? error})`);
 		}
-		if (data.kind === 'event') this.#received++;
 		return undefined;
+	}
+
+	#receiveEvents(events) {
+		for (const event of events) {
+			if (event === null || typeof event !== 'object' || typeof event.name !== 'string' || !Object.hasOwn(event, 'payload')) {
+				this.#refuse('an event that is not { name, payload }');
+				continue;
+			}
+			try {
+				this.#handlers.event?.(event);
+				this.#received++;
+			} catch (error) {
+				// The bus refused it.
+				this.#refuse(`${event.name} from another tab (${error?.message ?? error})`);
+			}
+		}
 	}
 
 	#refuse(what) {

@@ -103,7 +103,7 @@ test('a hostile script posting on the tabs\' channel is refused and breaks nothi
 	const refused = await a.evaluate(async (relayUrl) => {
 		const channel = new BroadcastChannel(`relay:${relayUrl}`);
 		channel.postMessage({ nope: true });
-		channel.postMessage({ v: 1, kind: 'event', from: 'x', name: 'analytics.performance.metric', payload: { sessionId: 7 } });
+		channel.postMessage({ v: 1, kind: 'events', from: 'x', events: [{ name: 'analytics.performance.metric', payload: { sessionId: 7 } }] });
 		channel.postMessage({ v: 1, kind: 'remote', from: 'x', name: 'auth.user.login', offset: 'o', payload: { userId: 1 } });
 		channel.postMessage({ v: 1, kind: 'settled', from: 'x', ref: 'r' });
 		channel.close();
