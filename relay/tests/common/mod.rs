@@ -312,6 +312,15 @@ impl Client {
         }
     }
 
+    /// The next frame: first the events [`Client::reply`] set aside, then
+    /// what arrives, within [`WAIT`].
+    pub async fn next_frame(&mut self) -> Got {
+        match self.events.pop_front() {
+            Some(event) => Got::Frame(event),
+            None => self.recv().await,
+        }
+    }
+
     /// The next non-event frame; events are kept in `events`.
     pub async fn reply(&mut self) -> Got {
         loop {
@@ -485,7 +494,9 @@ impl Reader {
                 "reader stuck at {}",
                 self.seen.len()
             );
-            match self.client.recv().await {
+            // `next_frame`, not `recv`: a `sync` (or any `reply`) may have set
+            // events aside, and they count.
+            match self.client.next_frame().await {
                 Got::Frame(f) if f["type"] == "event" => {
                     self.seen.push(seq(&f));
                     self.last = f["offset"].as_str().unwrap().into();
