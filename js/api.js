@@ -5,6 +5,7 @@ import { EventBus } from './bus.js';
 export { EventBus, MAX_EMIT_DEPTH } from './bus.js';
 export { MockEventBus } from './mock.js';
 export { EmitDepthError, UnknownEventError, ValidationError } from './errors.js';
+export { configure } from './probe.js';
 
 /**
  * The seed's `EventBusFactory.create`: `'memory'` is the in-browser bus;

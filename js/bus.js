@@ -8,18 +8,20 @@
 
 import { BusCore } from './kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
+import { MAX_DEPTH, MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_ERROR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN } from './limits.js';
 import { compileReader } from './probe.js';
 import { memory } from './runtime.js';
 
-/** How deep handlers may nest emits (src/core/mod.rs MAX_DEPTH). */
-export const MAX_EMIT_DEPTH = 64;
+/**
+ * How deep emits may nest: inside handlers, onRecord listeners, payload
+ * getters and Proxy traps alike (src/limits.rs MAX_DEPTH).
+ */
+export const MAX_EMIT_DEPTH = MAX_DEPTH;
 const DEFAULT_HISTORY_LIMIT = 1000;
 // With timing: 'sampled', the first emit of each task is timed, then one in
 // SAMPLE_EVERY while the task goes on emitting.
 const SAMPLE_EVERY = 32;
 const MAX_HISTORY_LIMIT = 0xffffffff;
-// src/core/names.rs MAX_NAME_LEN, in UTF-8 bytes (at least the UTF-16 length).
-const MAX_NAME_LEN = 1024;
 
 const clock = globalThis.performance;
 const timeOrigin = clock.timeOrigin;
@@ -41,18 +43,28 @@ function requireName(method, name, what = 'name') {
 	if (typeof name !== 'string') {
 		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} must be a string, got ${describe(name)}`);
 	}
-	// Checked here too so that a huge string is not copied into wasm memory,
-	// which never shrinks.
-	if (name.length > MAX_NAME_LEN) {
-		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} is ${name.length} characters long; the limit is ${MAX_NAME_LEN} bytes`);
-	}
+	requireLength(method, name, what, MAX_NAME_LEN, TypeError);
 	requireWellFormed(method, name, what);
 }
+
+// Checked in JS, before a string is copied into wasm memory (which never
+// shrinks). A UTF-16 length over the limit is over it in UTF-8 bytes too;
+// Rust checks the exact byte length again.
+function requireLength(method, text, what, limit, Kind = RangeError) {
+	if (text.length > limit) {
+		throw new Kind(`kaiwa-bus: ${method}(): the ${what} is ${text.length} characters long; the limit is ${limit} bytes`);
+	}
+}
+
+// String.prototype.isWellFormed is missing before Node 20 (engines: >=18).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isWellFormed =
+	typeof String.prototype.isWellFormed === 'function' ? (text) => text.isWellFormed() : (text) => !LONE_SURROGATE.test(text);
 
 // Rust strings are UTF-8: a lone UTF-16 surrogate would cross the boundary
 // as U+FFFD, so two different JS names could become one event.
 function requireWellFormed(method, text, what) {
-	if (!text.isWellFormed()) {
+	if (!isWellFormed(text)) {
 		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} ${quote(text)} contains a lone surrogate (it is not well-formed Unicode)`);
 	}
 }
@@ -83,6 +95,25 @@ function readOptions(options) {
 	}
 	return { strict: mode === 'strict', historyLimit, catalog, timing };
 }
+
+// A handler error's message, cut before it crosses into wasm: the record
+// keeps MAX_ERROR_LEN characters, and wasm memory never shrinks.
+function shortMessage(error) {
+	const message = messageOf(error);
+	return message.length > MAX_ERROR_LEN ? `${message.slice(0, MAX_ERROR_LEN)}…` : message;
+}
+
+// What a disposed bus's core answers to every call.
+const DISPOSED = new Proxy(
+	{},
+	{
+		get() {
+			return () => {
+				throw new Error('kaiwa-bus: this EventBus was disposed; create a new one');
+			};
+		}
+	}
+);
 
 function atomMap(atoms) {
 	const map = new Map();
@@ -139,15 +170,14 @@ export class EventBus {
 	#entries = new Map(); // subscription id -> Entry
 	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
 	#listeners = new Set();
-	#scratch = new Int32Array(64); // probe codes, a stack: getters may emit
-	#scratchTop = 0;
-	#reads = 0; // payload reads started, to notice one nested in another
 	#view = null; // the probe buffer in wasm memory
+	#probeTop = 0; // its slots in use by reads in progress: a getter may emit
+	#probeFrom = 0; // where the last read's codes start
 	#time = Date.now(); // the wall clock at the last timed emit
 	#sampleEvery; // 1: time every emit; N: one emit in N after a task's first
 	#untimed = 0; // emits left before the next timed one
 	#taskResetQueued = false;
-	#depth = 0; // emits running now, nested in handlers
+	#depth = 0; // emits, validations and announcements running now, nested
 	#taskReset = () => {
 		this.#untimed = 0;
 		this.#taskResetQueued = false;
@@ -176,56 +206,67 @@ export class EventBus {
 		return this.#core.historyLimit;
 	}
 
+	// The id of a name, or -1 for a name strict mode refuses (Rust keeps
+	// nothing for it). The name is cached only once its plan is, so a call
+	// cut short (a stack overflow) leaves nothing half-registered.
 	#intern(method, name) {
 		requireName(method, name);
 		const id = this.#core.intern(name);
-		this.#names.set(name, id);
+		if (id < 0) return id;
 		this.#plans[id] = planOf(this.#core.plan(id));
+		this.#names.set(name, id);
 		return id;
 	}
 
-	// Reads the payload into the wasm probe buffer; returns how many codes.
-	// The reader writes straight into wasm memory. If a getter it ran used
-	// the bus meanwhile (an emit reuses the buffer; any call may grow, so
-	// detach, the memory), the payload is read again the slow, safe way.
+	// Reads the payload into the wasm probe buffer, from this.#probeFrom;
+	// returns how many codes. The reader writes straight into wasm memory,
+	// above the slots of any read in progress: a getter that emits reads its
+	// own payload higher up, so each payload is read once, whatever the
+	// nesting. Only if a getter made wasm memory grow (which detaches the
+	// view) is the payload read again.
 	#probe(plan, payload) {
+		const from = this.#probeTop;
+		const end = from + plan.width;
 		let view = this.#view;
-		if (view === null || view.length < plan.width) view = this.#probeView(plan.width);
-		const reads = ++this.#reads;
-		const n = plan.read(payload, this.#atoms, view, 0);
-		if (this.#reads === reads && view.length !== 0) return n;
-		return this.#probeReentered(plan, payload);
+		if (view === null || view.length < end) view = this.#probeView(end);
+		this.#probeTop = end;
+		let n;
+		try {
+			n = plan.read(payload, this.#atoms, view, from);
+		} finally {
+			this.#probeTop = from;
+		}
+		this.#probeFrom = from;
+		if (view === this.#view && view.length !== 0) return n;
+		if (view.length !== 0) {
+			// A nested read moved the buffer (Rust copied the codes written
+			// before the move); the rest went to the old one.
+			this.#probeView(end).set(view.subarray(from, from + n), from);
+			return n;
+		}
+		return this.#probeAgain(plan, payload, from, end);
+	}
+
+	// Reads into a JS array, then copies into wasm memory, where nothing can
+	// run between copy and use.
+	#probeAgain(plan, payload, from, end) {
+		const codes = new Int32Array(plan.width);
+		this.#probeTop = end;
+		let n;
+		try {
+			n = plan.read(payload, this.#atoms, codes, 0);
+		} finally {
+			this.#probeTop = from;
+		}
+		this.#probeView(end).set(codes.subarray(0, n), from);
+		return n;
 	}
 
 	#probeView(width) {
-		const length = Math.max(width, 64);
+		const length = Math.max(width, 256);
 		const ptr = this.#core.probeBuffer(length);
 		this.#view = new Int32Array(memory().buffer, ptr, length);
 		return this.#view;
-	}
-
-	// Reads into a JS-side stack (nested reads use the slots above), then
-	// copies into wasm memory, where nothing can run between copy and use.
-	#probeReentered(plan, payload) {
-		this.#reads++;
-		const base = this.#scratchTop;
-		if (this.#scratch.length < base + plan.width) {
-			const grown = new Int32Array(Math.max(2 * this.#scratch.length, base + plan.width));
-			grown.set(this.#scratch);
-			this.#scratch = grown;
-		}
-		const scratch = this.#scratch;
-		this.#scratchTop = base + plan.width;
-		let n;
-		try {
-			n = plan.read(payload, this.#atoms, scratch, base);
-		} finally {
-			this.#scratchTop = base;
-		}
-		let view = this.#view;
-		if (view.length < n) view = this.#probeView(n);
-		for (let i = 0; i < n; i++) view[i] = scratch[base + i];
-		return n;
 	}
 
 	/**
@@ -233,10 +274,26 @@ export class EventBus {
 	 * calls every matching handler as `handler(payload, meta)`.
 	 */
 	emit(name, payload) {
+		// Everything an emit runs (getters, traps, handlers, listeners) is
+		// one level deeper; restored, not decremented, whatever is thrown.
+		const depth = this.#depth;
+		this.#depth = depth + 1;
+		try {
+			this.#emit(name, payload, depth);
+		} finally {
+			this.#depth = depth;
+		}
+	}
+
+	#emit(name, payload, depth) {
 		let id = this.#names.get(name);
-		if (id === undefined) id = this.#intern('emit', name);
+		if (id === undefined) {
+			id = this.#intern('emit', name);
+			if (id < 0) throw this.#refusalOf(this.#core.refuseUnnamed(name, payload, timeOrigin + clock.now(), depth));
+		}
 		const plan = this.#plans[id];
-		const probes = plan === null ? 0 : this.#probe(plan, payload);
+		// Too deep: not read (a getter may be what recurses); Rust refuses.
+		const probes = plan === null || depth >= MAX_EMIT_DEPTH ? 0 : this.#probe(plan, payload);
 		// Clock reads cost 40-130 ns each, more than a whole mitt emit: see
 		// "Timing" in the README for when an emit is timed.
 		let start = NaN;
@@ -252,7 +309,7 @@ export class EventBus {
 		const entries = this.#snapshots[id] ?? this.#snapshot(id);
 		const planned = entries.length;
 		const core = this.#core;
-		let record = core.emit(id, payload, probes, this.#time, this.#depth, planned);
+		let record = core.emit(id, payload, this.#probeFrom, probes, this.#time, depth, planned);
 		if (record <= 0) {
 			if (record === 0) throw this.#refusal();
 			record = -record;
@@ -261,22 +318,17 @@ export class EventBus {
 		let called = 0;
 		if (planned !== 0) {
 			const meta = new EventMeta(name, record, this.#time);
-			this.#depth++;
-			try {
-				for (let i = 0; i < planned; i++) {
-					const entry = entries[i];
-					if (!entry.live) continue;
-					if (entry.once) this.#drop(entry);
-					called++;
-					try {
-						const result = entry.fn(payload, meta);
-						if (result != null && typeof result.then === 'function') this.#watch(result, name, record);
-					} catch (error) {
-						this.#failed(name, record, error);
-					}
+			for (let i = 0; i < planned; i++) {
+				const entry = entries[i];
+				if (!entry.live) continue;
+				if (entry.once) this.#drop(entry);
+				called++;
+				try {
+					const result = entry.fn(payload, meta);
+					if (result != null && typeof result.then === 'function') this.#watch(result, name, record);
+				} catch (error) {
+					this.#failed(name, record, error);
 				}
-			} finally {
-				this.#depth--;
 			}
 		}
 		// The record already says `planned` handlers and no duration.
@@ -285,15 +337,21 @@ export class EventBus {
 	}
 
 	#snapshot(id) {
-		const subs = this.#core.snapshot(id);
-		const entries = new Array(subs.length);
-		for (let i = 0; i < subs.length; i++) entries[i] = this.#entries.get(subs[i]);
+		const entries = [];
+		for (const sub of this.#core.snapshot(id)) {
+			// Missing if a subscribe was cut short between Rust and here.
+			const entry = this.#entries.get(sub);
+			if (entry !== undefined) entries.push(entry);
+		}
 		this.#snapshots[id] = entries;
 		return entries;
 	}
 
 	#refusal() {
-		const r = this.#core.takeRefusal();
+		return this.#refusalOf(this.#core.takeRefusal());
+	}
+
+	#refusalOf(r) {
 		if (this.#listeners.size !== 0) this.#announce(r.record, 'added');
 		switch (r.kind) {
 			case 'validation':
@@ -303,13 +361,13 @@ export class EventBus {
 			case 'depth':
 				return new EmitDepthError(r.message, r.event);
 			default:
-				return new Error(`kaiwa-bus: ${r.message}`);
+				return new TypeError(`kaiwa-bus: ${r.message}`);
 		}
 	}
 
 	#failed(name, record, error) {
 		report('error', `Event handler error for ${name}:`, error);
-		this.#core.addError(record, messageOf(error));
+		this.#core.addError(record, shortMessage(error));
 	}
 
 	#watch(promise, name, record) {
@@ -417,7 +475,8 @@ export class EventBus {
 
 	/** The statistics of every dispatched event, by name. */
 	getPerformanceStats() {
-		const out = {};
+		// Keyed by event names: no prototype, so '__proto__' is a name too.
+		const out = Object.create(null);
 		for (const [name, stats] of this.#core.allStats()) out[name] = stats;
 		return out;
 	}
@@ -436,16 +495,26 @@ export class EventBus {
 		};
 	}
 
+	// Listeners count toward the depth limit like handlers: one that emits,
+	// or clears, from inside its own announcement stops there, and deeper
+	// records are not announced (they are still in the history).
 	#announce(id, change) {
 		if (this.#listeners.size === 0) return;
+		const depth = this.#depth;
+		if (depth > MAX_EMIT_DEPTH) return;
 		const record = change === 'cleared' ? null : this.#core.record(id);
 		if (record === undefined) return;
-		for (const listener of [...this.#listeners]) {
-			try {
-				listener(record, change);
-			} catch (error) {
-				report('error', 'kaiwa-bus: an onRecord listener failed:', error);
+		this.#depth = depth + 1;
+		try {
+			for (const listener of [...this.#listeners]) {
+				try {
+					listener(record, change);
+				} catch (error) {
+					report('error', 'kaiwa-bus: an onRecord listener failed:', error);
+				}
 			}
+		} finally {
+			this.#depth = depth;
 		}
 	}
 
@@ -472,9 +541,14 @@ export class EventBus {
 		if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
 			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: payload must be an object of field descriptors, got ${describe(payload)}`);
 		}
+		requireLength('registerSchema', version, 'schema version', MAX_VERSION_LEN);
+		requireLength('registerSchema', description, 'schema description', MAX_DESCRIPTION_LEN);
 		requireWellFormed('registerSchema', version, 'schema version');
 		requireWellFormed('registerSchema', description, 'schema description');
 		const keys = Object.keys(payload);
+		if (keys.length > MAX_FIELDS) {
+			throw new RangeError(`kaiwa-bus: schema ${quote(name)}: ${keys.length} fields; the limit is ${MAX_FIELDS}`);
+		}
 		const types = keys.map((key) => {
 			const text = payload[key];
 			if (typeof text !== 'string') {
@@ -482,8 +556,10 @@ export class EventBus {
 					`kaiwa-bus: schema ${quote(name)}: field ${key}: the descriptor must be a string such as 'string' or 'Date?', got ${describe(text)}`
 				);
 			}
+			requireLength('registerSchema', key, 'field key', MAX_NAME_LEN);
+			requireLength('registerSchema', text, `descriptor of field ${quote(key)}`, MAX_DESCRIPTOR_LEN);
 			requireWellFormed('registerSchema', key, 'field key');
-			requireWellFormed('registerSchema', text, `descriptor of field ${key}`);
+			requireWellFormed('registerSchema', text, `descriptor of field ${quote(key)}`);
 			return text;
 		});
 		this.#core.registerSchema(name, version, description, keys, types);
@@ -510,11 +586,53 @@ export class EventBus {
 	 */
 	validate(name, payload) {
 		let id = this.#names.get(name);
-		if (id === undefined) id = this.#intern('validate', name);
-		const plan = this.#plans[id];
+		if (id === undefined) {
+			requireName('validate', name);
+			// A lookup keeps nothing for a name without a schema.
+			id = this.#core.lookup(name);
+			if (id >= 0) {
+				this.#plans[id] = planOf(this.#core.plan(id));
+				this.#names.set(name, id);
+			}
+		}
+		const plan = id < 0 ? null : this.#plans[id];
 		if (plan === null) return { ok: !this.#core.strict, known: false, issues: [] };
-		const issues = this.#core.validate(id, payload, this.#probe(plan, payload));
-		return { ok: issues.length === 0, known: true, issues };
+		const depth = this.#depth;
+		if (depth >= MAX_EMIT_DEPTH) {
+			throw new EmitDepthError(`kaiwa-bus: validate(${quote(name)}): calls nested more than ${MAX_EMIT_DEPTH} levels deep`, name);
+		}
+		this.#depth = depth + 1;
+		try {
+			const n = this.#probe(plan, payload);
+			const issues = this.#core.validate(id, payload, this.#probeFrom, n);
+			return { ok: issues.length === 0, known: true, issues };
+		} finally {
+			this.#depth = depth;
+		}
+	}
+
+	/**
+	 * Releases everything the bus holds in wasm memory (history, payloads,
+	 * names, schemas, subscriptions). Any later call throws. Idempotent.
+	 */
+	dispose() {
+		const core = this.#core;
+		if (core === DISPOSED) return;
+		this.#core = DISPOSED;
+		for (const entry of this.#entries.values()) entry.live = false;
+		this.#entries.clear();
+		this.#snapshots = [];
+		this.#names.clear();
+		this.#plans = [];
+		this.#listeners.clear();
+		this.#view = null;
+		core.dispose();
+		try {
+			core.free();
+		} catch {
+			// A call cut short by a stack overflow left wasm-bindgen's borrow
+			// count set: the object stays, its state is already dropped.
+		}
 	}
 
 	/** The seed's `validateEvent`: `true` when `emit` would accept the payload. */

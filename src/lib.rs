@@ -10,6 +10,7 @@
 //! | [`local`] | [`local::LocalBus`], a Rust-native bus over the core with `Fn` handlers |
 //! | [`error`] | the crate's error type |
 //! | [`intern`] | strings to small integers |
+//! | [`limits`] | every limit the bus enforces |
 //! | `wasm` | (wasm32 only) the bindings the JavaScript layer calls; not a public API |
 //!
 //! ## How an emit runs
@@ -41,6 +42,7 @@
 pub mod core;
 pub mod error;
 pub mod intern;
+pub mod limits;
 pub mod local;
 pub mod schema;
 

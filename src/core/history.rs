@@ -15,13 +15,7 @@ use std::rc::Rc;
 
 use crate::schema::Issue;
 
-/// The default number of records kept.
-pub const DEFAULT_HISTORY_LIMIT: usize = 1000;
-/// At most this many handler error messages are kept per record; the last
-/// kept message says how many more there were.
-pub const MAX_ERRORS_PER_RECORD: usize = 20;
-/// Handler error messages are cut to this many characters.
-pub const MAX_ERROR_LEN: usize = 500;
+pub use crate::limits::{DEFAULT_HISTORY_LIMIT, MAX_ERRORS_PER_RECORD, MAX_ERROR_LEN};
 
 /// What became of an emit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,6 +208,11 @@ impl<P> History<P> {
     /// Drops every record.
     pub fn clear(&mut self) {
         self.records.clear();
+    }
+
+    /// Removes every record and returns them, oldest first.
+    pub fn take(&mut self) -> Vec<Record<P>> {
+        self.records.drain(..).collect()
     }
 }
 

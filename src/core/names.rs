@@ -12,15 +12,15 @@
 //!
 //! [`Names`] interns event names to small integers so the JS layer can pass a
 //! number, not a string, across the boundary on every emit. Names are kept
-//! for the life of the bus.
+//! for the life of the bus, at most [`crate::limits::MAX_NAMES`] of them;
+//! [`crate::core::Core::intern`] interns only names an emit may deliver.
 
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::intern::Interner;
 
-/// The longest event name or pattern accepted, in bytes.
-pub const MAX_NAME_LEN: usize = 1024;
+pub use crate::limits::MAX_NAME_LEN;
 
 /// An interned event name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
