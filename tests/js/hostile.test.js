@@ -4,24 +4,10 @@
 // Chromium. See README "What the bus promises".
 
 import { EventBus, ValidationError } from '#kaiwa';
-import { assert, captureConsole, settle, test } from './harness.js';
+import { assert, assertHealthy, captureConsole, quiet, settle, test } from './harness.js';
 
 const at = new Date('2026-11-26T10:00:00Z');
 const login = () => ({ userId: 'u1', email: 'a@example.com', tier: 'pro', timestamp: at });
-
-// The bus still validates, records and delivers.
-function assertHealthy(bus) {
-	let got = null;
-	const off = bus.on('auth.user.logout', (p) => {
-		got = p;
-	});
-	const payload = { userId: 'after', timestamp: at };
-	bus.emit('auth.user.logout', payload);
-	off();
-	assert.equal(got, payload, 'the bus delivers after the hostile call');
-	assert.throws(() => bus.emit('auth.user.logout', { userId: 1, timestamp: at }), ValidationError);
-	assert.equal(bus.getEventsByName('auth.user.logout').at(-1).status, 'rejected');
-}
 
 // Runs `call`; if it throws, the error must be a plain Error naming the
 // problem, not a trap of the wasm module. Returns the error (or null).
@@ -38,15 +24,6 @@ function outcome(call) {
 	}
 }
 
-function quiet(fn) {
-	const { warn, error } = console;
-	console.warn = () => {};
-	console.error = () => {};
-	try {
-		return fn();
-	} finally {
-		Object.assign(console, { warn, error });
-	}
 }
 
 test('circular and very deep payloads are accepted (fields are read, never walked)', () => {
