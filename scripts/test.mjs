@@ -31,6 +31,8 @@ const steps = [
 	{ name: 'build pkg/', cmd: ['make', '--no-print-directory', 'pkg'] },
 	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: summaryCounts('installed') },
 	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts },
+	// engines: >=18. The oldest Node the package promises, from scripts/node-bin.sh.
+	{ name: 'package tests (Node 18)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts },
 	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: summaryCounts('browser') },
 	{ name: 'types (tsc)', cmd: ['node_modules/.bin/tsc', '-p', 'tests/types'], count: expectErrorCounts },
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.

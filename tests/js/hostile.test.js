@@ -24,8 +24,6 @@ function outcome(call) {
 	}
 }
 
-}
-
 test('circular and very deep payloads are accepted (fields are read, never walked)', () => {
 	const bus = new EventBus();
 	const circular = { ...login() };
