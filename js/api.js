@@ -8,10 +8,16 @@ export { EmitDepthError, UnknownEventError, ValidationError } from './errors.js'
 export { configure } from './probe.js';
 
 /**
- * The seed's `EventBusFactory.create`: `'memory'` is the in-browser bus;
- * any other type throws.
+ * The seed's `EventBusFactory.create`: `'memory'` is the in-browser bus; a
+ * transport (`{ source, attach(link) }`, see docs/transports.md) gives an
+ * in-browser bus with that transport attached. Any other type throws.
  */
 export function createEventBus(type = 'memory', options) {
 	if (type === 'memory') return new EventBus(options);
-	throw new Error(`Unknown event bus type: ${String(type)} (this build provides 'memory')`);
+	if (type !== null && typeof type === 'object' && typeof type.attach === 'function') {
+		const bus = new EventBus(options);
+		bus.attach(type);
+		return bus;
+	}
+	throw new Error(`Unknown event bus type: ${String(type)} (this build provides 'memory', or pass a transport { source, attach(link) })`);
 }

@@ -8,7 +8,8 @@
 
 import { BusCore } from './kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
-import { MAX_DEPTH, MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_ERROR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN } from './limits.js';
+import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName, requireTransport } from './checks.js';
+import { MAX_DEPTH, MAX_ERROR_LEN } from './limits.js';
 import { compileReader } from './probe.js';
 import { memory } from './runtime.js';
 
@@ -17,84 +18,12 @@ import { memory } from './runtime.js';
  * getters and Proxy traps alike (src/limits.rs MAX_DEPTH).
  */
 export const MAX_EMIT_DEPTH = MAX_DEPTH;
-const DEFAULT_HISTORY_LIMIT = 1000;
 // With timing: 'sampled', the first emit of each task is timed, then one in
 // SAMPLE_EVERY while the task goes on emitting.
 const SAMPLE_EVERY = 32;
-const MAX_HISTORY_LIMIT = 0xffffffff;
 
 const clock = globalThis.performance;
 const timeOrigin = clock.timeOrigin;
-
-// A console call that cannot break the bus, even if the console is patched.
-function report(method, ...args) {
-	try {
-		console[method](...args);
-	} catch {
-		// Nothing left to tell.
-	}
-}
-
-function quote(name) {
-	return JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name);
-}
-
-function requireName(method, name, what = 'name') {
-	if (typeof name !== 'string') {
-		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} must be a string, got ${describe(name)}`);
-	}
-	requireLength(method, name, what, MAX_NAME_LEN, TypeError);
-	requireWellFormed(method, name, what);
-}
-
-// Checked in JS, before a string is copied into wasm memory (which never
-// shrinks). A UTF-16 length over the limit is over it in UTF-8 bytes too;
-// Rust checks the exact byte length again.
-function requireLength(method, text, what, limit, Kind = RangeError) {
-	if (text.length > limit) {
-		throw new Kind(`kaiwa-bus: ${method}(): the ${what} is ${text.length} characters long; the limit is ${limit} bytes`);
-	}
-}
-
-// String.prototype.isWellFormed is missing before Node 20 (engines: >=18).
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const isWellFormed =
-	typeof String.prototype.isWellFormed === 'function' ? (text) => text.isWellFormed() : (text) => !LONE_SURROGATE.test(text);
-
-// Rust strings are UTF-8: a lone UTF-16 surrogate would cross the boundary
-// as U+FFFD, so two different JS names could become one event.
-function requireWellFormed(method, text, what) {
-	if (!isWellFormed(text)) {
-		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} ${quote(text)} contains a lone surrogate (it is not well-formed Unicode)`);
-	}
-}
-
-function requireFunction(method, name, fn, what = 'handler') {
-	if (typeof fn !== 'function') {
-		throw new TypeError(`kaiwa-bus: ${method}(${quote(name)}, ${what}): the ${what} must be a function, got ${describe(fn)}`);
-	}
-}
-
-function readOptions(options) {
-	if (options === undefined) options = {};
-	if (options === null || typeof options !== 'object') {
-		throw new TypeError(`kaiwa-bus: new EventBus(options): options must be an object, got ${describe(options)}`);
-	}
-	const { mode = 'development', historyLimit = DEFAULT_HISTORY_LIMIT, catalog = true, timing = 'sampled' } = options;
-	if (mode !== 'development' && mode !== 'strict') {
-		throw new TypeError(`kaiwa-bus: options.mode must be 'development' or 'strict', got ${describe(mode)}`);
-	}
-	if (!Number.isInteger(historyLimit) || historyLimit < 0 || historyLimit > MAX_HISTORY_LIMIT) {
-		throw new RangeError(`kaiwa-bus: options.historyLimit must be a whole number from 0 up, got ${describe(historyLimit)}`);
-	}
-	if (typeof catalog !== 'boolean') {
-		throw new TypeError(`kaiwa-bus: options.catalog must be a boolean, got ${describe(catalog)}`);
-	}
-	if (timing !== 'sampled' && timing !== 'every') {
-		throw new TypeError(`kaiwa-bus: options.timing must be 'sampled' or 'every', got ${describe(timing)}`);
-	}
-	return { strict: mode === 'strict', historyLimit, catalog, timing };
-}
 
 // A handler error's message, cut before it crosses into wasm: the record
 // keeps MAX_ERROR_LEN characters, and wasm memory never shrinks.
@@ -136,12 +65,17 @@ function hasUserId(payload, userId) {
 
 // What a handler gets besides the payload. `timestamp` is made on first use:
 // most handlers never read it, and a Date costs as much as a whole emit.
+// `source` is 'local' for an emit of this page, or the `source` of the
+// transport that handed the event in (see attach()), with its `offset` if
+// it gave one.
 class EventMeta {
 	#date = null;
-	constructor(name, id, time) {
+	constructor(name, id, time, source, offset) {
 		this.name = name;
 		this.id = id;
 		this.time = time;
+		this.source = source;
+		this.offset = offset;
 	}
 
 	get timestamp() {
@@ -151,13 +85,17 @@ class EventMeta {
 }
 
 class Entry {
-	constructor(fn, once) {
+	constructor(fn, once, link) {
 		this.fn = fn;
 		this.once = once;
 		this.live = true;
 		this.sub = 0;
+		this.link = link; // the transport link that subscribed, or null
 	}
 }
+
+const LOCAL = 'local';
+
 
 /**
  * A typed, validated event bus. See README.md for the API table.
@@ -170,6 +108,7 @@ export class EventBus {
 	#entries = new Map(); // subscription id -> Entry
 	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
 	#listeners = new Set();
+	#detachers = new Set(); // of the attached transports
 	#view = null; // the probe buffer in wasm memory
 	#probeTop = 0; // its slots in use by reads in progress: a getter may emit
 	#probeFrom = 0; // where the last read's codes start
@@ -279,17 +218,24 @@ export class EventBus {
 		const depth = this.#depth;
 		this.#depth = depth + 1;
 		try {
-			this.#emit(name, payload, depth);
+			this.#emit(name, payload, depth, null, undefined);
 		} finally {
 			this.#depth = depth;
 		}
 	}
 
-	#emit(name, payload, depth) {
+	// An emit of this page (link null), or an event a transport's link
+	// handed in: then the record says where it came from, and the link's own
+	// handlers are skipped, so a transport never gets its events back.
+	#emit(name, payload, depth, link, offset) {
 		let id = this.#names.get(name);
 		if (id === undefined) {
 			id = this.#intern('emit', name);
-			if (id < 0) throw this.#refusalOf(this.#core.refuseUnnamed(name, payload, timeOrigin + clock.now(), depth));
+			if (id < 0) {
+				const refusal = this.#core.refuseUnnamed(name, payload, timeOrigin + clock.now(), depth);
+				if (link !== null) this.#core.setSource(refusal.record, link.source);
+				throw this.#refusalOf(refusal);
+			}
 		}
 		const plan = this.#plans[id];
 		// Too deep: not read (a getter may be what recurses); Rust refuses.
@@ -311,16 +257,21 @@ export class EventBus {
 		const core = this.#core;
 		let record = core.emit(id, payload, this.#probeFrom, probes, this.#time, depth, planned);
 		if (record <= 0) {
-			if (record === 0) throw this.#refusal();
+			if (record === 0) {
+				const refusal = core.takeRefusal();
+				if (link !== null) core.setSource(refusal.record, link.source);
+				throw this.#refusalOf(refusal);
+			}
 			record = -record;
 			report('warn', core.takeWarning());
 		}
+		if (link !== null) core.setSource(record, link.source);
 		let called = 0;
 		if (planned !== 0) {
-			const meta = new EventMeta(name, record, this.#time);
+			const meta = new EventMeta(name, record, this.#time, link === null ? LOCAL : link.source, offset);
 			for (let i = 0; i < planned; i++) {
 				const entry = entries[i];
-				if (!entry.live) continue;
+				if (!entry.live || (link !== null && entry.link === link)) continue;
 				if (entry.once) this.#drop(entry);
 				called++;
 				try {
@@ -345,10 +296,6 @@ export class EventBus {
 		}
 		this.#snapshots[id] = entries;
 		return entries;
-	}
-
-	#refusal() {
-		return this.#refusalOf(this.#core.takeRefusal());
 	}
 
 	#refusalOf(r) {
@@ -378,13 +325,18 @@ export class EventBus {
 	}
 
 	#subscribe(method, pattern, handler, once) {
+		const entry = this.#add(method, pattern, handler, once, null);
+		return () => this.#drop(entry);
+	}
+
+	#add(method, pattern, handler, once, link) {
 		requireName(method, pattern);
 		requireFunction(method, pattern, handler);
-		const entry = new Entry(handler, once);
+		const entry = new Entry(handler, once, link);
 		entry.sub = this.#core.subscribe(pattern, once);
 		this.#entries.set(entry.sub, entry);
 		this.#snapshots = [];
-		return () => this.#drop(entry);
+		return entry;
 	}
 
 	#drop(entry) {
@@ -420,6 +372,58 @@ export class EventBus {
 				return;
 			}
 		}
+	}
+
+	/**
+	 * Connects a transport or a store: `transport` is `{ source, attach(link) }`,
+	 * where `source` names where the events it hands in come from ('tab',
+	 * 'remote', 'restored'…). `attach` gets a link: `link.receive(name,
+	 * payload, { offset })` hands the bus an event from elsewhere (validated
+	 * again, recorded with its source, delivered to local handlers with
+	 * `meta.source` and `meta.offset`; it throws what `emit` throws), and
+	 * `link.on(pattern, handler)` subscribes without ever getting back the
+	 * events this link handed in. `attach` may return a function to call on
+	 * detach. Returns `detach()`, which also removes the link's handlers and
+	 * makes `link.receive` throw. See docs/transports.md.
+	 */
+	attach(transport) {
+		const source = requireTransport(transport);
+		let open = true;
+		const entries = new Set();
+		const link = Object.freeze({
+			source,
+			bus: this,
+			receive: (name, payload, { offset } = {}) => {
+				if (!open) throw new Error(`kaiwa-bus: link.receive(): the '${source}' transport was detached`);
+				const depth = this.#depth;
+				this.#depth = depth + 1;
+				try {
+					this.#emit(name, payload, depth, link, offset);
+				} finally {
+					this.#depth = depth;
+				}
+			},
+			on: (pattern, handler) => {
+				if (!open) throw new Error(`kaiwa-bus: link.on(): the '${source}' transport was detached`);
+				const entry = this.#add('link.on', pattern, handler, false, link);
+				entries.add(entry);
+				return () => {
+					entries.delete(entry);
+					this.#drop(entry);
+				};
+			}
+		});
+		const release = transport.attach(link);
+		const detach = () => {
+			if (!open) return;
+			open = false;
+			this.#detachers.delete(detach);
+			for (const entry of entries) this.#drop(entry);
+			entries.clear();
+			if (typeof release === 'function') release();
+		};
+		this.#detachers.add(detach);
+		return detach;
 	}
 
 	/** Removes every handler, the history and the statistics. Schemas stay. */
@@ -525,43 +529,7 @@ export class EventBus {
 	 * the descriptors; a `validate` function, if present, is not used.
 	 */
 	registerSchema(schema) {
-		if (schema === null || typeof schema !== 'object') {
-			throw new TypeError(
-				`kaiwa-bus: registerSchema(schema): schema must be an object { name, version, description, payload }, got ${describe(schema)}`
-			);
-		}
-		const { name, version, description = '', payload } = schema;
-		requireName('registerSchema', name, 'schema name');
-		if (typeof version !== 'string') {
-			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: version must be a string such as '1.0.0', got ${describe(version)}`);
-		}
-		if (typeof description !== 'string') {
-			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: description must be a string, got ${describe(description)}`);
-		}
-		if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: payload must be an object of field descriptors, got ${describe(payload)}`);
-		}
-		requireLength('registerSchema', version, 'schema version', MAX_VERSION_LEN);
-		requireLength('registerSchema', description, 'schema description', MAX_DESCRIPTION_LEN);
-		requireWellFormed('registerSchema', version, 'schema version');
-		requireWellFormed('registerSchema', description, 'schema description');
-		const keys = Object.keys(payload);
-		if (keys.length > MAX_FIELDS) {
-			throw new RangeError(`kaiwa-bus: schema ${quote(name)}: ${keys.length} fields; the limit is ${MAX_FIELDS}`);
-		}
-		const types = keys.map((key) => {
-			const text = payload[key];
-			if (typeof text !== 'string') {
-				throw new TypeError(
-					`kaiwa-bus: schema ${quote(name)}: field ${key}: the descriptor must be a string such as 'string' or 'Date?', got ${describe(text)}`
-				);
-			}
-			requireLength('registerSchema', key, 'field key', MAX_NAME_LEN);
-			requireLength('registerSchema', text, `descriptor of field ${quote(key)}`, MAX_DESCRIPTOR_LEN);
-			requireWellFormed('registerSchema', key, 'field key');
-			requireWellFormed('registerSchema', text, `descriptor of field ${quote(key)}`);
-			return text;
-		});
+		const { name, version, description, keys, types } = readSchema(schema);
 		this.#core.registerSchema(name, version, description, keys, types);
 		this.#atoms = atomMap(this.#core.atoms());
 		const id = this.#names.get(name);
@@ -612,12 +580,14 @@ export class EventBus {
 	}
 
 	/**
-	 * Releases everything the bus holds in wasm memory (history, payloads,
-	 * names, schemas, subscriptions). Any later call throws. Idempotent.
+	 * Detaches every transport, and releases everything the bus holds in
+	 * wasm memory (history, payloads, names, schemas, subscriptions). Any
+	 * later call throws. Idempotent.
 	 */
 	dispose() {
 		const core = this.#core;
 		if (core === DISPOSED) return;
+		for (const detach of [...this.#detachers]) detach();
 		this.#core = DISPOSED;
 		for (const entry of this.#entries.values()) entry.live = false;
 		this.#entries.clear();

@@ -1,7 +1,7 @@
 // Object builders the Rust bindings import (src/wasm/convert.rs): one call
 // builds a whole record, instead of one boundary crossing per property.
 
-export function makeRecord(id, name, payload, timestamp, status, handlerCount, durationMs, errors, issues) {
+export function makeRecord(id, name, payload, timestamp, status, handlerCount, durationMs, errors, issues, source) {
 	return {
 		id,
 		name,
@@ -11,7 +11,8 @@ export function makeRecord(id, name, payload, timestamp, status, handlerCount, d
 		handlerCount,
 		durationMs: Number.isNaN(durationMs) ? null : durationMs,
 		errors,
-		issues
+		issues,
+		source
 	};
 }
 

@@ -66,6 +66,8 @@ pub struct Record<P> {
 
 #[derive(Clone, Debug, Default)]
 struct Detail {
+    /// Where the event came from, when not from this page ("tab", "remote"…).
+    source: Option<Rc<str>>,
     errors: Vec<String>,
     issues: Vec<Issue>,
     dropped_errors: usize,
@@ -89,6 +91,17 @@ impl<P> Record<P> {
     /// Handler failures and refusal reasons, as messages.
     pub fn errors(&self) -> &[String] {
         self.detail.as_ref().map_or(&[], |d| &d.errors)
+    }
+
+    /// Where the event came from: `None` for this page (`'local'` in JS),
+    /// or what the transport that handed it in calls itself.
+    pub fn source(&self) -> Option<&str> {
+        self.detail.as_ref()?.source.as_deref()
+    }
+
+    /// Marks the record as handed in by a transport (see [`Record::source`]).
+    pub fn set_source(&mut self, source: &str) {
+        self.detail.get_or_insert_with(Box::default).source = Some(source.into());
     }
 
     /// Validation issues, for a rejected payload.

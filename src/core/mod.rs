@@ -403,6 +403,13 @@ impl<H: Clone, P> Core<H, P> {
         }
     }
 
+    /// Marks a record as handed in by a transport, if it is still kept.
+    pub fn set_source(&mut self, record: u64, source: &str) {
+        if let Some(entry) = self.history.get_mut(record) {
+            entry.set_source(source);
+        }
+    }
+
     /// Completes the record of an emit of `id`: `handler_count` handlers
     /// were called (fewer than planned when some unsubscribed during the
     /// dispatch), in `duration` milliseconds if the dispatcher timed it.

@@ -248,6 +248,12 @@ impl BusCore {
             .with(|s| s.core.finish(NameId(name), record as u64, handler_count, duration));
     }
 
+    /// Marks a record as handed in by a transport called `source`.
+    #[wasm_bindgen(js_name = setSource)]
+    pub fn set_source(&self, record: f64, source: &str) {
+        self.state.with(|s| s.core.set_source(record as u64, source));
+    }
+
     /// Records a handler failure (thrown, or a rejected promise). The JS
     /// layer cuts the message to the kept length before it crosses.
     #[wasm_bindgen(js_name = addError)]
