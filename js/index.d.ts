@@ -30,6 +30,10 @@ export interface EventMeta<N extends string = string> {
 	id: number;
 	/** When the emit started. */
 	timestamp: Date;
+	/** 'local' for an emit of this page, or the `source` of the transport that handed the event in. */
+	source: 'local' | (string & {});
+	/** What the transport that handed the event in gave as its offset; undefined for local emits. */
+	offset?: unknown;
 }
 
 export type EventHandler<P = unknown, N extends string = string> = (payload: P, meta: EventMeta<N>) => void | Promise<void>;
@@ -84,6 +88,24 @@ export interface EventRecord {
 	errors: string[];
 	/** Validation issues of a rejected payload. */
 	issues: ValidationIssue[];
+	/** 'local', or the `source` of the transport that handed the event in. */
+	source: string;
+}
+
+/** What a transport gets from `bus.attach(transport)`. See docs/transports.md. */
+export interface TransportLink {
+	readonly source: string;
+	readonly bus: EventBus<any>;
+	/** Hands the bus an event from elsewhere: validated again, recorded and delivered with its source; throws what `emit` throws. */
+	receive(name: string, payload: unknown, extra?: { offset?: unknown }): void;
+	/** Subscribes; the handler never gets back the events this link handed in. */
+	on(pattern: string, handler: EventHandler): Unsubscribe;
+}
+
+/** A transport or a store: `source` names where its events come from ('tab', 'remote', 'restored'…). */
+export interface Transport {
+	readonly source: string;
+	attach(link: TransportLink): void | (() => void);
 }
 
 export type RecordChange = 'added' | 'updated' | 'cleared';
@@ -143,6 +165,7 @@ export declare class EventBus<E extends object = KaiwaEvents> {
 	getEventsByName(name: Names<E>): EventRecord[];
 	getEventFlow(userId: string): EventRecord[];
 	getEventPerformanceStats(name: Names<E>): PerformanceStats | null;
+	/** A null-prototype object keyed by event name. */
 	getPerformanceStats(): Record<string, PerformanceStats>;
 	onRecord(listener: (record: EventRecord | null, change: RecordChange) => void): Unsubscribe;
 
@@ -151,6 +174,10 @@ export declare class EventBus<E extends object = KaiwaEvents> {
 	getSchemaNames(): string[];
 	validate(name: string, payload: unknown): ValidationResult;
 	validateEvent<N extends Names<E>>(name: N, payload: unknown): payload is E[N];
+	/** Connects a transport or a store; returns detach(). */
+	attach(transport: Transport): () => void;
+	/** Detaches every transport and releases everything the bus holds; later calls throw. */
+	dispose(): void;
 }
 
 /** Thrown by `emit` when the payload does not match the schema. */
@@ -174,8 +201,11 @@ export declare class EmitDepthError extends RangeError {
 
 export declare const MAX_EMIT_DEPTH: 64;
 
-/** The seed's EventBusFactory.create: 'memory' is the only type of this build. */
-export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'memory', options?: EventBusOptions): EventBus<E>;
+/** The seed's EventBusFactory.create: 'memory', or a transport to attach to a new in-browser bus. */
+export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'memory' | Transport, options?: EventBusOptions): EventBus<E>;
+
+/** Package-wide settings. `jitless: true`: never compile payload readers with `new Function` (strict CSP). */
+export declare function configure(options: { jitless?: boolean }): void;
 
 /** The seed's testing utility: records emits, dispatches nothing. */
 export declare class MockEventBus<E extends object = KaiwaEvents> {
