@@ -9,13 +9,13 @@
 import { BusCore } from './kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
 import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName, requireTransport } from './checks.js';
-import { MAX_DEPTH, MAX_ERROR_LEN } from './limits.js';
-import { compileReader } from './probe.js';
+import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
+import { compileReader, probeWidth } from './probe.js';
 import { memory } from './runtime.js';
 
 /**
  * How deep emits may nest: inside handlers, onRecord listeners, payload
- * getters and Proxy traps alike (src/limits.rs MAX_DEPTH).
+ * getters and Proxy traps alike (src/limits.rs MAX_DEPTH, via js/contract.js).
  */
 export const MAX_EMIT_DEPTH = MAX_DEPTH;
 // With timing: 'sampled', the first emit of each task is timed, then one in
@@ -52,7 +52,7 @@ function atomMap(atoms) {
 
 function planOf(plan) {
 	if (plan === undefined) return null;
-	return { read: compileReader(plan), width: 3 * (plan.keys.length + 1) };
+	return { read: compileReader(plan), width: probeWidth(plan) };
 }
 
 function hasUserId(payload, userId) {

@@ -3,9 +3,8 @@
 // before anything is copied into wasm memory.
 
 import { describe } from './errors.js';
-import { MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN } from './limits.js';
+import { DEFAULT_HISTORY_LIMIT, MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN } from './contract.js';
 
-export const DEFAULT_HISTORY_LIMIT = 1000;
 export const MAX_HISTORY_LIMIT = 0xffffffff;
 
 // A console call that cannot break the bus, even if the console is patched.

@@ -88,8 +88,8 @@ export interface EventRecord {
 	errors: string[];
 	/** Validation issues of a rejected payload. */
 	issues: ValidationIssue[];
-	/** 'local', or the `source` of the transport that handed the event in. */
-	source: string;
+	/** The `source` of the transport that handed the event in; absent for this page's emits ('local'). */
+	source?: string;
 }
 
 /** What a transport gets from `bus.attach(transport)`. See docs/transports.md. */

@@ -3,43 +3,34 @@
 // src/schema/probe.rs for the encoding; the reader only describes values,
 // Rust decides whether they are acceptable.
 
-// Kind codes, in the order of Kind::NAMES in Rust (checked at start-up).
-export const KIND_NAMES = [
-	'undefined',
-	'null',
-	'string',
-	'string',
-	'number',
-	'NaN',
-	'boolean',
-	'Date',
-	'Invalid Date',
-	'array',
-	'object',
-	'function',
-	'bigint',
-	'symbol',
-	'a getter that threw'
-];
-const MISSING = 0;
-const NULL = 1;
-const STRING = 2;
-const LITERAL = 3;
-const NUMBER = 4;
-const NON_FINITE = 5;
-const BOOLEAN = 6;
-const DATE = 7;
-const INVALID_DATE = 8;
-const ARRAY = 9;
-const OBJECT = 10;
-const FUNCTION = 11;
-const BIGINT = 12;
-const SYMBOL = 13;
-const THREW = 14;
+import { KIND, KIND_NAMES, PROBE_WIDTH, READ_MODE } from './contract.js';
 
-// Read modes, as ReadMode in Rust.
-const MODE_LITERAL = 1;
-const MODE_STRING_ITEMS = 2;
+export { KIND_NAMES };
+
+// Kind codes and read modes, from the generated contract (src/contract.rs).
+const {
+	Missing: MISSING,
+	Null: NULL,
+	String: STRING,
+	Literal: LITERAL,
+	Number: NUMBER,
+	NonFinite: NON_FINITE,
+	Boolean: BOOLEAN,
+	Date: DATE,
+	InvalidDate: INVALID_DATE,
+	Array: ARRAY,
+	Object: OBJECT,
+	Function: FUNCTION,
+	BigInt: BIGINT,
+	Symbol: SYMBOL,
+	Threw: THREW
+} = KIND;
+const { Literal: MODE_LITERAL, StringItems: MODE_STRING_ITEMS } = READ_MODE;
+
+/** Probe codes a plan's reader writes: one probe for the payload, one per field. */
+export function probeWidth(plan) {
+	return PROBE_WIDTH * (plan.keys.length + 1);
+}
 
 const getTime = Date.prototype.getTime;
 const hasOwn = Object.prototype.hasOwnProperty;

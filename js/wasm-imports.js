@@ -1,8 +1,10 @@
 // Object builders the Rust bindings import (src/wasm/convert.rs): one call
 // builds a whole record, instead of one boundary crossing per property.
 
+// `source` only for an event a transport handed in: records of this page's
+// emits keep the shape the history format (kaiwa-bus/history v1) knows.
 export function makeRecord(id, name, payload, timestamp, status, handlerCount, durationMs, errors, issues, source) {
-	return {
+	const record = {
 		id,
 		name,
 		payload,
@@ -11,9 +13,10 @@ export function makeRecord(id, name, payload, timestamp, status, handlerCount, d
 		handlerCount,
 		durationMs: Number.isNaN(durationMs) ? null : durationMs,
 		errors,
-		issues,
-		source
+		issues
 	};
+	if (source !== undefined) record.source = source;
+	return record;
 }
 
 export function makeIssue(path, expected, received) {

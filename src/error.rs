@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::schema::Issue;
+use crate::base::Issue;
 
 /// Everything a bus call can refuse.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,6 +5,8 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`base`] | what every layer shares: a validation issue, the naming convention |
+//! | [`contract`] | `js/contract.js`, generated: what JS shares with Rust |
 //! | [`core`] | names and patterns, the handler registry, history, statistics, and [`core::Core`], the emit state machine |
 //! | [`schema`] | schemas, the seed's 21-event [`schema::catalog`], the descriptor notation, and validation |
 //! | [`local`] | [`local::LocalBus`], a Rust-native bus over the core with `Fn` handlers |
@@ -39,6 +41,8 @@
     )
 )]
 
+pub mod base;
+pub mod contract;
 pub mod core;
 pub mod error;
 pub mod intern;

@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::schema::Issue;
+use crate::base::Issue;
 
 pub use crate::limits::{DEFAULT_HISTORY_LIMIT, MAX_ERRORS_PER_RECORD, MAX_ERROR_LEN};
 

@@ -77,25 +77,7 @@ pub fn parse_pattern(text: &str) -> Result<Pattern<'_>> {
     })
 }
 
-/// Whether `name` follows the seed's naming convention: two or more
-/// dot-separated segments, each a lower-case letter followed by lower-case
-/// letters, digits, `_` or `-`. `auth.user.login` passes; `userLogin`,
-/// `CONVERSATION_STARTED` and `auth..login` do not.
-pub fn is_conventional(name: &str) -> bool {
-    let mut segments = 0u32;
-    for segment in name.split('.') {
-        let mut chars = segment.chars();
-        match chars.next() {
-            Some(c) if c.is_ascii_lowercase() => {}
-            _ => return false,
-        }
-        if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
-            return false;
-        }
-        segments = segments.saturating_add(1);
-    }
-    segments >= 2
-}
+pub use crate::base::is_conventional;
 
 /// The patterns an event name matches, most specific first: the name itself,
 /// each `prefix.*` from the longest prefix to the shortest, then `*`.

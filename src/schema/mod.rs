@@ -15,7 +15,8 @@ pub mod typescript;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::core::names::is_conventional;
+use crate::base::is_conventional;
+pub use crate::base::Issue;
 use crate::error::{Error, Result};
 use crate::intern::{slot, Interner};
 use crate::limits::{MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN};
@@ -94,24 +95,6 @@ pub struct Schema {
     /// The payload's fields, in descriptor order.
     pub fields: Vec<Field>,
     plan: Plan,
-}
-
-/// One mismatch between a payload and its schema.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Issue {
-    /// Where: `""` for the payload itself, `userId`, or `wordsLearned[2]`.
-    pub path: String,
-    /// What the schema wants, in descriptor notation.
-    pub expected: String,
-    /// What the payload has.
-    pub received: String,
-}
-
-impl fmt::Display for Issue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() { "payload" } else { &self.path };
-        write!(f, "{path}: expected {}, received {}", self.expected, self.received)
-    }
 }
 
 impl Schema {

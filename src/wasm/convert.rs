@@ -23,7 +23,7 @@ extern "C" {
         duration_ms: f64,
         errors: Array,
         issues: Array,
-        source: &str,
+        source: Option<String>,
     ) -> JsValue;
     #[wasm_bindgen(js_name = makeIssue)]
     fn make_issue(path: &str, expected: &str, received: &str) -> JsValue;
@@ -63,7 +63,7 @@ pub fn record(r: &Record<JsValue>) -> JsValue {
         r.duration_ms.unwrap_or(f64::NAN),
         strings(r.errors()),
         issues(r.issues()),
-        r.source().unwrap_or("local"),
+        r.source().map(str::to_string),
     )
 }
 
