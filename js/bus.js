@@ -213,12 +213,16 @@ export class EventBus {
 	 * calls every matching handler as `handler(payload, meta)`.
 	 */
 	emit(name, payload) {
-		// Everything an emit runs (getters, traps, handlers, listeners) is
-		// one level deeper; restored, not decremented, whatever is thrown.
+		this.#nested(name, payload, null, undefined);
+	}
+
+	// Everything an emit runs (getters, traps, handlers, listeners) is one
+	// level deeper; restored, not decremented, whatever is thrown.
+	#nested(name, payload, link, offset) {
 		const depth = this.#depth;
 		this.#depth = depth + 1;
 		try {
-			this.#emit(name, payload, depth, null, undefined);
+			this.#emit(name, payload, depth, link, offset);
 		} finally {
 			this.#depth = depth;
 		}
@@ -395,13 +399,7 @@ export class EventBus {
 			bus: this,
 			receive: (name, payload, { offset } = {}) => {
 				if (!open) throw new Error(`kaiwa-bus: link.receive(): the '${source}' transport was detached`);
-				const depth = this.#depth;
-				this.#depth = depth + 1;
-				try {
-					this.#emit(name, payload, depth, link, offset);
-				} finally {
-					this.#depth = depth;
-				}
+				this.#nested(name, payload, link, offset);
 			},
 			on: (pattern, handler) => {
 				if (!open) throw new Error(`kaiwa-bus: link.on(): the '${source}' transport was detached`);

@@ -47,19 +47,26 @@ pub fn js_module() -> String {
     out
 }
 
+/// Fails when the generated file at `file` (relative to the crate) differs
+/// from `generated`; rewrites it first when `KAIWA_WRITE_TYPES` is set
+/// (`make types`).
+#[cfg(test)]
+pub(crate) fn assert_current(file: &str, generated: &str) {
+    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("KAIWA_WRITE_TYPES").is_some() {
+        std::fs::write(&path, generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{file} is out of date with the Rust definitions: run `make types`"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn contract_js_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/js/contract.js");
-        let generated = super::js_module();
-        if std::env::var_os("KAIWA_WRITE_TYPES").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let current = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            current == generated,
-            "js/contract.js is out of date with src/limits.rs and src/schema/probe.rs: run `make types`"
-        );
+        super::assert_current("js/contract.js", &super::js_module());
     }
 }

@@ -46,6 +46,11 @@ export function assertHealthy(bus) {
 	assert.equal(bus.getEventsByName('auth.user.logout').at(-1).status, 'rejected');
 }
 
+// `payload` with `key` turned into an enumerable getter; returns payload.
+export function withGetter(payload, key, get) {
+	return Object.defineProperty(payload, key, { enumerable: true, get });
+}
+
 // Runs fn with console.warn and console.error silenced.
 export function quiet(fn) {
 	const { warn, error } = console;

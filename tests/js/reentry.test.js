@@ -7,7 +7,7 @@
 // depths. Runs in Node and in Chromium.
 
 import { EmitDepthError, EventBus, MAX_EMIT_DEPTH, ValidationError } from '#kaiwa';
-import { assert, assertHealthy, inNode, quiet, test } from './harness.js';
+import { assert, assertHealthy, inNode, quiet, test, withGetter } from './harness.js';
 
 const at = new Date('2026-11-26T10:00:00Z');
 const login = () => ({ userId: 'u1', email: 'a@example.com', tier: 'pro', timestamp: at });
@@ -131,18 +131,14 @@ test('a strict bus near the JS stack limit refuses unknown events and stays whol
 test('a payload getter that emits its own payload reads it once per level (linear, not 2^depth)', () => {
 	const bus = new EventBus();
 	let reads = 0;
-	const payload = { ...login() };
-	Object.defineProperty(payload, 'email', {
-		enumerable: true,
-		get() {
-			reads++;
-			try {
-				bus.emit('auth.user.login', payload);
-			} catch (error) {
-				if (!(error instanceof EmitDepthError)) throw error;
-			}
-			return 'a@example.com';
+	const payload = withGetter({ ...login() }, 'email', () => {
+		reads++;
+		try {
+			bus.emit('auth.user.login', payload);
+		} catch (error) {
+			if (!(error instanceof EmitDepthError)) throw error;
 		}
+		return 'a@example.com';
 	});
 	// Start 48 levels deep, so that 16 levels remain: the old reader ran the
 	// getter about 3 * 2^16 times here; once per level is 16.
