@@ -11,10 +11,12 @@ export { configure } from './probe.js';
  * The seed's `EventBusFactory.create`: `'memory'` is the in-browser bus; a
  * transport (`{ source, attach(link) }`, see docs/transports.md) gives an
  * in-browser bus with that transport attached. Any other type throws.
+ * @param {any} [type]
+ * @param {object} [options]
  */
 export function createEventBus(type = 'memory', options) {
 	if (type === 'memory') return new EventBus(options);
-	if (type !== null && typeof type === 'object' && typeof type.attach === 'function') {
+	if (typeof type === 'object' && type !== null && typeof type.attach === 'function') {
 		const bus = new EventBus(options);
 		bus.attach(type);
 		return bus;

@@ -33,6 +33,7 @@ function shortMessage(error) {
 }
 
 // What a disposed bus's core answers to every call.
+/** @type {any} */
 const DISPOSED = new Proxy(
 	{},
 	{
@@ -397,7 +398,7 @@ export class EventBus {
 		const link = Object.freeze({
 			source,
 			bus: this,
-			receive: (name, payload, { offset } = {}) => {
+			receive: (name, payload, /** @type {{ offset?: unknown }} */ { offset } = {}) => {
 				if (!open) throw new Error(`kaiwa-bus: link.receive(): the '${source}' transport was detached`);
 				this.#nested(name, payload, link, offset);
 			},

@@ -75,6 +75,7 @@ function kindOf(value) {
 
 // Writes the three codes of one value at out[at..at+3].
 function probe(value, mode, atoms, out, at) {
+	/** @type {number} */
 	let kind = kindOf(value);
 	let aux = 0;
 	let item = -1;
@@ -179,6 +180,7 @@ let evalAllowed;
  * `new Function` (for pages whose Content-Security-Policy forbids
  * 'unsafe-eval', so they see no violation report); readers then use the
  * slower, equivalent loop. Set it before the first schema is read.
+ * @param {{ jitless?: boolean }} [options]
  */
 export function configure({ jitless } = {}) {
 	if (jitless !== undefined) {
