@@ -47,9 +47,9 @@ bench-transports: setup pkg
 bench-store: setup pkg
 	node bench/store.mjs
 
-# Rewrites js/events.d.ts from the Rust catalog.
+# Rewrites js/events.d.ts from the Rust catalog, and js/contract.js from src/limits.rs and the probe encoding.
 types:
-	KAIWA_WRITE_TYPES=1 cargo test --lib events_d_ts_is_current
+	KAIWA_WRITE_TYPES=1 cargo test --lib _is_current
 
 # A longer fuzz run than the one in `make test`.
 fuzz:

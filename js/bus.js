@@ -8,81 +8,42 @@
 
 import { BusCore } from './kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
-import { compileReader } from './probe.js';
+import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName, requireTransport } from './checks.js';
+import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
+import { compileReader, probeWidth } from './probe.js';
 import { memory } from './runtime.js';
 
-/** How deep handlers may nest emits (src/core/mod.rs MAX_DEPTH). */
-export const MAX_EMIT_DEPTH = 64;
-const DEFAULT_HISTORY_LIMIT = 1000;
+/**
+ * How deep emits may nest: inside handlers, onRecord listeners, payload
+ * getters and Proxy traps alike (src/limits.rs MAX_DEPTH, via js/contract.js).
+ */
+export const MAX_EMIT_DEPTH = MAX_DEPTH;
 // With timing: 'sampled', the first emit of each task is timed, then one in
 // SAMPLE_EVERY while the task goes on emitting.
 const SAMPLE_EVERY = 32;
-const MAX_HISTORY_LIMIT = 0xffffffff;
-// src/core/names.rs MAX_NAME_LEN, in UTF-8 bytes (at least the UTF-16 length).
-export const MAX_NAME_LEN = 1024;
 
 const clock = globalThis.performance;
 const timeOrigin = clock.timeOrigin;
 
-// A console call that cannot break the bus, even if the console is patched.
-function report(method, ...args) {
-	try {
-		console[method](...args);
-	} catch {
-		// Nothing left to tell.
-	}
+// A handler error's message, cut before it crosses into wasm: the record
+// keeps MAX_ERROR_LEN characters, and wasm memory never shrinks.
+function shortMessage(error) {
+	const message = messageOf(error);
+	return message.length > MAX_ERROR_LEN ? `${message.slice(0, MAX_ERROR_LEN)}…` : message;
 }
 
-function quote(name) {
-	return JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name);
-}
-
-function requireName(method, name, what = 'name') {
-	if (typeof name !== 'string') {
-		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} must be a string, got ${describe(name)}`);
+// What a disposed bus's core answers to every call.
+/** @type {any} */
+const DISPOSED = new Proxy(
+	{},
+	{
+		get() {
+			return () => {
+				throw new Error('kaiwa-bus: this EventBus was disposed; create a new one');
+			};
+		}
 	}
-	// Checked here too so that a huge string is not copied into wasm memory,
-	// which never shrinks.
-	if (name.length > MAX_NAME_LEN) {
-		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} is ${name.length} characters long; the limit is ${MAX_NAME_LEN} bytes`);
-	}
-	requireWellFormed(method, name, what);
-}
-
-// Rust strings are UTF-8: a lone UTF-16 surrogate would cross the boundary
-// as U+FFFD, so two different JS names could become one event.
-function requireWellFormed(method, text, what) {
-	if (!text.isWellFormed()) {
-		throw new TypeError(`kaiwa-bus: ${method}(): the ${what} ${quote(text)} contains a lone surrogate (it is not well-formed Unicode)`);
-	}
-}
-
-function requireFunction(method, name, fn, what = 'handler') {
-	if (typeof fn !== 'function') {
-		throw new TypeError(`kaiwa-bus: ${method}(${quote(name)}, ${what}): the ${what} must be a function, got ${describe(fn)}`);
-	}
-}
-
-function readOptions(options) {
-	if (options === undefined) options = {};
-	if (options === null || typeof options !== 'object') {
-		throw new TypeError(`kaiwa-bus: new EventBus(options): options must be an object, got ${describe(options)}`);
-	}
-	const { mode = 'development', historyLimit = DEFAULT_HISTORY_LIMIT, catalog = true, timing = 'sampled' } = options;
-	if (mode !== 'development' && mode !== 'strict') {
-		throw new TypeError(`kaiwa-bus: options.mode must be 'development' or 'strict', got ${describe(mode)}`);
-	}
-	if (!Number.isInteger(historyLimit) || historyLimit < 0 || historyLimit > MAX_HISTORY_LIMIT) {
-		throw new RangeError(`kaiwa-bus: options.historyLimit must be a whole number from 0 up, got ${describe(historyLimit)}`);
-	}
-	if (typeof catalog !== 'boolean') {
-		throw new TypeError(`kaiwa-bus: options.catalog must be a boolean, got ${describe(catalog)}`);
-	}
-	if (timing !== 'sampled' && timing !== 'every') {
-		throw new TypeError(`kaiwa-bus: options.timing must be 'sampled' or 'every', got ${describe(timing)}`);
-	}
-	return { strict: mode === 'strict', historyLimit, catalog, timing };
-}
+);
 
 function atomMap(atoms) {
 	const map = new Map();
@@ -92,7 +53,7 @@ function atomMap(atoms) {
 
 function planOf(plan) {
 	if (plan === undefined) return null;
-	return { read: compileReader(plan), width: 3 * (plan.keys.length + 1) };
+	return { read: compileReader(plan), width: probeWidth(plan) };
 }
 
 function hasUserId(payload, userId) {
@@ -105,12 +66,17 @@ function hasUserId(payload, userId) {
 
 // What a handler gets besides the payload. `timestamp` is made on first use:
 // most handlers never read it, and a Date costs as much as a whole emit.
+// `source` is 'local' for an emit of this page, or the `source` of the
+// transport that handed the event in (see attach()), with its `offset` if
+// it gave one.
 class EventMeta {
 	#date = null;
-	constructor(name, id, time) {
+	constructor(name, id, time, source, offset) {
 		this.name = name;
 		this.id = id;
 		this.time = time;
+		this.source = source;
+		this.offset = offset;
 	}
 
 	get timestamp() {
@@ -120,13 +86,17 @@ class EventMeta {
 }
 
 class Entry {
-	constructor(fn, once) {
+	constructor(fn, once, link) {
 		this.fn = fn;
 		this.once = once;
 		this.live = true;
 		this.sub = 0;
+		this.link = link; // the transport link that subscribed, or null
 	}
 }
+
+const LOCAL = 'local';
+
 
 /**
  * A typed, validated event bus. See README.md for the API table.
@@ -139,15 +109,15 @@ export class EventBus {
 	#entries = new Map(); // subscription id -> Entry
 	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
 	#listeners = new Set();
-	#scratch = new Int32Array(64); // probe codes, a stack: getters may emit
-	#scratchTop = 0;
-	#reads = 0; // payload reads started, to notice one nested in another
+	#detachers = new Set(); // of the attached transports
 	#view = null; // the probe buffer in wasm memory
+	#probeTop = 0; // its slots in use by reads in progress: a getter may emit
+	#probeFrom = 0; // where the last read's codes start
 	#time = Date.now(); // the wall clock at the last timed emit
 	#sampleEvery; // 1: time every emit; N: one emit in N after a task's first
 	#untimed = 0; // emits left before the next timed one
 	#taskResetQueued = false;
-	#depth = 0; // emits running now, nested in handlers
+	#depth = 0; // emits, validations and announcements running now, nested
 	#taskReset = () => {
 		this.#untimed = 0;
 		this.#taskResetQueued = false;
@@ -176,56 +146,67 @@ export class EventBus {
 		return this.#core.historyLimit;
 	}
 
+	// The id of a name, or -1 for a name strict mode refuses (Rust keeps
+	// nothing for it). The name is cached only once its plan is, so a call
+	// cut short (a stack overflow) leaves nothing half-registered.
 	#intern(method, name) {
 		requireName(method, name);
 		const id = this.#core.intern(name);
-		this.#names.set(name, id);
+		if (id < 0) return id;
 		this.#plans[id] = planOf(this.#core.plan(id));
+		this.#names.set(name, id);
 		return id;
 	}
 
-	// Reads the payload into the wasm probe buffer; returns how many codes.
-	// The reader writes straight into wasm memory. If a getter it ran used
-	// the bus meanwhile (an emit reuses the buffer; any call may grow, so
-	// detach, the memory), the payload is read again the slow, safe way.
+	// Reads the payload into the wasm probe buffer, from this.#probeFrom;
+	// returns how many codes. The reader writes straight into wasm memory,
+	// above the slots of any read in progress: a getter that emits reads its
+	// own payload higher up, so each payload is read once, whatever the
+	// nesting. Only if a getter made wasm memory grow (which detaches the
+	// view) is the payload read again.
 	#probe(plan, payload) {
+		const from = this.#probeTop;
+		const end = from + plan.width;
 		let view = this.#view;
-		if (view === null || view.length < plan.width) view = this.#probeView(plan.width);
-		const reads = ++this.#reads;
-		const n = plan.read(payload, this.#atoms, view, 0);
-		if (this.#reads === reads && view.length !== 0) return n;
-		return this.#probeReentered(plan, payload);
+		if (view === null || view.length < end) view = this.#probeView(end);
+		this.#probeTop = end;
+		let n;
+		try {
+			n = plan.read(payload, this.#atoms, view, from);
+		} finally {
+			this.#probeTop = from;
+		}
+		this.#probeFrom = from;
+		if (view === this.#view && view.length !== 0) return n;
+		if (view.length !== 0) {
+			// A nested read moved the buffer (Rust copied the codes written
+			// before the move); the rest went to the old one.
+			this.#probeView(end).set(view.subarray(from, from + n), from);
+			return n;
+		}
+		return this.#probeAgain(plan, payload, from, end);
+	}
+
+	// Reads into a JS array, then copies into wasm memory, where nothing can
+	// run between copy and use.
+	#probeAgain(plan, payload, from, end) {
+		const codes = new Int32Array(plan.width);
+		this.#probeTop = end;
+		let n;
+		try {
+			n = plan.read(payload, this.#atoms, codes, 0);
+		} finally {
+			this.#probeTop = from;
+		}
+		this.#probeView(end).set(codes.subarray(0, n), from);
+		return n;
 	}
 
 	#probeView(width) {
-		const length = Math.max(width, 64);
+		const length = Math.max(width, 256);
 		const ptr = this.#core.probeBuffer(length);
 		this.#view = new Int32Array(memory().buffer, ptr, length);
 		return this.#view;
-	}
-
-	// Reads into a JS-side stack (nested reads use the slots above), then
-	// copies into wasm memory, where nothing can run between copy and use.
-	#probeReentered(plan, payload) {
-		this.#reads++;
-		const base = this.#scratchTop;
-		if (this.#scratch.length < base + plan.width) {
-			const grown = new Int32Array(Math.max(2 * this.#scratch.length, base + plan.width));
-			grown.set(this.#scratch);
-			this.#scratch = grown;
-		}
-		const scratch = this.#scratch;
-		this.#scratchTop = base + plan.width;
-		let n;
-		try {
-			n = plan.read(payload, this.#atoms, scratch, base);
-		} finally {
-			this.#scratchTop = base;
-		}
-		let view = this.#view;
-		if (view.length < n) view = this.#probeView(n);
-		for (let i = 0; i < n; i++) view[i] = scratch[base + i];
-		return n;
 	}
 
 	/**
@@ -233,10 +214,37 @@ export class EventBus {
 	 * calls every matching handler as `handler(payload, meta)`.
 	 */
 	emit(name, payload) {
+		this.#nested(name, payload, null, undefined);
+	}
+
+	// Everything an emit runs (getters, traps, handlers, listeners) is one
+	// level deeper; restored, not decremented, whatever is thrown.
+	#nested(name, payload, link, offset) {
+		const depth = this.#depth;
+		this.#depth = depth + 1;
+		try {
+			this.#emit(name, payload, depth, link, offset);
+		} finally {
+			this.#depth = depth;
+		}
+	}
+
+	// An emit of this page (link null), or an event a transport's link
+	// handed in: then the record says where it came from, and the link's own
+	// handlers are skipped, so a transport never gets its events back.
+	#emit(name, payload, depth, link, offset) {
 		let id = this.#names.get(name);
-		if (id === undefined) id = this.#intern('emit', name);
+		if (id === undefined) {
+			id = this.#intern('emit', name);
+			if (id < 0) {
+				const refusal = this.#core.refuseUnnamed(name, payload, timeOrigin + clock.now(), depth);
+				if (link !== null) this.#core.setSource(refusal.record, link.source);
+				throw this.#refusalOf(refusal);
+			}
+		}
 		const plan = this.#plans[id];
-		const probes = plan === null ? 0 : this.#probe(plan, payload);
+		// Too deep: not read (a getter may be what recurses); Rust refuses.
+		const probes = plan === null || depth >= MAX_EMIT_DEPTH ? 0 : this.#probe(plan, payload);
 		// Clock reads cost 40-130 ns each, more than a whole mitt emit: see
 		// "Timing" in the README for when an emit is timed.
 		let start = NaN;
@@ -252,31 +260,31 @@ export class EventBus {
 		const entries = this.#snapshots[id] ?? this.#snapshot(id);
 		const planned = entries.length;
 		const core = this.#core;
-		let record = core.emit(id, payload, probes, this.#time, this.#depth, planned);
+		let record = core.emit(id, payload, this.#probeFrom, probes, this.#time, depth, planned);
 		if (record <= 0) {
-			if (record === 0) throw this.#refusal();
+			if (record === 0) {
+				const refusal = core.takeRefusal();
+				if (link !== null) core.setSource(refusal.record, link.source);
+				throw this.#refusalOf(refusal);
+			}
 			record = -record;
 			report('warn', core.takeWarning());
 		}
+		if (link !== null) core.setSource(record, link.source);
 		let called = 0;
 		if (planned !== 0) {
-			const meta = new EventMeta(name, record, this.#time);
-			this.#depth++;
-			try {
-				for (let i = 0; i < planned; i++) {
-					const entry = entries[i];
-					if (!entry.live) continue;
-					if (entry.once) this.#drop(entry);
-					called++;
-					try {
-						const result = entry.fn(payload, meta);
-						if (result != null && typeof result.then === 'function') this.#watch(result, name, record);
-					} catch (error) {
-						this.#failed(name, record, error);
-					}
+			const meta = new EventMeta(name, record, this.#time, link === null ? LOCAL : link.source, offset);
+			for (let i = 0; i < planned; i++) {
+				const entry = entries[i];
+				if (!entry.live || (link !== null && entry.link === link)) continue;
+				if (entry.once) this.#drop(entry);
+				called++;
+				try {
+					const result = entry.fn(payload, meta);
+					if (result != null && typeof result.then === 'function') this.#watch(result, name, record);
+				} catch (error) {
+					this.#failed(name, record, error);
 				}
-			} finally {
-				this.#depth--;
 			}
 		}
 		// The record already says `planned` handlers and no duration.
@@ -285,15 +293,17 @@ export class EventBus {
 	}
 
 	#snapshot(id) {
-		const subs = this.#core.snapshot(id);
-		const entries = new Array(subs.length);
-		for (let i = 0; i < subs.length; i++) entries[i] = this.#entries.get(subs[i]);
+		const entries = [];
+		for (const sub of this.#core.snapshot(id)) {
+			// Missing if a subscribe was cut short between Rust and here.
+			const entry = this.#entries.get(sub);
+			if (entry !== undefined) entries.push(entry);
+		}
 		this.#snapshots[id] = entries;
 		return entries;
 	}
 
-	#refusal() {
-		const r = this.#core.takeRefusal();
+	#refusalOf(r) {
 		if (this.#listeners.size !== 0) this.#announce(r.record, 'added');
 		switch (r.kind) {
 			case 'validation':
@@ -303,13 +313,13 @@ export class EventBus {
 			case 'depth':
 				return new EmitDepthError(r.message, r.event);
 			default:
-				return new Error(`kaiwa-bus: ${r.message}`);
+				return new TypeError(`kaiwa-bus: ${r.message}`);
 		}
 	}
 
 	#failed(name, record, error) {
 		report('error', `Event handler error for ${name}:`, error);
-		this.#core.addError(record, messageOf(error));
+		this.#core.addError(record, shortMessage(error));
 	}
 
 	#watch(promise, name, record) {
@@ -320,13 +330,18 @@ export class EventBus {
 	}
 
 	#subscribe(method, pattern, handler, once) {
+		const entry = this.#add(method, pattern, handler, once, null);
+		return () => this.#drop(entry);
+	}
+
+	#add(method, pattern, handler, once, link) {
 		requireName(method, pattern);
 		requireFunction(method, pattern, handler);
-		const entry = new Entry(handler, once);
+		const entry = new Entry(handler, once, link);
 		entry.sub = this.#core.subscribe(pattern, once);
 		this.#entries.set(entry.sub, entry);
 		this.#snapshots = [];
-		return () => this.#drop(entry);
+		return entry;
 	}
 
 	#drop(entry) {
@@ -362,6 +377,52 @@ export class EventBus {
 				return;
 			}
 		}
+	}
+
+	/**
+	 * Connects a transport or a store: `transport` is `{ source, attach(link) }`,
+	 * where `source` names where the events it hands in come from ('tab',
+	 * 'remote', 'restored'…). `attach` gets a link: `link.receive(name,
+	 * payload, { offset })` hands the bus an event from elsewhere (validated
+	 * again, recorded with its source, delivered to local handlers with
+	 * `meta.source` and `meta.offset`; it throws what `emit` throws), and
+	 * `link.on(pattern, handler)` subscribes without ever getting back the
+	 * events this link handed in. `attach` may return a function to call on
+	 * detach. Returns `detach()`, which also removes the link's handlers and
+	 * makes `link.receive` throw. See docs/transports.md.
+	 */
+	attach(transport) {
+		const source = requireTransport(transport);
+		let open = true;
+		const entries = new Set();
+		const link = Object.freeze({
+			source,
+			bus: this,
+			receive: (name, payload, /** @type {{ offset?: unknown }} */ { offset } = {}) => {
+				if (!open) throw new Error(`kaiwa-bus: link.receive(): the '${source}' transport was detached`);
+				this.#nested(name, payload, link, offset);
+			},
+			on: (pattern, handler) => {
+				if (!open) throw new Error(`kaiwa-bus: link.on(): the '${source}' transport was detached`);
+				const entry = this.#add('link.on', pattern, handler, false, link);
+				entries.add(entry);
+				return () => {
+					entries.delete(entry);
+					this.#drop(entry);
+				};
+			}
+		});
+		const release = transport.attach(link);
+		const detach = () => {
+			if (!open) return;
+			open = false;
+			this.#detachers.delete(detach);
+			for (const entry of entries) this.#drop(entry);
+			entries.clear();
+			if (typeof release === 'function') release();
+		};
+		this.#detachers.add(detach);
+		return detach;
 	}
 
 	/** Removes every handler, the history and the statistics. Schemas stay. */
@@ -417,7 +478,8 @@ export class EventBus {
 
 	/** The statistics of every dispatched event, by name. */
 	getPerformanceStats() {
-		const out = {};
+		// Keyed by event names: no prototype, so '__proto__' is a name too.
+		const out = Object.create(null);
 		for (const [name, stats] of this.#core.allStats()) out[name] = stats;
 		return out;
 	}
@@ -436,16 +498,26 @@ export class EventBus {
 		};
 	}
 
+	// Listeners count toward the depth limit like handlers: one that emits,
+	// or clears, from inside its own announcement stops there, and deeper
+	// records are not announced (they are still in the history).
 	#announce(id, change) {
 		if (this.#listeners.size === 0) return;
+		const depth = this.#depth;
+		if (depth > MAX_EMIT_DEPTH) return;
 		const record = change === 'cleared' ? null : this.#core.record(id);
 		if (record === undefined) return;
-		for (const listener of [...this.#listeners]) {
-			try {
-				listener(record, change);
-			} catch (error) {
-				report('error', 'kaiwa-bus: an onRecord listener failed:', error);
+		this.#depth = depth + 1;
+		try {
+			for (const listener of [...this.#listeners]) {
+				try {
+					listener(record, change);
+				} catch (error) {
+					report('error', 'kaiwa-bus: an onRecord listener failed:', error);
+				}
 			}
+		} finally {
+			this.#depth = depth;
 		}
 	}
 
@@ -456,36 +528,7 @@ export class EventBus {
 	 * the descriptors; a `validate` function, if present, is not used.
 	 */
 	registerSchema(schema) {
-		if (schema === null || typeof schema !== 'object') {
-			throw new TypeError(
-				`kaiwa-bus: registerSchema(schema): schema must be an object { name, version, description, payload }, got ${describe(schema)}`
-			);
-		}
-		const { name, version, description = '', payload } = schema;
-		requireName('registerSchema', name, 'schema name');
-		if (typeof version !== 'string') {
-			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: version must be a string such as '1.0.0', got ${describe(version)}`);
-		}
-		if (typeof description !== 'string') {
-			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: description must be a string, got ${describe(description)}`);
-		}
-		if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-			throw new TypeError(`kaiwa-bus: schema ${quote(name)}: payload must be an object of field descriptors, got ${describe(payload)}`);
-		}
-		requireWellFormed('registerSchema', version, 'schema version');
-		requireWellFormed('registerSchema', description, 'schema description');
-		const keys = Object.keys(payload);
-		const types = keys.map((key) => {
-			const text = payload[key];
-			if (typeof text !== 'string') {
-				throw new TypeError(
-					`kaiwa-bus: schema ${quote(name)}: field ${key}: the descriptor must be a string such as 'string' or 'Date?', got ${describe(text)}`
-				);
-			}
-			requireWellFormed('registerSchema', key, 'field key');
-			requireWellFormed('registerSchema', text, `descriptor of field ${key}`);
-			return text;
-		});
+		const { name, version, description, keys, types } = readSchema(schema);
 		this.#core.registerSchema(name, version, description, keys, types);
 		this.#atoms = atomMap(this.#core.atoms());
 		const id = this.#names.get(name);
@@ -510,11 +553,55 @@ export class EventBus {
 	 */
 	validate(name, payload) {
 		let id = this.#names.get(name);
-		if (id === undefined) id = this.#intern('validate', name);
-		const plan = this.#plans[id];
+		if (id === undefined) {
+			requireName('validate', name);
+			// A lookup keeps nothing for a name without a schema.
+			id = this.#core.lookup(name);
+			if (id >= 0) {
+				this.#plans[id] = planOf(this.#core.plan(id));
+				this.#names.set(name, id);
+			}
+		}
+		const plan = id < 0 ? null : this.#plans[id];
 		if (plan === null) return { ok: !this.#core.strict, known: false, issues: [] };
-		const issues = this.#core.validate(id, payload, this.#probe(plan, payload));
-		return { ok: issues.length === 0, known: true, issues };
+		const depth = this.#depth;
+		if (depth >= MAX_EMIT_DEPTH) {
+			throw new EmitDepthError(`kaiwa-bus: validate(${quote(name)}): calls nested more than ${MAX_EMIT_DEPTH} levels deep`, name);
+		}
+		this.#depth = depth + 1;
+		try {
+			const n = this.#probe(plan, payload);
+			const issues = this.#core.validate(id, payload, this.#probeFrom, n);
+			return { ok: issues.length === 0, known: true, issues };
+		} finally {
+			this.#depth = depth;
+		}
+	}
+
+	/**
+	 * Detaches every transport, and releases everything the bus holds in
+	 * wasm memory (history, payloads, names, schemas, subscriptions). Any
+	 * later call throws. Idempotent.
+	 */
+	dispose() {
+		const core = this.#core;
+		if (core === DISPOSED) return;
+		for (const detach of [...this.#detachers]) detach();
+		this.#core = DISPOSED;
+		for (const entry of this.#entries.values()) entry.live = false;
+		this.#entries.clear();
+		this.#snapshots = [];
+		this.#names.clear();
+		this.#plans = [];
+		this.#listeners.clear();
+		this.#view = null;
+		core.dispose();
+		try {
+			core.free();
+		} catch {
+			// A call cut short by a stack overflow left wasm-bindgen's borrow
+			// count set: the object stays, its state is already dropped.
+		}
 	}
 
 	/** The seed's `validateEvent`: `true` when `emit` would accept the payload. */

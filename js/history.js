@@ -11,7 +11,7 @@
 //   readHistoryDocument(text) -> records with Date timestamps, or an Error
 //                                that names the record and field at fault
 
-import { MAX_NAME_LEN } from './bus.js';
+import { MAX_NAME_LEN } from './contract.js';
 import { messageOf } from './errors.js';
 
 export const HISTORY_FORMAT = 'kaiwa-bus/history';
@@ -213,7 +213,7 @@ function utf8Length(text) {
 	return bytes;
 }
 
-// An imported name obeys the limits of a live one (js/bus.js requireName):
+// An imported name obeys the limits of a live one (js/checks.js requireName):
 // a non-empty, well-formed string of at most MAX_NAME_LEN UTF-8 bytes.
 function checkName(name, where) {
 	if (!isText(name)) throw new Error(`${where}: "name" must be a string`);

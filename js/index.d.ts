@@ -32,6 +32,10 @@ export interface EventMeta<N extends string = string> {
 	id: number;
 	/** When the emit started. */
 	timestamp: Date;
+	/** 'local' for an emit of this page, or the `source` of the transport that handed the event in. */
+	source: 'local' | (string & {});
+	/** What the transport that handed the event in gave as its offset; undefined for local emits. */
+	offset?: unknown;
 }
 
 /**
@@ -110,6 +114,24 @@ export interface EventRecord {
 	errors: string[];
 	/** Validation issues of a rejected payload. */
 	issues: ValidationIssue[];
+	/** The `source` of the transport that handed the event in; absent for this page's emits ('local'). */
+	source?: string;
+}
+
+/** What a transport gets from `bus.attach(transport)`. See docs/transports.md. */
+export interface TransportLink {
+	readonly source: string;
+	readonly bus: EventBus<any>;
+	/** Hands the bus an event from elsewhere: validated again, recorded and delivered with its source; throws what `emit` throws. */
+	receive(name: string, payload: unknown, extra?: { offset?: unknown }): void;
+	/** Subscribes; the handler never gets back the events this link handed in. */
+	on(pattern: string, handler: EventHandler): Unsubscribe;
+}
+
+/** A transport or a store: `source` names where its events come from ('tab', 'remote', 'restored'…). */
+export interface Transport {
+	readonly source: string;
+	attach(link: TransportLink): void | (() => void);
 }
 
 export type RecordChange = 'added' | 'updated' | 'cleared';
@@ -169,6 +191,7 @@ export declare class EventBus<E extends object = KaiwaEvents> implements Bus<E> 
 	getEventsByName(name: Names<E>): EventRecord[];
 	getEventFlow(userId: string): EventRecord[];
 	getEventPerformanceStats(name: Names<E>): PerformanceStats | null;
+	/** A null-prototype object keyed by event name. */
 	getPerformanceStats(): Record<string, PerformanceStats>;
 	onRecord(listener: (record: EventRecord | null, change: RecordChange) => void): Unsubscribe;
 
@@ -177,6 +200,10 @@ export declare class EventBus<E extends object = KaiwaEvents> implements Bus<E> 
 	getSchemaNames(): string[];
 	validate(name: string, payload: unknown): ValidationResult;
 	validateEvent<N extends Names<E>>(name: N, payload: unknown): payload is E[N];
+	/** Connects a transport or a store; returns detach(). */
+	attach(transport: Transport): () => void;
+	/** Detaches every transport and releases everything the bus holds; later calls throw. */
+	dispose(): void;
 }
 
 /** Thrown by `emit` when the payload does not match the schema. */
@@ -201,8 +228,8 @@ export declare class EmitDepthError extends RangeError {
 export declare const MAX_EMIT_DEPTH: 64;
 
 /**
- * The seed's EventBusFactory.create: 'memory' is the only type of this
- * build. With `events` (from `defineEvents`), their schemas are registered
+ * The seed's EventBusFactory.create: 'memory', or a transport to attach to
+ * a new in-browser bus (docs/transports.md). With `events` (from `defineEvents`), their schemas are registered
  * and the bus is typed with the catalog plus them (them only with
  * `catalog: false`).
  */
@@ -211,7 +238,10 @@ export declare function createEventBus<M extends object>(
 	options: EventBusOptions & { events: EventDefinitions<M>; catalog: false }
 ): EventBus<M>;
 export declare function createEventBus<M extends object>(type: 'memory', options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
-export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'memory', options?: EventBusOptions): EventBus<E>;
+export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'memory' | Transport, options?: EventBusOptions): EventBus<E>;
+
+/** Package-wide settings. `jitless: true`: never compile payload readers with `new Function` (strict CSP). */
+export declare function configure(options: { jitless?: boolean }): void;
 
 /**
  * The seed's testing utility: records emits and, by default, calls no

@@ -3,45 +3,51 @@
 // src/schema/probe.rs for the encoding; the reader only describes values,
 // Rust decides whether they are acceptable.
 
-// Kind codes, in the order of Kind::NAMES in Rust (checked at start-up).
-export const KIND_NAMES = [
-	'undefined',
-	'null',
-	'string',
-	'string',
-	'number',
-	'NaN',
-	'boolean',
-	'Date',
-	'Invalid Date',
-	'array',
-	'object',
-	'function',
-	'bigint',
-	'symbol',
-	'a getter that threw'
-];
-const MISSING = 0;
-const NULL = 1;
-const STRING = 2;
-const LITERAL = 3;
-const NUMBER = 4;
-const NON_FINITE = 5;
-const BOOLEAN = 6;
-const DATE = 7;
-const INVALID_DATE = 8;
-const ARRAY = 9;
-const OBJECT = 10;
-const FUNCTION = 11;
-const BIGINT = 12;
-const SYMBOL = 13;
-const THREW = 14;
+import { KIND, KIND_NAMES, PROBE_WIDTH, READ_MODE } from './contract.js';
 
-// Read modes, as ReadMode in Rust.
-const MODE_LITERAL = 1;
-const MODE_STRING_ITEMS = 2;
+export { KIND_NAMES };
+
+// Kind codes and read modes, from the generated contract (src/contract.rs).
+const {
+	Missing: MISSING,
+	Null: NULL,
+	String: STRING,
+	Literal: LITERAL,
+	Number: NUMBER,
+	NonFinite: NON_FINITE,
+	Boolean: BOOLEAN,
+	Date: DATE,
+	InvalidDate: INVALID_DATE,
+	Array: ARRAY,
+	Object: OBJECT,
+	Function: FUNCTION,
+	BigInt: BIGINT,
+	Symbol: SYMBOL,
+	Threw: THREW
+} = KIND;
+const { Literal: MODE_LITERAL, StringItems: MODE_STRING_ITEMS } = READ_MODE;
+
+/** Probe codes a plan's reader writes: one probe for the payload, one per field. */
+export function probeWidth(plan) {
+	return PROBE_WIDTH * (plan.keys.length + 1);
+}
 
 const getTime = Date.prototype.getTime;
+const hasOwn = Object.prototype.hasOwnProperty;
+const OBJECT_PROTOTYPE = Object.prototype;
+
+// A field whose key Object.prototype also has (constructor, toString,
+// hasOwnProperty, __proto__…) counts only as an own property or when
+// something other than Object.prototype supplies it (a class): `{}` has no
+// field `toString`. Other keys are read through the prototype chain as is.
+function readInherited(p, key) {
+	const v = p[key];
+	return (key === '__proto__' || v === OBJECT_PROTOTYPE[key]) && !hasOwn.call(p, key) ? undefined : v;
+}
+
+function isInherited(key) {
+	return key in OBJECT_PROTOTYPE;
+}
 
 function kindOf(value) {
 	switch (typeof value) {
@@ -69,6 +75,7 @@ function kindOf(value) {
 
 // Writes the three codes of one value at out[at..at+3].
 function probe(value, mode, atoms, out, at) {
+	/** @type {number} */
 	let kind = kindOf(value);
 	let aux = 0;
 	let item = -1;
@@ -111,7 +118,8 @@ export function readPayload(plan, payload, atoms, out, base) {
 	let at = base + 3;
 	for (let i = 0; i < keys.length; i++, at += 3) {
 		try {
-			probe(payload[keys[i]], modes[i], atoms, out, at);
+			const key = keys[i];
+			probe(isInherited(key) ? readInherited(payload, key) : payload[key], modes[i], atoms, out, at);
 		} catch {
 			out[at] = THREW;
 			out[at + 1] = 0;
@@ -143,9 +151,10 @@ function fieldCode(key, mode) {
 					}
 				}
 			}`;
+	const k = JSON.stringify(key);
 	return `
 		try {
-			v = p[${JSON.stringify(key)}];
+			v = ${isInherited(key) ? `readInherited(p, ${k})` : `p[${k}]`};
 			kind = kindOf(v);
 			aux = 0;
 			item = -1;${mode === MODE_LITERAL ? literal : mode === MODE_STRING_ITEMS ? items : ''}
@@ -161,13 +170,43 @@ function fieldCode(key, mode) {
 		at += 3;`;
 }
 
+// Whether `new Function` may be used: decided once per page, on first need
+// (a strict Content-Security-Policy reports every attempt, even a caught
+// one), or never tried after configure({ jitless: true }).
+let evalAllowed;
+
+/**
+ * Package-wide settings. `jitless: true`: never compile payload readers with
+ * `new Function` (for pages whose Content-Security-Policy forbids
+ * 'unsafe-eval', so they see no violation report); readers then use the
+ * slower, equivalent loop. Set it before the first schema is read.
+ * @param {{ jitless?: boolean }} [options]
+ */
+export function configure({ jitless } = {}) {
+	if (jitless !== undefined) {
+		if (typeof jitless !== 'boolean') throw new TypeError('kaiwa-bus: configure({ jitless }): jitless must be a boolean');
+		evalAllowed = jitless ? false : undefined;
+	}
+}
+
+function allowsEval() {
+	if (evalAllowed === undefined) {
+		try {
+			evalAllowed = new Function('return true')() === true;
+		} catch {
+			evalAllowed = false;
+		}
+	}
+	return evalAllowed;
+}
+
 // A reader for one plan: `read(payload, atoms, out, base)` returns what
 // readPayload() returns. Generated once per schema with `new Function`, the
 // way ajv compiles validators, since a loop over keys is five times slower.
-// Under a Content-Security-Policy without 'unsafe-eval', new Function
-// throws, and the reader falls back to readPayload().
+// Where `new Function` is not allowed, the reader is readPayload().
 export function compileReader(plan) {
 	const generic = (payload, atoms, out, base) => readPayload(plan, payload, atoms, out, base);
+	if (!allowsEval()) return generic;
 	const fields = plan.keys.map((key, i) => fieldCode(key, plan.modes[i])).join('');
 	const body = `
 	return function read(p, atoms, out, base) {
@@ -182,7 +221,7 @@ export function compileReader(plan) {
 		return at - base;
 	};`;
 	try {
-		return new Function('kindOf', 'probe', body)(kindOf, probe);
+		return new Function('kindOf', 'probe', 'readInherited', body)(kindOf, probe, readInherited);
 	} catch {
 		return generic;
 	}

@@ -1,8 +1,10 @@
 // Object builders the Rust bindings import (src/wasm/convert.rs): one call
 // builds a whole record, instead of one boundary crossing per property.
 
-export function makeRecord(id, name, payload, timestamp, status, handlerCount, durationMs, errors, issues) {
-	return {
+// `source` only for an event a transport handed in: records of this page's
+// emits keep the shape the history format (kaiwa-bus/history v1) knows.
+export function makeRecord(id, name, payload, timestamp, status, handlerCount, durationMs, errors, issues, source) {
+	const record = {
 		id,
 		name,
 		payload,
@@ -13,6 +15,8 @@ export function makeRecord(id, name, payload, timestamp, status, handlerCount, d
 		errors,
 		issues
 	};
+	if (source !== undefined) record.source = source;
+	return record;
 }
 
 export function makeIssue(path, expected, received) {
@@ -42,4 +46,12 @@ export function peekString(object, key) {
 	} catch {
 		return undefined;
 	}
+}
+
+// `payload` has a null prototype and one own property per field, so a field
+// named `__proto__` or `constructor` is kept as a field.
+export function makeSchema(name, version, description, keys, descriptors) {
+	const payload = Object.create(null);
+	keys.forEach((key, i) => Object.defineProperty(payload, key, { value: descriptors[i], enumerable: true, writable: true, configurable: true }));
+	return { name, version, description, payload };
 }

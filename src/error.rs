@@ -4,14 +4,14 @@
 
 use std::fmt;
 
-use crate::schema::Issue;
+use crate::base::Issue;
 
 /// Everything a bus call can refuse.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// An event name or pattern is empty.
     EmptyName,
-    /// An event name or pattern is longer than [`crate::core::MAX_NAME_LEN`].
+    /// An event name or pattern is longer than [`crate::limits::MAX_NAME_LEN`].
     NameTooLong {
         /// Its length in bytes.
         len: usize,
@@ -37,7 +37,7 @@ pub enum Error {
         /// Whether the name also breaks the naming convention.
         bad_name: bool,
     },
-    /// Handlers emitted from inside handlers more than [`crate::core::MAX_DEPTH`]
+    /// Handlers emitted from inside handlers more than [`crate::limits::MAX_DEPTH`]
     /// levels deep.
     DepthExceeded {
         /// The event that would have gone one level too deep.
@@ -53,6 +53,22 @@ pub enum Error {
         text: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// The bus already keeps [`crate::limits::MAX_NAMES`] event names.
+    TooManyNames {
+        /// The name that would have been one too many.
+        event: String,
+    },
+    /// A schema's text is longer than its limit (see [`crate::limits`]).
+    TooLong {
+        /// The schema's event name.
+        event: String,
+        /// What is too long: "version", "description", "field key"…
+        what: &'static str,
+        /// Its length, in bytes or items.
+        len: usize,
+        /// The limit.
+        limit: usize,
     },
     /// A schema is registered again without a higher version.
     VersionNotHigher {
@@ -75,7 +91,7 @@ impl fmt::Display for Error {
             Error::NameTooLong { len } => write!(
                 f,
                 "event name is {len} bytes long; the limit is {}",
-                crate::core::MAX_NAME_LEN
+                crate::limits::MAX_NAME_LEN
             ),
             Error::Wildcard { name } => write!(
                 f,
@@ -104,8 +120,20 @@ impl fmt::Display for Error {
                 f,
                 "{event}: handlers emitted events more than {} levels deep; \
                  is a handler re-emitting the event it handles?",
-                crate::core::MAX_DEPTH
+                crate::limits::MAX_DEPTH
             ),
+            Error::TooManyNames { event } => write!(
+                f,
+                "\"{event}\": this bus already keeps {} event names, the most it keeps; \
+                 register schemas for the names you use, or dispose of the bus",
+                crate::limits::MAX_NAMES
+            ),
+            Error::TooLong {
+                event,
+                what,
+                len,
+                limit,
+            } => write!(f, "schema {event}: the {what} is {len} long; the limit is {limit}"),
             Error::Descriptor {
                 event,
                 field,

@@ -1,37 +1,62 @@
 //! [`Interner`]: strings to small integers, the one map type of the crate.
 //!
-//! Event names, subscription patterns, schema names and literal atoms are
-//! all interned here, so the crate has a single `HashMap` instantiation (a
-//! smaller `.wasm`), hashed with a short multiplicative hash (FxHash, as
-//! rustc uses) instead of SipHash: keys are few and hash-flooding is not a
-//! concern for a bus's own event names.
+//! Event names, schema names and literal atoms are all interned here, so the
+//! crate has a single `HashMap` instantiation (a smaller `.wasm`).
+//!
+//! ## Hashing
+//!
+//! Keys come from the page (event names, and in development mode any name a
+//! caller makes up), so the hash must hold up against keys chosen to collide.
+//! [`FoldHasher`] multiplies each 8-byte word into a 128-bit product and folds
+//! the halves together (the "folded multiply" of foldhash and aHash), so every
+//! input bit reaches the low bits the table indexes by: FxHash's plain
+//! multiply did not, and names that differ only in a trailing digit collided.
+//! The start value is a per-page random seed ([`set_seed`], from the wasm
+//! start function), so colliding keys cannot be computed ahead of time.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// FxHash: one multiply-rotate per word (from a non-zero start, so that
-/// leading zero bytes still change the hash).
+/// The seed every new hasher starts from; see [`set_seed`].
+static SEED: AtomicU64 = AtomicU64::new(0x243f_6a88_85a3_08d3);
+const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+const FINISH: u64 = 0xa076_1d64_78bd_642f;
+
+/// Sets the hash seed. Called once, before any bus exists (tables hashed
+/// with another seed would lose their keys).
+pub fn set_seed(seed: u64) {
+    SEED.store(seed | 1, Ordering::Relaxed);
+}
+
+/// The high and low halves of the 128-bit product, folded together.
+fn fold(a: u64, b: u64) -> u64 {
+    let product = u128::from(a).wrapping_mul(u128::from(b));
+    (product as u64) ^ (product.wrapping_shr(64) as u64)
+}
+
+/// A folded-multiply hasher over 8-byte words, from the page's seed.
 #[derive(Clone, Copy, Debug)]
-pub struct FxHasher {
+pub struct FoldHasher {
     hash: u64,
 }
 
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl Default for FxHasher {
+impl Default for FoldHasher {
     fn default() -> Self {
-        FxHasher { hash: SEED }
+        FoldHasher {
+            hash: SEED.load(Ordering::Relaxed),
+        }
     }
 }
 
-impl FxHasher {
+impl FoldHasher {
     fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+        self.hash = fold(self.hash ^ word, MULTIPLIER);
     }
 }
 
-impl Hasher for FxHasher {
+impl Hasher for FoldHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
@@ -39,8 +64,14 @@ impl Hasher for FxHasher {
             word.copy_from_slice(chunk);
             self.add(u64::from_le_bytes(word));
         }
-        for &b in chunks.remainder() {
-            self.add(u64::from(b));
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            if let Some(head) = word.get_mut(..rest.len()) {
+                head.copy_from_slice(rest);
+            }
+            // The length goes into the top byte: "a" and "a\0" differ.
+            self.add(u64::from_le_bytes(word) ^ (rest.len() as u64).wrapping_shl(56));
         }
     }
 
@@ -49,15 +80,15 @@ impl Hasher for FxHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.hash
+        fold(self.hash, FINISH)
     }
 }
 
 /// Interned strings, numbered from 0 in order of first sight. Strings are
 /// kept for the life of the interner.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Interner {
-    ids: HashMap<Rc<str>, u32, BuildHasherDefault<FxHasher>>,
+    ids: HashMap<Rc<str>, u32, BuildHasherDefault<FoldHasher>>,
     texts: Vec<Rc<str>>,
 }
 
@@ -129,7 +160,7 @@ mod tests {
     #[test]
     fn hashes_differ_for_nearby_strings() {
         let hash = |s: &str| {
-            let mut h = FxHasher::default();
+            let mut h = FoldHasher::default();
             std::hash::Hash::hash(s, &mut h);
             h.finish()
         };

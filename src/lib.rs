@@ -5,11 +5,14 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`base`] | what every layer shares: a validation issue, the naming convention |
+//! | [`contract`] | `js/contract.js`, generated: what JS shares with Rust |
 //! | [`core`] | names and patterns, the handler registry, history, statistics, and [`core::Core`], the emit state machine |
 //! | [`schema`] | schemas, the seed's 21-event [`schema::catalog`], the descriptor notation, and validation |
 //! | [`local`] | [`local::LocalBus`], a Rust-native bus over the core with `Fn` handlers |
 //! | [`error`] | the crate's error type |
 //! | [`intern`] | strings to small integers |
+//! | [`limits`] | every limit the bus enforces |
 //! | `wasm` | (wasm32 only) the bindings the JavaScript layer calls; not a public API |
 //!
 //! ## How an emit runs
@@ -38,9 +41,12 @@
     )
 )]
 
+pub mod base;
+pub mod contract;
 pub mod core;
 pub mod error;
 pub mod intern;
+pub mod limits;
 pub mod local;
 pub mod schema;
 

@@ -104,7 +104,10 @@ impl<P: Payload + Clone> LocalBus<P> {
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
         let (id, begun, subscriptions, name) = {
             let mut core = self.core.borrow_mut();
-            let id = core.intern(name)?;
+            let Some(id) = core.intern(name)? else {
+                let (_, error) = core.reject_unnamed(name, payload, now, self.depth.get());
+                return Err(error);
+            };
             let subscriptions = core.snapshot(id);
             let mut probes = Vec::new();
             if let Some(plan) = core.plan(id) {

@@ -167,7 +167,10 @@ fn run_model(ops: Vec<Op>, limit: usize) -> Result<(), TestCaseError> {
             }
             Op::Emit { name, valid } => {
                 let name = NAMES[name];
-                let id = core.intern(name).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let id = core
+                    .intern(name)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?
+                    .ok_or_else(|| TestCaseError::fail("a development bus keeps every valid name"))?;
                 let snapshot: Vec<SubId> = core.snapshot(id).iter().map(|s| s.id).collect();
                 let expected: Vec<SubId> = live
                     .iter()

@@ -13,15 +13,9 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::schema::Issue;
+use crate::base::Issue;
 
-/// The default number of records kept.
-pub const DEFAULT_HISTORY_LIMIT: usize = 1000;
-/// At most this many handler error messages are kept per record; the last
-/// kept message says how many more there were.
-pub const MAX_ERRORS_PER_RECORD: usize = 20;
-/// Handler error messages are cut to this many characters.
-pub const MAX_ERROR_LEN: usize = 500;
+pub use crate::limits::{DEFAULT_HISTORY_LIMIT, MAX_ERRORS_PER_RECORD, MAX_ERROR_LEN};
 
 /// What became of an emit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +66,8 @@ pub struct Record<P> {
 
 #[derive(Clone, Debug, Default)]
 struct Detail {
+    /// Where the event came from, when not from this page ("tab", "remote"…).
+    source: Option<Rc<str>>,
     errors: Vec<String>,
     issues: Vec<Issue>,
     dropped_errors: usize,
@@ -95,6 +91,17 @@ impl<P> Record<P> {
     /// Handler failures and refusal reasons, as messages.
     pub fn errors(&self) -> &[String] {
         self.detail.as_ref().map_or(&[], |d| &d.errors)
+    }
+
+    /// Where the event came from: `None` for this page (`'local'` in JS),
+    /// or what the transport that handed it in calls itself.
+    pub fn source(&self) -> Option<&str> {
+        self.detail.as_ref()?.source.as_deref()
+    }
+
+    /// Marks the record as handed in by a transport (see [`Record::source`]).
+    pub fn set_source(&mut self, source: &str) {
+        self.detail.get_or_insert_with(Box::default).source = Some(source.into());
     }
 
     /// Validation issues, for a rejected payload.
@@ -214,6 +221,11 @@ impl<P> History<P> {
     /// Drops every record.
     pub fn clear(&mut self) {
         self.records.clear();
+    }
+
+    /// Removes every record and returns them, oldest first.
+    pub fn take(&mut self) -> Vec<Record<P>> {
+        self.records.drain(..).collect()
     }
 }
 

@@ -40,12 +40,11 @@ use crate::schema::{Issue, Schema, Schemas};
 pub use history::DEFAULT_HISTORY_LIMIT;
 use history::{History, Record, Status};
 pub use names::MAX_NAME_LEN;
-use names::{is_conventional, NameId, Names};
+use names::{check_event_name, is_conventional, NameId, Names};
 use registry::{Registry, SubId, Subscription};
 use stats::{Stat, Stats};
 
-/// How many emits may be nested inside handlers before `emit` refuses.
-pub const MAX_DEPTH: usize = 64;
+pub use crate::limits::{MAX_DEPTH, MAX_NAMES};
 
 /// What to do with events that have no schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,18 +127,51 @@ impl<H: Clone, P> Core<H, P> {
         self.mode
     }
 
-    /// The id of an event name (see [`names::check_event_name`]).
-    pub fn intern(&mut self, name: &str) -> Result<NameId> {
-        let id = self.names.intern(name)?;
-        let at = id.0 as usize;
-        if at >= self.info.len() {
-            self.info.push(NameInfo {
+    /// The id of an event name an emit may deliver (see
+    /// [`names::check_event_name`]), interning it on first sight. `None`
+    /// for a name strict mode refuses (no schema): refused names are never
+    /// interned, so they cost nothing lasting ([`Core::reject_unnamed`]
+    /// records their refusal). At most [`MAX_NAMES`] names are kept.
+    pub fn intern(&mut self, name: &str) -> Result<Option<NameId>> {
+        let id = match self.names.get(name) {
+            Some(id) => id,
+            None => {
+                check_event_name(name)?;
+                if self.mode == Mode::Strict && self.schemas.get(name).is_none() {
+                    return Ok(None);
+                }
+                if self.names.len() >= MAX_NAMES {
+                    return Err(Error::TooManyNames { event: name.into() });
+                }
+                self.names.intern(name)?
+            }
+        };
+        self.fill_info();
+        Ok(Some(id))
+    }
+
+    /// The id of a name already interned, or of one with a schema (interned
+    /// now: schemas are bounded); `None` otherwise, and nothing is kept.
+    pub fn lookup(&mut self, name: &str) -> Option<NameId> {
+        match self.names.get(name) {
+            Some(id) => Some(id),
+            None if self.schemas.get(name).is_some() => self.intern(name).ok().flatten(),
+            None => None,
+        }
+    }
+
+    /// One [`NameInfo`] per interned name. A loop, not one push, so that an
+    /// intern cut short (a JS stack overflow unwinds wasm without running
+    /// anything) is completed by the next call.
+    fn fill_info(&mut self) {
+        while let Some(name) = self.names.name(NameId(self.info.len() as u32)) {
+            let info = NameInfo {
                 schema: self.schemas.shared(name).cloned(),
                 conventional: is_conventional(name),
                 warned: false,
-            });
+            };
+            self.info.push(info);
         }
-        Ok(id)
     }
 
     /// The text of an interned name.
@@ -200,7 +232,7 @@ impl<H: Clone, P> Core<H, P> {
     }
 
     /// The subscriptions to exactly `pattern`, oldest first.
-    pub fn registrations(&self, pattern: &str) -> impl Iterator<Item = &Subscription<H>> {
+    pub fn registrations<'a>(&'a self, pattern: &'a str) -> impl Iterator<Item = &'a Subscription<H>> {
         self.registry.registrations(pattern)
     }
 
@@ -235,6 +267,13 @@ impl<H: Clone, P> Core<H, P> {
         self.stats.clear();
     }
 
+    /// Forgets the statistics and hands back the records, for a caller that
+    /// drops them later (outside a borrow).
+    pub fn take_history(&mut self) -> Vec<Record<P>> {
+        self.stats.clear();
+        self.history.take()
+    }
+
     /// Starts an emit at depth `depth` (the number of emits running around
     /// it): [`Core::check`], then [`Core::start`] or, for a refusal,
     /// [`Core::reject`] (the refusal is recorded and returned).
@@ -264,6 +303,9 @@ impl<H: Clone, P> Core<H, P> {
     /// field of the schema's plan, see [`crate::schema::probe`]), applies the mode to unknown events, and refuses a
     /// `depth` of [`MAX_DEPTH`] or more. `Ok` carries a warning to show once.
     pub fn check(&mut self, id: NameId, codes: &[i32], depth: usize) -> Result<Option<String>> {
+        if self.info.len() <= id.0 as usize {
+            self.fill_info();
+        }
         let (Some(name), Some(info)) = (self.names.name(id), self.info.get_mut(id.0 as usize)) else {
             return Err(Error::EmptyName);
         };
@@ -297,9 +339,13 @@ impl<H: Clone, P> Core<H, P> {
     }
 
     fn next_record(&mut self, id: NameId, payload: P, now: f64, status: Status) -> Record<P> {
+        let name = self.names.name(id).cloned().unwrap_or_else(|| "".into());
+        self.new_record(name, payload, now, status)
+    }
+
+    fn new_record(&mut self, name: Rc<str>, payload: P, now: f64, status: Status) -> Record<P> {
         let record = self.next_record;
         self.next_record = self.next_record.wrapping_add(1);
-        let name = self.names.name(id).cloned().unwrap_or_else(|| "".into());
         Record::new(record, name, payload, now, status)
     }
 
@@ -313,6 +359,25 @@ impl<H: Clone, P> Core<H, P> {
         self.history.push(entry);
         self.stats.count(id);
         record
+    }
+
+    /// Refuses an emit of a name [`Core::intern`] did not keep (strict
+    /// mode, no schema): records it as `rejected` under its own text,
+    /// without interning it, and returns the record id and the error.
+    pub fn reject_unnamed(&mut self, name: &str, payload: P, now: f64, depth: usize) -> (u64, Error) {
+        let error = if depth >= MAX_DEPTH {
+            Error::DepthExceeded { event: name.into() }
+        } else {
+            Error::UnknownEvent {
+                event: name.into(),
+                bad_name: !is_conventional(name),
+            }
+        };
+        let mut entry = self.new_record(name.into(), payload, now, Status::Rejected);
+        entry.reject(&error.to_string(), Vec::new());
+        let record = entry.id;
+        self.history.push(entry);
+        (record, error)
     }
 
     /// Records an emit that [`Core::check`] refused, as `rejected`; returns
@@ -335,6 +400,13 @@ impl<H: Clone, P> Core<H, P> {
     pub fn add_error(&mut self, record: u64, message: &str) {
         if let Some(entry) = self.history.get_mut(record) {
             entry.add_error(message);
+        }
+    }
+
+    /// Marks a record as handed in by a transport, if it is still kept.
+    pub fn set_source(&mut self, record: u64, source: &str) {
+        if let Some(entry) = self.history.get_mut(record) {
+            entry.set_source(source);
         }
     }
 

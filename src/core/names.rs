@@ -12,15 +12,15 @@
 //!
 //! [`Names`] interns event names to small integers so the JS layer can pass a
 //! number, not a string, across the boundary on every emit. Names are kept
-//! for the life of the bus.
+//! for the life of the bus, at most [`crate::limits::MAX_NAMES`] of them;
+//! [`crate::core::Core::intern`] interns only names an emit may deliver.
 
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::intern::Interner;
 
-/// The longest event name or pattern accepted, in bytes.
-pub const MAX_NAME_LEN: usize = 1024;
+pub use crate::limits::MAX_NAME_LEN;
 
 /// An interned event name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -77,25 +77,7 @@ pub fn parse_pattern(text: &str) -> Result<Pattern<'_>> {
     })
 }
 
-/// Whether `name` follows the seed's naming convention: two or more
-/// dot-separated segments, each a lower-case letter followed by lower-case
-/// letters, digits, `_` or `-`. `auth.user.login` passes; `userLogin`,
-/// `CONVERSATION_STARTED` and `auth..login` do not.
-pub fn is_conventional(name: &str) -> bool {
-    let mut segments = 0u32;
-    for segment in name.split('.') {
-        let mut chars = segment.chars();
-        match chars.next() {
-            Some(c) if c.is_ascii_lowercase() => {}
-            _ => return false,
-        }
-        if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
-            return false;
-        }
-        segments = segments.saturating_add(1);
-    }
-    segments >= 2
-}
+pub use crate::base::is_conventional;
 
 /// The patterns an event name matches, most specific first: the name itself,
 /// each `prefix.*` from the longest prefix to the shortest, then `*`.

@@ -16,9 +16,10 @@
 //! Unsubscribing during dispatch is handled by the dispatcher, which checks
 //! [`Registry::contains`] (or its own flag) before each call.
 
+use std::rc::Rc;
+
 use crate::core::names::{matching_patterns, parse_pattern};
 use crate::error::Result;
-use crate::intern::Interner;
 
 /// Identifies one subscription; increasing in subscription order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,18 +34,18 @@ pub struct Subscription<H> {
     pub handler: H,
     /// Whether it is removed before its first call.
     pub once: bool,
-    /// Its pattern, interned.
-    pattern: u32,
+    /// Its pattern. Kept with the subscription, not interned: a pattern
+    /// costs nothing once its last subscription is gone.
+    pattern: Rc<str>,
 }
 
 /// Every subscription, in subscription order (so by id: they are appended
-/// with increasing ids), each with its interned pattern. A snapshot is one
+/// with increasing ids), each with its pattern. A snapshot is one
 /// pass that keeps the subscriptions whose pattern matches, already in
 /// order; the JS layer caches snapshots, so this runs only after a change.
 #[derive(Debug)]
 pub struct Registry<H> {
     subscriptions: Vec<Subscription<H>>,
-    patterns: Interner,
     next: u64,
 }
 
@@ -52,7 +53,6 @@ impl<H> Default for Registry<H> {
     fn default() -> Self {
         Registry {
             subscriptions: Vec::new(),
-            patterns: Interner::default(),
             next: 1,
         }
     }
@@ -64,12 +64,11 @@ impl<H: Clone> Registry<H> {
         parse_pattern(pattern)?;
         let id = SubId(self.next);
         self.next = self.next.wrapping_add(1);
-        let pattern = self.patterns.intern(pattern);
         self.subscriptions.push(Subscription {
             id,
             handler,
             once,
-            pattern,
+            pattern: pattern.into(),
         });
         Ok(id)
     }
@@ -91,9 +90,8 @@ impl<H: Clone> Registry<H> {
     }
 
     /// The subscriptions registered to exactly `pattern`, oldest first.
-    pub fn registrations(&self, pattern: &str) -> impl Iterator<Item = &Subscription<H>> {
-        let wanted = self.patterns.get(pattern);
-        self.subscriptions.iter().filter(move |s| Some(s.pattern) == wanted)
+    pub fn registrations<'a>(&'a self, pattern: &'a str) -> impl Iterator<Item = &'a Subscription<H>> {
+        self.subscriptions.iter().filter(move |s| *s.pattern == *pattern)
     }
 
     /// How many subscriptions are registered to exactly `pattern`.
@@ -103,10 +101,10 @@ impl<H: Clone> Registry<H> {
 
     /// Every subscription an emit of `name` reaches, in subscription order.
     pub fn snapshot(&self, name: &str) -> Vec<Subscription<H>> {
-        let matching: Vec<u32> = matching_patterns(name).filter_map(|p| self.patterns.get(&p)).collect();
+        let matching: Vec<String> = matching_patterns(name).collect();
         self.subscriptions
             .iter()
-            .filter(|s| matching.contains(&s.pattern))
+            .filter(|s| matching.iter().any(|p| **p == *s.pattern))
             .cloned()
             .collect()
     }

@@ -53,10 +53,11 @@ impl Stats {
         }
     }
 
-    /// Adds the duration of one timed dispatch of `name`, in milliseconds.
+    /// Adds the duration of one timed dispatch of `name`, in milliseconds,
+    /// to a dispatch already counted: a dispatch during which the statistics
+    /// were cleared (a handler called `clear()`) is not timed.
     pub fn time(&mut self, name: NameId, duration: f64) {
-        if let Some(s) = slot(&mut self.by_name, name.0, || None) {
-            let s = s.get_or_insert(Stat::EMPTY);
+        if let Some(Some(s)) = self.by_name.get_mut(name.0 as usize) {
             s.timed = s.timed.saturating_add(1);
             s.total += duration;
             s.min = s.min.min(duration);

@@ -15,9 +15,11 @@ pub mod typescript;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::core::names::is_conventional;
+use crate::base::is_conventional;
+pub use crate::base::Issue;
 use crate::error::{Error, Result};
 use crate::intern::{slot, Interner};
+use crate::limits::{MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN};
 use descriptor::Parsed;
 use probe::{Kind, Plan, Probe, ReadMode};
 
@@ -95,24 +97,6 @@ pub struct Schema {
     plan: Plan,
 }
 
-/// One mismatch between a payload and its schema.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Issue {
-    /// Where: `""` for the payload itself, `userId`, or `wordsLearned[2]`.
-    pub path: String,
-    /// What the schema wants, in descriptor notation.
-    pub expected: String,
-    /// What the payload has.
-    pub received: String,
-}
-
-impl fmt::Display for Issue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() { "payload" } else { &self.path };
-        write!(f, "{path}: expected {}, received {}", self.expected, self.received)
-    }
-}
-
 impl Schema {
     /// The reader's plan for this schema.
     pub fn plan(&self) -> &Plan {
@@ -177,7 +161,7 @@ impl Field {
 }
 
 /// The registered schemas and the atoms of their literal unions.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Schemas {
     names: Interner,
     /// By interned name; shared with the core's per-name cache.
@@ -186,16 +170,27 @@ pub struct Schemas {
 }
 
 impl Schemas {
-    /// An empty set, or one holding the seed's catalog.
+    /// An empty set, or one holding the seed's catalog. The catalog is
+    /// compiled once per thread (once per page) and shared: a new bus copies
+    /// only the two small interners and one pointer per schema.
     pub fn new(with_catalog: bool) -> Schemas {
-        let mut schemas = Schemas::default();
+        thread_local! {
+            static CATALOG: Schemas = Schemas::compile_catalog();
+        }
         if with_catalog {
-            for def in catalog::CATALOG {
-                let compiled = schemas.compile(def.name, def.version, def.description, def.payload);
-                // The catalog is checked by the `catalog_compiles` test.
-                if let Ok(schema) = compiled {
-                    schemas.insert(schema);
-                }
+            CATALOG.with(Schemas::clone)
+        } else {
+            Schemas::default()
+        }
+    }
+
+    fn compile_catalog() -> Schemas {
+        let mut schemas = Schemas::default();
+        for def in catalog::CATALOG {
+            let compiled = schemas.compile(def.name, def.version, def.description, def.payload);
+            // The catalog is checked by the `catalog_compiles` test.
+            if let Ok(schema) = compiled {
+                schemas.insert(schema);
             }
         }
         schemas
@@ -215,6 +210,24 @@ impl Schemas {
             text: text.into(),
             reason: reason.into(),
         };
+        let too_long = |what: &'static str, len: usize, limit: usize| {
+            (len > limit).then(|| Error::TooLong {
+                event: name.into(),
+                what,
+                len,
+                limit,
+            })
+        };
+        let longest_key = payload.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let longest_type = payload.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
+        if let Some(error) = too_long("version", version.len(), MAX_VERSION_LEN)
+            .or_else(|| too_long("description", description.len(), MAX_DESCRIPTION_LEN))
+            .or_else(|| too_long("field count", payload.len(), MAX_FIELDS))
+            .or_else(|| too_long("longest field key", longest_key, MAX_NAME_LEN))
+            .or_else(|| too_long("longest field descriptor", longest_type, MAX_DESCRIPTOR_LEN))
+        {
+            return Err(error);
+        }
         if !is_conventional(name) {
             return Err(bad(
                 "",

@@ -89,7 +89,8 @@ impl Kind {
         "a getter that threw",
     ];
 
-    const ALL: [Kind; 15] = [
+    /// Every kind, by code.
+    pub const ALL: [Kind; 15] = [
         Kind::Missing,
         Kind::Null,
         Kind::String,

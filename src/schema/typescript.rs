@@ -77,16 +77,7 @@ mod tests {
 
     #[test]
     fn events_d_ts_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/js/events.d.ts");
-        let generated = catalog_declarations();
-        if std::env::var_os("KAIWA_WRITE_TYPES").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "js/events.d.ts is out of date with the catalog: run `make types`"
-        );
+        crate::contract::assert_current("js/events.d.ts", &catalog_declarations());
     }
 
     #[test]

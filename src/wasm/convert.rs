@@ -1,11 +1,12 @@
 //! Rust values to JS objects, for the bindings. The object literals are
 //! built in `js/wasm-imports.js`: one call per object.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::core::history::Record;
 use crate::core::stats::Stat;
+use crate::schema::probe::Plan;
 use crate::schema::{Issue, Schema};
 
 #[wasm_bindgen(module = "/js/wasm-imports.js")]
@@ -22,6 +23,7 @@ extern "C" {
         duration_ms: f64,
         errors: Array,
         issues: Array,
+        source: Option<String>,
     ) -> JsValue;
     #[wasm_bindgen(js_name = makeIssue)]
     fn make_issue(path: &str, expected: &str, received: &str) -> JsValue;
@@ -31,6 +33,8 @@ extern "C" {
     fn make_refusal(kind: &str, event: &str, message: &str, issues: Array, record: f64) -> JsValue;
     #[wasm_bindgen(js_name = makePlan)]
     fn make_plan(keys: Array, modes: Vec<u8>) -> JsValue;
+    #[wasm_bindgen(js_name = makeSchema)]
+    fn make_schema(name: &str, version: &str, description: &str, keys: Array, descriptors: Array) -> JsValue;
     #[wasm_bindgen(js_name = peekString)]
     pub(crate) fn peek_string(object: &JsValue, key: &str) -> Option<String>;
 }
@@ -59,6 +63,7 @@ pub fn record(r: &Record<JsValue>) -> JsValue {
         r.duration_ms.unwrap_or(f64::NAN),
         strings(r.errors()),
         issues(r.issues()),
+        r.source().map(str::to_string),
     )
 }
 
@@ -81,27 +86,20 @@ pub fn refusal(kind: &str, event: &str, message: &str, found: &[Issue], record: 
 }
 
 /// `{ keys, modes }` for `js/probe.js`.
-pub fn plan(schema: &Schema) -> JsValue {
-    let plan = schema.plan();
+pub fn plan(plan: &Plan) -> JsValue {
     let modes: Vec<u8> = plan.modes.iter().map(|m| *m as u8).collect();
     make_plan(strings(&plan.keys), modes)
 }
 
 /// The seed's `EventSchema` shape: `{ name, version, description, payload }`,
-/// with `payload` in descriptor notation.
-pub fn schema(s: &Schema) -> Result<JsValue, JsValue> {
-    let payload = Object::new();
-    for field in &s.fields {
-        Reflect::set(
-            &payload,
-            &JsValue::from_str(&field.key),
-            &JsValue::from_str(&field.descriptor),
-        )?;
-    }
-    let out = Object::new();
-    Reflect::set(&out, &"name".into(), &JsValue::from_str(&s.name))?;
-    Reflect::set(&out, &"version".into(), &JsValue::from_str(&s.version.to_string()))?;
-    Reflect::set(&out, &"description".into(), &JsValue::from_str(&s.description))?;
-    Reflect::set(&out, &"payload".into(), &payload)?;
-    Ok(out.into())
+/// with `payload` in descriptor notation (built in JS, so that a field named
+/// `__proto__` is an own property).
+pub fn schema(s: &Schema) -> JsValue {
+    make_schema(
+        &s.name,
+        &s.version.to_string(),
+        &s.description,
+        strings(s.fields.iter().map(|f| &f.key)),
+        strings(s.fields.iter().map(|f| &f.descriptor)),
+    )
 }

@@ -1,24 +1,29 @@
 //! The bindings the JS layer (`js/bus.js`) calls. Not a public API: users see
 //! the `EventBus` class of the JS layer, which wraps a [`BusCore`].
 //!
-//! Every method takes `&self` and holds a `RefCell` borrow only while it runs
-//! Rust code: nothing here calls user JS while borrowed, so a handler (or a
-//! patched `console`) that re-enters the bus finds it free. A borrow that is
-//! somehow taken anyway is reported as a JS `Error`, never a panic.
+//! Every method takes `&self`. The state lives in a [`lock::Lock`], lent out
+//! only while pure Rust runs: JS objects are built, and user code (a Proxy
+//! trap while a refused literal is quoted) runs, only after the loan ends.
+//! So a handler, a getter or a trap that re-enters the bus finds it free,
+//! and a JS exception in the middle of a call (a stack overflow) leaves no
+//! borrow behind: the next call works.
 
 mod convert;
+mod lock;
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use js_sys::{Array, TypeError};
 use wasm_bindgen::prelude::*;
 
+use crate::core::history::Record;
 use crate::core::names::NameId;
 use crate::core::registry::SubId;
 use crate::core::{Core, Mode, Options};
 use crate::error::Error;
 use crate::schema::probe::Kind;
 use crate::schema::Issue;
+use lock::Lock;
 
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
@@ -26,6 +31,9 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 #[wasm_bindgen(start)]
 fn start() {
     console_error_panic_hook::set_once();
+    // 2^32: two random halves make the interner's 64-bit hash seed.
+    let half = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    crate::intern::set_seed(half() ^ half().rotate_left(32));
 }
 
 /// Handlers live in the JS layer, keyed by subscription id: the core keeps
@@ -33,18 +41,31 @@ fn start() {
 /// table, and a bus whose handlers close over it can still be collected.
 type JsCore = Core<(), JsValue>;
 
-/// The bus state behind one JS `EventBus`.
-#[wasm_bindgen]
-pub struct BusCore {
-    core: RefCell<JsCore>,
+/// Everything one bus owns in wasm memory.
+struct State {
+    core: JsCore,
     /// Probe codes written by `js/probe.js` just before `emit` or `validate`.
-    probes: RefCell<Vec<i32>>,
+    probes: Vec<i32>,
     /// Buffers replaced by a larger one. Kept, never freed: a payload reader
     /// interrupted by a nested emit may still write into the old one, and
     /// must not write into memory the allocator has handed out again.
-    retired: RefCell<Vec<Vec<i32>>>,
-    warning: RefCell<Option<String>>,
-    refusal: RefCell<JsValue>,
+    retired: Vec<Vec<i32>>,
+}
+
+/// `len` codes from index `from` of the probe buffer (fewer if it is
+/// shorter: missing codes read as a getter that threw, so validation fails
+/// closed).
+fn codes(probes: &[i32], from: u32, len: u32) -> &[i32] {
+    let rest = probes.get(from as usize..).unwrap_or_default();
+    rest.get(..(len as usize).min(rest.len())).unwrap_or_default()
+}
+
+/// The bus state behind one JS `EventBus`.
+#[wasm_bindgen]
+pub struct BusCore {
+    state: Lock<State>,
+    warning: Cell<Option<String>>,
+    refusal: Cell<JsValue>,
 }
 
 impl std::fmt::Debug for BusCore {
@@ -53,14 +74,26 @@ impl std::fmt::Debug for BusCore {
     }
 }
 
-const BUSY: &str = "kaiwa-bus: the bus was re-entered from inside its own bookkeeping";
-
-fn busy() -> JsValue {
-    js_sys::Error::new(BUSY).into()
+/// The one conversion of the crate's errors into JS errors: a `TypeError`
+/// for a bad name or pattern, an `Error` otherwise, with the message
+/// prefixed once.
+impl From<Error> for JsValue {
+    fn from(error: Error) -> JsValue {
+        let message = format!("kaiwa-bus: {error}");
+        match error {
+            Error::EmptyName | Error::NameTooLong { .. } | Error::Wildcard { .. } => TypeError::new(&message).into(),
+            _ => js_sys::Error::new(&message).into(),
+        }
+    }
 }
 
-fn type_error(error: &Error) -> JsValue {
-    TypeError::new(&format!("kaiwa-bus: {error}")).into()
+fn strings<T: AsRef<str>>(items: &[T]) -> Array {
+    items.iter().map(|s| JsValue::from_str(s.as_ref())).collect()
+}
+
+/// A name id for JS: -1 for "none".
+fn id_or_none(id: Option<NameId>) -> i32 {
+    id.map_or(-1, |id| id.0 as i32)
 }
 
 #[wasm_bindgen]
@@ -69,146 +102,141 @@ impl BusCore {
     #[wasm_bindgen(constructor)]
     pub fn new(strict: bool, history_limit: u32, catalog: bool) -> BusCore {
         let mode = if strict { Mode::Strict } else { Mode::Development };
+        let core = Core::new(Options {
+            mode,
+            history_limit: history_limit as usize,
+            catalog,
+        });
         BusCore {
-            core: RefCell::new(Core::new(Options {
-                mode,
-                history_limit: history_limit as usize,
-                catalog,
-            })),
-            probes: RefCell::new(Vec::new()),
-            retired: RefCell::new(Vec::new()),
-            warning: RefCell::new(None),
-            refusal: RefCell::new(JsValue::UNDEFINED),
+            state: Lock::new(State {
+                core,
+                probes: Vec::new(),
+                retired: Vec::new(),
+            }),
+            warning: Cell::new(None),
+            refusal: Cell::new(JsValue::UNDEFINED),
         }
-    }
-
-    fn with<R>(&self, f: impl FnOnce(&mut JsCore) -> R) -> Result<R, JsValue> {
-        let mut core = self.core.try_borrow_mut().map_err(|_| busy())?;
-        Ok(f(&mut core))
     }
 
     /// The names `js/probe.js` must give the kind codes, in code order.
     #[wasm_bindgen(js_name = kindNames)]
     pub fn kind_names() -> Array {
-        Kind::NAMES.iter().map(|n| JsValue::from_str(n)).collect()
+        strings(&Kind::NAMES)
     }
 
-    /// The id of an event name; a `TypeError` for an empty, too long or
-    /// wildcard name.
-    pub fn intern(&self, name: &str) -> Result<u32, JsValue> {
-        self.with(|c| c.intern(name))?
-            .map(|id| id.0)
-            .map_err(|e| type_error(&e))
+    /// The id of an event name an emit may deliver, or -1 for a name strict
+    /// mode refuses (it is not kept); a `TypeError` for an empty, too long
+    /// or wildcard name.
+    pub fn intern(&self, name: &str) -> Result<i32, JsValue> {
+        Ok(id_or_none(self.state.with(|s| s.core.intern(name))?))
+    }
+
+    /// The id of a name already kept or with a schema; -1 otherwise.
+    pub fn lookup(&self, name: &str) -> i32 {
+        id_or_none(self.state.with(|s| s.core.lookup(name)))
     }
 
     /// `{ keys, modes }` of the event's schema, or `undefined`.
-    pub fn plan(&self, name: u32) -> Result<JsValue, JsValue> {
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        Ok(core.schema(NameId(name)).map_or(JsValue::UNDEFINED, convert::plan))
+    pub fn plan(&self, name: u32) -> JsValue {
+        let plan = self.state.with(|s| s.core.plan(NameId(name)).cloned());
+        plan.map_or(JsValue::UNDEFINED, |p| convert::plan(&p))
     }
 
     /// Every literal of every schema, by atom id.
-    pub fn atoms(&self) -> Result<Array, JsValue> {
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        Ok(core.schemas().atoms().iter().map(|a| JsValue::from_str(a)).collect())
+    pub fn atoms(&self) -> Array {
+        strings(&self.state.with(|s| s.core.schemas().atoms().to_vec()))
     }
 
     /// Where `js/probe.js` writes probe codes: room for at least `len`
     /// integers. The address changes only when this is called with a larger
-    /// `len` (then the buffer at least doubles, and the old one is retired).
+    /// `len`: then the buffer at least doubles, keeps its codes (a reader
+    /// nested in another writes above the outer one's), and the old one is
+    /// retired.
     #[wasm_bindgen(js_name = probeBuffer)]
-    pub fn probe_buffer(&self, len: u32) -> Result<u32, JsValue> {
-        let mut probes = self.probes.try_borrow_mut().map_err(|_| busy())?;
-        let len = len as usize;
-        if probes.len() < len {
-            let grown = vec![0; len.max(probes.len().saturating_mul(2))];
-            let old = std::mem::replace(&mut *probes, grown);
-            self.retired.try_borrow_mut().map_err(|_| busy())?.push(old);
-        }
-        Ok(probes.as_ptr() as u32)
-    }
-
-    /// The probe codes `js/probe.js` wrote, `len` of them.
-    fn codes(&self, len: u32) -> Result<std::cell::Ref<'_, [i32]>, JsValue> {
-        let probes = self.probes.try_borrow().map_err(|_| busy())?;
-        let len = (len as usize).min(probes.len());
-        Ok(std::cell::Ref::map(probes, |p| p.get(..len).unwrap_or_default()))
+    pub fn probe_buffer(&self, len: u32) -> u32 {
+        self.state.with(|s| {
+            let len = len as usize;
+            if s.probes.len() < len {
+                let mut grown = vec![0; len.max(s.probes.len().saturating_mul(2))];
+                if let Some(head) = grown.get_mut(..s.probes.len()) {
+                    head.copy_from_slice(&s.probes);
+                }
+                let old = std::mem::replace(&mut s.probes, grown);
+                s.retired.push(old);
+            }
+            s.probes.as_ptr() as u32
+        })
     }
 
     /// Checks and records an emit at nesting `depth`, planned for
-    /// `handlers` handlers. Returns the record id; its negation when a
-    /// warning waits in [`BusCore::take_warning`]; 0 when refused, with the
-    /// reason in [`BusCore::take_refusal`]. Infallible, so the glue stays a
-    /// plain call: for most emits, this is the only crossing.
-    pub fn emit(&self, name: u32, payload: JsValue, probes: u32, now: f64, depth: u32, handlers: u32) -> f64 {
+    /// `handlers` handlers, whose probe codes are `probes` integers from
+    /// index `from` of the probe buffer. Returns the record id; its negation
+    /// when a warning waits in [`BusCore::take_warning`]; 0 when refused,
+    /// with the reason in [`BusCore::take_refusal`]. Infallible, so the glue
+    /// stays a plain call: for most emits, this is the only crossing.
+    #[allow(clippy::too_many_arguments)]
+    pub fn emit(
+        &self,
+        name: u32,
+        payload: JsValue,
+        from: u32,
+        probes: u32,
+        now: f64,
+        depth: u32,
+        handlers: u32,
+    ) -> f64 {
         let id = NameId(name);
-        let checked = match (self.core.try_borrow_mut(), self.codes(probes)) {
-            (Ok(mut core), Ok(codes)) => core.check(id, &codes, depth as usize),
-            _ => return self.busy_refusal(),
-        };
+        let checked = self
+            .state
+            .with(|s| s.core.check(id, codes(&s.probes, from, probes), depth as usize));
         let warning = match checked {
             Ok(warning) => warning,
             Err(error) => {
-                // No borrow is held here: quoting a literal reads the payload.
                 let refusal = self.refuse(id, payload, now, error);
-                self.set_refusal(refusal);
+                self.refusal.set(refusal);
                 return 0.0;
             }
         };
-        let Ok(record) = self.with(|c| c.start(id, payload, now, handlers)) else {
-            return self.busy_refusal();
-        };
+        let record = self.state.with(|s| s.core.start(id, payload, now, handlers));
         match warning {
             None => record as f64,
             Some(text) => {
-                if let Ok(mut slot) = self.warning.try_borrow_mut() {
-                    *slot = Some(text);
-                }
+                self.warning.set(Some(text));
                 -(record as f64)
             }
         }
     }
 
-    fn busy_refusal(&self) -> f64 {
-        self.set_refusal(convert::refusal("busy", "", BUSY, &[], 0));
-        0.0
-    }
-
-    fn set_refusal(&self, refusal: JsValue) {
-        if let Ok(mut slot) = self.refusal.try_borrow_mut() {
-            *slot = refusal;
-        }
-    }
-
     fn refuse(&self, id: NameId, payload: JsValue, now: f64, mut error: Error) -> JsValue {
         if let Error::Validation { issues, .. } = &mut error {
+            // No loan is held: quoting a literal reads the payload.
             quote_refused_literals(&payload, issues);
         }
-        let Ok(record) = self.with(|c| c.reject(id, payload, now, &error)) else {
-            return convert::refusal("busy", "", BUSY, &[], 0);
-        };
-        let message = error.to_string();
-        match &error {
-            Error::Validation { event, issues } => convert::refusal("validation", event, &message, issues, record),
-            Error::UnknownEvent { event, .. } => convert::refusal("unknown", event, &message, &[], record),
-            Error::DepthExceeded { event } => convert::refusal("depth", event, &message, &[], record),
-            _ => convert::refusal("type", "", &message, &[], record),
-        }
+        let record = self.state.with(|s| s.core.reject(id, payload, now, &error));
+        refusal(&error, record)
+    }
+
+    /// Refuses an emit of a name [`BusCore::intern`] did not keep (-1):
+    /// records it, and returns `{ kind, event, message, issues, record }`.
+    #[wasm_bindgen(js_name = refuseUnnamed)]
+    pub fn refuse_unnamed(&self, name: &str, payload: JsValue, now: f64, depth: u32) -> JsValue {
+        let (record, error) = self
+            .state
+            .with(|s| s.core.reject_unnamed(name, payload, now, depth as usize));
+        refusal(&error, record)
     }
 
     /// The warning announced by a negative [`BusCore::emit`] result.
     #[wasm_bindgen(js_name = takeWarning)]
     pub fn take_warning(&self) -> Option<String> {
-        self.warning.try_borrow_mut().ok()?.take()
+        self.warning.take()
     }
 
     /// `{ kind, event, message, issues, record }` of the last refused emit;
-    /// `kind` is `validation`, `unknown` or `depth`.
+    /// `kind` is `validation`, `unknown`, `depth` or `type`.
     #[wasm_bindgen(js_name = takeRefusal)]
     pub fn take_refusal(&self) -> JsValue {
-        self.refusal.try_borrow_mut().map_or(JsValue::UNDEFINED, |mut r| {
-            std::mem::replace(&mut *r, JsValue::UNDEFINED)
-        })
+        self.refusal.take()
     }
 
     /// Completes the record of an emit of `name`: `handler_count` handlers
@@ -216,96 +244,106 @@ impl BusCore {
     /// when the emit was timed or fewer handlers ran than planned.
     pub fn finish(&self, name: u32, record: f64, handler_count: u32, duration: f64) {
         let duration = (!duration.is_nan()).then_some(duration);
-        if let Ok(mut core) = self.core.try_borrow_mut() {
-            core.finish(NameId(name), record as u64, handler_count, duration);
-        }
+        self.state
+            .with(|s| s.core.finish(NameId(name), record as u64, handler_count, duration));
     }
 
-    /// Records a handler failure (thrown, or a rejected promise).
+    /// Marks a record as handed in by a transport called `source`.
+    #[wasm_bindgen(js_name = setSource)]
+    pub fn set_source(&self, record: f64, source: &str) {
+        self.state.with(|s| s.core.set_source(record as u64, source));
+    }
+
+    /// Records a handler failure (thrown, or a rejected promise). The JS
+    /// layer cuts the message to the kept length before it crosses.
     #[wasm_bindgen(js_name = addError)]
-    pub fn add_error(&self, record: f64, message: &str) -> Result<(), JsValue> {
-        self.with(|c| c.add_error(record as u64, message))
+    pub fn add_error(&self, record: f64, message: &str) {
+        self.state.with(|s| s.core.add_error(record as u64, message));
     }
 
     /// The subscription ids an emit of `name` reaches, in order.
-    pub fn snapshot(&self, name: u32) -> Result<Vec<f64>, JsValue> {
-        let subs = self.with(|c| c.snapshot(NameId(name)))?;
-        Ok(subs.iter().map(|s| s.id.0 as f64).collect())
+    pub fn snapshot(&self, name: u32) -> Vec<f64> {
+        self.state.with(|s| {
+            let subs = s.core.snapshot(NameId(name));
+            subs.iter().map(|s| s.id.0 as f64).collect()
+        })
     }
 
     /// Subscribes to a pattern; returns the subscription id.
     pub fn subscribe(&self, pattern: &str, once: bool) -> Result<f64, JsValue> {
-        self.with(|c| c.subscribe(pattern, (), once))?
-            .map(|id| id.0 as f64)
-            .map_err(|e| type_error(&e))
+        Ok(self.state.with(|s| s.core.subscribe(pattern, (), once))?.0 as f64)
     }
 
     /// Removes a subscription; `false` if it was already gone.
-    pub fn unsubscribe(&self, id: f64) -> Result<bool, JsValue> {
-        let removed = self.with(|c| c.unsubscribe(SubId(id as u64)))?;
-        Ok(removed.is_some())
+    pub fn unsubscribe(&self, id: f64) -> bool {
+        self.state.with(|s| s.core.unsubscribe(SubId(id as u64)).is_some())
     }
 
     /// The subscription ids of exactly `pattern`, oldest first.
-    pub fn registrations(&self, pattern: &str) -> Result<Vec<f64>, JsValue> {
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        Ok(core.registrations(pattern).map(|s| s.id.0 as f64).collect())
+    pub fn registrations(&self, pattern: &str) -> Vec<f64> {
+        self.state
+            .with(|s| s.core.registrations(pattern).map(|s| s.id.0 as f64).collect())
     }
 
     /// Removes every subscription, the history and the statistics.
-    pub fn clear(&self) -> Result<(), JsValue> {
-        self.with(|c| drop(c.clear()))
+    pub fn clear(&self) {
+        // Dropped after the loan: the records hold payloads.
+        let (history, subscriptions) = self.state.with(|s| (s.core.take_history(), s.core.clear()));
+        drop((history, subscriptions));
     }
 
     /// Forgets the history and the statistics.
     #[wasm_bindgen(js_name = clearHistory)]
-    pub fn clear_history(&self) -> Result<(), JsValue> {
-        self.with(|c| c.clear_history())
+    pub fn clear_history(&self) {
+        drop(self.state.with(|s| s.core.take_history()));
     }
 
     /// Subscriptions to exactly `pattern`.
     #[wasm_bindgen(js_name = handlerCount)]
-    pub fn handler_count(&self, pattern: &str) -> Result<u32, JsValue> {
-        self.with(|c| c.handler_count(pattern) as u32)
+    pub fn handler_count(&self, pattern: &str) -> u32 {
+        self.state.with(|s| s.core.handler_count(pattern) as u32)
     }
 
     /// Records, oldest first: the last `limit` (0: all), of one event if
     /// `name` is given.
-    pub fn history(&self, limit: u32, name: Option<String>) -> Result<Array, JsValue> {
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        let matching: Vec<_> = core
-            .history()
-            .iter()
-            .rev()
-            .filter(|r| name.as_deref().is_none_or(|n| *r.name == *n))
-            .take(if limit == 0 { usize::MAX } else { limit as usize })
-            .collect();
-        Ok(matching.into_iter().rev().map(convert::record).collect())
+    pub fn history(&self, limit: u32, name: Option<String>) -> Array {
+        let records: Vec<Record<JsValue>> = self.state.with(|s| {
+            let mut matching: Vec<_> = s
+                .core
+                .history()
+                .iter()
+                .rev()
+                .filter(|r| name.as_deref().is_none_or(|n| *r.name == *n))
+                .take(if limit == 0 { usize::MAX } else { limit as usize })
+                .cloned()
+                .collect();
+            matching.reverse();
+            matching
+        });
+        records.iter().map(convert::record).collect()
     }
 
     /// One record, or `undefined` once it has left the history.
-    pub fn record(&self, id: f64) -> Result<JsValue, JsValue> {
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        Ok(core
-            .history()
-            .get(id as u64)
-            .map_or(JsValue::UNDEFINED, convert::record))
+    pub fn record(&self, id: f64) -> JsValue {
+        let record = self.state.with(|s| s.core.history().get(id as u64).cloned());
+        record.as_ref().map_or(JsValue::UNDEFINED, convert::record)
     }
 
     /// `{ count, averageDuration, minDuration, maxDuration }` or `null`.
-    pub fn stats(&self, name: &str) -> Result<JsValue, JsValue> {
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        Ok(core.stats(name).map_or(JsValue::NULL, convert::stats))
+    pub fn stats(&self, name: &str) -> JsValue {
+        let stat = self.state.with(|s| s.core.stats(name));
+        stat.map_or(JsValue::NULL, convert::stats)
     }
 
     /// `[name, stats]` pairs of every dispatched event.
     #[wasm_bindgen(js_name = allStats)]
-    pub fn all_stats(&self) -> Result<Array, JsValue> {
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        Ok(core
-            .all_stats()
-            .map(|(name, s)| JsValue::from(Array::of2(&JsValue::from_str(name), &convert::stats(s))))
-            .collect())
+    pub fn all_stats(&self) -> Array {
+        let all: Vec<_> = self
+            .state
+            .with(|s| s.core.all_stats().map(|(name, stat)| (name.clone(), stat)).collect());
+        all.into_iter()
+            .map(|(name, s)| JsValue::from(Array::of2(&JsValue::from_str(&name), &convert::stats(s))))
+            .collect()
     }
 
     /// Compiles and registers a schema given in descriptor notation.
@@ -323,50 +361,80 @@ impl BusCore {
             .map(String::as_str)
             .zip(types.iter().map(String::as_str))
             .collect();
-        self.with(|c| c.register_schema(name, version, description, &fields))?
-            .map_err(|e| js_sys::Error::new(&format!("kaiwa-bus: {e}")).into())
+        Ok(self
+            .state
+            .with(|s| s.core.register_schema(name, version, description, &fields))?)
     }
 
     /// `{ name, version, description, payload }` or `undefined`.
-    pub fn schema(&self, name: &str) -> Result<JsValue, JsValue> {
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        match core.schemas().get(name) {
-            Some(s) => convert::schema(s),
-            None => Ok(JsValue::UNDEFINED),
-        }
+    pub fn schema(&self, name: &str) -> JsValue {
+        let schema = self.state.with(|s| s.core.schemas().shared(name).cloned());
+        schema.map_or(JsValue::UNDEFINED, |s| convert::schema(&s))
     }
 
     /// Every registered event name, in order of first registration.
     #[wasm_bindgen(js_name = schemaNames)]
-    pub fn schema_names(&self) -> Result<Array, JsValue> {
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        Ok(core.schemas().iter().map(|s| JsValue::from_str(&s.name)).collect())
+    pub fn schema_names(&self) -> Array {
+        let names: Vec<String> = self
+            .state
+            .with(|s| s.core.schemas().iter().map(|s| s.name.clone()).collect());
+        strings(&names)
     }
 
-    /// Checks a probed payload without emitting: the issues (empty when
-    /// valid), or `undefined` when the event has no schema.
-    pub fn validate(&self, name: u32, payload: &JsValue, probes: u32) -> Result<JsValue, JsValue> {
-        let codes = self.codes(probes)?;
-        let core = self.core.try_borrow().map_err(|_| busy())?;
-        let Some(mut issues) = core.validate(NameId(name), &codes) else {
-            return Ok(JsValue::UNDEFINED);
+    /// Checks a probed payload without emitting (codes as for
+    /// [`BusCore::emit`]): the issues (empty when valid), or `undefined`
+    /// when the event has no schema.
+    pub fn validate(&self, name: u32, payload: &JsValue, from: u32, probes: u32) -> JsValue {
+        let issues = self
+            .state
+            .with(|s| s.core.validate(NameId(name), codes(&s.probes, from, probes)));
+        let Some(mut issues) = issues else {
+            return JsValue::UNDEFINED;
         };
-        drop((core, codes));
         quote_refused_literals(payload, &mut issues);
-        Ok(convert::issues(&issues).into())
+        convert::issues(&issues).into()
+    }
+
+    /// Drops everything the bus holds (history, payloads, names, schemas,
+    /// subscriptions, buffers); the JS layer then frees the object.
+    pub fn dispose(&self) {
+        let empty = State {
+            core: Core::new(Options {
+                mode: Mode::Strict,
+                history_limit: 0,
+                catalog: false,
+            }),
+            probes: Vec::new(),
+            retired: Vec::new(),
+        };
+        let old = self.state.with(|s| std::mem::replace(s, empty));
+        drop(old);
+        self.refusal.take();
     }
 
     /// Whether the bus refuses unknown events.
     #[wasm_bindgen(getter)]
     pub fn strict(&self) -> bool {
-        self.core.try_borrow().is_ok_and(|c| c.mode() == Mode::Strict)
+        self.state.with(|s| s.core.mode() == Mode::Strict)
     }
 
     /// The history limit.
     #[wasm_bindgen(getter, js_name = historyLimit)]
     pub fn history_limit(&self) -> u32 {
-        self.core.try_borrow().map_or(0, |c| c.history().limit() as u32)
+        self.state.with(|s| s.core.history().limit() as u32)
     }
+}
+
+/// What `emit` throws, before the JS layer makes it an `Error`.
+fn refusal(error: &Error, record: u64) -> JsValue {
+    let message = error.to_string();
+    let (kind, event, issues): (&str, &str, &[Issue]) = match error {
+        Error::Validation { event, issues } => ("validation", event, issues),
+        Error::UnknownEvent { event, .. } => ("unknown", event, &[]),
+        Error::DepthExceeded { event } => ("depth", event, &[]),
+        _ => ("type", "", &[]),
+    };
+    convert::refusal(kind, event, &message, issues, record)
 }
 
 /// A refused literal is reported as `received string`; show the string

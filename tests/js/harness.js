@@ -30,6 +30,39 @@ if (inNode) {
 
 export { test, assert, inNode };
 
+const at = new Date('2026-11-26T10:00:00Z');
+
+// The bus still validates, records and delivers.
+export function assertHealthy(bus) {
+	let got = null;
+	const off = bus.on('auth.user.logout', (p) => {
+		got = p;
+	});
+	const payload = { userId: 'after', timestamp: at };
+	bus.emit('auth.user.logout', payload);
+	off();
+	assert.equal(got, payload, 'the bus delivers after the hostile call');
+	assert.throws(() => bus.emit('auth.user.logout', { userId: 1, timestamp: at }), { name: 'ValidationError' });
+	assert.equal(bus.getEventsByName('auth.user.logout').at(-1).status, 'rejected');
+}
+
+// `payload` with `key` turned into an enumerable getter; returns payload.
+export function withGetter(payload, key, get) {
+	return Object.defineProperty(payload, key, { enumerable: true, get });
+}
+
+// Runs fn with console.warn and console.error silenced.
+export function quiet(fn) {
+	const { warn, error } = console;
+	console.warn = () => {};
+	console.error = () => {};
+	try {
+		return fn();
+	} finally {
+		Object.assign(console, { warn, error });
+	}
+}
+
 function browserAssert() {
 	const fail = (message) => {
 		throw new Error(message);

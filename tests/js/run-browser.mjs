@@ -7,6 +7,23 @@ import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { serveStatic } from '../../scripts/lib/static-server.mjs';
 
 const files = readdirSync('tests/js').filter((f) => f.endsWith('.test.js'));
+const CSP = "script-src 'self' 'wasm-unsafe-eval'";
+
+// tests/js/csp.html under a strict CSP header: at most `allowed` violation
+// reports for ten schemas on two buses, and every emit validated.
+async function strictCsp(context, url, allowed) {
+	const page = await context.newPage();
+	await page.route('**/tests/js/csp.html*', async (route) => {
+		const response = await route.fetch();
+		await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': CSP } });
+	});
+	await page.goto(url);
+	await page.waitForFunction(() => window.__csp, null, { timeout: 60_000 });
+	const r = await page.evaluate(() => window.__csp);
+	await page.close();
+	const ok = !r.error && r.delivered === 10 && r.refused === 10 && r.violations.length <= allowed;
+	return { ok, detail: JSON.stringify(r) };
+}
 const server = await serveStatic('.');
 const browser = await launchChromium({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
 let failed = 0;
@@ -28,6 +45,15 @@ try {
 	for (const e of errors) {
 		failed++;
 		console.log(`not ok - page: ${e}`);
+	}
+	for (const [query, allowed, name] of [
+		['', 1, 'strict CSP: one cached probe of new Function per page, at most one violation report'],
+		['?jitless', 0, 'strict CSP with configure({ jitless: true }): no violation report']
+	]) {
+		const r = await strictCsp(browser.context, `${server.url}/tests/js/csp.html${query}`, allowed);
+		if (r.ok) passed++;
+		else failed++;
+		console.log(`${r.ok ? 'ok' : 'not ok'} - ${name}${r.ok ? '' : `\n${r.detail}`}`);
 	}
 } finally {
 	await browser.close();

@@ -41,7 +41,8 @@ test('the catalog has the seed\'s 21 events, with the seed\'s descriptors', () =
 		name: 'auth.user.login',
 		version: '1.0.0',
 		description: 'User successfully logged in',
-		payload: { userId: 'string', email: 'string', tier: 'string', timestamp: 'Date' }
+		// Keyed by field names: a null prototype (issue 9, item 4's rule).
+		payload: Object.assign(Object.create(null), { userId: 'string', email: 'string', tier: 'string', timestamp: 'Date' })
 	});
 	assert.equal(bus.getSchema('conversation.started').payload.mode, "'traditional' | 'realtime'");
 	assert.equal(bus.getSchema('audio.recording.started').payload.userId, 'string?');
@@ -264,7 +265,7 @@ test('registerSchema round-trips: it validates, and getSchema returns the descri
 		name: schema.name,
 		version: schema.version,
 		description: schema.description,
-		payload: schema.payload
+		payload: Object.assign(Object.create(null), schema.payload)
 	});
 	const good = { sku: 'A', quantity: 2, gift: false, addedAt: at, tags: ['x'], meta: {}, anything: 0, size: 'm' };
 	let got = null;
