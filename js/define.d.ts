@@ -69,3 +69,6 @@ export type EventsOf<T> = T extends EventDefinitions<infer M> ? M : never;
  * `provideBus({ events })`).
  */
 export declare function defineEvents<const D extends Record<string, EventDefinition>>(definitions: D): EventDefinitions<EventMapOf<D>>;
+
+/** @internal Registers what defineEvents() returned on a bus; used by createEventBus and provideBus. */
+export declare function registerEvents(bus: { registerSchema(schema: unknown): void }, events: unknown): void;

@@ -31,6 +31,7 @@ export class MockEventBus {
 	#deliver;
 	#subscriptions = [];
 
+	/** @param {{ deliver?: boolean }} [options] */
 	constructor(options = {}) {
 		if (options === null || typeof options !== 'object') {
 			throw new TypeError(`kaiwa-bus: new MockEventBus(options): options must be an object such as { deliver: true }, got ${describe(options)}`);
