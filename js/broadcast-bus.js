@@ -22,6 +22,8 @@ import { passOn } from './wrap.js';
 export class BroadcastBus {
 	#bus;
 	#link;
+	#in;
+	#detach;
 
 	/**
 	 * @param {EventBus} bus the local bus
@@ -33,7 +35,10 @@ export class BroadcastBus {
 		if (!(bus instanceof EventBus)) throw new TypeError('kaiwa-bus: new BroadcastBus(bus): bus must be an EventBus');
 		if (typeof channel !== 'string' || channel === '') throw new TypeError('kaiwa-bus: options.channel must be a non-empty string');
 		this.#bus = bus;
-		this.#link = new TabLink(channel, { event: (message) => this.#receive(message) }, { BroadcastChannel });
+		// Events from other tabs enter through the bus's seam: validated again,
+		// recorded and delivered with meta.source 'tab'.
+		this.#detach = bus.attach({ source: 'tab', attach: (link) => void (this.#in = link) });
+		this.#link = new TabLink(channel, { event: ({ name, payload }) => this.#in.receive(name, payload) }, { BroadcastChannel });
 	}
 
 	/** The local bus. */
@@ -60,12 +65,7 @@ export class BroadcastBus {
 	/** Stops sending and receiving. */
 	close() {
 		this.#link.close();
-	}
-
-	// Validated again by this tab's bus (a refusal throws, and the link
-	// counts it); never posted on.
-	#receive({ name, payload }) {
-		this.#bus.emit(name, payload);
+		this.#detach();
 	}
 }
 

@@ -82,6 +82,9 @@ export class RelayBus {
 	#holdOver = true;
 	#relaying = 0;
 	#closed = false;
+	#tabsIn;
+	#relayIn;
+	#detach = [];
 
 	/**
 	 * @param {EventBus} bus the local bus
@@ -92,6 +95,14 @@ export class RelayBus {
 		if (!(bus instanceof EventBus)) throw new TypeError('kaiwa-bus: new RelayBus(bus, options): bus must be an EventBus');
 		if (outbox !== 'memory' && outbox !== 'indexeddb') throw new TypeError(`kaiwa-bus: options.outbox must be 'memory' or 'indexeddb', got ${String(outbox)}`);
 		this.#bus = bus;
+		// What arrives enters through the bus's seam: validated again, recorded
+		// and delivered with meta.source 'tab' or 'remote' (and meta.offset).
+		for (const [source, keep] of [
+			['tab', (link) => (this.#tabsIn = link)],
+			['remote', (link) => (this.#relayIn = link)]
+		]) {
+			this.#detach.push(bus.attach({ source, attach: (link) => void keep(link) }));
+		}
 		this.#outbox = outbox === 'indexeddb' ? new IndexedDbOutbox({ name: outboxName, indexedDB }) : new MemoryOutbox();
 		// Checks the options now, with a connection that is never opened.
 		this.#options = options;
@@ -99,7 +110,7 @@ export class RelayBus {
 		if (share && TabLink.available()) {
 			const handlers = {
 				lead: (position) => this.#lead(position),
-				event: ({ name, payload }) => this.#bus.emit(name, payload),
+				event: ({ name, payload }) => this.#tabsIn.receive(name, payload),
 				remote: (message) => this.#fromRelay(message, true),
 				publish: (message) => this.#publishFor(message),
 				settled: (message) => this.#settled(message),
@@ -166,6 +177,7 @@ export class RelayBus {
 		this.#connection?.close();
 		this.#tabs?.close();
 		this.#outbox.close();
+		for (const detach of this.#detach) detach();
 		this.#setStatus({ ...this.#status, state: 'closed' });
 	}
 
@@ -275,7 +287,7 @@ export class RelayBus {
 		this.#remember(offset);
 		this.#status = { ...this.#status, offset };
 		try {
-			this.#bus.emit(name, reviveDates(this.#bus, name, payload, this.#dates));
+			this.#relayIn.receive(name, reviveDates(this.#bus, name, payload, this.#dates), { offset });
 		} catch (error) {
 			report('warn', `kaiwa-bus: an event from the relay was refused here: ${error?.message ?? error}`);
 		}

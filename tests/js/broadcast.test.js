@@ -21,8 +21,9 @@ test('broadcast: an event emitted in one tab reaches the other with its Date, on
 	const name = channel();
 	const [a, b] = [createBroadcastBus({ channel: name }), createBroadcastBus({ channel: name })];
 	const seen = { a: [], b: [] };
-	a.on('auth.user.login', (p) => seen.a.push(p));
-	b.on('auth.user.login', (p) => seen.b.push(p));
+	const sources = { a: [], b: [] };
+	a.on('auth.user.login', (p, meta) => (seen.a.push(p), sources.a.push(meta.source)));
+	b.on('auth.user.login', (p, meta) => (seen.b.push(p), sources.b.push(meta.source)));
 	a.emit('auth.user.login', login('u1'));
 	assert.equal(seen.a.length, 1, 'dispatched in its own tab at once');
 	await until(() => seen.b.length === 1);
@@ -32,6 +33,9 @@ test('broadcast: an event emitted in one tab reaches the other with its Date, on
 	assert.equal(seen.a.length, 1, 'not echoed back');
 	assert.equal(seen.b.length, 1, 'not passed on again');
 	assert.equal(b.stats.received, 1);
+	assert.deepEqual(sources, { a: ['local'], b: ['tab'] }, 'meta.source says where it came from');
+	assert.equal(b.getEventHistory().at(-1).source, 'tab', 'recorded with its source');
+	assert.equal(a.getEventHistory().at(-1).source, undefined, 'a local record keeps the v1 shape');
 	a.close();
 	b.close();
 });
@@ -79,6 +83,8 @@ test('broadcast: hostile messages on the channel (wrong shape, invalid payload, 
 		await until(() => seen.length === 1 && b.stats.refused === 5);
 	});
 	assert.deepEqual(seen, ['ok'], 'only the valid event from another tab is dispatched');
+	const refused = b.getEventHistory().find((r) => r.status === 'rejected');
+	assert.equal(refused?.source, 'tab', 'the invalid payload from another tab is recorded as rejected, with its source');
 	assert.equal(calls.warn.length, 5);
 	b.emit('auth.user.login', login('after'));
 	assert.deepEqual(seen, ['ok', 'after'], 'the bus still works');
