@@ -9,23 +9,51 @@ export { defineEvents } from './define.js';
 export { EmitDepthError, UnknownEventError, ValidationError } from './errors.js';
 export { configure } from './probe.js';
 
+// Bus types that other entries add, so that the core entry does not carry
+// them: 'broadcast' and 'redis' (kaiwa-bus/relay), 'persistent'
+// (kaiwa-bus/store).
+const types = new Map();
+const PROVIDERS = { broadcast: 'kaiwa-bus/relay', redis: 'kaiwa-bus/relay', persistent: 'kaiwa-bus/store' };
+
 /**
- * The seed's `EventBusFactory.create`: `'memory'` is the in-browser bus; a
- * transport (`{ source, attach(link) }`, see docs/transports.md) gives an
- * in-browser bus with that transport attached. Any other type throws.
- * `options.events` (from `defineEvents`) registers the app's own events on
- * the new bus.
+ * Adds a type to createEventBus; the entries that provide one call it when
+ * imported. `create(options)` returns the bus.
+ * @param {string} type
+ * @param {(options: any) => any} create
+ */
+export function addBusType(type, create) {
+	types.set(type, create);
+}
+
+/**
+ * The seed's `EventBusFactory.create`: `'memory'` is the in-browser bus;
+ * `'broadcast'`, `'redis'` and `'persistent'` once `kaiwa-bus/relay` or
+ * `kaiwa-bus/store` is imported; a transport (`{ source, attach(link) }`, see
+ * docs/transports.md) gives an in-browser bus with it attached. Any other
+ * type throws. `options.events` (from `defineEvents`) registers the app's
+ * own events on the new bus.
  * @param {any} [type]
  * @param {object} [options]
  */
 export function createEventBus(type = 'memory', options) {
-	const transport = typeof type === 'object' && type !== null && typeof type.attach === 'function' ? type : null;
-	if (type !== 'memory' && !transport) {
-		throw new Error(`Unknown event bus type: ${String(type)} (this build provides 'memory', or pass a transport { source, attach(link) })`);
-	}
-	const { events, ...rest } = options !== null && typeof options === 'object' ? options : { events: undefined };
-	const bus = new EventBus(options === undefined ? undefined : options !== null && typeof options === 'object' ? rest : options);
+	const isObject = options !== null && typeof options === 'object';
+	const { events, ...rest } = isObject ? options : { events: undefined };
+	const bus = newBus(type, isObject ? rest : options);
 	if (events !== undefined) registerEvents(bus, events);
-	if (transport) bus.attach(transport);
 	return bus;
+}
+
+/** @param {any} type @param {any} options */
+function newBus(type, options) {
+	const create = types.get(type);
+	if (create) return create(options);
+	if (type === 'memory') return new EventBus(options);
+	if (typeof type === 'object' && type !== null && typeof type.attach === 'function') {
+		const bus = new EventBus(options);
+		bus.attach(type);
+		return bus;
+	}
+	const from = Object.hasOwn(PROVIDERS, type) ? PROVIDERS[type] : null;
+	if (from) throw new Error(`kaiwa-bus: createEventBus('${type}'): import '${from}' first, which provides it`);
+	throw new Error(`Unknown event bus type: ${String(type)} (this build provides 'memory', 'broadcast', 'redis', 'persistent', or pass a transport { source, attach(link) })`);
 }

@@ -239,6 +239,12 @@ export declare function createEventBus<M extends object>(
 ): EventBus<M>;
 export declare function createEventBus<M extends object>(type: 'memory', options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
 export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'memory' | Transport, options?: EventBusOptions): EventBus<E>;
+/**
+ * 'broadcast' and 'redis' once `kaiwa-bus/relay` is imported, 'persistent'
+ * once `kaiwa-bus/store` is: the bus their createBroadcastBus,
+ * createRelayBus and createPersistentBus make (which carry the full types).
+ */
+export declare function createEventBus<E extends object = KaiwaEvents>(type: 'broadcast' | 'redis' | 'persistent', options?: EventBusOptions & Record<string, unknown>): Bus<E>;
 
 /** Package-wide settings. `jitless: true`: never compile payload readers with `new Function` (strict CSP). */
 export declare function configure(options: { jitless?: boolean }): void;

@@ -2,8 +2,10 @@
 // records) beyond the bus's in-memory history: MemoryEventStore in this page
 // only, IndexedDbEventStore in IndexedDB, so that they survive a reload.
 // Both have the same methods (EventStore in store.d.ts). PersistentEventBus
-// wraps a bus and a store; createPersistentBus makes both.
+// wraps a bus and a store; createPersistentBus makes both. Importing it adds
+// 'persistent' to createEventBus, as the seed's factory.
 
+import { addBusType } from './api.js';
 import { EventBus } from './bus.js';
 import { IndexedDbEventStore } from './indexeddb-store.js';
 import { PersistentEventBus } from './persistent.js';
@@ -22,3 +24,5 @@ export function createPersistentBus(options = {}) {
 	const store = new IndexedDbEventStore({ name, indexedDB, retain, openTimeoutMs });
 	return new PersistentEventBus(new EventBus(busOptions), store, { durability });
 }
+
+addBusType('persistent', createPersistentBus);

@@ -3,8 +3,8 @@
 // other object of its name, in this page or another); the e2e suite uses
 // real tabs. Runs in Node and in Chromium.
 
-import { ValidationError } from '#kaiwa';
-import { createBroadcastBus } from '#kaiwa-relay';
+import { ValidationError, createEventBus } from '#kaiwa';
+import { BroadcastBus, createBroadcastBus } from '#kaiwa-relay';
 import { assert, captureConsole, test } from './harness.js';
 
 let channels = 0;
@@ -89,5 +89,18 @@ test('broadcast: hostile messages on the channel (wrong shape, invalid payload, 
 	b.emit('auth.user.login', login('after'));
 	assert.deepEqual(seen, ['ok', 'after'], 'the bus still works');
 	hostile.close();
+	b.close();
+});
+
+test("broadcast: createEventBus('broadcast', options), the seed's factory, once kaiwa-bus/relay is imported", async () => {
+	const name = channel();
+	const [a, b] = [createEventBus('broadcast', { channel: name }), createEventBus('broadcast', { channel: name })];
+	assert.ok(a instanceof BroadcastBus);
+	let got = null;
+	b.on('auth.user.login', (p, meta) => (got = meta.source));
+	a.emit('auth.user.login', login('u1'));
+	await until(() => got !== null);
+	assert.equal(got, 'tab');
+	a.close();
 	b.close();
 });

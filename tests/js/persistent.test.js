@@ -3,7 +3,7 @@
 // (a new bus on the same database), replay, and what the user sees when
 // storage fails. Node runs it on fake-indexeddb, Chromium on its IndexedDB.
 
-import { EventBus, ValidationError } from '#kaiwa';
+import { EventBus, ValidationError, createEventBus } from '#kaiwa';
 import { IndexedDbEventStore, MemoryEventStore, PersistentEventBus, StoreError, createPersistentBus } from '#kaiwa-store';
 import { assert, captureConsole, inNode, test } from './harness.js';
 
@@ -184,4 +184,16 @@ test('bad arguments are clear errors', () => {
 	assert.throws(() => new PersistentEventBus(null, new MemoryEventStore()), /bus must be an EventBus/);
 	assert.throws(() => new PersistentEventBus(new EventBus(), {}), /store must be an EventStore/);
 	assert.throws(() => new PersistentEventBus(new EventBus(), new MemoryEventStore(), { durability: 'later' }), /durability/);
+});
+
+test("createEventBus('persistent', options), the seed's factory, once kaiwa-bus/store is imported; defineEvents' events too", async () => {
+	const bus = createEventBus('persistent', { name: dbName(), indexedDB: idb, mode: 'strict' });
+	assert.ok(bus instanceof PersistentEventBus);
+	await bus.ready;
+	assert.equal(bus.persistence.kind, 'indexeddb');
+	bus.emit('auth.user.login', login('f1'));
+	await bus.flush();
+	const replayed = [];
+	for await (const event of bus.replay()) replayed.push(event.userId);
+	assert.deepEqual(replayed, ['f1']);
 });
