@@ -2,15 +2,18 @@
 // with both engines: delivery with Dates revived and no echo, refusals
 // mapped to errors, the outbox across a relay restart, a gap made visible,
 // token refresh, and publish() over HTTP. Runs on Node 20 with the `ws`
-// package's WebSocket (Node 22 has one built in).
+// package's WebSocket, and on Node 22 with its own.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
+import WsWebSocket from 'ws';
 import { EventBus, ValidationError } from '#kaiwa';
 import { RelayError, createRelayBus, publish } from '#kaiwa-relay';
 import { startRedis, startRelay, token, until } from './servers.js';
 
+// Node 22 has a WebSocket of its own (make test runs this file on Node 22
+// too); Node 20 takes the `ws` package's.
+const WebSocket = globalThis.WebSocket ?? WsWebSocket;
 const at = new Date('2026-11-30T10:00:00.000Z');
 const login = (userId) => ({ userId, email: `${userId}@example.com`, tier: 'pro', timestamp: at });
 const buses = [];
