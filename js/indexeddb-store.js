@@ -29,6 +29,7 @@
 // - Records this version cannot read (another version's, corrupted,
 //   hand-edited) are skipped and counted (`skipped`), never handed on.
 
+import { toPlain } from './history.js';
 import { StoreError, compileFilter, isStoredEvent, readLimit, readRetention, toStoredEvent } from './stored-event.js';
 
 const DB_VERSION = 1;
@@ -355,8 +356,9 @@ function addChunk(chunks, events, added) {
 }
 
 // Adds a chunk; an event whose payload the structured clone cannot copy (a
-// function, a DOM node...) is stored with a null payload and the reason in
-// `errors`, the rest as they are.
+// function, a DOM node...) is stored with the payload's JSON-safe copy (as
+// the history export writes it) and the reason in `errors`, the rest as
+// they are.
 function addCloneable(chunks, events) {
 	try {
 		return chunks.add(chunkOf(events));
@@ -366,7 +368,8 @@ function addCloneable(chunks, events) {
 			try {
 				structuredClone(event.payload);
 			} catch (cause) {
-				events[i] = { ...event, payload: null, errors: [...event.errors, `the payload could not be stored: ${cause.message}`] };
+				const note = `the payload could not be stored as it is (${cause.name}), only its JSON-safe copy`;
+				events[i] = { ...event, payload: toPlain(event.payload) ?? null, errors: [...event.errors, note] };
 			}
 		}
 		return chunks.add(chunkOf(events));

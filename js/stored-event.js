@@ -3,7 +3,8 @@
 // MemoryEventStore (js/memory-store.js) and IndexedDbEventStore
 // (js/indexeddb-store.js); `kaiwa-bus/store` (js/store.js) exports them.
 //
-// A stored event is one history record (see EventRecord in index.d.ts) plus
+// A stored event is one history record (see EventRecord in index.d.ts, and
+// the `kaiwa-bus/history` format, whose statuses and sources it shares) plus
 // what a store needs to find it again:
 //   { v, eid, seq, id, name, payload, timestamp, source, status,
 //     handlerCount, durationMs, errors, issues, userId, offset }
@@ -13,11 +14,10 @@
 // increases in the order events were appended. `userId` is the payload's
 // string `userId`, copied out so that a store can index it.
 
+import { SOURCES, STATUSES } from './history.js';
+
 /** The version of a stored event's shape; a record of another version is skipped when read. */
 export const STORED_EVENT_VERSION = 1;
-
-const SOURCES = ['local', 'tab', 'remote', 'restored'];
-const STATUSES = ['delivered', 'failed', 'rejected'];
 
 /**
  * A store error with a `kind` a caller can act on:
