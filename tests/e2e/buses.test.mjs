@@ -197,7 +197,9 @@ test('relay: the header shows the connection and the outbox through a relay rest
 		assert.equal(await page.evaluate(() => window.listeners), 0, 'collapsed, the panel does not listen to the connection');
 		await relay.kill();
 		await until(() => page.evaluate(() => window.bus.connection.state !== 'open'), 'the bus to notice');
-		await page.evaluate(() => window.bus.emit('auth.user.logout', { userId: 'while-collapsed', timestamp: new Date() }));
+		await page.evaluate(() => {
+			window.bus.emit('auth.user.logout', { userId: 'while-collapsed', timestamp: new Date() }); // resolves once the relay is back: not awaited
+		});
 		assert.equal(await page.evaluate(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent), 'outbox 0');
 		await page.evaluate(() => window.panel.open());
 		assert.equal(await page.evaluate(() => window.listeners), 1);
