@@ -22,7 +22,13 @@ export interface DevtoolsOptions {
 	storageKey?: string | false;
 }
 
-/** The public API the panel reads: any kaiwa-bus EventBus has it. */
+/**
+ * The public API the panel reads: any kaiwa-bus EventBus has it. On a bus
+ * that has them it also reads `persistence`, `storedCount()` and
+ * `clearStored()` (a PersistentEventBus: the Storage line of the
+ * statistics) and `connection`, `onConnection()` and `gaps` (a RelayBus:
+ * the header), so those buses are DevtoolsBus values too.
+ */
 export type DevtoolsBus = Pick<
 	EventBus<any>,
 	'onRecord' | 'getEventHistory' | 'getPerformanceStats' | 'getHandlerCount' | 'getSchema' | 'getSchemaNames' | 'clearHistory'

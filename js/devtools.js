@@ -11,10 +11,13 @@
 //   getHandlerCount         who listens to the selected event now
 //   getSchema, getSchemaNames   the selected event's schema, the name filter
 //   clearHistory            the Clear button
+// and, only on the buses that have them (devtools/buses.js):
+//   persistence, storedCount, clearStored   a store's Storage line in the statistics
+//   connection, onConnection, gaps          a relay's state, outbox and gaps in the header
 //
 // ## Cost
-// Collapsed (closed), the panel has no listener on the bus, no timer and no
-// frame callback: an emit costs what it costs without the panel. Open, each
+// Collapsed (closed), the panel has no listener on the bus (nor on a relay
+// bus's connection), no timer and no frame callback: an emit costs what it costs without the panel. Open, each
 // record is queued by the onRecord listener and the list is redrawn at most
 // once per animation frame. The list is windowed: a small pool of row
 // elements covers the visible part and is refilled in place, so a redraw
@@ -33,7 +36,8 @@
 //
 // ## Layout
 // The parts are in js/devtools/: element.js (the element: state, live feed),
-// chrome.js (toolbar, banner, stats table), list.js (the windowed list),
+// chrome.js (toolbar, banner, stats table), buses.js (what a store or a
+// relay bus adds), list.js (the windowed list),
 // detail.js (the detail pane), tree.js (the payload tree), records.js
 // (filters, stats of a file), dom.js (DOM building, formats), prefs.js
 // (localStorage, shortcut), styles.js. The export format is js/history.js.

@@ -200,6 +200,12 @@ export class PersistentEventBus {
 		this.#bus.clear();
 	}
 
+	/** How many events the store holds, once the pending writes are in (null if the store cannot count). Reads only. */
+	async storedCount() {
+		await this.flush();
+		return typeof this.#store.count === 'function' ? this.#store.count() : null;
+	}
+
 	/** Removes every stored record. */
 	async clearStored() {
 		await this.flush();

@@ -1,7 +1,9 @@
 // The panel's fixed DOM: the launcher button, the toolbar (tabs, filters,
 // actions), the import banner, the statistics table and the footer, around
-// the event list (list.js) and the detail pane. Built once per element;
-// what the controls do is the element's (`on`).
+// the event list (list.js) and the detail pane, with the parts of
+// buses.js (connection in the header, storage in the statistics). Built
+// once per element; what the controls do is the element's (`on`).
+// Dragging the inner edge to resize is here too (startResize).
 
 import { SOURCES } from '../history.js';
 import { h } from './dom.js';
@@ -12,7 +14,7 @@ export const DOCKS = ['bottom', 'right', 'left'];
  * Builds the panel around `list` (the event list's element) and returns its
  * parts by name; `ui.root` goes into the shadow root.
  */
-export function buildUi(list, on) {
+export function buildUi(list, on, status) {
 const ui = {};
 	const tabButton = (tab, text) =>
 		h('button', { role: 'tab', 'data-tab': tab, onclick: () => on.showTab(tab) }, text);
@@ -58,6 +60,7 @@ const ui = {};
 	ui.stats = h(
 		'div',
 		{ class: 'view stats', role: 'tabpanel', hidden: true },
+		status.store,
 		h(
 			'table',
 			null,
@@ -99,6 +102,7 @@ const ui = {};
 			'header',
 			{ class: 'toolbar' },
 			h('span', { class: 'title' }, 'kaiwa-bus'),
+			status.connection,
 			ui.tabs,
 			h('span', { class: 'filters' }, ui.domain, ui.name, ui.source, ui.text, ui.user, ui.users),
 			h('span', { class: 'actions' }, ui.pause, ui.clear, ui.exportButton, ui.importButton, ui.dock, ui.collapse)
@@ -109,4 +113,26 @@ const ui = {};
 	);
 	ui.root = h('div', { class: 'root' }, ui.launcher, ui.panel, ui.file);
 	return ui;
+}
+
+/**
+ * Follows a drag of the resizer from `e` (pointerdown): `setSize(px)` as it
+ * moves, `done()` when it ends.
+ */
+export function startResize(e, side, resizer, setSize, done) {
+	e.preventDefault();
+	resizer.setPointerCapture(e.pointerId);
+	const move = (m) => {
+		const size = side === 'bottom' ? globalThis.innerHeight - m.clientY : side === 'right' ? globalThis.innerWidth - m.clientX : m.clientX;
+		setSize(size);
+	};
+	const end = () => {
+		resizer.removeEventListener('pointermove', move);
+		resizer.removeEventListener('pointerup', end);
+		resizer.removeEventListener('pointercancel', end);
+		done();
+	};
+	resizer.addEventListener('pointermove', move);
+	resizer.addEventListener('pointerup', end);
+	resizer.addEventListener('pointercancel', end);
 }

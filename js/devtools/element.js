@@ -5,7 +5,8 @@
 // from the bus and what it costs.
 
 import { historyDocument, readHistoryDocument } from '../history.js';
-import { DOCKS, buildUi } from './chrome.js';
+import { BusStatus } from './buses.js';
+import { DOCKS, buildUi, startResize } from './chrome.js';
 import { detailNodes, statsNote, statsRows } from './detail.js';
 import { h, setChildren, setText } from './dom.js';
 import { EventList } from './list.js';
@@ -70,6 +71,7 @@ export class KaiwaDevtools extends Base {
 	// DOM.
 	#ui = null;
 	#list = null; // the windowed event list (list.js)
+	#status = new BusStatus(); // a relay's connection, a store's storage (buses.js)
 
 	/** Applies options (see DevtoolsOptions); call before or after connecting. */
 	configure(options = {}) {
@@ -190,7 +192,8 @@ export class KaiwaDevtools extends Base {
 
 	/**
 	 * Brings everything in line with the state: a listener on the bus only
-	 * while connected, open, live and not paused; the clock only while open.
+	 * while connected, open, live and not paused; the clock, and the listener
+	 * on a relay's connection (buses.js), only while open.
 	 * Whatever changed the source of the records has set #reload.
 	 */
 	#sync() {
@@ -204,6 +207,8 @@ export class KaiwaDevtools extends Base {
 		} else if (!live && this.#unsubscribe) {
 			this.#stopLive();
 		}
+		if (open) this.#status.follow(this.#bus);
+		else this.#status.stop();
 		if (open) {
 			if (!this.#ticker) {
 				this.#ticker = setInterval(this.#tick, 1000);
@@ -380,7 +385,7 @@ export class KaiwaDevtools extends Base {
 			open: () => this.open(),
 			leaveImport: () => this.#leaveImport(),
 			startResize: (e) => this.#startResize(e)
-		});
+		}, this.#status);
 		adoptStyles(this.attachShadow({ mode: 'open' })).append(ui.root);
 		this.#ui = ui;
 		this.#renderDetail();
@@ -488,6 +493,7 @@ export class KaiwaDevtools extends Base {
 		const rows = statsRows(stats);
 		setChildren(ui.statsBody, rows);
 		ui.statsNote.textContent = statsNote(rows.length, this.#imported !== null);
+		this.#status.renderStore(this.#imported === null);
 	}
 
 	// --- The selected event -------------------------------------------------
@@ -570,24 +576,13 @@ export class KaiwaDevtools extends Base {
 	};
 
 	#startResize(e) {
-		e.preventDefault();
 		const side = this.#prefs.dock;
 		const { resizer, root } = this.#ui;
-		resizer.setPointerCapture(e.pointerId);
-		const move = (m) => {
-			const size = side === 'bottom' ? globalThis.innerHeight - m.clientY : side === 'right' ? globalThis.innerWidth - m.clientX : m.clientX;
+		const setSize = (size) => {
 			this.#prefs.size[side] = Math.max(MIN_SIZE, Math.round(size));
 			root.style.setProperty('--size', `${this.#size()}px`);
 		};
-		const end = () => {
-			resizer.removeEventListener('pointermove', move);
-			resizer.removeEventListener('pointerup', end);
-			resizer.removeEventListener('pointercancel', end);
-			this.#savePrefs();
-		};
-		resizer.addEventListener('pointermove', move);
-		resizer.addEventListener('pointerup', end);
-		resizer.addEventListener('pointercancel', end);
+		startResize(e, side, resizer, setSize, () => this.#savePrefs());
 	}
 }
 

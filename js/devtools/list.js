@@ -3,6 +3,10 @@
 // part and is refilled in place. A redraw costs the same for 1 new event or
 // 10,000, and reads no layout (the view is kept by scroll and resize
 // events), so it forces no reflow of the page.
+//
+// Restored records (a PersistentEventBus's, from earlier sessions) are set
+// apart: dimmed, and the newest of them, under this session's, carries a
+// separator line (data-boundary).
 
 import { STATUS_ICONS, durationNote, formatAgo, formatClock, formatDate, formatMs, h, setText } from './dom.js';
 import { indexOfId, sourceOf } from './records.js';
@@ -91,9 +95,11 @@ export class EventList {
 		const wanted = new Map(); // record -> rows from the top
 		for (let i = 0; i < count; i++) wanted.set(matching[n - 1 - first - i], first + i); // newest first
 		const free = [];
+		// The newest restored record under a record of this session: the separator goes above it.
+		const boundary = (fromTop) => fromTop > 0 && sourceOf(matching[n - 1 - fromTop]) === 'restored' && sourceOf(matching[n - fromTop]) !== 'restored';
 		for (const row of this.pool) {
 			if (row.record !== null && wanted.has(row.record)) {
-				this.#place(row, wanted.get(row.record), selectedId);
+				this.#place(row, wanted.get(row.record), selectedId, boundary(wanted.get(row.record)));
 				wanted.delete(row.record);
 			} else {
 				free.push(row);
@@ -102,7 +108,7 @@ export class EventList {
 		for (const [record, fromTop] of wanted) {
 			const row = free.pop() ?? this.#newRow();
 			this.#fill(row, record);
-			this.#place(row, fromTop, selectedId);
+			this.#place(row, fromTop, selectedId, boundary(fromTop));
 		}
 		for (const row of free) {
 			row.el.hidden = true;
@@ -125,6 +131,7 @@ export class EventList {
 			record: null,
 			top: -1,
 			selected: null,
+			boundary: false,
 			time: 0
 		};
 		row.el = h('div', { class: 'row', role: 'row' }, row.clock, row.ago, row.name, row.source, row.status, row.handlers, row.duration);
@@ -133,8 +140,14 @@ export class EventList {
 		return row;
 	}
 
-	#place(row, fromTop, selectedId) {
+	#place(row, fromTop, selectedId, boundary) {
 		row.el.hidden = false;
+		if (row.boundary !== boundary) {
+			row.boundary = boundary;
+			row.el.toggleAttribute('data-boundary', boundary);
+			if (boundary) row.el.title = 'Restored from storage: this and the rows below are from earlier sessions';
+			else row.el.removeAttribute('title');
+		}
 		if (row.top !== fromTop) {
 			row.top = fromTop;
 			row.el.style.transform = `translateY(${fromTop * ROW_HEIGHT}px)`;

@@ -115,6 +115,20 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 
 .stats tbody tr { cursor: pointer; }
 .stats tbody tr:hover { background: var(--bg2); }
+/* A relay's connection in the header, a store's storage in the statistics (buses.js). */
+.connection { display: flex; gap: 6px; align-items: center; padding: 1px 6px; border: 1px solid var(--line); border-radius: 4px; }
+.conn-state::before { content: '● '; }
+.connection[data-state='open'] .conn-state { color: var(--ok); }
+.connection[data-state='connecting'] .conn-state { color: var(--reject); }
+.connection[data-state='closed'] .conn-state { color: var(--fail); }
+.outbox { color: var(--dim); }
+.gaps { color: var(--reject); font-weight: bold; }
+.store { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; padding: 4px 0 8px; margin-bottom: 8px; border-bottom: 1px solid var(--line); }
+.store-title { color: var(--dim); text-transform: uppercase; letter-spacing: 0.04em; }
+/* Records restored from storage: dimmed, and a separator above the newest of them. */
+.window .row[data-source='restored'] { background: rgb(108 182 255 / 0.05); }
+.window .row[data-source='restored'] > :not(.status) { color: var(--dim); font-style: italic; }
+.window .row[data-boundary] { border-top: 1px dashed var(--accent); }
 .footer { padding: 3px 8px; color: var(--dim); background: var(--bg2); border-top: 1px solid var(--line); display: flex; gap: 12px; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 `;
