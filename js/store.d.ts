@@ -165,6 +165,8 @@ export declare class PersistentEventBus<E extends object = KaiwaEvents> {
 	clearStored(): Promise<void>;
 	/** Resolves when every record so far is stored. */
 	flush(): Promise<void>;
+	/** How many events the store holds (null if the store cannot count). */
+	storedCount(): Promise<number | null>;
 	/** Stored events matching the filter, oldest first, read a page at a time. */
 	replay(filter?: StoreFilter): AsyncIterableIterator<StoredEvent>;
 }
