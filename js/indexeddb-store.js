@@ -87,6 +87,11 @@ export class IndexedDbEventStore {
 		this.#openTimeoutMs = openTimeoutMs;
 	}
 
+	/** What `trim()` keeps by default: `{ maxEvents, maxAgeMs }` (Infinity for no limit). */
+	get retain() {
+		return { ...this.#retain };
+	}
+
 	/** The kind of store, for `bus.persistence`. */
 	get kind() {
 		return 'indexeddb';

@@ -18,6 +18,11 @@ export class MemoryEventStore {
 		this.#retain = readRetention(retain);
 	}
 
+	/** What `trim()` keeps by default: `{ maxEvents, maxAgeMs }` (Infinity for no limit). */
+	get retain() {
+		return { ...this.#retain };
+	}
+
 	/** The kind of store, for `bus.persistence`. */
 	get kind() {
 		return 'memory';

@@ -123,6 +123,11 @@ export class PersistentEventBus {
 		return this.#durability;
 	}
 
+	/** What the store keeps (`{ maxEvents, maxAgeMs }`, Infinity for no limit), or null if the store does not say. */
+	get retention() {
+		return this.#store.retain ?? null;
+	}
+
 	/** `{ kind: 'indexeddb' | 'memory' | 'memory-fallback' | …, reason }`: where events go now, and why not IndexedDB if not. */
 	get persistence() {
 		return { ...this.#persistence };

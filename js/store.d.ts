@@ -77,6 +77,8 @@ export interface Retention {
 /** What every store promises. */
 export interface EventStore {
 	readonly kind: 'memory' | 'indexeddb';
+	/** What `trim()` keeps by default (Infinity for no limit). */
+	readonly retain?: Required<Retention>;
 	/** The seed's call. */
 	storeEvent(name: string, payload: unknown): Promise<StoredEvent>;
 	/** Stores a batch, all or nothing, in order; an eid already stored is skipped. Resolves with what it stored now. */
@@ -156,6 +158,8 @@ export declare class PersistentEventBus<E extends object = KaiwaEvents> {
 	constructor(bus: EventBus<E>, store: EventStore, options?: PersistentBusOptions);
 	readonly bus: EventBus<E>;
 	readonly durability: 'batched' | 'store-first';
+	/** What the store keeps (Infinity for no limit), or null if the store does not say. */
+	readonly retention: Required<Retention> | null;
 	readonly persistence: Persistence;
 	/** Resolves once the stored records are back in the history (or the bus went on in memory). */
 	readonly ready: Promise<void>;

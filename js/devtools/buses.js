@@ -20,6 +20,22 @@ const WHERE = {
 	'memory-fallback': 'memory, as a fallback (lost on reload)'
 };
 
+// What a store keeps, as a person reads it: '; keeps the newest 50,000
+// events, at most 7 days' (empty when the bus does not say).
+function keeps(retain) {
+	if (!retain) return '';
+	const limits = [];
+	if (Number.isFinite(retain.maxEvents)) limits.push(`the newest ${retain.maxEvents.toLocaleString('en')} events`);
+	if (Number.isFinite(retain.maxAgeMs)) limits.push(`at most ${age(retain.maxAgeMs)}`);
+	return limits.length === 0 ? '; keeps everything' : `; keeps ${limits.join(', ')}`;
+}
+
+function age(ms) {
+	const [unit, size] = ms >= 86_400_000 ? ['day', 86_400_000] : ms >= 3_600_000 ? ['hour', 3_600_000] : ['minute', 60_000];
+	const n = Math.round(ms / size);
+	return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
 export class BusStatus {
 	#bus = null; // the bus followed, while the panel is open
 	#off = null; // its onConnection unsubscribe
@@ -90,7 +106,7 @@ export class BusStatus {
 		this.store.hidden = !shown || !bus || !('persistence' in bus);
 		if (this.store.hidden) return;
 		const { kind, reason } = bus.persistence;
-		setText(this.where, `Stored in ${WHERE[kind] ?? kind}${kind === 'memory-fallback' && reason ? `: ${reason}` : ''}`);
+		setText(this.where, `Stored in ${WHERE[kind] ?? kind}${kind === 'memory-fallback' && reason ? `: ${reason}` : ''}${keeps(bus.retention)}`);
 		if (Date.now() - this.#countedAt >= COUNT_EVERY_MS) this.#recount();
 	}
 

@@ -106,7 +106,7 @@ test('store: the statistics show where and how many events are stored; Clear sto
 	assert.equal(await panel(page, '.store').isVisible(), false, 'no storage section in the events view');
 	await panel(page, '.tabs button[data-tab=stats]').click();
 	await panel(page, '.store').waitFor();
-	assert.match(await panel(page, '.store-where').textContent(), /^Stored in IndexedDB$/);
+	assert.match(await panel(page, '.store-where').textContent(), /^Stored in IndexedDB; keeps everything$/);
 	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.store-count').textContent === '5 events stored');
 	await page.screenshot({ path: `${SHOTS}/store-stats.png` });
 	await panel(page, 'button[data-action=clear-stored]').click();
@@ -132,7 +132,7 @@ test('store: in memory as a fallback, the statistics say so and why; a plain Eve
 	});
 	await panel(page, '.tabs button[data-tab=stats]').click();
 	await panel(page, '.store').waitFor();
-	assert.match(await panel(page, '.store-where').textContent(), /^Stored in memory, as a fallback \(lost on reload\): .*IndexedDB refused by the test/);
+	assert.match(await panel(page, '.store-where').textContent(), /^Stored in memory, as a fallback \(lost on reload\): .*IndexedDB refused by the test.*; keeps the newest 100,000 events$/);
 	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.store-count').textContent === '1 event stored');
 	assert.equal(await panel(page, '.connection').isVisible(), false, 'a store has no connection');
 	// The same panel switched to a plain EventBus.
