@@ -22,8 +22,9 @@ pub const SECRET: &str = "test-secret";
 pub const WAIT: Duration = Duration::from_secs(20);
 
 pub fn scratch(name: &str) -> PathBuf {
+    // The process id makes it fresh for this test binary; it is never emptied
+    // here, since tests running in parallel share one (the relays' "logs").
     let dir = std::env::temp_dir().join(format!("kaiwa-relay-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
