@@ -29,7 +29,7 @@
 
 import { MemoryEventStore } from './memory-store.js';
 import { StoreError } from './stored-event.js';
-import { passOn, report } from './wrap.js';
+import { notifyAll, passOn, report } from './wrap.js';
 
 const DURABILITY = ['batched', 'store-first'];
 const TRIM_EVERY_MS = 30_000;
@@ -301,13 +301,7 @@ export class PersistentEventBus {
 	}
 
 	#announce(record, change) {
-		for (const listener of [...this.#listeners]) {
-			try {
-				listener(record, change);
-			} catch (error) {
-				report('error', 'kaiwa-bus: an onRecord listener failed:', error);
-			}
-		}
+		notifyAll(this.#listeners, [record, change], 'an onRecord listener');
 	}
 }
 

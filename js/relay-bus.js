@@ -30,7 +30,7 @@ import { ValidationError } from './errors.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
 import { RelayConnection, RelayError } from './relay-connection.js';
 import { TabLink } from './tab-link.js';
-import { passOn, report } from './wrap.js';
+import { notifyAll, passOn, report } from './wrap.js';
 
 // How long a new leader holds the events it replays, so that an event
 // published just before the old leader died is not delivered twice (its
@@ -327,14 +327,7 @@ export class RelayBus {
 	}
 
 	#notify(gap) {
-		const status = this.connection;
-		for (const listener of [...this.#listeners]) {
-			try {
-				listener(status, gap);
-			} catch (error) {
-				report('error', 'kaiwa-bus: an onConnection listener failed:', error);
-			}
-		}
+		notifyAll(this.#listeners, [this.connection, gap], 'an onConnection listener');
 	}
 }
 

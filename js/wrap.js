@@ -57,3 +57,14 @@ export function report(method, ...args) {
 		// Nothing left to tell.
 	}
 }
+
+/** Calls every listener in `listeners` (a copy, so they may come and go) with `args`; one that throws is reported as `what`. */
+export function notifyAll(listeners, args, what) {
+	for (const listener of [...listeners]) {
+		try {
+			listener(...args);
+		} catch (error) {
+			report('error', `kaiwa-bus: ${what} failed:`, error);
+		}
+	}
+}
