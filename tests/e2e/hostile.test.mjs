@@ -209,7 +209,7 @@ test(
 	// new Function: script-src allows both, so that only style-src is tested.
 	// 'report-sample' puts the refused style's first characters in each report.
 	{
-		csp: "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' 'wasm-unsafe-eval'; style-src 'self' 'report-sample'",
+		csp: "default-src 'self'; connect-src 'self' ws://127.0.0.1:*; script-src 'self' 'unsafe-inline' 'unsafe-eval' 'wasm-unsafe-eval'; style-src 'self' 'report-sample'",
 		allowLogs: [/^console\.error: Applying inline style violates the following Content Security Policy directive 'style-src 'self' 'report-sample''/]
 	}
 );
