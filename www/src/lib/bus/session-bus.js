@@ -4,12 +4,12 @@
 // EventBus (`new RelayBus(bus, options)` from kaiwa-bus/relay). While it is
 // connected, `emit` is the RelayBus's (local dispatch at once, then to the
 // user's other tabs and the relay); signed out, the local bus's.
+// kaiwa-bus/relay is loaded at the first connect, in the browser only: the
+// server renders pages with kaiwa-bus/svelte's stand-in and no bus.
 //
 // It has every EventBus method (passed on to the local bus), plus what the
 // devtools panel reads from a relay bus: `connection` and `onConnection`.
 // Signed out, the connection is 'closed' with `user: null`.
-
-import { RelayBus } from 'kaiwa-bus/relay';
 
 const DRAIN_MS = 2000; // how long a sign-out waits for its last events to be stored
 
@@ -19,6 +19,7 @@ export class SessionBus {
 	#user = null;
 	#off = null;
 	#listeners = new Set();
+	#connecting = 0;
 
 	/** @param {import('kaiwa-bus').EventBus} local */
 	constructor(local) {
@@ -61,7 +62,10 @@ export class SessionBus {
 	 * Connects as `userId`: `getToken` gives that user's tokens (the server
 	 * signs them for the session's user only); `subscribe`, the patterns.
 	 */
-	connect({ url, userId, getToken, subscribe }) {
+	async connect({ url, userId, getToken, subscribe }) {
+		const attempt = ++this.#connecting;
+		const { RelayBus } = await import('kaiwa-bus/relay');
+		if (attempt !== this.#connecting) return; // connected or disconnected since
 		this.#disconnectNow();
 		this.#user = userId;
 		// `identity`: a user's tabs share one socket, never with another user's or an admin's.
@@ -72,6 +76,7 @@ export class SessionBus {
 
 	/** Disconnects once what this tab emitted is stored (at most DRAIN_MS), so a sign-out's own event still goes out. */
 	async disconnect() {
+		this.#connecting++;
 		const relay = this.#relay;
 		if (!relay) return;
 		const deadline = Date.now() + DRAIN_MS;
