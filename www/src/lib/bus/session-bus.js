@@ -79,12 +79,12 @@ export class SessionBus {
 		this.#connecting++;
 		const relay = this.#relay;
 		if (!relay) return;
+		// What the handlers of this very event emit (a conversation ended by the sign-out) goes too.
+		await new Promise((r) => setTimeout(r, 0));
 		const deadline = Date.now() + DRAIN_MS;
 		while (relay.connection.outbox > 0 && relay.connection.state === 'open' && Date.now() < deadline) {
 			await new Promise((r) => setTimeout(r, 20));
 		}
-		// The tabs' channel posts at the end of the emitting task: let it.
-		await new Promise((r) => setTimeout(r, 0));
 		if (this.#relay === relay) this.#disconnectNow();
 	}
 
