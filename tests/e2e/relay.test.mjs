@@ -197,3 +197,36 @@ test(
 		]
 	}
 );
+
+test(
+	'REDIS_URL: the demo runs its relay on Redis; the server signs in, issues tokens and publishes there',
+	async () => {
+		const { startRedis } = await import('../relay-js/servers.js');
+		const { startDemo } = await import('../../scripts/demo.mjs');
+		const redis = await startRedis();
+		let demo = null;
+		try {
+			demo = await startDemo({ port: 0, quiet: true, redisUrl: redis.url });
+			const health = await fetch(`${demo.relay.http}/healthz`);
+			assert.equal(health.status, 200, 'the relay reaches its Redis');
+			assert.equal((await fetch(`${demo.url}/api/relay-token`)).status, 401, 'no token without a session');
+			const signIn = await fetch(`${demo.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: demo.url }, body: JSON.stringify({ email: 'mei@example.com', tier: 'pro' }) });
+			assert.equal(signIn.status, 200);
+			const cookie = signIn.headers.get('set-cookie').split(';')[0];
+			const { userId, token } = await (await fetch(`${demo.url}/api/relay-token`, { headers: { cookie } })).json();
+			assert.equal(userId, 'user-mei');
+			const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+			assert.equal(claims.sub, 'user-mei');
+			assert.ok(!claims.admin && claims.exp - Date.now() / 1000 <= 600, `a user's short-lived token: ${JSON.stringify(claims)}`);
+			const forged = `${cookie.split('.')[0]}.AAAA`;
+			assert.equal((await fetch(`${demo.url}/api/relay-token`, { headers: { cookie: forged } })).status, 401, 'a forged session cookie is no session');
+			const hook = await fetch(`${demo.url}/api/payment-webhook`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', origin: demo.url }, body: '{}' });
+			assert.equal(hook.status, 200, await hook.clone().text());
+			assert.match((await hook.json()).offset, /^\d+-\d+$/, 'stored in the Redis stream');
+		} finally {
+			await demo?.stop();
+			await redis.kill();
+		}
+	},
+	{ browser: false }
+);
