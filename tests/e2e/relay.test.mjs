@@ -71,8 +71,12 @@ test("two tabs of one user get each other's events once, over one socket at the 
 	try {
 		await connected(second.page, 'user-aiko');
 		assert.match(await second.page.getByTestId('relay-state').innerText(), /through another tab’s socket/, 'the second tab uses the first one\'s socket');
+		assert.equal(await second.page.evaluate(() => window.kaiwaBus.connection.leader), false, 'the second tab holds no socket');
 		await new Promise((r) => setTimeout(r, 300));
-		assert.equal(await relayConnections(demo), before, `no WebSocket of its own at the relay (${before} before)`);
+		// At most as many as before: sockets of earlier tests' closed pages may still be counted, and go
+		// (observed: the relay keeps a socket the browser closed, in CLOSE-WAIT, for seconds or more).
+		const after = await relayConnections(demo);
+		assert.ok(after <= before, `no WebSocket of its own at the relay (${before} before, ${after} after)`);
 		await button(page, 'Start conversation').click();
 		await button(second.page, 'Get Plus').click();
 		assert.deepEqual(await waitRecords(second.page, 'conversation.started', 1), ['tab:user-aiko'], 'the first tab\'s event in the second, once');
