@@ -27,8 +27,9 @@ pkg:
 test: setup
 	node scripts/test.mjs
 
-# Builds the package and the www/ demo, and serves it on 127.0.0.1:$(PORT).
-demo: setup pkg
+# Builds the package, the relay and the www/ demo, and serves it on 127.0.0.1:$(PORT)
+# next to kaiwa-relay on a free port (REDIS_URL=redis://… for the relay on Redis).
+demo: setup pkg relay
 	node scripts/demo.mjs $(PORT)
 
 # The benchmark against mitt & co., written to bench/results/.

@@ -24,6 +24,9 @@
 // released, the next tab takes it, resumes from the last offset every tab
 // saw, and publishes again what was not acknowledged (same refs: stored
 // once). Without Web Locks (Node, old browsers) every bus is its own leader.
+// Tabs share a socket only with tabs that connect as the same identity with
+// the same subscriptions (see shareKey): a user's tab and an admin's tab in
+// one browser must not see each other's events through one socket.
 
 import { EventBus } from './bus.js';
 import { ValidationError } from './errors.js';
@@ -62,6 +65,28 @@ export function reviveDates(bus, name, payload, cache = new Map()) {
 	return payload;
 }
 
+// The claims of a JWT, unverified (only to tell identities apart), or null.
+function claimsOf(token) {
+	try {
+		const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+		return JSON.parse(atob(part + '='.repeat((4 - (part.length % 4)) % 4)));
+	} catch {
+		return null;
+	}
+}
+
+// The name of the tabs' channel and lock: tabs with the same key share one
+// socket. The identity is options.identity, else a static token's sub and
+// admin claims (a getToken bus says who it is with `identity`).
+function shareKey({ url, token, identity, subscribe = ['*'] }) {
+	let who = identity;
+	if (who === undefined && typeof token === 'string') {
+		const claims = claimsOf(token);
+		who = claims ? `${claims.sub}${claims.admin ? ' (admin)' : ''}` : token;
+	}
+	return `relay:${url}|${who ?? ''}|${[...subscribe].sort().join(',')}`;
+}
+
 function refusalOf(name, error) {
 	return error.kind === 'validation' ? new ValidationError(`kaiwa-bus: the relay refused ${error.message}`, name, error.issues) : error;
 }
@@ -91,8 +116,9 @@ export class RelayBus {
 	 * @param {object} options url, token | getToken, subscribe, WebSocket (see RelayConnection); `share: false` gives this tab its own socket;
 	 *   `outbox: 'indexeddb'` keeps unacknowledged events in IndexedDB (database `outboxName`, default 'kaiwa-bus-outbox'; `indexedDB` replaces the global one)
 	 */
-	constructor(bus, { share = true, outbox = 'memory', outboxName, indexedDB, ...options }) {
+	constructor(bus, { share = true, outbox = 'memory', outboxName, indexedDB, identity, ...options }) {
 		if (!(bus instanceof EventBus)) throw new TypeError('kaiwa-bus: new RelayBus(bus, options): bus must be an EventBus');
+		if (identity !== undefined && typeof identity !== 'string') throw new TypeError(`kaiwa-bus: options.identity must be a string, got ${typeof identity}`);
 		if (outbox !== 'memory' && outbox !== 'indexeddb') throw new TypeError(`kaiwa-bus: options.outbox must be 'memory' or 'indexeddb', got ${String(outbox)}`);
 		this.#bus = bus;
 		// What arrives enters through the bus's seam: validated again, recorded
@@ -119,7 +145,7 @@ export class RelayBus {
 				leader: () => this.#resendPending(),
 				join: () => this.#connection && this.#tabs.postStatus(this.#connection.status)
 			};
-			this.#tabs = new TabLink(`relay:${options.url}`, handlers, { elect: true });
+			this.#tabs = new TabLink(shareKey({ ...options, identity }), handlers, { elect: true });
 		} else {
 			this.#lead(null);
 		}
@@ -335,9 +361,9 @@ passOn(RelayBus);
 
 /**
  * A bus connected to kaiwa-relay: `{ url, token | getToken, subscribe =
- * ['*'], WebSocket, share = true, outbox = 'memory', ...busOptions }`.
+ * ['*'], WebSocket, share = true, outbox = 'memory', identity, ...busOptions }`.
  */
 export function createRelayBus(options = {}) {
-	const { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB, ...busOptions } = options;
-	return new RelayBus(new EventBus(busOptions), { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB });
+	const { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB, identity, ...busOptions } = options;
+	return new RelayBus(new EventBus(busOptions), { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB, identity });
 }

@@ -39,6 +39,12 @@ export interface RelayOptions {
 	subscribe?: string[];
 	/** The WebSocket class; default the global one (Node 20: pass the `ws` package's). */
 	WebSocket?: unknown;
+	/**
+	 * Who this bus connects as (a user id, 'admin', …): tabs share a socket only with tabs of the same url,
+	 * identity and subscribe patterns. Default: a static token's `sub` and `admin` claims; with getToken, set it
+	 * whenever one browser may hold two identities (a user's page and an admin's), or they would share one socket.
+	 */
+	identity?: string;
 	/** Share one socket between the tabs of this origin (a leader elected with Web Locks); default true. */
 	share?: boolean;
 	/** Where unacknowledged events wait: 'memory' (default) or 'indexeddb' (they survive the tab closing, and the next page sends them). */

@@ -12,6 +12,8 @@ import type { EventBus, EventBusOptions, EventDefinitions, EventHandler, KaiwaEv
 export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M>; catalog: false }): EventBus<M>;
 export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
 export declare function provideBus<E extends object = KaiwaEvents>(options?: EventBusOptions): EventBus<E>;
+/** In the root layout: puts a bus made elsewhere (a RelayBus, a PersistentEventBus) in context, and returns it. */
+export declare function provideBus<B extends Pick<EventBus<any>, 'emit' | 'on'>>(bus: B): B;
 
 /**
  * The bus of the nearest provideBus(), usable at once (in the script, in

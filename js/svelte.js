@@ -22,8 +22,10 @@ export { onEvent, useBus } from './svelte-context.js';
  * Creates the bus for this app, puts it in context for every component
  * below, and returns it. Call it in the root layout's `<script>`. `options`
  * are createEventBus's: `mode`, `historyLimit`, `timing`, `catalog`, and
- * `events` from `defineEvents`.
+ * `events` from `defineEvents`. Given a bus instead (a relay bus, a
+ * persistent bus: anything with `emit` and `on`), puts that one in context.
  */
 export function provideBus(options) {
-	return setBus(createEventBus('memory', options));
+	const given = typeof options?.emit === 'function' && typeof options?.on === 'function';
+	return setBus(given ? options : createEventBus('memory', options));
 }

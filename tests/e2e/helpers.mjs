@@ -46,6 +46,8 @@ export async function openDemo(context, url, test = {}) {
 			return route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': test.csp } });
 		});
 	}
+	// Signed out: a session cookie left by an earlier test would sign its user in again.
+	if (!test.keepCookies) await context.clearCookies();
 	await page.goto(url);
 	await waitReady(page);
 	const allowed = test.allowLogs ?? [];

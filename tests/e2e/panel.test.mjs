@@ -42,10 +42,24 @@ test('the server renders the page without bus or panel; the browser adds both', 
 		assert.match(html, /data-bus="loading"/, 'no bus on the server, request after request');
 		assert.doesNotMatch(html, /kaiwa-devtools/, 'no panel on the server');
 	}
+	// The server build holds the bus only as kaiwa-bus's Node entries (the payment webhook's publish()),
+	// and no page imports it statically: rendering a page loads no bus.
 	const serverFiles = readdirSync('www/build/server', { recursive: true }).filter((f) => f.endsWith('.js'));
-	for (const file of serverFiles) {
-		assert.doesNotMatch(readFileSync(`www/build/server/${file}`, 'utf8'), /BusCore|kaiwa_bus_bg/, `${file} should not contain the bus`);
-	}
+	const withBus = serverFiles.filter((file) => /BusCore|kaiwa_bus_bg/.test(readFileSync(`www/build/server/${file}`, 'utf8')));
+	assert.ok(withBus.length > 0 && withBus.every((file) => /(^|\/)(relay-)?node\.js-[^/]+\.js$/.test(file)), `only kaiwa-bus/relay holds the bus: ${withBus}`);
+	// Everything a page's module imports statically, transitively (dynamic import() runs in the browser only).
+	const loaded = new Set();
+	const visit = (file) => {
+		if (loaded.has(file)) return;
+		loaded.add(file);
+		for (const [, spec] of readFileSync(`www/build/server/${file}`, 'utf8').matchAll(/^import\s[^;]*?["'](\.[^"']+)["']/gm)) {
+			visit(relative('www/build/server', resolve('www/build/server', dirname(file), spec)));
+		}
+	};
+	const pages = serverFiles.filter((f) => f.includes('entries/pages/'));
+	for (const file of pages) visit(file);
+	assert.ok(loaded.size > pages.length, `the pages' imports were followed: ${[...loaded]}`);
+	assert.deepEqual(withBus.filter((file) => loaded.has(file)), [], 'rendering a page loads no bus');
 	assert.equal(await page.locator('kaiwa-devtools').count(), 1);
 	assert.equal(await page.locator('kaiwa-devtools').getAttribute('open'), '', 'the panel starts open');
 	const bus = await page.evaluate(() => ({ names: window.kaiwaBus.getSchemaNames().length, mode: window.kaiwaBus.mode }));

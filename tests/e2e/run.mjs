@@ -3,18 +3,22 @@
 // read the devtools panel (tests/e2e/panel.test.mjs).
 //   node tests/e2e/run.mjs [name filter]
 // Builds the demo first (scripts/demo.mjs: npm pack pkg/, install the
-// tarball into www/, vite build), so pkg/ must be built. Prints one line per
+// tarball into www/, vite build; cargo build --release -p kaiwa-relay), so
+// pkg/ must be built; startDemo() serves it next to a real kaiwa-relay
+// (memory engine, free ports), which the relay tests stop and restart. Prints one line per
 // test and `# e2e: N passed, M failed`; exits 1 on any failure or if no test
 // ran. Screenshots go to test-output/e2e/.
 
 import { mkdirSync, rmSync } from 'node:fs';
-import { buildDemo, startDemo } from '../../scripts/demo.mjs';
+import { buildDemo, buildRelay, startDemo } from '../../scripts/demo.mjs';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { SHOTS, openDemo } from './helpers.mjs';
 import { tests as hostile } from './hostile.test.mjs';
 import { tests as panel } from './panel.test.mjs';
+import { tests as relay } from './relay.test.mjs';
 
-const tests = [...panel, ...hostile];
+// The relay tests last: the last one stops the relay (and starts it again).
+const tests = [...panel, ...hostile, ...relay];
 
 const TEST_TIMEOUT_MS = 60_000;
 const only = process.argv[2];
@@ -41,6 +45,7 @@ mkdirSync(SHOTS, { recursive: true });
 let demo = null;
 let browser = null;
 try {
+	buildRelay({ log: (line) => console.log(`# ${line}`) });
 	buildDemo({ log: (line) => console.log(`# ${line}`) });
 	demo = await startDemo({ port: 0, quiet: true });
 	console.log(`# demo served at ${demo.url}`);
@@ -51,7 +56,7 @@ try {
 		try {
 			const body = async () => {
 				if (test.browser !== false) session = await openDemo(browser.context, demo.url, test);
-				await test.run({ ...session, url: demo.url, context: browser.context });
+				await test.run({ ...session, url: demo.url, context: browser.context, demo });
 				session?.assertClean();
 			};
 			await withTimeout(body(), TEST_TIMEOUT_MS, test.name);

@@ -66,6 +66,29 @@ test('two tabs get each other\'s events exactly once, over one WebSocket at the 
 	await Promise.all([a.close(), b.close()]);
 });
 
+test('buses of two identities in one browser never share a socket; buses of one identity do', async ({ context, url, relay }) => {
+	const page = await openTab(context, url, relay);
+	const leaders = await page.evaluate(async (relayUrl) => {
+		// A static token's sub and admin claims are its identity (unverified: only to tell them apart).
+		const jwt = (claims) => `e30.${btoa(JSON.stringify(claims)).replace(/=+$/, '')}.sig`;
+		const made = [
+			{ identity: 'user-a' },
+			{ identity: 'user-a' },
+			{ identity: 'admin' },
+			{ identity: 'user-a', subscribe: ['auth.*'] },
+			{ token: jwt({ sub: 'b', exp: 1 }) },
+			{ token: jwt({ sub: 'b', exp: 2 }) },
+			{ token: jwt({ sub: 'b', admin: true }) }
+		].map((options) => window.createRelayBus({ url: relayUrl, token: null, share: true, ...options }));
+		await new Promise((r) => setTimeout(r, 300));
+		const got = made.map((bus) => bus.connection.leader);
+		for (const bus of made) bus.close();
+		return got;
+	}, relay.url);
+	assert.deepEqual(leaders, [true, false, true, true, true, false, true]);
+	await page.close();
+});
+
 test('closing the leader tab hands the socket over with no event lost or doubled', async ({ context, url, relay }) => {
 	const [a, b] = [await openTab(context, url, relay), await openTab(context, url, relay)];
 	const [leader, follower] = (await a.evaluate(() => window.bus.connection.leader)) ? [a, b] : [b, a];

@@ -27,15 +27,16 @@ export class Conversation {
 	/** @param {import('kaiwa-bus').Bus} bus */
 	constructor(bus) {
 		this.#bus = bus;
-		this.#off = allOff(bus.on('auth.user.login', (e) => this.#onLogin(e)), bus.on('auth.user.logout', () => this.#onLogout()));
+		this.#off = allOff(bus.on('auth.user.login', (e, meta) => this.#onLogin(e, meta.source === 'local')), bus.on('auth.user.logout', () => this.#onLogout()));
 	}
 
 	// The seed's ConversationService.handleUserLogin.
-	/** @param {{ userId: string, tier: string }} event */
-	#onLogin(event) {
+	// A login in another tab of this user is that tab's to report.
+	/** @param {{ userId: string, tier: string }} event @param {boolean} here */
+	#onLogin(event, here) {
 		this.user = { id: event.userId, tier: event.tier };
 		this.mode = event.tier === 'free' ? 'traditional' : 'realtime';
-		this.#bus.emit('analytics.feature.used', {
+		if (here) this.#bus.emit('analytics.feature.used', {
 			userId: event.userId,
 			sessionId: 'auth-session',
 			feature: 'conversation',

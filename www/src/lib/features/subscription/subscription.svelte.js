@@ -1,6 +1,7 @@
 // Subscription: upgrades, renews and cancels a plan. Emits
 // subscription.created/.renewed/.canceled; the auth feature hears them and
-// updates the user's tier.
+// updates the user's tier. A renewal from elsewhere (the payment webhook)
+// moves the plan's next billing date.
 
 import { allOff } from '$lib/bus/all-off.js';
 
@@ -24,6 +25,10 @@ export class Subscription {
 			bus.on('auth.user.logout', () => {
 				this.userId = null;
 				this.plan = null;
+			}),
+			// Renewed elsewhere (another tab, or the payment provider's webhook through the relay).
+			bus.on('subscription.renewed', (e, meta) => {
+				if (meta.source !== 'local' && this.plan?.id === e.subscriptionId) this.plan = { ...this.plan, renewsOn: e.nextBillingDate };
 			})
 		);
 	}
