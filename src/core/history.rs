@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::base::Issue;
+use crate::base::{num, Issue};
 
 pub use crate::limits::{DEFAULT_HISTORY_LIMIT, MAX_ERRORS_PER_RECORD, MAX_ERROR_LEN};
 
@@ -138,15 +138,15 @@ impl<P> Record<P> {
         }
         d.dropped_errors = d.dropped_errors.saturating_add(1);
         if let Some(last) = d.errors.last_mut() {
-            *last = format!("… and {} more handler errors", d.dropped_errors);
+            *last = ["… and ", &num(d.dropped_errors as u64), " more handler errors"].concat();
         }
     }
 }
 
 fn truncate(message: &str) -> String {
     match message.char_indices().nth(MAX_ERROR_LEN) {
-        Some((cut, _)) => format!("{}…", message.get(..cut).unwrap_or_default()),
-        None => message.to_string(),
+        Some((cut, _)) => [message.get(..cut).unwrap_or_default(), "…"].concat(),
+        None => String::from(message),
     }
 }
 

@@ -19,7 +19,7 @@
 use std::rc::Rc;
 
 use crate::core::names::{matching_patterns, parse_pattern};
-use crate::error::Result;
+use crate::error::NameError;
 
 /// Identifies one subscription; increasing in subscription order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,7 +60,7 @@ impl<H> Default for Registry<H> {
 
 impl<H: Clone> Registry<H> {
     /// Adds a subscription to `pattern` (see [`crate::core::names`]).
-    pub fn subscribe(&mut self, pattern: &str, handler: H, once: bool) -> Result<SubId> {
+    pub fn subscribe(&mut self, pattern: &str, handler: H, once: bool) -> Result<SubId, NameError> {
         parse_pattern(pattern)?;
         let id = SubId(self.next);
         self.next = self.next.wrapping_add(1);

@@ -24,7 +24,7 @@ pub enum Parsed {
 }
 
 /// Parses one field's type text into its type and whether it is optional.
-/// The error is the reason, for [`crate::Error::Descriptor`].
+/// The error is the reason, for [`crate::error::SchemaError::Descriptor`].
 pub fn parse(text: &str) -> Result<(Parsed, bool), &'static str> {
     let text = text.trim();
     let (text, optional) = match text.strip_suffix('?') {
@@ -67,7 +67,7 @@ fn literals(text: &str) -> Result<Vec<String>, &'static str> {
             return Err("a string literal may not contain its own quote");
         }
         if !values.iter().any(|v| v == inner) {
-            values.push(inner.to_string());
+            values.push(String::from(inner));
         }
     }
     Ok(values)

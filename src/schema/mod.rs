@@ -15,9 +15,9 @@ pub mod typescript;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::base::is_conventional;
 pub use crate::base::Issue;
-use crate::error::{Error, Result};
+use crate::base::{is_conventional, num};
+use crate::error::SchemaError;
 use crate::intern::{slot, Interner};
 use crate::limits::{MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN};
 use descriptor::Parsed;
@@ -77,9 +77,16 @@ impl Version {
     }
 }
 
+impl Version {
+    /// `MAJOR.MINOR.PATCH`.
+    pub fn text(&self) -> String {
+        [&num(self.0), ".", &num(self.1), ".", &num(self.2)].concat()
+    }
+}
+
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+        f.write_str(&self.text())
     }
 }
 
@@ -144,7 +151,7 @@ impl Field {
                 (Kind::Array, None) => true,
                 (Kind::Array, Some((index, item))) => {
                     return Some(Issue {
-                        path: format!("{}[{index}]", self.key),
+                        path: [&self.key, "[", &num(u64::from(index)), "]"].concat(),
                         expected: "string".into(),
                         received: item.describe(0).into(),
                     })
@@ -203,15 +210,15 @@ impl Schemas {
         version: &str,
         description: &str,
         payload: &[(&str, &str)],
-    ) -> Result<Schema> {
-        let bad = |field: &str, text: &str, reason: &str| Error::Descriptor {
+    ) -> Result<Schema, SchemaError> {
+        let bad = |field: &str, text: &str, reason: &str| SchemaError::Descriptor {
             event: name.into(),
             field: field.into(),
             text: text.into(),
             reason: reason.into(),
         };
         let too_long = |what: &'static str, len: usize, limit: usize| {
-            (len > limit).then(|| Error::TooLong {
+            (len > limit).then(|| SchemaError::TooLong {
                 event: name.into(),
                 what,
                 len,
@@ -244,7 +251,7 @@ impl Schemas {
             let (parsed, optional) = descriptor::parse(text).map_err(|reason| bad(key, text, reason))?;
             let (ty, expected) = match parsed {
                 Parsed::Plain(ty) => {
-                    let expected = typescript::plain_type(&ty).to_string();
+                    let expected = String::from(typescript::plain_type(&ty));
                     (ty, expected)
                 }
                 Parsed::Literals(values) => {
@@ -285,13 +292,13 @@ impl Schemas {
 
     /// Registers a compiled schema and returns it, shared. A name already
     /// registered needs a higher version.
-    pub fn register(&mut self, schema: Schema) -> Result<Rc<Schema>> {
+    pub fn register(&mut self, schema: Schema) -> Result<Rc<Schema>, SchemaError> {
         if let Some(current) = self.get(&schema.name) {
             if schema.version <= current.version {
-                return Err(Error::VersionNotHigher {
+                return Err(SchemaError::VersionNotHigher {
                     event: schema.name,
-                    current: current.version.to_string(),
-                    offered: schema.version.to_string(),
+                    current: current.version.text(),
+                    offered: schema.version.text(),
                 });
             }
         }
@@ -448,7 +455,7 @@ mod tests {
         let first = login(&mut s);
         s.register(first.clone()).unwrap();
         let again = s.register(first.clone());
-        assert!(matches!(again, Err(Error::VersionNotHigher { .. })));
+        assert!(matches!(again, Err(SchemaError::VersionNotHigher { .. })));
         let mut newer = first;
         newer.version = Version(1, 0, 1);
         s.register(newer).unwrap();
