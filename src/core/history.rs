@@ -144,10 +144,16 @@ impl<P> Record<P> {
 }
 
 fn truncate(message: &str) -> String {
-    match message.char_indices().nth(MAX_ERROR_LEN) {
-        Some((cut, _)) => [message.get(..cut).unwrap_or_default(), "…"].concat(),
-        None => String::from(message),
+    // A loop rather than `char_indices().nth()`, whose `advance_by` brings
+    // a fast character counter the .wasm does not need.
+    let mut kept = 0;
+    for (cut, _) in message.char_indices() {
+        if kept == MAX_ERROR_LEN {
+            return [message.get(..cut).unwrap_or_default(), "…"].concat();
+        }
+        kept = kept.saturating_add(1);
     }
+    String::from(message)
 }
 
 /// The last `limit` records.
@@ -224,8 +230,8 @@ impl<P> History<P> {
     }
 
     /// Removes every record and returns them, oldest first.
-    pub fn take(&mut self) -> Vec<Record<P>> {
-        self.records.drain(..).collect()
+    pub fn take(&mut self) -> VecDeque<Record<P>> {
+        std::mem::take(&mut self.records)
     }
 }
 

@@ -79,6 +79,18 @@ pub fn parse_pattern(text: &str) -> Result<Pattern<'_>, NameError> {
 
 pub use crate::base::is_conventional;
 
+/// Whether a pattern (one [`parse_pattern`] accepts) matches an event name:
+/// it is `*`, the name itself, or `prefix.*` where the name starts with
+/// `prefix.`. The same answer as looking the pattern up in
+/// [`matching_patterns`], without building those strings.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) => prefix.ends_with('.') && name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
 /// The patterns an event name matches, most specific first: the name itself,
 /// each `prefix.*` from the longest prefix to the shortest, then `*`.
 pub fn matching_patterns(name: &str) -> impl Iterator<Item = String> + '_ {
@@ -181,6 +193,32 @@ mod tests {
             "auth.*",
         ] {
             assert!(!is_conventional(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pattern_matches_agrees_with_matching_patterns() {
+        let names = ["auth.user.login", "single", "a.", "a..b", "auth.userx.login", "auth"];
+        let patterns = [
+            "*",
+            "auth.*",
+            "auth.user.*",
+            "auth.user.login",
+            "auth.user.login.*",
+            "a.*",
+            "a..*",
+            "single",
+            "auth.u*",
+        ];
+        for name in names {
+            let all: Vec<_> = matching_patterns(name).collect();
+            for pattern in patterns {
+                assert_eq!(
+                    pattern_matches(pattern, name),
+                    all.iter().any(|p| p == pattern),
+                    "{pattern} {name}"
+                );
+            }
         }
     }
 

@@ -18,7 +18,7 @@
 
 use std::rc::Rc;
 
-use crate::core::names::{matching_patterns, parse_pattern};
+use crate::core::names::{parse_pattern, pattern_matches};
 use crate::error::NameError;
 
 /// Identifies one subscription; increasing in subscription order.
@@ -101,10 +101,9 @@ impl<H: Clone> Registry<H> {
 
     /// Every subscription an emit of `name` reaches, in subscription order.
     pub fn snapshot(&self, name: &str) -> Vec<Subscription<H>> {
-        let matching: Vec<String> = matching_patterns(name).collect();
         self.subscriptions
             .iter()
-            .filter(|s| matching.iter().any(|p| **p == *s.pattern))
+            .filter(|s| pattern_matches(&s.pattern, name))
             .cloned()
             .collect()
     }

@@ -65,15 +65,25 @@ pub struct Version(pub u64, pub u64, pub u64);
 impl Version {
     /// Parses `MAJOR.MINOR.PATCH` (decimal numbers, nothing else).
     pub fn parse(text: &str) -> Option<Version> {
-        let mut parts = text.split('.').map(|p| {
-            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-                None
-            } else {
-                p.parse::<u64>().ok()
+        // By hand rather than `split` and `str::parse`: a third of the code.
+        let mut parts = [0u64; 3];
+        let mut at = 0usize;
+        let mut digits = 0u8;
+        for b in text.bytes() {
+            if b == b'.' {
+                if digits == 0 {
+                    return None;
+                }
+                at = at.saturating_add(1);
+                digits = 0;
+                continue;
             }
-        });
-        let v = Version(parts.next()??, parts.next()??, parts.next()??);
-        parts.next().is_none().then_some(v)
+            let part = parts.get_mut(at)?;
+            let digit = char::from(b).to_digit(10)?;
+            *part = part.checked_mul(10)?.checked_add(u64::from(digit))?;
+            digits = 1;
+        }
+        (at == 2 && digits == 1).then_some(Version(parts[0], parts[1], parts[2]))
     }
 }
 
