@@ -59,19 +59,24 @@ fn push_num(out: &mut String, n: u64) {
 /// letters, digits, `_` or `-`. `auth.user.login` passes; `userLogin`,
 /// `CONVERSATION_STARTED` and `auth..login` do not.
 pub fn is_conventional(name: &str) -> bool {
+    // Bytes rather than `split('.')` and `chars()`: the convention is ASCII,
+    // and a multi-byte character fails it either way.
     let mut segments = 0u32;
-    for segment in name.split('.') {
-        let mut chars = segment.chars();
-        match chars.next() {
-            Some(c) if c.is_ascii_lowercase() => {}
-            _ => return false,
-        }
-        if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
+    let mut at_start = true;
+    for b in name.bytes() {
+        if at_start {
+            if !b.is_ascii_lowercase() {
+                return false;
+            }
+            segments = segments.saturating_add(1);
+            at_start = false;
+        } else if b == b'.' {
+            at_start = true;
+        } else if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
             return false;
         }
-        segments = segments.saturating_add(1);
     }
-    segments >= 2
+    !at_start && segments >= 2
 }
 
 #[cfg(test)]
