@@ -367,9 +367,14 @@ impl BusCore {
         name: &str,
         version: &str,
         description: &str,
-        keys: Vec<String>,
-        types: Vec<String>,
+        keys: Array,
+        types: Array,
     ) -> Result<(), JsValue> {
+        // Arrays of strings (js/checks.js made them) read here, before the
+        // loan: cheaper in glue and .wasm than wasm-bindgen's `Vec<String>`.
+        let texts =
+            |items: &Array| -> Vec<String> { items.iter().map(|v| v.as_string().unwrap_or_default()).collect() };
+        let (keys, types) = (texts(&keys), texts(&types));
         let fields: Vec<(&str, &str)> = keys
             .iter()
             .map(String::as_str)
