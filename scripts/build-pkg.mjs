@@ -30,6 +30,11 @@ execFileSync(
 		'-o',
 		`${out}/kaiwa_bus_bg.wasm`,
 		...process.argv.slice(2),
+		// wasm-bindgen has read the target_features section by now (see the
+		// note on `strip` in Cargo.toml): browsers need neither it nor the
+		// producers section.
+		'--strip-producers',
+		'--strip-target-features',
 		'--enable-bulk-memory',
 		'--enable-nontrapping-float-to-int',
 		'--enable-reference-types',

@@ -1,18 +1,43 @@
-//! The crate's one error type. Each variant carries what the message names,
-//! so the JS layer can turn it into a `TypeError`, a `ValidationError`, an
-//! `UnknownEventError` or an `EmitDepthError` without parsing text.
+//! One error type per operation. Each variant carries what its message
+//! names, so the JS layer can turn it into a `TypeError`, a
+//! `ValidationError`, an `UnknownEventError` or an `EmitDepthError` without
+//! parsing text:
+//!
+//! | type | returned by |
+//! |---|---|
+//! | [`NameError`] | a name or pattern that cannot be used: `subscribe`, name checks |
+//! | [`InternError`] | keeping an event name: `intern` |
+//! | [`EmitError`] | an emit refused: `check`, `begin`, `reject_unnamed` |
+//! | [`SchemaError`] | a schema refused: `compile`, `register`, `register_schema` |
+//! | [`Error`] | any of them, for callers of several operations ([`crate::LocalBus`]) |
+//!
+//! Every message is built by [`Message::message`] with `concat` and
+//! [`num`] rather than `core::fmt` (see [`crate::base`]); `Display` forwards
+//! to it. In the wasm build, `src/wasm/mod.rs` turns any [`Message`] into a
+//! JS error through one function.
 
 use std::fmt;
 
-use crate::base::Issue;
+use crate::base::{num, Issue};
+use crate::limits::{MAX_DEPTH, MAX_NAMES, MAX_NAME_LEN};
 
-/// Everything a bus call can refuse.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Error {
-    /// An event name or pattern is empty.
-    EmptyName,
-    /// An event name or pattern is longer than [`crate::limits::MAX_NAME_LEN`].
-    NameTooLong {
+/// What every error of the crate can say about itself.
+pub trait Message {
+    /// The message, without the `kaiwa-bus: ` prefix.
+    fn message(&self) -> String;
+    /// Whether JS should throw it as a `TypeError` (a bad argument).
+    fn is_type_error(&self) -> bool {
+        false
+    }
+}
+
+/// An event name or pattern that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameError {
+    /// It is empty.
+    Empty,
+    /// It is longer than [`MAX_NAME_LEN`].
+    TooLong {
         /// Its length in bytes.
         len: usize,
     },
@@ -22,6 +47,76 @@ pub enum Error {
         /// The name as given.
         name: String,
     },
+}
+
+impl Message for NameError {
+    fn message(&self) -> String {
+        match self {
+            NameError::Empty => "event name must not be empty".into(),
+            NameError::TooLong { len } => [
+                "event name is ",
+                &num(*len as u64),
+                " bytes long; the limit is ",
+                &num(MAX_NAME_LEN as u64),
+            ]
+            .concat(),
+            NameError::Wildcard { name } => [
+                "\"",
+                name,
+                "\": '*' is only allowed as the pattern '*' or at the end of 'prefix.*', \
+                 and never in an emitted event name",
+            ]
+            .concat(),
+        }
+    }
+
+    fn is_type_error(&self) -> bool {
+        true
+    }
+}
+
+/// An event name that cannot be kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InternError {
+    /// The name itself is refused.
+    Name(NameError),
+    /// The bus already keeps [`MAX_NAMES`] event names.
+    Full {
+        /// The name that would have been one too many.
+        event: String,
+    },
+}
+
+impl From<NameError> for InternError {
+    fn from(error: NameError) -> Self {
+        InternError::Name(error)
+    }
+}
+
+impl Message for InternError {
+    fn message(&self) -> String {
+        match self {
+            InternError::Name(error) => error.message(),
+            InternError::Full { event } => [
+                "\"",
+                event,
+                "\": this bus already keeps ",
+                &num(MAX_NAMES as u64),
+                " event names, the most it keeps; \
+                 register schemas for the names you use, or dispose of the bus",
+            ]
+            .concat(),
+        }
+    }
+
+    fn is_type_error(&self) -> bool {
+        matches!(self, InternError::Name(_))
+    }
+}
+
+/// An emit refused before any handler ran.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmitError {
     /// The payload does not match the event's schema.
     Validation {
         /// The event name.
@@ -37,12 +132,79 @@ pub enum Error {
         /// Whether the name also breaks the naming convention.
         bad_name: bool,
     },
-    /// Handlers emitted from inside handlers more than [`crate::limits::MAX_DEPTH`]
+    /// Handlers emitted from inside handlers more than [`MAX_DEPTH`]
     /// levels deep.
     DepthExceeded {
         /// The event that would have gone one level too deep.
         event: String,
     },
+    /// The name id was never given out by this bus (or the bus was
+    /// disposed of since).
+    UnknownId {
+        /// The id.
+        id: u32,
+    },
+}
+
+impl EmitError {
+    /// The event name, `""` for [`EmitError::UnknownId`].
+    pub fn event(&self) -> &str {
+        match self {
+            EmitError::Validation { event, .. }
+            | EmitError::UnknownEvent { event, .. }
+            | EmitError::DepthExceeded { event } => event,
+            EmitError::UnknownId { .. } => "",
+        }
+    }
+
+    /// The validation issues; empty for other refusals.
+    pub fn issues(&self) -> &[Issue] {
+        match self {
+            EmitError::Validation { issues, .. } => issues,
+            _ => &[],
+        }
+    }
+}
+
+impl Message for EmitError {
+    fn message(&self) -> String {
+        match self {
+            EmitError::Validation { event, issues } => match issues.first() {
+                Some(first) => [event, ": ", &first.message()].concat(),
+                None => [event, ": invalid payload"].concat(),
+            },
+            EmitError::UnknownEvent { event, bad_name: true } => [
+                "\"",
+                event,
+                "\" breaks the event naming convention \
+                 (lower-case dot notation: domain.action[.result]); strict mode refuses it",
+            ]
+            .concat(),
+            EmitError::UnknownEvent { event, bad_name: false } => [
+                "no schema is registered for \"",
+                event,
+                "\"; strict mode refuses unknown events",
+            ]
+            .concat(),
+            EmitError::DepthExceeded { event } => [
+                event,
+                ": handlers emitted events more than ",
+                &num(MAX_DEPTH as u64),
+                " levels deep; is a handler re-emitting the event it handles?",
+            ]
+            .concat(),
+            EmitError::UnknownId { id } => ["no event name has the id ", &num(u64::from(*id)), " on this bus"].concat(),
+        }
+    }
+
+    fn is_type_error(&self) -> bool {
+        matches!(self, EmitError::UnknownId { .. })
+    }
+}
+
+/// A schema that cannot be registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaError {
     /// A schema descriptor could not be parsed.
     Descriptor {
         /// The schema's event name.
@@ -53,11 +215,6 @@ pub enum Error {
         text: String,
         /// What is wrong with it.
         reason: String,
-    },
-    /// The bus already keeps [`crate::limits::MAX_NAMES`] event names.
-    TooManyNames {
-        /// The name that would have been one too many.
-        event: String,
     },
     /// A schema's text is longer than its limit (see [`crate::limits`]).
     TooLong {
@@ -81,81 +238,169 @@ pub enum Error {
     },
 }
 
-/// `Result` with this crate's [`Error`].
-pub type Result<T> = std::result::Result<T, Error>;
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Message for SchemaError {
+    fn message(&self) -> String {
         match self {
-            Error::EmptyName => f.write_str("event name must not be empty"),
-            Error::NameTooLong { len } => write!(
-                f,
-                "event name is {len} bytes long; the limit is {}",
-                crate::limits::MAX_NAME_LEN
-            ),
-            Error::Wildcard { name } => write!(
-                f,
-                "\"{name}\": '*' is only allowed as the pattern '*' or at the end of 'prefix.*', \
-                 and never in an emitted event name"
-            ),
-            Error::Validation { event, issues } => match issues.first() {
-                Some(first) => write!(f, "{event}: {first}"),
-                None => write!(f, "{event}: invalid payload"),
-            },
-            Error::UnknownEvent { event, bad_name } => {
-                if *bad_name {
-                    write!(
-                        f,
-                        "\"{event}\" breaks the event naming convention \
-                         (lower-case dot notation: domain.action[.result]); strict mode refuses it"
-                    )
-                } else {
-                    write!(
-                        f,
-                        "no schema is registered for \"{event}\"; strict mode refuses unknown events"
-                    )
-                }
-            }
-            Error::DepthExceeded { event } => write!(
-                f,
-                "{event}: handlers emitted events more than {} levels deep; \
-                 is a handler re-emitting the event it handles?",
-                crate::limits::MAX_DEPTH
-            ),
-            Error::TooManyNames { event } => write!(
-                f,
-                "\"{event}\": this bus already keeps {} event names, the most it keeps; \
-                 register schemas for the names you use, or dispose of the bus",
-                crate::limits::MAX_NAMES
-            ),
-            Error::TooLong {
+            SchemaError::TooLong {
                 event,
                 what,
                 len,
                 limit,
-            } => write!(f, "schema {event}: the {what} is {len} long; the limit is {limit}"),
-            Error::Descriptor {
+            } => [
+                "schema ",
+                event,
+                ": the ",
+                what,
+                " is ",
+                &num(*len as u64),
+                " long; the limit is ",
+                &num(*limit as u64),
+            ]
+            .concat(),
+            SchemaError::Descriptor {
                 event,
                 field,
                 text,
                 reason,
             } => {
-                if field.is_empty() {
-                    write!(f, "schema {event}: {reason}: \"{text}\"")
+                let field = if field.is_empty() {
+                    String::new()
                 } else {
-                    write!(f, "schema {event}: field {field}: {reason}: \"{text}\"")
-                }
+                    ["field ", field, ": "].concat()
+                };
+                ["schema ", event, ": ", &field, reason, ": \"", text, "\""].concat()
             }
-            Error::VersionNotHigher {
+            SchemaError::VersionNotHigher {
                 event,
                 current,
                 offered,
-            } => write!(
-                f,
-                "schema {event}: version {offered} is not higher than the registered {current}"
-            ),
+            } => [
+                "schema ",
+                event,
+                ": version ",
+                offered,
+                " is not higher than the registered ",
+                current,
+            ]
+            .concat(),
         }
     }
 }
 
+/// Any error of the crate, for a caller of several operations
+/// ([`crate::LocalBus`] interns, then emits).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// See [`NameError`].
+    Name(NameError),
+    /// See [`InternError`].
+    Intern(InternError),
+    /// See [`EmitError`].
+    Emit(EmitError),
+    /// See [`SchemaError`].
+    Schema(SchemaError),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Message for Error {
+    fn message(&self) -> String {
+        match self {
+            Error::Name(e) => e.message(),
+            Error::Intern(e) => e.message(),
+            Error::Emit(e) => e.message(),
+            Error::Schema(e) => e.message(),
+        }
+    }
+
+    fn is_type_error(&self) -> bool {
+        match self {
+            Error::Name(e) => e.is_type_error(),
+            Error::Intern(e) => e.is_type_error(),
+            Error::Emit(e) => e.is_type_error(),
+            Error::Schema(e) => e.is_type_error(),
+        }
+    }
+}
+
+macro_rules! display_and_into_error {
+    ($($ty:ident => $variant:ident),*) => {$(
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.message())
+            }
+        }
+
+        impl std::error::Error for $ty {}
+
+        impl From<$ty> for Error {
+            fn from(error: $ty) -> Self {
+                Error::$variant(error)
+            }
+        }
+    )*};
+}
+
+display_and_into_error!(NameError => Name, InternError => Intern, EmitError => Emit, SchemaError => Schema);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The messages users see, word for word (tests/js asserts many of them).
+    #[test]
+    fn messages() {
+        assert_eq!(NameError::Empty.to_string(), "event name must not be empty");
+        assert_eq!(
+            NameError::TooLong { len: 1025 }.to_string(),
+            "event name is 1025 bytes long; the limit is 1024"
+        );
+        assert_eq!(
+            InternError::Full { event: "a.b".into() }.to_string(),
+            "\"a.b\": this bus already keeps 131072 event names, the most it keeps; \
+             register schemas for the names you use, or dispose of the bus"
+        );
+        assert_eq!(
+            EmitError::DepthExceeded { event: "a.b".into() }.to_string(),
+            "a.b: handlers emitted events more than 64 levels deep; \
+             is a handler re-emitting the event it handles?"
+        );
+        assert_eq!(
+            EmitError::Validation {
+                event: "a.b".into(),
+                issues: Vec::new()
+            }
+            .to_string(),
+            "a.b: invalid payload"
+        );
+        let too_long = SchemaError::TooLong {
+            event: "a.b".into(),
+            what: "version",
+            len: 65,
+            limit: 64,
+        };
+        assert_eq!(
+            too_long.to_string(),
+            "schema a.b: the version is 65 long; the limit is 64"
+        );
+        let bad = |field: &str| SchemaError::Descriptor {
+            event: "a.b".into(),
+            field: field.into(),
+            text: "x".into(),
+            reason: "unknown type".into(),
+        };
+        assert_eq!(bad("").to_string(), "schema a.b: unknown type: \"x\"");
+        assert_eq!(bad("k").to_string(), "schema a.b: field k: unknown type: \"x\"");
+        assert!(Error::from(NameError::Empty).is_type_error());
+        assert!(!Error::from(too_long).is_type_error());
+    }
+}

@@ -1,7 +1,9 @@
 //! [`Interner`]: strings to small integers, the one map type of the crate.
 //!
-//! Event names, schema names and literal atoms are all interned here, so the
-//! crate has a single `HashMap` instantiation (a smaller `.wasm`).
+//! Event names, schema names and literal atoms are all interned here. The
+//! table is a small open-addressing one (linear probing, at most half full)
+//! rather than `std`'s `HashMap`: hashbrown's generic code cost about 4 KB of
+//! `.wasm` for one map type.
 //!
 //! ## Hashing
 //!
@@ -14,8 +16,7 @@
 //! The start value is a per-page random seed ([`set_seed`], from the wasm
 //! start function), so colliding keys cannot be computed ahead of time.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -88,31 +89,76 @@ impl Hasher for FoldHasher {
 /// kept for the life of the interner.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
-    ids: HashMap<Rc<str>, u32, BuildHasherDefault<FoldHasher>>,
+    /// The hash table: `number + 1` per used slot, 0 when free. Its length
+    /// is 0 or a power of two, and at most half the slots are used, so a
+    /// probe always ends at a free slot.
+    slots: Vec<u32>,
     texts: Vec<Rc<str>>,
 }
 
+fn hash(text: &str) -> usize {
+    let mut hasher = FoldHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.finish() as usize
+}
+
 impl Interner {
+    /// The slot of `text`: `Ok(number)` if it is interned, `Err(free slot)`
+    /// where it would go otherwise. `None` while the table is empty.
+    fn find(&self, text: &str) -> Option<Result<u32, usize>> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = hash(text) & mask;
+        loop {
+            let slot = *self.slots.get(at)?;
+            let Some(number) = slot.checked_sub(1) else {
+                return Some(Err(at));
+            };
+            if self.texts.get(number as usize).is_some_and(|t| **t == *text) {
+                return Some(Ok(number));
+            }
+            at = at.wrapping_add(1) & mask;
+        }
+    }
+
+    /// Doubles the table (16 slots at first) and puts every text back.
+    fn grow(&mut self) {
+        let len = self.slots.len().saturating_mul(2).max(16);
+        self.slots = vec![0; len];
+        for (number, text) in (1..).zip(&self.texts) {
+            if let Some(Err(at)) = self.find(text) {
+                if let Some(slot) = self.slots.get_mut(at) {
+                    *slot = number;
+                }
+            }
+        }
+    }
+
     /// The number of `text`, allocating the next one on first sight.
     pub fn intern(&mut self, text: &str) -> u32 {
-        if let Some(&id) = self.ids.get(text) {
-            return id;
+        if let Some(Ok(number)) = self.find(text) {
+            return number;
         }
-        let id = self.texts.len() as u32;
-        let text: Rc<str> = text.into();
-        self.texts.push(text.clone());
-        self.ids.insert(text, id);
-        id
+        let number = self.texts.len() as u32;
+        if self.texts.len().saturating_mul(2) >= self.slots.len() {
+            self.grow();
+        }
+        if let Some(Err(at)) = self.find(text) {
+            if let Some(slot) = self.slots.get_mut(at) {
+                *slot = number.saturating_add(1);
+            }
+        }
+        self.texts.push(text.into());
+        number
     }
 
     /// The number of `text`, if it was interned.
     pub fn get(&self, text: &str) -> Option<u32> {
-        self.ids.get(text).copied()
+        self.find(text)?.ok()
     }
 
     /// The text of a number.
-    pub fn text(&self, id: u32) -> Option<&Rc<str>> {
-        self.texts.get(id as usize)
+    pub fn text(&self, number: u32) -> Option<&Rc<str>> {
+        self.texts.get(number as usize)
     }
 
     /// Every text, by number.

@@ -5,12 +5,12 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`base`] | what every layer shares: a validation issue, the naming convention |
+//! | [`base`] | what every layer shares: a validation issue, the naming convention, number text without `core::fmt` |
 //! | [`contract`] | `js/contract.js`, generated: what JS shares with Rust |
 //! | [`core`] | names and patterns, the handler registry, history, statistics, and [`core::Core`], the emit state machine |
 //! | [`schema`] | schemas, the seed's 21-event [`schema::catalog`], the descriptor notation, and validation |
 //! | [`local`] | [`local::LocalBus`], a Rust-native bus over the core with `Fn` handlers |
-//! | [`error`] | the crate's error type |
+//! | [`error`] | one error type per operation ([`error::NameError`], [`error::InternError`], [`error::EmitError`], [`error::SchemaError`]) and [`Error`], any of them |
 //! | [`intern`] | strings to small integers |
 //! | [`limits`] | every limit the bus enforces |
 //! | `wasm` | (wasm32 only) the bindings the JavaScript layer calls; not a public API |
@@ -54,5 +54,5 @@ pub mod schema;
 pub mod wasm;
 
 pub use crate::core::{Core, Mode, Options};
-pub use crate::error::{Error, Result};
+pub use crate::error::{EmitError, Error, InternError, NameError, Result, SchemaError};
 pub use crate::local::LocalBus;

@@ -16,7 +16,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::core::registry::SubId;
 use crate::core::{Core, Options};
-use crate::error::Result;
+use crate::error::{NameError, Result, SchemaError};
 use crate::schema::probe::{Plan, Probe};
 
 /// A payload the bus can validate: it describes itself as the plan asks.
@@ -71,7 +71,7 @@ impl<P: Payload + Clone> LocalBus<P> {
         &self,
         pattern: &str,
         handler: impl Fn(&P, &Meta) -> std::result::Result<(), String> + 'static,
-    ) -> Result<SubId> {
+    ) -> std::result::Result<SubId, NameError> {
         self.core.borrow_mut().subscribe(pattern, Rc::new(handler), false)
     }
 
@@ -80,7 +80,7 @@ impl<P: Payload + Clone> LocalBus<P> {
         &self,
         pattern: &str,
         handler: impl Fn(&P, &Meta) -> std::result::Result<(), String> + 'static,
-    ) -> Result<SubId> {
+    ) -> std::result::Result<SubId, NameError> {
         self.core.borrow_mut().subscribe(pattern, Rc::new(handler), true)
     }
 
@@ -97,6 +97,8 @@ impl<P: Payload + Clone> LocalBus<P> {
     }
 
     /// Validates, records and dispatches an event; returns its record id.
+    /// The error is an [`crate::error::InternError`] or an
+    /// [`crate::error::EmitError`].
     pub fn emit(&self, name: &str, payload: P) -> Result<u64> {
         let started = Instant::now();
         let now = SystemTime::now()
@@ -106,7 +108,7 @@ impl<P: Payload + Clone> LocalBus<P> {
             let mut core = self.core.borrow_mut();
             let Some(id) = core.intern(name)? else {
                 let (_, error) = core.reject_unnamed(name, payload, now, self.depth.get());
-                return Err(error);
+                return Err(error.into());
             };
             let subscriptions = core.snapshot(id);
             let mut probes = Vec::new();
@@ -157,7 +159,7 @@ impl<P: Payload + Clone> LocalBus<P> {
         version: &str,
         description: &str,
         payload: &[(&str, &str)],
-    ) -> Result<()> {
+    ) -> std::result::Result<(), SchemaError> {
         self.core
             .borrow_mut()
             .register_schema(name, version, description, payload)

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use kaiwa_bus::core::history::Status;
 use kaiwa_bus::core::MAX_DEPTH;
+use kaiwa_bus::error::{EmitError, InternError, NameError};
 use kaiwa_bus::{Error, LocalBus, Mode, Options};
 use value::{date, obj, s, Value, ATOMS};
 
@@ -262,7 +263,7 @@ fn validation_refuses_before_any_handler_and_records_it() {
         err.to_string(),
         "auth.user.login: userId: expected string, received number"
     );
-    let Error::Validation { event, issues } = err else {
+    let Error::Emit(EmitError::Validation { event, issues }) = err else {
         panic!()
     };
     assert_eq!(event, "auth.user.login");
@@ -327,9 +328,15 @@ fn modes_for_unknown_events() {
         ..Options::default()
     });
     let err = strict.emit("app.thing.done", obj(&[])).unwrap_err();
-    assert!(matches!(err, Error::UnknownEvent { bad_name: false, .. }));
+    assert!(matches!(
+        err,
+        Error::Emit(EmitError::UnknownEvent { bad_name: false, .. })
+    ));
     let err = strict.emit("CONVERSATION_STARTED", obj(&[])).unwrap_err();
-    assert!(matches!(err, Error::UnknownEvent { bad_name: true, .. }));
+    assert!(matches!(
+        err,
+        Error::Emit(EmitError::UnknownEvent { bad_name: true, .. })
+    ));
     assert_eq!(statuses(&strict), [Status::Rejected, Status::Rejected]);
     strict
         .register_schema("app.thing.done", "1.0.0", "", &[("n", "number"), ("flag", "boolean")])
@@ -378,9 +385,15 @@ fn history_is_bounded_and_stats_accumulate() {
 #[test]
 fn bad_names_are_refused_and_the_bus_keeps_working() {
     let bus = bus();
-    assert_eq!(bus.emit("", obj(&[])).unwrap_err(), Error::EmptyName);
-    assert!(matches!(bus.emit("auth.*", obj(&[])), Err(Error::Wildcard { .. })));
-    assert!(matches!(bus.on("a*b", |_, _| Ok(())), Err(Error::Wildcard { .. })));
+    assert_eq!(
+        bus.emit("", obj(&[])).unwrap_err(),
+        Error::Intern(InternError::Name(NameError::Empty))
+    );
+    assert!(matches!(
+        bus.emit("auth.*", obj(&[])),
+        Err(Error::Intern(InternError::Name(NameError::Wildcard { .. })))
+    ));
+    assert!(matches!(bus.on("a*b", |_, _| Ok(())), Err(NameError::Wildcard { .. })));
     assert!(statuses(&bus).is_empty(), "a bad name is refused before it is recorded");
     bus.emit("auth.user.login", login()).unwrap();
 }

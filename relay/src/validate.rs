@@ -111,7 +111,7 @@ pub fn check(name: &str, payload: &Value) -> Result<(), Invalid> {
             return match rules.mode {
                 Mode::Development => Ok(()),
                 Mode::Strict => Err(Invalid::Unknown(
-                    kaiwa_bus::Error::UnknownEvent {
+                    kaiwa_bus::EmitError::UnknownEvent {
                         event: name.into(),
                         bad_name: !is_conventional(name),
                     }

@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::base::Issue;
+use crate::base::{num, Issue};
 
 pub use crate::limits::{DEFAULT_HISTORY_LIMIT, MAX_ERRORS_PER_RECORD, MAX_ERROR_LEN};
 
@@ -138,16 +138,22 @@ impl<P> Record<P> {
         }
         d.dropped_errors = d.dropped_errors.saturating_add(1);
         if let Some(last) = d.errors.last_mut() {
-            *last = format!("… and {} more handler errors", d.dropped_errors);
+            *last = ["… and ", &num(d.dropped_errors as u64), " more handler errors"].concat();
         }
     }
 }
 
 fn truncate(message: &str) -> String {
-    match message.char_indices().nth(MAX_ERROR_LEN) {
-        Some((cut, _)) => format!("{}…", message.get(..cut).unwrap_or_default()),
-        None => message.to_string(),
+    // A loop rather than `char_indices().nth()`, whose `advance_by` brings
+    // a fast character counter the .wasm does not need.
+    let mut kept = 0;
+    for (cut, _) in message.char_indices() {
+        if kept == MAX_ERROR_LEN {
+            return [message.get(..cut).unwrap_or_default(), "…"].concat();
+        }
+        kept = kept.saturating_add(1);
     }
+    String::from(message)
 }
 
 /// The last `limit` records.
@@ -224,8 +230,8 @@ impl<P> History<P> {
     }
 
     /// Removes every record and returns them, oldest first.
-    pub fn take(&mut self) -> Vec<Record<P>> {
-        self.records.drain(..).collect()
+    pub fn take(&mut self) -> VecDeque<Record<P>> {
+        std::mem::take(&mut self.records)
     }
 }
 

@@ -34,7 +34,7 @@ pub mod stats;
 
 use std::rc::Rc;
 
-use crate::error::{Error, Result};
+use crate::error::{EmitError, InternError, Message, NameError, SchemaError};
 use crate::schema::probe::Plan;
 use crate::schema::{Issue, Schema, Schemas};
 pub use history::DEFAULT_HISTORY_LIMIT;
@@ -132,7 +132,7 @@ impl<H: Clone, P> Core<H, P> {
     /// for a name strict mode refuses (no schema): refused names are never
     /// interned, so they cost nothing lasting ([`Core::reject_unnamed`]
     /// records their refusal). At most [`MAX_NAMES`] names are kept.
-    pub fn intern(&mut self, name: &str) -> Result<Option<NameId>> {
+    pub fn intern(&mut self, name: &str) -> Result<Option<NameId>, InternError> {
         let id = match self.names.get(name) {
             Some(id) => id,
             None => {
@@ -141,7 +141,7 @@ impl<H: Clone, P> Core<H, P> {
                     return Ok(None);
                 }
                 if self.names.len() >= MAX_NAMES {
-                    return Err(Error::TooManyNames { event: name.into() });
+                    return Err(InternError::Full { event: name.into() });
                 }
                 self.names.intern(name)?
             }
@@ -202,7 +202,7 @@ impl<H: Clone, P> Core<H, P> {
         version: &str,
         description: &str,
         payload: &[(&str, &str)],
-    ) -> Result<()> {
+    ) -> Result<(), SchemaError> {
         let schema = self.schemas.compile(name, version, description, payload)?;
         let shared = self.schemas.register(schema)?;
         if let Some(info) = self.names.get(name).and_then(|id| self.info.get_mut(id.0 as usize)) {
@@ -217,7 +217,7 @@ impl<H: Clone, P> Core<H, P> {
     }
 
     /// Subscribes `handler` to a pattern (see [`names::parse_pattern`]).
-    pub fn subscribe(&mut self, pattern: &str, handler: H, once: bool) -> Result<SubId> {
+    pub fn subscribe(&mut self, pattern: &str, handler: H, once: bool) -> Result<SubId, NameError> {
         self.registry.subscribe(pattern, handler, once)
     }
 
@@ -269,7 +269,7 @@ impl<H: Clone, P> Core<H, P> {
 
     /// Forgets the statistics and hands back the records, for a caller that
     /// drops them later (outside a borrow).
-    pub fn take_history(&mut self) -> Vec<Record<P>> {
+    pub fn take_history(&mut self) -> std::collections::VecDeque<Record<P>> {
         self.stats.clear();
         self.history.take()
     }
@@ -285,7 +285,7 @@ impl<H: Clone, P> Core<H, P> {
         now: f64,
         depth: usize,
         handler_count: u32,
-    ) -> Result<Begun> {
+    ) -> Result<Begun, EmitError> {
         match self.check(id, codes, depth) {
             Ok(warning) => Ok(Begun {
                 record: self.start(id, payload, now, handler_count),
@@ -302,16 +302,16 @@ impl<H: Clone, P> Core<H, P> {
     /// described by probe `codes` (the payload itself, then one probe per
     /// field of the schema's plan, see [`crate::schema::probe`]), applies the mode to unknown events, and refuses a
     /// `depth` of [`MAX_DEPTH`] or more. `Ok` carries a warning to show once.
-    pub fn check(&mut self, id: NameId, codes: &[i32], depth: usize) -> Result<Option<String>> {
+    pub fn check(&mut self, id: NameId, codes: &[i32], depth: usize) -> Result<Option<String>, EmitError> {
         if self.info.len() <= id.0 as usize {
             self.fill_info();
         }
         let (Some(name), Some(info)) = (self.names.name(id), self.info.get_mut(id.0 as usize)) else {
-            return Err(Error::EmptyName);
+            return Err(EmitError::UnknownId { id: id.0 });
         };
         if depth >= MAX_DEPTH {
-            return Err(Error::DepthExceeded {
-                event: name.to_string(),
+            return Err(EmitError::DepthExceeded {
+                event: String::from(&**name),
             });
         }
         if let Some(schema) = info.schema.as_deref() {
@@ -319,15 +319,15 @@ impl<H: Clone, P> Core<H, P> {
             if issues.is_empty() {
                 return Ok(None);
             }
-            return Err(Error::Validation {
-                event: name.to_string(),
+            return Err(EmitError::Validation {
+                event: String::from(&**name),
                 issues,
             });
         }
         let bad_name = !info.conventional;
         match self.mode {
-            Mode::Strict => Err(Error::UnknownEvent {
-                event: name.to_string(),
+            Mode::Strict => Err(EmitError::UnknownEvent {
+                event: String::from(&**name),
                 bad_name,
             }),
             Mode::Development if info.warned => Ok(None),
@@ -364,17 +364,17 @@ impl<H: Clone, P> Core<H, P> {
     /// Refuses an emit of a name [`Core::intern`] did not keep (strict
     /// mode, no schema): records it as `rejected` under its own text,
     /// without interning it, and returns the record id and the error.
-    pub fn reject_unnamed(&mut self, name: &str, payload: P, now: f64, depth: usize) -> (u64, Error) {
+    pub fn reject_unnamed(&mut self, name: &str, payload: P, now: f64, depth: usize) -> (u64, EmitError) {
         let error = if depth >= MAX_DEPTH {
-            Error::DepthExceeded { event: name.into() }
+            EmitError::DepthExceeded { event: name.into() }
         } else {
-            Error::UnknownEvent {
+            EmitError::UnknownEvent {
                 event: name.into(),
                 bad_name: !is_conventional(name),
             }
         };
         let mut entry = self.new_record(name.into(), payload, now, Status::Rejected);
-        entry.reject(&error.to_string(), Vec::new());
+        entry.reject(&error.message(), Vec::new());
         let record = entry.id;
         self.history.push(entry);
         (record, error)
@@ -382,13 +382,9 @@ impl<H: Clone, P> Core<H, P> {
 
     /// Records an emit that [`Core::check`] refused, as `rejected`; returns
     /// its record id.
-    pub fn reject(&mut self, id: NameId, payload: P, now: f64, error: &Error) -> u64 {
+    pub fn reject(&mut self, id: NameId, payload: P, now: f64, error: &EmitError) -> u64 {
         let mut entry = self.next_record(id, payload, now, Status::Rejected);
-        let issues = match error {
-            Error::Validation { issues, .. } => issues.clone(),
-            _ => Vec::new(),
-        };
-        entry.reject(&error.to_string(), issues);
+        entry.reject(&error.message(), error.issues().to_vec());
         let record = entry.id;
         self.history.push(entry);
         record
@@ -441,15 +437,20 @@ impl<H: Clone, P> Core<H, P> {
 
 fn unknown_event_warning(name: &str, bad_name: bool) -> String {
     if bad_name {
-        format!(
-            "kaiwa-bus: \"{name}\" breaks the event naming convention \
+        [
+            "kaiwa-bus: \"",
+            name,
+            "\" breaks the event naming convention \
              (lower-case dot notation: domain.action[.result]) and has no schema; \
-             it is delivered unvalidated, and strict mode would refuse it"
-        )
+             it is delivered unvalidated, and strict mode would refuse it",
+        ]
+        .concat()
     } else {
-        format!(
-            "kaiwa-bus: no schema is registered for \"{name}\"; it is delivered unvalidated, \
-             and strict mode would refuse it"
-        )
+        [
+            "kaiwa-bus: no schema is registered for \"",
+            name,
+            "\"; it is delivered unvalidated, and strict mode would refuse it",
+        ]
+        .concat()
     }
 }

@@ -17,7 +17,7 @@
 
 use std::rc::Rc;
 
-use crate::error::{Error, Result};
+use crate::error::NameError;
 use crate::intern::Interner;
 
 pub use crate::limits::MAX_NAME_LEN;
@@ -38,27 +38,27 @@ pub enum Pattern<'a> {
     Exact(&'a str),
 }
 
-fn check_length(text: &str) -> Result<()> {
+fn check_length(text: &str) -> Result<(), NameError> {
     if text.is_empty() {
-        return Err(Error::EmptyName);
+        return Err(NameError::Empty);
     }
     if text.len() > MAX_NAME_LEN {
-        return Err(Error::NameTooLong { len: text.len() });
+        return Err(NameError::TooLong { len: text.len() });
     }
     Ok(())
 }
 
 /// Checks a name given to `emit`: non-empty, not too long, no `*`.
-pub fn check_event_name(name: &str) -> Result<()> {
+pub fn check_event_name(name: &str) -> Result<(), NameError> {
     check_length(name)?;
     if name.contains('*') {
-        return Err(Error::Wildcard { name: name.into() });
+        return Err(NameError::Wildcard { name: name.into() });
     }
     Ok(())
 }
 
 /// Parses a name given to `on`, `once`, `off` or `getHandlerCount`.
-pub fn parse_pattern(text: &str) -> Result<Pattern<'_>> {
+pub fn parse_pattern(text: &str) -> Result<Pattern<'_>, NameError> {
     check_length(text)?;
     if text == "*" {
         return Ok(Pattern::All);
@@ -68,7 +68,7 @@ pub fn parse_pattern(text: &str) -> Result<Pattern<'_>> {
         None => (text, false),
     };
     if head.is_empty() || head.contains('*') {
-        return Err(Error::Wildcard { name: text.into() });
+        return Err(NameError::Wildcard { name: text.into() });
     }
     Ok(if wildcard {
         Pattern::Prefix(head)
@@ -79,15 +79,27 @@ pub fn parse_pattern(text: &str) -> Result<Pattern<'_>> {
 
 pub use crate::base::is_conventional;
 
+/// Whether a pattern (one [`parse_pattern`] accepts) matches an event name:
+/// it is `*`, the name itself, or `prefix.*` where the name starts with
+/// `prefix.`. The same answer as looking the pattern up in
+/// [`matching_patterns`], without building those strings.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) => prefix.ends_with('.') && name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
 /// The patterns an event name matches, most specific first: the name itself,
 /// each `prefix.*` from the longest prefix to the shortest, then `*`.
 pub fn matching_patterns(name: &str) -> impl Iterator<Item = String> + '_ {
     let prefixes = name
         .rmatch_indices('.')
-        .map(move |(dot, _)| format!("{}.*", name.get(..dot).unwrap_or_default()));
-    std::iter::once(name.to_string())
+        .map(move |(dot, _)| [name.get(..dot).unwrap_or_default(), ".*"].concat());
+    std::iter::once(String::from(name))
         .chain(prefixes)
-        .chain(std::iter::once("*".to_string()))
+        .chain(std::iter::once(String::from("*")))
 }
 
 /// Interned event names.
@@ -99,7 +111,7 @@ pub struct Names {
 impl Names {
     /// The id of `name`, interning it on first sight. Refuses names that
     /// [`check_event_name`] refuses.
-    pub fn intern(&mut self, name: &str) -> Result<NameId> {
+    pub fn intern(&mut self, name: &str) -> Result<NameId, NameError> {
         if let Some(id) = self.names.get(name) {
             return Ok(NameId(id));
         }
@@ -139,9 +151,9 @@ mod tests {
         assert_eq!(parse_pattern("auth.user.*"), Ok(Pattern::Prefix("auth.user")));
         assert_eq!(parse_pattern("auth.user.login"), Ok(Pattern::Exact("auth.user.login")));
         for bad in ["a*", "*.login", "a.*.b", ".*", "**", "a.**"] {
-            assert!(matches!(parse_pattern(bad), Err(Error::Wildcard { .. })), "{bad}");
+            assert!(matches!(parse_pattern(bad), Err(NameError::Wildcard { .. })), "{bad}");
         }
-        assert_eq!(parse_pattern(""), Err(Error::EmptyName));
+        assert_eq!(parse_pattern(""), Err(NameError::Empty));
     }
 
     #[test]
@@ -149,11 +161,11 @@ mod tests {
         assert!(check_event_name("auth.user.login").is_ok());
         assert!(check_event_name("*").is_err());
         assert!(check_event_name("auth.*").is_err());
-        assert_eq!(check_event_name(""), Err(Error::EmptyName));
+        assert_eq!(check_event_name(""), Err(NameError::Empty));
         let long = "a".repeat(MAX_NAME_LEN + 1);
         assert_eq!(
             check_event_name(&long),
-            Err(Error::NameTooLong { len: MAX_NAME_LEN + 1 })
+            Err(NameError::TooLong { len: MAX_NAME_LEN + 1 })
         );
         assert!(check_event_name(&"a".repeat(MAX_NAME_LEN)).is_ok());
     }
@@ -181,6 +193,32 @@ mod tests {
             "auth.*",
         ] {
             assert!(!is_conventional(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pattern_matches_agrees_with_matching_patterns() {
+        let names = ["auth.user.login", "single", "a.", "a..b", "auth.userx.login", "auth"];
+        let patterns = [
+            "*",
+            "auth.*",
+            "auth.user.*",
+            "auth.user.login",
+            "auth.user.login.*",
+            "a.*",
+            "a..*",
+            "single",
+            "auth.u*",
+        ];
+        for name in names {
+            let all: Vec<_> = matching_patterns(name).collect();
+            for pattern in patterns {
+                assert_eq!(
+                    pattern_matches(pattern, name),
+                    all.iter().any(|p| p == pattern),
+                    "{pattern} {name}"
+                );
+            }
         }
     }
 

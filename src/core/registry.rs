@@ -18,8 +18,8 @@
 
 use std::rc::Rc;
 
-use crate::core::names::{matching_patterns, parse_pattern};
-use crate::error::Result;
+use crate::core::names::{parse_pattern, pattern_matches};
+use crate::error::NameError;
 
 /// Identifies one subscription; increasing in subscription order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,7 +60,7 @@ impl<H> Default for Registry<H> {
 
 impl<H: Clone> Registry<H> {
     /// Adds a subscription to `pattern` (see [`crate::core::names`]).
-    pub fn subscribe(&mut self, pattern: &str, handler: H, once: bool) -> Result<SubId> {
+    pub fn subscribe(&mut self, pattern: &str, handler: H, once: bool) -> Result<SubId, NameError> {
         parse_pattern(pattern)?;
         let id = SubId(self.next);
         self.next = self.next.wrapping_add(1);
@@ -101,10 +101,9 @@ impl<H: Clone> Registry<H> {
 
     /// Every subscription an emit of `name` reaches, in subscription order.
     pub fn snapshot(&self, name: &str) -> Vec<Subscription<H>> {
-        let matching: Vec<String> = matching_patterns(name).collect();
         self.subscriptions
             .iter()
-            .filter(|s| matching.iter().any(|p| **p == *s.pattern))
+            .filter(|s| pattern_matches(&s.pattern, name))
             .cloned()
             .collect()
     }

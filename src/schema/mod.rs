@@ -15,9 +15,9 @@ pub mod typescript;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::base::is_conventional;
 pub use crate::base::Issue;
-use crate::error::{Error, Result};
+use crate::base::{is_conventional, num};
+use crate::error::SchemaError;
 use crate::intern::{slot, Interner};
 use crate::limits::{MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN};
 use descriptor::Parsed;
@@ -65,21 +65,38 @@ pub struct Version(pub u64, pub u64, pub u64);
 impl Version {
     /// Parses `MAJOR.MINOR.PATCH` (decimal numbers, nothing else).
     pub fn parse(text: &str) -> Option<Version> {
-        let mut parts = text.split('.').map(|p| {
-            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-                None
-            } else {
-                p.parse::<u64>().ok()
+        // By hand rather than `split` and `str::parse`: a third of the code.
+        let mut parts = [0u64; 3];
+        let mut at = 0usize;
+        let mut digits = 0u8;
+        for b in text.bytes() {
+            if b == b'.' {
+                if digits == 0 {
+                    return None;
+                }
+                at = at.saturating_add(1);
+                digits = 0;
+                continue;
             }
-        });
-        let v = Version(parts.next()??, parts.next()??, parts.next()??);
-        parts.next().is_none().then_some(v)
+            let part = parts.get_mut(at)?;
+            let digit = char::from(b).to_digit(10)?;
+            *part = part.checked_mul(10)?.checked_add(u64::from(digit))?;
+            digits = 1;
+        }
+        (at == 2 && digits == 1).then_some(Version(parts[0], parts[1], parts[2]))
+    }
+}
+
+impl Version {
+    /// `MAJOR.MINOR.PATCH`.
+    pub fn text(&self) -> String {
+        [&num(self.0), ".", &num(self.1), ".", &num(self.2)].concat()
     }
 }
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+        f.write_str(&self.text())
     }
 }
 
@@ -144,7 +161,7 @@ impl Field {
                 (Kind::Array, None) => true,
                 (Kind::Array, Some((index, item))) => {
                     return Some(Issue {
-                        path: format!("{}[{index}]", self.key),
+                        path: [&self.key, "[", &num(u64::from(index)), "]"].concat(),
                         expected: "string".into(),
                         received: item.describe(0).into(),
                     })
@@ -203,15 +220,15 @@ impl Schemas {
         version: &str,
         description: &str,
         payload: &[(&str, &str)],
-    ) -> Result<Schema> {
-        let bad = |field: &str, text: &str, reason: &str| Error::Descriptor {
+    ) -> Result<Schema, SchemaError> {
+        let bad = |field: &str, text: &str, reason: &str| SchemaError::Descriptor {
             event: name.into(),
             field: field.into(),
             text: text.into(),
             reason: reason.into(),
         };
         let too_long = |what: &'static str, len: usize, limit: usize| {
-            (len > limit).then(|| Error::TooLong {
+            (len > limit).then(|| SchemaError::TooLong {
                 event: name.into(),
                 what,
                 len,
@@ -244,7 +261,7 @@ impl Schemas {
             let (parsed, optional) = descriptor::parse(text).map_err(|reason| bad(key, text, reason))?;
             let (ty, expected) = match parsed {
                 Parsed::Plain(ty) => {
-                    let expected = typescript::plain_type(&ty).to_string();
+                    let expected = String::from(typescript::plain_type(&ty));
                     (ty, expected)
                 }
                 Parsed::Literals(values) => {
@@ -285,13 +302,13 @@ impl Schemas {
 
     /// Registers a compiled schema and returns it, shared. A name already
     /// registered needs a higher version.
-    pub fn register(&mut self, schema: Schema) -> Result<Rc<Schema>> {
+    pub fn register(&mut self, schema: Schema) -> Result<Rc<Schema>, SchemaError> {
         if let Some(current) = self.get(&schema.name) {
             if schema.version <= current.version {
-                return Err(Error::VersionNotHigher {
+                return Err(SchemaError::VersionNotHigher {
                     event: schema.name,
-                    current: current.version.to_string(),
-                    offered: schema.version.to_string(),
+                    current: current.version.text(),
+                    offered: schema.version.text(),
                 });
             }
         }
@@ -448,7 +465,7 @@ mod tests {
         let first = login(&mut s);
         s.register(first.clone()).unwrap();
         let again = s.register(first.clone());
-        assert!(matches!(again, Err(Error::VersionNotHigher { .. })));
+        assert!(matches!(again, Err(SchemaError::VersionNotHigher { .. })));
         let mut newer = first;
         newer.version = Version(1, 0, 1);
         s.register(newer).unwrap();

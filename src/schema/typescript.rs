@@ -22,8 +22,16 @@ pub fn plain_type(ty: &FieldType) -> &'static str {
 
 /// `'a' | 'b'`.
 pub fn literal_union(values: &[String]) -> String {
-    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
-    quoted.join(" | ")
+    let mut out = String::new();
+    for value in values {
+        if !out.is_empty() {
+            out.push_str(" | ");
+        }
+        out.push('\'');
+        out.push_str(value);
+        out.push('\'');
+    }
+    out
 }
 
 fn ts_type(text: &str) -> (String, bool) {

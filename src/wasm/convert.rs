@@ -97,7 +97,7 @@ pub fn plan(plan: &Plan) -> JsValue {
 pub fn schema(s: &Schema) -> JsValue {
     make_schema(
         &s.name,
-        &s.version.to_string(),
+        &s.version.text(),
         &s.description,
         strings(s.fields.iter().map(|f| &f.key)),
         strings(s.fields.iter().map(|f| &f.descriptor)),

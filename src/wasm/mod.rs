@@ -20,7 +20,7 @@ use crate::core::history::Record;
 use crate::core::names::NameId;
 use crate::core::registry::SubId;
 use crate::core::{Core, Mode, Options};
-use crate::error::Error;
+use crate::error::{EmitError, InternError, Message, NameError, SchemaError};
 use crate::schema::probe::Kind;
 use crate::schema::Issue;
 use lock::Lock;
@@ -28,9 +28,12 @@ use lock::Lock;
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
+// No panic hook (console_error_panic_hook): no input reaches a panic (see
+// the deny-list in src/lib.rs), and the hook's message formatting cost 1.2 KB
+// of gzipped .wasm. A panic, which would be a bug, shows as a
+// `RuntimeError: unreachable` with the wasm stack.
 #[wasm_bindgen(start)]
 fn start() {
-    console_error_panic_hook::set_once();
     // 2^32: two random halves make the interner's 64-bit hash seed.
     let half = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
     crate::intern::set_seed(half() ^ half().rotate_left(32));
@@ -76,16 +79,27 @@ impl std::fmt::Debug for BusCore {
 
 /// The one conversion of the crate's errors into JS errors: a `TypeError`
 /// for a bad name or pattern, an `Error` otherwise, with the message
-/// prefixed once.
-impl From<Error> for JsValue {
-    fn from(error: Error) -> JsValue {
-        let message = format!("kaiwa-bus: {error}");
-        match error {
-            Error::EmptyName | Error::NameTooLong { .. } | Error::Wildcard { .. } => TypeError::new(&message).into(),
-            _ => js_sys::Error::new(&message).into(),
-        }
+/// prefixed once. Each operation's error type converts through it.
+fn js_error(error: &dyn Message) -> JsValue {
+    let message = ["kaiwa-bus: ", &error.message()].concat();
+    if error.is_type_error() {
+        TypeError::new(&message).into()
+    } else {
+        js_sys::Error::new(&message).into()
     }
 }
+
+macro_rules! into_js_error {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for JsValue {
+            fn from(error: $ty) -> JsValue {
+                js_error(&error)
+            }
+        }
+    )*};
+}
+
+into_js_error!(NameError, InternError, SchemaError);
 
 fn strings<T: AsRef<str>>(items: &[T]) -> Array {
     items.iter().map(|s| JsValue::from_str(s.as_ref())).collect()
@@ -207,8 +221,8 @@ impl BusCore {
         }
     }
 
-    fn refuse(&self, id: NameId, payload: JsValue, now: f64, mut error: Error) -> JsValue {
-        if let Error::Validation { issues, .. } = &mut error {
+    fn refuse(&self, id: NameId, payload: JsValue, now: f64, mut error: EmitError) -> JsValue {
+        if let EmitError::Validation { issues, .. } = &mut error {
             // No loan is held: quoting a literal reads the payload.
             quote_refused_literals(&payload, issues);
         }
@@ -353,9 +367,14 @@ impl BusCore {
         name: &str,
         version: &str,
         description: &str,
-        keys: Vec<String>,
-        types: Vec<String>,
+        keys: Array,
+        types: Array,
     ) -> Result<(), JsValue> {
+        // Arrays of strings (js/checks.js made them) read here, before the
+        // loan: cheaper in glue and .wasm than wasm-bindgen's `Vec<String>`.
+        let texts =
+            |items: &Array| -> Vec<String> { items.iter().map(|v| v.as_string().unwrap_or_default()).collect() };
+        let (keys, types) = (texts(&keys), texts(&types));
         let fields: Vec<(&str, &str)> = keys
             .iter()
             .map(String::as_str)
@@ -426,15 +445,14 @@ impl BusCore {
 }
 
 /// What `emit` throws, before the JS layer makes it an `Error`.
-fn refusal(error: &Error, record: u64) -> JsValue {
-    let message = error.to_string();
-    let (kind, event, issues): (&str, &str, &[Issue]) = match error {
-        Error::Validation { event, issues } => ("validation", event, issues),
-        Error::UnknownEvent { event, .. } => ("unknown", event, &[]),
-        Error::DepthExceeded { event } => ("depth", event, &[]),
-        _ => ("type", "", &[]),
+fn refusal(error: &EmitError, record: u64) -> JsValue {
+    let kind = match error {
+        EmitError::Validation { .. } => "validation",
+        EmitError::UnknownEvent { .. } => "unknown",
+        EmitError::DepthExceeded { .. } => "depth",
+        EmitError::UnknownId { .. } => "type",
     };
-    convert::refusal(kind, event, &message, issues, record)
+    convert::refusal(kind, error.event(), &error.message(), error.issues(), record)
 }
 
 /// A refused literal is reported as `received string`; show the string
@@ -447,7 +465,7 @@ fn quote_refused_literals(payload: &JsValue, issues: &mut [Issue]) {
         if let Some(value) = convert::peek_string(payload, &issue.path) {
             let shown: String = value.chars().take(40).collect();
             let more = if shown.len() < value.len() { "…" } else { "" };
-            issue.received = format!("'{shown}{more}'");
+            issue.received = ["'", &shown, more, "'"].concat();
         }
     }
 }
