@@ -82,6 +82,8 @@ export class RelayBus {
 	#holdOver = true;
 	#relaying = 0;
 	#closed = false;
+	#statusQueued = false;
+	#changeQueued = false;
 	#tabsIn;
 	#relayIn;
 	#detach = [];
@@ -189,11 +191,7 @@ export class RelayBus {
 			resume: position ?? undefined,
 			onEvent: (event) => this.#fromRelay(event, false),
 			onGap: (gap) => this.#gap(gap, true),
-			onChange: () => {
-				const status = this.#connection.status;
-				this.#setStatus(status);
-				this.#tabs?.postStatus(status);
-			}
+			onChange: () => this.#connectionChanged()
 		});
 		if (position) {
 			this.#held = [];
@@ -316,14 +314,36 @@ export class RelayBus {
 		this.#notify(entry);
 	}
 
+	// The connection changes at every publish and ack: its status is taken,
+	// and posted to the other tabs, once per task, at the end of its
+	// synchronous part, however many changes the task made.
+	#connectionChanged() {
+		if (this.#statusQueued) return;
+		this.#statusQueued = true;
+		queueMicrotask(() => {
+			this.#statusQueued = false;
+			if (this.#closed) return;
+			const status = this.#connection.status;
+			this.#setStatus(status);
+			this.#tabs?.postStatus(status);
+		});
+	}
+
 	#setStatus(status) {
 		this.#status = { ...status };
 		this.#tabs?.setPosition(status);
 		this.#changed();
 	}
 
+	// Connection listeners hear once per task too (a burst of emits changes
+	// the outbox depth at each); a gap is told at once.
 	#changed() {
-		this.#notify(undefined);
+		if (this.#changeQueued) return;
+		this.#changeQueued = true;
+		queueMicrotask(() => {
+			this.#changeQueued = false;
+			this.#notify(undefined);
+		});
 	}
 
 	#notify(gap) {

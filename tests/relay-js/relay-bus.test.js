@@ -67,6 +67,45 @@ for (const engine of ['memory', 'redis']) {
 	});
 }
 
+test('the emits of one task are sent after it, one publish per frame, in order, each once; a payload JSON cannot carry is refused alone', async () => {
+	const server = await relay({ insecure: true, extra: ['--rate', '1000000'] });
+	const frames = [];
+	// Counts what goes out on the socket, as it goes.
+	class Watched extends WebSocket {
+		send(data) {
+			frames.push(JSON.parse(String(data)));
+			return super.send(data);
+		}
+	}
+	const a = relayBus(server.url, { WebSocket: Watched });
+	const b = relayBus(server.url);
+	await Promise.all([open(a), open(b)]);
+	const seen = [];
+	b.on('auth.user.login', (p) => seen.push(p.userId));
+	frames.length = 0;
+	const ids = Array.from({ length: 50 }, (_, i) => `u${i}`);
+	const payloads = ids.map(login);
+	const sent = payloads.map((p) => a.emit('auth.user.login', p));
+	const bad = a.emit('auth.user.login', { ...login('bad'), extra: 10n });
+	const late = a.emit('auth.user.login', login('late'));
+	assert.equal(frames.length, 0, 'nothing is written to the socket while the task emits');
+	assert.equal(a.connection.outbox, 52);
+	await Promise.resolve();
+	payloads[0].userId = 'changed after the task';
+	assert.deepEqual(
+		frames.map((f) => [f.type, f.payload.userId]),
+		[...ids, 'late'].map((id) => ['publish', id]),
+		'one publish per frame, in order, at the end of the task'
+	);
+	const refused = await bad.then(() => null, (e) => e);
+	assert.ok(refused instanceof RelayError && refused.kind === 'malformed', `got ${refused}`);
+	const offsets = (await Promise.all([...sent, late])).map((r) => r.offset);
+	assert.equal(new Set(offsets).size, 51, 'each stored once');
+	await until(() => seen.length === 51, 'the events at b');
+	assert.deepEqual(seen, [...ids, 'late']);
+	assert.equal(a.connection.outbox, 0);
+});
+
 test('refusals map to errors: validation (with the relay issues), unknown, forbidden; the local emit still ran', async () => {
 	const strict = await relay({ mode: 'strict' });
 	// A bus with no catalog lets the payload through locally, so the relay is the one to refuse it.
