@@ -27,6 +27,7 @@
 
 import { EventBus } from './bus.js';
 import { ValidationError } from './errors.js';
+import { GAP_EVENT, GAP_SCHEMA } from './history.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
 import { RelayConnection, RelayError } from './relay-connection.js';
 import { TabLink } from './tab-link.js';
@@ -97,6 +98,7 @@ export class RelayBus {
 		if (!(bus instanceof EventBus)) throw new TypeError('kaiwa-bus: new RelayBus(bus, options): bus must be an EventBus');
 		if (outbox !== 'memory' && outbox !== 'indexeddb') throw new TypeError(`kaiwa-bus: options.outbox must be 'memory' or 'indexeddb', got ${String(outbox)}`);
 		this.#bus = bus;
+		if (bus.getSchema(GAP_EVENT) === undefined) bus.registerSchema(GAP_SCHEMA);
 		// What arrives enters through the bus's seam: validated again, recorded
 		// and delivered with meta.source 'tab' or 'remote' (and meta.offset).
 		for (const [source, keep] of [
@@ -311,6 +313,16 @@ export class RelayBus {
 		this.#gaps.push(entry);
 		if (this.#gaps.length > 100) this.#gaps.shift();
 		report('warn', `kaiwa-bus: the relay no longer has the events after ${gap.lostAfter}: some were missed (a gap); state shown may be stale`);
+		// A record in the history, for onRecord listeners and the panel, and an
+		// event handlers of GAP_EVENT (or '*') get, from 'remote'.
+		const { epoch, offset, lostAfter } = gap;
+		const payload = { epoch: String(epoch), offset: String(offset) };
+		if (lostAfter != null) payload.lostAfter = String(lostAfter);
+		try {
+			this.#relayIn.receive(GAP_EVENT, payload, { offset });
+		} catch (error) {
+			report('warn', `kaiwa-bus: the gap could not be recorded: ${error?.message ?? error}`);
+		}
 		this.#notify(entry);
 	}
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import WsWebSocket from 'ws';
 import { EventBus, ValidationError } from '#kaiwa';
 import { RelayError, createRelayBus, publish } from '#kaiwa-relay';
+import { GAP_EVENT } from '../../pkg/history.js';
 import { startRedis, startRelay, token, until } from './servers.js';
 
 // Node 22 has a WebSocket of its own (make test runs this file on Node 22
@@ -161,12 +162,28 @@ test('memory: a relay restart loses its log; the resume is not recovered and the
 	await open(b);
 	const states = [];
 	b.onConnection((connection, gap) => states.push(gap ? 'gap' : connection.state));
+	const added = [];
+	b.onRecord((record, change) => change === 'added' && added.push(record));
+	const handled = [];
+	b.on(GAP_EVENT, (payload, meta) => handled.push({ payload, meta }));
 	const before = b.connection.epoch;
+	const lastSeen = b.connection.offset;
 	await server.kill();
 	server = await relay({ port, insecure: true });
 	await until(() => b.gaps.length === 1, 'the gap');
 	assert.notEqual(b.connection.epoch, before);
 	assert.ok(states.includes('gap') && states.at(-1) === 'open', states.join());
+	// The gap is a record in the history, announced to onRecord listeners, and an event.
+	const [gap] = b.gaps;
+	const record = b.getEventHistory().find((r) => r.name === GAP_EVENT);
+	assert.ok(record, 'a gap record in the history');
+	assert.equal(record.status, 'delivered');
+	assert.equal(record.source, 'remote');
+	assert.deepEqual(record.payload, { epoch: gap.epoch, offset: gap.offset, lostAfter: lastSeen });
+	assert.deepEqual(added.map((r) => r.name), [GAP_EVENT], 'onRecord listeners got it');
+	assert.equal(handled.length, 1);
+	assert.equal(handled[0].meta.source, 'remote');
+	assert.equal(handled[0].meta.offset, gap.offset);
 });
 
 test('getToken is called again before the token expires, and the connection stays open past the first expiry', async () => {
