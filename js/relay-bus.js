@@ -210,11 +210,9 @@ export class RelayBus {
 		const entry = this.#pending.get(ref);
 		if (!entry) return;
 		if (!this.#connection) {
-			try {
-				this.#tabs.postPublish(ref, entry.name, entry.payload);
-			} catch (error) {
+			this.#tabs.postPublish(ref, entry.name, entry.payload, (error) => {
 				this.#settled({ ref, error: { kind: 'malformed', message: `${entry.name}: the payload cannot be passed to the tab that holds the relay socket (${error?.message ?? error})` } });
-			}
+			});
 			return;
 		}
 		this.#connection.publish(entry.name, entry.payload, ref).then(
