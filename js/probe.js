@@ -50,27 +50,26 @@ function isInherited(key) {
 }
 
 function kindOf(value) {
-	switch (typeof value) {
-		case 'string':
-			return STRING;
-		case 'number':
-			return value - value === 0 ? NUMBER : NON_FINITE;
-		case 'boolean':
-			return BOOLEAN;
-		case 'undefined':
-			return MISSING;
-		case 'function':
-			return FUNCTION;
-		case 'bigint':
-			return BIGINT;
-		case 'symbol':
-			return SYMBOL;
-		default:
-			if (value === null) return NULL;
-			if (Array.isArray(value)) return ARRAY;
-			if (value instanceof Date) return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
-			return OBJECT;
-	}
+	const type = typeof value;
+	if (type === 'string') return STRING;
+	if (type === 'object') return objectKind(value);
+	if (type === 'number') return value - value === 0 ? NUMBER : NON_FINITE;
+	return otherKind(type);
+}
+
+// Kept apart from kindOf, which is inlined at every field (engines inline a
+// bounded amount of code per reader): the rarer kinds.
+function otherKind(type) {
+	if (type === 'boolean') return BOOLEAN;
+	if (type === 'undefined') return MISSING;
+	return type === 'function' ? FUNCTION : type === 'bigint' ? BIGINT : SYMBOL;
+}
+
+function objectKind(value) {
+	if (value === null) return NULL;
+	if (Array.isArray(value)) return ARRAY;
+	if (value instanceof Date) return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
+	return OBJECT;
 }
 
 // One reader per read mode: each writes the three codes (kind, aux, item) of
@@ -78,8 +77,13 @@ function kindOf(value) {
 function readKind(value, atoms, out, at) {
 	const kind = kindOf(value);
 	out[at] = kind;
-	out[at + 1] = kind === NON_FINITE ? (value !== value ? 0 : value > 0 ? 1 : 2) : 0;
+	out[at + 1] = kind === NON_FINITE ? nonFinite(value) : 0;
 	out[at + 2] = -1;
+}
+
+// Which non-finite number: NaN 0, +Infinity 1, -Infinity 2.
+function nonFinite(value) {
+	return value !== value ? 0 : value > 0 ? 1 : 2;
 }
 
 // A string that is one of the schema's literals is LITERAL with its atom.
