@@ -101,12 +101,10 @@ export class RelayBus {
 		if (bus.getSchema(GAP_EVENT) === undefined) bus.registerSchema(GAP_SCHEMA);
 		// What arrives enters through the bus's seam: validated again, recorded
 		// and delivered with meta.source 'tab' or 'remote' (and meta.offset).
-		for (const [source, keep] of [
-			['tab', (link) => (this.#tabsIn = link)],
-			['remote', (link) => (this.#relayIn = link)]
-		]) {
-			this.#detach.push(bus.attach({ source, attach: (link) => void keep(link) }));
-		}
+		this.#detach.push(
+			bus.attach({ source: 'tab', attach: (link) => void (this.#tabsIn = link) }),
+			bus.attach({ source: 'remote', attach: (link) => void (this.#relayIn = link) })
+		);
 		this.#outbox = outbox === 'indexeddb' ? new IndexedDbOutbox({ name: outboxName, indexedDB }) : new MemoryOutbox();
 		// Checks the options now, with a connection that is never opened.
 		this.#options = options;
@@ -253,6 +251,7 @@ export class RelayBus {
 	// An ack or refusal, for this tab's publish or another's (every tab
 	// learns the offsets of acknowledged events, so that a replay after a
 	// handover does not deliver them again).
+	/** @param {{ ref: string, offset?: string, error?: any }} settled */
 	#settled({ ref, offset, error }) {
 		if (offset !== undefined) this.#remember(offset);
 		// The leader tells every tab; a 'closed' publish goes to the next leader instead.
