@@ -4,7 +4,8 @@
 // elsewhere.
 //
 // - `emit` validates and dispatches locally at once, exactly as EventBus
-//   does (and throws as it does), then hands the event on. It returns a
+//   does (and throws as it does), then queues the event; the events of a
+//   task are serialized and sent when its synchronous part ends. It returns a
 //   promise of `{ offset }` that resolves once the relay has stored the event
 //   and rejects with the relay's refusal (a ValidationError with the relay's
 //   issues, or a RelayError whose `kind` is 'forbidden', 'rate', …).
@@ -147,14 +148,14 @@ export class RelayBus {
 		return [...this.#gaps];
 	}
 
-	/** Follows `connection`: `listener(connection, gap?)`. Returns a function that stops it. */
+	/** Follows `connection`: `listener(connection)` once per task that changed it, `listener(connection, gap)` at once for a gap. Returns a function that stops it. */
 	onConnection(listener) {
 		if (typeof listener !== 'function') throw new TypeError('kaiwa-bus: onConnection(listener): the listener must be a function');
 		this.#listeners.add(listener);
 		return () => this.#listeners.delete(listener);
 	}
 
-	/** Dispatches locally now (as EventBus.emit, throwing the same errors), then sends the event on. Resolves with `{ offset }` once stored. */
+	/** Dispatches locally now (as EventBus.emit, throwing the same errors), then queues the event: the task's events are sent once it ends. Resolves with `{ offset }` once stored. */
 	emit(name, payload) {
 		this.#bus.emit(name, payload);
 		this.#tabs?.postEvent(name, payload);
