@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { serveStatic } from '../scripts/lib/static-server.mjs';
-import { startRelay } from '../tests/relay-js/servers.js';
+import { RELAY_BIN, startRelay } from '../tests/relay-js/servers.js';
 
 const quick = process.argv.includes('--quick');
 const out = quick ? 'test-output/bench' : 'bench/results';
@@ -116,7 +116,7 @@ const md = `# Transports benchmark (Chromium)
 | 'broadcast' bus (posts to the other tabs) | ${f(emitNs.broadcast)} | ${f(emitNs.broadcast / emitNs.memory, 2)} |
 | 'redis' bus (into the relay connection's outbox) | ${f(emitNs.redis)} | ${f(emitNs.redis / emitNs.memory, 2)} |
 
-A 'redis' bus serializes and sends the task's publishes once its emits are done. End to end, from the first emit of a burst to the relay's ack of its last event (serialization, one WebSocket frame per event, the relay storing it): **${f(relayEmitsPerSecond, 0)} emits/s** (${f(1e9 / relayEmitsPerSecond, 0)} ns each), one relay on this machine.
+A 'redis' bus serializes and sends the task's publishes once its emits are done. End to end, from the first emit of a burst to the relay's ack of its last event (serialization, one WebSocket frame per event, the relay storing it): **${f(relayEmitsPerSecond, 0)} emits/s** (${f(1e9 / relayEmitsPerSecond, 0)} ns each), against \`${RELAY_BIN}\` (memory engine) on this machine.
 
 | tab A emit → tab B handler | p50 | p99 |
 |---|---|---|
