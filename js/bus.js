@@ -8,7 +8,8 @@
 
 import { BusCore } from './kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
-import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName, requireTransport } from './checks.js';
+import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
+import { attachTransport } from './link.js';
 import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
 import { compileReader, probeWidth } from './probe.js';
 import { memory } from './runtime.js';
@@ -110,6 +111,13 @@ export class EventBus {
 	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
 	#listeners = new Set();
 	#detachers = new Set(); // of the attached transports
+	// What this bus lends the links of attached transports (js/link.js).
+	#side = {
+		receive: (name, payload, link, offset) => this.#nested(name, payload, link, offset),
+		add: (pattern, handler, link) => this.#add('link.on', pattern, handler, false, link),
+		drop: (entry) => this.#drop(entry),
+		detachers: this.#detachers
+	};
 	#view = null; // the probe buffer in wasm memory
 	#probeTop = 0; // its slots in use by reads in progress: a getter may emit
 	#probeFrom = 0; // where the last read's codes start
@@ -392,37 +400,7 @@ export class EventBus {
 	 * makes `link.receive` throw. See docs/transports.md.
 	 */
 	attach(transport) {
-		const source = requireTransport(transport);
-		let open = true;
-		const entries = new Set();
-		const link = Object.freeze({
-			source,
-			bus: this,
-			receive: (name, payload, /** @type {{ offset?: unknown }} */ { offset } = {}) => {
-				if (!open) throw new Error(`kaiwa-bus: link.receive(): the '${source}' transport was detached`);
-				this.#nested(name, payload, link, offset);
-			},
-			on: (pattern, handler) => {
-				if (!open) throw new Error(`kaiwa-bus: link.on(): the '${source}' transport was detached`);
-				const entry = this.#add('link.on', pattern, handler, false, link);
-				entries.add(entry);
-				return () => {
-					entries.delete(entry);
-					this.#drop(entry);
-				};
-			}
-		});
-		const release = transport.attach(link);
-		const detach = () => {
-			if (!open) return;
-			open = false;
-			this.#detachers.delete(detach);
-			for (const entry of entries) this.#drop(entry);
-			entries.clear();
-			if (typeof release === 'function') release();
-		};
-		this.#detachers.add(detach);
-		return detach;
+		return attachTransport(this, transport, this.#side);
 	}
 
 	/** Removes every handler, the history and the statistics. Schemas stay. */

@@ -69,7 +69,7 @@ export function defineDevtools() {
 export function mountDevtools(bus, options = {}) {
 	defineDevtools();
 	const { container = globalThis.document.body, ...settings } = options ?? {};
-	const element = globalThis.document.createElement(TAG);
+	const element = /** @type {KaiwaDevtools} */ (globalThis.document.createElement(TAG));
 	element.configure(settings);
 	element.bus = bus;
 	container.append(element);

@@ -9,6 +9,15 @@ export declare const STATUSES: readonly Status[];
 /** Where a record's event came from; a record without one is 'local'. */
 export type RecordSource = 'local' | 'tab' | 'remote' | 'restored';
 export declare const SOURCES: readonly RecordSource[];
+/** The event a relay bus records (source 'remote') when a resume was not honoured: a gap. */
+export declare const GAP_EVENT: 'kaiwa.relay.gap';
+/** Its schema: `{ epoch: 'string', offset: 'string', lostAfter: 'string?' }`. */
+export declare const GAP_SCHEMA: {
+	readonly name: 'kaiwa.relay.gap';
+	readonly version: '1.0.0';
+	readonly description: string;
+	readonly payload: { readonly epoch: 'string'; readonly offset: 'string'; readonly lostAfter: 'string?' };
+};
 
 /** One record as the format writes it: JSON-safe, its timestamp an ISO string. */
 export interface PlainRecord {

@@ -19,6 +19,19 @@ export const HISTORY_VERSION = 1;
 export const STATUSES = ['delivered', 'failed', 'rejected'];
 /** Where a record's event came from; a record without one is 'local'. */
 export const SOURCES = ['local', 'tab', 'remote', 'restored'];
+/**
+ * The event a relay bus records, with source 'remote', when the relay could
+ * not resume where the bus left off (a gap: events were missed). Its payload
+ * is GAP_SCHEMA's: the relay's new epoch and offset, and the last offset the
+ * bus had seen (absent if none).
+ */
+export const GAP_EVENT = 'kaiwa.relay.gap';
+export const GAP_SCHEMA = Object.freeze({
+	name: GAP_EVENT,
+	version: '1.0.0',
+	description: 'The relay could not resume from the last offset this bus saw: the events after lostAfter were missed.',
+	payload: Object.freeze({ epoch: 'string', offset: 'string', lostAfter: 'string?' })
+});
 
 const MAX_DEPTH = 60; // nesting kept by toPlain; deeper values become '[Too deep]'
 // What one toPlain call writes at most, in units: 1 per value, plus 1 per

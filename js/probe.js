@@ -25,7 +25,7 @@ const {
 	Symbol: SYMBOL,
 	Threw: THREW
 } = KIND;
-const { Literal: MODE_LITERAL, StringItems: MODE_STRING_ITEMS } = READ_MODE;
+const { Kind: MODE_KIND, Literal: MODE_LITERAL, StringItems: MODE_STRING_ITEMS } = READ_MODE;
 
 /** Probe codes a plan's reader writes: one probe for the payload, one per field. */
 export function probeWidth(plan) {
@@ -50,124 +50,112 @@ function isInherited(key) {
 }
 
 function kindOf(value) {
-	switch (typeof value) {
-		case 'string':
-			return STRING;
-		case 'number':
-			return value - value === 0 ? NUMBER : NON_FINITE;
-		case 'boolean':
-			return BOOLEAN;
-		case 'undefined':
-			return MISSING;
-		case 'function':
-			return FUNCTION;
-		case 'bigint':
-			return BIGINT;
-		case 'symbol':
-			return SYMBOL;
-		default:
-			if (value === null) return NULL;
-			if (Array.isArray(value)) return ARRAY;
-			if (value instanceof Date) return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
-			return OBJECT;
+	const type = typeof value;
+	if (type === 'string') return STRING;
+	if (type === 'object') return objectKind(value);
+	if (type === 'number') return value - value === 0 ? NUMBER : NON_FINITE;
+	return otherKind(type);
+}
+
+// Kept apart from kindOf, which is inlined at every field (engines inline a
+// bounded amount of code per reader): the rarer kinds.
+function otherKind(type) {
+	if (type === 'boolean') return BOOLEAN;
+	if (type === 'undefined') return MISSING;
+	return type === 'function' ? FUNCTION : type === 'bigint' ? BIGINT : SYMBOL;
+}
+
+function objectKind(value) {
+	if (value === null) return NULL;
+	if (Array.isArray(value)) return ARRAY;
+	if (value instanceof Date) return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
+	return OBJECT;
+}
+
+// One reader per read mode: each writes the three codes (kind, aux, item) of
+// one value at out[at..at+3]; src/schema/probe.rs says what they mean.
+function readKind(value, atoms, out, at) {
+	const kind = kindOf(value);
+	out[at] = kind;
+	out[at + 1] = kind === NON_FINITE ? nonFinite(value) : 0;
+	out[at + 2] = -1;
+}
+
+// Which non-finite number: NaN 0, +Infinity 1, -Infinity 2.
+function nonFinite(value) {
+	return value !== value ? 0 : value > 0 ? 1 : 2;
+}
+
+// A string that is one of the schema's literals is LITERAL with its atom.
+function readLiteral(value, atoms, out, at) {
+	const atom = typeof value === 'string' ? atoms.get(value) : undefined;
+	if (atom === undefined) return readKind(value, atoms, out, at);
+	out[at] = LITERAL;
+	out[at + 1] = atom;
+	out[at + 2] = -1;
+}
+
+// An array also gives the index and kind of its first item that is not a string.
+function readStringItems(value, atoms, out, at) {
+	readKind(value, atoms, out, at);
+	if (out[at] !== ARRAY) return;
+	for (let i = 0, n = value.length; i < n; i++) {
+		const v = value[i];
+		if (typeof v !== 'string') {
+			out[at + 1] = i;
+			out[at + 2] = kindOf(v);
+			return;
+		}
 	}
 }
 
-// Writes the three codes of one value at out[at..at+3].
-function probe(value, mode, atoms, out, at) {
-	/** @type {number} */
-	let kind = kindOf(value);
-	let aux = 0;
-	let item = -1;
-	if (kind === STRING && mode === MODE_LITERAL) {
-		const atom = atoms.get(value);
-		if (atom !== undefined) {
-			kind = LITERAL;
-			aux = atom;
-		}
-	} else if (kind === ARRAY && mode === MODE_STRING_ITEMS) {
-		for (let i = 0, n = value.length; i < n; i++) {
-			const v = value[i];
-			if (typeof v !== 'string') {
-				aux = i;
-				item = kindOf(v);
-				break;
-			}
-		}
-	} else if (kind === NON_FINITE) {
-		aux = value !== value ? 0 : value > 0 ? 1 : 2;
+const READERS = { [MODE_KIND]: readKind, [MODE_LITERAL]: readLiteral, [MODE_STRING_ITEMS]: readStringItems };
+const MODES = Object.keys(READERS);
+
+// What a reader writes for a value whose read threw (a getter or a Proxy trap).
+function threw(out, at) {
+	out[at] = THREW;
+	out[at + 1] = 0;
+	out[at + 2] = -1;
+}
+
+// The payload's own probe at out[base]; whether its fields are to be read.
+function readSelf(payload, atoms, out, base) {
+	try {
+		readKind(payload, atoms, out, base);
+	} catch {
+		threw(out, base);
 	}
-	out[at] = kind;
-	out[at + 1] = aux;
-	out[at + 2] = item;
+	return out[base] === OBJECT;
+}
+
+// How a reader loads one field, as a value (the reference reader) and as
+// source text (the compiled one): the only step written twice, in one place.
+function load(p, key) {
+	return isInherited(key) ? readInherited(p, key) : p[key];
+}
+function loadCode(key) {
+	const k = JSON.stringify(key);
+	return isInherited(key) ? `readInherited(p, ${k})` : `p[${k}]`;
 }
 
 // Reads `payload` as `plan` ({ keys, modes }) says into `out` from index
 // `base`: the payload itself, then each field. Returns the number of integers
 // written. A getter or Proxy trap that throws is reported as THREW for that
-// value, never thrown. This is the reference reader; compileReader() makes a
-// faster one with the same output.
+// value, never thrown. This is the reference reader; compileReader() unrolls
+// its loop per schema.
 export function readPayload(plan, payload, atoms, out, base) {
-	try {
-		probe(payload, 0, atoms, out, base);
-	} catch {
-		out[base] = THREW;
-	}
-	if (out[base] !== OBJECT) return 3;
+	if (!readSelf(payload, atoms, out, base)) return 3;
 	const { keys, modes } = plan;
 	let at = base + 3;
 	for (let i = 0; i < keys.length; i++, at += 3) {
 		try {
-			const key = keys[i];
-			probe(isInherited(key) ? readInherited(payload, key) : payload[key], modes[i], atoms, out, at);
+			READERS[modes[i]](load(payload, keys[i]), atoms, out, at);
 		} catch {
-			out[at] = THREW;
-			out[at + 1] = 0;
-			out[at + 2] = -1;
+			threw(out, at);
 		}
 	}
 	return at - base;
-}
-
-// The code that reads one field into (kind, aux, item), by read mode: the
-// same steps as probe(), written out so the engine sees plain property loads.
-function fieldCode(key, mode) {
-	const literal = `
-			if (kind === ${STRING}) {
-				const atom = atoms.get(v);
-				if (atom !== undefined) {
-					kind = ${LITERAL};
-					aux = atom;
-				}
-			}`;
-	const items = `
-			if (kind === ${ARRAY}) {
-				for (let i = 0, n = v.length; i < n; i++) {
-					const x = v[i];
-					if (typeof x !== 'string') {
-						aux = i;
-						item = kindOf(x);
-						break;
-					}
-				}
-			}`;
-	const k = JSON.stringify(key);
-	return `
-		try {
-			v = ${isInherited(key) ? `readInherited(p, ${k})` : `p[${k}]`};
-			kind = kindOf(v);
-			aux = 0;
-			item = -1;${mode === MODE_LITERAL ? literal : mode === MODE_STRING_ITEMS ? items : ''}
-			if (kind === ${NON_FINITE}) aux = v !== v ? 0 : v > 0 ? 1 : 2;
-		} catch {
-			kind = ${THREW};
-			aux = 0;
-			item = -1;
-		}
-		out[at] = kind;
-		out[at + 1] = aux;
-		out[at + 2] = item;
-		at += 3;`;
 }
 
 // Whether `new Function` may be used: decided once per page, on first need
@@ -202,26 +190,31 @@ function allowsEval() {
 
 // A reader for one plan: `read(payload, atoms, out, base)` returns what
 // readPayload() returns. Generated once per schema with `new Function`, the
-// way ajv compiles validators, since a loop over keys is five times slower.
+// way ajv compiles validators: readPayload()'s loop unrolled, so each field is
+// a plain property load the engine can cache (a loop over keys is several
+// times slower); every other step calls the reference reader's functions.
 // Where `new Function` is not allowed, the reader is readPayload().
 export function compileReader(plan) {
 	const generic = (payload, atoms, out, base) => readPayload(plan, payload, atoms, out, base);
 	if (!allowsEval()) return generic;
-	const fields = plan.keys.map((key, i) => fieldCode(key, plan.modes[i])).join('');
+	const fields = plan.keys.map((key, i) => {
+		const at = `base + ${3 * (i + 1)}`;
+		return `
+		try {
+			mode${plan.modes[i]}(${loadCode(key)}, atoms, out, ${at});
+		} catch {
+			threw(out, ${at});
+		}`;
+	});
 	const body = `
 	return function read(p, atoms, out, base) {
-		try {
-			probe(p, 0, atoms, out, base);
-		} catch {
-			out[base] = ${THREW};
-		}
-		if (out[base] !== ${OBJECT}) return 3;
-		let at = base + 3;
-		let v, kind, aux, item;${fields}
-		return at - base;
+		if (!readSelf(p, atoms, out, base)) return 3;${fields.join('')}
+		return ${3 * (plan.keys.length + 1)};
 	};`;
 	try {
-		return new Function('kindOf', 'probe', 'readInherited', body)(kindOf, probe, readInherited);
+		const names = MODES.map((mode) => `mode${mode}`);
+		const make = new Function('readSelf', 'threw', 'readInherited', ...names, body);
+		return make(readSelf, threw, readInherited, ...MODES.map((mode) => READERS[mode]));
 	} catch {
 		return generic;
 	}

@@ -4,7 +4,8 @@
 // elsewhere.
 //
 // - `emit` validates and dispatches locally at once, exactly as EventBus
-//   does (and throws as it does), then hands the event on. It returns a
+//   does (and throws as it does), then queues the event; the events of a
+//   task are serialized and sent when its synchronous part ends. It returns a
 //   promise of `{ offset }` that resolves once the relay has stored the event
 //   and rejects with the relay's refusal (a ValidationError with the relay's
 //   issues, or a RelayError whose `kind` is 'forbidden', 'rate', …).
@@ -30,6 +31,7 @@
 
 import { EventBus } from './bus.js';
 import { ValidationError } from './errors.js';
+import { GAP_EVENT, GAP_SCHEMA } from './history.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
 import { RelayConnection, RelayError } from './relay-connection.js';
 import { TabLink } from './tab-link.js';
@@ -107,6 +109,8 @@ export class RelayBus {
 	#holdOver = true;
 	#relaying = 0;
 	#closed = false;
+	#statusQueued = false;
+	#changeQueued = false;
 	#tabsIn;
 	#relayIn;
 	#detach = [];
@@ -121,14 +125,13 @@ export class RelayBus {
 		if (identity !== undefined && typeof identity !== 'string') throw new TypeError(`kaiwa-bus: options.identity must be a string, got ${typeof identity}`);
 		if (outbox !== 'memory' && outbox !== 'indexeddb') throw new TypeError(`kaiwa-bus: options.outbox must be 'memory' or 'indexeddb', got ${String(outbox)}`);
 		this.#bus = bus;
+		if (bus.getSchema(GAP_EVENT) === undefined) bus.registerSchema(GAP_SCHEMA);
 		// What arrives enters through the bus's seam: validated again, recorded
 		// and delivered with meta.source 'tab' or 'remote' (and meta.offset).
-		for (const [source, keep] of [
-			['tab', (link) => (this.#tabsIn = link)],
-			['remote', (link) => (this.#relayIn = link)]
-		]) {
-			this.#detach.push(bus.attach({ source, attach: (link) => void keep(link) }));
-		}
+		this.#detach.push(
+			bus.attach({ source: 'tab', attach: (link) => void (this.#tabsIn = link) }),
+			bus.attach({ source: 'remote', attach: (link) => void (this.#relayIn = link) })
+		);
 		this.#outbox = outbox === 'indexeddb' ? new IndexedDbOutbox({ name: outboxName, indexedDB }) : new MemoryOutbox();
 		// Checks the options now, with a connection that is never opened.
 		this.#options = options;
@@ -171,14 +174,14 @@ export class RelayBus {
 		return [...this.#gaps];
 	}
 
-	/** Follows `connection`: `listener(connection, gap?)`. Returns a function that stops it. */
+	/** Follows `connection`: `listener(connection)` once per task that changed it, `listener(connection, gap)` at once for a gap. Returns a function that stops it. */
 	onConnection(listener) {
 		if (typeof listener !== 'function') throw new TypeError('kaiwa-bus: onConnection(listener): the listener must be a function');
 		this.#listeners.add(listener);
 		return () => this.#listeners.delete(listener);
 	}
 
-	/** Dispatches locally now (as EventBus.emit, throwing the same errors), then sends the event on. Resolves with `{ offset }` once stored. */
+	/** Dispatches locally now (as EventBus.emit, throwing the same errors), then queues the event: the task's events are sent once it ends. Resolves with `{ offset }` once stored. */
 	emit(name, payload) {
 		this.#bus.emit(name, payload);
 		this.#tabs?.postEvent(name, payload);
@@ -215,11 +218,7 @@ export class RelayBus {
 			resume: position ?? undefined,
 			onEvent: (event) => this.#fromRelay(event, false),
 			onGap: (gap) => this.#gap(gap, true),
-			onChange: () => {
-				const status = this.#connection.status;
-				this.#setStatus(status);
-				this.#tabs?.postStatus(status);
-			}
+			onChange: () => this.#connectionChanged()
 		});
 		if (position) {
 			this.#held = [];
@@ -236,11 +235,9 @@ export class RelayBus {
 		const entry = this.#pending.get(ref);
 		if (!entry) return;
 		if (!this.#connection) {
-			try {
-				this.#tabs.postPublish(ref, entry.name, entry.payload);
-			} catch (error) {
+			this.#tabs.postPublish(ref, entry.name, entry.payload, (error) => {
 				this.#settled({ ref, error: { kind: 'malformed', message: `${entry.name}: the payload cannot be passed to the tab that holds the relay socket (${error?.message ?? error})` } });
-			}
+			});
 			return;
 		}
 		this.#connection.publish(entry.name, entry.payload, ref).then(
@@ -281,6 +278,7 @@ export class RelayBus {
 	// An ack or refusal, for this tab's publish or another's (every tab
 	// learns the offsets of acknowledged events, so that a replay after a
 	// handover does not deliver them again).
+	/** @param {{ ref: string, offset?: string, error?: any }} settled */
 	#settled({ ref, offset, error }) {
 		if (offset !== undefined) this.#remember(offset);
 		// The leader tells every tab; a 'closed' publish goes to the next leader instead.
@@ -339,7 +337,32 @@ export class RelayBus {
 		this.#gaps.push(entry);
 		if (this.#gaps.length > 100) this.#gaps.shift();
 		report('warn', `kaiwa-bus: the relay no longer has the events after ${gap.lostAfter}: some were missed (a gap); state shown may be stale`);
+		// A record in the history, for onRecord listeners and the panel, and an
+		// event handlers of GAP_EVENT (or '*') get, from 'remote'.
+		const { epoch, offset, lostAfter } = gap;
+		const payload = { epoch: String(epoch), offset: String(offset) };
+		if (lostAfter != null) payload.lostAfter = String(lostAfter);
+		try {
+			this.#relayIn.receive(GAP_EVENT, payload, { offset });
+		} catch (error) {
+			report('warn', `kaiwa-bus: the gap could not be recorded: ${error?.message ?? error}`);
+		}
 		this.#notify(entry);
+	}
+
+	// The connection changes at every publish and ack: its status is taken,
+	// and posted to the other tabs, once per task, at the end of its
+	// synchronous part, however many changes the task made.
+	#connectionChanged() {
+		if (this.#statusQueued) return;
+		this.#statusQueued = true;
+		queueMicrotask(() => {
+			this.#statusQueued = false;
+			if (this.#closed) return;
+			const status = this.#connection.status;
+			this.#setStatus(status);
+			this.#tabs?.postStatus(status);
+		});
 	}
 
 	#setStatus(status) {
@@ -348,8 +371,15 @@ export class RelayBus {
 		this.#changed();
 	}
 
+	// Connection listeners hear once per task too (a burst of emits changes
+	// the outbox depth at each); a gap is told at once.
 	#changed() {
-		this.#notify(undefined);
+		if (this.#changeQueued) return;
+		this.#changeQueued = true;
+		queueMicrotask(() => {
+			this.#changeQueued = false;
+			this.#notify(undefined);
+		});
 	}
 
 	#notify(gap) {

@@ -72,8 +72,12 @@ export declare class RelayBus<E extends object = KaiwaEvents> {
 	/** Resolves once the events an earlier page left in the outbox are queued again. */
 	readonly ready: Promise<void>;
 	readonly gaps: RelayGap[];
-	/** Dispatches locally now (throwing as EventBus.emit does), then resolves with the relay's offset once stored. */
+	/**
+	 * Dispatches locally now (throwing as EventBus.emit does); the task's publishes are serialized
+	 * and sent once it ends. Resolves with the relay's offset once stored.
+	 */
 	emit<N extends keyof E & string>(name: N, payload: EmittedPayload<E[N]>): Promise<{ offset: string }>;
+	/** Called once per task whose work changed the connection (state, offset, outbox), and at once with each gap (also recorded as a `kaiwa.relay.gap` event). */
 	onConnection(listener: (connection: RelayBusConnection, gap?: RelayGap) => void): () => void;
 	close(): void;
 }

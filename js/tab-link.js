@@ -47,6 +47,8 @@ export class TabLink {
 	#refused = 0;
 	#received = 0;
 	#outgoing = [];
+	#publishes = [];
+	#closed = false;
 	#position = null;
 	#resign = null;
 	#abort = null;
@@ -127,9 +129,26 @@ export class TabLink {
 		}
 	}
 
-	/** Asks the leader to publish; throws a DataCloneError for a payload that cannot be cloned. */
-	postPublish(ref, name, payload) {
-		this.#post('publish', { ref, name, payload });
+	/**
+	 * Asks the leader to publish, at the end of the task's synchronous part
+	 * (still one message per publish, in order); `failed(error)` is called
+	 * for a payload that cannot be cloned.
+	 */
+	postPublish(ref, name, payload, failed) {
+		if (this.#publishes.push({ ref, name, payload, failed }) === 1) queueMicrotask(() => this.#postPublishes());
+	}
+
+	#postPublishes() {
+		const publishes = this.#publishes;
+		this.#publishes = [];
+		if (this.#closed) return;
+		for (const { ref, name, payload, failed } of publishes) {
+			try {
+				this.#post('publish', { ref, name, payload });
+			} catch (error) {
+				failed(error);
+			}
+		}
 	}
 
 	postSettled(settled) {
@@ -150,6 +169,7 @@ export class TabLink {
 
 	/** Leaves the channel and, if this tab leads, hands the lead on. */
 	close() {
+		this.#closed = true;
 		this.#abort?.abort();
 		this.#resign?.();
 		this.#channel.close();

@@ -27,3 +27,10 @@ export type PassedOn<E extends object> = Pick<
 	| 'validate'
 	| 'validateEvent'
 >;
+
+// The helpers js/wrap.js shares with the wrapping buses (not an entry point
+// of the package: typed for the JS static check).
+export declare const PASSED_ON: readonly string[];
+export declare function passOn(Wrapper: abstract new (...args: any[]) => object, methods?: readonly string[]): void;
+export declare function report(method: 'log' | 'warn' | 'error', ...args: unknown[]): void;
+export declare function notifyAll<A extends unknown[]>(listeners: Iterable<(...args: A) => unknown>, args: A, what: string): void;

@@ -29,7 +29,8 @@ const DEFAULTS = {
 
 // In Node (SSR) there is no HTMLElement: the class then extends a stand-in
 // and is never registered.
-const Base = globalThis.HTMLElement ?? class {};
+/** @type {typeof HTMLElement} */
+const Base = globalThis.HTMLElement ?? /** @type {any} */ (class {});
 
 /**
  * `<kaiwa-devtools>`: give it a bus (`element.bus = bus`) and put it in the

@@ -6,10 +6,11 @@
 //
 // Restored records (a PersistentEventBus's, from earlier sessions) are set
 // apart: dimmed, and the newest of them, under this session's, carries a
-// separator line (data-boundary).
+// separator line (data-boundary). A relay bus's gap record (events were
+// missed before it) is a marker row (data-gap) that says so.
 
 import { STATUS_ICONS, durationNote, formatAgo, formatClock, formatDate, formatMs, h, setText } from './dom.js';
-import { indexOfId, sourceOf } from './records.js';
+import { indexOfId, isGap, sourceOf } from './records.js';
 
 export const ROW_HEIGHT = 22; // px, every row of the event list (see .list in styles.js)
 const OVERSCAN = 4; // rows drawn beyond the visible ones
@@ -170,8 +171,10 @@ export class EventList {
 		row.clock.textContent = formatClock(record.timestamp);
 		row.clock.title = formatDate(record.timestamp);
 		row.ago.textContent = formatAgo(Date.now() - row.time);
-		row.name.textContent = record.name;
-		row.name.title = record.name;
+		const gap = isGap(record);
+		el.toggleAttribute('data-gap', gap);
+		row.name.textContent = gap ? '⚠ gap: events missed' : record.name;
+		row.name.title = gap ? `${record.name}: the relay could not resume where this bus left off; events published meanwhile were missed` : record.name;
 		const source = sourceOf(record);
 		if (el.dataset.source !== source) {
 			el.dataset.source = source; // mostly 'local' row after row: written only when it changes

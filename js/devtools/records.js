@@ -2,7 +2,7 @@
 // text, the domain menu's prefixes, the statistics of an imported file, and
 // lookups by id. Pure functions over records; no DOM.
 
-import { toPlain } from '../history.js';
+import { GAP_EVENT, toPlain } from '../history.js';
 
 export const byId = (a, b) => a.id - b.id;
 
@@ -135,6 +135,9 @@ export function forgetText(record) {
 
 /** Where a record's event came from: 'local' unless it says otherwise. */
 export const sourceOf = (record) => record.source ?? 'local';
+
+/** Whether a record is a relay bus's gap (events were missed before it): a marker row. */
+export const isGap = (record) => record.name === GAP_EVENT && sourceOf(record) === 'remote';
 
 /** A predicate for `{ domain: 'auth.*' | '', name, text, user, source }`; empty fields match everything. */
 export function compileFilter({ domain, name, text, user, source }) {

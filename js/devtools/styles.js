@@ -129,6 +129,9 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .window .row[data-source='restored'] { background: rgb(108 182 255 / 0.05); }
 .window .row[data-source='restored'] > :not(.status) { color: var(--dim); font-style: italic; }
 .window .row[data-boundary] { border-top: 1px dashed var(--accent); }
+/* A relay gap: events were missed below this row. */
+.window .row[data-gap] { background: rgb(227 179 65 / 0.12); border-top: 2px solid var(--reject); }
+.window .row[data-gap] .name { color: var(--reject); font-weight: bold; }
 .footer { padding: 3px 8px; color: var(--dim); background: var(--bg2); border-top: 1px solid var(--line); display: flex; gap: 12px; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 `;

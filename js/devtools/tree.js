@@ -39,6 +39,7 @@ function leafOf(value) {
 	}
 }
 
+/** @returns {Array<[string, () => unknown]>} */
 function entriesOf(value) {
 	if (value instanceof Map) return Array.from(value, ([k, v]) => [String(k), () => v]);
 	if (value instanceof Set) return Array.from(value, (v, i) => [String(i), () => v]);

@@ -190,6 +190,11 @@ test('relay: the header shows the connection and the outbox through a relay rest
 		await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent === 'outbox 0');
 		const gap = await page.evaluate(() => window.bus.gaps.at(-1).at.toTimeString().slice(0, 8));
 		assert.match(await panel(page, '.gaps').textContent(), new RegExp(`^⚠ 1 gap, last ${gap}\\.\\d{3}$`));
+		// The gap is also a record, a marker row in the list.
+		const gapRow = panel(page, '.window .row[data-gap]');
+		await gapRow.waitFor();
+		assert.equal(await gapRow.locator('.name').textContent(), '⚠ gap: events missed');
+		assert.equal(await gapRow.locator('.source').textContent(), 'remote');
 		await page.screenshot({ path: `${SHOTS}/relay-gap.png` });
 
 		// Collapsed: no listener, and the header is not touched; open again: current again.

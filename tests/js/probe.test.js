@@ -3,7 +3,7 @@
 // 'unsafe-eval' must write the same codes for every payload. Runs in Node
 // and in Chromium, against the built package's probe.js.
 
-import { compileReader, readPayload } from '../../pkg/probe.js';
+import { compileReader, configure, readPayload } from '../../pkg/probe.js';
 import { assert, test } from './harness.js';
 
 // Read modes, as ReadMode in src/schema/probe.rs.
@@ -16,6 +16,7 @@ const plans = [
 	{ keys: ['mode', 'role'], modes: [LITERAL, LITERAL] },
 	{ keys: ['wordsLearned', 'score'], modes: [STRING_ITEMS, KIND] },
 	{ keys: ['"]; x = 1; //', '__proto__', 'constructor'], modes: [KIND, LITERAL, STRING_ITEMS] },
+	{ keys: ['toString', 'hasOwnProperty', 'valueOf', 'name'], modes: [KIND, LITERAL, STRING_ITEMS, LITERAL] },
 	{ keys: [], modes: [] }
 ];
 const atoms = new Map([
@@ -61,6 +62,18 @@ function payloads(plan) {
 	const getter = {};
 	for (const key of plan.keys) Object.defineProperty(getter, key, { get: trap, enumerable: true });
 	out.push(getter);
+	// Inherited keys: from Object.prototype (not a field), from a class (a field).
+	out.push({}, Object.create(null), new (class {
+		toString() {
+			return 'a class';
+		}
+		get name() {
+			return 'realtime';
+		}
+	})());
+	const own = {};
+	for (const key of plan.keys) Object.defineProperty(own, key, { value: ['a', 1], enumerable: true });
+	out.push(own);
 	const revocable = Proxy.revocable({}, {});
 	revocable.revoke();
 	out.push(revocable.proxy);
@@ -104,4 +117,25 @@ test('without new Function (a strict CSP), compileReader falls back to the refer
 	assert.equal(tried, 1);
 	const payload = { userId: 'u', email: 3, tier: 't', timestamp: new Date(0) };
 	assert.deepEqual(read(reader, payload, 15), read((p, a, o, b) => readPayload(plans[0], p, a, o, b), payload, 15));
+});
+
+test('configure({ jitless: true }) gives the reference reader, writing what the compiled one writes', () => {
+	const compiled = plans.map((plan) => compileReader(plan));
+	configure({ jitless: true });
+	let jitless;
+	try {
+		jitless = plans.map((plan) => compileReader(plan));
+	} finally {
+		configure({ jitless: false });
+	}
+	let compared = 0;
+	plans.forEach((plan, i) => {
+		assert.notEqual(jitless[i], compiled[i]);
+		const width = 3 * (plan.keys.length + 1);
+		for (const payload of payloads(plan)) {
+			assert.deepEqual(read(jitless[i], payload, width), read(compiled[i], payload, width), `plan [${plan.keys}]`);
+			compared++;
+		}
+	});
+	assert.ok(compared > 100, `${compared} comparisons`);
 });

@@ -1,7 +1,7 @@
 // End-to-end tests of kaiwa-bus/relay in headless Chromium against a real
 // kaiwa-relay: the tabs of one browser share one WebSocket, see each other's
-// events and the relay's exactly once, hand the socket over when the leader
-// tab closes, keep what they emit while the relay is down, and refuse what
+// events and the relay's exactly once, post a follower's publishes to the
+// leader after the emitting task, hand the socket over when the leader tab closes, keep what they emit while the relay is down, and refuse what
 // a hostile script posts on their channel. Prints one line per test and
 // `# relay-e2e: N passed, N failed`.
 
@@ -87,6 +87,38 @@ test('buses of two identities in one browser never share a socket; buses of one 
 	}, relay.url);
 	assert.deepEqual(leaders, [true, false, true, true, true, false, true]);
 	await page.close();
+});
+
+test('a follower tab\'s burst of emits posts nothing while it runs, then reaches the relay through the leader once each, in order', async ({ context, url, relay }) => {
+	const [a, b] = [await openTab(context, url, relay), await openTab(context, url, relay)];
+	const follower = (await a.evaluate(() => window.bus.connection.leader)) ? b : a;
+	const outside = createRelayBus({ url: relay.url, token: null, WebSocket });
+	await until(() => outside.connection.state === 'open', 'the outside client');
+	const got = received(outside);
+	const { postedDuring, refused } = await follower.evaluate(async () => {
+		let posted = 0;
+		const post = BroadcastChannel.prototype.postMessage;
+		BroadcastChannel.prototype.postMessage = function (message) {
+			posted++;
+			return post.call(this, message);
+		};
+		const metric = (s, extra) => ({ sessionId: s, metric: 'm', value: 1, unit: 'n', timestamp: new Date(), ...extra });
+		const sent = [];
+		for (let i = 0; i < 20; i++) sent.push(window.bus.emit('analytics.performance.metric', metric(`burst-${i}`)));
+		// A function cannot be cloned to the leader: that emit alone is refused.
+		const bad = window.bus.emit('analytics.performance.metric', metric('burst-bad', { f: () => 1 }));
+		const postedDuring = posted;
+		BroadcastChannel.prototype.postMessage = post;
+		await Promise.all(sent);
+		const refused = await bad.then(() => null, (e) => e.kind);
+		return { postedDuring, refused };
+	});
+	assert.equal(postedDuring, 0, 'no message posted during the emits');
+	assert.equal(refused, 'malformed');
+	await until(() => got.length === 20, 'the burst outside');
+	assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `burst-${i}`));
+	outside.close();
+	await Promise.all([a.close(), b.close()]);
 });
 
 test('closing the leader tab hands the socket over with no event lost or doubled', async ({ context, url, relay }) => {
