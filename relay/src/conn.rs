@@ -250,12 +250,16 @@ impl Conn {
             .map(|_| Box::pin(tokio::time::sleep_until(expiry(&self.grant))));
         loop {
             let room = self.room();
-            // Branches are polled in a random order, so none starves another.
+            // In this order: the ends first (they must not starve), then
+            // what fills the queue, and writing last, when nothing else is
+            // ready, so a burst of replies or events costs one flush.
             tokio::select! {
-                written = poll_fn(|cx| self.out.poll_write(cx)), if self.out.busy() => {
-                    if written.is_err() {
-                        return None;
-                    }
+                biased;
+                true = async { match expired.as_mut() { Some(timer) => { timer.await; true } None => false } }, if expired.is_some() => {
+                    return Some((CLOSE_AUTH, "token expired".into()));
+                }
+                () = crate::server::shutting_down(&mut shutdown) => {
+                    return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
                 }
                 reply = poll_fn(|cx| match pending.front_mut() {
                     Some(oldest) => oldest.poll_unpin(cx),
@@ -267,20 +271,6 @@ impl Conn {
                     }
                     self.out.push(reply);
                 }
-                frame = next_frame(&mut self.stream), if pending.len() < IN_FLIGHT => match frame {
-                    Ok(Frame::Gone) => return None,
-                    Ok(Frame::Control) => {}
-                    Ok(Frame::Text(text)) => {
-                        let exp = self.grant.exp;
-                        if let Err(close) = Box::pin(self.frame(&text, &mut pending)).await {
-                            return Some(close);
-                        }
-                        if self.grant.exp != exp {
-                            expired = self.grant.exp.map(|_| Box::pin(tokio::time::sleep_until(expiry(&self.grant))));
-                        }
-                    }
-                    Err(close) => return Some(close),
-                },
                 Some(read) = async { Some(reading.as_mut()?.await) }, if reading.is_some() && room > 0 => {
                     reading = None;
                     let (events, more) = match feed.caught(read, room) {
@@ -300,20 +290,40 @@ impl Conn {
                         reading = Some(feed.catch_up(&self.state, self.room()));
                     }
                 }
-                step = feed.live(), if reading.is_none() => match step {
-                    Step::Live(event) => {
-                        if let Err(close) = self.offer(&event) {
-                            return Some(close);
+                step = feed.live(), if reading.is_none() => {
+                    // This event and every other the hub holds now, in one wake-up.
+                    let mut step = Some(step);
+                    while let Some(s) = step.take() {
+                        match s {
+                            Step::Live(event) => {
+                                if let Err(close) = self.offer(&event) {
+                                    return Some(close);
+                                }
+                                step = feed.ready();
+                            }
+                            Step::Lagged => reading = Some(feed.catch_up(&self.state, self.room())),
+                            Step::Closed => return None,
                         }
                     }
-                    Step::Lagged => reading = Some(feed.catch_up(&self.state, room)),
-                    Step::Closed => return None,
-                },
-                true = async { match expired.as_mut() { Some(timer) => { timer.await; true } None => false } }, if expired.is_some() => {
-                    return Some((CLOSE_AUTH, "token expired".into()));
                 }
-                () = crate::server::shutting_down(&mut shutdown) => {
-                    return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
+                frame = next_frame(&mut self.stream), if pending.len() < IN_FLIGHT => match frame {
+                    Ok(Frame::Gone) => return None,
+                    Ok(Frame::Control) => {}
+                    Ok(Frame::Text(text)) => {
+                        let exp = self.grant.exp;
+                        if let Err(close) = Box::pin(self.frame(&text, &mut pending)).await {
+                            return Some(close);
+                        }
+                        if self.grant.exp != exp {
+                            expired = self.grant.exp.map(|_| Box::pin(tokio::time::sleep_until(expiry(&self.grant))));
+                        }
+                    }
+                    Err(close) => return Some(close),
+                },
+                written = poll_fn(|cx| self.out.poll_write(cx)), if self.out.busy() => {
+                    if written.is_err() {
+                        return None;
+                    }
                 }
             }
         }

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::event::{Event, Offset};
 use crate::protocol::CLOSE_LAGGING;
@@ -182,6 +182,23 @@ impl Feed {
                 }
                 Err(RecvError::Lagged(_)) => return Step::Lagged,
                 Err(RecvError::Closed) => return Step::Closed,
+            }
+        }
+    }
+
+    /// The next event the hub already holds, without waiting: lets the
+    /// connection take a burst in one wake-up.
+    pub fn ready(&mut self) -> Option<Step> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(event) if event.offset <= self.last => continue,
+                Ok(event) => {
+                    self.last = event.offset;
+                    return Some(Step::Live(event));
+                }
+                Err(TryRecvError::Lagged(_)) => return Some(Step::Lagged),
+                Err(TryRecvError::Closed) => return Some(Step::Closed),
+                Err(TryRecvError::Empty) => return None,
             }
         }
     }
