@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! loadgen <relay|sio> fanout  ADDR SUBSCRIBERS EVENTS
-//! loadgen <relay|sio> publish ADDR CONNECTIONS SECONDS
+//! loadgen <relay|sio> publish ADDR CONNECTIONS SECONDS [WINDOW]
 //! loadgen <relay|sio> idle    ADDR CONNECTIONS PID
 //! loadgen relay       resume  ADDR EVENTS
 //! ```
@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -118,18 +118,27 @@ fn stamp(t: &str) -> Option<u64> {
     rest.get(..end)?.parse().ok()
 }
 
-/// Publishes `events` with up to `window` unacknowledged; returns when all are acked.
+/// Publishes `events` with up to `window` unacknowledged; returns when all
+/// are acked. Like a client's outbox, it writes every frame the window
+/// allows and flushes once, then takes every reply already received.
 async fn publish_many(mut ws: Ws, proto: Proto, from: u64, events: u64, window: u64, deadline: Instant) -> u64 {
     let (mut sent, mut acked) = (0, 0);
     while acked < events && Instant::now() < deadline {
-        while sent < events && sent - acked < window {
-            ws.send(Message::Text(publish_frame(proto, from + sent).into()))
-                .await
-                .unwrap();
-            sent += 1;
+        if sent < events && sent - acked < window {
+            while sent < events && sent - acked < window {
+                ws.feed(Message::Text(publish_frame(proto, from + sent).into()))
+                    .await
+                    .unwrap();
+                sent += 1;
+            }
+            ws.flush().await.unwrap();
         }
-        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => {
+        let mut next = match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(m))) => Some(m),
+            _ => break,
+        };
+        while let Some(m) = next {
+            if let Message::Text(t) = m {
                 if is_ack(proto, &t) {
                     acked += 1;
                 } else if t.contains("refused") {
@@ -138,7 +147,10 @@ async fn publish_many(mut ws: Ws, proto: Proto, from: u64, events: u64, window: 
                     ws.send(Message::Text("3".into())).await.unwrap();
                 }
             }
-            _ => break,
+            next = match ws.next().now_or_never() {
+                Some(Some(Ok(m))) => Some(m),
+                _ => None,
+            };
         }
     }
     acked
@@ -204,7 +216,7 @@ async fn fanout(proto: Proto, addr: &str, subscribers: usize, events: u64) {
     );
 }
 
-async fn publish(proto: Proto, addr: &str, connections: usize, seconds: u64) {
+async fn publish(proto: Proto, addr: &str, connections: usize, seconds: u64, window: u64) {
     let mut tasks = Vec::new();
     let mut conns = Vec::new();
     for _ in 0..connections {
@@ -218,7 +230,7 @@ async fn publish(proto: Proto, addr: &str, connections: usize, seconds: u64) {
             proto,
             i as u64 * 1_000_000_000,
             u64::MAX / 4,
-            64,
+            window,
             deadline,
         )));
     }
@@ -228,7 +240,7 @@ async fn publish(proto: Proto, addr: &str, connections: usize, seconds: u64) {
     }
     let took = started.elapsed().as_secs_f64();
     println!(
-        r#"{{"connections":{connections},"acked":{acked},"seconds":{took:.3},"publish_per_s":{:.0}}}"#,
+        r#"{{"connections":{connections},"window":{window},"acked":{acked},"seconds":{took:.3},"publish_per_s":{:.0}}}"#,
         acked as f64 / took
     );
 }
@@ -331,7 +343,7 @@ async fn main() {
     let n = |i: usize| arg(i).parse::<u64>().expect("a number");
     match arg(1).as_str() {
         "fanout" => fanout(proto, &arg(2), n(3) as usize, n(4)).await,
-        "publish" => publish(proto, &arg(2), n(3) as usize, n(4)).await,
+        "publish" => publish(proto, &arg(2), n(3) as usize, n(4), args.get(5).map_or(64, |_| n(5))).await,
         "idle" => idle(proto, &arg(2), n(3) as usize, &arg(4)).await,
         "resume" => resume(&arg(2), n(3)).await,
         other => panic!("unknown scenario {other}"),

@@ -1,23 +1,34 @@
-//! One WebSocket connection on `/v1/ws`, in the shape of axum's chat
-//! example: a writer task owns the socket's sending half and drains a
-//! bounded queue; this task reads the client's frames; a [`Feed`] task
-//! offers it events. Whichever decides to close (a bad frame, a lagging
-//! feed, an expired token, shutdown) ends the other two.
+//! One WebSocket connection on `/v1/ws`, served by **one** task: it reads
+//! the client's frames, answers them in order, feeds the connection its
+//! events (from the hub, or from the log while catching up) and writes
+//! everything queued, in one `select!` loop. An idle connection is that
+//! task, its socket and its subscriptions, nothing more: no other tasks, no
+//! channels, no queue allocated before there is something to queue.
+//!
+//! ## Backpressure
+//!
+//! Frames to send wait in `out`, bounded by `--queue`. Replies are taken
+//! only while it has room (so a client that does not read stops being
+//! read); live events that find it full close the connection with 4008;
+//! the log is read only as far as it has room.
 
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::future::{ready, BoxFuture};
-use futures_util::stream::{FuturesOrdered, SplitStream};
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::future::{ready as done, BoxFuture};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{FutureExt, Sink, SinkExt, StreamExt};
 use kaiwa_bus::core::names::parse_pattern;
-use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::{self, Grant};
-use crate::event::{now_ms, Offset};
-use crate::feed::{reason, Ending, Feed, Filter, MAX_PATTERNS};
+use crate::event::{now_ms, Event, Offset};
+use crate::feed::{reason, Ending, Feed, Filter, Reading, Step, MAX_PATTERNS};
 use crate::protocol::*;
 use crate::publish::{check, settle, Request};
 use crate::server::State;
@@ -26,109 +37,115 @@ use crate::server::State;
 /// that, its frames are not read until the oldest is answered.
 const IN_FLIGHT: usize = 256;
 
-/// Replies in the order of the frames that asked for them.
-type Pending = FuturesOrdered<BoxFuture<'static, String>>;
+/// Replies in the order of the frames that asked for them. Only the oldest
+/// is polled: the others do not need it to make progress (the engine
+/// answers them on its own), and an empty queue allocates nothing.
+type Pending = VecDeque<BoxFuture<'static, String>>;
 
 /// Frames written between two flushes at most.
 const WRITE_BATCH: usize = 64;
 
 /// How long a client has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the writer tries to deliver a close frame.
+/// How long the relay tries to deliver a close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a closing connection may take to finish the frame it is
+/// How long a closing connection may take to finish the frames it is
 /// writing and its close frame (a client that stopped reading holds it).
 const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
 
 type Close = (u16, String);
+type Sender = SplitSink<WebSocket, Message>;
 
-/// Serves one connection until it closes.
-pub async fn serve(socket: WebSocket, state: Arc<State>) {
+/// Serves one connection until it closes. The connection's state and its
+/// loop live in one allocation, the returned future.
+pub fn serve(socket: WebSocket, state: Arc<State>) -> BoxFuture<'static, ()> {
     state.metrics.connections.fetch_add(1, Relaxed);
     let id = state.next_connection.fetch_add(1, Relaxed);
     let (sink, stream) = socket.split();
-    let (out, out_rx) = mpsc::channel(state.config.queue);
-    let (close_tx, close_rx) = oneshot::channel();
-    let writer = tokio::spawn(write(sink, out_rx, close_rx));
-    let mut conn = Conn {
+    let conn = Conn {
         origin: format!("{}/{id}", state.instance),
-        state: state.clone(),
         stream,
-        out,
-        filter: Arc::new(RwLock::new(Filter::default())),
+        out: Outbox {
+            sink,
+            queue: VecDeque::new(),
+            unflushed: false,
+        },
+        filter: Filter::default(),
         grant: Grant::anonymous(),
         tokens: f64::from(state.config.rate),
         refill: Instant::now(),
+        state,
     };
-    let close = conn.run().await;
-    drop(conn);
-    if let Some(close) = close {
-        let _ = close_tx.send(close);
-    }
-    let mut writer = writer;
-    if tokio::time::timeout(WRITER_TIMEOUT, &mut writer).await.is_err() {
-        // A client that reads nothing at all cannot be told why; drop it.
-        writer.abort();
-    }
-    state.metrics.connections.fetch_sub(1, Relaxed);
+    Box::pin(conn.serve())
 }
 
-/// Writes queued frames; on a close request, writes the close frame next.
-/// Queued frames are dropped (the client resumes from its offset), except
-/// when the relay is going away: then they are flushed first.
-async fn write(
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
-    mut queue: mpsc::Receiver<Message>,
-    mut close: oneshot::Receiver<Close>,
-) {
-    let close = loop {
-        tokio::select! {
-            biased;
-            c = &mut close => break c.ok(),
-            m = queue.recv() => match m {
-                Some(m) => if write_batch(&mut sink, &mut queue, m).await.is_err() { return },
-                None => break (&mut close).await.ok(),
-            },
+/// The sending half and the frames waiting for it.
+struct Outbox {
+    sink: Sender,
+    queue: VecDeque<Message>,
+    /// Frames were written since the last flush.
+    unflushed: bool,
+}
+
+impl Outbox {
+    fn push(&mut self, text: impl Into<Utf8Bytes>) {
+        self.queue.push_back(Message::Text(text.into()));
+    }
+
+    fn busy(&self) -> bool {
+        self.unflushed || !self.queue.is_empty()
+    }
+
+    /// Writes queued frames, up to [`WRITE_BATCH`], then flushes once: one
+    /// system call for many frames. A frame leaves the queue only when the
+    /// sink takes it, so this may be cancelled at any point.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), axum::Error>> {
+        let mut sink = Pin::new(&mut self.sink);
+        for _ in 0..WRITE_BATCH {
+            if self.queue.is_empty() {
+                break;
+            }
+            ready!(sink.as_mut().poll_ready(cx))?;
+            if let Some(m) = self.queue.pop_front() {
+                sink.as_mut().start_send(m)?;
+                self.unflushed = true;
+            }
         }
-    };
-    if let Some((code, text)) = close {
-        if code == CLOSE_GOING_AWAY {
-            while let Ok(m) = queue.try_recv() {
-                if tokio::time::timeout(CLOSE_TIMEOUT, sink.send(m)).await.is_err() {
-                    return;
-                }
+        ready!(sink.poll_flush(cx))?;
+        self.unflushed = false;
+        // Give back the room a burst took.
+        if self.queue.is_empty() && self.queue.capacity() > 64 {
+            self.queue = VecDeque::new();
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Sends the close frame. Queued frames are dropped (the client resumes
+    /// from its offset), except when the relay is going away: then they are
+    /// written first.
+    async fn close(&mut self, (code, text): Close) {
+        if code != CLOSE_GOING_AWAY {
+            self.queue.clear();
+        }
+        while self.busy() {
+            let write = poll_fn(|cx| self.poll_write(cx));
+            if !matches!(tokio::time::timeout(CLOSE_TIMEOUT, write).await, Ok(Ok(()))) {
+                return;
             }
         }
         let frame = Message::Close(Some(CloseFrame {
             code,
             reason: reason(&text).into(),
         }));
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(frame)).await;
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.send(frame)).await;
     }
-}
-
-/// Writes `first` and whatever else is queued now (up to [`WRITE_BATCH`]
-/// frames), then flushes once: one system call for many frames.
-async fn write_batch(
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    queue: &mut mpsc::Receiver<Message>,
-    first: Message,
-) -> Result<(), axum::Error> {
-    sink.feed(first).await?;
-    for _ in 1..WRITE_BATCH {
-        match queue.try_recv() {
-            Ok(m) => sink.feed(m).await?,
-            Err(_) => break,
-        }
-    }
-    sink.flush().await
 }
 
 struct Conn {
     state: Arc<State>,
     stream: SplitStream<WebSocket>,
-    out: mpsc::Sender<Message>,
-    filter: Arc<RwLock<Filter>>,
+    out: Outbox,
+    filter: Filter,
     grant: Grant,
     origin: String,
     /// The publish rate limit's token bucket.
@@ -143,33 +160,72 @@ enum Frame {
     Gone,
 }
 
-impl Conn {
-    async fn next_frame(&mut self) -> Result<Frame, Close> {
-        match self.stream.next().await {
-            None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
-            Some(Ok(Message::Text(t))) => Ok(Frame::Text(t.to_string())),
-            Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v1".into())),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Frame::Control),
-            Some(Err(e)) => {
-                let text = e.to_string();
-                if text.contains("too long") || text.contains("Space limit") {
-                    Err((CLOSE_TOO_BIG, format!("frame larger than this relay reads: {text}")))
-                } else {
-                    Ok(Frame::Gone)
-                }
+async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close> {
+    match stream.next().await {
+        None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
+        Some(Ok(Message::Text(t))) => Ok(Frame::Text(t.to_string())),
+        Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v1".into())),
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Frame::Control),
+        Some(Err(e)) => {
+            let text = e.to_string();
+            if text.contains("too long") || text.contains("Space limit") {
+                Err((CLOSE_TOO_BIG, format!("frame larger than this relay reads: {text}")))
+            } else {
+                Ok(Frame::Gone)
             }
         }
     }
+}
 
-    async fn send(&self, reply: Reply<'_>) {
-        let _ = self.out.send(Message::Text(reply.to_text().into())).await;
+/// When the token expires, as a timer deadline (far away without `exp`).
+fn expiry(grant: &Grant) -> tokio::time::Instant {
+    let left = grant
+        .exp
+        .map_or(u64::MAX / 4, |exp| exp.saturating_mul(1000).saturating_sub(now_ms()));
+    tokio::time::Instant::now() + Duration::from_millis(left.min(u64::MAX / 4))
+}
+
+impl Conn {
+    async fn serve(mut self) {
+        let close = self.run().await;
+        if let Some(close) = close {
+            // Boxed, as is every rare or large step below: a task is as
+            // large as its largest state, and an idle connection should not
+            // carry the room its closing or a publish needs.
+            let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
+        }
+        self.state.metrics.connections.fetch_sub(1, Relaxed);
+    }
+
+    /// Room left in the outbound queue.
+    fn room(&self) -> usize {
+        self.state.config.queue.saturating_sub(self.out.queue.len())
+    }
+
+    /// Whether this connection receives `event`.
+    fn admits(&self, event: &Event) -> bool {
+        event.origin != self.origin && self.filter.admits(event)
+    }
+
+    /// Offers a live event; `Err` when the queue is full (4008).
+    fn offer(&mut self, event: &Event) -> Result<(), Close> {
+        if !self.admits(event) {
+            return Ok(());
+        }
+        if self.room() == 0 {
+            self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
+            return Err((CLOSE_LAGGING, "lagging: resume from your last offset".into()));
+        }
+        self.out.queue.push_back(Message::Text(event.frame.clone()));
+        self.state.metrics.events_out.fetch_add(1, Relaxed);
+        Ok(())
     }
 
     /// The whole connection; the close to send, if any.
-    async fn run(&mut self) -> Option<Close> {
+    async fn run(&mut self) -> Ending {
         let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
         let hello = loop {
-            match tokio::time::timeout_at(deadline, self.next_frame()).await {
+            match tokio::time::timeout_at(deadline, next_frame(&mut self.stream)).await {
                 Err(_) => return Some((CLOSE_MALFORMED, "no hello within 10 s".into())),
                 Ok(Err(close)) => return Some(close),
                 Ok(Ok(Frame::Gone)) => return None,
@@ -177,54 +233,107 @@ impl Conn {
                 Ok(Ok(Frame::Text(text))) => break text,
             }
         };
-        let (rx, last, from_log) = match self.hello(&hello).await {
+        let (rx, last, from_log) = match Box::pin(self.hello(&hello)).await {
             Ok(start) => start,
             Err(close) => return Some(close),
         };
-        let feed = Feed {
-            state: self.state.clone(),
-            filter: self.filter.clone(),
-            out: self.out.clone(),
-            origin: self.origin.clone(),
-            epoch: self.state.engine.epoch(),
-        };
-        let mut feed = tokio::spawn(feed.run(rx, last, from_log));
+        drop(hello);
+        let epoch = self.state.engine.epoch();
+        let mut feed = Feed { rx, last, epoch };
+        let mut reading: Option<Reading> = from_log.then(|| feed.catch_up(&self.state, self.room()));
         let mut shutdown = self.state.shutdown.subscribe();
         let mut pending = Pending::new();
-        let ending: Ending = loop {
-            let expiry = self
-                .grant
-                .exp
-                .map(|exp| exp.saturating_mul(1000).saturating_sub(now_ms()));
-            let expired = tokio::time::sleep(Duration::from_millis(expiry.unwrap_or(u64::MAX / 4)));
+        // Boxed, and only for a token that expires.
+        let mut expired = self
+            .grant
+            .exp
+            .map(|_| Box::pin(tokio::time::sleep_until(expiry(&self.grant))));
+        loop {
+            let room = self.room();
+            // In this order: the ends first (they must not starve), then
+            // what fills the queue, and writing last, when nothing else is
+            // ready, so a burst of replies or events costs one flush.
             tokio::select! {
-                Some(reply) = pending.next(), if !pending.is_empty() => {
-                    let _ = self.out.send(Message::Text(reply.into())).await;
+                biased;
+                true = async { match expired.as_mut() { Some(timer) => { timer.await; true } None => false } }, if expired.is_some() => {
+                    return Some((CLOSE_AUTH, "token expired".into()));
                 }
-                frame = self.next_frame(), if pending.len() < IN_FLIGHT => match frame {
-                    Ok(Frame::Gone) => break None,
-                    Ok(Frame::Control) => {}
-                    Ok(Frame::Text(text)) => {
-                        if let Err(close) = self.frame(&text, &mut pending).await {
-                            break Some(close);
+                () = crate::server::shutting_down(&mut shutdown) => {
+                    return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
+                }
+                reply = poll_fn(|cx| match pending.front_mut() {
+                    Some(oldest) => oldest.poll_unpin(cx),
+                    None => Poll::Pending,
+                }), if !pending.is_empty() && room > 0 => {
+                    pending.pop_front();
+                    if pending.is_empty() && pending.capacity() > 64 {
+                        pending = Pending::new();
+                    }
+                    self.out.push(reply);
+                }
+                Some(read) = async { Some(reading.as_mut()?.await) }, if reading.is_some() && room > 0 => {
+                    reading = None;
+                    let (events, more) = match feed.caught(read, room) {
+                        Ok(caught) => caught,
+                        Err(close) => {
+                            self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
+                            return Some(close);
+                        }
+                    };
+                    for event in &events {
+                        if self.admits(event) {
+                            self.out.queue.push_back(Message::Text(event.frame.clone()));
+                            self.state.metrics.events_out.fetch_add(1, Relaxed);
                         }
                     }
-                    Err(close) => break Some(close),
+                    if more {
+                        reading = Some(feed.catch_up(&self.state, self.room()));
+                    }
+                }
+                step = feed.live(), if reading.is_none() => {
+                    // This event and every other the hub holds now, in one wake-up.
+                    let mut step = Some(step);
+                    while let Some(s) = step.take() {
+                        match s {
+                            Step::Live(event) => {
+                                if let Err(close) = self.offer(&event) {
+                                    return Some(close);
+                                }
+                                step = feed.ready();
+                            }
+                            Step::Lagged => reading = Some(feed.catch_up(&self.state, self.room())),
+                            Step::Closed => return None,
+                        }
+                    }
+                }
+                frame = next_frame(&mut self.stream), if pending.len() < IN_FLIGHT => match frame {
+                    Ok(Frame::Gone) => return None,
+                    Ok(Frame::Control) => {}
+                    Ok(Frame::Text(text)) => {
+                        let exp = self.grant.exp;
+                        if let Err(close) = Box::pin(self.frame(&text, &mut pending)).await {
+                            return Some(close);
+                        }
+                        if self.grant.exp != exp {
+                            expired = self.grant.exp.map(|_| Box::pin(tokio::time::sleep_until(expiry(&self.grant))));
+                        }
+                    }
+                    Err(close) => return Some(close),
                 },
-                ended = &mut feed => break ended.ok().flatten(),
-                _ = expired => break Some((CLOSE_AUTH, "token expired".into())),
-                _ = crate::server::shutting_down(&mut shutdown) => break Some((CLOSE_GOING_AWAY, "going away: reconnect".into())),
+                written = poll_fn(|cx| self.out.poll_write(cx)), if self.out.busy() => {
+                    if written.is_err() {
+                        return None;
+                    }
+                }
             }
-        };
-        feed.abort();
-        ending
+        }
     }
 
     /// Checks `hello`, subscribes, welcomes; where the feed starts.
     async fn hello(
         &mut self,
         text: &str,
-    ) -> Result<(tokio::sync::broadcast::Receiver<Arc<crate::event::Event>>, Offset, bool), Close> {
+    ) -> Result<(tokio::sync::broadcast::Receiver<Arc<Event>>, Offset, bool), Close> {
         let kind = typed(text)?;
         if kind != "hello" {
             return Err((CLOSE_MALFORMED, format!("the first frame must be hello, not {kind:?}")));
@@ -235,11 +344,8 @@ impl Conn {
             None if self.state.config.insecure_dev => Grant::anonymous(),
             None => return Err((CLOSE_AUTH, "a token is required".into())),
         };
-        {
-            let mut f = self.filter.write().unwrap_or_else(|e| e.into_inner());
-            f.user = self.grant.user.clone();
-            f.admin = self.grant.admin;
-        }
+        self.filter.user = self.grant.user.clone();
+        self.filter.admin = self.grant.admin;
         self.subscribe(&hello.subscribe)?;
         let engine = &self.state.engine;
         let (rx, head) = engine.hub().subscribe();
@@ -259,13 +365,13 @@ impl Conn {
             }
         };
         let recovered = matches!(resume, Some(Some(_)));
-        self.send(Reply::Welcome {
+        let welcome = Reply::Welcome {
             epoch: &epoch,
             offset: head.to_string(),
             recovered,
             user: self.grant.user.as_deref(),
-        })
-        .await;
+        };
+        self.out.push(welcome.to_text());
         Ok(match resume {
             Some(Some(from)) => (rx, from, true),
             _ => (rx, head, false),
@@ -274,10 +380,21 @@ impl Conn {
 
     /// Handles one frame after `hello`; a reply it owes goes to `pending`.
     async fn frame(&mut self, text: &str, pending: &mut Pending) -> Result<(), Close> {
-        match &*typed(text)? {
+        let started = Instant::now();
+        let publish = match serde_json::from_str::<Publish>(text) {
+            Ok(p) if p.kind.as_deref() == Some("publish") => Some(p),
+            _ => None,
+        };
+        let kind = match &publish {
+            Some(_) => std::borrow::Cow::Borrowed("publish"),
+            None => std::borrow::Cow::Owned(typed(text)?),
+        };
+        match &*kind {
             "publish" => {
-                let started = Instant::now();
-                let p: Publish = serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("publish: {e}")))?;
+                let p = match publish {
+                    Some(p) => p,
+                    None => serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("publish: {e}")))?,
+                };
                 let reference = p.reference.clone();
                 let checked = if self.take_token() {
                     let req = Request {
@@ -316,7 +433,7 @@ impl Conn {
                         let stored = state.engine.submit(draft).await;
                         pending.push_back(async move { reply(settle(&state, stored.await, started)) }.boxed());
                     }
-                    Err(refusal) => pending.push_back(ready(reply(Err(refusal))).boxed()),
+                    Err(refusal) => pending.push_back(done(reply(Err(refusal))).boxed()),
                 }
             }
             "subscribe" => {
@@ -327,9 +444,8 @@ impl Conn {
             "unsubscribe" => {
                 let p: Patterns =
                     serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("unsubscribe: {e}")))?;
-                let mut f = self.filter.write().unwrap_or_else(|e| e.into_inner());
                 for pattern in &p.patterns {
-                    f.remove(pattern);
+                    self.filter.remove(pattern);
                 }
             }
             "auth" => {
@@ -338,14 +454,13 @@ impl Conn {
                 if grant.user != self.grant.user {
                     return Err((CLOSE_AUTH, "the new token is for another user".into()));
                 }
-                let mut f = self.filter.write().unwrap_or_else(|e| e.into_inner());
-                if let Some(p) = f.patterns().into_iter().find(|p| !grant.may_subscribe(p)) {
+                if let Some(p) = self.filter.patterns().into_iter().find(|p| !grant.may_subscribe(p)) {
                     return Err((CLOSE_FORBIDDEN, format!("the new token does not allow {p:?}")));
                 }
-                f.admin = grant.admin;
+                self.filter.admin = grant.admin;
                 self.grant = grant;
             }
-            "ping" => pending.push_back(ready(Reply::Pong.to_text()).boxed()),
+            "ping" => pending.push_back(done(Reply::Pong.to_text()).boxed()),
             "hello" => return Err((CLOSE_MALFORMED, "hello was already received".into())),
             other => return Err((CLOSE_MALFORMED, format!("unknown message type {other:?}"))),
         }
@@ -359,10 +474,9 @@ impl Conn {
                 return Err((CLOSE_FORBIDDEN, format!("forbidden subscription {p:?}")));
             }
         }
-        let mut f = self.filter.write().unwrap_or_else(|e| e.into_inner());
         for p in patterns {
-            f.add(p);
-            if f.len() > MAX_PATTERNS {
+            self.filter.add(p);
+            if self.filter.len() > MAX_PATTERNS {
                 return Err((
                     CLOSE_MALFORMED,
                     format!("more than {MAX_PATTERNS} patterns on one connection"),

@@ -1,5 +1,6 @@
-//! What one connection receives: its subscriptions ([`Filter`]) and the
-//! task that feeds it events ([`feed`]).
+//! What one connection receives: its subscriptions ([`Filter`]) and where
+//! its events come from ([`Feed`]: the hub, or the log while catching up),
+//! both driven by the connection's own task (see `conn.rs`).
 //!
 //! ## Order, gaps and duplicates
 //!
@@ -16,16 +17,17 @@
 //! Live events are *offered* to the connection's bounded queue: when it is
 //! full, the client is not reading fast enough and is closed with 4008 (it
 //! resumes from its last offset). Events read from the log (a resume, or
-//! catching up after the hub lagged) *wait* for room instead: the log, not
-//! memory, holds what the client has yet to read.
+//! catching up after the hub lagged) are read only as far as the queue has
+//! room, and the next read waits for room: the log, not memory, holds what
+//! the client has yet to read.
 
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::Message;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, mpsc};
+use futures_util::future::BoxFuture;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::event::{Event, Offset};
 use crate::protocol::CLOSE_LAGGING;
@@ -40,12 +42,19 @@ const BATCH: usize = 256;
 #[derive(Debug, Default)]
 pub struct Filter {
     all: bool,
-    prefixes: HashSet<String>,
-    exact: HashSet<String>,
+    /// Prefixes (of `prefix.*` patterns) and exact names; allocated with
+    /// the first such pattern (`*` alone, or none, needs no room).
+    sets: Option<Box<Sets>>,
     /// The token's `sub`.
     pub user: Option<String>,
     /// The token's `admin`.
     pub admin: bool,
+}
+
+#[derive(Debug, Default)]
+struct Sets {
+    prefixes: HashSet<String>,
+    exact: HashSet<String>,
 }
 
 impl Filter {
@@ -53,10 +62,13 @@ impl Filter {
     pub fn add(&mut self, pattern: &str) {
         if pattern == "*" {
             self.all = true;
-        } else if let Some(prefix) = pattern.strip_suffix(".*") {
-            self.prefixes.insert(prefix.to_string());
+            return;
+        }
+        let sets = self.sets.get_or_insert_with(Box::default);
+        if let Some(prefix) = pattern.strip_suffix(".*") {
+            sets.prefixes.insert(prefix.to_string());
         } else {
-            self.exact.insert(pattern.to_string());
+            sets.exact.insert(pattern.to_string());
         }
     }
 
@@ -64,16 +76,22 @@ impl Filter {
     pub fn remove(&mut self, pattern: &str) {
         if pattern == "*" {
             self.all = false;
-        } else if let Some(prefix) = pattern.strip_suffix(".*") {
-            self.prefixes.remove(prefix);
-        } else {
-            self.exact.remove(pattern);
+        } else if let Some(sets) = &mut self.sets {
+            if let Some(prefix) = pattern.strip_suffix(".*") {
+                sets.prefixes.remove(prefix);
+            } else {
+                sets.exact.remove(pattern);
+            }
+            if sets.prefixes.is_empty() && sets.exact.is_empty() {
+                self.sets = None;
+            }
         }
     }
 
     /// How many patterns it holds.
     pub fn len(&self) -> usize {
-        self.exact.len() + self.prefixes.len() + usize::from(self.all)
+        let sets = self.sets.as_ref().map_or(0, |s| s.exact.len() + s.prefixes.len());
+        sets + usize::from(self.all)
     }
 
     /// Whether it holds none.
@@ -84,19 +102,25 @@ impl Filter {
     /// Every pattern it holds.
     pub fn patterns(&self) -> Vec<String> {
         let all = self.all.then(|| "*".to_string());
-        all.into_iter()
-            .chain(self.prefixes.iter().map(|p| format!("{p}.*")))
-            .chain(self.exact.iter().cloned())
-            .collect()
+        let sets = self.sets.iter().flat_map(|s| {
+            s.prefixes
+                .iter()
+                .map(|p| format!("{p}.*"))
+                .chain(s.exact.iter().cloned())
+        });
+        all.into_iter().chain(sets).collect()
     }
 
     /// Whether a subscription matches `name`: one lookup per dot in it.
     pub fn matches(&self, name: &str) -> bool {
-        self.all
-            || self.exact.contains(name)
+        if self.all {
+            return true;
+        }
+        let Some(s) = &self.sets else { return false };
+        s.exact.contains(name)
             || name
                 .match_indices('.')
-                .any(|(dot, _)| name.get(..dot).is_some_and(|p| self.prefixes.contains(p)))
+                .any(|(dot, _)| name.get(..dot).is_some_and(|p| s.prefixes.contains(p)))
     }
 
     /// Whether this connection receives `event`.
@@ -109,110 +133,109 @@ impl Filter {
     }
 }
 
-/// Why a feed ended: a close code and reason, or nothing (the connection went away).
+/// Why a connection ends: a close code and reason, or nothing (the client went away).
 pub type Ending = Option<(u16, String)>;
 
-/// What a feed needs.
+/// What the connection's own task needs to feed it events: the hub's
+/// receiver and the newest offset dealt with.
 #[derive(Debug)]
 pub struct Feed {
-    /// The relay.
-    pub state: Arc<State>,
-    /// The connection's subscriptions.
-    pub filter: Arc<RwLock<Filter>>,
-    /// The connection's outbound queue.
-    pub out: mpsc::Sender<Message>,
-    /// The connection's origin id (its own events are not sent back).
-    pub origin: String,
+    /// The hub's stored events.
+    pub rx: broadcast::Receiver<Arc<Event>>,
+    /// The newest offset sent or skipped.
+    pub last: Offset,
     /// The epoch the connection was welcomed in.
     pub epoch: String,
 }
 
+/// A read of the log in progress (boxed: it exists only while catching up,
+/// so an idle connection does not carry its room).
+pub type Reading = BoxFuture<'static, LogRead>;
+
+/// What one read of the log gave: events after `last` (at most what was
+/// asked), or `None` when some were trimmed away.
+pub type LogRead = Option<Vec<Arc<Event>>>;
+
+/// Events read from the log, and whether it has more.
+pub type Caught = (Vec<Arc<Event>>, bool);
+
+/// What the feed hands the connection now.
+#[derive(Debug)]
+pub enum Step {
+    /// An event from the hub (maybe not for this connection: see [`Filter::admits`]).
+    Live(Arc<Event>),
+    /// The hub dropped events for this connection: read them from the log.
+    Lagged,
+    /// The hub is gone (the relay is stopping).
+    Closed,
+}
+
 impl Feed {
-    fn admits(&self, event: &Event) -> bool {
-        event.origin != self.origin && self.filter.read().unwrap_or_else(|e| e.into_inner()).admits(event)
-    }
-
-    /// Sends events after `last`: first from the log when `from_log`, then live.
-    pub async fn run(self, mut rx: broadcast::Receiver<Arc<Event>>, mut last: Offset, from_log: bool) -> Ending {
-        if from_log {
-            if let Err(ending) = self.catch_up(&mut last).await {
-                return ending;
-            }
-        }
+    /// The next event of the hub after `last`.
+    pub async fn live(&mut self) -> Step {
         loop {
-            match rx.recv().await {
+            match self.rx.recv().await {
+                Ok(event) if event.offset <= self.last => continue,
                 Ok(event) => {
-                    if event.offset <= last {
-                        continue;
-                    }
-                    last = event.offset;
-                    if !self.admits(&event) {
-                        continue;
-                    }
-                    match self.out.try_send(Message::Text(event.frame.clone())) {
-                        Ok(()) => {
-                            self.state
-                                .metrics
-                                .events_out
-                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            self.state
-                                .metrics
-                                .lagging_closes
-                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            return Some((CLOSE_LAGGING, "lagging: resume from your last offset".into()));
-                        }
-                        Err(mpsc::error::TrySendError::Closed(_)) => return None,
-                    }
+                    self.last = event.offset;
+                    return Step::Live(event);
                 }
-                Err(RecvError::Lagged(_)) => {
-                    if let Err(ending) = self.catch_up(&mut last).await {
-                        return ending;
-                    }
-                }
-                Err(RecvError::Closed) => return None,
+                Err(RecvError::Lagged(_)) => return Step::Lagged,
+                Err(RecvError::Closed) => return Step::Closed,
             }
         }
     }
 
-    /// Reads the log after `last` until it is exhausted, waiting for room in
-    /// the queue. `Err` ends the feed.
-    async fn catch_up(&self, last: &mut Offset) -> Result<(), Ending> {
-        let engine = &self.state.engine;
+    /// The next event the hub already holds, without waiting: lets the
+    /// connection take a burst in one wake-up.
+    pub fn ready(&mut self) -> Option<Step> {
         loop {
-            let batch = match engine.can_resume(&self.epoch, *last).await {
-                Ok(true) => engine.read_after(*last, BATCH).await,
-                Ok(false) => {
-                    self.state
-                        .metrics
-                        .lagging_closes
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    return Err(Some((CLOSE_LAGGING, "lagging past the retained log: resume".into())));
+            match self.rx.try_recv() {
+                Ok(event) if event.offset <= self.last => continue,
+                Ok(event) => {
+                    self.last = event.offset;
+                    return Some(Step::Live(event));
                 }
-                Err(e) => Err(e),
-            };
-            let Ok(batch) = batch else {
-                // The engine is away: wait for it (the hub is quiet meanwhile).
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                continue;
-            };
-            for event in &batch {
-                *last = event.offset;
-                if self.admits(event) {
-                    if self.out.send(Message::Text(event.frame.clone())).await.is_err() {
-                        return Err(None);
-                    }
-                    self.state
-                        .metrics
-                        .events_out
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-            if batch.len() < BATCH {
-                return Ok(());
+                Err(TryRecvError::Lagged(_)) => return Some(Step::Lagged),
+                Err(TryRecvError::Closed) => return Some(Step::Closed),
+                Err(TryRecvError::Empty) => return None,
             }
         }
+    }
+
+    /// A read of the log after `last`, `room` events at most.
+    pub fn catch_up(&self, state: &Arc<State>, room: usize) -> Reading {
+        let (state, last, epoch) = (state.clone(), self.last, self.epoch.clone());
+        let count = room.clamp(1, BATCH);
+        Box::pin(async move {
+            let engine = &state.engine;
+            loop {
+                let read = match engine.can_resume(&epoch, last).await {
+                    Ok(true) => engine.read_after(last, count).await.map(Some),
+                    Ok(false) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                match read {
+                    Ok(read) => return read,
+                    // The engine is away: wait for it (the hub is quiet meanwhile).
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+        })
+    }
+
+    /// Takes a finished read of `room` events at most: the events to
+    /// offer, and whether the log has more (read again); `Err` is the close
+    /// (4008) when events were trimmed before this connection got them.
+    pub fn caught(&mut self, read: LogRead, room: usize) -> Result<Caught, (u16, String)> {
+        let Some(events) = read else {
+            return Err((CLOSE_LAGGING, "lagging past the retained log: resume".into()));
+        };
+        if let Some(newest) = events.last() {
+            self.last = newest.offset;
+        }
+        let more = events.len() >= room.clamp(1, BATCH);
+        Ok((events, more))
     }
 }
 
@@ -239,6 +262,7 @@ mod tests {
         assert!(f.matches("audio.playback.started"));
         f.remove("auth.*");
         assert!(!f.matches("auth.user.login"));
+        assert_eq!(f.patterns(), vec!["audio.playback.started".to_string()]);
         f.add("*");
         assert!(f.matches("anything.at.all"));
         assert_eq!(f.len(), 2);

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State as Extract;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,9 @@ use crate::server::State;
 
 /// Items one request may carry.
 const MAX_ITEMS: usize = 1000;
+/// Bytes one request body may have (axum's default limit, made explicit
+/// so that the refusal can say so).
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct Item<'a> {
@@ -35,7 +38,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 
 /// `POST /v1/events`: a JSON array of `{name, payload, ref?}`; answers one
 /// `{"offset"}` or `{"refused": {...}}` per item, in order.
-pub async fn post_events(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post_events(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body: Body) -> Response {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -47,6 +50,23 @@ pub async fn post_events(Extract(state): Extract<Arc<State>>, headers: HeaderMap
         },
         None if state.config.insecure_dev => Grant::anonymous(),
         None => return error(StatusCode::UNAUTHORIZED, "Authorization: Bearer <token> is required"),
+    };
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {MAX_BODY} bytes; send fewer events per request"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return too_large();
+    }
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        // Longer than the limit (a chunked body), or the client went away.
+        return too_large();
     };
     let items: Vec<Item> = match serde_json::from_slice(&body) {
         Ok(items) => items,

@@ -57,6 +57,10 @@ pub struct Typed<'a> {
 /// with the `ref` when there is one.
 #[derive(Debug, Deserialize)]
 pub struct Publish<'a> {
+    /// The frame's `type`: a frame is parsed as a publish first (the most
+    /// frequent frame, parsed once), and by its type when it is not one.
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<std::borrow::Cow<'a, str>>,
     /// The client's id for this publish.
     #[serde(rename = "ref", default)]
     pub reference: Option<String>,
@@ -261,6 +265,7 @@ mod tests {
         let p: Publish =
             serde_json::from_str(r#"{"type":"publish","ref":"a","name":"x.y","payload":{"a": 1}}"#).unwrap();
         assert_eq!(p.payload.unwrap().get(), r#"{"a": 1}"#);
+        assert_eq!(p.kind.as_deref(), Some("publish"));
         let h: Hello =
             serde_json::from_str(r#"{"type":"hello","token":null,"resume":{"epoch":"e","offset":"1-0"}}"#).unwrap();
         assert!(h.token.is_none() && h.resume.is_some() && h.subscribe.is_empty());

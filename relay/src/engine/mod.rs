@@ -12,6 +12,7 @@
 //! further behind gets `RecvError::Lagged` and reads what it missed from the
 //! log instead of dropping it (see `feed.rs`).
 
+mod entries;
 pub mod memory;
 pub mod redis;
 
@@ -22,8 +23,10 @@ use tokio::sync::broadcast;
 
 use crate::event::{Event, Offset};
 
-/// Events the hub keeps for connections that are behind.
-pub const HUB_CAPACITY: usize = 1024;
+/// Events the hub keeps for connections that are behind: a few of the
+/// Redis reader's batches (1,000 entries), so a burst read at once does
+/// not send every connection to the log.
+pub const HUB_CAPACITY: usize = 4096;
 
 /// How long an engine call may take before it counts as unavailable.
 pub const ENGINE_TIMEOUT: Duration = Duration::from_secs(2);

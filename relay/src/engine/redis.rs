@@ -30,12 +30,12 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
-use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use redis::streams::StreamRangeReply;
 use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep, timeout};
 
-use super::{random_id, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
+use super::{entries, random_id, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
 use crate::event::{iso_now, Event, Offset};
 
 /// Seconds a `ref` is remembered at most.
@@ -44,6 +44,9 @@ const REF_TTL: u64 = 86_400;
 const BLOCK_MS: u64 = 2000;
 /// Entries one `XREAD` returns at most.
 const READ_COUNT: usize = 1000;
+/// The longest wait between two attempts of the reader to reach Redis
+/// again; the wait starts at 100 ms and doubles after each failure.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// Appends sent to Redis in one pipeline at most.
 const APPEND_BATCH: usize = 256;
 
@@ -53,24 +56,50 @@ struct Append {
     done: oneshot::Sender<Result<(Offset, bool), Unavailable>>,
 }
 
-const APPEND: &str = r"
+/// Stores a batch of events in one call: one epoch check for all of them,
+/// then per event an idempotency check (only with a ref: `GET`, and
+/// `XRANGE` when the ref was seen), `XADD`, and `SET` of the ref.
+///
+/// `KEYS`: stream, epoch, then the ref key of every event that has a ref,
+/// in order. `ARGV`: retain, ref TTL, a new epoch, the time stored, the
+/// number of events, then five per event: `1` if it has a ref (else `0`),
+/// name, payload, user, origin. Returns the epoch, then per event its id
+/// and `1` if stored now (`0` if stored before under that ref).
+const APPEND_MANY: &str = r"
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[3]
   redis.call('SET', KEYS[2], epoch)
 end
-if KEYS[3] then
-  local seen = redis.call('GET', KEYS[3])
-  if seen and #redis.call('XRANGE', KEYS[1], seen, seen) > 0 then
-    return {seen, epoch, 0}
+local out = {epoch}
+local k = 3
+local a = 6
+for _ = 1, tonumber(ARGV[5]) do
+  local key = nil
+  local id = nil
+  if ARGV[a] == '1' then
+    key = KEYS[k]
+    k = k + 1
+    local seen = redis.call('GET', key)
+    if seen and #redis.call('XRANGE', KEYS[1], seen, seen) > 0 then
+      id = seen
+    end
   end
+  if id then
+    out[#out + 1] = id
+    out[#out + 1] = '0'
+  else
+    id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+      'name', ARGV[a + 1], 'payload', ARGV[a + 2], 'ts', ARGV[4], 'user', ARGV[a + 3], 'origin', ARGV[a + 4])
+    if key then
+      redis.call('SET', key, id, 'EX', ARGV[2])
+    end
+    out[#out + 1] = id
+    out[#out + 1] = '1'
+  end
+  a = a + 5
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-  'name', ARGV[4], 'payload', ARGV[5], 'ts', ARGV[6], 'user', ARGV[7], 'origin', ARGV[8])
-if KEYS[3] then
-  redis.call('SET', KEYS[3], id, 'EX', ARGV[2])
-end
-return {id, epoch, 1}
+return out
 ";
 
 const RESUME_INFO: &str = r"
@@ -96,6 +125,7 @@ pub struct RedisEngine {
     hub: Hub,
     errors: AtomicU64,
     appends: mpsc::Sender<Append>,
+    append_many: Script,
 }
 
 impl std::fmt::Debug for RedisEngine {
@@ -151,6 +181,7 @@ impl RedisEngine {
         let (appends, queue) = mpsc::channel(4 * APPEND_BATCH);
         let engine = Arc::new(RedisEngine {
             appends,
+            append_many: Script::new(APPEND_MANY),
             client,
             conn,
             ref_prefix: format!("{{{prefix}}}:ref:"),
@@ -224,8 +255,8 @@ impl RedisEngine {
     }
 
     /// Group commit: takes every append waiting (up to [`APPEND_BATCH`]) and
-    /// sends them to Redis as one pipeline of script calls, so one round trip
-    /// stores many events. One task per instance, so events are stored in
+    /// stores them with one script call ([`APPEND_MANY`]), so one round trip
+    /// and one epoch check store many events. One task per instance, so events are stored in
     /// the order they were submitted (a connection's publishes keep their order).
     async fn append_forever(self: Arc<Self>, mut queue: mpsc::Receiver<Append>) {
         let mut batch = Vec::with_capacity(APPEND_BATCH);
@@ -242,46 +273,35 @@ impl RedisEngine {
     }
 
     async fn append_batch(&self, batch: &[Append]) -> Result<Vec<(Offset, bool)>, Unavailable> {
-        let sha = Script::new(APPEND).get_hash().to_string();
-        let mut pipe = redis::pipe();
+        let mut call = self.append_many.prepare_invoke();
+        call.key(&self.stream).key(&self.epoch_key);
+        for Append { draft, .. } in batch {
+            if let Some(idem) = &draft.idem {
+                call.key(format!("{}{idem}", self.ref_prefix));
+            }
+        }
+        call.arg(self.retain)
+            .arg(REF_TTL)
+            .arg(random_id())
+            .arg(iso_now())
+            .arg(batch.len());
         for Append { draft: d, .. } in batch {
-            let cmd = pipe.cmd("EVALSHA").arg(&sha);
-            match &d.idem {
-                Some(key) => cmd
-                    .arg(3)
-                    .arg(&self.stream)
-                    .arg(&self.epoch_key)
-                    .arg(format!("{}{key}", self.ref_prefix)),
-                None => cmd.arg(2).arg(&self.stream).arg(&self.epoch_key),
-            };
-            cmd.arg(self.retain)
-                .arg(REF_TTL)
-                .arg(random_id())
+            call.arg(if d.idem.is_some() { "1" } else { "0" })
                 .arg(&d.name)
                 .arg(&d.payload)
-                .arg(iso_now())
                 .arg(d.user.as_deref().unwrap_or(""))
                 .arg(&d.origin);
         }
         let mut conn = self.conn.clone();
-        let mut reply = timeout(ENGINE_TIMEOUT, pipe.query_async::<Vec<(String, String, u8)>>(&mut conn)).await;
-        if matches!(&reply, Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError) {
-            // A Redis that restarted forgot the script: load it, try once more.
-            let mut load = redis::cmd("SCRIPT");
-            load.arg("LOAD").arg(APPEND);
-            self.run("SCRIPT LOAD", load.query_async::<String>(&mut conn)).await?;
-            reply = timeout(ENGINE_TIMEOUT, pipe.query_async(&mut conn)).await;
-        }
-        let replies = match reply {
-            Ok(Ok(replies)) => replies,
-            Ok(Err(e)) => return Err(self.failed("XADD", e)),
-            Err(_) => return Err(self.failed("XADD", "timed out")),
-        };
-        let mut out = Vec::with_capacity(replies.len());
-        for (id, epoch, new) in replies {
-            self.note_epoch(&epoch);
+        // `invoke_async` loads the script again if Redis forgot it (a restart).
+        let replies: Vec<String> = self.run("XADD", call.invoke_async(&mut conn)).await?;
+        let mut replies = replies.into_iter();
+        let epoch = replies.next().ok_or_else(|| self.failed("XADD", "empty reply"))?;
+        self.note_epoch(&epoch);
+        let mut out = Vec::with_capacity(batch.len());
+        while let (Some(id), Some(new)) = (replies.next(), replies.next()) {
             let offset = Offset::parse(&id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
-            out.push((offset, new == 1));
+            out.push((offset, new == "1"));
         }
         Ok(out)
     }
@@ -295,8 +315,8 @@ impl RedisEngine {
             .arg("+")
             .arg("COUNT")
             .arg(count);
-        let reply: StreamRangeReply = self.run("XRANGE", cmd.query_async(&mut conn)).await?;
-        Ok(reply.ids.iter().filter_map(to_event).collect())
+        let reply: redis::Value = self.run("XRANGE", cmd.query_async(&mut conn)).await?;
+        Ok(entries::from_range(&reply))
     }
 
     /// Whether every entry after `offset` is still in the stream of `epoch`.
@@ -339,7 +359,7 @@ impl RedisEngine {
                 Err(e) => {
                     self.failed("reader connect", e);
                     sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
                 }
             };
@@ -358,6 +378,7 @@ impl RedisEngine {
                 Err(e) => {
                     self.failed("reader epoch", e);
                     sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
                 }
             }
@@ -371,15 +392,13 @@ impl RedisEngine {
                     .arg("STREAMS")
                     .arg(&self.stream)
                     .arg(last.to_string())
-                    .query_async::<Option<StreamReadReply>>(&mut conn)
+                    .query_async::<redis::Value>(&mut conn)
                     .await;
                 match reply {
                     Ok(reply) => {
-                        for entry in reply.iter().flat_map(|r| &r.keys).flat_map(|k| &k.ids) {
-                            if let Some(event) = to_event(entry) {
-                                last = event.offset;
-                                self.hub.send(event);
-                            }
+                        for event in entries::from_read(&reply) {
+                            last = event.offset;
+                            self.hub.send(event);
                         }
                     }
                     Err(e) => {
@@ -391,18 +410,4 @@ impl RedisEngine {
             sleep(backoff).await;
         }
     }
-}
-
-fn to_event(entry: &StreamId) -> Option<Arc<Event>> {
-    let offset = Offset::parse(&entry.id)?;
-    let text = |k: &str| entry.get::<String>(k).unwrap_or_default();
-    let user = Some(text("user")).filter(|u| !u.is_empty());
-    Event::new(
-        offset,
-        &text("name"),
-        &text("payload"),
-        &text("ts"),
-        user,
-        text("origin"),
-    )
 }

@@ -87,6 +87,17 @@ impl Redis {
         }
     }
 
+    /// Runs a command with `redis-cli` (with `password`, once one is set).
+    pub async fn cli(&self, password: Option<&str>, args: &[&str]) -> String {
+        let mut cmd = Command::new("redis-cli");
+        cmd.args(["-p", &self.port.to_string()]);
+        if let Some(p) = password {
+            cmd.args(["-a", p, "--no-auth-warning"]);
+        }
+        let out = cmd.args(args).output().await.expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// `kill -9`.
     pub async fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -124,6 +135,8 @@ impl Relay {
         let log = scratch("logs").join(format!("relay-{}.log", free_port()));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiwa-relay"));
         cmd.args(["--listen", "127.0.0.1:0"]).args(args);
+        // Some tests read the log: the relay's own warnings and infos, always.
+        cmd.env("RUST_LOG", "kaiwa_relay=info");
         match secret {
             Some(s) => cmd.env("KAIWA_RELAY_SECRET", s),
             None => cmd.env_remove("KAIWA_RELAY_SECRET"),

@@ -1,0 +1,111 @@
+//! Redis stream entries turned into [`Event`]s straight from the reply
+//! (`XRANGE`'s `[[id, [field, value, ...]], ...]`, `XREAD`'s
+//! `[[stream, entries]]`), without the per-entry maps of
+//! `redis::streams`: the reader decodes every event stored by every
+//! instance, so this is on the hot path.
+
+use std::sync::Arc;
+
+use redis::Value;
+
+use crate::event::{Event, Offset};
+
+/// The events of an `XRANGE` reply; entries that are not events are skipped.
+pub fn from_range(reply: &Value) -> Vec<Arc<Event>> {
+    match reply {
+        Value::Array(entries) => entries.iter().filter_map(entry).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The events of an `XREAD` reply on one stream (RESP2 array or RESP3 map).
+pub fn from_read(reply: &Value) -> Vec<Arc<Event>> {
+    match reply {
+        Value::Array(streams) => streams
+            .iter()
+            .filter_map(|s| match s {
+                Value::Array(pair) => pair.get(1),
+                _ => None,
+            })
+            .flat_map(from_range)
+            .collect(),
+        Value::Map(streams) => streams.iter().flat_map(|(_, entries)| from_range(entries)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text(v: &Value) -> Option<&str> {
+    match v {
+        Value::BulkString(bytes) => std::str::from_utf8(bytes).ok(),
+        Value::SimpleString(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// One `[id, [field, value, ...]]` entry.
+fn entry(v: &Value) -> Option<Arc<Event>> {
+    let Value::Array(parts) = v else { return None };
+    let [id, Value::Array(fields)] = parts.as_slice() else {
+        return None;
+    };
+    let offset = Offset::parse(text(id)?)?;
+    let (mut name, mut payload, mut ts, mut user, mut origin) = ("", "", "", "", "");
+    for pair in fields.chunks_exact(2) {
+        let (Some(key), Some(value)) = (text(&pair[0]), text(&pair[1])) else {
+            continue;
+        };
+        match key {
+            "name" => name = value,
+            "payload" => payload = value,
+            "ts" => ts = value,
+            "user" => user = value,
+            "origin" => origin = value,
+            _ => {}
+        }
+    }
+    let user = Some(user).filter(|u| !u.is_empty()).map(String::from);
+    Event::new(offset, name, payload, ts, user, origin.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(s: &str) -> Value {
+        Value::BulkString(s.as_bytes().to_vec())
+    }
+
+    fn stored(id: &str, user: &str) -> Value {
+        let fields = [
+            "name",
+            "a.b",
+            "payload",
+            r#"{"x":1}"#,
+            "ts",
+            "t",
+            "user",
+            user,
+            "origin",
+            "i/1",
+        ];
+        Value::Array(vec![bulk(id), Value::Array(fields.iter().map(|f| bulk(f)).collect())])
+    }
+
+    #[test]
+    fn entries_become_events_and_strangers_are_skipped() {
+        let range = Value::Array(vec![stored("5-1", ""), bulk("junk"), stored("5-2", "u1")]);
+        let events = from_range(&range);
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].offset, Offset { ms: 5, seq: 1 });
+        assert_eq!(
+            (events[0].user.as_deref(), events[1].user.as_deref()),
+            (None, Some("u1"))
+        );
+        assert_eq!((events[1].name.as_str(), events[1].origin.as_str()), ("a.b", "i/1"));
+        let read = Value::Array(vec![Value::Array(vec![bulk("{kaiwa}:events"), range.clone()])]);
+        assert_eq!(from_read(&read).len(), 2);
+        let resp3 = Value::Map(vec![(bulk("{kaiwa}:events"), range)]);
+        assert_eq!(from_read(&resp3).len(), 2);
+        assert!(from_read(&Value::Nil).is_empty());
+    }
+}
