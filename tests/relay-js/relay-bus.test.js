@@ -265,13 +265,10 @@ test("outbox: 'indexeddb': events emitted while the relay is down survive the bu
 });
 
 // A client that closes (bus.close(), a tab closing: Chromium sends 1001 on its
-// own) should stop counting at the relay at once. It does not yet: when the
-// client ends the connection, relay/src/conn.rs serve() keeps `close_tx`
-// alive while it waits for the writer, which waits for a close request that
-// never comes, so the connection stays counted (and its TCP socket open,
-// the client's close frame unanswered) for WRITER_TIMEOUT, 30 s. A todo
-// until the relay drops close_tx (or closes the sink) when run() returns None.
-test('a client that closes stops being counted at the relay within a second', { todo: 'relay: serve() holds a closed connection for WRITER_TIMEOUT (30 s)' }, async () => {
+// own) stops counting at the relay at once. It used to stay counted (its TCP
+// socket open, its close frame unanswered) for 30 s, while the relay's
+// connection waited for a writer task that waited for a close request.
+test('a client that closes stops being counted at the relay within a second', async () => {
 	const server = await relay({ insecure: true });
 	const count = async () => Number((await (await fetch(`${server.http}/metrics`)).text()).match(/^kaiwa_relay_connections (\d+)/m)?.[1]);
 	const bus = relayBus(server.url);
