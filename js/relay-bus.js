@@ -137,6 +137,13 @@ export class RelayBus {
 		this.#options = options;
 		RelayConnection.check(options);
 		if (share && TabLink.available()) {
+			// Tabs of two users must never share one socket, and a getToken
+			// bus cannot know whose tokens it will get before it has one.
+			if (identity === undefined && options.getToken !== undefined) {
+				throw new TypeError(
+					"kaiwa-bus: a relay bus with getToken shares one socket between this origin's tabs: say whose tokens getToken gives with options.identity (the user id, or 'admin'), or pass share: false"
+				);
+			}
 			const handlers = {
 				lead: (position) => this.#lead(position),
 				event: ({ name, payload }) => this.#tabsIn.receive(name, payload),

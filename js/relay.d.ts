@@ -41,8 +41,8 @@ export interface RelayOptions {
 	WebSocket?: unknown;
 	/**
 	 * Who this bus connects as (a user id, 'admin', …): tabs share a socket only with tabs of the same url,
-	 * identity and subscribe patterns. Default: a static token's `sub` and `admin` claims; with getToken, set it
-	 * whenever one browser may hold two identities (a user's page and an admin's), or they would share one socket.
+	 * identity and subscribe patterns. Default: a static token's `sub` and `admin` claims. Required with getToken
+	 * in a browser (unless `share: false`): the bus cannot know whose tokens getToken will give before it has one.
 	 */
 	identity?: string;
 	/** Share one socket between the tabs of this origin (a leader elected with Web Locks); default true. */

@@ -66,9 +66,9 @@ test('two tabs get each other\'s events exactly once, over one WebSocket at the 
 	await Promise.all([a.close(), b.close()]);
 });
 
-test('buses of two identities in one browser never share a socket; buses of one identity do', async ({ context, url, relay }) => {
+test('buses of two identities in one browser never share a socket; buses of one identity do; getToken needs an identity', async ({ context, url, relay }) => {
 	const page = await openTab(context, url, relay);
-	const leaders = await page.evaluate(async (relayUrl) => {
+	const result = await page.evaluate(async (relayUrl) => {
 		// A static token's sub and admin claims are its identity (unverified: only to tell them apart).
 		const jwt = (claims) => `e30.${btoa(JSON.stringify(claims)).replace(/=+$/, '')}.sig`;
 		const made = [
@@ -83,9 +83,19 @@ test('buses of two identities in one browser never share a socket; buses of one 
 		await new Promise((r) => setTimeout(r, 300));
 		const got = made.map((bus) => bus.connection.leader);
 		for (const bus of made) bus.close();
-		return got;
+		// getToken without identity: whose tokens it gets is unknown until it has one.
+		const getToken = () => null;
+		let refused = null;
+		try {
+			window.createRelayBus({ url: relayUrl, getToken });
+		} catch (error) {
+			refused = `${error.name}: ${error.message}`;
+		}
+		window.createRelayBus({ url: relayUrl, getToken, share: false }).close();
+		return { got, refused };
 	}, relay.url);
-	assert.deepEqual(leaders, [true, false, true, true, true, false, true]);
+	assert.match(result.refused ?? 'no error', /^TypeError: .*options\.identity/);
+	assert.deepEqual(result.got, [true, false, true, true, true, false, true]);
 	await page.close();
 });
 
