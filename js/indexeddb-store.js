@@ -92,7 +92,10 @@ export class IndexedDbEventStore {
 		return { ...this.#retain };
 	}
 
-	/** The kind of store, for `bus.persistence`. */
+	/**
+	 * The kind of store, for `bus.persistence`.
+	 * @returns {'indexeddb'}
+	 */
 	get kind() {
 		return 'indexeddb';
 	}

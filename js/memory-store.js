@@ -23,7 +23,10 @@ export class MemoryEventStore {
 		return { ...this.#retain };
 	}
 
-	/** The kind of store, for `bus.persistence`. */
+	/**
+	 * The kind of store, for `bus.persistence`.
+	 * @returns {'memory'}
+	 */
 	get kind() {
 		return 'memory';
 	}

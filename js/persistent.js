@@ -89,8 +89,8 @@ export class PersistentEventBus {
 	#warned = false;
 
 	/**
-	 * @param {import('./index.js').EventBus} bus the bus that dispatches
-	 * @param {import('./store.js').EventStore} store where records are kept
+	 * @param {import('./bus.js').EventBus} bus the bus that dispatches
+	 * @param {import('./store.js').EventStore & { open?(): Promise<void> }} store where records are kept
 	 * @param {object} [options]
 	 * @param {'batched'|'store-first'} [options.durability] see the file header; default 'batched'
 	 * @param {number} [options.restore] how many stored records come back into the history; default the bus's historyLimit

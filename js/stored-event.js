@@ -50,17 +50,18 @@ function userIdOf(payload) {
 }
 
 let sessionPrefix = null;
+let eidCount = 0;
 function newEid() {
 	if (typeof globalThis.crypto?.randomUUID === 'function') return globalThis.crypto.randomUUID();
 	sessionPrefix ??= `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-	newEid.count = (newEid.count ?? 0) + 1;
-	return `${sessionPrefix}-${newEid.count}`;
+	return `${sessionPrefix}-${++eidCount}`;
 }
 
 /**
  * A stored event from what a caller hands a store: a history record, or the
  * seed's bare `{ name, payload }`. Throws a TypeError that names the field
- * at fault; the input is not changed.
+ * at fault; the input is not changed. The store gives it its `seq`.
+ * @returns {Omit<import('./store.js').StoredEvent, 'seq'>}
  */
 export function toStoredEvent(input) {
 	if (input === null || typeof input !== 'object') {
@@ -116,6 +117,7 @@ export function isStoredEvent(value) {
  * Filter fields, all optional: `name` (exact), `pattern` ('auth.*', '*'),
  * `userId`, `since` and `until` (Dates or ms, inclusive), `afterSeq`
  * (events appended after that seq), `eid`.
+ * @param {import('./store.js').StoreFilter} [filter]
  */
 export function compileFilter(filter = {}) {
 	if (filter === null || typeof filter !== 'object') throw new TypeError('kaiwa-bus store: a filter must be an object');
@@ -142,11 +144,14 @@ export function readLimit(filter = {}) {
 	return limit;
 }
 
-/** Checks `retain = { maxEvents, maxAgeMs }`; each is optional. */
+/**
+ * Checks `retain = { maxEvents, maxAgeMs }`; each is optional.
+ * @param {import('./store.js').Retention} [retain]
+ */
 export function readRetention(retain = {}) {
 	if (retain === null || typeof retain !== 'object') throw new TypeError('kaiwa-bus store: retain must be an object');
 	const { maxEvents = Infinity, maxAgeMs = Infinity } = retain;
-	for (const [key, value] of [['maxEvents', maxEvents], ['maxAgeMs', maxAgeMs]]) {
+	for (const [key, value] of Object.entries({ maxEvents, maxAgeMs })) {
 		if (value !== Infinity && (!Number.isInteger(value) || value < 0)) {
 			throw new RangeError(`kaiwa-bus store: retain.${key} must be a whole number from 0 up, got ${String(value)}`);
 		}
