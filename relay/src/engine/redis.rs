@@ -11,7 +11,7 @@
 //! |---|---|---|
 //! | `{P}:events` | stream | one entry per event: `name`, `payload` (JSON text), `ts` (ISO time stored), `user` (payload `userId` or empty), `origin` (publishing connection or empty); trimmed with `MAXLEN ~ retain` |
 //! | `{P}:epoch` | string | the log's epoch; a new one when the stream is lost (Redis restarted without persistence, or flushed) |
-//! | `{P}:ref:<user>:<ref>` | string | the offset a publish `ref` got, for idempotent retries; expires after a day, and counts only while its entry is still in the stream |
+//! | `{P}:refs:<day>` | hash | field `<user>:<ref>` (the user's length first), value the offset that publish got, for idempotent retries: the refs first stored on that day (Unix days, by the relay's clock); the key expires at the end of the next day (plus an hour), so a ref counts for at least a day, and only while its entry is still in the stream |
 //!
 //! One stream, not one per domain: the protocol promises one total order and
 //! one offset per connection, which resume needs. See README, "Scaling".
@@ -36,10 +36,15 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep, timeout};
 
 use super::{entries, random_id, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
-use crate::event::{iso_now, Event, Offset};
+use crate::event::{iso_now, now_ms, Event, Offset};
 
-/// Seconds a `ref` is remembered at most.
-const REF_TTL: u64 = 86_400;
+/// Seconds of one ref bucket: a ref is remembered for at least this long
+/// (and at most about twice as long), as long as its entry is in the stream.
+const REF_BUCKET_S: u64 = 86_400;
+/// Seconds a ref bucket outlives its last lookup, so that the append script
+/// frees it with `UNLINK` (in the background) before it expires (in the
+/// foreground, with the default `lazyfree-lazy-expire no`).
+const REF_EXPIRE_SLACK_S: u64 = 3_600;
 /// Milliseconds one `XREAD` blocks.
 const BLOCK_MS: u64 = 2000;
 /// Entries one `XREAD` returns at most.
@@ -57,32 +62,70 @@ struct Append {
 }
 
 /// Stores a batch of events in one call: one epoch check for all of them,
-/// then per event an idempotency check (only with a ref: `GET`, and
-/// `XRANGE` when the ref was seen), `XADD`, and `SET` of the ref.
+/// one `HMGET` per ref bucket for every ref of the batch at once, then per
+/// event `XADD` (or, for a ref seen before, `XRANGE` of its entry to check
+/// it is still in the stream), then one `HSET` and one `EXPIREAT` for the
+/// new refs, and one `UNLINK` of the bucket that is past its time.
 ///
-/// `KEYS`: stream, epoch, then the ref key of every event that has a ref,
-/// in order. `ARGV`: retain, ref TTL, a new epoch, the time stored, the
-/// number of events, then five per event: `1` if it has a ref (else `0`),
-/// name, payload, user, origin. Returns the epoch, then per event its id
-/// and `1` if stored now (`0` if stored before under that ref).
+/// `KEYS`: stream, epoch, then the ref buckets `b + 1`, `b`, `b - 1` (newest
+/// first; `b` is the current one), then bucket `b - 2`. `ARGV`: retain,
+/// when bucket `b` expires (Unix seconds), a new epoch, the time stored,
+/// the number of events, then five per event: its ref field (empty without
+/// a ref), name, payload, user, origin. Returns the epoch, then per event
+/// its id and `1` if stored now (`0` if stored before under that ref).
+///
+/// A ref seen in several buckets (stored again after its entry was
+/// trimmed) is checked newest first; a ref repeated within the batch gets
+/// the id of its first event.
 const APPEND_MANY: &str = r"
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[3]
   redis.call('SET', KEYS[2], epoch)
 end
+local n = tonumber(ARGV[5])
+local fields = {}
+for i = 1, n do
+  local f = ARGV[1 + 5 * i]
+  if f ~= '' then fields[#fields + 1] = f end
+end
+local before = {}
+if #fields > 0 then
+  for k = 3, 5 do
+    if redis.call('EXISTS', KEYS[k]) == 1 then
+      local got = redis.call('HMGET', KEYS[k], unpack(fields))
+      for j = 1, #fields do
+        if got[j] then
+          local list = before[fields[j]]
+          if not list then
+            list = {}
+            before[fields[j]] = list
+          end
+          list[#list + 1] = got[j]
+        end
+      end
+    end
+  end
+end
+local ids = {}
+local new = {}
 local out = {epoch}
-local k = 3
 local a = 6
-for _ = 1, tonumber(ARGV[5]) do
-  local key = nil
+for _ = 1, n do
+  local f = ARGV[a]
   local id = nil
-  if ARGV[a] == '1' then
-    key = KEYS[k]
-    k = k + 1
-    local seen = redis.call('GET', key)
-    if seen and #redis.call('XRANGE', KEYS[1], seen, seen) > 0 then
-      id = seen
+  if f ~= '' then
+    id = ids[f]
+    local list = before[f]
+    if not id and list then
+      before[f] = nil
+      for _, seen in ipairs(list) do
+        if #redis.call('XRANGE', KEYS[1], seen, seen) > 0 then
+          id = seen
+          ids[f] = seen
+          break
+        end
+      end
     end
   end
   if id then
@@ -91,13 +134,20 @@ for _ = 1, tonumber(ARGV[5]) do
   else
     id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
       'name', ARGV[a + 1], 'payload', ARGV[a + 2], 'ts', ARGV[4], 'user', ARGV[a + 3], 'origin', ARGV[a + 4])
-    if key then
-      redis.call('SET', key, id, 'EX', ARGV[2])
+    if f ~= '' then
+      ids[f] = id
+      new[#new + 1] = f
+      new[#new + 1] = id
     end
     out[#out + 1] = id
     out[#out + 1] = '1'
   end
   a = a + 5
+end
+if #new > 0 then
+  redis.call('HSET', KEYS[4], unpack(new))
+  redis.call('EXPIREAT', KEYS[4], ARGV[2])
+  redis.call('UNLINK', KEYS[6])
 end
 return out
 ";
@@ -113,13 +163,17 @@ for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
 return {epoch, 'x', f['last-generated-id'], f['recorded-first-entry-id'], f['entries-added'], f['length']}
 ";
 
+fn now_s() -> u64 {
+    now_ms() / 1000
+}
+
 /// The Redis engine.
 pub struct RedisEngine {
     client: Client,
     conn: ConnectionManager,
     stream: String,
     epoch_key: String,
-    ref_prefix: String,
+    refs_prefix: String,
     retain: usize,
     epoch: RwLock<String>,
     hub: Hub,
@@ -184,7 +238,7 @@ impl RedisEngine {
             append_many: Script::new(APPEND_MANY),
             client,
             conn,
-            ref_prefix: format!("{{{prefix}}}:ref:"),
+            refs_prefix: format!("{{{prefix}}}:refs:"),
             stream,
             epoch_key,
             retain,
@@ -273,35 +327,64 @@ impl RedisEngine {
     }
 
     async fn append_batch(&self, batch: &[Append]) -> Result<Vec<(Offset, bool)>, Unavailable> {
-        let mut call = self.append_many.prepare_invoke();
-        call.key(&self.stream).key(&self.epoch_key);
-        for Append { draft, .. } in batch {
-            if let Some(idem) = &draft.idem {
-                call.key(format!("{}{idem}", self.ref_prefix));
-            }
-        }
-        call.arg(self.retain)
-            .arg(REF_TTL)
+        let bucket = now_s() / REF_BUCKET_S;
+        let refs = |b: u64| format!("{}{b}", self.refs_prefix);
+        // `EVALSHA` built here rather than through `ScriptInvocation`, which
+        // copies every argument twice (payloads included).
+        let mut call = redis::cmd("EVALSHA");
+        call.arg(self.append_many.get_hash())
+            .arg(6)
+            .arg(&self.stream)
+            .arg(&self.epoch_key)
+            .arg(refs(bucket + 1))
+            .arg(refs(bucket))
+            .arg(refs(bucket.saturating_sub(1)))
+            .arg(refs(bucket.saturating_sub(2)))
+            .arg(self.retain)
+            .arg((bucket + 2) * REF_BUCKET_S + REF_EXPIRE_SLACK_S)
             .arg(random_id())
             .arg(iso_now())
             .arg(batch.len());
         for Append { draft: d, .. } in batch {
-            call.arg(if d.idem.is_some() { "1" } else { "0" })
+            call.arg(d.idem.as_deref().unwrap_or(""))
                 .arg(&d.name)
                 .arg(&d.payload)
                 .arg(d.user.as_deref().unwrap_or(""))
                 .arg(&d.origin);
         }
         let mut conn = self.conn.clone();
-        // `invoke_async` loads the script again if Redis forgot it (a restart).
-        let replies: Vec<String> = self.run("XADD", call.invoke_async(&mut conn)).await?;
-        let mut replies = replies.into_iter();
-        let epoch = replies.next().ok_or_else(|| self.failed("XADD", "empty reply"))?;
-        self.note_epoch(&epoch);
+        let reply = match timeout(ENGINE_TIMEOUT, call.query_async::<redis::Value>(&mut conn)).await {
+            // Redis forgot the script (a restart): load it and call again.
+            Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError => {
+                let load = async {
+                    let _: String = redis::cmd("SCRIPT")
+                        .arg("LOAD")
+                        .arg(APPEND_MANY)
+                        .query_async(&mut conn)
+                        .await?;
+                    call.query_async::<redis::Value>(&mut conn).await
+                };
+                self.run("XADD", load).await?
+            }
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => return Err(self.failed("XADD", e)),
+            Err(_) => return Err(self.failed("XADD", "timed out")),
+        };
+        let redis::Value::Array(replies) = reply else {
+            return Err(self.failed("XADD", format!("unexpected reply {reply:?}")));
+        };
+        let mut replies = replies.iter().map(entries::text);
+        let epoch = replies
+            .next()
+            .flatten()
+            .ok_or_else(|| self.failed("XADD", "empty reply"))?;
+        self.note_epoch(epoch);
         let mut out = Vec::with_capacity(batch.len());
         while let (Some(id), Some(new)) = (replies.next(), replies.next()) {
-            let offset = Offset::parse(&id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
-            out.push((offset, new == "1"));
+            let offset = id
+                .and_then(Offset::parse)
+                .ok_or_else(|| self.failed("XADD", format!("unexpected id {id:?}")))?;
+            out.push((offset, new == Some("1")));
         }
         Ok(out)
     }
