@@ -11,7 +11,8 @@
 //! |---|---|---|
 //! | `{P}:events` | stream | one entry per event: `name`, `payload` (JSON text), `ts` (ISO time stored), `user` (payload `userId` or empty), `origin` (publishing connection or empty); trimmed with `MAXLEN ~ retain` |
 //! | `{P}:epoch` | string | the log's epoch; a new one when the stream is lost (Redis restarted without persistence, or flushed) |
-//! | `{P}:refs:<day>` | hash | field `<user>:<ref>` (the user's length first), value the offset that publish got, for idempotent retries: the refs first stored on that day (Unix days, by the relay's clock); the key expires at the end of the next day (plus an hour), so a ref counts for at least a day, and only while its entry is still in the stream |
+//! | `{P}:refs` | hash | field `<length of user>:<user>:<ref>`, value the offset that publish got, for idempotent retries; field `""`: the newest offset in the hash |
+//! | `{P}:refs:old` | hash | the same, the refs before those of `{P}:refs`: it is dropped when `{P}:refs` holds `retain` refs and none of its own entries is left in the stream, and `{P}:refs` takes its name; so a ref counts exactly while its entry is in the stream, and Redis holds about twice as many refs as the stream holds entries at most |
 //!
 //! One stream, not one per domain: the protocol promises one total order and
 //! one offset per connection, which resume needs. See README, "Scaling".
@@ -36,15 +37,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep, timeout};
 
 use super::{entries, random_id, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
-use crate::event::{iso_now, now_ms, Event, Offset};
+use crate::event::{iso_now, Event, Offset};
 
-/// Seconds of one ref bucket: a ref is remembered for at least this long
-/// (and at most about twice as long), as long as its entry is in the stream.
-const REF_BUCKET_S: u64 = 86_400;
-/// Seconds a ref bucket outlives its last lookup, so that the append script
-/// frees it with `UNLINK` (in the background) before it expires (in the
-/// foreground, with the default `lazyfree-lazy-expire no`).
-const REF_EXPIRE_SLACK_S: u64 = 3_600;
 /// Milliseconds one `XREAD` blocks.
 const BLOCK_MS: u64 = 2000;
 /// Entries one `XREAD` returns at most.
@@ -62,36 +56,44 @@ struct Append {
 }
 
 /// Stores a batch of events in one call: one epoch check for all of them,
-/// one `HMGET` per ref bucket for every ref of the batch at once, then per
+/// one `HMGET` per ref hash for every ref of the batch at once, then per
 /// event `XADD` (or, for a ref seen before, `XRANGE` of its entry to check
-/// it is still in the stream), then one `HSET` and one `EXPIREAT` for the
-/// new refs, and one `UNLINK` of the bucket that is past its time.
+/// it is still in the stream), then one `HSET` for the new refs.
 ///
-/// `KEYS`: stream, epoch, then the ref buckets `b + 1`, `b`, `b - 1` (newest
-/// first; `b` is the current one), then bucket `b - 2`. `ARGV`: retain,
-/// when bucket `b` expires (Unix seconds), a new epoch, the time stored,
-/// the number of events, then five per event: its ref field (empty without
-/// a ref), name, payload, user, origin. Returns the epoch, then per event
-/// its id and `1` if stored now (`0` if stored before under that ref).
+/// Refs live in two hashes, the current one and the one before it. When the
+/// current one holds `retain` refs or more, and the newest entry the
+/// previous one points at has been trimmed from the stream (so none of its
+/// refs counts any more), the previous one is dropped (`UNLINK`: freed in
+/// the background) and the current one becomes the previous one. So a ref
+/// counts exactly as long as its entry is in the stream, and Redis keeps
+/// about two to three times `retain` refs, however long the stream lives.
+/// The field `""` (never a ref: refs are `<length>:<user>:<ref>`) of each
+/// hash holds the newest id stored in it.
 ///
-/// A ref seen in several buckets (stored again after its entry was
-/// trimmed) is checked newest first; a ref repeated within the batch gets
-/// the id of its first event.
+/// `KEYS`: stream, epoch, current refs, previous refs. `ARGV`: retain, a
+/// new epoch, the time stored, the number of events, then five per event:
+/// its ref field (empty without a ref), name, payload, user, origin.
+/// Returns the epoch, then per event its id and `1` if stored now (`0` if
+/// stored before under that ref).
+///
+/// A ref in both hashes (stored again after its entry was trimmed) is
+/// checked newest first; a ref repeated within the batch gets the id of its
+/// first event.
 const APPEND_MANY: &str = r"
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
-  epoch = ARGV[3]
+  epoch = ARGV[2]
   redis.call('SET', KEYS[2], epoch)
 end
-local n = tonumber(ARGV[5])
+local n = tonumber(ARGV[4])
 local fields = {}
 for i = 1, n do
-  local f = ARGV[1 + 5 * i]
+  local f = ARGV[5 * i]
   if f ~= '' then fields[#fields + 1] = f end
 end
 local before = {}
 if #fields > 0 then
-  for k = 3, 5 do
+  for k = 3, 4 do
     if redis.call('EXISTS', KEYS[k]) == 1 then
       local got = redis.call('HMGET', KEYS[k], unpack(fields))
       for j = 1, #fields do
@@ -110,7 +112,8 @@ end
 local ids = {}
 local new = {}
 local out = {epoch}
-local a = 6
+local last = nil
+local a = 5
 for _ = 1, n do
   local f = ARGV[a]
   local id = nil
@@ -133,21 +136,29 @@ for _ = 1, n do
     out[#out + 1] = '0'
   else
     id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-      'name', ARGV[a + 1], 'payload', ARGV[a + 2], 'ts', ARGV[4], 'user', ARGV[a + 3], 'origin', ARGV[a + 4])
+      'name', ARGV[a + 1], 'payload', ARGV[a + 2], 'ts', ARGV[3], 'user', ARGV[a + 3], 'origin', ARGV[a + 4])
     if f ~= '' then
       ids[f] = id
       new[#new + 1] = f
       new[#new + 1] = id
+      last = id
     end
     out[#out + 1] = id
     out[#out + 1] = '1'
   end
   a = a + 5
 end
-if #new > 0 then
-  redis.call('HSET', KEYS[4], unpack(new))
-  redis.call('EXPIREAT', KEYS[4], ARGV[2])
-  redis.call('UNLINK', KEYS[6])
+if last then
+  if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[1]) then
+    local newest = redis.call('HGET', KEYS[4], '')
+    if not newest or redis.call('XRANGE', KEYS[1], newest, newest)[1] == nil then
+      redis.call('UNLINK', KEYS[4])
+      redis.call('RENAME', KEYS[3], KEYS[4])
+    end
+  end
+  new[#new + 1] = ''
+  new[#new + 1] = last
+  redis.call('HSET', KEYS[3], unpack(new))
 end
 return out
 ";
@@ -163,17 +174,14 @@ for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
 return {epoch, 'x', f['last-generated-id'], f['recorded-first-entry-id'], f['entries-added'], f['length']}
 ";
 
-fn now_s() -> u64 {
-    now_ms() / 1000
-}
-
 /// The Redis engine.
 pub struct RedisEngine {
     client: Client,
     conn: ConnectionManager,
     stream: String,
     epoch_key: String,
-    refs_prefix: String,
+    refs_key: String,
+    old_refs_key: String,
     retain: usize,
     epoch: RwLock<String>,
     hub: Hub,
@@ -238,7 +246,8 @@ impl RedisEngine {
             append_many: Script::new(APPEND_MANY),
             client,
             conn,
-            refs_prefix: format!("{{{prefix}}}:refs:"),
+            refs_key: format!("{{{prefix}}}:refs"),
+            old_refs_key: format!("{{{prefix}}}:refs:old"),
             stream,
             epoch_key,
             retain,
@@ -327,21 +336,16 @@ impl RedisEngine {
     }
 
     async fn append_batch(&self, batch: &[Append]) -> Result<Vec<(Offset, bool)>, Unavailable> {
-        let bucket = now_s() / REF_BUCKET_S;
-        let refs = |b: u64| format!("{}{b}", self.refs_prefix);
         // `EVALSHA` built here rather than through `ScriptInvocation`, which
         // copies every argument twice (payloads included).
         let mut call = redis::cmd("EVALSHA");
         call.arg(self.append_many.get_hash())
-            .arg(6)
+            .arg(4)
             .arg(&self.stream)
             .arg(&self.epoch_key)
-            .arg(refs(bucket + 1))
-            .arg(refs(bucket))
-            .arg(refs(bucket.saturating_sub(1)))
-            .arg(refs(bucket.saturating_sub(2)))
+            .arg(&self.refs_key)
+            .arg(&self.old_refs_key)
             .arg(self.retain)
-            .arg((bucket + 2) * REF_BUCKET_S + REF_EXPIRE_SLACK_S)
             .arg(random_id())
             .arg(iso_now())
             .arg(batch.len());
