@@ -34,8 +34,7 @@ pub fn from_read(reply: &Value) -> Vec<Arc<Event>> {
     }
 }
 
-/// A bulk or simple string reply as text.
-pub fn text(v: &Value) -> Option<&str> {
+fn text(v: &Value) -> Option<&str> {
     match v {
         Value::BulkString(bytes) => std::str::from_utf8(bytes).ok(),
         Value::SimpleString(s) => Some(s),

@@ -73,8 +73,9 @@ struct Append {
 /// `KEYS`: stream, epoch, current refs, previous refs. `ARGV`: retain, a
 /// new epoch, the time stored, the number of events, then five per event:
 /// its ref field (empty without a ref), name, payload, user, origin.
-/// Returns the epoch, then per event its id and `1` if stored now (`0` if
-/// stored before under that ref).
+/// Returns one string (one reply to parse, not two per event): the epoch,
+/// then per event its id and `1` if stored now (`0` if stored before under
+/// that ref), separated by spaces.
 ///
 /// A ref in both hashes (stored again after its entry was trimmed) is
 /// checked newest first; a ref repeated within the batch gets the id of its
@@ -160,7 +161,7 @@ if last then
   new[#new + 1] = last
   redis.call('HSET', KEYS[3], unpack(new))
 end
-return out
+return table.concat(out, ' ')
 ";
 
 const RESUME_INFO: &str = r"
@@ -374,21 +375,18 @@ impl RedisEngine {
             Ok(Err(e)) => return Err(self.failed("XADD", e)),
             Err(_) => return Err(self.failed("XADD", "timed out")),
         };
-        let redis::Value::Array(replies) = reply else {
-            return Err(self.failed("XADD", format!("unexpected reply {reply:?}")));
-        };
-        let mut replies = replies.iter().map(entries::text);
-        let epoch = replies
-            .next()
-            .flatten()
-            .ok_or_else(|| self.failed("XADD", "empty reply"))?;
+        let reply = match &reply {
+            redis::Value::BulkString(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| self.failed("XADD", format!("unexpected reply {reply:?}")))?;
+        let mut replies = reply.split(' ');
+        let epoch = replies.next().unwrap_or_default();
         self.note_epoch(epoch);
         let mut out = Vec::with_capacity(batch.len());
         while let (Some(id), Some(new)) = (replies.next(), replies.next()) {
-            let offset = id
-                .and_then(Offset::parse)
-                .ok_or_else(|| self.failed("XADD", format!("unexpected id {id:?}")))?;
-            out.push((offset, new == Some("1")));
+            let offset = Offset::parse(id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
+            out.push((offset, new == "1"));
         }
         Ok(out)
     }
