@@ -20,7 +20,9 @@
 //! ## Reading
 //!
 //! One task per instance reads the stream with `XREAD BLOCK` on a connection
-//! of its own (a blocking read stalls a shared one). It starts from the
+//! of its own (a blocking read stalls a shared one; over plain TCP it is the
+//! engine's own RESP2 connection, which parses replies in place: see
+//! `resp.rs`). It starts from the
 //! stream's newest id, found once at start (the `$` of the first read,
 //! without the race of using `$` again), and always continues from the last
 //! id it saw, so nothing stored between two reads is missed. When Redis goes
@@ -36,7 +38,7 @@ use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep, timeout};
 
-use super::{entries, random_id, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
+use super::{entries, random_id, resp, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
 use crate::event::{iso_now, Event, Offset};
 
 /// Milliseconds one `XREAD` blocks.
@@ -428,11 +430,19 @@ impl RedisEngine {
         matches!(timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
     }
 
-    async fn reader_connection(&self) -> RedisResult<MultiplexedConnection> {
+    async fn reader_connection(&self) -> Result<Reader, String> {
+        let wait = Duration::from_secs(1);
+        if let Some(raw) = resp::Conn::connect(self.client.get_connection_info(), wait).await {
+            return raw.map(Reader::Raw);
+        }
         let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Duration::from_secs(1))
+            .set_connection_timeout(wait)
             .set_response_timeout(Duration::from_millis(BLOCK_MS) + ENGINE_TIMEOUT);
-        self.client.get_multiplexed_async_connection_with_config(&config).await
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map(Reader::Crate)
+            .map_err(|e| e.to_string())
     }
 
     /// Reads the stream into the hub until the process ends.
@@ -448,11 +458,7 @@ impl RedisEngine {
                     continue;
                 }
             };
-            match redis::cmd("GET")
-                .arg(&self.epoch_key)
-                .query_async::<Option<String>>(&mut conn)
-                .await
-            {
+            match conn.epoch(&self.epoch_key).await {
                 Ok(Some(epoch)) => {
                     if self.note_epoch(&epoch) {
                         last = Offset::ZERO;
@@ -469,19 +475,9 @@ impl RedisEngine {
             }
             backoff = Duration::from_millis(100);
             loop {
-                let reply = redis::cmd("XREAD")
-                    .arg("COUNT")
-                    .arg(READ_COUNT)
-                    .arg("BLOCK")
-                    .arg(BLOCK_MS)
-                    .arg("STREAMS")
-                    .arg(&self.stream)
-                    .arg(last.to_string())
-                    .query_async::<redis::Value>(&mut conn)
-                    .await;
-                match reply {
-                    Ok(reply) => {
-                        for event in entries::from_read(&reply) {
+                match conn.read(&self.stream, last).await {
+                    Ok(events) => {
+                        for event in events {
                             last = event.offset;
                             self.hub.send(event);
                         }
@@ -493,6 +489,69 @@ impl RedisEngine {
                 }
             }
             sleep(backoff).await;
+        }
+    }
+}
+
+/// The reader's connection: its own RESP2 one over plain TCP, else the
+/// `redis` crate's (TLS, Unix socket).
+enum Reader {
+    Raw(resp::Conn),
+    Crate(MultiplexedConnection),
+}
+
+impl Reader {
+    /// The epoch key's value.
+    async fn epoch(&mut self, key: &str) -> Result<Option<String>, String> {
+        match self {
+            Reader::Raw(conn) => {
+                let args: [&[u8]; 2] = [b"GET", key.as_bytes()];
+                let get = conn.call(&args, |r| r.text().map(String::from));
+                timeout(ENGINE_TIMEOUT, get)
+                    .await
+                    .unwrap_or_else(|_| Err("timed out".into()))
+            }
+            Reader::Crate(conn) => redis::cmd("GET")
+                .arg(key)
+                .query_async::<Option<String>>(conn)
+                .await
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The events after `last` (`XREAD COUNT … BLOCK … STREAMS stream last`),
+    /// none when the block timed out.
+    async fn read(&mut self, stream: &str, last: Offset) -> Result<Vec<Arc<Event>>, String> {
+        let (count, block, last) = (READ_COUNT.to_string(), BLOCK_MS.to_string(), last.to_string());
+        match self {
+            Reader::Raw(conn) => {
+                let args: [&[u8]; 8] = [
+                    b"XREAD",
+                    b"COUNT",
+                    count.as_bytes(),
+                    b"BLOCK",
+                    block.as_bytes(),
+                    b"STREAMS",
+                    stream.as_bytes(),
+                    last.as_bytes(),
+                ];
+                let read = conn.call(&args, resp::events);
+                timeout(Duration::from_millis(BLOCK_MS) + ENGINE_TIMEOUT, read)
+                    .await
+                    .unwrap_or_else(|_| Err("timed out".into()))
+            }
+            Reader::Crate(conn) => redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(count)
+                .arg("BLOCK")
+                .arg(block)
+                .arg("STREAMS")
+                .arg(stream)
+                .arg(last)
+                .query_async::<redis::Value>(conn)
+                .await
+                .map(|reply| entries::from_read(&reply))
+                .map_err(|e| e.to_string()),
         }
     }
 }
