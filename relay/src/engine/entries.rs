@@ -48,12 +48,17 @@ fn entry(v: &Value) -> Option<Arc<Event>> {
     let [id, Value::Array(fields)] = parts.as_slice() else {
         return None;
     };
-    let offset = Offset::parse(text(id)?)?;
+    let pairs = fields
+        .chunks_exact(2)
+        .filter_map(|pair| Some((text(&pair[0])?, text(&pair[1])?)));
+    event(text(id)?, pairs)
+}
+
+/// The event of the entry `id` with these fields and values.
+pub fn event<'a>(id: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Option<Arc<Event>> {
+    let offset = Offset::parse(id)?;
     let (mut name, mut payload, mut ts, mut user, mut origin) = ("", "", "", "", "");
-    for pair in fields.chunks_exact(2) {
-        let (Some(key), Some(value)) = (text(&pair[0]), text(&pair[1])) else {
-            continue;
-        };
+    for (key, value) in pairs {
         match key {
             "name" => name = value,
             "payload" => payload = value,

@@ -15,6 +15,7 @@
 mod entries;
 pub mod memory;
 pub mod redis;
+mod resp;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -11,7 +11,8 @@
 //! |---|---|---|
 //! | `{P}:events` | stream | one entry per event: `name`, `payload` (JSON text), `ts` (ISO time stored), `user` (payload `userId` or empty), `origin` (publishing connection or empty); trimmed with `MAXLEN ~ retain` |
 //! | `{P}:epoch` | string | the log's epoch; a new one when the stream is lost (Redis restarted without persistence, or flushed) |
-//! | `{P}:ref:<user>:<ref>` | string | the offset a publish `ref` got, for idempotent retries; expires after a day, and counts only while its entry is still in the stream |
+//! | `{P}:refs` | hash | field `<length of user>:<user>:<ref>`, value the offset that publish got, for idempotent retries; field `""`: the newest offset in the hash |
+//! | `{P}:refs:old` | hash | the same, the refs before those of `{P}:refs`: it is dropped when `{P}:refs` holds `retain` refs and none of its own entries is left in the stream, and `{P}:refs` takes its name; so a ref counts exactly while its entry is in the stream, and Redis holds about twice as many refs as the stream holds entries at most |
 //!
 //! One stream, not one per domain: the protocol promises one total order and
 //! one offset per connection, which resume needs. See README, "Scaling".
@@ -19,7 +20,9 @@
 //! ## Reading
 //!
 //! One task per instance reads the stream with `XREAD BLOCK` on a connection
-//! of its own (a blocking read stalls a shared one). It starts from the
+//! of its own (a blocking read stalls a shared one; over plain TCP it is the
+//! engine's own RESP2 connection, which parses replies in place: see
+//! `resp.rs`). It starts from the
 //! stream's newest id, found once at start (the `$` of the first read,
 //! without the race of using `$` again), and always continues from the last
 //! id it saw, so nothing stored between two reads is missed. When Redis goes
@@ -35,11 +38,9 @@ use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep, timeout};
 
-use super::{entries, random_id, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
+use super::{entries, random_id, resp, Draft, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
 use crate::event::{iso_now, Event, Offset};
 
-/// Seconds a `ref` is remembered at most.
-const REF_TTL: u64 = 86_400;
 /// Milliseconds one `XREAD` blocks.
 const BLOCK_MS: u64 = 2000;
 /// Entries one `XREAD` returns at most.
@@ -57,32 +58,80 @@ struct Append {
 }
 
 /// Stores a batch of events in one call: one epoch check for all of them,
-/// then per event an idempotency check (only with a ref: `GET`, and
-/// `XRANGE` when the ref was seen), `XADD`, and `SET` of the ref.
+/// one `HMGET` per ref hash for every ref of the batch at once, then per
+/// event `XADD` (or, for a ref seen before, `XRANGE` of its entry to check
+/// it is still in the stream), then one `HSET` for the new refs.
 ///
-/// `KEYS`: stream, epoch, then the ref key of every event that has a ref,
-/// in order. `ARGV`: retain, ref TTL, a new epoch, the time stored, the
-/// number of events, then five per event: `1` if it has a ref (else `0`),
-/// name, payload, user, origin. Returns the epoch, then per event its id
-/// and `1` if stored now (`0` if stored before under that ref).
+/// Refs live in two hashes, the current one and the one before it. When the
+/// current one holds `retain` refs or more, and the newest entry the
+/// previous one points at has been trimmed from the stream (so none of its
+/// refs counts any more), the previous one is dropped (`UNLINK`: freed in
+/// the background) and the current one becomes the previous one. So a ref
+/// counts exactly as long as its entry is in the stream, and Redis keeps
+/// about two to three times `retain` refs, however long the stream lives.
+/// The field `""` (never a ref: refs are `<length>:<user>:<ref>`) of each
+/// hash holds the newest id stored in it.
+///
+/// `KEYS`: stream, epoch, current refs, previous refs. `ARGV`: retain, a
+/// new epoch, the time stored, the number of events, then five per event:
+/// its ref field (empty without a ref), name, payload, user, origin.
+/// Returns one string (one reply to parse, not two per event): the epoch,
+/// then per event its id and `1` if stored now (`0` if stored before under
+/// that ref), separated by spaces.
+///
+/// A ref in both hashes (stored again after its entry was trimmed) is
+/// checked newest first; a ref repeated within the batch gets the id of its
+/// first event.
 const APPEND_MANY: &str = r"
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
-  epoch = ARGV[3]
+  epoch = ARGV[2]
   redis.call('SET', KEYS[2], epoch)
 end
+local n = tonumber(ARGV[4])
+local fields = {}
+for i = 1, n do
+  local f = ARGV[5 * i]
+  if f ~= '' then fields[#fields + 1] = f end
+end
+local before = {}
+if #fields > 0 then
+  for k = 3, 4 do
+    if redis.call('EXISTS', KEYS[k]) == 1 then
+      local got = redis.call('HMGET', KEYS[k], unpack(fields))
+      for j = 1, #fields do
+        if got[j] then
+          local list = before[fields[j]]
+          if not list then
+            list = {}
+            before[fields[j]] = list
+          end
+          list[#list + 1] = got[j]
+        end
+      end
+    end
+  end
+end
+local ids = {}
+local new = {}
 local out = {epoch}
-local k = 3
-local a = 6
-for _ = 1, tonumber(ARGV[5]) do
-  local key = nil
+local last = nil
+local a = 5
+for _ = 1, n do
+  local f = ARGV[a]
   local id = nil
-  if ARGV[a] == '1' then
-    key = KEYS[k]
-    k = k + 1
-    local seen = redis.call('GET', key)
-    if seen and #redis.call('XRANGE', KEYS[1], seen, seen) > 0 then
-      id = seen
+  if f ~= '' then
+    id = ids[f]
+    local list = before[f]
+    if not id and list then
+      before[f] = nil
+      for _, seen in ipairs(list) do
+        if #redis.call('XRANGE', KEYS[1], seen, seen) > 0 then
+          id = seen
+          ids[f] = seen
+          break
+        end
+      end
     end
   end
   if id then
@@ -90,16 +139,31 @@ for _ = 1, tonumber(ARGV[5]) do
     out[#out + 1] = '0'
   else
     id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-      'name', ARGV[a + 1], 'payload', ARGV[a + 2], 'ts', ARGV[4], 'user', ARGV[a + 3], 'origin', ARGV[a + 4])
-    if key then
-      redis.call('SET', key, id, 'EX', ARGV[2])
+      'name', ARGV[a + 1], 'payload', ARGV[a + 2], 'ts', ARGV[3], 'user', ARGV[a + 3], 'origin', ARGV[a + 4])
+    if f ~= '' then
+      ids[f] = id
+      new[#new + 1] = f
+      new[#new + 1] = id
+      last = id
     end
     out[#out + 1] = id
     out[#out + 1] = '1'
   end
   a = a + 5
 end
-return out
+if last then
+  if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[1]) then
+    local newest = redis.call('HGET', KEYS[4], '')
+    if not newest or redis.call('XRANGE', KEYS[1], newest, newest)[1] == nil then
+      redis.call('UNLINK', KEYS[4])
+      redis.call('RENAME', KEYS[3], KEYS[4])
+    end
+  end
+  new[#new + 1] = ''
+  new[#new + 1] = last
+  redis.call('HSET', KEYS[3], unpack(new))
+end
+return table.concat(out, ' ')
 ";
 
 const RESUME_INFO: &str = r"
@@ -119,7 +183,8 @@ pub struct RedisEngine {
     conn: ConnectionManager,
     stream: String,
     epoch_key: String,
-    ref_prefix: String,
+    refs_key: String,
+    old_refs_key: String,
     retain: usize,
     epoch: RwLock<String>,
     hub: Hub,
@@ -184,7 +249,8 @@ impl RedisEngine {
             append_many: Script::new(APPEND_MANY),
             client,
             conn,
-            ref_prefix: format!("{{{prefix}}}:ref:"),
+            refs_key: format!("{{{prefix}}}:refs"),
+            old_refs_key: format!("{{{prefix}}}:refs:old"),
             stream,
             epoch_key,
             retain,
@@ -273,34 +339,55 @@ impl RedisEngine {
     }
 
     async fn append_batch(&self, batch: &[Append]) -> Result<Vec<(Offset, bool)>, Unavailable> {
-        let mut call = self.append_many.prepare_invoke();
-        call.key(&self.stream).key(&self.epoch_key);
-        for Append { draft, .. } in batch {
-            if let Some(idem) = &draft.idem {
-                call.key(format!("{}{idem}", self.ref_prefix));
-            }
-        }
-        call.arg(self.retain)
-            .arg(REF_TTL)
+        // `EVALSHA` built here rather than through `ScriptInvocation`, which
+        // copies every argument twice (payloads included).
+        let mut call = redis::cmd("EVALSHA");
+        call.arg(self.append_many.get_hash())
+            .arg(4)
+            .arg(&self.stream)
+            .arg(&self.epoch_key)
+            .arg(&self.refs_key)
+            .arg(&self.old_refs_key)
+            .arg(self.retain)
             .arg(random_id())
             .arg(iso_now())
             .arg(batch.len());
         for Append { draft: d, .. } in batch {
-            call.arg(if d.idem.is_some() { "1" } else { "0" })
+            call.arg(d.idem.as_deref().unwrap_or(""))
                 .arg(&d.name)
                 .arg(&d.payload)
                 .arg(d.user.as_deref().unwrap_or(""))
                 .arg(&d.origin);
         }
         let mut conn = self.conn.clone();
-        // `invoke_async` loads the script again if Redis forgot it (a restart).
-        let replies: Vec<String> = self.run("XADD", call.invoke_async(&mut conn)).await?;
-        let mut replies = replies.into_iter();
-        let epoch = replies.next().ok_or_else(|| self.failed("XADD", "empty reply"))?;
-        self.note_epoch(&epoch);
+        let reply = match timeout(ENGINE_TIMEOUT, call.query_async::<redis::Value>(&mut conn)).await {
+            // Redis forgot the script (a restart): load it and call again.
+            Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError => {
+                let load = async {
+                    let _: String = redis::cmd("SCRIPT")
+                        .arg("LOAD")
+                        .arg(APPEND_MANY)
+                        .query_async(&mut conn)
+                        .await?;
+                    call.query_async::<redis::Value>(&mut conn).await
+                };
+                self.run("XADD", load).await?
+            }
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => return Err(self.failed("XADD", e)),
+            Err(_) => return Err(self.failed("XADD", "timed out")),
+        };
+        let reply = match &reply {
+            redis::Value::BulkString(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| self.failed("XADD", format!("unexpected reply {reply:?}")))?;
+        let mut replies = reply.split(' ');
+        let epoch = replies.next().unwrap_or_default();
+        self.note_epoch(epoch);
         let mut out = Vec::with_capacity(batch.len());
         while let (Some(id), Some(new)) = (replies.next(), replies.next()) {
-            let offset = Offset::parse(&id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
+            let offset = Offset::parse(id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
             out.push((offset, new == "1"));
         }
         Ok(out)
@@ -343,11 +430,19 @@ impl RedisEngine {
         matches!(timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
     }
 
-    async fn reader_connection(&self) -> RedisResult<MultiplexedConnection> {
+    async fn reader_connection(&self) -> Result<Reader, String> {
+        let wait = Duration::from_secs(1);
+        if let Some(raw) = resp::Conn::connect(self.client.get_connection_info(), wait).await {
+            return raw.map(Reader::Raw);
+        }
         let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Duration::from_secs(1))
+            .set_connection_timeout(wait)
             .set_response_timeout(Duration::from_millis(BLOCK_MS) + ENGINE_TIMEOUT);
-        self.client.get_multiplexed_async_connection_with_config(&config).await
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map(Reader::Crate)
+            .map_err(|e| e.to_string())
     }
 
     /// Reads the stream into the hub until the process ends.
@@ -363,11 +458,7 @@ impl RedisEngine {
                     continue;
                 }
             };
-            match redis::cmd("GET")
-                .arg(&self.epoch_key)
-                .query_async::<Option<String>>(&mut conn)
-                .await
-            {
+            match conn.epoch(&self.epoch_key).await {
                 Ok(Some(epoch)) => {
                     if self.note_epoch(&epoch) {
                         last = Offset::ZERO;
@@ -384,19 +475,9 @@ impl RedisEngine {
             }
             backoff = Duration::from_millis(100);
             loop {
-                let reply = redis::cmd("XREAD")
-                    .arg("COUNT")
-                    .arg(READ_COUNT)
-                    .arg("BLOCK")
-                    .arg(BLOCK_MS)
-                    .arg("STREAMS")
-                    .arg(&self.stream)
-                    .arg(last.to_string())
-                    .query_async::<redis::Value>(&mut conn)
-                    .await;
-                match reply {
-                    Ok(reply) => {
-                        for event in entries::from_read(&reply) {
+                match conn.read(&self.stream, last).await {
+                    Ok(events) => {
+                        for event in events {
                             last = event.offset;
                             self.hub.send(event);
                         }
@@ -408,6 +489,69 @@ impl RedisEngine {
                 }
             }
             sleep(backoff).await;
+        }
+    }
+}
+
+/// The reader's connection: its own RESP2 one over plain TCP, else the
+/// `redis` crate's (TLS, Unix socket).
+enum Reader {
+    Raw(resp::Conn),
+    Crate(MultiplexedConnection),
+}
+
+impl Reader {
+    /// The epoch key's value.
+    async fn epoch(&mut self, key: &str) -> Result<Option<String>, String> {
+        match self {
+            Reader::Raw(conn) => {
+                let args: [&[u8]; 2] = [b"GET", key.as_bytes()];
+                let get = conn.call(&args, |r| r.text().map(String::from));
+                timeout(ENGINE_TIMEOUT, get)
+                    .await
+                    .unwrap_or_else(|_| Err("timed out".into()))
+            }
+            Reader::Crate(conn) => redis::cmd("GET")
+                .arg(key)
+                .query_async::<Option<String>>(conn)
+                .await
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The events after `last` (`XREAD COUNT … BLOCK … STREAMS stream last`),
+    /// none when the block timed out.
+    async fn read(&mut self, stream: &str, last: Offset) -> Result<Vec<Arc<Event>>, String> {
+        let (count, block, last) = (READ_COUNT.to_string(), BLOCK_MS.to_string(), last.to_string());
+        match self {
+            Reader::Raw(conn) => {
+                let args: [&[u8]; 8] = [
+                    b"XREAD",
+                    b"COUNT",
+                    count.as_bytes(),
+                    b"BLOCK",
+                    block.as_bytes(),
+                    b"STREAMS",
+                    stream.as_bytes(),
+                    last.as_bytes(),
+                ];
+                let read = conn.call(&args, resp::events);
+                timeout(Duration::from_millis(BLOCK_MS) + ENGINE_TIMEOUT, read)
+                    .await
+                    .unwrap_or_else(|_| Err("timed out".into()))
+            }
+            Reader::Crate(conn) => redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(count)
+                .arg("BLOCK")
+                .arg(block)
+                .arg("STREAMS")
+                .arg(stream)
+                .arg(last)
+                .query_async::<redis::Value>(conn)
+                .await
+                .map(|reply| entries::from_read(&reply))
+                .map_err(|e| e.to_string()),
         }
     }
 }

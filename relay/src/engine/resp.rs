@@ -1,0 +1,300 @@
+//! The reader's own connection to Redis: plain TCP, RESP2, and replies
+//! parsed in place, borrowing their strings from the read buffer.
+//!
+//! The reader decodes every event that every instance stores (an `XREAD`
+//! entry is fourteen RESP values), and the `redis` crate's parser, which
+//! allocates a value for each of them, took a quarter of a relay's CPU
+//! under publish load. Only used for a `redis://` URL over TCP; with TLS
+//! or a Unix socket the reader goes through the `redis` crate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::{ConnectionAddr, ConnectionInfo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+use super::entries;
+use crate::event::Event;
+
+/// A RESP2 reply whose strings borrow from the read buffer.
+#[derive(Debug, PartialEq)]
+pub enum Reply<'a> {
+    /// A null bulk string or array.
+    Nil,
+    /// A bulk or simple string.
+    Text(&'a [u8]),
+    /// An integer.
+    Int(i64),
+    /// An error.
+    Error(&'a [u8]),
+    /// An array.
+    Array(Vec<Reply<'a>>),
+}
+
+impl Reply<'_> {
+    /// The text of a string reply.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Reply::Text(t) => std::str::from_utf8(t).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// The line at `pos` without its CRLF, and where the next one starts.
+fn line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    let rest = buf.get(pos..)?;
+    let cr = rest.iter().position(|&b| b == b'\r')?;
+    (rest.get(cr + 1) == Some(&b'\n')).then(|| (&rest[..cr], pos + cr + 2))
+}
+
+fn number(s: &[u8]) -> Result<i64, String> {
+    std::str::from_utf8(s)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad length {:?}", String::from_utf8_lossy(s)))
+}
+
+/// Where the reply at `pos` ends, or `None` while `buf` does not hold all of it.
+fn end(buf: &[u8], pos: usize) -> Result<Option<usize>, String> {
+    let Some((head, mut next)) = line(buf, pos) else {
+        return Ok(None);
+    };
+    let Some((&kind, rest)) = head.split_first() else {
+        return Err("an empty reply line".into());
+    };
+    match kind {
+        b'+' | b'-' | b':' => Ok(Some(next)),
+        b'$' => {
+            let n = number(rest)?;
+            if n < 0 {
+                return Ok(Some(next));
+            }
+            let e = next + n as usize + 2;
+            Ok((buf.len() >= e).then_some(e))
+        }
+        b'*' => {
+            for _ in 0..number(rest)?.max(0) {
+                match end(buf, next)? {
+                    Some(e) => next = e,
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some(next))
+        }
+        other => Err(format!("unexpected reply type {:?}", other as char)),
+    }
+}
+
+/// The complete reply at `*pos` (as [`end`] found it), moving `*pos` past it.
+fn parse<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Reply<'a>, String> {
+    let (head, next) = line(buf, *pos).ok_or("a cut reply")?;
+    *pos = next;
+    let (&kind, rest) = head.split_first().ok_or("an empty reply line")?;
+    Ok(match kind {
+        b'+' => Reply::Text(rest),
+        b'-' => Reply::Error(rest),
+        b':' => Reply::Int(number(rest)?),
+        b'$' => {
+            let n = number(rest)?;
+            if n < 0 {
+                return Ok(Reply::Nil);
+            }
+            let text = buf.get(next..next + n as usize).ok_or("a cut reply")?;
+            *pos = next + n as usize + 2;
+            Reply::Text(text)
+        }
+        b'*' => {
+            let n = number(rest)?;
+            if n < 0 {
+                return Ok(Reply::Nil);
+            }
+            let mut items = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                items.push(parse(buf, pos)?);
+            }
+            Reply::Array(items)
+        }
+        other => return Err(format!("unexpected reply type {:?}", other as char)),
+    })
+}
+
+/// The events of an `XREAD` reply on one stream: `[[stream, [[id, [field,
+/// value, ...]], ...]]]`, or nil when the block timed out. Entries that
+/// are not events are skipped.
+pub fn events(reply: &Reply) -> Vec<Arc<Event>> {
+    let Reply::Array(streams) = reply else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for stream in streams {
+        let Reply::Array(pair) = stream else { continue };
+        let Some(Reply::Array(found)) = pair.get(1) else {
+            continue;
+        };
+        out.reserve(found.len());
+        for entry in found {
+            let Reply::Array(parts) = entry else { continue };
+            let [id, Reply::Array(fields)] = parts.as_slice() else {
+                continue;
+            };
+            let Some(id) = id.text() else { continue };
+            let pairs = fields
+                .chunks_exact(2)
+                .filter_map(|pair| Some((pair[0].text()?, pair[1].text()?)));
+            out.extend(entries::event(id, pairs));
+        }
+    }
+    out
+}
+
+/// One RESP2 connection: one command at a time.
+pub struct Conn {
+    tcp: TcpStream,
+    buf: Vec<u8>,
+    out: Vec<u8>,
+}
+
+impl Conn {
+    /// Connects and authenticates, within `wait`; `None` unless `info` is
+    /// plain TCP.
+    pub async fn connect(info: &ConnectionInfo, wait: Duration) -> Option<Result<Conn, String>> {
+        let ConnectionAddr::Tcp(host, port) = &info.addr else {
+            return None;
+        };
+        let connect = async {
+            let tcp = TcpStream::connect((host.as_str(), *port))
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = tcp.set_nodelay(true);
+            let mut conn = Conn {
+                tcp,
+                buf: Vec::with_capacity(64 * 1024),
+                out: Vec::new(),
+            };
+            let r = &info.redis;
+            if let Some(password) = &r.password {
+                let mut args = vec![&b"AUTH"[..]];
+                if let Some(user) = &r.username {
+                    args.push(user.as_bytes());
+                }
+                args.push(password.as_bytes());
+                conn.call(&args, |_| ()).await?;
+            }
+            if r.db != 0 {
+                conn.call(&[b"SELECT", r.db.to_string().as_bytes()], |_| ()).await?;
+            }
+            Ok(conn)
+        };
+        Some(timeout(wait, connect).await.unwrap_or_else(|_| Err("timed out".into())))
+    }
+
+    /// Sends a command and hands its reply to `then` (an error reply is an `Err`).
+    pub async fn call<T>(&mut self, args: &[&[u8]], then: impl FnOnce(&Reply) -> T) -> Result<T, String> {
+        self.out.clear();
+        self.out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for arg in args {
+            self.out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            self.out.extend_from_slice(arg);
+            self.out.extend_from_slice(b"\r\n");
+        }
+        self.tcp.write_all(&self.out).await.map_err(|e| e.to_string())?;
+        let used = loop {
+            if let Some(used) = end(&self.buf, 0)? {
+                break used;
+            }
+            if self.buf.capacity() - self.buf.len() < 16 * 1024 {
+                self.buf.reserve(self.buf.capacity().max(64 * 1024));
+            }
+            let n = self.tcp.read_buf(&mut self.buf).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("Redis closed the connection".into());
+            }
+        };
+        let result = {
+            let mut pos = 0;
+            let reply = parse(&self.buf[..used], &mut pos)?;
+            match reply {
+                Reply::Error(e) => Err(String::from_utf8_lossy(e).into_owned()),
+                reply => Ok(then(&reply)),
+            }
+        };
+        self.buf.drain(..used);
+        if self.buf.is_empty() && self.buf.capacity() > 1024 * 1024 {
+            self.buf = Vec::with_capacity(64 * 1024);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(s: &str) -> Reply<'_> {
+        let buf = s.as_bytes();
+        assert_eq!(end(buf, 0), Ok(Some(buf.len())), "{s:?}");
+        for cut in 0..buf.len() {
+            assert_eq!(end(&buf[..cut], 0), Ok(None), "{s:?} cut at {cut}");
+        }
+        let mut pos = 0;
+        let reply = parse(buf, &mut pos).unwrap();
+        assert_eq!(pos, buf.len());
+        reply
+    }
+
+    #[test]
+    fn replies_parse_in_place_and_cut_ones_wait() {
+        assert_eq!(complete("+OK\r\n"), Reply::Text(b"OK"));
+        assert_eq!(complete("-ERR no\r\n"), Reply::Error(b"ERR no"));
+        assert_eq!(complete(":42\r\n"), Reply::Int(42));
+        assert_eq!(complete("$-1\r\n"), Reply::Nil);
+        assert_eq!(complete("*-1\r\n"), Reply::Nil);
+        assert_eq!(complete("$4\r\na\r\nb\r\n"), Reply::Text(b"a\r\nb"));
+        assert_eq!(
+            complete("*2\r\n$0\r\n\r\n*1\r\n:1\r\n"),
+            Reply::Array(vec![Reply::Text(b""), Reply::Array(vec![Reply::Int(1)])])
+        );
+        assert!(end(b"?x\r\n", 0).is_err());
+        assert!(end(b"$x\r\n", 0).is_err());
+    }
+
+    #[test]
+    fn an_xread_reply_becomes_events() {
+        let entry = |id: &str, user: &str| {
+            let fields = [
+                "name",
+                "a.b",
+                "payload",
+                r#"{"x":1}"#,
+                "ts",
+                "t",
+                "user",
+                user,
+                "origin",
+                "i/1",
+            ];
+            let mut s = format!("*2\r\n${}\r\n{id}\r\n*{}\r\n", id.len(), fields.len());
+            for f in fields {
+                s += &format!("${}\r\n{f}\r\n", f.len());
+            }
+            s
+        };
+        let reply = format!(
+            "*1\r\n*2\r\n$14\r\n{{kaiwa}}:events\r\n*3\r\n{}:7\r\n{}",
+            entry("5-1", ""),
+            entry("5-2", "u1")
+        );
+        let events = events(&complete(&reply));
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].offset, crate::event::Offset { ms: 5, seq: 1 });
+        assert_eq!(
+            (events[0].user.as_deref(), events[1].user.as_deref()),
+            (None, Some("u1"))
+        );
+        assert_eq!((events[1].name.as_str(), events[1].origin.as_str()), ("a.b", "i/1"));
+        assert!(super::events(&complete("*-1\r\n")).is_empty());
+    }
+}
