@@ -3,7 +3,16 @@
 //! events (from the hub, or from the log while catching up) and writes
 //! everything queued, in one `select!` loop. An idle connection is that
 //! task, its socket and its subscriptions, nothing more: no other tasks, no
-//! channels, no queue allocated before there is something to queue.
+//! channels, no timer of its own, no queue while there is nothing to queue.
+//!
+//! ## Pings
+//!
+//! On each tick of the relay's ping clock (`--ping-interval`, one shared
+//! timer, watched on the same channel as the shutdown) the connection queues
+//! a WebSocket ping; a pong clears the count. A connection that has not
+//! answered the ping it was sent two ticks earlier is closed with 4009: its
+//! peer is most likely gone without a FIN, and nothing else would notice
+//! until a write failed.
 //!
 //! ## Backpressure
 //!
