@@ -224,7 +224,7 @@ impl Conn {
 
     /// Whether this connection receives `event`.
     fn admits(&self, event: &Event) -> bool {
-        event.origin != self.origin && self.filter.admits(event)
+        event.origin != self.origin && self.grant.sees(event.user.as_deref()) && self.filter.matches(&event.name)
     }
 
     /// Offers a live event; `Err` when the queue is full (4008).
@@ -377,8 +377,6 @@ impl Conn {
             None if self.state.config.insecure_dev => Grant::anonymous(),
             None => return Err((CLOSE_AUTH, "a token is required".into())),
         };
-        self.filter.user = self.grant.user.clone();
-        self.filter.admin = self.grant.admin;
         self.subscribe(&hello.subscribe)?;
         let engine = &self.state.engine;
         let (rx, head) = engine.hub().subscribe();
@@ -490,7 +488,6 @@ impl Conn {
                 if let Some(p) = self.filter.patterns().into_iter().find(|p| !grant.may_subscribe(p)) {
                     return Err((CLOSE_FORBIDDEN, format!("the new token does not allow {p:?}")));
                 }
-                self.filter.admin = grant.admin;
                 self.grant = grant;
             }
             "ping" => pending.push_back(done(Reply::Pong.to_text()).boxed()),

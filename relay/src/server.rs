@@ -89,13 +89,14 @@ pub async fn serve(state: Arc<State>) -> Result<(), String> {
         .await
         .map_err(|e| format!("--listen {}: {e}", state.config.listen))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut stop = std::pin::pin!(terminated());
     println!("listening on {addr}");
     tracing::info!("kaiwa-relay listening on {addr}, engine {:?}", state.config.engine);
     let app = router(state.clone());
     let clock = tokio::spawn(ping_clock(state.clone()));
-    let mut stop = std::pin::pin!(terminated());
     loop {
         tokio::select! {
+            biased;
             () = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _)) => {
@@ -155,19 +156,29 @@ async fn ping_clock(state: Arc<State>) {
     }
 }
 
-async fn terminated() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM or Ctrl-C. The handlers are installed here, before the future
+/// is first polled: a SIGTERM right after `listening on` must not find the
+/// default action (exit at once) still in place.
+fn terminated() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {},
+                        _ = int.recv() => {},
+                    }
+                }
+                _ => std::future::pending().await,
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
