@@ -16,6 +16,7 @@
 use jsonwebtoken::{decode, errors::ErrorKind, Algorithm, DecodingKey, Validation};
 use kaiwa_bus::core::names::{parse_pattern, Pattern};
 use serde::Deserialize;
+use std::sync::{Arc, LazyLock};
 
 /// What a verified token (or `--insecure-dev` anonymity) grants.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,10 +25,10 @@ pub struct Grant {
     pub user: Option<String>,
     /// When the grant ends, in seconds since the Unix epoch (`None`: never).
     pub exp: Option<u64>,
-    /// Patterns it may publish.
-    pub publish: Vec<String>,
+    /// Patterns it may publish (shared: an anonymous grant allocates nothing).
+    pub publish: Arc<[String]>,
     /// Patterns it may subscribe to.
-    pub subscribe: Vec<String>,
+    pub subscribe: Arc<[String]>,
     /// Whether it sees and may publish every user's events.
     pub admin: bool,
 }
@@ -48,14 +49,17 @@ fn everything() -> Vec<String> {
     vec!["*".into()]
 }
 
+/// `["*"]`, allocated once.
+static EVERYTHING: LazyLock<Arc<[String]>> = LazyLock::new(|| everything().into());
+
 impl Grant {
     /// The grant of an anonymous connection under `--insecure-dev`: anything.
     pub fn anonymous() -> Grant {
         Grant {
             user: None,
             exp: None,
-            publish: everything(),
-            subscribe: everything(),
+            publish: EVERYTHING.clone(),
+            subscribe: EVERYTHING.clone(),
             admin: true,
         }
     }
@@ -110,8 +114,8 @@ pub fn verify(token: &str, secret: Option<&str>) -> Result<Grant, String> {
     Ok(Grant {
         user: Some(claims.sub),
         exp: Some(claims.exp),
-        publish: claims.publish,
-        subscribe: claims.subscribe,
+        publish: claims.publish.into(),
+        subscribe: claims.subscribe.into(),
         admin: claims.admin,
     })
 }
@@ -173,7 +177,7 @@ mod tests {
         let t = token(serde_json::json!({"sub": "u1", "exp": later()}), "s");
         let g = verify(&t, Some("s")).unwrap();
         assert_eq!(g.user.as_deref(), Some("u1"));
-        assert_eq!(g.subscribe, ["*"]);
+        assert_eq!(*g.subscribe, ["*"]);
         assert!(g.publish.is_empty() && !g.admin);
         assert!(g.may_publish("a.b", None).is_err(), "no publish claim, no publishing");
         assert!(verify(&t, Some("other")).unwrap_err().contains("signature"));
@@ -190,8 +194,8 @@ mod tests {
         let user = Grant {
             user: Some("u1".into()),
             exp: None,
-            publish: vec!["auth.*".into()],
-            subscribe: vec!["*".into()],
+            publish: ["auth.*".to_string()].into(),
+            subscribe: ["*".to_string()].into(),
             admin: false,
         };
         assert!(user.may_publish("auth.user.login", Some("u1")).is_ok());

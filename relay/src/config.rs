@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use kaiwa_bus::Mode;
 
@@ -39,6 +40,8 @@ pub struct Config {
     pub max_payload: usize,
     /// `--rate`: publishes per second per connection (the burst is the same number).
     pub rate: u32,
+    /// `--ping-interval`: how often the relay pings each WebSocket (zero: never).
+    pub ping_interval: Duration,
     /// `--insecure-dev`: accept connections without a token.
     pub insecure_dev: bool,
     /// `KAIWA_RELAY_SECRET`: the HS256 secret for tokens.
@@ -49,7 +52,7 @@ pub struct Config {
 pub const USAGE: &str = "usage: kaiwa-relay [--listen 127.0.0.1:8787] [--engine memory|redis] \
 [--redis-url redis://127.0.0.1:6379] [--stream-prefix kaiwa] [--schemas FILE] \
 [--mode development|strict] [--retain 100000] [--queue 1024] [--max-payload 65536] \
-[--rate 1000] [--insecure-dev]
+[--rate 1000] [--ping-interval 30] [--insecure-dev]
 The HS256 secret for tokens comes from KAIWA_RELAY_SECRET; without it the relay refuses \
 to start unless --insecure-dev.";
 
@@ -67,6 +70,7 @@ impl Config {
             queue: 1024,
             max_payload: 65_536,
             rate: 1000,
+            ping_interval: Duration::from_secs(30),
             insecure_dev: false,
             secret: secret.filter(|s| !s.is_empty()),
         };
@@ -115,6 +119,13 @@ impl Config {
                         .and_then(|n| u32::try_from(n).ok())
                         .ok_or_else(|| bad("expected a positive integer"))?
                 }
+                "--ping-interval" => {
+                    config.ping_interval = value
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                        .ok_or_else(|| bad("expected seconds (0 turns pings off)"))?
+                }
                 _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
             }
         }
@@ -155,6 +166,9 @@ mod tests {
         assert_eq!(c.mode, Mode::Strict);
         assert_eq!(c.listen.port(), 0);
         assert!(c.insecure_dev);
+        assert_eq!(c.ping_interval, Duration::from_secs(30));
+        let c = Config::parse(&args("--ping-interval 0.25"), Some("s".into())).unwrap();
+        assert_eq!(c.ping_interval, Duration::from_millis(250));
     }
 
     #[test]
@@ -164,6 +178,7 @@ mod tests {
         assert!(err("--retain 0").starts_with("--retain 0"));
         assert!(err("--queue").starts_with("--queue needs a value"));
         assert!(err("--frobnicate 1").starts_with("unknown flag --frobnicate"));
+        assert!(err("--ping-interval -1").starts_with("--ping-interval -1"));
         assert!(err("--stream-prefix a{b}").starts_with("--stream-prefix"));
         let no_secret = Config::parse(&args(""), None).unwrap_err();
         assert!(no_secret.contains("KAIWA_RELAY_SECRET"), "{no_secret}");

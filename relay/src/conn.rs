@@ -3,7 +3,16 @@
 //! events (from the hub, or from the log while catching up) and writes
 //! everything queued, in one `select!` loop. An idle connection is that
 //! task, its socket and its subscriptions, nothing more: no other tasks, no
-//! channels, no queue allocated before there is something to queue.
+//! channels, no timer of its own, no queue while there is nothing to queue.
+//!
+//! ## Pings
+//!
+//! On each tick of the relay's ping clock (`--ping-interval`, one shared
+//! timer, watched on the same channel as the shutdown) the connection queues
+//! a WebSocket ping; a pong clears the count. A connection that has not
+//! answered the ping it was sent two ticks earlier is closed with 4009: its
+//! peer is most likely gone without a FIN, and nothing else would notice
+//! until a write failed.
 //!
 //! ## Backpressure
 //!
@@ -20,18 +29,21 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::future::{ready as done, BoxFuture};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt, Sink, SinkExt, StreamExt};
 use kaiwa_bus::core::names::parse_pattern;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+use tokio_tungstenite::WebSocketStream;
 
 use crate::auth::{self, Grant};
 use crate::event::{now_ms, Event, Offset};
 use crate::feed::{reason, Ending, Feed, Filter, Reading, Step, MAX_PATTERNS};
 use crate::protocol::*;
 use crate::publish::{check, settle, Request};
-use crate::server::State;
+use crate::server::{signalled, State};
 
 /// Replies (acks, refusals, pongs) a connection may have pending; past
 /// that, its frames are not read until the oldest is answered.
@@ -54,6 +66,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
 
 type Close = (u16, String);
+type WebSocket = WebSocketStream<TcpStream>;
 type Sender = SplitSink<WebSocket, Message>;
 
 /// Serves one connection until it closes. The connection's state and its
@@ -74,6 +87,7 @@ pub fn serve(socket: WebSocket, state: Arc<State>) -> BoxFuture<'static, ()> {
         grant: Grant::anonymous(),
         tokens: f64::from(state.config.rate),
         refill: Instant::now(),
+        unanswered: 0,
         state,
     };
     Box::pin(conn.serve())
@@ -99,7 +113,7 @@ impl Outbox {
     /// Writes queued frames, up to [`WRITE_BATCH`], then flushes once: one
     /// system call for many frames. A frame leaves the queue only when the
     /// sink takes it, so this may be cancelled at any point.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), axum::Error>> {
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
         let mut sink = Pin::new(&mut self.sink);
         for _ in 0..WRITE_BATCH {
             if self.queue.is_empty() {
@@ -113,8 +127,9 @@ impl Outbox {
         }
         ready!(sink.poll_flush(cx))?;
         self.unflushed = false;
-        // Give back the room a burst took.
-        if self.queue.is_empty() && self.queue.capacity() > 64 {
+        // Give back the queue's room: an idle connection holds none (one
+        // allocation per burst is nothing next to its system calls).
+        if self.queue.is_empty() {
             self.queue = VecDeque::new();
         }
         Poll::Ready(Ok(()))
@@ -134,7 +149,7 @@ impl Outbox {
             }
         }
         let frame = Message::Close(Some(CloseFrame {
-            code,
+            code: code.into(),
             reason: reason(&text).into(),
         }));
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.send(frame)).await;
@@ -151,11 +166,15 @@ struct Conn {
     /// The publish rate limit's token bucket.
     tokens: f64,
     refill: Instant,
+    /// Pings sent since the last pong.
+    unanswered: u8,
 }
 
 enum Frame {
     Text(String),
-    /// A WebSocket ping or pong (answered by the WebSocket layer).
+    /// A WebSocket pong: the client is there.
+    Pong,
+    /// A WebSocket ping (answered by the WebSocket layer).
     Control,
     Gone,
 }
@@ -165,15 +184,10 @@ async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close>
         None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
         Some(Ok(Message::Text(t))) => Ok(Frame::Text(t.to_string())),
         Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v1".into())),
-        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Frame::Control),
-        Some(Err(e)) => {
-            let text = e.to_string();
-            if text.contains("too long") || text.contains("Space limit") {
-                Err((CLOSE_TOO_BIG, format!("frame larger than this relay reads: {text}")))
-            } else {
-                Ok(Frame::Gone)
-            }
-        }
+        Some(Ok(Message::Pong(_))) => Ok(Frame::Pong),
+        Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Control),
+        Some(Err(e @ WsError::Capacity(_))) => Err((CLOSE_TOO_BIG, format!("frame larger than this relay reads: {e}"))),
+        Some(Err(_)) => Ok(Frame::Gone),
     }
 }
 
@@ -186,15 +200,21 @@ fn expiry(grant: &Grant) -> tokio::time::Instant {
 }
 
 impl Conn {
-    async fn serve(mut self) {
-        let close = self.run().await;
-        if let Some(close) = close {
-            // Boxed, as is every rare or large step below: a task is as
-            // large as its largest state, and an idle connection should not
-            // carry the room its closing or a publish needs.
-            let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
+    /// The connection from `hello` to its close. Not an `async fn`: that
+    /// would hold `self` twice (as the argument and as the local it moves
+    /// to), and an idle connection is mostly this future.
+    #[allow(clippy::manual_async_fn)]
+    fn serve(mut self) -> impl std::future::Future<Output = ()> + Send {
+        async move {
+            let close = self.run().await;
+            if let Some(close) = close {
+                // Boxed, as is every rare or large step below: a task is as
+                // large as its largest state, and an idle connection should
+                // not carry the room its closing or a publish needs.
+                let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
+            }
+            self.state.metrics.connections.fetch_sub(1, Relaxed);
         }
-        self.state.metrics.connections.fetch_sub(1, Relaxed);
     }
 
     /// Room left in the outbound queue.
@@ -204,7 +224,7 @@ impl Conn {
 
     /// Whether this connection receives `event`.
     fn admits(&self, event: &Event) -> bool {
-        event.origin != self.origin && self.filter.admits(event)
+        event.origin != self.origin && self.grant.sees(event.user.as_deref()) && self.filter.matches(&event.name)
     }
 
     /// Offers a live event; `Err` when the queue is full (4008).
@@ -229,7 +249,7 @@ impl Conn {
                 Err(_) => return Some((CLOSE_MALFORMED, "no hello within 10 s".into())),
                 Ok(Err(close)) => return Some(close),
                 Ok(Ok(Frame::Gone)) => return None,
-                Ok(Ok(Frame::Control)) => continue,
+                Ok(Ok(Frame::Control | Frame::Pong)) => continue,
                 Ok(Ok(Frame::Text(text))) => break text,
             }
         };
@@ -241,7 +261,10 @@ impl Conn {
         let epoch = self.state.engine.epoch();
         let mut feed = Feed { rx, last, epoch };
         let mut reading: Option<Reading> = from_log.then(|| feed.catch_up(&self.state, self.room()));
-        let mut shutdown = self.state.shutdown.subscribe();
+        let mut signal = self.state.signal.subscribe();
+        if signal.borrow().going {
+            return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
+        }
         let mut pending = Pending::new();
         // Boxed, and only for a token that expires.
         let mut expired = self
@@ -258,8 +281,17 @@ impl Conn {
                 true = async { match expired.as_mut() { Some(timer) => { timer.await; true } None => false } }, if expired.is_some() => {
                     return Some((CLOSE_AUTH, "token expired".into()));
                 }
-                () = crate::server::shutting_down(&mut shutdown) => {
-                    return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
+                now = signalled(&mut signal) => {
+                    if now.going {
+                        return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
+                    }
+                    // A tick of the ping clock.
+                    if self.unanswered >= 2 {
+                        self.state.metrics.ping_timeouts.fetch_add(1, Relaxed);
+                        return Some((CLOSE_NO_PONG, "no pong for two ping intervals".into()));
+                    }
+                    self.unanswered += 1;
+                    self.out.queue.push_back(Message::Ping(Default::default()));
                 }
                 reply = poll_fn(|cx| match pending.front_mut() {
                     Some(oldest) => oldest.poll_unpin(cx),
@@ -308,6 +340,7 @@ impl Conn {
                 }
                 frame = next_frame(&mut self.stream), if pending.len() < IN_FLIGHT => match frame {
                     Ok(Frame::Gone) => return None,
+                    Ok(Frame::Pong) => self.unanswered = 0,
                     Ok(Frame::Control) => {}
                     Ok(Frame::Text(text)) => {
                         let exp = self.grant.exp;
@@ -344,8 +377,6 @@ impl Conn {
             None if self.state.config.insecure_dev => Grant::anonymous(),
             None => return Err((CLOSE_AUTH, "a token is required".into())),
         };
-        self.filter.user = self.grant.user.clone();
-        self.filter.admin = self.grant.admin;
         self.subscribe(&hello.subscribe)?;
         let engine = &self.state.engine;
         let (rx, head) = engine.hub().subscribe();
@@ -457,7 +488,6 @@ impl Conn {
                 if let Some(p) = self.filter.patterns().into_iter().find(|p| !grant.may_subscribe(p)) {
                     return Err((CLOSE_FORBIDDEN, format!("the new token does not allow {p:?}")));
                 }
-                self.filter.admin = grant.admin;
                 self.grant = grant;
             }
             "ping" => pending.push_back(done(Reply::Pong.to_text()).boxed()),

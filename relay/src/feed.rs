@@ -38,17 +38,14 @@ pub const MAX_PATTERNS: usize = 10_000;
 /// Events read from the log per call.
 const BATCH: usize = 256;
 
-/// A connection's subscriptions and who it is.
+/// A connection's subscriptions (who it is, the token's grant, is the
+/// connection's: see `Grant::sees`).
 #[derive(Debug, Default)]
 pub struct Filter {
     all: bool,
     /// Prefixes (of `prefix.*` patterns) and exact names; allocated with
     /// the first such pattern (`*` alone, or none, needs no room).
     sets: Option<Box<Sets>>,
-    /// The token's `sub`.
-    pub user: Option<String>,
-    /// The token's `admin`.
-    pub admin: bool,
 }
 
 #[derive(Debug, Default)]
@@ -122,15 +119,6 @@ impl Filter {
                 .match_indices('.')
                 .any(|(dot, _)| name.get(..dot).is_some_and(|p| s.prefixes.contains(p)))
     }
-
-    /// Whether this connection receives `event`.
-    pub fn admits(&self, event: &Event) -> bool {
-        let owner_ok = match &event.user {
-            None => true,
-            Some(owner) => self.admin || self.user.as_ref() == Some(owner),
-        };
-        owner_ok && self.matches(&event.name)
-    }
 }
 
 /// Why a connection ends: a close code and reason, or nothing (the client went away).
@@ -162,7 +150,7 @@ pub type Caught = (Vec<Arc<Event>>, bool);
 /// What the feed hands the connection now.
 #[derive(Debug)]
 pub enum Step {
-    /// An event from the hub (maybe not for this connection: see [`Filter::admits`]).
+    /// An event from the hub (maybe not for this connection: see [`Filter::matches`]).
     Live(Arc<Event>),
     /// The hub dropped events for this connection: read them from the log.
     Lagged,
@@ -253,7 +241,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn filters_match_by_pattern_and_owner() {
+    fn filters_match_by_pattern() {
         let mut f = Filter::default();
         f.add("auth.*");
         f.add("audio.playback.started");
@@ -266,13 +254,6 @@ mod tests {
         f.add("*");
         assert!(f.matches("anything.at.all"));
         assert_eq!(f.len(), 2);
-        f.user = Some("u1".into());
-        let ev = |user: Option<&str>| {
-            Event::new(Offset::ZERO, "a.b", "{}", "t", user.map(String::from), String::new()).unwrap()
-        };
-        assert!(f.admits(&ev(None)) && f.admits(&ev(Some("u1"))) && !f.admits(&ev(Some("u2"))));
-        f.admin = true;
-        assert!(f.admits(&ev(Some("u2"))));
     }
 
     #[test]

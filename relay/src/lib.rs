@@ -19,6 +19,7 @@
 //! | [`http`] | `POST /v1/events`, `/healthz`, `/metrics` |
 //! | [`metrics`] | the counters |
 //! | [`server`] | the router, start and graceful shutdown |
+//! | [`upgrade`] | accepting connections, HTTP/1.1 and the WebSocket upgrade |
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod auth;
@@ -32,4 +33,5 @@ pub mod metrics;
 pub mod protocol;
 pub mod publish;
 pub mod server;
+pub mod upgrade;
 pub mod validate;

@@ -20,6 +20,8 @@ pub struct Metrics {
     pub events_out: AtomicU64,
     /// Connections closed with 4008.
     pub lagging_closes: AtomicU64,
+    /// Connections closed with 4009 (pings unanswered).
+    pub ping_timeouts: AtomicU64,
     refusals: [AtomicU64; 7],
     latency_buckets: [AtomicU64; 10],
     latency_count: AtomicU64,
@@ -79,6 +81,12 @@ impl Metrics {
             "counter",
             "Connections closed with 4008 (lagging).",
             self.lagging_closes.load(Relaxed).to_string(),
+        );
+        metric(
+            "kaiwa_relay_ping_timeouts_total",
+            "counter",
+            "Connections closed with 4009 (no pong for two ping intervals).",
+            self.ping_timeouts.load(Relaxed).to_string(),
         );
         metric(
             "kaiwa_relay_engine_errors_total",

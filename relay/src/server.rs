@@ -3,13 +3,11 @@
 //! connection "going away" after its queued frames, then exit).
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::State as Extract;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -20,13 +18,20 @@ use crate::engine::memory::Memory;
 use crate::engine::redis::RedisEngine;
 use crate::engine::{random_id, Engine};
 use crate::metrics::Metrics;
-use crate::{conn, http};
-
-/// Bytes a connection reads at most per system call (see [`upgrade`]).
-const READ_BUFFER: usize = 512;
+use crate::{http, upgrade};
 
 /// How long a shutdown waits for connections to close.
 const GRACE: Duration = Duration::from_secs(10);
+
+/// What every connection watches: one channel, so that an idle connection
+/// waits on one future for both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signal {
+    /// `true` once shutting down.
+    pub going: bool,
+    /// Ticks of the ping clock (`--ping-interval`) so far.
+    pub tick: u64,
+}
 
 /// What every connection and request shares.
 #[derive(Debug)]
@@ -41,8 +46,10 @@ pub struct State {
     pub instance: String,
     /// The next connection number.
     pub next_connection: AtomicU64,
-    /// `true` once shutting down.
-    pub shutdown: watch::Sender<bool>,
+    /// The shutdown and the ping clock, which every connection watches.
+    pub signal: watch::Sender<Signal>,
+    /// Tasks serving a TCP connection (HTTP or WebSocket).
+    pub open: AtomicUsize,
 }
 
 impl State {
@@ -60,36 +67,19 @@ impl State {
             metrics: Metrics::default(),
             instance: random_id(),
             next_connection: AtomicU64::new(1),
-            shutdown: watch::Sender::new(false),
+            signal: watch::Sender::new(Signal::default()),
+            open: AtomicUsize::new(0),
         }))
     }
 }
 
-/// The routes.
+/// The routes, but for the WebSocket upgrade on `/v1/ws` (see `upgrade.rs`).
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
-        .route("/v1/ws", get(upgrade))
         .route("/v1/events", post(http::post_events))
         .route("/healthz", get(http::healthz))
         .route("/metrics", get(http::metrics))
         .with_state(state)
-}
-
-async fn upgrade(ws: WebSocketUpgrade, Extract(state): Extract<Arc<State>>) -> Response {
-    // Frames up to twice the payload limit are read and refused politely
-    // (`too-large`); larger ones close the connection with 1009.
-    let limit = state.config.max_payload.saturating_mul(2).saturating_add(64 * 1024);
-    // Most connections are idle most of the time, and the read buffer is
-    // held for a connection's whole life: 512 bytes (tungstenite's default
-    // is 128 KiB; 4 KiB took 30% of an idle connection's memory). A larger
-    // frame grows it as needed; a busy connection reads 512 bytes per system
-    // call, which the publish benchmark did not tell apart from 4 KiB.
-    // Frames are written in batches up to 16 KiB, then flushed.
-    ws.max_message_size(limit)
-        .max_frame_size(limit)
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| conn::serve(socket, state))
 }
 
 /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully. Prints
@@ -99,57 +89,96 @@ pub async fn serve(state: Arc<State>) -> Result<(), String> {
         .await
         .map_err(|e| format!("--listen {}: {e}", state.config.listen))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut stop = std::pin::pin!(terminated());
     println!("listening on {addr}");
     tracing::info!("kaiwa-relay listening on {addr}, engine {:?}", state.config.engine);
-    let signal_state = state.clone();
-    let stop = async move {
-        terminated().await;
-        tracing::info!("shutting down: no new connections, closing open ones with 1001 going away");
-        signal_state.shutdown.send_replace(true);
-    };
     let app = router(state.clone());
-    let server = axum::serve(listener, app).with_graceful_shutdown(stop);
-    // Connections close themselves on the shutdown signal (conn.rs); wait
-    // for them to finish their close frames, but not for a client that
-    // never reads: at most GRACE.
-    let mut going = state.shutdown.subscribe();
-    let grace = async {
-        shutting_down(&mut going).await;
-        tokio::time::sleep(GRACE).await;
-    };
+    let clock = tokio::spawn(ping_clock(state.clone()));
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => {
+                    tokio::spawn(upgrade::connection(tcp, state.clone(), app.clone()));
+                }
+                Err(e) => {
+                    // Out of file descriptors, most likely: let some close.
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections, closing open ones with 1001 going away");
+    state.signal.send_modify(|s| s.going = true);
+    clock.abort();
+    // Connections close themselves on the shutdown signal (conn.rs,
+    // upgrade.rs); wait for them to finish their close frames, but not for
+    // a client that never reads: at most GRACE.
     let closed = async {
-        server.await.map_err(|e| e.to_string())?;
-        while state.metrics.connections.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+        while state.open.load(Relaxed) > 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Ok(())
     };
-    tokio::select! {
-        r = closed => r,
-        _ = grace => Ok(()),
-    }
+    let _ = tokio::time::timeout(GRACE, closed).await;
+    Ok(())
 }
 
 /// Returns once the relay is shutting down.
-pub async fn shutting_down(rx: &mut watch::Receiver<bool>) {
-    if rx.wait_for(|going| *going).await.is_err() {
+pub async fn shutting_down(rx: &mut watch::Receiver<Signal>) {
+    if rx.wait_for(|s| s.going).await.is_err() {
         std::future::pending::<()>().await;
     }
 }
 
-async fn terminated() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// The next signal after the one `rx` saw last.
+pub async fn signalled(rx: &mut watch::Receiver<Signal>) -> Signal {
+    if rx.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    *rx.borrow_and_update()
+}
+
+/// Ticks every `--ping-interval` (never with 0): one timer for the whole
+/// relay rather than one per connection.
+async fn ping_clock(state: Arc<State>) {
+    let every = state.config.ping_interval;
+    if every.is_zero() {
+        return;
+    }
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        state.signal.send_modify(|s| s.tick += 1);
+    }
+}
+
+/// SIGTERM or Ctrl-C. The handlers are installed here, before the future
+/// is first polled: a SIGTERM right after `listening on` must not find the
+/// default action (exit at once) still in place.
+fn terminated() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {},
+                        _ = int.recv() => {},
+                    }
+                }
+                _ => std::future::pending().await,
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

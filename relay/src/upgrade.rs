@@ -1,0 +1,250 @@
+//! Accepting connections: HTTP/1.1 by hyper, and the WebSocket upgrade on
+//! `/v1/ws` done here rather than by axum's `WebSocketUpgrade`.
+//!
+//! Why: memory per idle connection. axum upgrades in a second task that
+//! waits for hyper to hand over the socket, boxed behind `dyn Io`; here one
+//! task serves a TCP connection from accept to close: first hyper's HTTP/1
+//! connection (boxed, and freed once it ends), then, when it answered `101`,
+//! the same socket as a WebSocket with the bytes hyper read past the request,
+//! and the connection's own future (`conn.rs`). Every other path goes to the
+//! axum router (see `server.rs`). HTTP/2 is not served (no client of the
+//! relay needs it; browsers open WebSockets over HTTP/1.1).
+
+use std::convert::Infallible;
+use std::future::poll_fn;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
+use axum::Router;
+use futures_util::future::BoxFuture;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+use tower_service::Service as _;
+
+use crate::config::Config;
+use crate::conn;
+use crate::server::{shutting_down, State};
+
+/// The WebSocket path.
+pub const WS_PATH: &str = "/v1/ws";
+
+/// Bytes a connection reads at most per system call (see [`ws_config`]).
+const READ_BUFFER: usize = 512;
+
+/// The WebSocket's limits and buffers.
+pub fn ws_config(config: &Config) -> WebSocketConfig {
+    // Frames up to twice the payload limit are read and refused politely
+    // (`too-large`); larger ones close the connection with 1009.
+    let limit = config.max_payload.saturating_mul(2).saturating_add(64 * 1024);
+    // Most connections are idle most of the time, and the read buffer is
+    // held for a connection's whole life: 512 bytes (tungstenite's default
+    // is 128 KiB; 4 KiB took 30% of an idle connection's memory). A larger
+    // frame grows it as needed; a busy connection reads 512 bytes per system
+    // call, which the publish benchmark did not tell apart from 4 KiB.
+    // Frames are written in batches up to 16 KiB, then flushed.
+    WebSocketConfig::default()
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit))
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(16 * 1024)
+}
+
+/// Serves one accepted TCP connection until it closes.
+pub async fn connection(tcp: TcpStream, state: Arc<State>, router: Router) {
+    let _open = Open::new(state.clone());
+    let _ = tcp.set_nodelay(true);
+    // Boxed: the task holds the HTTP connection's room only while it lives.
+    let Some((tcp, read)) = Box::pin(http(tcp, &state, router)).await else {
+        return;
+    };
+    let config = ws_config(&state.config);
+    let ws = Box::pin(WebSocketStream::from_partially_read(
+        tcp,
+        read,
+        Role::Server,
+        Some(config),
+    ))
+    .await;
+    conn::serve(ws, state).await;
+}
+
+/// Counts a task in [`State::open`] while it lives (a shutdown waits for them).
+struct Open(Arc<State>);
+
+impl Open {
+    fn new(state: Arc<State>) -> Open {
+        state.open.fetch_add(1, Relaxed);
+        Open(state)
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Serves HTTP until the connection closes, or until it answered a
+/// WebSocket upgrade: then the socket and the bytes read past the request.
+async fn http(tcp: TcpStream, state: &State, router: Router) -> Option<(TcpStream, Vec<u8>)> {
+    let upgraded = Arc::new(AtomicBool::new(false));
+    let service = Http {
+        router,
+        upgraded: upgraded.clone(),
+    };
+    let mut http = http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
+    let mut going = state.signal.subscribe();
+    let mut draining = false;
+    let served = loop {
+        tokio::select! {
+            served = poll_fn(|cx| http.poll_without_shutdown(cx)) => break served,
+            () = shutting_down(&mut going), if !draining => {
+                // Finish the request in progress, then close.
+                std::pin::Pin::new(&mut http).graceful_shutdown();
+                draining = true;
+            }
+        }
+    };
+    if served.is_err() || !upgraded.load(Relaxed) {
+        return None;
+    }
+    let parts = http.into_parts();
+    // Copied: `read_buf` is a slice of hyper's 8 KiB read buffer, which the
+    // WebSocket would otherwise keep for the connection's whole life.
+    Some((parts.io.into_inner(), parts.read_buf.to_vec()))
+}
+
+/// The HTTP service of one connection: the upgrade on [`WS_PATH`], the
+/// router for the rest.
+#[derive(Clone)]
+struct Http {
+    router: Router,
+    /// Set once this connection answered `101 Switching Protocols`.
+    upgraded: Arc<AtomicBool>,
+}
+
+impl hyper::service::Service<Request<Incoming>> for Http {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        if req.uri().path() == WS_PATH {
+            let answer = handshake(&req);
+            if answer.status() == StatusCode::SWITCHING_PROTOCOLS {
+                self.upgraded.store(true, Relaxed);
+            }
+            return Box::pin(std::future::ready(Ok(answer)));
+        }
+        let mut router = self.router.clone();
+        Box::pin(async move { router.call(req).await })
+    }
+}
+
+/// Checks a WebSocket upgrade request (RFC 6455, section 4.2.1) and
+/// answers it: `101` with the accept key, or why not.
+fn handshake<B>(req: &Request<B>) -> Response<Body> {
+    let headers = req.headers();
+    let refusal = if req.method() != Method::GET {
+        Some((StatusCode::METHOD_NOT_ALLOWED, "a WebSocket upgrade uses GET"))
+    } else if req.version() != Version::HTTP_11 {
+        Some((StatusCode::BAD_REQUEST, "a WebSocket upgrade needs HTTP/1.1"))
+    } else if !has_token(headers, header::CONNECTION, "upgrade") {
+        Some((StatusCode::BAD_REQUEST, "Connection header did not include 'upgrade'"))
+    } else if !has_token(headers, header::UPGRADE, "websocket") {
+        Some((StatusCode::BAD_REQUEST, "Upgrade header did not include 'websocket'"))
+    } else if headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
+        Some((StatusCode::BAD_REQUEST, "Sec-WebSocket-Version must be 13"))
+    } else {
+        None
+    };
+    let key = headers.get(header::SEC_WEBSOCKET_KEY);
+    let (status, body, accept) = match (refusal, key) {
+        (Some((status, why)), _) => (status, why, None),
+        (None, None) => (StatusCode::BAD_REQUEST, "Sec-WebSocket-Key header missing", None),
+        (None, Some(key)) => (
+            StatusCode::SWITCHING_PROTOCOLS,
+            "",
+            Some(derive_accept_key(key.as_bytes())),
+        ),
+    };
+    let mut answer = Response::new(Body::from(body));
+    *answer.status_mut() = status;
+    if let Some(accept) = accept.and_then(|a| HeaderValue::from_str(&a).ok()) {
+        let h = answer.headers_mut();
+        h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    answer
+}
+
+/// Whether a comma-separated header holds `token` (case-insensitive).
+fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: Method, headers: &[(&'static str, &'static str)]) -> Request<()> {
+        let mut req = Request::builder().method(method).uri(WS_PATH);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.body(()).unwrap()
+    }
+
+    const UPGRADE: [(&str, &str); 4] = [
+        ("connection", "keep-alive, Upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+
+    #[test]
+    fn answers_an_upgrade_with_the_accept_key() {
+        let answer = handshake(&request(Method::GET, &UPGRADE));
+        assert_eq!(answer.status(), StatusCode::SWITCHING_PROTOCOLS);
+        // The example of RFC 6455, section 1.3.
+        assert_eq!(
+            answer.headers()[header::SEC_WEBSOCKET_ACCEPT],
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_upgrade() {
+        assert_eq!(
+            handshake(&request(Method::POST, &UPGRADE)).status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        for (missing, (name, _)) in UPGRADE.iter().enumerate() {
+            let headers: Vec<_> = UPGRADE
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != missing)
+                .map(|(_, h)| *h)
+                .collect();
+            assert_eq!(
+                handshake(&request(Method::GET, &headers)).status(),
+                StatusCode::BAD_REQUEST,
+                "without {name}"
+            );
+        }
+    }
+}
