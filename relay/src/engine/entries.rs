@@ -72,6 +72,23 @@ pub fn event<'a>(id: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> O
     Event::new(offset, name, payload, ts, user, origin.to_string())
 }
 
+/// The fields of a stored `a.b` event of `user`, as the tests of both readers write them.
+#[cfg(test)]
+pub(crate) fn test_fields(user: &str) -> [&str; 10] {
+    [
+        "name",
+        "a.b",
+        "payload",
+        r#"{"x":1}"#,
+        "ts",
+        "t",
+        "user",
+        user,
+        "origin",
+        "i/1",
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,18 +98,7 @@ mod tests {
     }
 
     fn stored(id: &str, user: &str) -> Value {
-        let fields = [
-            "name",
-            "a.b",
-            "payload",
-            r#"{"x":1}"#,
-            "ts",
-            "t",
-            "user",
-            user,
-            "origin",
-            "i/1",
-        ];
+        let fields = test_fields(user);
         Value::Array(vec![bulk(id), Value::Array(fields.iter().map(|f| bulk(f)).collect())])
     }
 

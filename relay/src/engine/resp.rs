@@ -264,18 +264,7 @@ mod tests {
     #[test]
     fn an_xread_reply_becomes_events() {
         let entry = |id: &str, user: &str| {
-            let fields = [
-                "name",
-                "a.b",
-                "payload",
-                r#"{"x":1}"#,
-                "ts",
-                "t",
-                "user",
-                user,
-                "origin",
-                "i/1",
-            ];
+            let fields = entries::test_fields(user);
             let mut s = format!("*2\r\n${}\r\n{id}\r\n*{}\r\n", id.len(), fields.len());
             for f in fields {
                 s += &format!("${}\r\n{f}\r\n", f.len());
