@@ -293,22 +293,25 @@ impl Conn {
                     self.unanswered += 1;
                     self.out.queue.push_back(Message::Ping(Default::default()));
                 }
-                // Every reply ready now, oldest first, as far as the queue has room.
-                replies = poll_fn(|cx| {
-                    let mut replies = Vec::new();
-                    while replies.len() < room {
-                        let Some(oldest) = pending.front_mut() else { break };
-                        let Poll::Ready(reply) = oldest.poll_unpin(cx) else { break };
-                        pending.pop_front();
-                        replies.push(reply);
-                    }
-                    if replies.is_empty() { Poll::Pending } else { Poll::Ready(replies) }
+                reply = poll_fn(|cx| match pending.front_mut() {
+                    Some(oldest) => oldest.poll_unpin(cx),
+                    None => Poll::Pending,
                 }), if !pending.is_empty() && room > 0 => {
+                    pending.pop_front();
+                    self.out.push(reply);
+                    // And every reply ready behind it, as far as the queue
+                    // has room: one wake-up for a batch the engine answered.
+                    // (One still pending is polled again, with this task's
+                    // waker, by the branch above before the task sleeps.)
+                    while self.room() > 0 {
+                        let Some(reply) = pending.front_mut().and_then(|oldest| oldest.now_or_never()) else {
+                            break;
+                        };
+                        pending.pop_front();
+                        self.out.push(reply);
+                    }
                     if pending.is_empty() && pending.capacity() > 64 {
                         pending = Pending::new();
-                    }
-                    for reply in replies {
-                        self.out.push(reply);
                     }
                 }
                 Some(read) = async { Some(reading.as_mut()?.await) }, if reading.is_some() && room > 0 => {

@@ -17,6 +17,15 @@
 //! One stream, not one per domain: the protocol promises one total order and
 //! one offset per connection, which resume needs. See README, "Scaling".
 //!
+//! ## Writing
+//!
+//! One task per instance stores events in batches, one script call each;
+//! over plain TCP on a RESP2 connection of its own, with the next batch
+//! sent while Redis runs the one before (one connection, so Redis runs them
+//! in the order sent), so Redis does not sit idle for a round trip between
+//! two batches. A lost connection answers every batch in flight
+//! `unavailable` (retried with the same `ref`, a publish is stored once).
+//!
 //! ## Reading
 //!
 //! One task per instance reads the stream with `XREAD BLOCK` on a connection
@@ -324,6 +333,10 @@ impl RedisEngine {
     /// stores them with one script call ([`APPEND_MANY`]), so one round trip
     /// and one epoch check store many events. One task per instance, so events are stored in
     /// the order they were submitted (a connection's publishes keep their order).
+    /// Over plain TCP the batches go on a connection of the appender's own,
+    /// the next one sent while Redis runs the one before
+    /// ([`RedisEngine::append_pipelined`]); otherwise (TLS, Unix socket)
+    /// through the connection manager, one at a time.
     async fn append_forever(self: Arc<Self>, mut queue: mpsc::Receiver<Append>) {
         let mut batch = Vec::with_capacity(APPEND_BATCH);
         while queue.recv_many(&mut batch, APPEND_BATCH).await > 0 {
