@@ -171,7 +171,7 @@ struct Conn {
 }
 
 enum Frame {
-    Text(String),
+    Text(Utf8Bytes),
     /// A WebSocket pong: the client is there.
     Pong,
     /// A WebSocket ping (answered by the WebSocket layer).
@@ -182,7 +182,7 @@ enum Frame {
 async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close> {
     match stream.next().await {
         None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
-        Some(Ok(Message::Text(t))) => Ok(Frame::Text(t.to_string())),
+        Some(Ok(Message::Text(t))) => Ok(Frame::Text(t)),
         Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v1".into())),
         Some(Ok(Message::Pong(_))) => Ok(Frame::Pong),
         Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Control),
@@ -298,10 +298,21 @@ impl Conn {
                     None => Poll::Pending,
                 }), if !pending.is_empty() && room > 0 => {
                     pending.pop_front();
+                    self.out.push(reply);
+                    // And every reply ready behind it, as far as the queue
+                    // has room: one wake-up for a batch the engine answered.
+                    // (One still pending is polled again, with this task's
+                    // waker, by the branch above before the task sleeps.)
+                    while self.room() > 0 {
+                        let Some(reply) = pending.front_mut().and_then(|oldest| oldest.now_or_never()) else {
+                            break;
+                        };
+                        pending.pop_front();
+                        self.out.push(reply);
+                    }
                     if pending.is_empty() && pending.capacity() > 64 {
                         pending = Pending::new();
                     }
-                    self.out.push(reply);
                 }
                 Some(read) = async { Some(reading.as_mut()?.await) }, if reading.is_some() && room > 0 => {
                     reading = None;
@@ -426,7 +437,7 @@ impl Conn {
                     Some(p) => p,
                     None => serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("publish: {e}")))?,
                 };
-                let reference = p.reference.clone();
+                let reference: Option<String> = p.reference.map(std::borrow::Cow::into_owned);
                 let checked = if self.take_token() {
                     let req = Request {
                         reference: reference.as_deref(),
@@ -447,11 +458,7 @@ impl Conn {
                 let reply = move |stored: Result<Offset, Refusal>| {
                     let reference = reference.as_deref();
                     match stored {
-                        Ok(offset) => Reply::Ack {
-                            reference,
-                            offset: offset.to_string(),
-                        }
-                        .to_text(),
+                        Ok(offset) => ack(reference, offset),
                         Err(refusal) => Reply::Refused {
                             reference,
                             refusal: &refusal,

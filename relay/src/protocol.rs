@@ -64,11 +64,11 @@ pub struct Publish<'a> {
     #[serde(rename = "type", borrow, default)]
     pub kind: Option<std::borrow::Cow<'a, str>>,
     /// The client's id for this publish.
-    #[serde(rename = "ref", default)]
-    pub reference: Option<String>,
+    #[serde(rename = "ref", borrow, default)]
+    pub reference: Option<std::borrow::Cow<'a, str>>,
     /// The event name.
-    #[serde(default)]
-    pub name: Option<String>,
+    #[serde(borrow, default)]
+    pub name: Option<std::borrow::Cow<'a, str>>,
     /// The payload, kept as written.
     #[serde(borrow, default)]
     pub payload: Option<&'a RawValue>,
@@ -216,8 +216,36 @@ pub enum Reply<'a> {
 impl Reply<'_> {
     /// As JSON text.
     pub fn to_text(&self) -> String {
+        if let Reply::Ack { reference, offset } = self {
+            return ack(*reference, offset);
+        }
         serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+/// Appends `s` as a JSON string, as `serde_json` writes it.
+pub fn push_json_str(text: &mut String, s: &str) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        text.push_str(&serde_json::to_string(s).unwrap_or_default());
+    } else {
+        text.push('"');
+        text.push_str(s);
+        text.push('"');
+    }
+}
+
+/// The `ack` frame, written directly (the most frequent reply); the same
+/// text as serializing [`Reply::Ack`].
+pub fn ack(reference: Option<&str>, offset: impl std::fmt::Display) -> String {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(64 + reference.map_or(0, str::len));
+    text.push_str(r#"{"type":"ack","ref":"#);
+    match reference {
+        Some(r) => push_json_str(&mut text, r),
+        None => text.push_str("null"),
+    }
+    let _ = write!(text, r#","offset":"{offset}"}}"#);
+    text
 }
 
 #[cfg(test)]
@@ -240,6 +268,16 @@ mod tests {
             r#"{"type":"refused","ref":"r1","kind":"too-large","message":"m","issues":[]}"#
         );
         assert_eq!(Reply::Pong.to_text(), r#"{"type":"pong"}"#);
+        for reference in [None, Some("r"), Some("a\"b\\c\u{1}é\u{7f}")] {
+            let offset = "17-3".to_string();
+            let by_serde = serde_json::to_string(&Reply::Ack {
+                reference,
+                offset: offset.clone(),
+            })
+            .unwrap();
+            assert_eq!(ack(reference, &offset), by_serde);
+            assert_eq!(Reply::Ack { reference, offset }.to_text(), by_serde);
+        }
         assert_eq!(
             Reply::Ack {
                 reference: Some("r"),

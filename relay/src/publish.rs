@@ -13,6 +13,9 @@
 use std::time::Instant;
 
 use kaiwa_bus::core::names::check_event_name;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -68,8 +71,19 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
     grant
         .may_publish(name, None)
         .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
-    let payload: Value =
-        serde_json::from_str(raw.get()).map_err(|e| Refusal::new(RefusalKind::Malformed, format!("payload: {e}")))?;
+    let malformed = |e: serde_json::Error| Refusal::new(RefusalKind::Malformed, format!("payload: {e}"));
+    // With a schema, the payload is read as a `Value` for the validator's
+    // probes; without one, it is only checked as a `Value` would read it
+    // (same errors: numbers out of range, nesting too deep) and searched
+    // for its `userId`, without building the tree.
+    let (payload, user) = if validate::has_schema(name) {
+        let payload: Value = serde_json::from_str(raw.get()).map_err(malformed)?;
+        let user = payload.get("userId").and_then(Value::as_str).map(String::from);
+        (payload, user)
+    } else {
+        let scanned: UserId = serde_json::from_str(raw.get()).map_err(malformed)?;
+        (Value::Null, scanned.0)
+    };
     validate::check(name, &payload).map_err(|invalid| match invalid {
         Invalid::Name(m) => Refusal::new(RefusalKind::Malformed, m),
         Invalid::Unknown(m) => Refusal::new(RefusalKind::Unknown, m),
@@ -81,15 +95,14 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
             issues: issues.iter().map(WireIssue::from).collect(),
         },
     })?;
-    let user = payload.get("userId").and_then(Value::as_str);
     grant
-        .may_publish(name, user)
+        .may_publish(name, user.as_deref())
         .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
     let owner = grant.user.as_deref().unwrap_or("");
     Ok(Draft {
         name: name.to_string(),
         payload: raw.get().to_string(),
-        user: user.map(String::from),
+        user,
         origin,
         idem: req.reference.map(|r| format!("{}:{owner}:{r}", owner.len())),
     })
@@ -108,6 +121,200 @@ pub fn settle(state: &State, stored: Result<(Offset, bool), Unavailable>, starte
         Err(e) => {
             state.metrics.refused(RefusalKind::Unavailable);
             Err(Refusal::new(RefusalKind::Unavailable, e.0))
+        }
+    }
+}
+
+/// A payload read as `serde_json::Value` reads it, keeping only its string
+/// `userId` (the last one, as a `Value` object keeps the last of repeated
+/// keys) when it is an object.
+struct UserId(Option<String>);
+
+/// Any JSON value, read through and dropped.
+struct Skip;
+
+/// A member's value: `Some` for a string.
+struct Member(Option<String>);
+
+impl<'de> Deserialize<'de> for UserId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = UserId;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UserId, A::Error> {
+                let mut user = None;
+                while let Some(key) = map.next_key::<IsUserId>()? {
+                    if key.0 {
+                        user = map.next_value::<Member>()?.0;
+                    } else {
+                        map.next_value::<Skip>()?;
+                    }
+                }
+                Ok(UserId(user))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<UserId, A::Error> {
+                SkipVisitor.visit_seq(seq).map(|_| UserId(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<UserId, E> {
+                Ok(UserId(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<UserId, E> {
+                Ok(UserId(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<UserId, E> {
+                Ok(UserId(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<UserId, E> {
+                Ok(UserId(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<UserId, E> {
+                Ok(UserId(None))
+            }
+            fn visit_unit<E>(self) -> Result<UserId, E> {
+                Ok(UserId(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Member;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Member, E> {
+                Ok(Member(Some(s.to_string())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Member, A::Error> {
+                SkipVisitor.visit_map(map).map(|_| Member(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Member, A::Error> {
+                SkipVisitor.visit_seq(seq).map(|_| Member(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Member, E> {
+                Ok(Member(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Member, E> {
+                Ok(Member(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Member, E> {
+                Ok(Member(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Member, E> {
+                Ok(Member(None))
+            }
+            fn visit_unit<E>(self) -> Result<Member, E> {
+                Ok(Member(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_key::<Skip>()?.is_some() {
+            map.next_value::<Skip>()?;
+        }
+        Ok(Skip)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+}
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+/// A member's key: whether it is `userId`.
+struct IsUserId(bool);
+
+impl<'de> Deserialize<'de> for IsUserId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IsUserId;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<IsUserId, E> {
+                Ok(IsUserId(s == "userId"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_scan_reads_as_a_value_does() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let cases = [
+            r#"{"userId":"u1","a":[1,{"userId":"x"}]}"#,
+            r#"{"a":1,"userId":"u1","userId":"u2"}"#,
+            r#"{"userId":"u1","userId":7}"#,
+            r#"{"userId":7}"#,
+            r#"{"user\u0049d":"esc\"aped"}"#,
+            r#"{"userId":null}"#,
+            r#"["userId","u"]"#,
+            r#""userId""#,
+            "1",
+            "null",
+            "true",
+            r#"{"a":1e400}"#,
+            r#"{"a":-1e400}"#,
+            r#"{"a":18446744073709551616,"b":-9223372036854775809,"c":1.5}"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\ud83d\ude00","userId":"\u00e9"}"#,
+            &deep,
+        ];
+        for text in cases {
+            let raw: &RawValue = serde_json::from_str(text).unwrap();
+            let by_value = serde_json::from_str::<Value>(raw.get())
+                .map(|v| v.get("userId").and_then(Value::as_str).map(String::from))
+                .map_err(|e| e.to_string());
+            let scanned = serde_json::from_str::<UserId>(raw.get())
+                .map(|u| u.0)
+                .map_err(|e| e.to_string());
+            assert_eq!(scanned, by_value, "{text}");
         }
     }
 }

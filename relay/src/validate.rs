@@ -93,6 +93,21 @@ fn compile(defs: &[SchemaDef]) -> Result<Schemas, String> {
     Ok(schemas)
 }
 
+/// Whether a schema is installed for `name` (then [`check`] reads the
+/// payload; without one it does not).
+pub fn has_schema(name: &str) -> bool {
+    let Some(rules) = RULES.get() else {
+        return false;
+    };
+    SCHEMAS.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = compile(&rules.defs).ok();
+        }
+        slot.as_ref().is_some_and(|schemas| schemas.get(name).is_some())
+    })
+}
+
 /// Checks an event's name and payload against the installed rules.
 pub fn check(name: &str, payload: &Value) -> Result<(), Invalid> {
     check_event_name(name).map_err(|e| Invalid::Name(e.to_string()))?;

@@ -17,6 +17,15 @@
 //! One stream, not one per domain: the protocol promises one total order and
 //! one offset per connection, which resume needs. See README, "Scaling".
 //!
+//! ## Writing
+//!
+//! One task per instance stores events in batches, one script call each;
+//! over plain TCP on a RESP2 connection of its own, with the next batch
+//! sent while Redis runs the one before (one connection, so Redis runs them
+//! in the order sent), so Redis does not sit idle for a round trip between
+//! two batches. A lost connection answers every batch in flight
+//! `unavailable` (retried with the same `ref`, a publish is stored once).
+//!
 //! ## Reading
 //!
 //! One task per instance reads the stream with `XREAD BLOCK` on a connection
@@ -324,9 +333,27 @@ impl RedisEngine {
     /// stores them with one script call ([`APPEND_MANY`]), so one round trip
     /// and one epoch check store many events. One task per instance, so events are stored in
     /// the order they were submitted (a connection's publishes keep their order).
+    /// Over plain TCP the batches go on a connection of the appender's own,
+    /// the next one sent while Redis runs the one before
+    /// ([`RedisEngine::append_pipelined`]); otherwise (TLS, Unix socket)
+    /// through the connection manager, one at a time.
     async fn append_forever(self: Arc<Self>, mut queue: mpsc::Receiver<Append>) {
         let mut batch = Vec::with_capacity(APPEND_BATCH);
         while queue.recv_many(&mut batch, APPEND_BATCH).await > 0 {
+            if let Some(conn) = resp::Conn::connect(self.client.get_connection_info(), Duration::from_secs(1)).await {
+                // Plain TCP: pipelined on a connection of the appender's own.
+                let first = std::mem::take(&mut batch);
+                match conn {
+                    Ok(conn) => self.append_pipelined(conn, first, &mut queue).await,
+                    Err(e) => {
+                        let e = self.failed("XADD", e);
+                        for append in first {
+                            let _ = append.done.send(Err(e.clone()));
+                        }
+                    }
+                }
+                continue;
+            }
             let results = self.append_batch(&batch).await;
             for (i, append) in batch.drain(..).enumerate() {
                 let result = match &results {
@@ -336,6 +363,139 @@ impl RedisEngine {
                 let _ = append.done.send(result);
             }
         }
+    }
+
+    /// The appender over its own RESP2 connection: while Redis runs one
+    /// batch, the next is sent behind it (up to [`APPENDS_IN_FLIGHT`]), so
+    /// Redis does not wait for a round trip between two. One connection,
+    /// so Redis runs the batches in the order they were sent. Returns when
+    /// the queue is closed or the connection failed (every batch in flight
+    /// then answers `unavailable`; the caller connects again for the next).
+    async fn append_pipelined(&self, mut conn: resp::Conn, first: Vec<Append>, queue: &mut mpsc::Receiver<Append>) {
+        // Loaded once per connection: a Redis that restarted (and forgot
+        // its scripts) comes with a new connection.
+        let load: [&[u8]; 3] = [b"SCRIPT", b"LOAD", APPEND_MANY.as_bytes()];
+        let loaded = conn.call(&load, |r| r.text().map(String::from));
+        let sha = match timeout(ENGINE_TIMEOUT, loaded).await {
+            Ok(Ok(Some(sha))) => sha,
+            failed => {
+                let e = self.failed("SCRIPT LOAD", format!("{failed:?}"));
+                for append in first {
+                    let _ = append.done.send(Err(e.clone()));
+                }
+                return;
+            }
+        };
+        let mut in_flight: std::collections::VecDeque<(Vec<Append>, tokio::time::Instant)> = Default::default();
+        let mut next = Vec::with_capacity(APPEND_BATCH);
+        let mut waiting = Some(first);
+        let failure = loop {
+            if let Some(batch) = waiting.take() {
+                if let Err(e) = conn.send(&self.append_args(&sha, &batch).as_args()).await {
+                    in_flight.push_back((batch, tokio::time::Instant::now()));
+                    break e;
+                }
+                in_flight.push_back((batch, tokio::time::Instant::now() + ENGINE_TIMEOUT));
+            }
+            let Some(deadline) = in_flight.front().map(|(_, d)| *d) else {
+                // Idle: a connection Redis closes meanwhile is dropped now,
+                // not found closed by the next batch.
+                tokio::select! {
+                    n = queue.recv_many(&mut next, APPEND_BATCH) => match n {
+                        0 => return,
+                        _ => waiting = Some(std::mem::replace(&mut next, Vec::with_capacity(APPEND_BATCH))),
+                    },
+                    gone = conn.any_reply(|_| ()) => {
+                        tracing::debug!("appender connection closed while idle: {gone:?}");
+                        return;
+                    }
+                }
+                continue;
+            };
+            tokio::select! {
+                biased;
+                reply = tokio::time::timeout_at(deadline, conn.any_reply(text_or_error)) => {
+                    let Some((batch, _)) = in_flight.pop_front() else { continue };
+                    let reply = match reply {
+                        Ok(Ok(Ok(text))) => text,
+                        // Redis answered with an error: the connection is
+                        // still in step, unless the script is gone.
+                        Ok(Ok(Err(e))) => {
+                            self.answer(batch, Err(self.failed("XADD", &e)));
+                            if e.starts_with("NOSCRIPT") {
+                                break e;
+                            }
+                            continue;
+                        }
+                        Ok(Err(e)) => {
+                            self.answer(batch, Err(self.failed("XADD", &e)));
+                            break e;
+                        }
+                        Err(_) => {
+                            self.answer(batch, Err(self.failed("XADD", "timed out")));
+                            break "timed out".to_string();
+                        }
+                    };
+                    let results = self.appended(&reply);
+                    self.answer(batch, results);
+                }
+                n = queue.recv_many(&mut next, APPEND_BATCH), if in_flight.len() < APPENDS_IN_FLIGHT => {
+                    if n == 0 {
+                        // Closed: answer what is in flight, then stop.
+                        while let Some((batch, deadline)) = in_flight.pop_front() {
+                            let reply = tokio::time::timeout_at(deadline, conn.any_reply(text_or_error)).await;
+                            let results = match reply {
+                                Ok(Ok(Ok(text))) => self.appended(&text),
+                                _ => Err(Unavailable("the event store is unavailable; retry".into())),
+                            };
+                            self.answer(batch, results);
+                        }
+                        return;
+                    }
+                    waiting = Some(std::mem::replace(&mut next, Vec::with_capacity(APPEND_BATCH)));
+                }
+            }
+        };
+        // The connection is lost: nothing in flight is known to be stored.
+        let e = Unavailable("the event store is unavailable; retry".into());
+        for (batch, _) in in_flight {
+            self.answer(batch, Err(e.clone()));
+        }
+        tracing::debug!("appender connection dropped: {failure}");
+    }
+
+    /// Hands each append of `batch` its result.
+    fn answer(&self, batch: Vec<Append>, results: Result<Vec<(Offset, bool)>, Unavailable>) {
+        for (i, append) in batch.into_iter().enumerate() {
+            let result = match &results {
+                Ok(all) => all.get(i).cloned().ok_or_else(|| self.failed("XADD", "short reply")),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = append.done.send(result);
+        }
+    }
+
+    /// The arguments of `EVALSHA` of [`APPEND_MANY`] (loaded as `sha`) for `batch`.
+    fn append_args<'a>(&'a self, sha: &'a str, batch: &'a [Append]) -> AppendArgs<'a> {
+        AppendArgs {
+            engine: self,
+            sha,
+            batch,
+            numbers: [self.retain.to_string(), random_id(), iso_now(), batch.len().to_string()],
+        }
+    }
+
+    /// The results of a batch from the script's reply.
+    fn appended(&self, reply: &str) -> Result<Vec<(Offset, bool)>, Unavailable> {
+        let mut replies = reply.split(' ');
+        let epoch = replies.next().unwrap_or_default();
+        self.note_epoch(epoch);
+        let mut out = Vec::new();
+        while let (Some(id), Some(new)) = (replies.next(), replies.next()) {
+            let offset = Offset::parse(id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
+            out.push((offset, new == "1"));
+        }
+        Ok(out)
     }
 
     async fn append_batch(&self, batch: &[Append]) -> Result<Vec<(Offset, bool)>, Unavailable> {
@@ -395,14 +555,20 @@ impl RedisEngine {
 
     /// Up to `count` entries after `after` (`XRANGE (after + COUNT n`).
     pub async fn read_after(&self, after: Offset, count: usize) -> Result<Vec<Arc<Event>>, Unavailable> {
-        let mut conn = self.conn.clone();
+        let conn = &self.conn;
         let mut cmd = redis::cmd("XRANGE");
         cmd.arg(&self.stream)
             .arg(format!("({after}"))
             .arg("+")
             .arg("COUNT")
             .arg(count);
-        let reply: redis::Value = self.run("XRANGE", cmd.query_async(&mut conn)).await?;
+        let cmd = &cmd;
+        let reply: redis::Value = self
+            .run(
+                "XRANGE",
+                again(move || async move { cmd.query_async(&mut conn.clone()).await }),
+            )
+            .await?;
         Ok(entries::from_range(&reply))
     }
 
@@ -410,12 +576,13 @@ impl RedisEngine {
     /// Trimming removes the oldest entries, so that holds when `offset` is
     /// not older than the first entry kept, or when nothing was ever trimmed.
     pub async fn can_resume(&self, epoch: &str, offset: Offset) -> Result<bool, Unavailable> {
-        let mut conn = self.conn.clone();
+        let conn = &self.conn;
         let script = Script::new(RESUME_INFO);
         let mut call = script.key(&self.stream);
         call.key(&self.epoch_key);
-        let (stored_epoch, _, last, first, added, length): (String, String, String, String, u64, u64) =
-            self.run("XINFO", call.invoke_async(&mut conn)).await?;
+        let (stored_epoch, _, last, first, added, length): (String, String, String, String, u64, u64) = self
+            .run("XINFO", again(|| async { call.invoke_async(&mut conn.clone()).await }))
+            .await?;
         let (Some(last), Some(first)) = (Offset::parse(&last), Offset::parse(&first)) else {
             return Ok(false);
         };
@@ -424,9 +591,10 @@ impl RedisEngine {
 
     /// `PING`, bounded.
     pub async fn healthy(&self) -> bool {
-        let mut conn = self.conn.clone();
+        let conn = &self.conn;
         let cmd = redis::cmd("PING");
-        let ping = cmd.query_async::<String>(&mut conn);
+        let cmd = &cmd;
+        let ping = again(move || async move { cmd.query_async::<String>(&mut conn.clone()).await });
         matches!(timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
     }
 
@@ -490,6 +658,67 @@ impl RedisEngine {
             }
             sleep(backoff).await;
         }
+    }
+}
+
+/// A call on the connection manager, made again once when the connection
+/// failed: the manager reconnects after a failed call, and it is the
+/// appender's own connection, not the manager's, that sees Redis come back
+/// first. Bounded by the caller's timeout.
+async fn again<T, F: std::future::Future<Output = RedisResult<T>>>(call: impl Fn() -> F) -> RedisResult<T> {
+    match call().await {
+        Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() => call().await,
+        result => result,
+    }
+}
+
+/// A string reply's text, or an error reply's.
+fn text_or_error(reply: &resp::Reply) -> Result<String, String> {
+    match reply {
+        resp::Reply::Error(e) => Err(String::from_utf8_lossy(e).into_owned()),
+        reply => reply
+            .text()
+            .map(String::from)
+            .ok_or_else(|| format!("unexpected reply {reply:?}")),
+    }
+}
+
+/// Batches sent to Redis before the first of them is answered, at most.
+const APPENDS_IN_FLIGHT: usize = 2;
+
+/// The owned parts of an `EVAL` of [`APPEND_MANY`].
+struct AppendArgs<'a> {
+    engine: &'a RedisEngine,
+    sha: &'a str,
+    batch: &'a [Append],
+    /// Retain, a new epoch, the time stored, the number of events.
+    numbers: [String; 4],
+}
+
+impl AppendArgs<'_> {
+    fn as_args(&self) -> Vec<&[u8]> {
+        let e = self.engine;
+        let mut args: Vec<&[u8]> = Vec::with_capacity(11 + 5 * self.batch.len());
+        args.extend([
+            &b"EVALSHA"[..],
+            self.sha.as_bytes(),
+            b"4",
+            e.stream.as_bytes(),
+            e.epoch_key.as_bytes(),
+            e.refs_key.as_bytes(),
+            e.old_refs_key.as_bytes(),
+        ]);
+        args.extend(self.numbers.iter().map(String::as_bytes));
+        for Append { draft: d, .. } in self.batch {
+            args.extend([
+                d.idem.as_deref().unwrap_or("").as_bytes(),
+                d.name.as_bytes(),
+                d.payload.as_bytes(),
+                d.user.as_deref().unwrap_or("").as_bytes(),
+                d.origin.as_bytes(),
+            ]);
+        }
+        args
     }
 }
 

@@ -193,14 +193,42 @@ impl Conn {
 
     /// Sends a command and hands its reply to `then` (an error reply is an `Err`).
     pub async fn call<T>(&mut self, args: &[&[u8]], then: impl FnOnce(&Reply) -> T) -> Result<T, String> {
+        self.send(args).await?;
+        self.reply(then).await
+    }
+
+    /// Sends a command without waiting for its reply: commands sent one
+    /// after the other are answered in that order ([`Conn::reply`]).
+    pub async fn send(&mut self, args: &[&[u8]]) -> Result<(), String> {
+        use std::io::Write;
         self.out.clear();
-        self.out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        let _ = write!(self.out, "*{}\r\n", args.len());
         for arg in args {
-            self.out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            let _ = write!(self.out, "${}\r\n", arg.len());
             self.out.extend_from_slice(arg);
             self.out.extend_from_slice(b"\r\n");
         }
-        self.tcp.write_all(&self.out).await.map_err(|e| e.to_string())?;
+        let sent = self.tcp.write_all(&self.out).await.map_err(|e| e.to_string());
+        if self.out.capacity() > 1024 * 1024 {
+            self.out = Vec::new();
+        }
+        sent
+    }
+
+    /// The reply to the oldest command sent and not answered yet, handed to
+    /// `then` (an error reply is an `Err`). Cancel-safe: what was read
+    /// stays in the buffer for the next call.
+    pub async fn reply<T>(&mut self, then: impl FnOnce(&Reply) -> T) -> Result<T, String> {
+        self.any_reply(|reply| match reply {
+            Reply::Error(e) => Err(String::from_utf8_lossy(e).into_owned()),
+            reply => Ok(then(reply)),
+        })
+        .await?
+    }
+
+    /// As [`Conn::reply`], with an error reply handed to `then` too: `Err`
+    /// only when the connection failed.
+    pub async fn any_reply<T>(&mut self, then: impl FnOnce(&Reply) -> T) -> Result<T, String> {
         let used = loop {
             if let Some(used) = end(&self.buf, 0)? {
                 break used;
@@ -216,16 +244,13 @@ impl Conn {
         let result = {
             let mut pos = 0;
             let reply = parse(&self.buf[..used], &mut pos)?;
-            match reply {
-                Reply::Error(e) => Err(String::from_utf8_lossy(e).into_owned()),
-                reply => Ok(then(&reply)),
-            }
+            then(&reply)
         };
         self.buf.drain(..used);
         if self.buf.is_empty() && self.buf.capacity() > 1024 * 1024 {
             self.buf = Vec::with_capacity(64 * 1024);
         }
-        result
+        Ok(result)
     }
 }
 
