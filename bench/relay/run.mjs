@@ -147,7 +147,7 @@ load generator in Rust (relay/examples/loadgen.rs). The machine is shared: treat
 \`redis-benchmark\` XADD ceiling on this machine in the same run: ${f(ceiling.unpipelined)}/s unpipelined (50 clients), ${f(ceiling.pipelined32)}/s pipelined ×32.
 
 socket.io here does only what the benchmark needs (broadcast with an ack, through the adapter's stream); it validates
-nothing, scopes nothing and has no bounded per-connection queue. kaiwa-relay validates every payload against the
+nothing, scopes nothing and has no bounded per-connection queue. kaiwa-relay validates every payload (here analytics.performance.metric, with a Date) against the
 bus's schemas, scopes by user, stores every event in Redis before acknowledging it, and bounds every queue.
 `;
 mkdirSync('bench/results', { recursive: true });

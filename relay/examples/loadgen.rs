@@ -84,17 +84,21 @@ async fn wait_for(ws: &mut Ws, proto: Proto, what: &str) {
     panic!("connection ended before {what}");
 }
 
-/// The publish frame of event `n`, stamped with the send time.
+/// The publish frame of event `n`, stamped with the send time: a catalog
+/// event with a schema (`analytics.performance.metric`, a Date among its
+/// fields), so the relay validates every publish as it would an app's.
 fn publish_frame(proto: Proto, n: u64) -> String {
     let payload = format!(
-        r#"{{"n":{n},"t":{},"text":"a benchmark event of ordinary size"}}"#,
+        r#"{{"sessionId":"bench","metric":"tick","value":{n},"unit":"event","timestamp":"2026-11-30T06:00:00.000Z","n":{n},"t":{}}}"#,
         micros()
     );
     match proto {
         // Refs unique per run, so idempotency never folds two events into one.
         Proto::Relay => {
             let run = RUN.get_or_init(micros);
-            format!(r#"{{"type":"publish","ref":"{run}-{n}","name":"bench.load.tick","payload":{payload}}}"#)
+            format!(
+                r#"{{"type":"publish","ref":"{run}-{n}","name":"analytics.performance.metric","payload":{payload}}}"#
+            )
         }
         Proto::Sio => format!(r#"42{n}["publish",{payload}]"#),
     }
