@@ -15,7 +15,7 @@ use std::time::Instant;
 use kaiwa_bus::core::names::check_event_name;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -130,134 +130,66 @@ pub fn settle(state: &State, stored: Result<(Offset, bool), Unavailable>, starte
 /// keys) when it is an object.
 struct UserId(Option<String>);
 
-/// Any JSON value, read through and dropped.
-struct Skip;
-
-/// A member's value: `Some` for a string.
-struct Member(Option<String>);
-
 impl<'de> Deserialize<'de> for UserId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = UserId;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UserId, A::Error> {
-                let mut user = None;
-                while let Some(key) = map.next_key::<IsUserId>()? {
-                    if key.0 {
-                        user = map.next_value::<Member>()?.0;
-                    } else {
-                        map.next_value::<Skip>()?;
-                    }
-                }
-                Ok(UserId(user))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<UserId, A::Error> {
-                SkipVisitor.visit_seq(seq).map(|_| UserId(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<UserId, E> {
-                Ok(UserId(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<UserId, E> {
-                Ok(UserId(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<UserId, E> {
-                Ok(UserId(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<UserId, E> {
-                Ok(UserId(None))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<UserId, E> {
-                Ok(UserId(None))
-            }
-            fn visit_unit<E>(self) -> Result<UserId, E> {
-                Ok(UserId(None))
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(Scan::UserIdOf).map(UserId)
     }
 }
 
-impl<'de> Deserialize<'de> for Member {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Member;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Member, E> {
-                Ok(Member(Some(s.to_string())))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Member, A::Error> {
-                SkipVisitor.visit_map(map).map(|_| Member(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Member, A::Error> {
-                SkipVisitor.visit_seq(seq).map(|_| Member(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Member, E> {
-                Ok(Member(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Member, E> {
-                Ok(Member(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Member, E> {
-                Ok(Member(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Member, E> {
-                Ok(Member(None))
-            }
-            fn visit_unit<E>(self) -> Result<Member, E> {
-                Ok(Member(None))
-            }
-        }
-        d.deserialize_any(V)
+/// What a scan of one JSON value keeps: an object's string `userId`, a
+/// string, or nothing. Every value is read through (so the errors are those
+/// a `Value` would raise), and only what is kept is copied.
+#[derive(Clone, Copy, PartialEq)]
+enum Scan {
+    UserIdOf,
+    Text,
+    Nothing,
+}
+
+impl<'de> DeserializeSeed<'de> for Scan {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct SkipVisitor;
-
-impl<'de> Visitor<'de> for SkipVisitor {
-    type Value = Skip;
+impl<'de> Visitor<'de> for Scan {
+    type Value = Option<String>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
-        while map.next_key::<Skip>()?.is_some() {
-            map.next_value::<Skip>()?;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+        let mut user = None;
+        while let Some(IsUserId(is_user)) = map.next_key()? {
+            if is_user && self == Scan::UserIdOf {
+                user = map.next_value_seed(Scan::Text)?;
+            } else {
+                map.next_value_seed(Scan::Nothing)?;
+            }
         }
-        Ok(Skip)
+        Ok(user)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
-        while seq.next_element::<Skip>()?.is_some() {}
-        Ok(Skip)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<String>, A::Error> {
+        while seq.next_element_seed(Scan::Nothing)?.is_some() {}
+        Ok(None)
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
-        Ok(Skip)
+    fn visit_str<E>(self, s: &str) -> Result<Option<String>, E> {
+        Ok((self == Scan::Text).then(|| s.to_string()))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
-        Ok(Skip)
+    fn visit_bool<E>(self, _: bool) -> Result<Option<String>, E> {
+        Ok(None)
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
-        Ok(Skip)
+    fn visit_i64<E>(self, _: i64) -> Result<Option<String>, E> {
+        Ok(None)
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
-        Ok(Skip)
+    fn visit_u64<E>(self, _: u64) -> Result<Option<String>, E> {
+        Ok(None)
     }
-    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
-        Ok(Skip)
+    fn visit_f64<E>(self, _: f64) -> Result<Option<String>, E> {
+        Ok(None)
     }
-    fn visit_unit<E>(self) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-}
-
-impl<'de> Deserialize<'de> for Skip {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(SkipVisitor)
+    fn visit_unit<E>(self) -> Result<Option<String>, E> {
+        Ok(None)
     }
 }
 
