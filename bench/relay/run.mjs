@@ -7,7 +7,7 @@
 // usage: node bench/relay/run.mjs [--events N] [--subscribers N] [--idle N]
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,14 @@ function loadgen(...args) {
 	return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
 
+// CPU time (user and system) process `pid` has used, in seconds: utime and
+// stime, the 12th and 13th fields after the command name, in ticks of 1/100 s.
+function cpuSeconds(pid) {
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function redisBenchmark(port, pipeline) {
 	const args = ['-h', '127.0.0.1', '-p', port, '-n', '200000', '-c', '50', '-P', pipeline, '-q', 'XADD', 'bench:ceiling', 'MAXLEN', '~', '100000', '*', 'f', 'v'];
 	const r = spawnSync('redis-benchmark', args.map(String), { encoding: 'utf8', timeout: 120000 });
@@ -103,8 +111,18 @@ for (const [name, server, proto] of [['relay', relay, 'relay'], ['socketio', sio
 	results[name].fanout = loadgen(proto, 'fanout', server.addr, SUBSCRIBERS, EVENTS);
 	console.log(results[name].fanout);
 	console.log(`${name}: publish throughput, ${PUBLISHERS} connections x ${WINDOW} in flight, ${PUBLISH_SECONDS} s ...`);
-	results[name].publish = loadgen(proto, 'publish', server.addr, PUBLISHERS, PUBLISH_SECONDS, WINDOW);
-	console.log(results[name].publish);
+	const before = { redis: cpuSeconds(redis.pid), server: cpuSeconds(server.pid) };
+	const publish = loadgen(proto, 'publish', server.addr, PUBLISHERS, PUBLISH_SECONDS, WINDOW);
+	// CPU per acknowledged publish, in microseconds: what one core of each
+	// process spends on it (so 1e6 / µs is what one core of it could store).
+	const perPublish = (seconds) => (1e6 * seconds) / publish.acked;
+	publish.cpu_us_per_publish = {
+		redis: perPublish(cpuSeconds(redis.pid) - before.redis),
+		server: perPublish(cpuSeconds(server.pid) - before.server),
+		loadgen: perPublish(publish.loadgen_cpu_s)
+	};
+	results[name].publish = publish;
+	console.log(publish);
 }
 // Memory per idle connection, each server freshly started (a Node heap grown
 // by the earlier scenarios would blur the figure).
@@ -130,6 +148,8 @@ results.checks = {
 };
 const f = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 const c = results.checks;
+const sumCpu = (p) => p.cpu_us_per_publish.redis + p.cpu_us_per_publish.server + p.cpu_us_per_publish.loadgen;
+const cpu = (p) => ['redis', 'server', 'loadgen'].map((k) => f(p.cpu_us_per_publish[k], 1)).join(' / ');
 const md = `# kaiwa-relay vs socket.io 4 + @socket.io/redis-streams-adapter
 
 Measured by \`make bench-relay\` on ${results.machine.cpus} CPU(s) (${results.machine.model}), one run, same Redis, loopback,
@@ -141,10 +161,14 @@ load generator in Rust (relay/examples/loadgen.rs). The machine is shared: treat
 | fan-out p50 / p99 publish → receive (ms) | ${f(r.fanout.p50_ms, 1)} / ${f(r.fanout.p99_ms, 1)} | ${f(s.fanout.p50_ms, 1)} / ${f(s.fanout.p99_ms, 1)} | p99 ≤ socket.io: **${c.p99_relay_le_socketio ? 'yes' : 'no'}** |
 | fan-out deliveries (of expected) | ${f(r.fanout.delivered)} / ${f(r.fanout.expected)} | ${f(s.fanout.delivered)} / ${f(s.fanout.expected)} | all |
 | publish throughput (${PUBLISHERS} connections × ${WINDOW} in flight, acked/s) | ${f(r.publish.publish_per_s)} | ${f(s.publish.publish_per_s)} | ≥ 30% of pipelined XADD: **${f(100 * c.publish_fraction_of_pipelined_xadd, 1)}%** |
+| CPU per publish, µs (Redis / server / load generator) | ${cpu(r.publish)} | ${cpu(s.publish)} | |
 | RSS per idle connection (${f(IDLE)} connections, fresh process, KiB) | ${f(r.idle.kib_per_connection, 1)} | ${f(s.idle.kib_per_connection, 1)} | ≤ 1/4 of socket.io: **${f(c.memory_fraction_of_socketio, 2)}** |
 | time to resume ${f(RESUME)} missed events (s) | ${f(r.resume.seconds, 3)} (${f(r.resume.received)} received, recovered: ${r.resume.recovered}) | no equivalent measured | |
 
 \`redis-benchmark\` XADD ceiling on this machine in the same run: ${f(ceiling.unpipelined)}/s unpipelined (50 clients), ${f(ceiling.pipelined32)}/s pipelined ×32.
+In the publish run Redis, the server and the load generator share the ${results.machine.cpus} cores: their CPU per publish
+(process CPU time over the run ÷ publishes acknowledged) adds up to ${f(sumCpu(r.publish), 1)} µs for kaiwa-relay, so these cores
+could acknowledge at most ${f((results.machine.cpus * 1e6) / sumCpu(r.publish))} publishes/s even fully busy; one Redis core alone, at ${f(r.publish.cpu_us_per_publish.redis, 1)} µs each, at most ${f(1e6 / r.publish.cpu_us_per_publish.redis)}/s.
 
 socket.io here does only what the benchmark needs (broadcast with an ack, through the adapter's stream); it validates
 nothing, scopes nothing and has no bounded per-connection queue. kaiwa-relay validates every payload (here analytics.performance.metric, with a Date) against the

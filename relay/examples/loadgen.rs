@@ -227,6 +227,7 @@ async fn publish(proto: Proto, addr: &str, connections: usize, seconds: u64, win
         conns.push(connect(proto, addr, false).await);
     }
     let started = Instant::now();
+    let cpu_before = cpu_seconds("self");
     let deadline = started + Duration::from_secs(seconds);
     for (i, ws) in conns.into_iter().enumerate() {
         tasks.push(tokio::spawn(publish_many(
@@ -243,10 +244,27 @@ async fn publish(proto: Proto, addr: &str, connections: usize, seconds: u64, win
         acked += t.await.unwrap();
     }
     let took = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds("self") - cpu_before;
     println!(
-        r#"{{"connections":{connections},"window":{window},"acked":{acked},"seconds":{took:.3},"publish_per_s":{:.0}}}"#,
+        r#"{{"connections":{connections},"window":{window},"acked":{acked},"seconds":{took:.3},"publish_per_s":{:.0},"loadgen_cpu_s":{cpu:.2}}}"#,
         acked as f64 / took
     );
+}
+
+/// CPU time (user and system) process `pid` has used, in seconds; Linux
+/// counts it in ticks of 1/100 s.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses: utime and
+    // stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / 100.0
 }
 
 fn rss_kib(pid: &str) -> u64 {

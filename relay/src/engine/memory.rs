@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use super::{random_id, Draft, Hub};
-use crate::event::{iso_now, now_ms, Event, Offset};
+use crate::event::{now_ms, Event, Offset};
 
 #[derive(Debug)]
 struct Log {
@@ -61,14 +61,7 @@ impl Memory {
             return (*seen, false);
         }
         let offset = log.last.next(now_ms());
-        let Some(event) = Event::new(
-            offset,
-            &draft.name,
-            &draft.payload,
-            &iso_now(),
-            draft.user,
-            draft.origin,
-        ) else {
+        let Some(event) = Event::new(offset, &draft.name, &draft.payload, draft.user, draft.origin) else {
             return (log.last, false);
         };
         log.last = offset;
