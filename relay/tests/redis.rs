@@ -33,6 +33,22 @@ async fn two_relays_share_one_redis() {
     on_a.publish("r2", "auth.user.login", login("u1")).await;
     assert_eq!(on_b.event().await["name"], "auth.user.login");
     u2.quiet().await;
+    // Any name (spaces allowed, never `*`) and any user survive the stored
+    // entry, whose `event` field holds name, origin and user.
+    let odd = token(json!({"sub": "u *3* x"}));
+    let (mut odd_a, _) = Client::join(&a.addr, Some(&odd), &["*"]).await;
+    let (mut odd_b, _) = Client::join(&b.addr, Some(&odd), &["*"]).await;
+    let payload = json!({"userId": "u *3* x"});
+    let ack = odd_a.publish("r3", "my app.thing happened", payload.clone()).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let got = odd_b.event().await;
+    assert_eq!(
+        (&got["name"], &got["payload"]),
+        (&json!("my app.thing happened"), &payload)
+    );
+    odd_a.quiet().await;
+    u2.quiet().await;
+    on_b.quiet().await;
     assert_eq!(a.http("GET", "/healthz", None, "").await.0, 200);
 }
 

@@ -56,23 +56,16 @@ fn entry(v: &Value) -> Option<Arc<Event>> {
 
 /// The `event` field of a stored entry: the event's name, the connection
 /// that published it (empty for HTTP) and the payload's `userId` (empty
-/// without one), separated by spaces. Names and origins have no spaces; the
-/// user comes last, so it may.
+/// without one), separated by `*`, the one character no event name may
+/// hold (it is the wildcard) and no origin holds; the user comes last, so
+/// it may hold anything. For example `auth.user.login*9f3a…/12*u1`.
 ///
 /// An entry is this field and `payload` (JSON text); the time stored is its
 /// id's. Two fields rather than one per part: every field is two more
 /// arguments for Redis to move in the append script and two more strings in
 /// every read (see `APPEND_MANY`).
 pub fn head(name: &str, origin: &str, user: Option<&str>) -> String {
-    let user = user.unwrap_or("");
-    let mut head = String::with_capacity(name.len() + origin.len() + user.len() + 2);
-    for (i, part) in [name, origin, user].into_iter().enumerate() {
-        if i > 0 {
-            head.push(' ');
-        }
-        head.push_str(part);
-    }
-    head
+    [name, origin, user.unwrap_or("")].join("*")
 }
 
 /// The event of the entry `id` with these fields and values. Entries
@@ -84,7 +77,7 @@ pub fn event<'a>(id: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> O
     for (key, value) in pairs {
         match key {
             "event" => {
-                let mut parts = value.splitn(3, ' ');
+                let mut parts = value.splitn(3, '*');
                 name = parts.next().unwrap_or("");
                 origin = parts.next().unwrap_or("");
                 user = parts.next().unwrap_or("");
@@ -126,13 +119,21 @@ mod tests {
     }
 
     #[test]
-    fn the_event_field_keeps_a_user_with_spaces_and_older_entries_still_read() {
-        let fields = [("event", "a.b  u 1 2"), ("payload", "[]")];
-        let e = event("7-0", fields.into_iter()).unwrap();
-        assert_eq!(
-            (e.name.as_str(), e.origin.as_str(), e.user.as_deref()),
-            ("a.b", "", Some("u 1 2"))
-        );
+    fn the_event_field_keeps_any_name_and_user_and_older_entries_still_read() {
+        // Names may hold spaces (not `*`); users may hold anything.
+        for (name, origin, user) in [
+            ("a b.c d", "i/1", Some("u *1* 2")),
+            ("a.b", "", None),
+            ("x", "i/2", Some("")),
+        ] {
+            let fields = [("event", head(name, origin, user)), ("payload", "[]".into())];
+            let e = event("7-0", fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+            let user = user.filter(|u| !u.is_empty());
+            assert_eq!(
+                (e.name.as_str(), e.origin.as_str(), e.user.as_deref()),
+                (name, origin, user)
+            );
+        }
         let older = [
             ("name", "a.b"),
             ("payload", "{}"),

@@ -9,7 +9,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{P}:events` | stream | one entry per event: `event` (name, publishing connection, payload `userId`, separated by spaces: see `entries::head`) and `payload` (JSON text); the time stored is the id's; trimmed with `MAXLEN ~ retain` once per batch |
+//! | `{P}:events` | stream | one entry per event: `event` (name, publishing connection, payload `userId`, separated by `*`: see `entries::head`) and `payload` (JSON text); the time stored is the id's; trimmed with `MAXLEN ~ retain` once per batch |
 //! | `{P}:epoch` | string | the log's epoch; a new one when the stream is lost (Redis restarted without persistence, or flushed) |
 //! | `{P}:refs` | hash | field `<length of user>:<user>:<ref>`, value the offset that publish got, for idempotent retries; field `""`: the newest offset in the hash |
 //! | `{P}:refs:old` | hash | the same, the refs before those of `{P}:refs`: it is dropped when `{P}:refs` holds `retain` refs and none of its own entries is left in the stream, and `{P}:refs` takes its name; so a ref counts exactly while its entry is in the stream, and Redis holds about twice as many refs as the stream holds entries at most |

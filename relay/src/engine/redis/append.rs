@@ -36,11 +36,11 @@ pub(super) struct Append {
 /// The field `""` (never a ref: refs are `<length>:<user>:<ref>`) of each
 /// hash holds the newest id stored in it.
 ///
-/// Every argument and every `XADD` argument costs Redis time in the script
-/// (measured: about a third of a publish's Redis time went to moving
-/// arguments between Redis and Lua), so an entry is two fields (see
-/// [`entry_head`]), the time stored is the id's, and the stream is trimmed
-/// once per batch instead of once per `XADD`.
+/// Every argument of the script and of each `redis.call` costs Redis time
+/// (measured: arguments and calls took about a third of a publish's Redis
+/// time), so an entry is two fields (see [`entries::head`]), the time
+/// stored is the id's, and the stream is trimmed once per batch instead of
+/// once per `XADD`.
 ///
 /// `KEYS`: stream, epoch, current refs, previous refs. `ARGV`: retain, a
 /// new epoch, the number of events, then three per event: its ref field
