@@ -316,7 +316,7 @@ impl Conn {
                 }
                 Some(read) = async { Some(reading.as_mut()?.await) }, if reading.is_some() && room > 0 => {
                     reading = None;
-                    let (events, more) = match feed.caught(read, room) {
+                    let (events, more) = match feed.caught(read) {
                         Ok(caught) => caught,
                         Err(close) => {
                             self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
