@@ -59,6 +59,8 @@ const WRITE_BATCH: usize = 64;
 
 /// How long a client has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long, at most, publishes wait for the one refused with `rate` before them.
+const RATE_BLOCK: Duration = Duration::from_secs(10);
 /// How long the relay tries to deliver a close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a closing connection may take to finish the frames it is
@@ -87,6 +89,7 @@ pub fn serve(socket: WebSocket, state: Arc<State>) -> BoxFuture<'static, ()> {
         grant: Grant::anonymous(),
         tokens: f64::from(state.config.rate),
         refill: Instant::now(),
+        rate_blocked: None,
         unanswered: 0,
         state,
     };
@@ -166,6 +169,9 @@ struct Conn {
     /// The publish rate limit's token bucket.
     tokens: f64,
     refill: Instant,
+    /// The ref of the publish refused with `rate` that later ones wait for,
+    /// and when (boxed: a connection rarely has one).
+    rate_blocked: Option<Box<(Box<str>, Instant)>>,
     /// Pings sent since the last pong.
     unanswered: u8,
 }
@@ -412,6 +418,7 @@ impl Conn {
             offset: head.to_string(),
             recovered,
             user: self.grant.user.as_deref(),
+            limits: self.state.config.limits(),
         };
         self.out.push(welcome.to_text());
         Ok(match resume {
@@ -438,7 +445,7 @@ impl Conn {
                     None => serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("publish: {e}")))?,
                 };
                 let reference: Option<String> = p.reference.map(std::borrow::Cow::into_owned);
-                let checked = if self.take_token() {
+                let checked = if self.may_publish(reference.as_deref()) {
                     let req = Request {
                         reference: reference.as_deref(),
                         name: p.name.as_deref(),
@@ -521,6 +528,26 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// The rate limit, in the connection's publish order: once a publish is
+    /// refused with `rate`, the later ones are refused too (without spending
+    /// the bucket) until that ref is sent again, so a client that retries in
+    /// order never has a later event stored before an earlier one. The block
+    /// lapses after [`RATE_BLOCK`] (a client that gave that event up).
+    fn may_publish(&mut self, reference: Option<&str>) -> bool {
+        if let Some(blocked) = &self.rate_blocked {
+            let (blocked, since) = &**blocked;
+            if reference != Some(&**blocked) && since.elapsed() < RATE_BLOCK {
+                return false;
+            }
+        }
+        let allowed = self.take_token();
+        self.rate_blocked = match (allowed, reference) {
+            (true, _) | (false, None) => None,
+            (false, Some(r)) => Some(Box::new((r.into(), Instant::now()))),
+        };
+        allowed
     }
 
     /// The rate limit: `--rate` publishes per second, bursts of as many.
