@@ -66,6 +66,12 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a closing connection may take to finish the frames it is
 /// writing and its close frame (a client that stopped reading holds it).
 const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the socket stays open after a 1009 close frame. The client is
+/// still sending the frame the relay did not read: closing the socket with
+/// those bytes unread resets it, and a reset that reaches the client before
+/// it read the close frame shows as 1006, which a client cannot tell from a
+/// network failure (it would send the frame again).
+const TOO_BIG_LINGER: Duration = Duration::from_secs(1);
 
 type Close = (u16, String);
 type WebSocket = WebSocketStream<TcpStream>;
@@ -217,7 +223,11 @@ impl Conn {
                 // Boxed, as is every rare or large step below: a task is as
                 // large as its largest state, and an idle connection should
                 // not carry the room its closing or a publish needs.
+                let too_big = close.0 == CLOSE_TOO_BIG;
                 let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
+                if too_big {
+                    tokio::time::sleep(TOO_BIG_LINGER).await;
+                }
             }
             self.state.metrics.connections.fetch_sub(1, Relaxed);
         }
