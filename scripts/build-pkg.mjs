@@ -14,7 +14,14 @@ const out = 'pkg';
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out);
-cpSync(`${raw}/kaiwa_bus.js`, `${out}/kaiwa_bus.js`);
+// wasm-bindgen's glue without its default `new URL('kaiwa_bus_bg.wasm',
+// import.meta.url)`: bundlers (Vite) emit that file wherever the glue goes,
+// so apps on kaiwa-bus/inline shipped an unused .wasm. index.js, the one
+// entry that loads the file by URL, passes it instead.
+const glue = readFileSync(`${raw}/kaiwa_bus.js`, 'utf8');
+const defaultUrl = "module_or_path = new URL('kaiwa_bus_bg.wasm', import.meta.url);";
+if (glue.split(defaultUrl).length !== 2) throw new Error(`build-pkg: expected one \`${defaultUrl}\` in wasm-bindgen's glue (did wasm-bindgen change?)`);
+writeFileSync(`${out}/kaiwa_bus.js`, glue.replace(defaultUrl, "throw new Error('kaiwa-bus: init() needs the module (js/index.js passes its URL)');"));
 cpSync(`${raw}/snippets`, `${out}/snippets`, { recursive: true });
 // js/ with its folders (js/devtools/), .js and .d.ts files; wasm-imports.js
 // reaches the package through wasm-bindgen's snippets/.
