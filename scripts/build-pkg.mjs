@@ -1,13 +1,15 @@
 // Assembles pkg/, the npm package, from the wasm-bindgen output in
 // target/pkg-raw and the hand-written JS and types in js/:
 //   node scripts/build-pkg.mjs <wasm-opt args...>
-// Writes pkg/package.json from pkg.json with the version of Cargo.toml, and
+// Writes pkg/package.json from pkg.json with the version of Cargo.toml, the
+// README with GitHub links for its relative ones, CHANGELOG.md and LICENSE, and
 // runs wasm-opt (the npm binaryen package's; Debian's v108 cannot read
 // wasm-bindgen's externref table) over the .wasm.
 
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { absoluteLinks } from './lib/readme-links.mjs';
 
 const raw = 'target/pkg-raw';
 const out = 'pkg';
@@ -28,7 +30,10 @@ cpSync(`${raw}/snippets`, `${out}/snippets`, { recursive: true });
 for (const file of readdirSync('js', { recursive: true })) {
 	if ((file.endsWith('.js') && file !== 'wasm-imports.js') || file.endsWith('.d.ts')) cpSync(`js/${file}`, `${out}/${file}`);
 }
-cpSync('README.md', `${out}/README.md`);
+// The README with links that work on the npm page and in node_modules.
+writeFileSync(`${out}/README.md`, absoluteLinks(readFileSync('README.md', 'utf8'), 'README.md'));
+cpSync('CHANGELOG.md', `${out}/CHANGELOG.md`);
+cpSync('LICENSE', `${out}/LICENSE`);
 
 execFileSync(
 	'node_modules/.bin/wasm-opt',

@@ -34,6 +34,12 @@ const steps = [
 	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts },
 	{ name: 'build pkg/', cmd: ['make', '--no-print-directory', 'pkg'] },
 	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: summaryCounts('installed') },
+	// The core's download (.wasm + minified main entry, gzip) within 40 KB: fails above it.
+	{ name: 'size budget (40 KB gzip core)', cmd: ['node', 'scripts/size-budget.mjs'] },
+	// The ecosystem's package checks, on the packed package. attw: every entry resolves with its types
+	// under node10, node16 and bundler resolution; the package is ESM only, so a require() from CommonJS
+	// resolving to ESM is expected (cjs-resolves-to-esm), and the .wasm is a file for bundlers, not a module.
+	{ name: 'publint + attw (pkg/)', cmd: ['sh', '-c', 'node_modules/.bin/publint --strict pkg && node_modules/.bin/attw --pack pkg --ignore-rules cjs-resolves-to-esm --exclude-entrypoints kaiwa_bus_bg.wasm --format table-flipped --no-color'] },
 	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts },
 	// engines: >=18. The oldest Node the package promises, from scripts/node-bin.sh.
 	{ name: 'package tests (Node 18)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts },

@@ -3,12 +3,14 @@
 // `import { EventBus } from 'kaiwa-bus'` works in Node with no init() call,
 // the conditional exports resolve, the .wasm is exported for Vite's `?url`,
 // and the types are there; importing compiles no WebAssembly (the first bus
-// does), so server code bundled without the .wasm runs.
+// does), so server code bundled without the .wasm runs; the packed README's
+// links, LICENSE and CHANGELOG.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { deadLinks } from '../../scripts/lib/readme-links.mjs';
 
 const dir = resolve('test-output/consumer');
 rmSync(dir, { recursive: true, force: true });
@@ -175,6 +177,16 @@ check('bundled and run where no .wasm is (a server deployed without node_modules
 	} finally {
 		rmSync(away, { recursive: true, force: true });
 	}
+});
+
+check("the package's README links work on the npm page and in node_modules; LICENSE, CHANGELOG, repository, homepage, bugs", () => {
+	const root = `${dir}/node_modules/kaiwa-bus`;
+	for (const file of ['LICENSE', 'CHANGELOG.md']) if (!existsSync(`${root}/${file}`)) throw new Error(`no ${file} in the package`);
+	if (!readFileSync(`${root}/LICENSE`, 'utf8').startsWith('MIT License')) throw new Error('LICENSE is not the MIT license');
+	const manifest = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
+	for (const field of ['repository', 'homepage', 'bugs']) if (!manifest[field]) throw new Error(`package.json has no ${field}`);
+	const dead = deadLinks(readFileSync(`${root}/README.md`, 'utf8'));
+	if (dead.length) throw new Error(`dead links in the packed README:\n${dead.join('\n')}`);
 });
 
 console.log(`# installed: ${passed} passed, ${failed} failed`);
