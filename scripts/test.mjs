@@ -49,6 +49,9 @@ const steps = [
 	{ name: 'build relay (debug)', cmd: ['cargo', 'build', '-p', 'kaiwa-relay'] },
 	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts },
 	{ name: 'relay client (Node 22)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts },
+	// kaiwa-relay from npm: the static linux-x64 release binary packed as the release does, installed
+	// into a folder with no cargo on PATH, run with npx and talked to (tests/relay-npm/run.mjs).
+	{ name: 'relay from npm (no cargo)', cmd: ['node', 'tests/relay-npm/run.mjs'], count: summaryCounts('relay-npm') },
 	// The devtools panel on a persistent bus (storage, restored records) and on a relay bus (connection, outbox, gaps).
 	{ name: 'devtools on store and relay buses (Chromium)', cmd: ['node', 'tests/e2e/buses.test.mjs'], count: summaryCounts('panel-buses') },
 	// kaiwa-bus/relay in Chromium: tabs sharing one socket, handover, offline emits, a hostile channel.
