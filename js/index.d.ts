@@ -266,7 +266,8 @@ export declare class MockEventBus<E extends object = KaiwaEvents> {
  * needed with `kaiwa-bus/inline`). Node: optional, the first bus compiles
  * it; `init()` does so now and rejects if the `.wasm` is missing.
  * Idempotent and safe to call concurrently. `input` defaults to the .wasm
- * file next to the module; with Vite, pass `import wasmUrl from 'kaiwa-bus/kaiwa_bus_bg.wasm?url'`.
+ * file next to the module; with Vite, pass
+ * `import wasmUrl from 'kaiwa-bus/kaiwa_bus_bg.wasm?url'`.
  */
 export declare function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
 export default init;

@@ -9,9 +9,9 @@
 // Publishing itself stays a person's decision: this script publishes nothing.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PLATFORMS, buildBinary, packRelay, smokeTest } from './lib/relay-npm.mjs';
+import { PLATFORMS, buildBinary, cargoVersion, packRelay, smokeTest } from './lib/relay-npm.mjs';
 
 const OUT = 'target/npm-release';
 const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
@@ -36,11 +36,11 @@ for (const platform of PLATFORMS) {
 const relay = packRelay(binaries, `${OUT}/relay`);
 packed.push(...relay);
 
-const version = (file) => readFileSync(file, 'utf8').match(/^version = "([^"]+)"/m)[1];
-console.log(`\nkaiwa-bus ${version('Cargo.toml')}, kaiwa-relay ${version('relay/Cargo.toml')}, in ${OUT}:\n`);
+console.log(`\nkaiwa-bus ${cargoVersion('Cargo.toml')}, kaiwa-relay ${cargoVersion('relay/Cargo.toml')}, in ${OUT}:\n`);
 console.log('| package | tarball | unpacked |\n|---|---:|---:|');
 for (const p of packed) console.log(`| ${p.name} | ${kib(p.bytes)} | ${kib(p.unpacked)} |`);
 console.log('\nTo publish (platform packages first, so that kaiwa-relay never names a missing one):');
-for (const p of [...relay.filter((r) => r.name.startsWith('@')), ...relay.filter((r) => !r.name.startsWith('@')), packed[0]]) {
+// packRelay lists the platform packages first.
+for (const p of [...relay, packed[0]]) {
 	console.log(`  npm publish ${p.name.startsWith('@') ? '--access public ' : ''}${p.tarball}`);
 }

@@ -30,4 +30,3 @@ wasm.instantiate = function (source, ...rest) {
 	if (!(source instanceof wasm.Module)) note('WebAssembly.instantiate (bytes)');
 	return instantiate.call(this, source, ...rest);
 };
-

@@ -48,11 +48,12 @@ const anchors = (markdown) => new Set([...markdown.matchAll(/^#+ (.+)$/gm)].map(
  */
 export function deadLinks(markdown) {
 	const repo = `${repositoryUrl()}/blob/`;
+	const headings = anchors(markdown);
 	const dead = [];
 	for (const [, target] of markdown.matchAll(LINK)) {
 		const [path, anchor] = target.split('#');
 		if (target.startsWith('#')) {
-			if (!anchors(markdown).has(anchor)) dead.push(`${target}: no such heading`);
+			if (!headings.has(anchor)) dead.push(`${target}: no such heading`);
 		} else if (isRelative(target)) {
 			dead.push(`${target}: relative, dead on the npm page and in node_modules`);
 		} else if (target.startsWith(repo)) {

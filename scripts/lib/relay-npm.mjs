@@ -18,7 +18,8 @@ export const PLATFORMS = [
 	{ name: 'linux-arm64', os: 'linux', cpu: 'arm64', target: 'aarch64-unknown-linux-musl', cargo: ['zigbuild'], emulator: 'qemu-aarch64-static' }
 ];
 
-export const version = () => readFileSync('relay/Cargo.toml', 'utf8').match(/^version = "([^"]+)"/m)[1];
+/** The version in a Cargo.toml: `relay/Cargo.toml`'s is the relay packages'. */
+export const cargoVersion = (file) => readFileSync(file, 'utf8').match(/^version = "([^"]+)"/m)[1];
 
 /**
  * Builds the release binary of `platform` with cargo; returns its path.
@@ -69,7 +70,7 @@ const manifest = (fields) => `${JSON.stringify(fields, null, '\t')}\n`;
  * [{ name, tarball, bytes, unpacked }] (tarball sizes, and the unpacked size).
  */
 export function packRelay(binaries, out) {
-	const relayVersion = version();
+	const relayVersion = cargoVersion('relay/Cargo.toml');
 	const template = JSON.parse(readFileSync('relay/npm/package.json', 'utf8'));
 	const common = { license: template.license, repository: template.repository, homepage: template.homepage, bugs: template.bugs };
 	rmSync(out, { recursive: true, force: true });
