@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { runBrowserSuite } from '../../scripts/lib/browser-suite.mjs';
+import { blockedTests } from './blocked.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -141,5 +142,7 @@ test('retention trims the store to its limits, in the background', async ({ cont
 	assert.equal(counts.oldest, 200, 'the oldest went first');
 	await page.close();
 });
+
+tests.push(...blockedTests(openPage));
 
 await runBrowserSuite('store-e2e', tests);
