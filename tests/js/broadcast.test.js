@@ -17,6 +17,18 @@ async function until(check) {
 	assert.ok(check(), 'timed out');
 }
 
+// Emits a marker on `from` and waits until `to` has it: one sender's
+// messages arrive in order, so whatever `from` posted before has arrived too.
+let markers = 0;
+async function roundTrip(from, to) {
+	const userId = `marker-${++markers}`;
+	let arrived = false;
+	const off = to.on('auth.user.logout', (p) => p.userId === userId && (arrived = true));
+	from.emit('auth.user.logout', { userId, timestamp: at });
+	await until(() => arrived);
+	off();
+}
+
 test('broadcast: an event emitted in one tab reaches the other with its Date, once, and is not sent back', async () => {
 	const name = channel();
 	const [a, b] = [createBroadcastBus({ channel: name }), createBroadcastBus({ channel: name })];
@@ -29,13 +41,15 @@ test('broadcast: an event emitted in one tab reaches the other with its Date, on
 	await until(() => seen.b.length === 1);
 	assert.ok(seen.b[0].timestamp instanceof Date);
 	assert.equal(seen.b[0].timestamp.getTime(), at.getTime());
-	await new Promise((r) => setTimeout(r, 30));
-	assert.equal(seen.a.length, 1, 'not echoed back');
-	assert.equal(seen.b.length, 1, 'not passed on again');
 	assert.equal(b.stats.received, 1);
-	assert.deepEqual(sources, { a: ['local'], b: ['tab'] }, 'meta.source says where it came from');
 	assert.equal(b.getEventHistory().at(-1).source, 'tab', 'recorded with its source');
 	assert.equal(a.getEventHistory().at(-1).source, undefined, 'a local record keeps the v1 shape');
+	// A round trip each way: what either tab posted before its marker has arrived with it.
+	await roundTrip(b, a);
+	await roundTrip(a, b);
+	assert.equal(seen.a.length, 1, 'not echoed back');
+	assert.equal(seen.b.length, 1, 'not passed on again');
+	assert.deepEqual(sources, { a: ['local'], b: ['tab'] }, 'meta.source says where it came from');
 	a.close();
 	b.close();
 });
@@ -46,8 +60,9 @@ test('broadcast: an invalid payload is refused in its own tab and never posted',
 	let got = 0;
 	b.on('*', () => got++);
 	assert.throws(() => a.emit('auth.user.login', { userId: 1 }), ValidationError);
-	await new Promise((r) => setTimeout(r, 30));
-	assert.equal(got, 0);
+	// A valid emit after it arrives alone: the refused one was never posted.
+	await roundTrip(a, b);
+	assert.equal(got, 1, 'only the marker arrived');
 	a.close();
 	b.close();
 });

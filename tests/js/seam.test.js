@@ -60,11 +60,18 @@ test('an event handed in through a transport is validated, delivered with its so
 	assert.equal(b.getEventHistory().at(-1).source, 'tab');
 	assert.equal(b.getEventHistory().at(-1).status, 'delivered');
 	assert.equal(a.getEventHistory().at(-1).source, undefined, 'a local record has no source');
-	// Give an echo time to come back: none does.
-	await new Promise((r) => setTimeout(r, 100));
-	assert.deepEqual(logA, ['sent auth.user.login (local)']);
-	assert.deepEqual(logB, [], 'B never forwarded the event it was handed');
-	assert.equal(a.getEventHistory().length, 1, 'nothing came back to A');
+	// A round trip from B: an echo B posted would reach A before B's own
+	// next event (one sender's messages arrive in order). None does.
+	b.emit('auth.user.logout', { userId: 'marker', timestamp: at });
+	await until(() => a.getEventHistory().length > 1);
+	assert.deepEqual(logA, ['sent auth.user.login (local)'], 'A forwards only its own event');
+	assert.deepEqual(logB, ['sent auth.user.logout (local)'], 'B never forwarded the event it was handed');
+	assert.deepEqual(
+		a.getEventHistory().map((r) => `${r.name}:${r.source ?? 'local'}`),
+		['auth.user.login:local', 'auth.user.logout:tab'],
+		'nothing came back to A before B\'s own event'
+	);
+	logB.length = 0;
 
 	// A payload B refuses: recorded as rejected, with its source.
 	assert.throws(() => a.emit('auth.user.logout', { userId: 7, timestamp: at }), ValidationError);
