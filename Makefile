@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cache/kaiwa-bus/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 PORT ?= 5173
 
-.PHONY: all setup pkg test demo bench bench-store bench-transports types fuzz clean relay bench-relay release
+.PHONY: all setup pkg test demo flake bench bench-store bench-transports types fuzz clean relay bench-relay release
 
 all: pkg
 
@@ -51,6 +51,12 @@ bench-store: setup pkg
 # Rewrites js/events.d.ts from the Rust catalog, and js/contract.js from src/limits.rs and the probe encoding.
 types:
 	KAIWA_WRITE_TYPES=1 cargo test --lib _is_current
+
+# One suite's command N times in a row; fails if any run failed (a flake count):
+# make flake SUITE='cargo test -p kaiwa-relay --test documented' N=20
+N ?= 20
+flake:
+	node scripts/flake.mjs "$(SUITE)" $(N)
 
 # A longer fuzz run than the one in `make test`.
 fuzz:
