@@ -1,6 +1,6 @@
 // `make flake SUITE='<command>' N=20`: runs one suite's command N times in a
 // row and counts the runs that failed (issue 23: a flake run must show 0).
-// Each run's output goes to test-output/flake/<i>.log; a failed run's last
+// Each run's output goes to test-output/flake/<suite>/<i>.log; a failed run's last
 // lines are printed. Run it beside load (`make bench`, other builds) to see
 // the suite on a busy machine. A run is failed after 10 minutes.
 //
@@ -16,7 +16,7 @@ if (!suite || !Number.isInteger(runs) || runs < 1) {
 	console.error("usage: make flake SUITE='<the suite's command>' N=<runs>");
 	process.exit(2);
 }
-const dir = 'test-output/flake';
+const dir = `test-output/flake/${suite.replace(/[^a-z0-9]+/gi, '-').slice(0, 80)}`;
 mkdirSync(dir, { recursive: true });
 let failed = 0;
 for (let i = 1; i <= runs; i++) {
