@@ -170,7 +170,12 @@ test('4008: a client that stopped reading is closed as lagging, resumes at once,
 	const seen = [];
 	slow.on('app.blob.added', (p) => seen.push(p.id));
 	log.sockets[0].pause();
-	const lagging = async () => Number((await (await fetch(`${server.http}/metrics`)).text()).match(/^kaiwa_relay_lagging_closes_total (\d+)/m)?.[1]);
+	// Throws when the metric is missing: NaN would end the loop below as a close would.
+	const lagging = async () => {
+		const line = (await (await fetch(`${server.http}/metrics`)).text()).match(/^kaiwa_relay_lagging_closes_total (\d+)/m);
+		assert.ok(line, 'kaiwa_relay_lagging_closes_total is missing from /metrics');
+		return Number(line[1]);
+	};
 	const ids = [];
 	// 60 KB events until the relay gives up on the paused client (the kernel's buffers hold some MB first).
 	while ((await lagging()) === 0) {
