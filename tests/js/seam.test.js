@@ -37,8 +37,10 @@ function broadcast(channel, log) {
 	};
 }
 
+// Waits until `check()` holds, 10 s at most; fails when it never does.
 const until = async (check) => {
-	for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+	for (const end = Date.now() + 10_000; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+	assert.ok(check(), 'timed out');
 };
 
 test('an event handed in through a transport is validated, delivered with its source, recorded, and not echoed', async () => {
