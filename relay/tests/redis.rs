@@ -111,8 +111,15 @@ async fn redis_restarted_mid_run_refuses_then_loses_nothing() {
     let publishing = tokio::spawn(reliable_burst(vec![relay.addr.clone()], "p", 0, 500));
     reader.read_until(100, &[]).await;
     redis.kill().await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(relay.http("GET", "/healthz", None, "").await.0, 503);
+    // The relay notices within its engine timeout; waited for, not assumed.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while relay.http("GET", "/healthz", None, "").await.0 != 503 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/healthz never said 503 with Redis away"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     reader.client.sync().await; // still connected while Redis is away
     redis.restart().await;
     reader.read_until(500, &[]).await;
