@@ -30,6 +30,7 @@
 // one browser must not see each other's events through one socket.
 
 import { EventBus } from './bus.js';
+import { takeBusOptions } from './bus-options.js';
 import { ValidationError } from './errors.js';
 import { GAP_EVENT, GAP_SCHEMA } from './history.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
@@ -396,11 +397,14 @@ export class RelayBus {
 
 passOn(RelayBus);
 
+const RELAY_OPTIONS = ['url', 'token', 'getToken', 'subscribe', 'WebSocket', 'share', 'outbox', 'outboxName', 'indexedDB', 'identity'];
+
 /**
- * A bus connected to kaiwa-relay: `{ url, token | getToken, subscribe =
- * ['*'], WebSocket, share = true, outbox = 'memory', identity, ...busOptions }`.
+ * A bus connected to kaiwa-relay: the bus options (js/bus-options.js) and
+ * `{ url, token | getToken, subscribe = ['*'], WebSocket, share = true,
+ * outbox = 'memory', outboxName, indexedDB, identity }`.
  */
-export function createRelayBus(options = {}) {
-	const { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB, identity, ...busOptions } = options;
-	return new RelayBus(new EventBus(busOptions), { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB, identity });
+export function createRelayBus(options) {
+	const [bus, own] = takeBusOptions(options, 'createRelayBus', RELAY_OPTIONS);
+	return new RelayBus(bus, own);
 }

@@ -24,10 +24,13 @@ function duringInit(what, fn) {
 	}
 }
 
-/** Puts `bus` in context for the components below, clears it when the layout goes; returns it. */
-export function setBus(bus) {
+/** Puts `bus` in context for the components below, clears it (and closes it if `owned`) when the layout goes; returns it. */
+export function setBus(bus, owned) {
 	duringInit('provideBus()', () => setContext(KEY, bus));
-	onDestroy(() => bus.clear());
+	onDestroy(() => {
+		bus.clear();
+		if (owned) bus.close?.();
+	});
 	return bus;
 }
 

@@ -12,6 +12,11 @@ import type { EventBus, EventBusOptions, EventDefinitions, EventHandler, KaiwaEv
 export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M>; catalog: false }): EventBus<M>;
 export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
 export declare function provideBus<E extends object = KaiwaEvents>(options?: EventBusOptions): EventBus<E>;
+/**
+ * In the root layout: puts the bus `create` returns in context (called in the browser only: during SSR the bus is
+ * the stand-in), closes it when the layout goes, and returns it: `provideBus(() => createRelayBus({ … }))`.
+ */
+export declare function provideBus<B extends Pick<EventBus<any>, 'emit' | 'on'>>(create: () => B): B;
 /** In the root layout: puts a bus made elsewhere (a RelayBus, a PersistentEventBus) in context, and returns it. */
 export declare function provideBus<B extends Pick<EventBus<any>, 'emit' | 'on'>>(bus: B): B;
 

@@ -1,0 +1,56 @@
+// The options every bus takes, in one place. createEventBus,
+// createBroadcastBus, createRelayBus, createPersistentBus and provideBus
+// all make their EventBus here, so `events`, `mode`, `historyLimit`,
+// `timing` and `catalog` mean the same on every bus (EventBus reads them),
+// and an option a factory does not know is an error that names it, never
+// silently dropped (a relay bus without its `events` refused every custom
+// event in strict mode, and gave remote Dates as strings).
+
+import { EventBus } from './bus.js';
+import { describe } from './errors.js';
+
+/** The options of the bus itself, which every factory takes (EventBusOptions in index.d.ts). */
+export const BUS_OPTIONS = Object.freeze(['events', 'mode', 'historyLimit', 'timing', 'catalog']);
+
+/**
+ * Splits a factory's `options` into a new EventBus made with the bus options
+ * and the factory's own options (the names in `own`), which it returns as
+ * `[bus, ownOptions]`. Any other option throws a TypeError naming it. A
+ * factory that wraps a bus made elsewhere lists 'bus' in `own`: given
+ * `options.bus`, that bus is used, and bus options beside it throw (they
+ * belong to the factory that made it).
+ * @param {unknown} options
+ * @param {string} factory the call, for messages: "createRelayBus"
+ * @param {readonly string[]} own
+ * @returns {[any, Record<string, any>]}
+ */
+export function takeBusOptions(options, factory, own = []) {
+	if (options === undefined) options = {};
+	if (options === null || typeof options !== 'object') throw new TypeError(`kaiwa-bus: ${factory}(options): options must be an object, got ${describe(options)}`);
+	const busOptions = {};
+	const ownOptions = {};
+	for (const [key, value] of Object.entries(options)) {
+		if (BUS_OPTIONS.includes(key)) busOptions[key] = value;
+		else if (own.includes(key)) ownOptions[key] = value;
+		else if (value !== undefined) throw new TypeError(`kaiwa-bus: ${factory}(options): unknown option ${JSON.stringify(key)}; it takes ${takes(own)}`);
+	}
+	const given = ownOptions.bus;
+	if (given === undefined) return [new EventBus(busOptions), ownOptions];
+	if (given === null || typeof given !== 'object' || typeof given.emit !== 'function' || typeof given.on !== 'function') {
+		throw new TypeError(`kaiwa-bus: ${factory}(options): options.bus must be a bus (an EventBus, or one createRelayBus or createBroadcastBus made), got ${describe(given)}`);
+	}
+	const clash = Object.keys(busOptions).find((key) => busOptions[key] !== undefined);
+	if (clash !== undefined) {
+		throw new TypeError(
+			`kaiwa-bus: ${factory}(options): options.${clash} beside options.bus: the bus you pass keeps the options it was made with; ` +
+				`give ${clash} to the factory that made it (createRelayBus({ ${clash}, … }))`
+		);
+	}
+	delete ownOptions.bus;
+	return [given, ownOptions];
+}
+
+function takes(own) {
+	const bus = `the bus options (${BUS_OPTIONS.join(', ')})`;
+	return own.length === 0 ? bus : `${bus} and its own (${own.join(', ')})`;
+}
