@@ -16,9 +16,12 @@ export declare function provideBus<E extends object = KaiwaEvents>(options?: Eve
  * In the root layout: puts the bus `create` returns in context (called in the browser only: during SSR the bus is
  * the stand-in), closes it when the layout goes, and returns it: `provideBus(() => createRelayBus({ … }))`.
  */
-export declare function provideBus<B extends Pick<EventBus<any>, 'emit' | 'on'>>(create: () => B): B;
+export declare function provideBus<B extends AnyBus>(create: () => B): B;
 /** In the root layout: puts a bus made elsewhere (a RelayBus, a PersistentEventBus) in context, and returns it. */
-export declare function provideBus<B extends Pick<EventBus<any>, 'emit' | 'on'>>(bus: B): B;
+export declare function provideBus<B extends AnyBus>(bus: B): B;
+
+/** Anything with the bus's `emit` and `on`: an EventBus, a RelayBus, a PersistentEventBus… */
+type AnyBus = { emit(name: string, payload: any): unknown; on(pattern: string, handler: (...args: any[]) => unknown): unknown };
 
 /**
  * The bus of the nearest provideBus(), usable at once (in the script, in
