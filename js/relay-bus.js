@@ -90,8 +90,18 @@ function shareKey({ url, token, identity, subscribe = ['*'] }) {
 	return `relay:${url}|${who ?? ''}|${[...subscribe].sort().join(',')}`;
 }
 
+// A refusal of an event this bus accepted (kind 'validation' or 'unknown')
+// means the relay validates with other schemas than the app's: say which
+// file to regenerate.
+const STALE_SCHEMAS =
+	'This app accepts it, so the relay runs other schemas than this app: regenerate its --schemas file from your ' +
+	'defineEvents module (npx kaiwa-bus schemas src/lib/events.ts -o relay-schemas.json) and restart the relay.';
+const withHint = (error) => (error.kind === 'validation' || error.kind === 'unknown' ? `${error.message.replace(/\.?$/, '.')} ${STALE_SCHEMAS}` : error.message);
+
 function refusalOf(name, error) {
-	return error.kind === 'validation' ? new ValidationError(`kaiwa-bus: the relay refused ${error.message}`, name, error.issues) : error;
+	if (error.kind === 'validation') return new ValidationError(`kaiwa-bus: the relay refused ${withHint(error)}`, name, error.issues);
+	if (error.kind === 'unknown') return new RelayError('unknown', withHint(error), error.issues);
+	return error;
 }
 
 export class RelayBus {
@@ -200,7 +210,7 @@ export class RelayBus {
 			this.#send(ref);
 			this.#changed();
 		}).catch((error) => {
-			report('warn', `kaiwa-bus: the relay refused ${name} (${error.kind}): ${error.message}`);
+			report('warn', `kaiwa-bus: the relay refused ${name} (${error.kind}): ${withHint(error)}`);
 			throw refusalOf(name, error);
 		});
 		sent.catch(() => {}); // Reported above; the caller may still await it.

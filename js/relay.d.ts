@@ -60,6 +60,8 @@ export declare class RelayError extends Error {
 	readonly name: 'RelayError';
 	readonly kind: 'validation' | 'unknown' | 'forbidden' | 'too-large' | 'rate' | 'unavailable' | 'malformed' | 'closed';
 	readonly issues: ValidationIssue[];
+	/** From kaiwa-bus/server's publish: every event's answer (the events not refused were stored). */
+	readonly results?: Array<{ offset: string } | { refused: { kind: string; message: string; issues: ValidationIssue[] } }>;
 }
 
 /** A bus whose events also travel through kaiwa-relay. Every EventBus method is there. */

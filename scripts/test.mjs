@@ -43,6 +43,8 @@ const steps = [
 	{ name: 'build relay (debug)', cmd: ['cargo', 'build', '-p', 'kaiwa-relay'] },
 	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts },
 	{ name: 'relay client (Node 22)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts },
+	// kaiwa-bus/server (tokens, publish; no WebAssembly; Node 18/20/22) and `kaiwa-bus schemas` against real relays.
+	{ name: 'server entry and schemas CLI', cmd: ['node', '--test', '--test-reporter=tap', 'tests/server/'], count: tapCounts },
 	// The devtools panel on a persistent bus (storage, restored records) and on a relay bus (connection, outbox, gaps).
 	{ name: 'devtools on store and relay buses (Chromium)', cmd: ['node', 'tests/e2e/buses.test.mjs'], count: summaryCounts('panel-buses') },
 	// kaiwa-bus/relay in Chromium: tabs sharing one socket, handover, offline emits, a hostile channel.
