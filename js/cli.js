@@ -155,7 +155,7 @@ function check(json, { module, check: file }) {
 function differ(current, stored, module, file) {
 	const byName = (list) => new Map(list.filter((s) => typeof s?.name === 'string').map((s) => [s.name, s]));
 	const [mine, theirs] = [byName(current), byName(stored)];
-	const shown = (value) => (value === undefined ? 'absent' : JSON.stringify(value));
+	const where = (value, place) => (value === undefined ? `absent from ${place}` : `${JSON.stringify(value)} in ${place}`);
 	const lines = [];
 	for (const name of new Set([...mine.keys(), ...theirs.keys()])) {
 		const [a, b] = [mine.get(name), theirs.get(name)];
@@ -166,7 +166,7 @@ function differ(current, stored, module, file) {
 		const keys = (x) => Object.keys(x).flatMap((key) => (key === 'payload' && x.payload && typeof x.payload === 'object' ? Object.keys(x.payload).map((f) => `payload.${f}`) : [key]));
 		for (const key of new Set([...keys(a), ...keys(b)])) {
 			const read = (x) => (key.startsWith('payload.') ? x.payload?.[key.slice(8)] : x[key]);
-			if (JSON.stringify(read(a)) !== JSON.stringify(read(b))) lines.push(`${name}: ${key}: ${shown(read(a))} in ${module}, ${shown(read(b))} in ${file}`);
+			if (JSON.stringify(read(a)) !== JSON.stringify(read(b))) lines.push(`${name}: ${key}: ${where(read(a), module)}, ${where(read(b), file)}`);
 		}
 	}
 	return lines;

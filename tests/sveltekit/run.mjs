@@ -12,7 +12,9 @@
 //     emits an event with a real Date, which a component subscribed with
 //     onEvent and one subscribed with useBus().on in onMount both receive;
 //     the devtools panel lists it as delivered to 2 handlers; the page logs
-//     no error and no request fails.
+//     no error and no request fails;
+//   - then the README's "Many users" section on the same app, against a real
+//     kaiwa-relay (many-users.mjs): two users, three browsers, a stale schema.
 //   node tests/sveltekit/run.mjs [kit2|kit3]
 // Needs pkg/ built. Prints `# sveltekit: N passed, M failed`.
 
@@ -21,6 +23,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
+import { manyUsers } from './many-users.mjs';
 
 const ROOT = resolve('.');
 const OUT = `${ROOT}/test-output/sveltekit`;
@@ -33,8 +36,8 @@ const nodeOf = (major) =>
 		: execFileSync(`${ROOT}/scripts/node-bin.sh`, [String(major)], { encoding: 'utf8' }).trim();
 
 const APPS = [
-	{ name: 'kit2', label: 'SvelteKit 2 + Vite 6 on Node 20', node: 20 },
-	{ name: 'kit3', label: 'SvelteKit 3 + Vite 8 on Node 22', node: 22 }
+	{ name: 'kit2', label: 'SvelteKit 2 + Vite 6 on Node 20', node: 20, kit: 2 },
+	{ name: 'kit3', label: 'SvelteKit 3 + Vite 8 on Node 22', node: 22, kit: 3 }
 ];
 
 let passed = 0;
@@ -53,12 +56,15 @@ async function check(name, fn) {
 	}
 }
 
-/** The README's code blocks that begin with a `src/...` path comment: { path: text }. */
-export function readmeFiles(readme) {
+/**
+ * The README's code blocks that begin with a `src/...` path comment: { path: text }. A block
+ * marked for one version (`// src/env.ts (SvelteKit 3)`) is taken only for that `kit` major.
+ */
+export function readmeFiles(readme, kit) {
 	const files = {};
 	for (const [, body] of readme.matchAll(/^```(?:svelte|ts|js)\n([\s\S]*?)^```$/gm)) {
-		const path = body.match(/^(?:<!--|\/\/) (src\/\S+)/)?.[1];
-		if (path) files[path] = body;
+		const [, path, only] = body.match(/^(?:<!--|\/\/) (src\/\S+)(?: \(SvelteKit (\d+)\))?/) ?? [];
+		if (path && (only === undefined || Number(only) === kit)) files[path] = body;
 	}
 	return files;
 }
@@ -82,11 +88,12 @@ function freePort() {
 	});
 }
 
-/** Starts `vite dev` or `vite preview` on a free loopback port; resolves when it answers. */
-async function startVite(app, command) {
+/** Starts `vite dev` or `vite preview` on a free loopback port (with `env` added); resolves when it answers. */
+async function startVite(app, command, env = {}) {
 	const port = await freePort();
 	const child = spawn(app.nodeBin, ['node_modules/vite/bin/vite.js', command, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
 		cwd: app.dir,
+		env: { ...process.env, ...env },
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	let output = '';
@@ -160,7 +167,8 @@ async function clickThrough(context, url) {
 	}
 }
 
-const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+// The app of the quick start, from the blocks before "Many users"; that section's blocks are built on it after (many-users.mjs).
+const [readme, manyUsersSection = ''] = readFileSync(`${ROOT}/README.md`, 'utf8').split(/^(?=## Many users)/m);
 const files = readmeFiles(readme);
 console.log(`# README blocks: ${Object.keys(files).join(', ')}`);
 rmSync(OUT, { recursive: true, force: true });
@@ -218,6 +226,7 @@ try {
 				await server.stop();
 			}
 		});
+		await manyUsers(app, manyUsersSection, { check, run, startVite, readmeFiles });
 	}
 } finally {
 	await browser.close();
