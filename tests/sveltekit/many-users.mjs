@@ -78,18 +78,22 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 	const relay = await startRelay({ engine, redisUrl: redis?.url, mode: 'strict', extra: ['--schemas', join(app.dir, 'relay-schemas.json')] });
 	const env = { RELAY_URL: relay.url, KAIWA_RELAY_SECRET: SECRET };
 	const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+	// `vite dev` or `vite preview` with the relay's address and secret, while `fn(url)` runs.
+	const served = async (command, fn) => {
+		const server = await startVite(app, command, env);
+		try {
+			await fn(server.url);
+		} catch (error) {
+			throw new Error(`${error.message}\n--- vite ${command} output:\n${server.output()}`);
+		} finally {
+			await server.stop();
+		}
+	};
 	try {
 		await check(`${label}: production build against a strict ${engine} relay: Alice's event reaches her other tab and her other browser with its Date, Bob gets only the notice`, async () => {
 			const built = sh('node node_modules/vite/bin/vite.js build', env);
 			if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}${built.stderr}`);
-			const server = await startVite(app, 'preview', env);
-			try {
-				await twoUsers(browser, server.url);
-			} catch (error) {
-				throw new Error(`${error.message}\n--- vite preview output:\n${server.output()}`);
-			} finally {
-				await server.stop();
-			}
+			await served('preview', (url) => twoUsers(browser, url));
 		});
 		await check(`${label}: a field changed in events.ts: --check fails naming it, the relay on the old file refuses with what to regenerate`, async () => {
 			edit(app, 'src/lib/events.ts', "itemId: 'string'", "sku: 'string'");
@@ -102,14 +106,7 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 			// without kaiwa-bus/relay: finding it later re-bundles, and the page loaded before that reload
 			// has two copies of the package).
 			rmSync(join(app.dir, 'node_modules/.vite'), { recursive: true, force: true });
-			const server = await startVite(app, 'dev', env);
-			try {
-				await refusedAsStale(browser, server.url);
-			} catch (error) {
-				throw new Error(`${error.message}\n--- vite dev output:\n${server.output()}`);
-			} finally {
-				await server.stop();
-			}
+			await served('dev', (url) => refusedAsStale(browser, url));
 			const regenerated = sh(`${write} && ${stale}`);
 			if (regenerated.status !== 0) throw new Error(`after regenerating, ${stale}: ${regenerated.stderr}`);
 		});
