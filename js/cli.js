@@ -12,7 +12,7 @@
 
 import nodeModule from 'node:module';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const USAGE = `Usage: kaiwa-bus schemas <events module> [-o FILE | --check FILE] [--export NAME]
@@ -147,7 +147,7 @@ function check(json, { module, check: file }) {
 		return 0;
 	}
 	const lines = differences.length > 0 ? differences : ['the same schemas, in another order or form'];
-	process.stderr.write(`kaiwa-bus: ${file} is stale: it differs from ${relative('.', module) || module}:\n${lines.map((line) => `  ${line}\n`).join('')}${regenerate}\n`);
+	process.stderr.write(`kaiwa-bus: ${file} is stale: it differs from ${module}:\n${lines.map((line) => `  ${line}\n`).join('')}${regenerate}\n`);
 	return 1;
 }
 

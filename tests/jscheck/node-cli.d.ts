@@ -15,7 +15,6 @@ declare module 'node:path' {
 	export function basename(path: string): string;
 	export function dirname(path: string): string;
 	export function join(...paths: string[]): string;
-	export function relative(from: string, to: string): string;
 	export function resolve(...paths: string[]): string;
 }
 declare module 'node:url' {
