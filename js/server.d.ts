@@ -16,6 +16,8 @@ export interface RelayTokenOptions {
 	subscribe?: string[];
 	/** Sees every user's events and may publish for any user. */
 	admin?: boolean;
+	/** The groups whose `audience: 'group'` events (by their payload's `groupId`) this user receives and may publish. */
+	groups?: string[];
 	/** Seconds until it expires; default 600. The relay bus's getToken is called again before then. */
 	ttl?: number;
 }
@@ -36,4 +38,7 @@ export type RelayTarget = { url: string | undefined } & ({ secret: string | unde
  * whose payload has a `userId` reaches that user). Resolves with one `{ offset }` per event; rejects with a
  * RelayError if the relay cannot be reached or refuses any (`results` then has every event's answer).
  */
-export declare function publish<E extends object = KaiwaEvents>(relay: RelayTarget, events: ServerEvent<E>[]): Promise<Array<{ offset: string }>>;
+export declare function publish<E extends object = KaiwaEvents>(relay: RelayTarget, events: ServerEvent<Given<E>>[]): Promise<Array<{ offset: string }>>;
+
+/** `E` as given (or its default), never inferred from the events: else any event list would type-check. */
+type Given<E> = [E][E extends unknown ? 0 : never];
