@@ -3,7 +3,7 @@
 // (Node 18+, Deno, Bun, Cloudflare Workers, Vercel Edge) and loads no
 // WebAssembly.
 //
-//   relayToken({ secret, sub, publish, subscribe, admin, ttl })
+//   relayToken({ secret, sub, publish, subscribe, admin, groups, ttl })
 //       signs the HS256 JWT the relay checks (relay/PROTOCOL.md, Tokens):
 //       a token endpoint returns one per signed-in user.
 //   publish({ url, secret | token }, events)
@@ -19,13 +19,14 @@ const SERVER_TTL_SECONDS = 60;
 /**
  * The HS256 JWT the relay expects: `sub` (the user id), `exp` (now + `ttl`
  * seconds, default 600), and when given `publish` and `subscribe` (patterns:
- * the relay's defaults are none and ['*']) and `admin`.
- * @param {{ secret: string | undefined, sub: string, publish?: string[], subscribe?: string[], admin?: boolean, ttl?: number }} options
+ * the relay's defaults are none and ['*']), `admin`, and `groups` (the
+ * groups whose `audience: 'group'` events the user gets and may publish).
+ * @param {{ secret: string | undefined, sub: string, publish?: string[], subscribe?: string[], admin?: boolean, groups?: string[], ttl?: number }} options
  * @returns {Promise<string>}
  */
 export async function relayToken(options) {
-	if (options === null || typeof options !== 'object') throw new TypeError('kaiwa-bus/server: relayToken(options): expected { secret, sub, publish, subscribe, admin, ttl }');
-	const { secret, sub, publish, subscribe, admin, ttl = DEFAULT_TTL_SECONDS } = options;
+	if (options === null || typeof options !== 'object') throw new TypeError('kaiwa-bus/server: relayToken(options): expected { secret, sub, publish, subscribe, admin, groups, ttl }');
+	const { secret, sub, publish, subscribe, admin, groups, ttl = DEFAULT_TTL_SECONDS } = options;
 	const key = await signingKey(secret, 'relayToken');
 	if (typeof sub !== 'string' || sub === '') throw new TypeError(`kaiwa-bus/server: relayToken(): sub must be the user's id, a non-empty string, got ${shown(sub)}`);
 	if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) throw new RangeError(`kaiwa-bus/server: relayToken(): ttl must be a number of seconds above 0, got ${shown(ttl)}`);
@@ -35,6 +36,12 @@ export async function relayToken(options) {
 	if (publish !== undefined) claims.publish = patterns('publish', publish);
 	if (subscribe !== undefined) claims.subscribe = patterns('subscribe', subscribe);
 	if (admin !== undefined) claims.admin = admin;
+	if (groups !== undefined) {
+		if (!Array.isArray(groups) || !groups.every((group) => typeof group === 'string' && group !== '')) {
+			throw new TypeError(`kaiwa-bus/server: relayToken(): groups must be an array of group ids (non-empty strings), got ${shown(groups)}`);
+		}
+		claims.groups = [...groups];
+	}
 	const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
 	const signature = await crypto.subtle.sign('HMAC', key, encoder.encode(unsigned));
 	return `${unsigned}.${base64url(new Uint8Array(signature))}`;

@@ -45,6 +45,8 @@ test('relayToken: a token the relay accepts, with its claims in force; a wrong s
 	const claims = claimsOf(token);
 	assert.deepEqual(claims, { sub: 'alice', iat: claims.iat, exp: claims.iat + 120, publish: ['auth.user.*'] });
 	assert.ok(Math.abs(claims.iat - Date.now() / 1000) < 5);
+	const grouped = claimsOf(await relayToken({ secret: SECRET, sub: 'alice', groups: ['team-1'], admin: false }));
+	assert.deepEqual([grouped.groups, grouped.admin], [['team-1'], false]);
 	const alice = userBus('alice', { publish: ['auth.user.*'] });
 	await open(alice);
 	const { offset } = await alice.emit('auth.user.logout', { userId: 'alice', timestamp: at });
@@ -99,6 +101,8 @@ test('bad input: an Error that names the problem', async () => {
 	await assert.rejects(relayToken({ secret: SECRET, sub: 'u', ttl: 0 }), /ttl must be a number of seconds above 0/);
 	await assert.rejects(relayToken({ secret: SECRET, sub: 'u', publish: 'cart.*' }), /publish must be an array of patterns/);
 	await assert.rejects(relayToken({ secret: SECRET, sub: 'u', subscribe: ['cart*'] }), /subscribe: "cart\*" is not a pattern/);
+	await assert.rejects(relayToken({ secret: SECRET, sub: 'u', groups: 'team-1' }), /groups must be an array of group ids/);
+	await assert.rejects(relayToken({ secret: SECRET, sub: 'u', groups: [''] }), /groups must be an array of group ids/);
 	await assert.rejects(publish({ url: relay.http }, []), /give the relay either secret .* or token/);
 	await assert.rejects(publish({ url: relay.http, secret: SECRET, token: 't' }, []), /not both/);
 	await assert.rejects(publish({ url: 'relay.example', secret: SECRET }, []), /url must be the relay's address/);
