@@ -11,13 +11,14 @@
 //   - Alice (two tabs of one browser, and a second browser) and Bob: a
 //     notice (audience 'all') reaches every page; Alice's click reaches her
 //     other tab and her other browser, its Date a Date; Bob gets the next
-//     notice but never her event; no page logs an error;
+//     notice but never her event (a separate check: printed as a to-do
+//     until relay-scope's audiences are on main); no page logs an error;
 //   - a field changed in events.ts: the README's --check command fails
 //     naming it, and the relay still on the old file refuses the event with
 //     a console warning that says what to regenerate; regenerating fixes it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/lib/chromium.mjs';
@@ -90,11 +91,29 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 		}
 	};
 	try {
-		await check(`${label}: production build against a strict ${engine} relay: Alice's event reaches her other tab and her other browser with its Date, Bob gets only the notice`, async () => {
+		let bobSaw = null;
+		await check(`${label}: production build against a strict ${engine} relay: a notice reaches every page; Alice's event reaches her other tab and her other browser with its Date`, async () => {
 			const built = sh('node node_modules/vite/bin/vite.js build', env);
 			if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}${built.stderr}`);
-			await served('preview', (url) => twoUsers(browser, url));
+			await served('preview', async (url) => {
+				bobSaw = await twoUsers(browser, url);
+			});
 		});
+		// AUDIENCES (relay-scope, issue 20 item 2): 'user' is the default, so Bob never gets Alice's cart event. Until
+		// relay-scope's branch is on main the relay sends an event without a userId to everyone: this check is then
+		// printed as a to-do, never as passed. Once both branches are merged, delete `audiences` and its `else`.
+		const audiences = existsSync('pkg/contract.js') && readFileSync('pkg/contract.js', 'utf8').includes('AUDIENCES');
+		const bobOnlyNotice = `${label}: Bob gets the notices and never Alice's cart event (audience 'user', the default)`;
+		if (audiences) {
+			await check(bobOnlyNotice, () => {
+				if (bobSaw === null) throw new Error('the check above did not get as far as the notice after her event');
+				if (bobSaw.lines.some((line) => line.startsWith('cart.')) || bobSaw.count !== '0 in the cart') {
+					throw new Error(`bob got alice's private event: ${bobSaw.count}; ${JSON.stringify(bobSaw.lines)}`);
+				}
+			});
+		} else {
+			console.log(`# todo - ${bobOnlyNotice}: waits for relay-scope's audiences (issue 20 item 2); Bob saw ${JSON.stringify(bobSaw)}`);
+		}
 		await check(`${label}: a field changed in events.ts: --check fails naming it, the relay on the old file refuses with what to regenerate`, async () => {
 			edit(app, 'src/lib/events.ts', "itemId: 'string'", "sku: 'string'");
 			edit(app, 'src/lib/cart/AddToCart.svelte', "itemId: 'tea'", "sku: 'tea'");
@@ -192,13 +211,10 @@ async function twoUsers(browser, url) {
 		}
 		// A notice sent after Alice's event reaches Bob: the relay delivers in order, so her event would have come first.
 		if (!(await noticeReachesAll(url, [bobs, laptop], 'after alice', 10_000))) throw new Error('the second notice did not reach bob');
-		// AUDIENCES (relay-scope, issue 20 item 2): 'user' is the default, so Bob never gets Alice's cart event.
-		const bobSees = await bobs.locator('.activity li').allInnerTexts();
-		const bobCount = await bobs.locator('.cart-count').innerText();
-		if (bobSees.some((line) => line.startsWith('cart.')) || bobCount !== '0 in the cart') {
-			throw new Error(`bob got alice's private event: ${bobCount}; ${JSON.stringify(bobSees)}`);
-		}
+		// What Bob has, for the check of audiences (many-users above).
+		const seen = { lines: await bobs.locator('.activity li').allInnerTexts(), count: await bobs.locator('.cart-count').innerText() };
 		if (problems.length) throw new Error(problems.join('\n'));
+		return seen;
 	} finally {
 		for (const { context } of [alice, aliceElsewhere, bob]) await context.close();
 	}
