@@ -15,26 +15,31 @@ export const BUS_OPTIONS = Object.freeze(['events', 'mode', 'historyLimit', 'tim
 /**
  * Splits a factory's `options` into a new EventBus made with the bus options
  * and the factory's own options (the names in `own`), which it returns as
- * `[bus, ownOptions]`. Any other option throws a TypeError naming it. A
- * factory that wraps a bus made elsewhere lists 'bus' in `own`: given
- * `options.bus`, that bus is used, and bus options beside it throw (they
- * belong to the factory that made it).
+ * `[bus, ownOptions]`. Any other option throws a TypeError naming it.
  * @param {unknown} options
  * @param {string} factory the call, for messages: "createRelayBus"
  * @param {readonly string[]} own
  * @returns {[any, Record<string, any>]}
  */
 export function takeBusOptions(options, factory, own = []) {
-	if (options === undefined) options = {};
-	if (options === null || typeof options !== 'object') throw new TypeError(`kaiwa-bus: ${factory}(options): options must be an object, got ${describe(options)}`);
-	const busOptions = {};
-	const ownOptions = {};
-	for (const [key, value] of Object.entries(options)) {
-		if (BUS_OPTIONS.includes(key)) busOptions[key] = value;
-		else if (own.includes(key)) ownOptions[key] = value;
-		else if (value !== undefined) throw new TypeError(`kaiwa-bus: ${factory}(options): unknown option ${JSON.stringify(key)}; it takes ${takes(own)}`);
-	}
+	const [busOptions, ownOptions] = split(options, factory, own);
+	return [new EventBus(busOptions), ownOptions];
+}
+
+/**
+ * As takeBusOptions, for a factory that wraps a bus made elsewhere (`own`
+ * lists 'bus'): given `options.bus`, that bus is used, and bus options beside
+ * it throw (they belong to the factory that made it). Apart from
+ * takeBusOptions so that the core entry, which never wraps, does not carry it.
+ * @param {unknown} options
+ * @param {string} factory
+ * @param {readonly string[]} own
+ * @returns {[any, Record<string, any>]}
+ */
+export function takeBusOrOptions(options, factory, own) {
+	const [busOptions, ownOptions] = split(options, factory, own);
 	const given = ownOptions.bus;
+	delete ownOptions.bus;
 	if (given === undefined) return [new EventBus(busOptions), ownOptions];
 	if (given === null || typeof given !== 'object' || typeof given.emit !== 'function' || typeof given.on !== 'function') {
 		throw new TypeError(`kaiwa-bus: ${factory}(options): options.bus must be a bus (an EventBus, or one createRelayBus or createBroadcastBus made), got ${describe(given)}`);
@@ -46,8 +51,21 @@ export function takeBusOptions(options, factory, own = []) {
 				`give ${clash} to the factory that made it (createRelayBus({ ${clash}, … }))`
 		);
 	}
-	delete ownOptions.bus;
 	return [given, ownOptions];
+}
+
+// [busOptions, ownOptions] of `options`; any other option (not undefined) throws naming it.
+function split(options, factory, own) {
+	if (options === undefined) options = {};
+	if (options === null || typeof options !== 'object') throw new TypeError(`kaiwa-bus: ${factory}(options): options must be an object, got ${describe(options)}`);
+	const busOptions = {};
+	const ownOptions = {};
+	for (const [key, value] of Object.entries(options)) {
+		if (BUS_OPTIONS.includes(key)) busOptions[key] = value;
+		else if (own.includes(key)) ownOptions[key] = value;
+		else if (value !== undefined) throw new TypeError(`kaiwa-bus: ${factory}(options): unknown option ${JSON.stringify(key)}; it takes ${takes(own)}`);
+	}
+	return [busOptions, ownOptions];
 }
 
 function takes(own) {

@@ -6,7 +6,7 @@
 // 'persistent' to createEventBus, as the seed's factory.
 
 import { addBusType } from './api.js';
-import { takeBusOptions } from './bus-options.js';
+import { takeBusOrOptions } from './bus-options.js';
 import { IndexedDbEventStore } from './indexeddb-store.js';
 import { PersistentEventBus } from './persistent.js';
 
@@ -24,7 +24,7 @@ const STORE_OPTIONS = ['bus', 'name', 'retain', 'indexedDB', 'durability', 'open
  * bus: `createPersistentBus({ name, bus: createRelayBus({ url, events, … }) })`).
  */
 export function createPersistentBus(options) {
-	const [bus, own] = takeBusOptions(options, 'createPersistentBus', STORE_OPTIONS);
+	const [bus, own] = takeBusOrOptions(options, 'createPersistentBus', STORE_OPTIONS);
 	const { name = 'kaiwa-bus', retain = {}, indexedDB = globalThis.indexedDB, durability, openTimeoutMs, restore } = own;
 	const store = new IndexedDbEventStore({ name, indexedDB, retain, openTimeoutMs });
 	return new PersistentEventBus(bus, store, { durability, restore });
