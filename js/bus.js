@@ -105,6 +105,7 @@ const LOCAL = 'local';
 export class EventBus {
 	#core;
 	#names = new Map(); // event name -> interned id
+	#nameOf = []; // id -> event name: Rust may give a forgotten name's id to a new one
 	#plans = []; // id -> reader plan, or null when the event has no schema
 	#atoms; // literal string -> atom id
 	#entries = new Map(); // subscription id -> Entry
@@ -155,15 +156,28 @@ export class EventBus {
 	}
 
 	// The id of a name, or -1 for a name strict mode refuses (Rust keeps
-	// nothing for it). The name is cached only once its plan is, so a call
-	// cut short (a stack overflow) leaves nothing half-registered.
+	// nothing for it).
 	#intern(method, name) {
 		requireName(method, name);
 		const id = this.#core.intern(name);
-		if (id < 0) return id;
-		this.#plans[id] = planOf(this.#core.plan(id));
-		this.#names.set(name, id);
+		if (id >= 0) this.#remember(name, id);
 		return id;
+	}
+
+	// Caches an id Rust gave `name`. When the name table is full, Rust gives
+	// a new name the id of one nothing refers to any more (src/core/mod.rs
+	// `intern`): what was cached for that name goes. The name is cached only
+	// once its plan is, so a call cut short (a stack overflow) leaves
+	// nothing half-registered.
+	#remember(name, id) {
+		const before = this.#nameOf[id];
+		if (before !== undefined && before !== name) {
+			this.#names.delete(before);
+			this.#snapshots[id] = undefined;
+		}
+		this.#plans[id] = planOf(this.#core.plan(id));
+		this.#nameOf[id] = name;
+		this.#names.set(name, id);
 	}
 
 	// Reads the payload into the wasm probe buffer, from this.#probeFrom;
@@ -535,10 +549,7 @@ export class EventBus {
 			requireName('validate', name);
 			// A lookup keeps nothing for a name without a schema.
 			id = this.#core.lookup(name);
-			if (id >= 0) {
-				this.#plans[id] = planOf(this.#core.plan(id));
-				this.#names.set(name, id);
-			}
+			if (id >= 0) this.#remember(name, id);
 		}
 		const plan = id < 0 ? null : this.#plans[id];
 		if (plan === null) return { ok: !this.#core.strict, known: false, issues: [] };
@@ -570,6 +581,7 @@ export class EventBus {
 		this.#entries.clear();
 		this.#snapshots = [];
 		this.#names.clear();
+		this.#nameOf = [];
 		this.#plans = [];
 		this.#listeners.clear();
 		this.#view = null;

@@ -11,7 +11,7 @@
 //   readHistoryDocument(text) -> records with Date timestamps, or an Error
 //                                that names the record and field at fault
 
-import { MAX_NAME_LEN } from './contract.js';
+import { HIDDEN_IN_NAMES, MAX_NAME_LEN } from './contract.js';
 import { messageOf } from './errors.js';
 
 export const HISTORY_FORMAT = 'kaiwa-bus/history';
@@ -226,12 +226,18 @@ function utf8Length(text) {
 	return bytes;
 }
 
-// An imported name obeys the limits of a live one (js/checks.js requireName):
-// a non-empty, well-formed string of at most MAX_NAME_LEN UTF-8 bytes.
+// An imported name obeys the rules of a live one (js/checks.js requireName,
+// and the bus's check_event_name): a non-empty, well-formed string of at
+// most MAX_NAME_LEN UTF-8 bytes, without a control or invisible character.
 function checkName(name, where) {
 	if (!isText(name)) throw new Error(`${where}: "name" must be a string`);
 	if (name === '') throw new Error(`${where}: "name" must not be empty`);
 	const bytes = utf8Length(name);
 	if (bytes > MAX_NAME_LEN) throw new Error(`${where}: "name" is ${bytes} bytes long; the limit is ${MAX_NAME_LEN} bytes`);
 	if (LONE_SURROGATE.test(name)) throw new Error(`${where}: "name" contains a lone surrogate (it is not well-formed Unicode)`);
+	const hidden = HIDDEN_IN_NAMES.exec(name);
+	if (hidden) {
+		const code = `U+${hidden[0].codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+		throw new Error(`${where}: "name" contains ${code}, a control or invisible character, which would make it look like another name`);
+	}
 }
