@@ -40,9 +40,11 @@ test('names: a name with a control or invisible character is refused by emit, on
 	assertHealthy(bus);
 });
 
-test('names: the message shows where the invisible character is', () => {
+test('names: the message names the invisible character', () => {
 	const bus = new EventBus();
-	assert.throws(() => bus.emit('auth.user\u200B.login', login), { message: /"auth\.user\\u\{200B\}\.login": event names and patterns may not contain/ });
+	assert.throws(() => bus.emit('auth.user\u200B.login', login), {
+		message: 'kaiwa-bus: "auth.user\u200B.login": event names may not contain control or invisible characters (it has U+200B)'
+	});
 });
 
 test('names: a history import refuses them too', () => {
@@ -101,7 +103,7 @@ test('names: when every name is still in the history, a new one is refused with 
 	quiet(() => {
 		for (let i = 0; i < MAX_NAMES; i++) bus.emit(`app.item.${i}`, {});
 	});
-	assert.throws(() => bus.emit('app.other.a', {}), { message: /without a schema, each still in the history or subscribed to by name/ });
+	assert.throws(() => bus.emit('app.other.a', {}), { message: /without a schema, all still in the history or subscribed to; register schemas/ });
 	bus.emit('auth.user.logout', { userId: 'u1', timestamp: at });
 	bus.clearHistory();
 	quiet(() => bus.emit('app.other.a', {}));
