@@ -309,8 +309,9 @@ export class EventBus {
 				}
 			}
 		}
-		// The record already says `planned` handlers and no duration.
-		if (called !== planned || start === start) core.finish(id, record, called, clock.now() - start);
+		// The record already says `planned` handlers and no duration. A
+		// handler that disposed of the bus took the record with it.
+		if ((called !== planned || start === start) && this.#core === core) core.finish(id, record, called, clock.now() - start);
 		if (this.#listeners.size !== 0) this.#announce(record, 'added');
 	}
 
@@ -339,9 +340,11 @@ export class EventBus {
 		}
 	}
 
+	// Reported, and added to the record while the bus lives: a handler may
+	// dispose of the bus, or its promise reject after dispose().
 	#failed(name, record, error) {
 		report('error', `Event handler error for ${name}:`, error);
-		this.#core.addError(record, shortMessage(error));
+		if (this.#core !== DISPOSED) this.#core.addError(record, shortMessage(error));
 	}
 
 	#watch(promise, name, record) {
