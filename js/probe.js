@@ -33,6 +33,8 @@ export function probeWidth(plan) {
 }
 
 const getTime = Date.prototype.getTime;
+const getPrototypeOf = Object.getPrototypeOf;
+const tagOf = Object.prototype.toString;
 const hasOwn = Object.prototype.hasOwnProperty;
 const OBJECT_PROTOTYPE = Object.prototype;
 
@@ -68,8 +70,25 @@ function otherKind(type) {
 function objectKind(value) {
 	if (value === null) return NULL;
 	if (Array.isArray(value)) return ARRAY;
-	if (value instanceof Date) return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
-	return OBJECT;
+	if (value instanceof Date) return dateKind(value);
+	// A plain object, the common case, is told by its prototype alone.
+	return getPrototypeOf(value) === OBJECT_PROTOTYPE ? OBJECT : otherObjectKind(value);
+}
+
+function dateKind(value) {
+	return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
+}
+
+// Another realm's Date (an iframe's, node:vm's) is no instanceof this
+// page's Date, but is a Date: getTime() works on it, and throws on
+// anything else (an object whose tag claims to be a Date).
+function otherObjectKind(value) {
+	if (tagOf.call(value) !== '[object Date]') return OBJECT;
+	try {
+		return dateKind(value);
+	} catch {
+		return OBJECT;
+	}
 }
 
 // One reader per read mode: each writes the three codes (kind, aux, item) of
