@@ -7,7 +7,7 @@
 // however many handlers run. See README "How an emit runs".
 
 import { BusCore } from './kaiwa_bus.js';
-import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
+import { EmitDepthError, describe, messageOf, refusalError } from './errors.js';
 import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
 import { attachTransport } from './link.js';
 import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
@@ -97,7 +97,6 @@ class Entry {
 }
 
 const LOCAL = 'local';
-
 
 /**
  * A typed, validated event bus. See README.md for the API table.
@@ -328,16 +327,7 @@ export class EventBus {
 
 	#refusalOf(r) {
 		if (this.#listeners.size !== 0) this.#announce(r.record, 'added');
-		switch (r.kind) {
-			case 'validation':
-				return new ValidationError(r.message, r.event, r.issues);
-			case 'unknown':
-				return new UnknownEventError(r.message, r.event);
-			case 'depth':
-				return new EmitDepthError(r.message, r.event);
-			default:
-				return new TypeError(`kaiwa-bus: ${r.message}`);
-		}
+		return refusalError(r);
 	}
 
 	// Reported, and added to the record while the bus lives: a handler may
