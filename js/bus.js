@@ -7,7 +7,7 @@
 // however many handlers run. See README "How an emit runs".
 
 import { BusCore } from './kaiwa_bus.js';
-import { EmitDepthError, describe, messageOf, refusalError } from './errors.js';
+import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf, recorded } from './errors.js';
 import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
 import { attachTransport } from './link.js';
 import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
@@ -325,9 +325,20 @@ export class EventBus {
 		return entries;
 	}
 
+	// The error a refusal is thrown as, marked as recorded.
 	#refusalOf(r) {
 		if (this.#listeners.size !== 0) this.#announce(r.record, 'added');
-		return refusalError(r);
+		const { kind, message, event } = r;
+		const error =
+			kind === 'validation'
+				? new ValidationError(message, event, r.issues)
+				: kind === 'unknown'
+					? new UnknownEventError(message, event)
+					: kind === 'depth'
+						? new EmitDepthError(message, event)
+						: new TypeError(`kaiwa-bus: ${message}`);
+		recorded.add(error);
+		return error;
 	}
 
 	// Reported, and added to the record while the bus lives: a handler may

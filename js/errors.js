@@ -2,10 +2,9 @@
 // structured detail a program needs; the message names the first problem.
 
 /** The payload does not match the event's schema. */
-// On an error emit threw after making a record of the event (a refusal the
+// The errors emit threw after making a record of the event (a refusal the
 // history shows); PersistentEventBus stores those, and not the others.
-// Symbol.for: the same key in every copy of this module.
-export const RECORDED = Symbol.for('kaiwa-bus.recorded');
+export const recorded = new WeakSet();
 
 export class ValidationError extends Error {
 	constructor(message, event, issues) {
@@ -59,24 +58,4 @@ export function messageOf(thrown) {
 			return '(a thrown value that cannot be described)';
 		}
 	}
-}
-
-/** The error an emit's refusal `r` (from Rust: kind, message, event, issues) is thrown as, marked RECORDED. */
-export function refusalError(r) {
-	let error;
-	switch (r.kind) {
-		case 'validation':
-			error = new ValidationError(r.message, r.event, r.issues);
-			break;
-		case 'unknown':
-			error = new UnknownEventError(r.message, r.event);
-			break;
-		case 'depth':
-			error = new EmitDepthError(r.message, r.event);
-			break;
-		default:
-			error = new TypeError(`kaiwa-bus: ${r.message}`);
-	}
-	Object.defineProperty(error, RECORDED, { value: true });
-	return error;
 }

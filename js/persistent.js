@@ -31,7 +31,7 @@
 
 import { MemoryEventStore } from './memory-store.js';
 import { StoreError } from './stored-event.js';
-import { RECORDED } from './errors.js';
+import { recorded } from './errors.js';
 import { notifyAll, passOn, report } from './wrap.js';
 
 const DURABILITY = ['batched', 'store-first'];
@@ -170,7 +170,7 @@ export class PersistentEventBus {
 		} catch (error) {
 			// A call refused before the bus made a record of it (a name that
 			// is no string, a disposed bus) is not stored either.
-			if (!(RECORDED in Object(error))) {
+			if (!recorded.has(error)) {
 				event.status = DROPPED;
 				throw error;
 			}

@@ -70,25 +70,19 @@ function otherKind(type) {
 function objectKind(value) {
 	if (value === null) return NULL;
 	if (Array.isArray(value)) return ARRAY;
-	if (value instanceof Date) return dateKind(value);
 	// A plain object, the common case, is told by its prototype alone.
-	return getPrototypeOf(value) === OBJECT_PROTOTYPE ? OBJECT : otherObjectKind(value);
-}
-
-function dateKind(value) {
-	return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
-}
-
-// Another realm's Date (an iframe's, node:vm's) is no instanceof this
-// page's Date, but is a Date: getTime() works on it, and throws on
-// anything else (an object whose tag claims to be a Date).
-function otherObjectKind(value) {
-	if (tagOf.call(value) !== '[object Date]') return OBJECT;
-	try {
-		return dateKind(value);
-	} catch {
-		return OBJECT;
+	if (getPrototypeOf(value) === OBJECT_PROTOTYPE) return OBJECT;
+	// This realm's Date, or another's (an iframe's, node:vm's: no instanceof
+	// this page's Date). getTime() works on any Date and throws on anything
+	// else, such as an object whose tag only claims to be a Date.
+	if (value instanceof Date || tagOf.call(value) === '[object Date]') {
+		try {
+			return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
+		} catch {
+			// Not a Date.
+		}
 	}
+	return OBJECT;
 }
 
 // One reader per read mode: each writes the three codes (kind, aux, item) of

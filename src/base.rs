@@ -48,26 +48,24 @@ pub fn num(n: u64) -> String {
 }
 
 fn push_num(out: &mut String, n: u64) {
-    if n >= 10 {
-        push_num(out, n.wrapping_div(10));
-    }
-    out.push(char::from_digit(n.wrapping_rem(10) as u32, 10).unwrap_or('0'));
+    push_digits(out, n, 10);
 }
 
-/// `U+` and the code point in upper-case hex, at least four digits (`U+200B`),
-/// without `core::fmt`.
-pub fn code_point(c: char) -> String {
-    let n = u32::from(c);
-    let digits = 4u32
-        .saturating_add(u32::from(n > 0xffff))
-        .saturating_add(u32::from(n > 0xf_ffff));
-    let mut out = String::from("U+");
-    for digit in (0..digits).rev() {
-        let value = n.wrapping_shr(digit.wrapping_mul(4)) & 0xf;
-        out.push(char::from(
-            b"0123456789ABCDEF".get(value as usize).copied().unwrap_or(b'0'),
-        ));
+/// `n` in base `radix` (10 or 16, upper-case).
+fn push_digits(out: &mut String, n: u64, radix: u64) {
+    if n >= radix {
+        push_digits(out, n.checked_div(radix).unwrap_or(0), radix);
     }
+    let digit = char::from_digit(n.checked_rem(radix).unwrap_or(0) as u32, radix as u32).unwrap_or('0');
+    out.push(digit.to_ascii_uppercase());
+}
+
+/// `U+` and the code point in upper-case hex (`U+200B`, `U+7`: not padded,
+/// which costs bytes in the `.wasm`), without `core::fmt`.
+pub fn code_point(c: char) -> String {
+    let n = u64::from(u32::from(c));
+    let mut out = String::from("U+");
+    push_digits(&mut out, n, 16);
     out
 }
 
@@ -151,7 +149,7 @@ mod tests {
     #[test]
     fn code_points() {
         for c in ['\0', 'a', '\u{200B}', '\u{FEFF}', '\u{E0001}', '\u{10FFFF}'] {
-            assert_eq!(code_point(c), format!("U+{:04X}", u32::from(c)));
+            assert_eq!(code_point(c), format!("U+{:X}", u32::from(c)));
         }
     }
 

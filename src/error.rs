@@ -119,8 +119,8 @@ impl Message for InternError {
                 event,
                 "\": this bus already keeps ",
                 &num(MAX_NAMES as u64),
-                " event names without a schema, all still in the history or subscribed to; \
-                 register schemas for the names you use, or clear the history",
+                " event names without a schema, each in the history or subscribed to; \
+                 register schemas, or clear the history",
             ]
             .concat(),
         }
@@ -383,8 +383,8 @@ mod tests {
         );
         assert_eq!(
             InternError::Full { event: "a.b".into() }.to_string(),
-            "\"a.b\": this bus already keeps 131072 event names without a schema, all still in the history \
-             or subscribed to; register schemas for the names you use, or clear the history"
+            "\"a.b\": this bus already keeps 131072 event names without a schema, each in the history \
+             or subscribed to; register schemas, or clear the history"
         );
         assert_eq!(
             EmitError::DepthExceeded { event: "a.b".into() }.to_string(),

@@ -19,7 +19,7 @@ const LOOK_ALIKES = [
 	['auth.user.\u202Enigol\u202C', 'U+202E'],
 	['\uFEFFauth.user.login', 'U+FEFF'],
 	['auth.user.log\u2060out', 'U+2060'],
-	['auth.user.login\u0007', 'U+0007'],
+	['auth.user.login\u0007', 'U+7'],
 	['auth.user.login\uFE0F', 'U+FE0F']
 ];
 
@@ -56,7 +56,8 @@ test('names: a history import refuses them too', () => {
 		});
 	assert.equal(readHistoryDocument(doc('auth.user.login'))[0].name, 'auth.user.login');
 	for (const [name, code] of LOOK_ALIKES) {
-		assert.throws(() => readHistoryDocument(doc(name)), { message: new RegExp(`record 1: "name" contains ${code.replace('+', '\\+')}`) });
+		// The import pads to four digits (U+0007); the bus does not (U+7), to save bytes in the .wasm.
+		assert.throws(() => readHistoryDocument(doc(name)), { message: new RegExp(`record 1: "name" contains ${code.replace('U+', 'U\\+0*')}`) });
 	}
 });
 
@@ -103,7 +104,7 @@ test('names: when every name is still in the history, a new one is refused with 
 	quiet(() => {
 		for (let i = 0; i < MAX_NAMES; i++) bus.emit(`app.item.${i}`, {});
 	});
-	assert.throws(() => bus.emit('app.other.a', {}), { message: /without a schema, all still in the history or subscribed to; register schemas/ });
+	assert.throws(() => bus.emit('app.other.a', {}), { message: /without a schema, each in the history or subscribed to; register schemas, or clear the history/ });
 	bus.emit('auth.user.logout', { userId: 'u1', timestamp: at });
 	bus.clearHistory();
 	quiet(() => bus.emit('app.other.a', {}));
