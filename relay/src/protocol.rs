@@ -1,8 +1,10 @@
 //! Protocol v1: the frames on `/v1/ws` and the close codes (see PROTOCOL.md,
 //! which documents every one of them for client authors).
 
+use std::borrow::Cow;
+
 use kaiwa_bus::schema::Issue;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 /// Close: the token is missing, bad or expired.
@@ -21,6 +23,9 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close: the engine cannot answer a resume now; reconnect later.
 pub const CLOSE_TRY_LATER: u16 = 1013;
+
+/// The longest `ref` a publish may carry, in bytes.
+pub const MAX_REF_BYTES: usize = 256;
 
 /// `hello.resume`.
 #[derive(Debug, Deserialize)]
@@ -55,6 +60,46 @@ pub struct Typed<'a> {
     pub kind: std::borrow::Cow<'a, str>,
 }
 
+/// A JSON string field as received: its text, or [`Text::Lone`] when it
+/// holds a lone UTF-16 surrogate (`"\ud83d"`, what cutting an emoji in two
+/// with `text.slice` makes), which no Rust string holds. Read so, a publish
+/// whose `name` or `ref` has one is refused naming that field, where
+/// reading it as a `str` would fail the whole frame.
+#[derive(Debug)]
+pub enum Text<'a> {
+    /// The string.
+    Str(Cow<'a, str>),
+    /// A string with a lone surrogate.
+    Lone,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Owned(s.to_string())))
+            }
+            // serde_json hands a string read as bytes over as WTF-8, where a
+            // lone surrogate is the one thing that is not UTF-8.
+            fn visit_borrowed_bytes<E>(self, b: &'de [u8]) -> Result<Text<'de>, E> {
+                Ok(std::str::from_utf8(b).map_or(Text::Lone, |s| Text::Str(Cow::Borrowed(s))))
+            }
+            fn visit_bytes<E>(self, b: &[u8]) -> Result<Text<'de>, E> {
+                Ok(std::str::from_utf8(b).map_or(Text::Lone, |s| Text::Str(Cow::Owned(s.to_string()))))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
 /// `publish`; every field optional here so that a missing one is refused
 /// with the `ref` when there is one.
 #[derive(Debug, Deserialize)]
@@ -65,10 +110,10 @@ pub struct Publish<'a> {
     pub kind: Option<std::borrow::Cow<'a, str>>,
     /// The client's id for this publish.
     #[serde(rename = "ref", borrow, default)]
-    pub reference: Option<std::borrow::Cow<'a, str>>,
+    pub reference: Option<Text<'a>>,
     /// The event name.
     #[serde(borrow, default)]
-    pub name: Option<std::borrow::Cow<'a, str>>,
+    pub name: Option<Text<'a>>,
     /// The payload, kept as written.
     #[serde(borrow, default)]
     pub payload: Option<&'a RawValue>,

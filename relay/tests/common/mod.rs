@@ -132,8 +132,17 @@ impl Relay {
     }
 
     pub async fn start_env(args: &[&str], secret: Option<&str>) -> Relay {
+        Relay::start_with(args, secret, &[]).await
+    }
+
+    /// With these environment variables too (`KAIWA_RELAY_<FLAG>`: a relay
+    /// from before a flag existed ignores them, so a test can be run against
+    /// it, with `KAIWA_RELAY_TEST_BIN=path/to/old/kaiwa-relay`, and fail for
+    /// what it checks rather than for an unknown flag).
+    pub async fn start_with(args: &[&str], secret: Option<&str>, env: &[(&str, &str)]) -> Relay {
         let log = scratch("logs").join(format!("relay-{}.log", free_port()));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiwa-relay"));
+        let bin = std::env::var("KAIWA_RELAY_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kaiwa-relay").into());
+        let mut cmd = Command::new(bin);
         cmd.args(["--listen", "127.0.0.1:0"]).args(args);
         // Some tests read the log: the relay's own warnings and infos, always.
         cmd.env("RUST_LOG", "kaiwa_relay=info");
@@ -141,6 +150,7 @@ impl Relay {
             Some(s) => cmd.env("KAIWA_RELAY_SECRET", s),
             None => cmd.env_remove("KAIWA_RELAY_SECRET"),
         };
+        cmd.envs(env.iter().copied());
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -169,6 +179,32 @@ impl Relay {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
+    /// The peak resident memory so far, in KiB, from /proc.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// CPU time used so far (user and system), in clock ticks, from /proc.
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+        // After the command's name in parentheses: state is field 3, utime 14, stime 15.
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    }
+
+    /// A counter or gauge of `GET /metrics` (the line that starts with `name `).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let (status, text) = self.http("GET", "/metrics", None, "").await;
+        assert_eq!(status, 200, "{text}");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"));
+        line[name.len() + 1..].parse().unwrap()
+    }
+
     /// `kill -9`.
     pub async fn kill(&mut self) {
         self.child.kill().await.unwrap();
@@ -187,6 +223,59 @@ impl Relay {
     pub async fn http(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
         http(&self.addr, method, path, token, body).await
     }
+}
+
+/// Opens a WebSocket on a bare TCP socket (from `from`, a loopback
+/// address, when given), with `headers` added to the upgrade request;
+/// returns the socket and the answer's head.
+pub async fn raw_upgrade(addr: &str, from: Option<&str>, headers: &str) -> (TcpStream, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = connect_from(addr, from).await;
+    let head = format!(
+        "GET /v1/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"\r\n\r\n") {
+        match tokio::time::timeout(WAIT, tcp.read_u8())
+            .await
+            .expect("no answer in time")
+        {
+            Ok(b) => answer.push(b),
+            Err(_) => break,
+        }
+    }
+    (tcp, String::from_utf8_lossy(&answer).into_owned())
+}
+
+/// A TCP connection to `addr` from the loopback address `from` (127.0.0.2...).
+pub async fn connect_from(addr: &str, from: Option<&str>) -> TcpStream {
+    let Some(from) = from else {
+        return TcpStream::connect(addr).await.unwrap();
+    };
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    socket.connect(addr.parse().unwrap()).await.unwrap()
+}
+
+/// A masked client frame (mask key 0: the payload as is).
+pub fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x80 | opcode];
+    match payload.len() {
+        n @ 0..=125 => frame.push(0x80 | n as u8),
+        n @ 126..=65535 => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&[0; 4]);
+    frame.extend_from_slice(payload);
+    frame
 }
 
 /// A bare HTTP/1.1 request (no client crate needed for three endpoints).
@@ -306,6 +395,21 @@ impl Client {
 
     pub async fn send_raw(&mut self, m: Message) {
         let _ = self.ws.send(m).await;
+    }
+
+    /// The next text frame as sent (for what `serde_json` cannot hold, as a
+    /// lone surrogate), within [`WAIT`].
+    pub async fn recv_text(&mut self) -> String {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("nothing received in time")
+            {
+                Some(Ok(Message::Text(t))) => return t.to_string(),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
     }
 
     /// The next frame or the close, within [`WAIT`].
