@@ -65,7 +65,7 @@ async fn a_ping_flood_that_never_reads_is_closed_4008_and_memory_stays_bounded()
     let t = token(json!({"sub": "u1"}));
     let hello = json!({"type": "hello", "token": t}).to_string();
     // Positive control: a client that pings and reads gets its pongs.
-    let (mut reader, answer) = raw_upgrade(&relay.addr, None, "").await;
+    let (mut reader, answer) = raw_upgrade(&relay.addr, None, "").await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
     reader.write_all(&client_frame(0x1, hello.as_bytes())).await.unwrap();
     assert_eq!(read_frame(&mut reader).await.0, 0x1, "welcome");
@@ -74,7 +74,7 @@ async fn a_ping_flood_that_never_reads_is_closed_4008_and_memory_stays_bounded()
     let before = relay.peak_rss_kib();
     let mut floods = Vec::new();
     for i in 0..4 {
-        let (mut tcp, answer) = raw_upgrade(&relay.addr, None, "").await;
+        let (mut tcp, answer) = raw_upgrade(&relay.addr, None, "").await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
         if i % 2 == 1 {
             // Half of them after hello, half before.
@@ -195,14 +195,14 @@ async fn connections_past_the_caps_are_refused_with_a_reason_and_counted() {
     // Ten idle sockets from 127.0.0.2: the most one address may hold.
     let mut held = Vec::new();
     for _ in 0..10 {
-        held.push(connect_from(&relay.addr, Some("127.0.0.2")).await);
+        held.push(connect_from(&relay.addr, Some("127.0.0.2")).await.unwrap());
     }
     // Positive control: another address is served meanwhile.
     assert_eq!(relay.http("GET", "/healthz", None, "").await.0, 200);
-    let (_, answer) = raw_upgrade(&relay.addr, Some("127.0.0.2"), "").await;
+    let (_, answer) = raw_upgrade(&relay.addr, Some("127.0.0.2"), "").await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
     let mut body = String::new();
-    let mut more = connect_from(&relay.addr, Some("127.0.0.2")).await;
+    let mut more = connect_from(&relay.addr, Some("127.0.0.2")).await.unwrap();
     tokio::time::timeout(WAIT, more.read_to_string(&mut body))
         .await
         .unwrap()
@@ -212,7 +212,7 @@ async fn connections_past_the_caps_are_refused_with_a_reason_and_counted() {
     // Twenty more from two other addresses: the process holds 30.
     for from in ["127.0.0.3", "127.0.0.4"] {
         for _ in 0..10 {
-            held.push(connect_from(&relay.addr, Some(from)).await);
+            held.push(connect_from(&relay.addr, Some(from)).await.unwrap());
         }
     }
     let wait_for = |want: u16| {
@@ -221,7 +221,7 @@ async fn connections_past_the_caps_are_refused_with_a_reason_and_counted() {
             // The relay counts a socket once it accepted it: ask until it has.
             let deadline = tokio::time::Instant::now() + WAIT;
             loop {
-                let (_, answer) = raw_upgrade(&addr, Some("127.0.0.5"), "").await;
+                let (_, answer) = raw_upgrade(&addr, Some("127.0.0.5"), "").await.unwrap();
                 if answer.starts_with(&format!("HTTP/1.1 {want}")) {
                     return answer;
                 }
@@ -275,14 +275,18 @@ async fn a_descriptor_limit_lower_than_the_cap_lowers_the_cap_and_says_so() {
     // 220 idle sockets, from addresses of 50 each.
     let mut held = Vec::new();
     for i in 0..220 {
-        held.push(connect_from(&addr, Some(&format!("127.0.1.{}", i / 50 + 1))).await);
+        held.push(
+            connect_from(&addr, Some(&format!("127.0.1.{}", i / 50 + 1)))
+                .await
+                .unwrap(),
+        );
     }
     // The relay still answers (503 while it is full) rather than running out
     // of descriptors and leaving the request unanswered. (While it answers
     // many refusals at once, it closes others without an answer: ask again.)
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let mut tcp = connect_from(&addr, Some("127.0.2.1")).await;
+        let mut tcp = connect_from(&addr, Some("127.0.2.1")).await.unwrap();
         let _ = tcp
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             .await;
@@ -315,13 +319,13 @@ async fn pages_of_other_origins_are_refused_403_before_the_upgrade() {
         origin("http://127.0.0.1:8080"),
         String::new(),
     ] {
-        let (_, answer) = raw_upgrade(&dev.addr, None, &headers).await;
+        let (_, answer) = raw_upgrade(&dev.addr, None, &headers).await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 101"), "{headers}: {answer}");
     }
     // Any other page does not, nor publishes over HTTP (no token needed here).
     for page in ["https://evil.example", "null", "http://localhost.evil.example"] {
         let headers = format!("{}Connection: close\r\n", origin(page));
-        let (mut tcp, answer) = raw_upgrade(&dev.addr, None, &headers).await;
+        let (mut tcp, answer) = raw_upgrade(&dev.addr, None, &headers).await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 403"), "{page}: {answer}");
         let mut body = String::new();
         tokio::time::timeout(WAIT, tcp.read_to_string(&mut body))
@@ -348,10 +352,12 @@ async fn pages_of_other_origins_are_refused_403_before_the_upgrade() {
     // With a list, only the listed origins (loopback is not implied).
     let listed = [("KAIWA_RELAY_ALLOW_ORIGIN", "https://app.example")];
     let relay = Relay::start_with(&["--engine", "memory"], Some(SECRET), &listed).await;
-    let (_, answer) = raw_upgrade(&relay.addr, None, &origin("https://app.example")).await;
+    let (_, answer) = raw_upgrade(&relay.addr, None, &origin("https://app.example"))
+        .await
+        .unwrap();
     assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
     for page in ["https://evil.example", "http://localhost:5173"] {
-        let (_, answer) = raw_upgrade(&relay.addr, None, &origin(page)).await;
+        let (_, answer) = raw_upgrade(&relay.addr, None, &origin(page)).await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 403"), "{page}: {answer}");
     }
     assert_eq!(

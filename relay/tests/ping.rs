@@ -20,7 +20,7 @@ const SILENCE: Duration = Duration::from_secs(2);
 /// A WebSocket client on a bare TCP socket: it says hello, then neither
 /// reads nor writes, as a peer whose network vanished would.
 async fn silent_client(addr: &str, token: &str) -> TcpStream {
-    let (mut tcp, answer) = raw_upgrade(addr, None, "").await;
+    let (mut tcp, answer) = raw_upgrade(addr, None, "").await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
     let hello = json!({"type": "hello", "token": token, "subscribe": ["*"]}).to_string();
     tcp.write_all(&client_frame(0x1, hello.as_bytes())).await.unwrap();

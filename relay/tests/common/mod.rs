@@ -17,6 +17,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+mod raw;
+#[allow(unused_imports)]
+pub use raw::*;
+
 pub const SECRET: &str = "test-secret";
 /// The longest any single wait in a test may take.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -223,59 +227,6 @@ impl Relay {
     pub async fn http(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
         http(&self.addr, method, path, token, body).await
     }
-}
-
-/// Opens a WebSocket on a bare TCP socket (from `from`, a loopback
-/// address, when given), with `headers` added to the upgrade request;
-/// returns the socket and the answer's head.
-pub async fn raw_upgrade(addr: &str, from: Option<&str>, headers: &str) -> (TcpStream, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = connect_from(addr, from).await;
-    let head = format!(
-        "GET /v1/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
-    );
-    tcp.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    while !answer.ends_with(b"\r\n\r\n") {
-        match tokio::time::timeout(WAIT, tcp.read_u8())
-            .await
-            .expect("no answer in time")
-        {
-            Ok(b) => answer.push(b),
-            Err(_) => break,
-        }
-    }
-    (tcp, String::from_utf8_lossy(&answer).into_owned())
-}
-
-/// A TCP connection to `addr` from the loopback address `from` (127.0.0.2...).
-pub async fn connect_from(addr: &str, from: Option<&str>) -> TcpStream {
-    let Some(from) = from else {
-        return TcpStream::connect(addr).await.unwrap();
-    };
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
-    socket.connect(addr.parse().unwrap()).await.unwrap()
-}
-
-/// A masked client frame (mask key 0: the payload as is).
-pub fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut frame = vec![0x80 | opcode];
-    match payload.len() {
-        n @ 0..=125 => frame.push(0x80 | n as u8),
-        n @ 126..=65535 => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&[0; 4]);
-    frame.extend_from_slice(payload);
-    frame
 }
 
 /// A bare HTTP/1.1 request (no client crate needed for three endpoints).
