@@ -167,7 +167,7 @@ impl Conn {
         event.origin != self.origin && self.grant.sees(event.user.as_deref()) && self.filter.matches(&event.name)
     }
 
-    /// Counts a 4008 close.
+    /// Counts a 4008 close of a client that pings without reading.
     fn lagging(&self, close: Close) -> Close {
         self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
         close
@@ -179,7 +179,8 @@ impl Conn {
             return Ok(());
         }
         if self.room() == 0 {
-            return Err(self.lagging((CLOSE_LAGGING, "lagging: resume from your last offset".into())));
+            self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
+            return Err((CLOSE_LAGGING, "lagging: resume from your last offset".into()));
         }
         self.out.queue.push_back(Message::Text(event.frame.clone()));
         self.state.metrics.events_out.fetch_add(1, Relaxed);
@@ -268,7 +269,10 @@ impl Conn {
                     reading = None;
                     let (events, more) = match feed.caught(read, room) {
                         Ok(caught) => caught,
-                        Err(close) => return Some(self.lagging(close)),
+                        Err(close) => {
+                            self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
+                            return Some(close);
+                        }
                     };
                     for event in &events {
                         if self.admits(event) {

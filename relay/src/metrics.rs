@@ -154,30 +154,23 @@ impl Metrics {
             "Engine (Redis) errors and timeouts.",
             engine_errors.to_string(),
         );
-        let _ = writeln!(
-            out,
-            "# HELP kaiwa_relay_refused_connections_total Connections refused, by the limit that refused them.\n# TYPE kaiwa_relay_refused_connections_total counter"
+        let turned = Turned::ALL.iter().map(|t| t.label()).zip(&self.turned);
+        let help = "Connections refused, by the limit that refused them.";
+        labeled(
+            &mut out,
+            "kaiwa_relay_refused_connections_total",
+            help,
+            "reason",
+            turned,
         );
-        for (why, count) in Turned::ALL.iter().zip(&self.turned) {
-            let _ = writeln!(
-                out,
-                "kaiwa_relay_refused_connections_total{{reason=\"{}\"}} {}",
-                why.label(),
-                count.load(Relaxed)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP kaiwa_relay_refusals_total Publishes refused, by kind.\n# TYPE kaiwa_relay_refusals_total counter"
+        let refusals = RefusalKind::ALL.iter().map(|k| k.as_str()).zip(&self.refusals);
+        labeled(
+            &mut out,
+            "kaiwa_relay_refusals_total",
+            "Publishes refused, by kind.",
+            "kind",
+            refusals,
         );
-        for (kind, count) in RefusalKind::ALL.iter().zip(&self.refusals) {
-            let _ = writeln!(
-                out,
-                "kaiwa_relay_refusals_total{{kind=\"{}\"}} {}",
-                kind.as_str(),
-                count.load(Relaxed)
-            );
-        }
         let name = "kaiwa_relay_publish_seconds";
         let _ = writeln!(
             out,
@@ -191,6 +184,20 @@ impl Metrics {
         let _ = writeln!(out, "{name}_sum {}", self.latency_micros.load(Relaxed) as f64 / 1e6);
         let _ = writeln!(out, "{name}_count {count}");
         out
+    }
+}
+
+/// A counter family with one label.
+fn labeled<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    label: &str,
+    rows: impl Iterator<Item = (&'a str, &'a AtomicU64)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    for (value, count) in rows {
+        let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {}", count.load(Relaxed));
     }
 }
 

@@ -159,10 +159,7 @@ async fn sockets_that_send_nothing_or_drip_their_headers_are_closed_and_counted(
     let head =
         format!("POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {auth}\r\nContent-Length: 100\r\n\r\n[");
     stalled.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    let _ = tokio::time::timeout(WAIT, stalled.read_to_string(&mut answer))
-        .await
-        .expect("still open");
+    let answer = rest(stalled).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("--idle-timeout"), "{answer}");
 
@@ -201,12 +198,7 @@ async fn connections_past_the_caps_are_refused_with_a_reason_and_counted() {
     assert_eq!(relay.http("GET", "/healthz", None, "").await.0, 200);
     let (_, answer) = raw_upgrade(&relay.addr, Some("127.0.0.2"), "").await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
-    let mut body = String::new();
-    let mut more = connect_from(&relay.addr, Some("127.0.0.2")).await.unwrap();
-    tokio::time::timeout(WAIT, more.read_to_string(&mut body))
-        .await
-        .unwrap()
-        .unwrap();
+    let body = rest(connect_from(&relay.addr, Some("127.0.0.2")).await.unwrap()).await;
     assert!(body.contains("connections are open from your address"), "{body}");
 
     // Twenty more from two other addresses: the process holds 30.
@@ -309,6 +301,16 @@ async fn a_descriptor_limit_lower_than_the_cap_lowers_the_cap_and_says_so() {
     }
 }
 
+/// What the relay sends until it closes the connection.
+async fn rest(mut tcp: TcpStream) -> String {
+    let mut text = String::new();
+    tokio::time::timeout(WAIT, tcp.read_to_string(&mut text))
+        .await
+        .expect("not closed in time")
+        .unwrap();
+    text
+}
+
 #[tokio::test]
 async fn pages_of_other_origins_are_refused_403_before_the_upgrade() {
     let dev = Relay::start_env(&["--engine", "memory", "--insecure-dev"], None).await;
@@ -325,13 +327,9 @@ async fn pages_of_other_origins_are_refused_403_before_the_upgrade() {
     // Any other page does not, nor publishes over HTTP (no token needed here).
     for page in ["https://evil.example", "null", "http://localhost.evil.example"] {
         let headers = format!("{}Connection: close\r\n", origin(page));
-        let (mut tcp, answer) = raw_upgrade(&dev.addr, None, &headers).await.unwrap();
+        let (tcp, answer) = raw_upgrade(&dev.addr, None, &headers).await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 403"), "{page}: {answer}");
-        let mut body = String::new();
-        tokio::time::timeout(WAIT, tcp.read_to_string(&mut body))
-            .await
-            .unwrap()
-            .unwrap();
+        let body = rest(tcp).await;
         assert!(body.contains("--insecure-dev"), "{body}");
     }
     let publish = json!([{"name": "audio.playback.started", "payload": playback(1)}]).to_string();
@@ -341,11 +339,7 @@ async fn pages_of_other_origins_are_refused_403_before_the_upgrade() {
     );
     let mut tcp = TcpStream::connect(&dev.addr).await.unwrap();
     tcp.write_all(req.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    tokio::time::timeout(WAIT, tcp.read_to_string(&mut answer))
-        .await
-        .unwrap()
-        .unwrap();
+    let answer = rest(tcp).await;
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     assert_eq!(dev.metric("kaiwa_relay_events_in_total").await, 0);
 
