@@ -157,8 +157,9 @@ fn refuse(mut tcp: TcpStream, peer: IpAddr, why: Turned, state: &Arc<State>) {
     let (status, message) = match why {
         Turned::Address => {
             let per_address = state.config.max_connections_per_address;
-            let now = crate::event::now_ms();
-            if now.saturating_sub(state.warned.swap(now, Relaxed)) > 10_000 {
+            let (now, last) = (crate::event::now_ms(), state.warned.load(Relaxed));
+            // At most one warning every 10 s, however many refusals.
+            if now.saturating_sub(last) > 10_000 && state.warned.compare_exchange(last, now, Relaxed, Relaxed).is_ok() {
                 tracing::warn!(
                     "refused a connection from {peer}: {per_address} are open from that address \
                      (--max-connections-per-address; behind a proxy every client has the proxy's address)"
