@@ -337,7 +337,7 @@ impl Conn {
         if kind != "hello" {
             return Err((CLOSE_MALFORMED, format!("the first frame must be hello, not {kind:?}")));
         }
-        let hello: Hello = serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("hello: {e}")))?;
+        let hello: Hello = serde_json::from_str(text).map_err(|e| malformed("hello", e))?;
         self.grant = match &hello.token {
             Some(token) => auth::verify(token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?,
             None if self.state.config.insecure_dev => Grant::anonymous(),
@@ -397,7 +397,7 @@ impl Conn {
             "publish" => {
                 let p = match publish {
                     Some(p) => p,
-                    None => serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("publish: {e}")))?,
+                    None => serde_json::from_str(text).map_err(|e| malformed("publish", e))?,
                 };
                 let req = Request::new(p.reference.as_ref(), p.name.as_ref(), p.payload);
                 let checked = if self.take_token() {
@@ -438,20 +438,18 @@ impl Conn {
                 }
             }
             "subscribe" => {
-                let p: Patterns =
-                    serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("subscribe: {e}")))?;
+                let p: Patterns = serde_json::from_str(text).map_err(|e| malformed("subscribe", e))?;
                 self.subscribe(&p.patterns)?;
             }
             "unsubscribe" => {
-                let p: Patterns =
-                    serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("unsubscribe: {e}")))?;
+                let p: Patterns = serde_json::from_str(text).map_err(|e| malformed("unsubscribe", e))?;
                 for pattern in &p.patterns {
                     self.filter.remove(pattern);
                 }
             }
             "auth" => {
                 self.take_auth()?;
-                let a: Auth = serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("auth: {e}")))?;
+                let a: Auth = serde_json::from_str(text).map_err(|e| malformed("auth", e))?;
                 let grant = auth::verify(&a.token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?;
                 if grant.user != self.grant.user {
                     return Err((CLOSE_AUTH, "the new token is for another user".into()));
@@ -528,6 +526,6 @@ impl Conn {
 fn typed(text: &str) -> Result<String, Close> {
     match serde_json::from_str::<Typed>(text) {
         Ok(t) => Ok(t.kind.into_owned()),
-        Err(e) => Err((CLOSE_MALFORMED, format!("malformed frame: {e}"))),
+        Err(e) => Err(malformed("malformed frame", e)),
     }
 }

@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::auth::{self, Grant};
-use crate::protocol::Text;
+use crate::protocol::{json_error, Text};
 use crate::publish::{publish, user_rate, Request};
 use crate::server::State;
 
@@ -137,7 +137,7 @@ pub async fn post_events(Extract(state): Extract<Arc<State>>, headers: HeaderMap
         Err(e) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                format!("expected a JSON array of {{name, payload, ref?}}: {e}"),
+                format!("expected a JSON array of {{name, payload, ref?}}: {}", json_error(&e)),
             )
         }
     };

@@ -27,6 +27,25 @@ pub const CLOSE_TRY_LATER: u16 = 1013;
 /// The longest `ref` a publish may carry, in bytes.
 pub const MAX_REF_BYTES: usize = 256;
 
+/// What a JSON parse error says, but for a lone surrogate, which serde_json
+/// calls a bad "hex escape": it is named as the bus names it.
+pub fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if !text.contains("hex escape") {
+        return text;
+    }
+    format!(
+        "a string holds a lone surrogate (half of a UTF-16 pair, as cutting an emoji in two makes) at line {} column {}",
+        e.line(),
+        e.column()
+    )
+}
+
+/// The 4400 close for a frame of type `what` that does not parse.
+pub fn malformed(what: &str, e: serde_json::Error) -> (u16, String) {
+    (CLOSE_MALFORMED, format!("{what}: {}", json_error(&e)))
+}
+
 /// `hello.resume`.
 #[derive(Debug, Deserialize)]
 pub struct Resume {
@@ -341,6 +360,20 @@ mod tests {
             w.to_text(),
             r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null}"#
         );
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_named_as_such() {
+        let e = serde_json::from_str::<Patterns>(r#"{"patterns":["a\ud83d.*"]}"#).unwrap_err();
+        let (code, reason) = malformed("subscribe", e);
+        assert_eq!(code, CLOSE_MALFORMED);
+        assert!(
+            reason.starts_with("subscribe: a string holds a lone surrogate"),
+            "{reason}"
+        );
+        assert!(!reason.contains("hex escape"), "{reason}");
+        let other = serde_json::from_str::<Patterns>("{").unwrap_err();
+        assert_eq!(json_error(&other), other.to_string());
     }
 
     #[test]

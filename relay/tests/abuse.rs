@@ -339,4 +339,17 @@ async fn lone_surrogates_in_payloads_pass_as_in_the_bus_and_in_names_are_refused
         answers[1]["refused"]["message"].as_str().unwrap().starts_with("name: "),
         "{body}"
     );
+
+    // A pattern with one closes the connection (4400, as any malformed
+    // frame), and says so in those words.
+    c.send_raw(Message::Text(
+        r#"{"type":"subscribe","patterns":["chat.\ud83d.*"]}"#.into(),
+    ))
+    .await;
+    let (code, reason) = c.closed().await;
+    assert_eq!(code, 4400, "{reason}");
+    assert!(
+        reason.contains("lone surrogate") && !reason.contains("hex escape"),
+        "{reason}"
+    );
 }
