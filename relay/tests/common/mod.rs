@@ -198,15 +198,11 @@ impl Relay {
         fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
     }
 
-    /// A counter or gauge of `GET /metrics` (the line that starts with `name `).
+    /// A counter or gauge of `GET /metrics` now (fails when it is missing).
     pub async fn metric(&self, name: &str) -> u64 {
         let (status, text) = self.http("GET", "/metrics", None, "").await;
         assert_eq!(status, 200, "{text}");
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-            .unwrap_or_else(|| panic!("no {name} in\n{text}"));
-        line[name.len() + 1..].parse().unwrap()
+        metric(&text, name) as u64
     }
 
     /// `kill -9`.
