@@ -156,31 +156,39 @@ async fn ping_flood(run: Run) -> String {
 
 async fn idle_sockets(run: Run) -> String {
     let one = |run: Run| async move {
-        let (mut refused, mut timed_out) = (0u64, 0u64);
+        // Refused with an answer, closed at once without one (the relay
+        // answers 64 refusals at a time), closed by --header-timeout (10 s).
+        let (mut refused, mut cut, mut timed_out) = (0u64, 0u64, 0u64);
         while run.on() {
             let Ok(mut tcp) = connect_from(&run.addr, Some("127.0.0.3")).await else {
                 pause().await;
                 continue;
             };
+            let started = Instant::now();
             let mut answer = Vec::new();
             let _ = tokio::time::timeout(Duration::from_secs(30), tcp.read_to_end(&mut answer)).await;
             if answer.starts_with(b"HTTP/1.1 429") {
                 refused += 1;
                 tokio::time::sleep(Duration::from_millis(500)).await;
+            } else if answer.is_empty() && started.elapsed() < Duration::from_secs(5) {
+                cut += 1;
             } else if answer.is_empty() {
                 timed_out += 1;
             }
         }
-        (refused, timed_out)
+        (refused, cut, timed_out)
     };
     let tasks: Vec<_> = (0..1100).map(|_| tokio::spawn(one(run.clone()))).collect();
-    let (mut refused, mut timed_out) = (0, 0);
+    let (mut refused, mut cut, mut timed_out) = (0, 0, 0);
     for t in tasks {
-        if let Ok((r, o)) = t.await {
-            (refused, timed_out) = (refused + r, timed_out + o);
+        if let Ok((r, c, o)) = t.await {
+            (refused, cut, timed_out) = (refused + r, cut + c, timed_out + o);
         }
     }
-    format!("{refused} refused 429 (per address), {timed_out} closed by --header-timeout")
+    format!(
+        "{refused} refused 429 (per address), {cut} closed at once without an answer (over the cap while 64 refusals \
+         were being answered), {timed_out} closed by --header-timeout"
+    )
 }
 
 async fn drips(run: Run) -> String {
@@ -233,7 +241,7 @@ async fn origins(run: Run) -> String {
 }
 
 async fn big_refs(run: Run) -> String {
-    let (mut too_large, mut other) = (0u64, 0u64);
+    let (mut too_large, mut other) = (0u64, BTreeMap::<String, u64>::new());
     let big = "r".repeat(100_000);
     while run.on() {
         let Some(mut ws) = joined(&run, "127.0.0.6", "refs", json!({"publish": ["*"]})).await else {
@@ -246,12 +254,12 @@ async fn big_refs(run: Run) -> String {
             }
             match next(&mut ws).await {
                 Ok(r) if r["kind"] == "too-large" => too_large += 1,
-                Ok(_) => other += 1,
+                Ok(r) => *other.entry(format!("{} {}", r["type"], r["kind"])).or_default() += 1,
                 Err(_) => break,
             }
         }
     }
-    format!("{too_large} refused too-large, {other} otherwise")
+    format!("{too_large} refused too-large, otherwise {other:?}")
 }
 
 async fn item_bombs(run: Run) -> String {

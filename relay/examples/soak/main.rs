@@ -150,7 +150,16 @@ async fn start_redis(dir: &std::path::Path) -> (Child, u16) {
 
 async fn start_relay(engine: &str, redis_port: u16) -> (Child, String) {
     let mut cmd = Command::new("target/release/kaiwa-relay");
-    cmd.args(["--listen", "127.0.0.1:0", "--engine", engine]);
+    // As in production: the app's origin only (the legitimate clients, no
+    // web page, send no Origin).
+    cmd.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--engine",
+        engine,
+        "--allow-origin",
+        "https://app.example",
+    ]);
     if engine == "redis" {
         cmd.args(["--redis-url", &format!("redis://127.0.0.1:{redis_port}")]);
     }
