@@ -98,6 +98,22 @@ enum Source {
 }
 
 impl Config {
+    /// The largest frame a connection reads: frames up to twice the payload
+    /// limit are read and refused politely (`too-large`); larger ones close
+    /// the connection with 1009.
+    pub fn frame_limit(&self) -> usize {
+        self.max_payload.saturating_mul(2).saturating_add(64 * 1024)
+    }
+
+    /// What `welcome` tells clients they may send.
+    pub fn limits(&self) -> crate::protocol::Limits {
+        crate::protocol::Limits {
+            payload: self.max_payload,
+            frame: self.frame_limit(),
+            reference: crate::protocol::MAX_REF_BYTES,
+        }
+    }
+
     /// Parses the arguments (without the program name) and the environment
     /// (its `KAIWA_RELAY_*` variables: the secret and flags; others are ignored).
     pub fn parse(args: &[String], env: &[(String, String)]) -> Result<Config, String> {

@@ -61,9 +61,17 @@ type Pending = VecDeque<BoxFuture<'static, String>>;
 
 /// How long a client has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long, at most, publishes wait for the one refused with `rate` before them.
+const RATE_BLOCK: Duration = Duration::from_secs(10);
 /// How long a closing connection may take to finish the frames it is
 /// writing and its close frame (a client that stopped reading holds it).
 const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the socket stays open after a 1009 close frame. The client is
+/// still sending the frame the relay did not read: closing the socket with
+/// those bytes unread resets it, and a reset that reaches the client before
+/// it read the close frame shows as 1006, which a client cannot tell from a
+/// network failure (it would send the frame again).
+const TOO_BIG_LINGER: Duration = Duration::from_secs(1);
 
 /// A close code and its reason.
 pub type Close = (u16, String);
@@ -86,6 +94,7 @@ pub fn serve(socket: WebSocket, state: Arc<State>) -> BoxFuture<'static, ()> {
         tokens: f64::from(state.config.rate),
         refill: Instant::now(),
         auth_full_at: 0,
+        rate_blocked: None,
         unanswered: 0,
         state,
     };
@@ -106,6 +115,9 @@ struct Conn {
     refill: Instant,
     /// The `auth` rate limit (GCRA): when its bucket is full again, in ms since the epoch.
     auth_full_at: u64,
+    /// The ref of the publish refused with `rate` that later ones wait for,
+    /// and when (boxed: a connection rarely has one).
+    rate_blocked: Option<Box<(Box<str>, Instant)>>,
     /// Pings sent since the last pong.
     unanswered: u8,
 }
@@ -151,7 +163,11 @@ impl Conn {
                 // Boxed, as is every rare or large step below: a task is as
                 // large as its largest state, and an idle connection should
                 // not carry the room its closing or a publish needs.
+                let too_big = close.0 == CLOSE_TOO_BIG;
                 let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
+                if too_big {
+                    tokio::time::sleep(TOO_BIG_LINGER).await;
+                }
             }
             self.state.metrics.connections.fetch_sub(1, Relaxed);
         }
@@ -267,7 +283,7 @@ impl Conn {
                 }
                 Some(read) = async { Some(reading.as_mut()?.await) }, if reading.is_some() && room > 0 => {
                     reading = None;
-                    let (events, more) = match feed.caught(read, room) {
+                    let (events, more) = match feed.caught(read) {
                         Ok(caught) => caught,
                         Err(close) => {
                             self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
@@ -374,6 +390,7 @@ impl Conn {
             offset: head.to_string(),
             recovered,
             user: self.grant.user.as_deref(),
+            limits: self.state.config.limits(),
         };
         self.out.push(welcome.to_text());
         Ok(match resume {
@@ -400,17 +417,9 @@ impl Conn {
                     None => serde_json::from_str(text).map_err(|e| malformed("publish", e))?,
                 };
                 let req = Request::new(p.reference.as_ref(), p.name.as_ref(), p.payload);
-                let checked = if self.take_token() {
-                    user_rate(&self.state, self.user.as_ref().map(|u| &*u.0))
-                        .and_then(|()| check(&self.state, &self.grant, self.origin.clone(), req))
-                } else {
-                    self.state.metrics.refused(RefusalKind::Rate);
-                    let rate = self.state.config.rate;
-                    Err(Refusal::new(
-                        RefusalKind::Rate,
-                        format!("over {rate} publishes per second; retry later"),
-                    ))
-                };
+                let checked = self
+                    .may_publish(req.reference)
+                    .and_then(|()| check(&self.state, &self.grant, self.origin.clone(), req));
                 // The refusal of a ref over the limit does not carry it back.
                 let reference: Option<String> = match p.reference {
                     Some(Text::Str(r)) if r.len() <= MAX_REF_BYTES => Some(r.into_owned()),
@@ -506,6 +515,38 @@ impl Conn {
         }
         self.auth_full_at = next;
         Ok(())
+    }
+
+    /// The rate limit, in the connection's publish order: once a publish is
+    /// refused with `rate`, the later ones are refused too (without spending
+    /// the bucket) until that ref is sent again, so a client that retries in
+    /// order never has a later event stored before an earlier one. The block
+    /// lapses after [`RATE_BLOCK`] (a client that gave that event up). The
+    /// same for `--rate` (this connection's bucket) and `--user-rate` (its user's).
+    fn may_publish(&mut self, reference: Option<&str>) -> Result<(), Refusal> {
+        let over_rate = |state: &State| {
+            state.metrics.refused(RefusalKind::Rate);
+            let rate = state.config.rate;
+            Err(Refusal::new(
+                RefusalKind::Rate,
+                format!("over {rate} publishes per second; retry later"),
+            ))
+        };
+        if let Some(blocked) = &self.rate_blocked {
+            let (blocked, since) = &**blocked;
+            if reference != Some(&**blocked) && since.elapsed() < RATE_BLOCK {
+                return over_rate(&self.state);
+            }
+        }
+        let allowed = match self.take_token() {
+            true => user_rate(&self.state, self.user.as_ref().map(|u| &*u.0)),
+            false => over_rate(&self.state),
+        };
+        self.rate_blocked = match (&allowed, reference) {
+            (Ok(()), _) | (Err(_), None) => None,
+            (Err(_), Some(r)) => Some(Box::new((r.into(), Instant::now()))),
+        };
+        allowed
     }
 
     /// The rate limit: `--rate` publishes per second, bursts of as many.

@@ -46,6 +46,19 @@ pub fn malformed(what: &str, e: serde_json::Error) -> (u16, String) {
     (CLOSE_MALFORMED, format!("{what}: {}", json_error(&e)))
 }
 
+/// `welcome.limits`: what the relay accepts, so that a client refuses an
+/// event over them itself instead of sending it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Limits {
+    /// `--max-payload`: the longest payload, in bytes of JSON.
+    pub payload: usize,
+    /// The largest frame the relay reads at all (a larger one closes with 1009).
+    pub frame: usize,
+    /// [`MAX_REF_BYTES`].
+    #[serde(rename = "ref")]
+    pub reference: usize,
+}
+
 /// `hello.resume`.
 #[derive(Debug, Deserialize)]
 pub struct Resume {
@@ -255,6 +268,8 @@ pub enum Reply<'a> {
         recovered: bool,
         /// The token's `sub`.
         user: Option<&'a str>,
+        /// What the relay accepts.
+        limits: Limits,
     },
     /// A publish was stored.
     Ack {
@@ -355,10 +370,15 @@ mod tests {
             offset: "0-0".into(),
             recovered: false,
             user: None,
+            limits: Limits {
+                payload: 10,
+                frame: 20,
+                reference: MAX_REF_BYTES,
+            },
         };
         assert_eq!(
             w.to_text(),
-            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null}"#
+            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null,"limits":{"payload":10,"frame":20,"ref":256}}"#
         );
     }
 
