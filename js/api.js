@@ -1,6 +1,6 @@
 // The package's public surface, shared by the browser and Node entry points.
 
-import { takeBusOptions } from './bus-options.js';
+import { EventBus } from './bus.js';
 
 export { EventBus, MAX_EMIT_DEPTH } from './bus.js';
 export { MockEventBus } from './mock.js';
@@ -37,9 +37,9 @@ export function addBusType(type, create) {
 export function createEventBus(type = 'memory', options) {
 	const create = types.get(type);
 	if (create) return create(options);
-	if (type === 'memory') return takeBusOptions(options, "createEventBus('memory')")[0];
+	if (type === 'memory') return new EventBus(options);
 	if (typeof type === 'object' && type !== null && typeof type.attach === 'function') {
-		const [bus] = takeBusOptions(options, 'createEventBus(transport)');
+		const bus = new EventBus(options);
 		bus.attach(type);
 		return bus;
 	}

@@ -1,10 +1,13 @@
-// The options every bus takes, in one place. createEventBus,
-// createBroadcastBus, createRelayBus, createPersistentBus and provideBus
-// all make their EventBus here, so `events`, `mode`, `historyLimit`,
-// `timing` and `catalog` mean the same on every bus (EventBus reads them),
-// and an option a factory does not know is an error that names it, never
-// silently dropped (a relay bus without its `events` refused every custom
-// event in strict mode, and gave remote Dates as strings).
+// The options every bus takes, in one place. createBroadcastBus,
+// createRelayBus and createPersistentBus make their EventBus here, so
+// `events`, `mode`, `historyLimit`, `timing` and `catalog` mean the same on
+// every bus as on `new EventBus` (which reads them), and an option such a
+// factory does not know is an error that names it, never silently dropped
+// (a relay bus without its `events` refused every custom event in strict
+// mode, and gave remote Dates as strings). The core entry's
+// createEventBus('memory') and provideBus make `new EventBus(options)`
+// directly: this check there would cost the core's size budget, and
+// TypeScript flags a misspelt option on every factory.
 
 import { EventBus } from './bus.js';
 import { describe } from './errors.js';

@@ -3,7 +3,8 @@
 // mode, keeps mode, historyLimit and timing, accepts the app's events, and
 // hands on their Dates as Dates: from another tab (a BroadcastChannel), from
 // the relay (a real kaiwa-relay, strict, with the app's schemas file) and
-// from the store (fake-indexeddb, reopened). A misspelt option is an error.
+// from the store (fake-indexeddb, reopened). A misspelt option is an error
+// (but for the core entry's memory bus: see js/bus-options.js).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,6 +71,8 @@ for (const [name, create] of Object.entries(FACTORIES)) {
 		assert.throws(() => bus.emit('shop.order.placed', { orderId: 1, at: new Date() }), { name: 'ValidationError' });
 	});
 
+	// Not the core entry's memory bus: that check would cost the core's size budget (TypeScript flags it there).
+	if (name === 'memory') continue;
 	test(`${name}: a misspelt option is a TypeError naming it, not ignored`, () => {
 		assert.throws(() => create({ evnts: events }), /unknown option "evnts"; it takes the bus options \(events, mode, historyLimit, timing, catalog\)/);
 	});
