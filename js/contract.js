@@ -57,3 +57,6 @@ export const READ_MODE = Object.freeze({
 	Literal: 1,
 	StringItems: 2,
 });
+
+// Who receives an event through the relay (a schema's `audience`), the default first.
+export const AUDIENCES = Object.freeze(['user', 'all', 'group']);
