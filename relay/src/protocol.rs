@@ -1,9 +1,17 @@
-//! Protocol v1: the frames on `/v1/ws` and the close codes (see PROTOCOL.md,
-//! which documents every one of them for client authors).
+//! Protocol v2: the frames on `/v1/ws` and the close codes (see PROTOCOL.md,
+//! which documents every one of them for client authors, and what changed
+//! from v1).
 
 use kaiwa_bus::schema::Issue;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+/// The protocol this relay speaks: `welcome` says it, and a `hello` may
+/// say which one the client speaks. 2: who receives an event is its
+/// schema's audience, private to its user by default (v1: public unless
+/// its payload had a `userId`). The frames are v1's, so a v1 client (a
+/// `hello` without `protocol`) is served, under v2's rule.
+pub const PROTOCOL: u32 = 2;
 
 /// Close: the token is missing, bad or expired.
 pub const CLOSE_AUTH: u16 = 4001;
@@ -45,6 +53,9 @@ pub struct Hello {
     /// Where to resume.
     #[serde(default)]
     pub resume: Option<Resume>,
+    /// The protocol the client speaks (`None`: 1, from before it said).
+    #[serde(default)]
+    pub protocol: Option<u32>,
 }
 
 /// Only the `type` of a frame.
@@ -183,6 +194,8 @@ impl Refusal {
 pub enum Reply<'a> {
     /// After `hello`.
     Welcome {
+        /// [`PROTOCOL`].
+        protocol: u32,
         /// The log's epoch.
         epoch: &'a str,
         /// The newest offset this connection is in sync with.
@@ -287,6 +300,7 @@ mod tests {
             r#"{"type":"ack","ref":"r","offset":"1-0"}"#
         );
         let w = Reply::Welcome {
+            protocol: PROTOCOL,
             epoch: "e",
             offset: "0-0".into(),
             recovered: false,
@@ -294,7 +308,7 @@ mod tests {
         };
         assert_eq!(
             w.to_text(),
-            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null}"#
+            r#"{"type":"welcome","protocol":2,"epoch":"e","offset":"0-0","recovered":false,"user":null}"#
         );
     }
 
@@ -308,6 +322,8 @@ mod tests {
         assert_eq!(p.kind.as_deref(), Some("publish"));
         let h: Hello =
             serde_json::from_str(r#"{"type":"hello","token":null,"resume":{"epoch":"e","offset":"1-0"}}"#).unwrap();
-        assert!(h.token.is_none() && h.resume.is_some() && h.subscribe.is_empty());
+        assert!(h.token.is_none() && h.resume.is_some() && h.subscribe.is_empty() && h.protocol.is_none());
+        let h: Hello = serde_json::from_str(r#"{"type":"hello","token":null,"protocol":2}"#).unwrap();
+        assert_eq!(h.protocol, Some(PROTOCOL));
     }
 }

@@ -7,8 +7,12 @@
 //! 3. `malformed`: a name the bus refuses (empty, too long, with `*`);
 //! 4. `forbidden`: the token's `publish` patterns do not cover the name;
 //! 5. `unknown` / `validation`: the bus's schemas (in strict mode, also its naming convention);
-//! 6. `forbidden`: a non-admin publishing another user's `userId`;
+//! 6. `forbidden`: a non-admin publishing another user's `userId`, or a
+//!    `'group'` event to a group its token does not list;
 //! 7. `unavailable`: the engine could not store it (retry with the same `ref`).
+//!
+//! An event is stored with its scope (who receives it), from its schema's
+//! audience: see `Grant::scope`.
 
 use std::time::Instant;
 
@@ -18,6 +22,8 @@ use std::fmt;
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
+
+use kaiwa_bus::schema::GROUP_FIELD;
 
 use crate::auth::Grant;
 use crate::engine::{Draft, Unavailable};
@@ -76,13 +82,15 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
     // probes; without one, it is only checked as a `Value` would read it
     // (same errors: numbers out of range, nesting too deep) and searched
     // for its `userId`, without building the tree.
-    let (payload, user) = if validate::has_schema(name) {
+    let audience = validate::audience(name);
+    let (payload, user, group) = if audience.is_some() {
         let payload: Value = serde_json::from_str(raw.get()).map_err(malformed)?;
-        let user = payload.get("userId").and_then(Value::as_str).map(String::from);
-        (payload, user)
+        let text = |key: &str| payload.get(key).and_then(Value::as_str).map(String::from);
+        let (user, group) = (text("userId"), text(GROUP_FIELD));
+        (payload, user, group)
     } else {
         let scanned: UserId = serde_json::from_str(raw.get()).map_err(malformed)?;
-        (Value::Null, scanned.0)
+        (Value::Null, scanned.0, None)
     };
     validate::check(name, &payload).map_err(|invalid| match invalid {
         Invalid::Name(m) => Refusal::new(RefusalKind::Malformed, m),
@@ -98,11 +106,14 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
     grant
         .may_publish(name, user.as_deref())
         .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
+    let scope = grant
+        .scope(audience.unwrap_or_default(), user, group)
+        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
     let owner = grant.user.as_deref().unwrap_or("");
     Ok(Draft {
         name: name.to_string(),
         payload: raw.get().to_string(),
-        user,
+        scope,
         origin,
         idem: req.reference.map(|r| format!("{}:{owner}:{r}", owner.len())),
     })

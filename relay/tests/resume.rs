@@ -18,7 +18,7 @@ pub async fn burst(addr: String, from: u64, n: u64) {
 #[tokio::test]
 async fn resume_after_a_drop_mid_burst_has_no_gap_and_no_duplicate() {
     let relay = Relay::memory(&[]).await;
-    let t = token(json!({"sub": "reader"}));
+    let t = token(json!({"sub": "reader", "admin": true}));
     let (mut c, welcome) = Client::join(&relay.addr, Some(&t), &["audio.*"]).await;
     let epoch = welcome["epoch"].as_str().unwrap().to_string();
     let total = 600;
@@ -49,7 +49,7 @@ async fn resume_after_a_drop_mid_burst_has_no_gap_and_no_duplicate() {
 #[tokio::test]
 async fn a_trimmed_offset_or_unknown_epoch_is_not_recovered() {
     let relay = Relay::memory(&["--retain", "10"]).await;
-    let t = token(json!({}));
+    let t = token(json!({"admin": true}));
     let (_c, welcome) = Client::join(&relay.addr, Some(&t), &["*"]).await;
     let epoch = welcome["epoch"].as_str().unwrap().to_string();
     let start = welcome["offset"].as_str().unwrap().to_string();
@@ -129,7 +129,7 @@ async fn sigterm_closes_connections_with_going_away() {
 #[tokio::test]
 async fn http_publish_healthz_and_metrics() {
     let relay = Relay::memory(&[]).await;
-    let (mut watcher, _) = Client::join(&relay.addr, Some(&token(json!({"sub": "w"}))), &["*"]).await;
+    let (mut watcher, _) = Client::join(&relay.addr, Some(&token(json!({"sub": "w", "admin": true}))), &["*"]).await;
     let t = token(json!({"sub": "server", "publish": ["audio.*"]}));
     let body = json!([
         {"name": "audio.playback.started", "payload": playback(1), "ref": "h1"},

@@ -9,7 +9,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{P}:events` | stream | one entry per event: `event` (name, publishing connection, payload `userId`, separated by `*`: see `entries::head`) and `payload` (JSON text); the time stored is the id's; trimmed with `MAXLEN ~ retain` once per batch |
+//! | `{P}:events` | stream | one entry per event: `head` (name, publishing connection, scope, separated by `*`: see `entries::head`) and `payload` (JSON text); the time stored is the id's; trimmed with `MAXLEN ~ retain` once per batch |
 //! | `{P}:epoch` | string | the log's epoch; a new one when the stream is lost (Redis restarted without persistence, or flushed) |
 //! | `{P}:refs` | hash | field `<length of user>:<user>:<ref>`, value the offset that publish got, for idempotent retries; field `""`: the newest offset in the hash |
 //! | `{P}:refs:old` | hash | the same, the refs before those of `{P}:refs`: it is dropped when `{P}:refs` holds `retain` refs and none of its own entries is left in the stream, and `{P}:refs` takes its name; so a ref counts exactly while its entry is in the stream, and Redis holds about twice as many refs as the stream holds entries at most |
@@ -36,6 +36,21 @@
 //! without the race of using `$` again), and always continues from the last
 //! id it saw, so nothing stored between two reads is missed. When Redis goes
 //! away it reconnects with backoff and continues from that id.
+//!
+//! Continuing from the last id is not enough when the stream was trimmed
+//! past it before the next read (the instance stalled, Redis came back
+//! slowly, another relay took a burst larger than `--retain`): `XREAD`
+//! then answers with the oldest entry left, and what was trimmed in
+//! between is gone. So after each read that returned entries, the reader
+//! checks, as a resume does, that nothing after the id it continued from
+//! was trimmed (the id is not older than the stream's first entry, or
+//! nothing was ever trimmed); trimming only moves forward, so what holds
+//! after the read held during it. If it does not hold, the hub is told
+//! ([`Hub::gap`]) before the entries are sent, and connections that have
+//! not dealt with them close with 4008. The check cannot tell a trim that
+//! took only entries the reader had read from one that took more: it may
+//! report a gap that is not one (the clients then resume with
+//! `recovered: false`), never miss one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -83,6 +98,7 @@ pub struct RedisEngine {
     epoch: RwLock<String>,
     hub: Hub,
     errors: AtomicU64,
+    gaps: AtomicU64,
     appends: mpsc::Sender<Append>,
     append_many: Script,
 }
@@ -151,6 +167,7 @@ impl RedisEngine {
             epoch: RwLock::new(epoch),
             hub: Hub::new(head),
             errors: AtomicU64::new(0),
+            gaps: AtomicU64::new(0),
         });
         tokio::spawn(engine.clone().read_forever(head));
         tokio::spawn(engine.clone().append_forever(queue));
@@ -170,6 +187,11 @@ impl RedisEngine {
     /// Engine errors so far.
     pub fn errors(&self) -> u64 {
         self.errors.load(Ordering::Relaxed)
+    }
+
+    /// Gaps the reader found so far.
+    pub fn gaps(&self) -> u64 {
+        self.gaps.load(Ordering::Relaxed)
     }
 
     fn failed(&self, what: &str, e: impl std::fmt::Display) -> Unavailable {
@@ -292,6 +314,23 @@ impl RedisEngine {
             loop {
                 match conn.read(&self.stream, last).await {
                     Ok(events) => {
+                        let Some(first) = events.first() else { continue };
+                        // Whether anything after `last` was trimmed before
+                        // this read (see "Reading"); unanswered, the events
+                        // are read again after a reconnect.
+                        match self.can_resume(&self.epoch(), last).await {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                self.gaps.fetch_add(1, Ordering::Relaxed);
+                                tracing::warn!(
+                                    "the stream was trimmed past {last} before this relay read it (next: {}); \
+                                     closing connections that missed events with 4008",
+                                    first.offset
+                                );
+                                self.hub.gap(first.offset);
+                            }
+                            Err(_) => break,
+                        }
                         for event in events {
                             last = event.offset;
                             self.hub.send(event);

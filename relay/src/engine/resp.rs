@@ -288,6 +288,7 @@ mod tests {
 
     #[test]
     fn an_xread_reply_becomes_events() {
+        use crate::event::Scope;
         let entry = |id: &str, user: &str| {
             let fields = entries::test_fields(user);
             let mut s = format!("*2\r\n${}\r\n{id}\r\n*{}\r\n", id.len(), fields.len());
@@ -305,8 +306,8 @@ mod tests {
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].offset, crate::event::Offset { ms: 5, seq: 1 });
         assert_eq!(
-            (events[0].user.as_deref(), events[1].user.as_deref()),
-            (None, Some("u1"))
+            (&events[0].scope, &events[1].scope),
+            (&Scope::User(String::new()), &Scope::User("u1".into()))
         );
         assert_eq!((events[1].name.as_str(), events[1].origin.as_str()), ("a.b", "i/1"));
         assert!(super::events(&complete("*-1\r\n")).is_empty());

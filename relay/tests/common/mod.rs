@@ -106,6 +106,41 @@ impl Redis {
     }
 }
 
+/// The two engines, for the suites that run on both.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Engine {
+    Memory,
+    Redis,
+}
+
+pub const ENGINES: [Engine; 2] = [Engine::Memory, Engine::Redis];
+
+/// A relay on one engine, with its own `redis-server` for `Engine::Redis`
+/// (alive as long as this).
+pub struct OnEngine {
+    pub relay: Relay,
+    pub redis: Option<Redis>,
+}
+
+impl OnEngine {
+    pub async fn start(engine: Engine, name: &str, extra: &[&str]) -> OnEngine {
+        match engine {
+            Engine::Memory => OnEngine {
+                relay: Relay::memory(extra).await,
+                redis: None,
+            },
+            Engine::Redis => {
+                let redis = Redis::start(name, false).await;
+                let relay = Relay::redis(&redis, extra).await;
+                OnEngine {
+                    relay,
+                    redis: Some(redis),
+                }
+            }
+        }
+    }
+}
+
 /// A `kaiwa-relay` process.
 pub struct Relay {
     pub addr: String,
@@ -172,6 +207,15 @@ impl Relay {
     /// `kill -9`.
     pub async fn kill(&mut self) {
         self.child.kill().await.unwrap();
+    }
+
+    /// Sends a signal (`STOP`, `CONT`, ...) with `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name}");
     }
 
     /// SIGTERM, then the exit status.
@@ -487,7 +531,12 @@ pub struct Reader {
 
 impl Reader {
     pub async fn join(addr: &str) -> Reader {
-        let (client, w) = Client::join(addr, Some(&token(json!({"sub": "reader"}))), &["audio.*"]).await;
+        let (client, w) = Client::join(
+            addr,
+            Some(&token(json!({"sub": "reader", "admin": true}))),
+            &["audio.*"],
+        )
+        .await;
         Reader {
             client,
             epoch: w["epoch"].as_str().unwrap().into(),
@@ -518,7 +567,7 @@ impl Reader {
                 }
                 Got::Frame(f) => panic!("unexpected {f}"),
                 Got::Closed(..) => loop {
-                    let hello = json!({"token": token(json!({"sub": "reader"})), "subscribe": ["audio.*"],
+                    let hello = json!({"token": token(json!({"sub": "reader", "admin": true})), "subscribe": ["audio.*"],
                         "resume": {"epoch": self.epoch, "offset": self.last}});
                     at += 1;
                     if let Some((c, w)) = Client::try_join(&addrs[at % addrs.len()], hello).await {

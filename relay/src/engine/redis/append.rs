@@ -44,7 +44,7 @@ pub(super) struct Append {
 ///
 /// `KEYS`: stream, epoch, current refs, previous refs. `ARGV`: retain, a
 /// new epoch, the number of events, then three per event: its ref field
-/// (empty without a ref), its `event` field, its payload.
+/// (empty without a ref), its `head` field, its payload.
 /// Returns one string (one reply to parse, not two per event): the epoch,
 /// then per event its id and `1` if stored now (`0` if stored before under
 /// that ref), separated by spaces.
@@ -52,6 +52,11 @@ pub(super) struct Append {
 /// A ref in both hashes (stored again after its entry was trimmed) is
 /// checked newest first; a ref repeated within the batch gets the id of its
 /// first event.
+///
+/// The trim keeps at least the whole batch: a batch larger than `retain`
+/// (a small `--retain`) would otherwise trim its own first events before
+/// any reader saw them. Readers blocked in `XREAD` are answered as soon as
+/// the script ends, so they get the batch whole.
 pub(super) const APPEND_MANY: &str = r"
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
@@ -109,7 +114,7 @@ for _ = 1, n do
     out[#out + 1] = id
     out[#out + 1] = '0'
   else
-    id = redis.call('XADD', KEYS[1], '*', 'event', ARGV[a + 1], 'payload', ARGV[a + 2])
+    id = redis.call('XADD', KEYS[1], '*', 'head', ARGV[a + 1], 'payload', ARGV[a + 2])
     added = true
     if f ~= '' then
       ids[f] = id
@@ -123,7 +128,7 @@ for _ = 1, n do
   a = a + 3
 end
 if added then
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[1])
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', math.max(tonumber(ARGV[1]), n))
 end
 if last then
   if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[1]) then
@@ -310,7 +315,7 @@ impl RedisEngine {
             numbers: [self.retain.to_string(), random_id(), batch.len().to_string()],
             heads: batch
                 .iter()
-                .map(|Append { draft: d, .. }| entries::head(&d.name, &d.origin, d.user.as_deref()))
+                .map(|Append { draft: d, .. }| entries::head(&d.name, &d.origin, &d.scope))
                 .collect(),
         }
     }
@@ -373,7 +378,7 @@ struct AppendArgs<'a> {
     batch: &'a [Append],
     /// Retain, a new epoch, the number of events.
     numbers: [String; 3],
-    /// The `event` field of each entry.
+    /// The `head` field of each entry.
     heads: Vec<String>,
 }
 
