@@ -26,7 +26,12 @@ async fn main() {
 }
 
 async fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if let Ok(url) = std::env::var("KAIWA_RELAY_REDIS_URL") {
+        if !args.iter().any(|a| a == "--redis-url") {
+            args.extend(["--redis-url".to_string(), url]);
+        }
+    }
     let config = Config::parse(&args, std::env::var("KAIWA_RELAY_SECRET").ok())?;
     let defs = match &config.schemas {
         Some(path) => {

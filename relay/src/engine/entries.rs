@@ -1,8 +1,8 @@
-//! Redis stream entries turned into [`Event`]s straight from the reply
-//! (`XRANGE`'s `[[id, [field, value, ...]], ...]`, `XREAD`'s
-//! `[[stream, entries]]`), without the per-entry maps of
-//! `redis::streams`: the reader decodes every event stored by every
-//! instance, so this is on the hot path.
+//! Redis stream entries turned into [`Event`]s: the fields of an entry
+//! ([`event`], for the reader's replies parsed in place in `resp.rs`), and
+//! `XRANGE`'s `[[id, [field, value, ...]], ...]` as the `redis` crate
+//! returns it ([`from_range`]), without the per-entry maps of
+//! `redis::streams`.
 
 use std::sync::Arc;
 
@@ -14,22 +14,6 @@ use crate::event::{Event, Offset, Scope};
 pub fn from_range(reply: &Value) -> Vec<Arc<Event>> {
     match reply {
         Value::Array(entries) => entries.iter().filter_map(entry).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The events of an `XREAD` reply on one stream (RESP2 array or RESP3 map).
-pub fn from_read(reply: &Value) -> Vec<Arc<Event>> {
-    match reply {
-        Value::Array(streams) => streams
-            .iter()
-            .filter_map(|s| match s {
-                Value::Array(pair) => pair.get(1),
-                _ => None,
-            })
-            .flat_map(from_range)
-            .collect(),
-        Value::Map(streams) => streams.iter().flat_map(|(_, entries)| from_range(entries)).collect(),
         _ => Vec::new(),
     }
 }
@@ -185,10 +169,6 @@ mod tests {
             (&Scope::User(String::new()), &Scope::User("u1".into()))
         );
         assert_eq!((events[1].name.as_str(), events[1].origin.as_str()), ("a.b", "i/1"));
-        let read = Value::Array(vec![Value::Array(vec![bulk("{kaiwa}:events"), range.clone()])]);
-        assert_eq!(from_read(&read).len(), 2);
-        let resp3 = Value::Map(vec![(bulk("{kaiwa}:events"), range)]);
-        assert_eq!(from_read(&resp3).len(), 2);
-        assert!(from_read(&Value::Nil).is_empty());
+        assert!(from_range(&Value::Nil).is_empty());
     }
 }

@@ -40,20 +40,37 @@ pub fn free_port() -> u16 {
 /// A `redis-server` of our own.
 pub struct Redis {
     pub port: u16,
-    dir: PathBuf,
+    pub dir: PathBuf,
     persistent: bool,
     child: Option<Child>,
+    /// More `redis-server` arguments (later ones win: `--port 0` turns
+    /// plain TCP off), and the `redis-cli` arguments that go with them.
+    server_args: Vec<String>,
+    cli_args: Vec<String>,
 }
 
 impl Redis {
     /// Starts one; `persistent` turns on the append-only file (fsync always).
     pub async fn start(name: &str, persistent: bool) -> Redis {
+        Redis::start_with(name, persistent, |_| (Vec::new(), Vec::new())).await
+    }
+
+    /// Starts one with the server and `redis-cli` arguments that `args`
+    /// makes from its port and directory.
+    pub async fn start_with(
+        name: &str,
+        persistent: bool,
+        args: impl FnOnce(&Redis) -> (Vec<String>, Vec<String>),
+    ) -> Redis {
         let mut r = Redis {
             port: free_port(),
             dir: scratch(&format!("redis-{name}")),
             persistent,
             child: None,
+            server_args: Vec::new(),
+            cli_args: Vec::new(),
         };
+        (r.server_args, r.cli_args) = args(&r);
         r.restart().await;
         r
     }
@@ -74,6 +91,7 @@ impl Redis {
             .args(aof)
             .arg("--dir")
             .arg(&self.dir)
+            .args(&self.server_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -90,7 +108,7 @@ impl Redis {
     /// Runs a command with `redis-cli` (with `password`, once one is set).
     pub async fn cli(&self, password: Option<&str>, args: &[&str]) -> String {
         let mut cmd = Command::new("redis-cli");
-        cmd.args(["-p", &self.port.to_string()]);
+        cmd.args(["-p", &self.port.to_string()]).args(&self.cli_args);
         if let Some(p) = password {
             cmd.args(["-a", p, "--no-auth-warning"]);
         }

@@ -164,34 +164,16 @@ impl RedisEngine {
     /// stores them with one script call ([`APPEND_MANY`]), so one round trip
     /// and one epoch check store many events. One task per instance, so events are stored in
     /// the order they were submitted (a connection's publishes keep their order).
-    /// Over plain TCP the batches go on a connection of the appender's own,
-    /// the next one sent while Redis runs the one before
-    /// ([`RedisEngine::append_pipelined`]); otherwise (TLS, Unix socket)
-    /// through the connection manager, one at a time.
+    /// The batches go on a connection of the appender's own, the next one
+    /// sent while Redis runs the one before
+    /// ([`RedisEngine::append_pipelined`]).
     pub(super) async fn append_forever(self: Arc<Self>, mut queue: mpsc::Receiver<Append>) {
         let mut batch = Vec::with_capacity(APPEND_BATCH);
         while queue.recv_many(&mut batch, APPEND_BATCH).await > 0 {
-            if let Some(conn) = resp::Conn::connect(self.client.get_connection_info(), Duration::from_secs(1)).await {
-                // Plain TCP: pipelined on a connection of the appender's own.
-                let first = std::mem::take(&mut batch);
-                match conn {
-                    Ok(conn) => self.append_pipelined(conn, first, &mut queue).await,
-                    Err(e) => {
-                        let e = self.failed("XADD", e);
-                        for append in first {
-                            let _ = append.done.send(Err(e.clone()));
-                        }
-                    }
-                }
-                continue;
-            }
-            let results = self.append_batch(&batch).await;
-            for (i, append) in batch.drain(..).enumerate() {
-                let result = match &results {
-                    Ok(all) => all.get(i).cloned().ok_or_else(|| self.failed("XADD", "short reply")),
-                    Err(e) => Err(e.clone()),
-                };
-                let _ = append.done.send(result);
+            let first = std::mem::take(&mut batch);
+            match self.own_connection(Duration::from_secs(1)).await {
+                Ok(conn) => self.append_pipelined(conn, first, &mut queue).await,
+                Err(e) => self.answer(first, Err(self.failed("XADD", e))),
             }
         }
     }
@@ -331,40 +313,6 @@ impl RedisEngine {
             out.push((offset, new == "1"));
         }
         Ok(out)
-    }
-
-    async fn append_batch(&self, batch: &[Append]) -> Result<Vec<(Offset, bool)>, Unavailable> {
-        // `EVALSHA` built here rather than through `ScriptInvocation`, which
-        // copies every argument twice (payloads included).
-        let args = self.append_args(self.append_many.get_hash(), batch);
-        let mut call = redis::cmd("EVALSHA");
-        for arg in &args.as_args()[1..] {
-            call.arg(arg);
-        }
-        let mut conn = self.conn.clone();
-        let reply = match timeout(ENGINE_TIMEOUT, call.query_async::<redis::Value>(&mut conn)).await {
-            // Redis forgot the script (a restart): load it and call again.
-            Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError => {
-                let load = async {
-                    let _: String = redis::cmd("SCRIPT")
-                        .arg("LOAD")
-                        .arg(APPEND_MANY)
-                        .query_async(&mut conn)
-                        .await?;
-                    call.query_async::<redis::Value>(&mut conn).await
-                };
-                self.run("XADD", load).await?
-            }
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => return Err(self.failed("XADD", e)),
-            Err(_) => return Err(self.failed("XADD", "timed out")),
-        };
-        let reply = match &reply {
-            redis::Value::BulkString(bytes) => std::str::from_utf8(bytes).ok(),
-            _ => None,
-        }
-        .ok_or_else(|| self.failed("XADD", format!("unexpected reply {reply:?}")))?;
-        self.appended(reply)
     }
 }
 
