@@ -41,11 +41,13 @@
 //! past it before the next read (the instance stalled, Redis came back
 //! slowly, another relay took a burst larger than `--retain`): `XREAD`
 //! then answers with the oldest entry left, and what was trimmed in
-//! between is gone. So after each read that returned entries, the reader
+//! between is gone. So after a read that returned entries, the reader
 //! checks, as a resume does, that nothing after the id it continued from
 //! was trimmed (the id is not older than the stream's first entry, or
 //! nothing was ever trimmed); trimming only moves forward, so what holds
-//! after the read held during it. If it does not hold, the hub is told
+//! after the read held during it. (Only after a read of `retain` entries or
+//! more, or of a full `COUNT`: a trim keeps at least the `retain` newest
+//! entries, so fewer than that after the id means none was trimmed.) If it does not hold, the hub is told
 //! ([`Hub::gap`]) before the entries are sent, and connections that have
 //! not dealt with them close with 4008. The check cannot tell a trim that
 //! took only entries the reader had read from one that took more: it may
@@ -343,8 +345,17 @@ impl RedisEngine {
                         let Some(first) = events.first() else { continue };
                         // Whether anything after `last` was trimmed before
                         // this read (see "Reading"); unanswered, the events
-                        // are read again after a reconnect.
-                        match self.can_resume(&self.epoch(), last).await {
+                        // are read again after a reconnect. Not asked when
+                        // the read returned every entry after `last` and
+                        // they are fewer than `retain`: a trim keeps at
+                        // least the `retain` newest, so one that took an
+                        // entry after `last` left `retain` of them.
+                        let all_after = events.len() < READ_COUNT && events.len() < self.retain;
+                        match if all_after {
+                            Ok(true)
+                        } else {
+                            self.can_resume(&self.epoch(), last).await
+                        } {
                             Ok(true) => {}
                             Ok(false) => {
                                 self.gaps.fetch_add(1, Ordering::Relaxed);
