@@ -184,7 +184,7 @@ async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close>
     match stream.next().await {
         None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
         Some(Ok(Message::Text(t))) => Ok(Frame::Text(t)),
-        Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v1".into())),
+        Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v2".into())),
         Some(Ok(Message::Pong(_))) => Ok(Frame::Pong),
         Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Control),
         Some(Err(e @ WsError::Capacity(_))) => Err((CLOSE_TOO_BIG, format!("frame larger than this relay reads: {e}"))),

@@ -21,7 +21,7 @@ pub const CLOSE_FORBIDDEN: u16 = 4003;
 pub const CLOSE_LAGGING: u16 = 4008;
 /// Close: no pong to the relay's pings for two ping intervals.
 pub const CLOSE_NO_PONG: u16 = 4009;
-/// Close: a frame that is not protocol v1.
+/// Close: a frame that is not protocol v2.
 pub const CLOSE_MALFORMED: u16 = 4400;
 /// Close: the relay is shutting down; reconnect (to another instance).
 pub const CLOSE_GOING_AWAY: u16 = 1001;
