@@ -125,6 +125,28 @@ test("another user in another browser sees none of the first user's events; the 
 	}
 });
 
+test("a maintenance notice (audience 'all') reaches another user's browser; that user's private events do not", async ({ page, url }) => {
+	await signIn(page, 'yuki@example.com');
+	const other = await launchChromium();
+	try {
+		const ben = await openOther(other, url);
+		await waitReady(ben);
+		await signIn(ben, 'ben@example.com');
+		await button(ben, 'Start conversation').click(); // private: stays with ben
+		await until(() => ben.evaluate(() => window.kaiwaBus.connection.outbox === 0), "ben's conversation stored");
+		await button(ben, 'Post a maintenance notice').click();
+		await page.getByTestId('notice').getByText(/Notice from user-ben: Maintenance tonight/).waitFor();
+		assert.match(await page.getByTestId('notice').innerText(), /remote$/, 'from the relay');
+		assert.match(await ben.getByTestId('notice').innerText(), /local$/);
+		const notice = await page.evaluate(() => window.kaiwaBus.getEventHistory().filter((r) => r.name === 'app.notice.posted').map((r) => [r.status, r.payload.at instanceof Date]));
+		assert.deepEqual(notice, [['delivered', true]], "validated with $lib/events.js's schema, its Date a Date");
+		// ben's conversation was stored before his notice, and events arrive in order: yuki never got it.
+		assert.deepEqual(await records(page, 'conversation.started'), [], "ben's conversation is his");
+	} finally {
+		await other.close();
+	}
+});
+
 test('the same user in another browser gets the events through the relay, once', async ({ page, url }) => {
 	await signIn(page, 'yuki@example.com');
 	const other = await launchChromium();
