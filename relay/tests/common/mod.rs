@@ -17,6 +17,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+mod engines;
+pub use engines::*;
+
 pub const SECRET: &str = "test-secret";
 /// The longest any single wait in a test may take.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -120,41 +123,6 @@ impl Redis {
     pub async fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             c.kill().await.unwrap();
-        }
-    }
-}
-
-/// The two engines, for the suites that run on both.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Engine {
-    Memory,
-    Redis,
-}
-
-pub const ENGINES: [Engine; 2] = [Engine::Memory, Engine::Redis];
-
-/// A relay on one engine, with its own `redis-server` for `Engine::Redis`
-/// (alive as long as this).
-pub struct OnEngine {
-    pub relay: Relay,
-    pub redis: Option<Redis>,
-}
-
-impl OnEngine {
-    pub async fn start(engine: Engine, name: &str, extra: &[&str]) -> OnEngine {
-        match engine {
-            Engine::Memory => OnEngine {
-                relay: Relay::memory(extra).await,
-                redis: None,
-            },
-            Engine::Redis => {
-                let redis = Redis::start(name, false).await;
-                let relay = Relay::redis(&redis, extra).await;
-                OnEngine {
-                    relay,
-                    redis: Some(redis),
-                }
-            }
         }
     }
 }
