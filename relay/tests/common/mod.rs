@@ -18,6 +18,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 mod engines;
+// Not every test binary runs on both engines.
+#[allow(unused_imports)]
 pub use engines::*;
 
 pub const SECRET: &str = "test-secret";

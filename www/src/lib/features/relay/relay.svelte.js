@@ -18,8 +18,7 @@ export class Relay {
 	arrived = $state([]);
 	/** The webhook's last answer, as a sentence. */
 	webhook = $state('');
-	/** The newest maintenance notice, from anyone: `{ text, by, at, source }`. */
-	/** @type {{ text: string, by: string, at: Date, source: string } | null} */
+	/** The newest maintenance notice, from anyone. @type {{ text: string, by: string, at: Date, source: string } | null} */
 	notice = $state(null);
 	#bus;
 	/** The plan a webhook renews (the last one created here). */
