@@ -47,12 +47,12 @@
 //! nothing was ever trimmed); trimming only moves forward, so what holds
 //! after the read held during it. (Only after a read of `retain` entries or
 //! more, or of a full `COUNT`: a trim keeps at least the `retain` newest
-//! entries, so fewer than that after the id means none was trimmed.) If it does not hold, the hub is told
-//! ([`Hub::gap`]) before the entries are sent, and connections that have
-//! not dealt with them close with 4008. The check cannot tell a trim that
-//! took only entries the reader had read from one that took more: it may
-//! report a gap that is not one (the clients then resume with
-//! `recovered: false`), never miss one.
+//! entries, so fewer than that after the id means none was trimmed.) If it
+//! does not hold, the hub is told ([`Hub::gap`]) before the entries are
+//! sent, and connections that have not dealt with them close with 4008.
+//! The check cannot tell a trim that took only entries the reader had read
+//! from one that took more: it may report a gap that is not one (the clients
+//! then resume with `recovered: false`), never miss one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
