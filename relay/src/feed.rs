@@ -147,8 +147,9 @@ pub struct Feed {
 pub type Reading = BoxFuture<'static, LogRead>;
 
 /// What one read of the log gave: events after `last` (at most what was
-/// asked), or `None` when some were trimmed away.
-pub type LogRead = Option<Vec<Arc<Event>>>;
+/// asked) and whether the log may have more (it gave all that was asked),
+/// or `None` when some were trimmed away.
+pub type LogRead = Option<Caught>;
 
 /// Events read from the log, and whether it has more.
 pub type Caught = (Vec<Arc<Event>>, bool);
@@ -220,7 +221,10 @@ impl Feed {
                 // Read, then check (see "Order, gaps and duplicates").
                 let read = match engine.read_after(last, count).await {
                     Ok(events) => match engine.can_resume(&epoch, last).await {
-                        Ok(true) => Ok(Some(events)),
+                        Ok(true) => {
+                            let more = events.len() >= count;
+                            Ok(Some((events, more)))
+                        }
                         Ok(false) => Ok(None),
                         Err(e) => Err(e),
                     },
@@ -235,17 +239,19 @@ impl Feed {
         })
     }
 
-    /// Takes a finished read of `room` events at most: the events to
-    /// offer, and whether the log has more (read again); `Err` is the close
-    /// (4008) when events were trimmed before this connection got them.
-    pub fn caught(&mut self, read: LogRead, room: usize) -> Result<Caught, (u16, String)> {
-        let Some(events) = read else {
+    /// Takes a finished read: the events to offer, and whether the log has
+    /// more (read again). Whether it has more is judged by what the read
+    /// asked for, not by the room the queue has now: it may have more room
+    /// once the read is done, and a short read taken for the end of the log
+    /// would leave the events between it and the hub unsent. `Err` is the
+    /// close (4008) when events were trimmed before this connection got them.
+    pub fn caught(&mut self, read: LogRead) -> Result<Caught, (u16, String)> {
+        let Some((events, more)) = read else {
             return Err((CLOSE_LAGGING, "lagging past the retained log: resume".into()));
         };
         if let Some(newest) = events.last() {
             self.last = newest.offset;
         }
-        let more = events.len() >= room.clamp(1, BATCH);
         Ok((events, more))
     }
 }
