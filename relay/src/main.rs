@@ -26,13 +26,9 @@ async fn main() {
 }
 
 async fn run() -> Result<(), String> {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if let Ok(url) = std::env::var("KAIWA_RELAY_REDIS_URL") {
-        if !args.iter().any(|a| a == "--redis-url") {
-            args.extend(["--redis-url".to_string(), url]);
-        }
-    }
-    let config = Config::parse(&args, std::env::var("KAIWA_RELAY_SECRET").ok())?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let config = Config::parse(&args, &env)?;
     let defs = match &config.schemas {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("--schemas {}: {e}", path.display()))?;
