@@ -11,14 +11,14 @@
 //   - Alice (two tabs of one browser, and a second browser) and Bob: a
 //     notice (audience 'all') reaches every page; Alice's click reaches her
 //     other tab and her other browser, its Date a Date; Bob gets the next
-//     notice but never her event (a separate check: printed as a to-do
-//     until relay-scope's audiences are on main); no page logs an error;
+//     notice but never her event (a check of its own); no page logs an
+//     error;
 //   - a field changed in events.ts: the README's --check command fails
 //     naming it, and the relay still on the old file refuses the event with
 //     a console warning that says what to regenerate; regenerating fixes it.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/lib/chromium.mjs';
@@ -99,21 +99,13 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 				bobSaw = await twoUsers(browser, url);
 			});
 		});
-		// AUDIENCES (relay-scope, issue 20 item 2): 'user' is the default, so Bob never gets Alice's cart event. Until
-		// relay-scope's branch is on main the relay sends an event without a userId to everyone: this check is then
-		// printed as a to-do, never as passed. Once both branches are merged, delete `audiences` and its `else`.
-		const audiences = existsSync('pkg/contract.js') && readFileSync('pkg/contract.js', 'utf8').includes('AUDIENCES');
-		const bobOnlyNotice = `${label}: Bob gets the notices and never Alice's cart event (audience 'user', the default)`;
-		if (audiences) {
-			await check(bobOnlyNotice, () => {
-				if (bobSaw === null) throw new Error('the check above did not get as far as the notice after her event');
-				if (bobSaw.lines.some((line) => line.startsWith('cart.')) || bobSaw.count !== '0 in the cart') {
-					throw new Error(`bob got alice's private event: ${bobSaw.count}; ${JSON.stringify(bobSaw.lines)}`);
-				}
-			});
-		} else {
-			console.log(`# todo - ${bobOnlyNotice}: waits for relay-scope's audiences (issue 20 item 2); Bob saw ${JSON.stringify(bobSaw)}`);
-		}
+		// Audiences (issue 20 item 2): 'user' is the default, so Bob never gets Alice's cart event (before them he did).
+		await check(`${label}: Bob gets the notices and never Alice's cart event (audience 'user', the default)`, () => {
+			if (bobSaw === null) throw new Error('the check above did not get as far as the notice after her event');
+			if (bobSaw.lines.some((line) => line.startsWith('cart.')) || bobSaw.count !== '0 in the cart') {
+				throw new Error(`bob got alice's private event: ${bobSaw.count}; ${JSON.stringify(bobSaw.lines)}`);
+			}
+		});
 		await check(`${label}: a field changed in events.ts: --check fails naming it, the relay on the old file refuses with what to regenerate`, async () => {
 			edit(app, 'src/lib/events.ts', "itemId: 'string'", "sku: 'string'");
 			edit(app, 'src/lib/cart/AddToCart.svelte', "itemId: 'tea'", "sku: 'tea'");
