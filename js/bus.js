@@ -7,8 +7,9 @@
 // however many handlers run. See README "How an emit runs".
 
 import { BusCore } from './kaiwa_bus.js';
-import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
+import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf, recorded } from './errors.js';
 import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
+import { registerEvents } from './define.js';
 import { attachTransport } from './link.js';
 import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
 import { compileReader, probeWidth } from './probe.js';
@@ -98,13 +99,13 @@ class Entry {
 
 const LOCAL = 'local';
 
-
 /**
  * A typed, validated event bus. See README.md for the API table.
  */
 export class EventBus {
 	#core;
 	#names = new Map(); // event name -> interned id
+	#nameOf = []; // id -> event name: Rust may give a forgotten name's id to a new one
 	#plans = []; // id -> reader plan, or null when the event has no schema
 	#atoms; // literal string -> atom id
 	#entries = new Map(); // subscription id -> Entry
@@ -133,10 +134,17 @@ export class EventBus {
 
 	constructor(options) {
 		memory();
-		const { strict, historyLimit, catalog, timing } = readOptions(options);
+		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
 		this.#core = new BusCore(strict, historyLimit, catalog);
 		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
 		this.#atoms = atomMap(this.#core.atoms());
+		if (events === undefined) return;
+		try {
+			registerEvents(this, events);
+		} catch (error) {
+			this.dispose();
+			throw error;
+		}
 	}
 
 	/** 'development' or 'strict'. */
@@ -155,15 +163,28 @@ export class EventBus {
 	}
 
 	// The id of a name, or -1 for a name strict mode refuses (Rust keeps
-	// nothing for it). The name is cached only once its plan is, so a call
-	// cut short (a stack overflow) leaves nothing half-registered.
+	// nothing for it).
 	#intern(method, name) {
 		requireName(method, name);
 		const id = this.#core.intern(name);
-		if (id < 0) return id;
-		this.#plans[id] = planOf(this.#core.plan(id));
-		this.#names.set(name, id);
+		if (id >= 0) this.#remember(name, id);
 		return id;
+	}
+
+	// Caches an id Rust gave `name`. When the name table is full, Rust gives
+	// a new name the id of one nothing refers to any more (src/core/mod.rs
+	// `intern`): what was cached for that name goes. The name is cached only
+	// once its plan is, so a call cut short (a stack overflow) leaves
+	// nothing half-registered.
+	#remember(name, id) {
+		const before = this.#nameOf[id];
+		if (before !== undefined && before !== name) {
+			this.#names.delete(before);
+			this.#snapshots[id] = undefined;
+		}
+		this.#plans[id] = planOf(this.#core.plan(id));
+		this.#nameOf[id] = name;
+		this.#names.set(name, id);
 	}
 
 	// Reads the payload into the wasm probe buffer, from this.#probeFrom;
@@ -295,8 +316,9 @@ export class EventBus {
 				}
 			}
 		}
-		// The record already says `planned` handlers and no duration.
-		if (called !== planned || start === start) core.finish(id, record, called, clock.now() - start);
+		// The record already says `planned` handlers and no duration. A
+		// handler that disposed of the bus took the record with it.
+		if ((called !== planned || start === start) && this.#core === core) core.finish(id, record, called, clock.now() - start);
 		if (this.#listeners.size !== 0) this.#announce(record, 'added');
 	}
 
@@ -311,23 +333,27 @@ export class EventBus {
 		return entries;
 	}
 
+	// The error a refusal is thrown as, marked as recorded.
 	#refusalOf(r) {
 		if (this.#listeners.size !== 0) this.#announce(r.record, 'added');
-		switch (r.kind) {
-			case 'validation':
-				return new ValidationError(r.message, r.event, r.issues);
-			case 'unknown':
-				return new UnknownEventError(r.message, r.event);
-			case 'depth':
-				return new EmitDepthError(r.message, r.event);
-			default:
-				return new TypeError(`kaiwa-bus: ${r.message}`);
-		}
+		const { kind, message, event } = r;
+		const error =
+			kind === 'validation'
+				? new ValidationError(message, event, r.issues)
+				: kind === 'unknown'
+					? new UnknownEventError(message, event)
+					: kind === 'depth'
+						? new EmitDepthError(message, event)
+						: new TypeError(`kaiwa-bus: ${message}`);
+		recorded.add(error);
+		return error;
 	}
 
+	// Reported, and added to the record while the bus lives: a handler may
+	// dispose of the bus, or its promise reject after dispose().
 	#failed(name, record, error) {
 		report('error', `Event handler error for ${name}:`, error);
-		this.#core.addError(record, shortMessage(error));
+		if (this.#core !== DISPOSED) this.#core.addError(record, shortMessage(error));
 	}
 
 	#watch(promise, name, record) {
@@ -502,18 +528,20 @@ export class EventBus {
 	/**
 	 * Registers a schema in the seed's `EventSchema` shape: `{ name, version,
 	 * description, payload }`, with `payload` in descriptor notation
-	 * (`'string'`, `'Date?'`, `"'a' | 'b'"`...). Validation is compiled from
-	 * the descriptors; a `validate` function, if present, is not used.
+	 * (`'string'`, `'Date?'`, `"'a' | 'b'"`...), and optionally its
+	 * `audience` through the relay ('user', the default, 'all' or 'group').
+	 * Validation is compiled from the descriptors; a `validate` function, if
+	 * present, is not used.
 	 */
 	registerSchema(schema) {
-		const { name, version, description, keys, types } = readSchema(schema);
-		this.#core.registerSchema(name, version, description, keys, types);
+		const { name, version, description, audience, keys, types } = readSchema(schema);
+		this.#core.registerSchema(name, version, description, audience, keys, types);
 		this.#atoms = atomMap(this.#core.atoms());
 		const id = this.#names.get(name);
 		if (id !== undefined) this.#plans[id] = planOf(this.#core.plan(id));
 	}
 
-	/** `{ name, version, description, payload }`, or `undefined`. */
+	/** `{ name, version, description, audience, payload }`, or `undefined`. */
 	getSchema(name) {
 		requireName('getSchema', name);
 		return this.#core.schema(name);
@@ -535,10 +563,7 @@ export class EventBus {
 			requireName('validate', name);
 			// A lookup keeps nothing for a name without a schema.
 			id = this.#core.lookup(name);
-			if (id >= 0) {
-				this.#plans[id] = planOf(this.#core.plan(id));
-				this.#names.set(name, id);
-			}
+			if (id >= 0) this.#remember(name, id);
 		}
 		const plan = id < 0 ? null : this.#plans[id];
 		if (plan === null) return { ok: !this.#core.strict, known: false, issues: [] };
@@ -570,6 +595,7 @@ export class EventBus {
 		this.#entries.clear();
 		this.#snapshots = [];
 		this.#names.clear();
+		this.#nameOf = [];
 		this.#plans = [];
 		this.#listeners.clear();
 		this.#view = null;

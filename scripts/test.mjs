@@ -45,11 +45,15 @@ const steps = [
 	// engines: >=18. The oldest Node the package promises, from scripts/node-bin.sh.
 	{ name: 'package tests (Node 18)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts, group: 'package' },
 	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: lineCounts, group: 'package' },
+	// kaiwa-bus/svelte on Svelte's own runtime (svelte/compiler, svelte/server).
+	{ name: 'svelte binding (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/svelte/'], count: tapCounts },
 	{ name: 'init errors (Chromium)', cmd: ['node', 'tests/package/browser-init.mjs'], count: lineCounts },
 	// kaiwa-bus/relay in Node against real kaiwa-relay processes (both engines, a real redis-server).
 	{ name: 'build relay (debug)', cmd: ['cargo', 'build', '-p', 'kaiwa-relay'] },
 	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts, group: 'relay client' },
 	{ name: 'relay client (Node 22)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts, group: 'relay client' },
+	// kaiwa-bus/server (tokens, publish; no WebAssembly; Node 18/20/22) and `kaiwa-bus schemas` against real relays.
+	{ name: 'server entry and schemas CLI', cmd: ['node', '--test', '--test-reporter=tap', 'tests/server/'], count: tapCounts },
 	// kaiwa-relay from npm: the static linux-x64 release binary packed as the release does, installed
 	// into a folder with no cargo on PATH, run with npx and talked to (tests/relay-npm/run.mjs). On a cold
 	// target/ the musl release build costs about 3.3 min of CPU (2 cores: ~2 min alone); warm, ~35 s in all.

@@ -1,5 +1,6 @@
-//! What one connection receives: its subscriptions ([`Filter`]) and where
-//! its events come from ([`Feed`]: the hub, or the log while catching up),
+//! What one connection receives: where its events come from ([`Feed`]: the
+//! hub, or the log while catching up; its subscriptions are a
+//! [`crate::filter::Filter`]),
 //! both driven by the connection's own task (see `conn.rs`).
 //!
 //! ## Order, gaps and duplicates
@@ -8,9 +9,14 @@
 //! skipped because this connection may not see it). Events come from the
 //! hub in offset order; one at or before `last` was already dealt with and
 //! is skipped, so switching from reading the log to the hub never sends an
-//! event twice. Before every read of the log the feed checks that nothing
-//! after `last` was trimmed; if something was, it closes with 4008 and the
-//! client's resume is told `recovered: false`: never a silent gap.
+//! event twice. After every read of the log the feed checks that nothing
+//! after `last` was trimmed (after, not before: trimming only ever moves
+//! forward, so a log that still holds everything after `last` once the
+//! read is done held it during the read; checked before, a trim between
+//! the check and the read went unseen). If something was trimmed, or the
+//! hub says it missed events this connection has not dealt with
+//! ([`Fed::Gap`]), it closes with 4008 and the client's resume is told
+//! `recovered: false`: never a silent gap.
 //!
 //! ## Backpressure
 //!
@@ -21,7 +27,6 @@
 //! room, and the next read waits for room: the log, not memory, holds what
 //! the client has yet to read.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +34,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
+use crate::engine::Fed;
 use crate::event::{Event, Offset};
 use crate::protocol::CLOSE_LAGGING;
 use crate::server::State;
@@ -38,89 +44,6 @@ pub const MAX_PATTERNS: usize = 10_000;
 /// Events read from the log per call.
 const BATCH: usize = 256;
 
-/// A connection's subscriptions (who it is, the token's grant, is the
-/// connection's: see `Grant::sees`).
-#[derive(Debug, Default)]
-pub struct Filter {
-    all: bool,
-    /// Prefixes (of `prefix.*` patterns) and exact names; allocated with
-    /// the first such pattern (`*` alone, or none, needs no room).
-    sets: Option<Box<Sets>>,
-}
-
-#[derive(Debug, Default)]
-struct Sets {
-    prefixes: HashSet<String>,
-    exact: HashSet<String>,
-}
-
-impl Filter {
-    /// Adds patterns already checked with `parse_pattern`.
-    pub fn add(&mut self, pattern: &str) {
-        if pattern == "*" {
-            self.all = true;
-            return;
-        }
-        let sets = self.sets.get_or_insert_with(Box::default);
-        if let Some(prefix) = pattern.strip_suffix(".*") {
-            sets.prefixes.insert(prefix.to_string());
-        } else {
-            sets.exact.insert(pattern.to_string());
-        }
-    }
-
-    /// Removes a pattern; unknown ones are ignored.
-    pub fn remove(&mut self, pattern: &str) {
-        if pattern == "*" {
-            self.all = false;
-        } else if let Some(sets) = &mut self.sets {
-            if let Some(prefix) = pattern.strip_suffix(".*") {
-                sets.prefixes.remove(prefix);
-            } else {
-                sets.exact.remove(pattern);
-            }
-            if sets.prefixes.is_empty() && sets.exact.is_empty() {
-                self.sets = None;
-            }
-        }
-    }
-
-    /// How many patterns it holds.
-    pub fn len(&self) -> usize {
-        let sets = self.sets.as_ref().map_or(0, |s| s.exact.len() + s.prefixes.len());
-        sets + usize::from(self.all)
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Every pattern it holds.
-    pub fn patterns(&self) -> Vec<String> {
-        let all = self.all.then(|| "*".to_string());
-        let sets = self.sets.iter().flat_map(|s| {
-            s.prefixes
-                .iter()
-                .map(|p| format!("{p}.*"))
-                .chain(s.exact.iter().cloned())
-        });
-        all.into_iter().chain(sets).collect()
-    }
-
-    /// Whether a subscription matches `name`: one lookup per dot in it.
-    pub fn matches(&self, name: &str) -> bool {
-        if self.all {
-            return true;
-        }
-        let Some(s) = &self.sets else { return false };
-        s.exact.contains(name)
-            || name
-                .match_indices('.')
-                .any(|(dot, _)| name.get(..dot).is_some_and(|p| s.prefixes.contains(p)))
-    }
-}
-
 /// Why a connection ends: a close code and reason, or nothing (the client went away).
 pub type Ending = Option<(u16, String)>;
 
@@ -129,7 +52,7 @@ pub type Ending = Option<(u16, String)>;
 #[derive(Debug)]
 pub struct Feed {
     /// The hub's stored events.
-    pub rx: broadcast::Receiver<Arc<Event>>,
+    pub rx: broadcast::Receiver<Fed>,
     /// The newest offset sent or skipped.
     pub last: Offset,
     /// The epoch the connection was welcomed in.
@@ -151,10 +74,13 @@ pub type Caught = (Vec<Arc<Event>>, bool);
 /// What the feed hands the connection now.
 #[derive(Debug)]
 pub enum Step {
-    /// An event from the hub (maybe not for this connection: see [`Filter::matches`]).
+    /// An event from the hub (maybe not for this connection: see [`crate::filter::Filter::matches`]).
     Live(Arc<Event>),
     /// The hub dropped events for this connection: read them from the log.
     Lagged,
+    /// Events this connection has not dealt with were trimmed before the
+    /// engine read them (see [`Fed::Gap`]): close with 4008.
+    Gap,
     /// The hub is gone (the relay is stopping).
     Closed,
 }
@@ -163,14 +89,13 @@ impl Feed {
     /// The next event of the hub after `last`.
     pub async fn live(&mut self) -> Step {
         loop {
-            match self.rx.recv().await {
-                Ok(event) if event.offset <= self.last => continue,
-                Ok(event) => {
-                    self.last = event.offset;
-                    return Step::Live(event);
-                }
+            let fed = match self.rx.recv().await {
+                Ok(fed) => fed,
                 Err(RecvError::Lagged(_)) => return Step::Lagged,
                 Err(RecvError::Closed) => return Step::Closed,
+            };
+            if let Some(step) = self.step(fed) {
+                return step;
             }
         }
     }
@@ -179,16 +104,27 @@ impl Feed {
     /// connection take a burst in one wake-up.
     pub fn ready(&mut self) -> Option<Step> {
         loop {
-            match self.rx.try_recv() {
-                Ok(event) if event.offset <= self.last => continue,
-                Ok(event) => {
-                    self.last = event.offset;
-                    return Some(Step::Live(event));
-                }
+            let fed = match self.rx.try_recv() {
+                Ok(fed) => fed,
                 Err(TryRecvError::Lagged(_)) => return Some(Step::Lagged),
                 Err(TryRecvError::Closed) => return Some(Step::Closed),
                 Err(TryRecvError::Empty) => return None,
+            };
+            if let Some(step) = self.step(fed) {
+                return Some(step);
             }
+        }
+    }
+
+    /// What one item of the hub means here; `None` for what `last` covers.
+    fn step(&mut self, fed: Fed) -> Option<Step> {
+        match fed {
+            Fed::Event(event) if event.offset > self.last => {
+                self.last = event.offset;
+                Some(Step::Live(event))
+            }
+            Fed::Gap(next) if next > self.last => Some(Step::Gap),
+            Fed::Event(_) | Fed::Gap(_) => None,
         }
     }
 
@@ -199,12 +135,16 @@ impl Feed {
         Box::pin(async move {
             let engine = &state.engine;
             loop {
-                let read = match engine.can_resume(&epoch, last).await {
-                    Ok(true) => engine.read_after(last, count).await.map(|events| {
-                        let more = events.len() >= count;
-                        Some((events, more))
-                    }),
-                    Ok(false) => Ok(None),
+                // Read, then check (see "Order, gaps and duplicates").
+                let read = match engine.read_after(last, count).await {
+                    Ok(events) => match engine.can_resume(&epoch, last).await {
+                        Ok(true) => {
+                            let more = events.len() >= count;
+                            Ok(Some((events, more)))
+                        }
+                        Ok(false) => Ok(None),
+                        Err(e) => Err(e),
+                    },
                     Err(e) => Err(e),
                 };
                 match read {
@@ -245,22 +185,6 @@ pub fn reason(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn filters_match_by_pattern() {
-        let mut f = Filter::default();
-        f.add("auth.*");
-        f.add("audio.playback.started");
-        assert!(f.matches("auth.user.login") && f.matches("auth.x"));
-        assert!(!f.matches("authx.y") && !f.matches("audio.recording.started"));
-        assert!(f.matches("audio.playback.started"));
-        f.remove("auth.*");
-        assert!(!f.matches("auth.user.login"));
-        assert_eq!(f.patterns(), vec!["audio.playback.started".to_string()]);
-        f.add("*");
-        assert!(f.matches("anything.at.all"));
-        assert_eq!(f.len(), 2);
-    }
 
     #[test]
     fn reasons_fit_a_close_frame() {

@@ -1,9 +1,19 @@
-//! Protocol v1: the frames on `/v1/ws` and the close codes (see PROTOCOL.md,
-//! which documents every one of them for client authors).
+//! Protocol v2: the frames on `/v1/ws` and the close codes (see PROTOCOL.md,
+//! which documents every one of them for client authors, and what changed
+//! from v1).
+
+use std::borrow::Cow;
 
 use kaiwa_bus::schema::Issue;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
+
+/// The protocol this relay speaks: `welcome` says it, and a `hello` may
+/// say which one the client speaks. 2: who receives an event is its
+/// schema's audience, private to its user by default (v1: public unless
+/// its payload had a `userId`). The frames are v1's, so a v1 client (a
+/// `hello` without `protocol`) is served, under v2's rule.
+pub const PROTOCOL: u32 = 2;
 
 /// Close: the token is missing, bad or expired.
 pub const CLOSE_AUTH: u16 = 4001;
@@ -13,7 +23,7 @@ pub const CLOSE_FORBIDDEN: u16 = 4003;
 pub const CLOSE_LAGGING: u16 = 4008;
 /// Close: no pong to the relay's pings for two ping intervals.
 pub const CLOSE_NO_PONG: u16 = 4009;
-/// Close: a frame that is not protocol v1.
+/// Close: a frame that is not protocol v2.
 pub const CLOSE_MALFORMED: u16 = 4400;
 /// Close: the relay is shutting down; reconnect (to another instance).
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -24,6 +34,25 @@ pub const CLOSE_TRY_LATER: u16 = 1013;
 
 /// The longest `ref` a publish may carry, in bytes.
 pub const MAX_REF_BYTES: usize = 256;
+
+/// What a JSON parse error says, but for a lone surrogate, which serde_json
+/// calls a bad "hex escape": it is named as the bus names it.
+pub fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if !text.contains("hex escape") {
+        return text;
+    }
+    format!(
+        "a string holds a lone surrogate (half of a UTF-16 pair, as cutting an emoji in two makes) at line {} column {}",
+        e.line(),
+        e.column()
+    )
+}
+
+/// The 4400 close for a frame of type `what` that does not parse.
+pub fn malformed(what: &str, e: serde_json::Error) -> (u16, String) {
+    (CLOSE_MALFORMED, format!("{what}: {}", json_error(&e)))
+}
 
 /// `welcome.limits`: what the relay accepts, so that a client refuses an
 /// event over them itself instead of sending it.
@@ -61,6 +90,9 @@ pub struct Hello {
     /// Where to resume.
     #[serde(default)]
     pub resume: Option<Resume>,
+    /// The protocol the client speaks (`None`: 1, from before it said).
+    #[serde(default)]
+    pub protocol: Option<u32>,
 }
 
 /// Only the `type` of a frame.
@@ -69,6 +101,46 @@ pub struct Typed<'a> {
     /// `hello`, `publish`, ...
     #[serde(rename = "type", borrow)]
     pub kind: std::borrow::Cow<'a, str>,
+}
+
+/// A JSON string field as received: its text, or [`Text::Lone`] when it
+/// holds a lone UTF-16 surrogate (`"\ud83d"`, what cutting an emoji in two
+/// with `text.slice` makes), which no Rust string holds. Read so, a publish
+/// whose `name` or `ref` has one is refused naming that field, where
+/// reading it as a `str` would fail the whole frame.
+#[derive(Debug)]
+pub enum Text<'a> {
+    /// The string.
+    Str(Cow<'a, str>),
+    /// A string with a lone surrogate.
+    Lone,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Owned(s.to_string())))
+            }
+            // serde_json hands a string read as bytes over as WTF-8, where a
+            // lone surrogate is the one thing that is not UTF-8.
+            fn visit_borrowed_bytes<E>(self, b: &'de [u8]) -> Result<Text<'de>, E> {
+                Ok(std::str::from_utf8(b).map_or(Text::Lone, |s| Text::Str(Cow::Borrowed(s))))
+            }
+            fn visit_bytes<E>(self, b: &[u8]) -> Result<Text<'de>, E> {
+                Ok(std::str::from_utf8(b).map_or(Text::Lone, |s| Text::Str(Cow::Owned(s.to_string()))))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
 }
 
 /// `publish`; every field optional here so that a missing one is refused
@@ -81,10 +153,10 @@ pub struct Publish<'a> {
     pub kind: Option<std::borrow::Cow<'a, str>>,
     /// The client's id for this publish.
     #[serde(rename = "ref", borrow, default)]
-    pub reference: Option<std::borrow::Cow<'a, str>>,
+    pub reference: Option<Text<'a>>,
     /// The event name.
     #[serde(borrow, default)]
-    pub name: Option<std::borrow::Cow<'a, str>>,
+    pub name: Option<Text<'a>>,
     /// The payload, kept as written.
     #[serde(borrow, default)]
     pub payload: Option<&'a RawValue>,
@@ -199,6 +271,8 @@ impl Refusal {
 pub enum Reply<'a> {
     /// After `hello`.
     Welcome {
+        /// [`PROTOCOL`].
+        protocol: u32,
         /// The log's epoch.
         epoch: &'a str,
         /// The newest offset this connection is in sync with.
@@ -305,6 +379,7 @@ mod tests {
             r#"{"type":"ack","ref":"r","offset":"1-0"}"#
         );
         let w = Reply::Welcome {
+            protocol: PROTOCOL,
             epoch: "e",
             offset: "0-0".into(),
             recovered: false,
@@ -317,8 +392,22 @@ mod tests {
         };
         assert_eq!(
             w.to_text(),
-            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null,"limits":{"payload":10,"frame":20,"ref":256}}"#
+            r#"{"type":"welcome","protocol":2,"epoch":"e","offset":"0-0","recovered":false,"user":null,"limits":{"payload":10,"frame":20,"ref":256}}"#
         );
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_named_as_such() {
+        let e = serde_json::from_str::<Patterns>(r#"{"patterns":["a\ud83d.*"]}"#).unwrap_err();
+        let (code, reason) = malformed("subscribe", e);
+        assert_eq!(code, CLOSE_MALFORMED);
+        assert!(
+            reason.starts_with("subscribe: a string holds a lone surrogate"),
+            "{reason}"
+        );
+        assert!(!reason.contains("hex escape"), "{reason}");
+        let other = serde_json::from_str::<Patterns>("{").unwrap_err();
+        assert_eq!(json_error(&other), other.to_string());
     }
 
     #[test]
@@ -331,6 +420,8 @@ mod tests {
         assert_eq!(p.kind.as_deref(), Some("publish"));
         let h: Hello =
             serde_json::from_str(r#"{"type":"hello","token":null,"resume":{"epoch":"e","offset":"1-0"}}"#).unwrap();
-        assert!(h.token.is_none() && h.resume.is_some() && h.subscribe.is_empty());
+        assert!(h.token.is_none() && h.resume.is_some() && h.subscribe.is_empty() && h.protocol.is_none());
+        let h: Hello = serde_json::from_str(r#"{"type":"hello","token":null,"protocol":2}"#).unwrap();
+        assert_eq!(h.protocol, Some(PROTOCOL));
     }
 }

@@ -11,8 +11,9 @@ let channels = 0;
 const channel = () => `kaiwa-test-${Date.now()}-${++channels}`;
 const at = new Date('2026-11-30T10:00:00Z');
 const login = (userId) => ({ userId, email: `${userId}@example.com`, tier: 'pro', timestamp: at });
-// Resolves once `check()` holds (messages arrive in a later task); 10 s
-// at most, so a loaded machine is not a failure.
+// Resolves once `check()` holds (messages arrive in a later task; in
+// Chromium, after the heavy tests before this file, over a second later);
+// 10 s at most, so a loaded machine is not a failure.
 async function until(check) {
 	for (const end = Date.now() + 10_000; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
 	assert.ok(check(), 'timed out');

@@ -17,6 +17,16 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+// Not every test binary uses them all.
+mod engines;
+#[allow(unused_imports)]
+pub use engines::*;
+mod raw;
+#[allow(unused_imports)]
+pub use raw::*;
+mod redis_server;
+pub use redis_server::Redis;
+
 pub const SECRET: &str = "test-secret";
 /// The longest any single wait in a test may take.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -35,75 +45,6 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// A `redis-server` of our own.
-pub struct Redis {
-    pub port: u16,
-    dir: PathBuf,
-    persistent: bool,
-    child: Option<Child>,
-}
-
-impl Redis {
-    /// Starts one; `persistent` turns on the append-only file (fsync always).
-    pub async fn start(name: &str, persistent: bool) -> Redis {
-        let mut r = Redis {
-            port: free_port(),
-            dir: scratch(&format!("redis-{name}")),
-            persistent,
-            child: None,
-        };
-        r.restart().await;
-        r
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// (Re)starts it on the same port and directory.
-    pub async fn restart(&mut self) {
-        let aof = if self.persistent {
-            ["--appendonly", "yes", "--appendfsync", "always"]
-        } else {
-            ["--appendonly", "no", "--appendfsync", "no"]
-        };
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-            .args(aof)
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("redis-server (scripts/setup.sh redis installs it)");
-        self.child = Some(child);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "redis-server did not start");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Runs a command with `redis-cli` (with `password`, once one is set).
-    pub async fn cli(&self, password: Option<&str>, args: &[&str]) -> String {
-        let mut cmd = Command::new("redis-cli");
-        cmd.args(["-p", &self.port.to_string()]);
-        if let Some(p) = password {
-            cmd.args(["-a", p, "--no-auth-warning"]);
-        }
-        let out = cmd.args(args).output().await.expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// `kill -9`.
-    pub async fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().await.unwrap();
-        }
-    }
 }
 
 /// A `kaiwa-relay` process.
@@ -132,8 +73,17 @@ impl Relay {
     }
 
     pub async fn start_env(args: &[&str], secret: Option<&str>) -> Relay {
+        Relay::start_with(args, secret, &[]).await
+    }
+
+    /// With these environment variables too (`KAIWA_RELAY_<FLAG>`: a relay
+    /// from before a flag existed ignores them, so a test can be run against
+    /// it, with `KAIWA_RELAY_TEST_BIN=path/to/old/kaiwa-relay`, and fail for
+    /// what it checks rather than for an unknown flag).
+    pub async fn start_with(args: &[&str], secret: Option<&str>, env: &[(&str, &str)]) -> Relay {
         let log = scratch("logs").join(format!("relay-{}.log", free_port()));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiwa-relay"));
+        let bin = std::env::var("KAIWA_RELAY_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kaiwa-relay").into());
+        let mut cmd = Command::new(bin);
         cmd.args(["--listen", "127.0.0.1:0"]).args(args);
         // Some tests read the log: the relay's own warnings and infos, always.
         cmd.env("RUST_LOG", "kaiwa_relay=info");
@@ -141,6 +91,7 @@ impl Relay {
             Some(s) => cmd.env("KAIWA_RELAY_SECRET", s),
             None => cmd.env_remove("KAIWA_RELAY_SECRET"),
         };
+        cmd.envs(env.iter().copied());
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -169,9 +120,40 @@ impl Relay {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
+    /// The peak resident memory so far, in KiB, from /proc.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// CPU time used so far (user and system), in clock ticks, from /proc.
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+        // After the command's name in parentheses: state is field 3, utime 14, stime 15.
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    }
+
+    /// A counter or gauge of `GET /metrics` now (fails when it is missing).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let (status, text) = self.http("GET", "/metrics", None, "").await;
+        assert_eq!(status, 200, "{text}");
+        metric(&text, name) as u64
+    }
+
     /// `kill -9`.
     pub async fn kill(&mut self) {
         self.child.kill().await.unwrap();
+    }
+
+    /// Sends a signal (`STOP`, `CONT`, ...) with `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name}");
     }
 
     /// SIGTERM, then the exit status.
@@ -318,6 +300,21 @@ impl Client {
 
     pub async fn send_raw(&mut self, m: Message) {
         let _ = self.ws.send(m).await;
+    }
+
+    /// The next text frame as sent (for what `serde_json` cannot hold, as a
+    /// lone surrogate), within [`WAIT`].
+    pub async fn recv_text(&mut self) -> String {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("nothing received in time")
+            {
+                Some(Ok(Message::Text(t))) => return t.to_string(),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
     }
 
     /// The next frame or the close, within [`WAIT`].
@@ -499,7 +496,12 @@ pub struct Reader {
 
 impl Reader {
     pub async fn join(addr: &str) -> Reader {
-        let (client, w) = Client::join(addr, Some(&token(json!({"sub": "reader"}))), &["audio.*"]).await;
+        let (client, w) = Client::join(
+            addr,
+            Some(&token(json!({"sub": "reader", "admin": true}))),
+            &["audio.*"],
+        )
+        .await;
         Reader {
             client,
             epoch: w["epoch"].as_str().unwrap().into(),
@@ -530,7 +532,7 @@ impl Reader {
                 }
                 Got::Frame(f) => panic!("unexpected {f}"),
                 Got::Closed(..) => loop {
-                    let hello = json!({"token": token(json!({"sub": "reader"})), "subscribe": ["audio.*"],
+                    let hello = json!({"token": token(json!({"sub": "reader", "admin": true})), "subscribe": ["audio.*"],
                         "resume": {"epoch": self.epoch, "offset": self.last}});
                     at += 1;
                     if let Some((c, w)) = Client::try_join(&addrs[at % addrs.len()], hello).await {
