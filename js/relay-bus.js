@@ -31,7 +31,7 @@
 
 import { EventBus } from './bus.js';
 import { ValidationError } from './errors.js';
-import { GAP_EVENT, GAP_SCHEMA } from './history.js';
+import { GAP_EVENT, GAP_SCHEMA, reviveDates } from './history.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
 import { RelayConnection, RelayError } from './relay-connection.js';
 import { TabLink } from './tab-link.js';
@@ -42,30 +42,6 @@ import { notifyAll, passOn, report } from './wrap.js';
 // ack comes after the replay).
 const HANDOVER_HOLD_MS = 150;
 const SEEN_OFFSETS = 4096;
-
-// The payload's fields a schema types `Date` (or `Date?`), by event name.
-function dateFields(bus, name, cache) {
-	let fields = cache.get(name);
-	if (fields === undefined) {
-		const schema = bus.getSchema(name);
-		fields = schema ? Object.keys(schema.payload).filter((key) => /^Date\??$/.test(schema.payload[key])) : [];
-		cache.set(name, fields);
-	}
-	return fields;
-}
-
-/** The payload with its schema's Date fields turned back from ISO strings into Dates (in place). */
-export function reviveDates(bus, name, payload, cache = new Map()) {
-	if (payload === null || typeof payload !== 'object') return payload;
-	for (const key of dateFields(bus, name, cache)) {
-		const value = payload[key];
-		if (typeof value === 'string') {
-			const date = new Date(value);
-			if (!Number.isNaN(date.getTime())) payload[key] = date;
-		}
-	}
-	return payload;
-}
 
 // The claims of a JWT, unverified (only to tell identities apart), or null.
 function claimsOf(token) {
@@ -395,6 +371,8 @@ export class RelayBus {
 }
 
 passOn(RelayBus);
+
+export { reviveDates };
 
 /**
  * A bus connected to kaiwa-relay: `{ url, token | getToken, subscribe =
