@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { serveStatic } from '../scripts/lib/static-server.mjs';
+import { measurePanelChunk } from './panel-chunk.mjs';
 import { buildReadyBundles, measureReady } from './ready.mjs';
 import { renderMarkdown, renderSvg, summarize } from './report.js';
 
@@ -80,7 +81,9 @@ const size = {
 	js: { raw: glue.length, gzip: gz(glue), files: jsFiles },
 	jsMinified: { raw: minified.length, gzip: gz(minified) },
 	// kaiwa-bus/inline: one minified bundle that carries the .wasm.
-	inline: { raw: readyBytes.inline.length, gzip: gz(readyBytes.inline) }
+	inline: { raw: readyBytes.inline.length, gzip: gz(readyBytes.inline) },
+	// kaiwa-bus/devtools loaded with import(): its own chunk, none of it up front (checked).
+	devtools: (await measurePanelChunk()).panel
 };
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';

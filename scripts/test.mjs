@@ -45,6 +45,8 @@ const steps = [
 	{ name: 'relay client (Node 22)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts },
 	// The devtools panel on a persistent bus (storage, restored records) and on a relay bus (connection, outbox, gaps).
 	{ name: 'devtools on store and relay buses (Chromium)', cmd: ['node', 'tests/e2e/buses.test.mjs'], count: summaryCounts('panel-buses') },
+	// What the panel does: Emit, Replay, Compare, the keyboard, an axe-core audit; and its edge cases (a disposed bus, huge strings, look-alike names).
+	{ name: 'devtools acting (Chromium)', cmd: ['node', 'tests/e2e/act.test.mjs'], count: summaryCounts('panel-act') },
 	// kaiwa-bus/relay in Chromium: tabs sharing one socket, handover, offline emits, a hostile channel.
 	{ name: 'relay e2e (Chromium)', cmd: ['node', 'tests/relay-e2e/run.mjs'], count: summaryCounts('relay-e2e') },
 	// kaiwa-bus/store on Chromium's IndexedDB: reload, a tab closed mid-burst, two tabs, retention.

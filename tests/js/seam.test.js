@@ -109,3 +109,49 @@ test('a link hands in events as emit would, and throws once detached', () => {
 	}
 	assertHealthy(bus);
 });
+
+test("link.claim: an emit through a wrapper's emit is recorded and delivered as the link's; nothing else is", () => {
+	const bus = new EventBus();
+	let link = null;
+	const detach = bus.attach({ source: 'devtools', attach: (l) => void (link = l) });
+	const wrapper = { emit: (name, payload) => bus.emit(name, payload) }; // as a relay bus's emit calls the bus's
+	const seen = [];
+	bus.on('*', (payload, meta) => {
+		seen.push(`${meta.name}:${meta.source}`);
+		if (meta.name === 'auth.user.login') bus.emit('auth.user.logout', { userId: 'nested', timestamp: at }); // a handler's own emit
+	});
+	const payload = login('claimed');
+	bus.emit('auth.user.login', login('before')); // the control: an app emit is local
+	const release = link.claim('auth.user.login', payload);
+	bus.emit('auth.user.login', login('same name, another payload'));
+	wrapper.emit('auth.user.login', payload);
+	release();
+	wrapper.emit('auth.user.login', payload); // the claim was used once
+	const dropped = link.claim('auth.user.login', payload);
+	dropped(); // released unused: the next emit is the app's
+	bus.emit('auth.user.login', payload);
+	assert.deepEqual(seen, [
+		'auth.user.login:local',
+		'auth.user.logout:local',
+		'auth.user.login:local',
+		'auth.user.logout:local',
+		'auth.user.login:devtools',
+		'auth.user.logout:local',
+		'auth.user.login:local',
+		'auth.user.logout:local',
+		'auth.user.login:local',
+		'auth.user.logout:local'
+	]);
+	assert.deepEqual(
+		bus.getEventHistory().filter((r) => r.source !== undefined).map((r) => `${r.name}:${r.payload.userId}:${r.source}`),
+		['auth.user.login:claimed:devtools']
+	);
+	// A refusal claimed is the link's too.
+	const bad = { userId: 1 };
+	link.claim('auth.user.login', bad);
+	assert.throws(() => wrapper.emit('auth.user.login', bad), ValidationError);
+	assert.equal(bus.getEventHistory().at(-1).source, 'devtools');
+	detach();
+	assert.throws(() => link.claim('auth.user.login', payload), /'devtools' transport was detached/);
+	assertHealthy(bus);
+});
