@@ -36,7 +36,7 @@ class EmitView {
 		this.names = h('datalist', { id: `${id}-names` });
 		this.name = h('input', { id: `${id}-name`, list: `${id}-names`, autocomplete: 'off', spellcheck: 'false', placeholder: 'auth.user.login', oninput: () => this.#pick() });
 		this.fields = h('div', { class: 'fields' });
-		this.json = h('textarea', { id: `${id}-json`, class: 'json', rows: 8, spellcheck: 'false', oninput: () => this.#fromJson() });
+		this.json = h('textarea', { id: `${id}-json`, class: 'json', rows: 14, spellcheck: 'false', oninput: () => this.#fromJson() });
 		this.issues = h('ul', { class: 'issues-live', 'aria-label': 'Issues the bus would raise' });
 		this.verdict = h('p', { class: 'verdict', role: 'status' });
 		this.emitButton = h('button', { type: 'button', 'data-action': 'emit', onclick: () => this.#emit() }, 'Emit');

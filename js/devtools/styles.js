@@ -144,13 +144,18 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .leaf.long button { margin-left: 4px; padding: 0 6px; }
 
 /* Emit: the form beside the JSON and the issues. */
-.emit, .replay, .compare { overflow: auto; padding: 8px 10px; }
-.emit { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 12px; align-items: start; }
-.dock-right .emit, .dock-left .emit { grid-template-columns: minmax(0, 1fr); }
+.replay, .compare { overflow: auto; padding: 8px 10px; }
+/* The form and the JSON side by side, each scrolling on its own. */
+.emit { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); }
+.emit > div { overflow: auto; min-height: 0; padding: 8px 10px; }
+.emit-side { border-left: 1px solid var(--line); }
+.dock-right .emit, .dock-left .emit { grid-template-columns: minmax(0, 1fr); grid-template-rows: minmax(0, 3fr) minmax(0, 2fr); }
+.dock-right .emit-side, .dock-left .emit-side { border-left: 0; border-top: 1px solid var(--line); }
 .pick { display: flex; gap: 8px; align-items: center; margin: 0 0 8px; }
 .pick input { flex: 1; }
 .form { display: grid; gap: 4px; }
 .field { display: grid; grid-template-columns: 1.6em minmax(8em, max-content) minmax(0, 1fr); gap: 6px; align-items: start; }
+.field > input[type='checkbox']:not(.include) { justify-self: start; }
 .field > .note { grid-column: 3; padding: 0; color: var(--reject); }
 .field[data-left-out] label, .field[data-left-out] .type { color: var(--dim); text-decoration: line-through; }
 .type { color: var(--dim); }

@@ -26,9 +26,11 @@ const DOC_SHOTS = process.env.KAIWA_DOC_SHOTS === '1';
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
-// A screenshot of the panel, into docs/images/ as well with KAIWA_DOC_SHOTS=1.
+// A screenshot of the panel, into docs/images/ as well with KAIWA_DOC_SHOTS=1
+// (then of the panel alone, made taller).
 async function shot(page, name, forDocs = false) {
-	await page.screenshot({ path: `${SHOTS}/${name}` });
+	if (forDocs) await page.evaluate(() => window.panel.configure({ size: 520 }));
+	await page.screenshot({ path: `${SHOTS}/${name}`, clip: forDocs ? { x: 0, y: 800 - 520, width: 1280, height: 520 } : undefined });
 	if (forDocs && DOC_SHOTS) {
 		mkdirSync('docs/images', { recursive: true });
 		copyFileSync(`${SHOTS}/${name}`, `docs/images/${name}`);
