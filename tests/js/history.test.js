@@ -5,7 +5,7 @@
 // Runs in Node and in Chromium.
 
 import { EventBus } from '#kaiwa';
-import { HISTORY_FORMAT, HISTORY_VERSION, historyDocument, readHistoryDocument, toPlain } from '../../pkg/history.js';
+import { HISTORY_FORMAT, HISTORY_VERSION, historyDocument, readHistoryDocument, reviveDates, toPlain } from '../../pkg/history.js';
 import * as records from '../../pkg/devtools/records.js';
 import { assert, test } from './harness.js';
 
@@ -159,4 +159,28 @@ test('panel: a tally forgets a key when its last record goes', () => {
 	assert.deepEqual(tally.sorted(10), ['a', 'b']);
 	for (let i = 0; i < 50_000; i++) tally.add(`u${i}`);
 	assert.equal(tally.sorted(100).length, 100, 'at most the limit, whatever the count');
+});
+
+test("docs/devtools.md's reproduction: an export replayed into a bus in code gives the same events, Dates as Dates", () => {
+	const reported = new EventBus();
+	reported.emit('auth.user.login', { userId: 'u1', email: 'u1@example.com', tier: 'pro', timestamp: new Date('2024-02-03T04:05:06.789Z') });
+	try {
+		reported.emit('auth.user.login', { userId: 2 });
+	} catch {}
+	const reportText = JSON.stringify(historyDocument(reported.getEventHistory()));
+	const bus = new EventBus();
+	const refused = [];
+	const console = { log: (line) => refused.push(line) };
+	for (const r of readHistoryDocument(reportText)) {
+		try {
+			bus.emit(r.name, reviveDates(bus, r.name, r.payload));
+		} catch (error) {
+			console.log(`#${r.id} ${r.name} refused (${r.status} in the report): ${error.message}`);
+		}
+	}
+	const [again] = bus.getEventHistory();
+	assert.ok(again.payload.timestamp instanceof Date);
+	assert.equal(again.payload.timestamp.toISOString(), '2024-02-03T04:05:06.789Z');
+	assert.deepEqual(bus.getEventHistory().map((r) => r.status), ['delivered', 'rejected']);
+	assert.match(refused[0], /^#2 auth\.user\.login refused \(rejected in the report\): /);
 });
