@@ -27,10 +27,16 @@ const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
 // A screenshot of the panel, into docs/images/ as well with KAIWA_DOC_SHOTS=1
-// (then of the panel alone, made taller).
-async function shot(page, name, forDocs = false) {
-	if (forDocs) await page.evaluate(() => window.panel.configure({ size: 520 }));
-	await page.screenshot({ path: `${SHOTS}/${name}`, clip: forDocs ? { x: 0, y: 800 - 520, width: 1280, height: 520 } : undefined });
+// (then of the panel alone, `forDocs` px tall, its views scrolled to their top).
+async function shot(page, name, forDocs = 0) {
+	if (forDocs) {
+		await page.evaluate((size) => window.panel.configure({ size }), forDocs);
+		await shadowEval(page, (root) => {
+			root.activeElement?.blur();
+			for (const el of root.querySelectorAll('.emit > div, .replay')) el.scrollTop = 0;
+		});
+	}
+	await page.screenshot({ path: `${SHOTS}/${name}`, clip: forDocs ? { x: 0, y: 800 - forDocs, width: 1280, height: forDocs } : undefined });
 	if (forDocs && DOC_SHOTS) {
 		mkdirSync('docs/images', { recursive: true });
 		copyFileSync(`${SHOTS}/${name}`, `docs/images/${name}`);
@@ -131,7 +137,7 @@ test('emit: the form has an editor for every descriptor kind, the JSON view foll
 	assert.deepEqual(await issues(page), []);
 	assert.equal(await panelText(page, '.emit .verdict'), '✓ The bus accepts this payload.');
 	assert.ok((await page.evaluate(() => window.validations)) >= 12, 'the issues come from bus.validate, at each edit');
-	await shot(page, 'devtools-emit.png', true);
+	await shot(page, 'devtools-emit.png', 640);
 
 	await panel(page, '[data-action=emit]').click();
 	await page.waitForFunction(() => window.got.length === 1);
@@ -359,6 +365,7 @@ test('replay an export into a relay bus: stepwise, at the recorded pace, 10× fa
 		assert.equal(await panel(page, '.replay-list li[aria-current=step]').getAttribute('data-index'), '1');
 		assert.match(await panel(page, '.replay-list li[data-index="0"] .outcome').textContent(), /^✓ replayed as #\d+$/);
 		assert.match(await replayStatus(page), /1 of 3 replayed \(1 accepted, 0 refused\), paused/);
+		await shot(page, 'devtools-replay.png', 300);
 
 		// Play on at the recorded pace: the next two 400 ms apart.
 		await panel(page, '[data-action=replay-play]').click();
@@ -366,7 +373,6 @@ test('replay an export into a relay bus: stepwise, at the recorded pace, 10× fa
 		let times = (await replayed(page)).map((r) => r.time);
 		assert.ok(times[2] - times[1] >= 380, `at the recorded pace: ${times[2] - times[1]} ms apart`);
 		assert.match(await replayStatus(page), /3 of 3 replayed \(3 accepted, 0 refused\), done/);
-		await shot(page, 'devtools-replay.png', true);
 
 		// Stop puts the cursor back; 10× faster: 40 ms apart, sooner than at the recorded pace.
 		await panel(page, '[data-action=replay-stop]').click();
