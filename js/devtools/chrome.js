@@ -38,7 +38,7 @@ export function buildUi(list, on, status, views) {
 	ui.pause = action('pause', 'Pause', on.pause, 'Stop following the bus; Resume catches up');
 	ui.clear = action('clear', 'Clear', on.clear, "Clear the bus's history and statistics (bus.clearHistory())");
 	ui.exportButton = action('export', 'Export', on.download, 'Save the history as JSON');
-	ui.file = h('input', { type: 'file', accept: 'application/json,.json', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
+	ui.file = h('input', { type: 'file', 'data-file': 'import', accept: 'application/json,.json', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
 	ui.file.addEventListener('change', on.readFile);
 	ui.importButton = action('import', 'Import', () => ui.file.click(), 'Open an exported history, read-only');
 	ui.dock = h(

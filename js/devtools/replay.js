@@ -46,7 +46,7 @@ class ReplayView {
 		this.#ctx = ctx;
 		const id = `kd-replay${++views}`;
 		const button = (action, text, onclick, title) => h('button', { type: 'button', 'data-action': action, title, onclick }, text);
-		this.file = h('input', { type: 'file', accept: 'application/json,.json', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#readFile() });
+		this.file = h('input', { type: 'file', 'data-file': 'replay', accept: 'application/json,.json', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#readFile() });
 		this.useMarked = button('replay-marked', 'Marked records', () => this.#load(this.#ctx.marked(), 'the marked records'), 'The records marked in the Events list (Ctrl+click or Space)');
 		this.useImported = button('replay-imported', 'Imported file', () => this.#load(this.#ctx.imported().records, this.#ctx.imported().fileName), 'The file opened with Import');
 		this.open = button('replay-open', 'Open an export…', () => this.file.click(), 'A history exported with Export (a bug report, say)');
