@@ -4,8 +4,8 @@
 // downloads (the panel's chunks, minified, gzip -9) and checks that none of
 // the panel is in what the page loads up front: it fails if it is.
 
-import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { gzipSize } from '../scripts/lib/size.mjs';
 
 const ENTRY = `
 import { EventBus, init } from 'kaiwa-bus';
@@ -48,7 +48,7 @@ export async function measurePanelChunk() {
 	if (!later.some(panelInput)) throw new Error('bench: no chunk of the devtools panel was found: the measurement is wrong');
 	const size = (paths) => {
 		const bytes = Buffer.concat(paths.map((p) => files.get(p)));
-		return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, files: paths.length };
+		return { raw: bytes.length, gzip: gzipSize(bytes), files: paths.length };
 	};
 	return { entry: size([...upFront]), panel: size(later) };
 }

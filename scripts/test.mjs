@@ -35,6 +35,12 @@ const steps = [
 	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts, group: 'wasm' },
 	{ name: 'build pkg/', cmd: ['make', '--no-print-directory', 'pkg'] },
 	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: lineCounts },
+	// The core's download (.wasm + minified main entry, gzip) within 40 KB: fails above it.
+	{ name: 'size budget (40 KB gzip core)', cmd: ['node', 'scripts/size-budget.mjs'] },
+	// The ecosystem's package checks, on the packed package. attw: every entry resolves with its types
+	// under node10, node16 and bundler resolution; the package is ESM only, so a require() from CommonJS
+	// resolving to ESM is expected (cjs-resolves-to-esm), and the .wasm is a file for bundlers, not a module.
+	{ name: 'publint + attw (pkg/)', cmd: ['sh', '-c', 'node_modules/.bin/publint --strict pkg && node_modules/.bin/attw --pack pkg --ignore-rules cjs-resolves-to-esm --exclude-entrypoints kaiwa_bus_bg.wasm --format table-flipped --no-color'] },
 	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts, group: 'package' },
 	// engines: >=18. The oldest Node the package promises, from scripts/node-bin.sh.
 	{ name: 'package tests (Node 18)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts, group: 'package' },
@@ -44,6 +50,10 @@ const steps = [
 	{ name: 'build relay (debug)', cmd: ['cargo', 'build', '-p', 'kaiwa-relay'] },
 	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts, group: 'relay client' },
 	{ name: 'relay client (Node 22)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts, group: 'relay client' },
+	// kaiwa-relay from npm: the static linux-x64 release binary packed as the release does, installed
+	// into a folder with no cargo on PATH, run with npx and talked to (tests/relay-npm/run.mjs). On a cold
+	// target/ the musl release build costs about 3.3 min of CPU (2 cores: ~2 min alone); warm, ~35 s in all.
+	{ name: 'relay from npm (no cargo)', cmd: ['node', 'tests/relay-npm/run.mjs'], count: lineCounts },
 	// The devtools panel on a persistent bus (storage, restored records) and on a relay bus (connection, outbox, gaps).
 	{ name: 'devtools on store and relay buses (Chromium)', cmd: ['node', 'tests/e2e/buses.test.mjs'], count: lineCounts },
 	// What the panel does: Emit, Replay, Compare, the keyboard, an axe-core audit; and its edge cases (a disposed bus, huge strings, look-alike names).
