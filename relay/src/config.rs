@@ -57,6 +57,22 @@ The HS256 secret for tokens comes from KAIWA_RELAY_SECRET; without it the relay 
 to start unless --insecure-dev.";
 
 impl Config {
+    /// The largest frame a connection reads: frames up to twice the payload
+    /// limit are read and refused politely (`too-large`); larger ones close
+    /// the connection with 1009.
+    pub fn frame_limit(&self) -> usize {
+        self.max_payload.saturating_mul(2).saturating_add(64 * 1024)
+    }
+
+    /// What `welcome` tells clients they may send.
+    pub fn limits(&self) -> crate::protocol::Limits {
+        crate::protocol::Limits {
+            payload: self.max_payload,
+            frame: self.frame_limit(),
+            reference: crate::protocol::MAX_REF_BYTES,
+        }
+    }
+
     /// Parses the arguments (without the program name) and the secret.
     pub fn parse(args: &[String], secret: Option<String>) -> Result<Config, String> {
         let mut config = Config {

@@ -59,11 +59,19 @@ const WRITE_BATCH: usize = 64;
 
 /// How long a client has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long, at most, publishes wait for the one refused with `rate` before them.
+const RATE_BLOCK: Duration = Duration::from_secs(10);
 /// How long the relay tries to deliver a close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a closing connection may take to finish the frames it is
 /// writing and its close frame (a client that stopped reading holds it).
 const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the socket stays open after a 1009 close frame. The client is
+/// still sending the frame the relay did not read: closing the socket with
+/// those bytes unread resets it, and a reset that reaches the client before
+/// it read the close frame shows as 1006, which a client cannot tell from a
+/// network failure (it would send the frame again).
+const TOO_BIG_LINGER: Duration = Duration::from_secs(1);
 
 type Close = (u16, String);
 type WebSocket = WebSocketStream<TcpStream>;
@@ -87,6 +95,7 @@ pub fn serve(socket: WebSocket, state: Arc<State>) -> BoxFuture<'static, ()> {
         grant: Grant::anonymous(),
         tokens: f64::from(state.config.rate),
         refill: Instant::now(),
+        rate_blocked: None,
         unanswered: 0,
         state,
     };
@@ -166,6 +175,9 @@ struct Conn {
     /// The publish rate limit's token bucket.
     tokens: f64,
     refill: Instant,
+    /// The ref of the publish refused with `rate` that later ones wait for,
+    /// and when (boxed: a connection rarely has one).
+    rate_blocked: Option<Box<(Box<str>, Instant)>>,
     /// Pings sent since the last pong.
     unanswered: u8,
 }
@@ -211,7 +223,11 @@ impl Conn {
                 // Boxed, as is every rare or large step below: a task is as
                 // large as its largest state, and an idle connection should
                 // not carry the room its closing or a publish needs.
+                let too_big = close.0 == CLOSE_TOO_BIG;
                 let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
+                if too_big {
+                    tokio::time::sleep(TOO_BIG_LINGER).await;
+                }
             }
             self.state.metrics.connections.fetch_sub(1, Relaxed);
         }
@@ -316,7 +332,7 @@ impl Conn {
                 }
                 Some(read) = async { Some(reading.as_mut()?.await) }, if reading.is_some() && room > 0 => {
                     reading = None;
-                    let (events, more) = match feed.caught(read, room) {
+                    let (events, more) = match feed.caught(read) {
                         Ok(caught) => caught,
                         Err(close) => {
                             self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
@@ -412,6 +428,7 @@ impl Conn {
             offset: head.to_string(),
             recovered,
             user: self.grant.user.as_deref(),
+            limits: self.state.config.limits(),
         };
         self.out.push(welcome.to_text());
         Ok(match resume {
@@ -438,7 +455,7 @@ impl Conn {
                     None => serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("publish: {e}")))?,
                 };
                 let reference: Option<String> = p.reference.map(std::borrow::Cow::into_owned);
-                let checked = if self.take_token() {
+                let checked = if self.may_publish(reference.as_deref()) {
                     let req = Request {
                         reference: reference.as_deref(),
                         name: p.name.as_deref(),
@@ -521,6 +538,26 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// The rate limit, in the connection's publish order: once a publish is
+    /// refused with `rate`, the later ones are refused too (without spending
+    /// the bucket) until that ref is sent again, so a client that retries in
+    /// order never has a later event stored before an earlier one. The block
+    /// lapses after [`RATE_BLOCK`] (a client that gave that event up).
+    fn may_publish(&mut self, reference: Option<&str>) -> bool {
+        if let Some(blocked) = &self.rate_blocked {
+            let (blocked, since) = &**blocked;
+            if reference != Some(&**blocked) && since.elapsed() < RATE_BLOCK {
+                return false;
+            }
+        }
+        let allowed = self.take_token();
+        self.rate_blocked = match (allowed, reference) {
+            (true, _) | (false, None) => None,
+            (false, Some(r)) => Some(Box::new((r.into(), Instant::now()))),
+        };
+        allowed
     }
 
     /// The rate limit: `--rate` publishes per second, bursts of as many.

@@ -141,8 +141,9 @@ pub struct Feed {
 pub type Reading = BoxFuture<'static, LogRead>;
 
 /// What one read of the log gave: events after `last` (at most what was
-/// asked), or `None` when some were trimmed away.
-pub type LogRead = Option<Vec<Arc<Event>>>;
+/// asked) and whether the log may have more (it gave all that was asked),
+/// or `None` when some were trimmed away.
+pub type LogRead = Option<Caught>;
 
 /// Events read from the log, and whether it has more.
 pub type Caught = (Vec<Arc<Event>>, bool);
@@ -199,7 +200,10 @@ impl Feed {
             let engine = &state.engine;
             loop {
                 let read = match engine.can_resume(&epoch, last).await {
-                    Ok(true) => engine.read_after(last, count).await.map(Some),
+                    Ok(true) => engine.read_after(last, count).await.map(|events| {
+                        let more = events.len() >= count;
+                        Some((events, more))
+                    }),
                     Ok(false) => Ok(None),
                     Err(e) => Err(e),
                 };
@@ -212,17 +216,19 @@ impl Feed {
         })
     }
 
-    /// Takes a finished read of `room` events at most: the events to
-    /// offer, and whether the log has more (read again); `Err` is the close
-    /// (4008) when events were trimmed before this connection got them.
-    pub fn caught(&mut self, read: LogRead, room: usize) -> Result<Caught, (u16, String)> {
-        let Some(events) = read else {
+    /// Takes a finished read: the events to offer, and whether the log has
+    /// more (read again). Whether it has more is judged by what the read
+    /// asked for, not by the room the queue has now: it may have more room
+    /// once the read is done, and a short read taken for the end of the log
+    /// would leave the events between it and the hub unsent. `Err` is the
+    /// close (4008) when events were trimmed before this connection got them.
+    pub fn caught(&mut self, read: LogRead) -> Result<Caught, (u16, String)> {
+        let Some((events, more)) = read else {
             return Err((CLOSE_LAGGING, "lagging past the retained log: resume".into()));
         };
         if let Some(newest) = events.last() {
             self.last = newest.offset;
         }
-        let more = events.len() >= room.clamp(1, BATCH);
         Ok((events, more))
     }
 }

@@ -22,6 +22,22 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close: the engine cannot answer a resume now; reconnect later.
 pub const CLOSE_TRY_LATER: u16 = 1013;
 
+/// The longest `ref` a publish may carry, in bytes.
+pub const MAX_REF_BYTES: usize = 256;
+
+/// `welcome.limits`: what the relay accepts, so that a client refuses an
+/// event over them itself instead of sending it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Limits {
+    /// `--max-payload`: the longest payload, in bytes of JSON.
+    pub payload: usize,
+    /// The largest frame the relay reads at all (a larger one closes with 1009).
+    pub frame: usize,
+    /// [`MAX_REF_BYTES`].
+    #[serde(rename = "ref")]
+    pub reference: usize,
+}
+
 /// `hello.resume`.
 #[derive(Debug, Deserialize)]
 pub struct Resume {
@@ -191,6 +207,8 @@ pub enum Reply<'a> {
         recovered: bool,
         /// The token's `sub`.
         user: Option<&'a str>,
+        /// What the relay accepts.
+        limits: Limits,
     },
     /// A publish was stored.
     Ack {
@@ -291,10 +309,15 @@ mod tests {
             offset: "0-0".into(),
             recovered: false,
             user: None,
+            limits: Limits {
+                payload: 10,
+                frame: 20,
+                reference: MAX_REF_BYTES,
+            },
         };
         assert_eq!(
             w.to_text(),
-            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null}"#
+            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null,"limits":{"payload":10,"frame":20,"ref":256}}"#
         );
     }
 

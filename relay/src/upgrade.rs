@@ -41,9 +41,7 @@ const READ_BUFFER: usize = 512;
 
 /// The WebSocket's limits and buffers.
 pub fn ws_config(config: &Config) -> WebSocketConfig {
-    // Frames up to twice the payload limit are read and refused politely
-    // (`too-large`); larger ones close the connection with 1009.
-    let limit = config.max_payload.saturating_mul(2).saturating_add(64 * 1024);
+    let limit = config.frame_limit();
     // Most connections are idle most of the time, and the read buffer is
     // held for a connection's whole life: 512 bytes (tungstenite's default
     // is 128 KiB; 4 KiB took 30% of an idle connection's memory). A larger
