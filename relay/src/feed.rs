@@ -1,5 +1,6 @@
-//! What one connection receives: its subscriptions ([`Filter`]) and where
-//! its events come from ([`Feed`]: the hub, or the log while catching up),
+//! What one connection receives: where its events come from ([`Feed`]: the
+//! hub, or the log while catching up; its subscriptions are a
+//! [`crate::filter::Filter`]),
 //! both driven by the connection's own task (see `conn.rs`).
 //!
 //! ## Order, gaps and duplicates
@@ -21,7 +22,6 @@
 //! room, and the next read waits for room: the log, not memory, holds what
 //! the client has yet to read.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,89 +37,6 @@ use crate::server::State;
 pub const MAX_PATTERNS: usize = 10_000;
 /// Events read from the log per call.
 const BATCH: usize = 256;
-
-/// A connection's subscriptions (who it is, the token's grant, is the
-/// connection's: see `Grant::sees`).
-#[derive(Debug, Default)]
-pub struct Filter {
-    all: bool,
-    /// Prefixes (of `prefix.*` patterns) and exact names; allocated with
-    /// the first such pattern (`*` alone, or none, needs no room).
-    sets: Option<Box<Sets>>,
-}
-
-#[derive(Debug, Default)]
-struct Sets {
-    prefixes: HashSet<String>,
-    exact: HashSet<String>,
-}
-
-impl Filter {
-    /// Adds patterns already checked with `parse_pattern`.
-    pub fn add(&mut self, pattern: &str) {
-        if pattern == "*" {
-            self.all = true;
-            return;
-        }
-        let sets = self.sets.get_or_insert_with(Box::default);
-        if let Some(prefix) = pattern.strip_suffix(".*") {
-            sets.prefixes.insert(prefix.to_string());
-        } else {
-            sets.exact.insert(pattern.to_string());
-        }
-    }
-
-    /// Removes a pattern; unknown ones are ignored.
-    pub fn remove(&mut self, pattern: &str) {
-        if pattern == "*" {
-            self.all = false;
-        } else if let Some(sets) = &mut self.sets {
-            if let Some(prefix) = pattern.strip_suffix(".*") {
-                sets.prefixes.remove(prefix);
-            } else {
-                sets.exact.remove(pattern);
-            }
-            if sets.prefixes.is_empty() && sets.exact.is_empty() {
-                self.sets = None;
-            }
-        }
-    }
-
-    /// How many patterns it holds.
-    pub fn len(&self) -> usize {
-        let sets = self.sets.as_ref().map_or(0, |s| s.exact.len() + s.prefixes.len());
-        sets + usize::from(self.all)
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Every pattern it holds.
-    pub fn patterns(&self) -> Vec<String> {
-        let all = self.all.then(|| "*".to_string());
-        let sets = self.sets.iter().flat_map(|s| {
-            s.prefixes
-                .iter()
-                .map(|p| format!("{p}.*"))
-                .chain(s.exact.iter().cloned())
-        });
-        all.into_iter().chain(sets).collect()
-    }
-
-    /// Whether a subscription matches `name`: one lookup per dot in it.
-    pub fn matches(&self, name: &str) -> bool {
-        if self.all {
-            return true;
-        }
-        let Some(s) = &self.sets else { return false };
-        s.exact.contains(name)
-            || name
-                .match_indices('.')
-                .any(|(dot, _)| name.get(..dot).is_some_and(|p| s.prefixes.contains(p)))
-    }
-}
 
 /// Why a connection ends: a close code and reason, or nothing (the client went away).
 pub type Ending = Option<(u16, String)>;
@@ -151,7 +68,7 @@ pub type Caught = (Vec<Arc<Event>>, bool);
 /// What the feed hands the connection now.
 #[derive(Debug)]
 pub enum Step {
-    /// An event from the hub (maybe not for this connection: see [`Filter::matches`]).
+    /// An event from the hub (maybe not for this connection: see [`crate::filter::Filter::matches`]).
     Live(Arc<Event>),
     /// The hub dropped events for this connection: read them from the log.
     Lagged,
@@ -245,22 +162,6 @@ pub fn reason(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn filters_match_by_pattern() {
-        let mut f = Filter::default();
-        f.add("auth.*");
-        f.add("audio.playback.started");
-        assert!(f.matches("auth.user.login") && f.matches("auth.x"));
-        assert!(!f.matches("authx.y") && !f.matches("audio.recording.started"));
-        assert!(f.matches("audio.playback.started"));
-        f.remove("auth.*");
-        assert!(!f.matches("auth.user.login"));
-        assert_eq!(f.patterns(), vec!["audio.playback.started".to_string()]);
-        f.add("*");
-        assert!(f.matches("anything.at.all"));
-        assert_eq!(f.len(), 2);
-    }
 
     #[test]
     fn reasons_fit_a_close_frame() {
