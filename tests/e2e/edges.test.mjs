@@ -95,22 +95,23 @@ test('an 8 MB string shows a preview with its length, and Copy puts the whole st
 	await page.close();
 });
 
+// The bus, the relay and an import refuse such names (the naming rule); a
+// store written before that rule can still hand them back as restored records.
 test('names with invisible or look-alike characters are shown visibly: in the list, the name filter and the detail', async ({ context, url }) => {
 	const page = await openPage(context, url);
 	const names = ['auth.user.login', 'auth.user.login\u200b', 'auth.user.\u200dlogin', 'auth.\u202euser.login\u202c'];
-	const file = JSON.stringify({
-		format: 'kaiwa-bus/history',
-		version: 1,
-		exportedAt: new Date().toISOString(),
-		records: names.map((name, i) => ({ id: i + 1, name, payload: {}, timestamp: new Date().toISOString(), status: 'delivered', handlerCount: 0, durationMs: null, errors: [], issues: [] }))
-	});
-	await page.evaluate((text) => {
-		window.panel = window.kaiwa.mountDevtools(new window.kaiwa.EventBus(), { open: true, storageKey: false });
-		window.panel.importJSON(text, 'elsewhere.json');
-	}, file);
-	await panel(page, '.window .row[data-id="4"]:not([hidden])').waitFor();
+	await page.evaluate(async (names) => {
+		const { MemoryEventStore, PersistentEventBus } = await import('kaiwa-bus/store');
+		const store = new MemoryEventStore();
+		await store.append(names.map((name) => ({ name, payload: {} })));
+		const bus = new PersistentEventBus(new window.kaiwa.EventBus(), store);
+		await bus.ready;
+		window.panel = window.kaiwa.mountDevtools(bus, { open: true, storageKey: false });
+	}, names);
+	// Restored records are numbered back from -1, the newest.
+	await panel(page, '.window .row[data-id="-1"]:not([hidden])').waitFor();
 	const shown = [];
-	for (let id = 1; id <= 4; id++) shown.push(await panelText(page, `.window .row[data-id="${id}"]:not([hidden]) .name`));
+	for (let id = -4; id <= -1; id++) shown.push(await panelText(page, `.window .row[data-id="${id}"]:not([hidden]) .name`));
 	assert.deepEqual(shown, ['auth.user.login', 'auth.user.login⟨U+200B⟩', 'auth.user.⟨U+200D⟩login', 'auth.⟨U+202E⟩user.login⟨U+202C⟩']);
 	const options = await panel(page, 'select[data-filter=name] option').allTextContents();
 	assert.equal(new Set(options).size, options.length, `every menu entry reads differently: ${options}`);
@@ -122,7 +123,7 @@ test('names with invisible or look-alike characters are shown visibly: in the li
 		select.dispatchEvent(new Event('input'));
 	}, names[1]);
 	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.list').getAttribute('aria-rowcount') === '2');
-	await panel(page, '.window .row[data-id="2"]:not([hidden])').click();
+	await panel(page, '.window .row[data-id="-3"]:not([hidden])').click();
 	assert.match(await panelText(page, '.detail'), /auth\.user\.login⟨U\+200B⟩.*⚠ This name holds invisible or look-alike characters/);
 	assert.deepEqual(page.complaints, []);
 	await page.close();
