@@ -34,8 +34,8 @@ const INVISIBLE = /(?! )[\p{C}\p{Z}]/gu;
 /**
  * A name as the panel shows it: each invisible or look-alike character as
  * `⟨U+200B⟩`, so that `auth.user.login\u200b` never passes for
- * `auth.user.login` (a record imported from elsewhere, or a bus that
- * delivers such names).
+ * `auth.user.login` (the bus, the relay and an import refuse such names;
+ * a store written before that rule may still restore them).
  */
 export function shownName(name) {
 	INVISIBLE.lastIndex = 0;
