@@ -111,13 +111,11 @@ export class EventBus {
 	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
 	#listeners = new Set();
 	#detachers = new Set(); // of the attached transports
-	#claim = null; // { link, name, payload }: the next emit of exactly these is the link's (link.claim)
 	// What this bus lends the links of attached transports (js/link.js).
 	#side = {
 		receive: (name, payload, link, offset) => this.#nested(name, payload, link, offset),
 		add: (pattern, handler, link) => this.#add('link.on', pattern, handler, false, link),
 		drop: (entry) => this.#drop(entry),
-		claim: (link, name, payload) => this.#setClaim(link, name, payload),
 		detachers: this.#detachers
 	};
 	#view = null; // the probe buffer in wasm memory
@@ -237,25 +235,7 @@ export class EventBus {
 	 * calls every matching handler as `handler(payload, meta)`.
 	 */
 	emit(name, payload) {
-		this.#nested(name, payload, this.#claim === null ? null : this.#claimed(name, payload), undefined);
-	}
-
-	// link.claim(): a transport that emits through a bus wrapping this one
-	// (a relay bus's emit, a store's) has its emit recorded with its source.
-	// Off the hot path: an emit only reads #claim, null but for that call.
-	#setClaim(link, name, payload) {
-		const claim = { link, name, payload };
-		this.#claim = claim;
-		return () => {
-			if (this.#claim === claim) this.#claim = null;
-		};
-	}
-
-	#claimed(name, payload) {
-		const claim = this.#claim;
-		if (claim.name !== name || claim.payload !== payload) return null;
-		this.#claim = null;
-		return claim.link;
+		this.#nested(name, payload, null, undefined);
 	}
 
 	// Everything an emit runs (getters, traps, handlers, listeners) is one
@@ -601,7 +581,6 @@ export class EventBus {
 		if (core === DISPOSED) return;
 		for (const detach of [...this.#detachers]) detach();
 		this.#core = DISPOSED;
-		this.#claim = null;
 		for (const entry of this.#entries.values()) entry.live = false;
 		this.#entries.clear();
 		this.#snapshots = [];

@@ -16,7 +16,7 @@
 //   connection, onConnection, gaps          a relay's state, outbox and gaps in the header
 // To act (devtools/actions.js), the Emit and Replay views use
 //   validate, mode              the issues the bus would raise, as you type
-//   attach (of the EventBus under any wrapper), emit, link.claim
+//   attach (of the EventBus under any wrapper), emit, link.receive
 //                               the panel's emits ('devtools') and replays ('replay')
 //
 // ## Cost

@@ -126,13 +126,6 @@ export interface TransportLink {
 	receive(name: string, payload: unknown, extra?: { offset?: unknown }): void;
 	/** Subscribes; the handler never gets back the events this link handed in. */
 	on(pattern: string, handler: EventHandler): Unsubscribe;
-	/**
-	 * For a transport that emits through a bus that wraps this one (a relay
-	 * bus's `emit`, a store's): the next emit of exactly this name and payload
-	 * (the same object) on this bus counts as handed in by this link. Returns
-	 * a function that drops the claim if no such emit came.
-	 */
-	claim(name: string, payload: unknown): () => void;
 }
 
 /** A transport or a store: `source` names where its events come from ('tab', 'remote', 'restored'…). */

@@ -11,7 +11,6 @@ import { requireTransport } from './checks.js';
  *   Validates, records with the link's source, delivers to every handler but the link's own.
  * @property {(pattern: string, handler: Function, link: object) => object} add Subscribes; returns the entry.
  * @property {(entry: object) => void} drop Unsubscribes an entry (twice is harmless).
- * @property {(link: object, name: string, payload: unknown) => () => void} claim The next emit of exactly this name and payload is the link's; returns the release.
  * @property {Set<() => void>} detachers The bus's attached links, detached by dispose().
  */
 
@@ -40,14 +39,6 @@ export function attachTransport(bus, transport, side) {
 				entries.delete(entry);
 				side.drop(entry);
 			};
-		},
-		// For a transport that emits through a bus wrapping this one (a relay
-		// bus's emit, a store's), which calls this bus's emit: the next emit of
-		// exactly this name and payload (the same object) counts as handed in
-		// by this link. Returns a function that drops the claim if none came.
-		claim: (name, payload) => {
-			if (!open) throw new Error(`kaiwa-bus: link.claim(): the '${source}' transport was detached`);
-			return side.claim(link, name, payload);
 		}
 	});
 	const release = transport.attach(link);

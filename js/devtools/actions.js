@@ -8,7 +8,9 @@
 //               (link.receive), never published nor stored, unless "also
 //               publish" asks for the mounted bus's own emit.
 // A wrapper's emit (RelayBus, PersistentEventBus, BroadcastBus) calls the
-// EventBus's it wraps; link.claim() makes that emit count as the link's.
+// EventBus's it wraps: for the panel's own emit, that one call is handed in
+// through the link instead (link.receive: the same validation, record and
+// delivery, with the link's source), so the core's emit path is untouched.
 // The links are attached on first use and detached when the panel leaves
 // the bus.
 
@@ -103,11 +105,22 @@ export class PanelLinks {
 	}
 
 	#through(link, name, payload) {
-		const release = link.claim(name, payload);
+		const inner = this.#inner;
+		const emit = Object.getPrototypeOf(inner).emit;
+		// Until the wrapper has called the inner bus's emit with exactly this
+		// name and payload (a store-first bus does it once its write is done).
+		const shadow = (n, p) => {
+			if (n !== name || p !== payload) return emit.call(inner, n, p);
+			release();
+			return link.receive(n, p);
+		};
+		const release = () => {
+			if (inner.emit === shadow) delete inner.emit;
+		};
+		inner.emit = shadow;
 		/** @type {any} */
 		let sent;
 		const result = this.#watch(link, () => (sent = this.#bus.emit(name, payload)));
-		// A store-first bus emits once its write is done: the claim waits for it.
 		if (sent && typeof sent.then === 'function') sent.then(release, release);
 		else release();
 		return { ...result, sent };
