@@ -520,18 +520,20 @@ export class EventBus {
 	/**
 	 * Registers a schema in the seed's `EventSchema` shape: `{ name, version,
 	 * description, payload }`, with `payload` in descriptor notation
-	 * (`'string'`, `'Date?'`, `"'a' | 'b'"`...). Validation is compiled from
-	 * the descriptors; a `validate` function, if present, is not used.
+	 * (`'string'`, `'Date?'`, `"'a' | 'b'"`...), and optionally its
+	 * `audience` through the relay ('user', the default, 'all' or 'group').
+	 * Validation is compiled from the descriptors; a `validate` function, if
+	 * present, is not used.
 	 */
 	registerSchema(schema) {
-		const { name, version, description, keys, types } = readSchema(schema);
-		this.#core.registerSchema(name, version, description, keys, types);
+		const { name, version, description, audience, keys, types } = readSchema(schema);
+		this.#core.registerSchema(name, version, description, audience, keys, types);
 		this.#atoms = atomMap(this.#core.atoms());
 		const id = this.#names.get(name);
 		if (id !== undefined) this.#plans[id] = planOf(this.#core.plan(id));
 	}
 
-	/** `{ name, version, description, payload }`, or `undefined`. */
+	/** `{ name, version, description, audience, payload }`, or `undefined`. */
 	getSchema(name) {
 		requireName('getSchema', name);
 		return this.#core.schema(name);

@@ -155,12 +155,29 @@ export interface PerformanceStats {
  */
 export type FieldDescriptor = string;
 
+/**
+ * Who receives an event through kaiwa-relay (relay/PROTOCOL.md, "Who sees what"):
+ * - `'user'` (the default): the publishing user's own connections (every tab and
+ *   device of the token's `sub`); when an admin token publishes, the user the
+ *   payload's `userId` names.
+ * - `'all'`: every connection whose token may subscribe to the event's name.
+ * - `'group'`: the connections whose token lists the payload's `groupId` in its
+ *   `groups` claim (a chat room, a team, a shared document); such an event needs
+ *   a required `groupId: 'string'` field.
+ *
+ * Admin tokens see every event. The bus itself delivers every event to every
+ * handler of the page, whatever its audience.
+ */
+export type Audience = 'user' | 'all' | 'group';
+
 /** The seed's EventSchema, without `validate` (validation is compiled from `payload`). */
 export interface EventSchema {
 	name: string;
 	/** MAJOR.MINOR.PATCH; registering a name again needs a higher version. */
 	version: string;
 	description: string;
+	/** Who receives it through the relay; `'user'` when left out (getSchema always says). */
+	audience?: Audience;
 	payload: Record<string, FieldDescriptor>;
 }
 
