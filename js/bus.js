@@ -9,6 +9,7 @@
 import { BusCore } from './kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf, recorded } from './errors.js';
 import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
+import { registerEvents } from './define.js';
 import { attachTransport } from './link.js';
 import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
 import { compileReader, probeWidth } from './probe.js';
@@ -133,10 +134,17 @@ export class EventBus {
 
 	constructor(options) {
 		memory();
-		const { strict, historyLimit, catalog, timing } = readOptions(options);
+		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
 		this.#core = new BusCore(strict, historyLimit, catalog);
 		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
 		this.#atoms = atomMap(this.#core.atoms());
+		if (events === undefined) return;
+		try {
+			registerEvents(this, events);
+		} catch (error) {
+			this.dispose();
+			throw error;
+		}
 	}
 
 	/** 'development' or 'strict'. */

@@ -61,7 +61,7 @@ export function readOptions(options) {
 	if (options === null || typeof options !== 'object') {
 		throw new TypeError(`kaiwa-bus: new EventBus(options): options must be an object, got ${describe(options)}`);
 	}
-	const { mode = 'development', historyLimit = DEFAULT_HISTORY_LIMIT, catalog = true, timing = 'sampled' } = options;
+	const { mode = 'development', historyLimit = DEFAULT_HISTORY_LIMIT, catalog = true, timing = 'sampled', events } = options;
 	if (mode !== 'development' && mode !== 'strict') {
 		throw new TypeError(`kaiwa-bus: options.mode must be 'development' or 'strict', got ${describe(mode)}`);
 	}
@@ -74,7 +74,7 @@ export function readOptions(options) {
 	if (timing !== 'sampled' && timing !== 'every') {
 		throw new TypeError(`kaiwa-bus: options.timing must be 'sampled' or 'every', got ${describe(timing)}`);
 	}
-	return { strict: mode === 'strict', historyLimit, catalog, timing };
+	return { strict: mode === 'strict', historyLimit, catalog, timing, events };
 }
 
 

@@ -10,7 +10,14 @@ export * from './events.js';
 /** 'development' delivers unknown events with a warning; 'strict' refuses them. */
 export type Mode = 'development' | 'strict';
 
+/**
+ * The options every bus takes: `new EventBus()`, `createEventBus()`,
+ * `createBroadcastBus()`, `createRelayBus()`, `createPersistentBus()` and
+ * `provideBus()` (the factories type the bus with `events`).
+ */
 export interface EventBusOptions {
+	/** Your events, from `defineEvents`: their schemas are registered, so strict mode accepts them and remote Dates arrive as Dates. */
+	events?: EventDefinitions<object>;
 	/** Default 'development'. */
 	mode?: Mode;
 	/** Records kept in the history; 0 keeps none. Default 1000. */
@@ -251,10 +258,10 @@ export declare const MAX_EMIT_DEPTH: 64;
  * `catalog: false`).
  */
 export declare function createEventBus<M extends object>(
-	type: 'memory',
+	type: 'memory' | Transport,
 	options: EventBusOptions & { events: EventDefinitions<M>; catalog: false }
 ): EventBus<M>;
-export declare function createEventBus<M extends object>(type: 'memory', options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
+export declare function createEventBus<M extends object>(type: 'memory' | Transport, options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
 export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'memory' | Transport, options?: EventBusOptions): EventBus<E>;
 /**
  * 'broadcast' and 'redis' once `kaiwa-bus/relay` is imported, 'persistent'
