@@ -1,13 +1,13 @@
 //! The facts the JS layer must share with this crate, written to
 //! `js/contract.js` by [`js_module`]: the limits ([`crate::limits`]), the
-//! probe encoding (kind codes and names, read modes, probe width). The
+//! probe encoding (kind codes and names, read modes, the packed layout). The
 //! `contract_js_is_current` test fails when the file drifts from the Rust
 //! definitions; `make types` rewrites it.
 
 use std::fmt::Write;
 
 use crate::limits;
-use crate::schema::probe::{Kind, Probe, ReadMode};
+use crate::schema::probe::{Kind, Packed, ReadMode};
 
 /// The text of `js/contract.js`.
 pub fn js_module() -> String {
@@ -26,7 +26,9 @@ pub fn js_module() -> String {
         ("MAX_DESCRIPTION_LEN", limits::MAX_DESCRIPTION_LEN),
         ("MAX_FIELDS", limits::MAX_FIELDS),
         ("MAX_DESCRIPTOR_LEN", limits::MAX_DESCRIPTOR_LEN),
-        ("PROBE_WIDTH", Probe::WIDTH),
+        ("KINDS_PER_WORD", Packed::KINDS_PER_WORD),
+        ("KIND_BITS", Packed::KIND_BITS),
+        ("PROBE_EXTRAS", Packed::EXTRAS),
     ];
     for (name, value) in numbers {
         let _ = writeln!(out, "export const {name} = {value};");
