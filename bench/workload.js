@@ -39,7 +39,7 @@ function ajvValid(p) {
 	return ajvLogin(p) && p.timestamp instanceof Date && !Number.isNaN(p.timestamp.getTime());
 }
 
-function silently(fn) {
+export function silently(fn) {
 	const warn = console.warn;
 	console.warn = () => {};
 	try {
@@ -50,15 +50,16 @@ function silently(fn) {
 }
 
 // name -> (handlers, payload) => emit(). Each case is a separate closure so
-// the engine optimises each on its own.
+// the engine optimises each on its own. The kaiwa-bus cases take another
+// build's EventBus as a third argument (bench/ab.mjs).
 export const CASES = {
-	'kaiwa-bus (validated, history + stats)': (n, payload) => {
-		const bus = new EventBus();
+	'kaiwa-bus (validated, history + stats)': (n, payload, Bus = EventBus) => {
+		const bus = new Bus();
 		for (let i = 0; i < n; i++) bus.on(NAME, handler);
 		return () => bus.emit(NAME, payload);
 	},
-	'kaiwa-bus (no schema: dispatch only)': (n, payload) => {
-		const bus = new EventBus({ catalog: false });
+	'kaiwa-bus (no schema: dispatch only)': (n, payload, Bus = EventBus) => {
+		const bus = new Bus({ catalog: false });
 		for (let i = 0; i < n; i++) bus.on(NAME, handler);
 		silently(() => bus.emit(NAME, payload));
 		return () => bus.emit(NAME, payload);
