@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cache/kaiwa-bus/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 PORT ?= 5173
 
-.PHONY: all setup pkg test demo bench bench-store bench-transports types fuzz clean relay bench-relay
+.PHONY: all setup pkg test demo bench bench-store bench-transports types fuzz clean relay bench-relay release
 
 all: pkg
 
@@ -60,6 +60,13 @@ fuzz:
 relay:
 	scripts/setup.sh rust
 	cargo build --release -p kaiwa-relay
+
+# What goes to npm, packed into target/npm-release/: kaiwa-bus, and kaiwa-relay with its
+# static linux-x64 and linux-arm64 binary packages (zig and cargo-zigbuild installed first);
+# prints each package's size and the publish commands. Publishes nothing.
+release: setup pkg
+	scripts/setup.sh cross
+	node scripts/release.mjs
 
 # The relay against socket.io + @socket.io/redis-streams-adapter: bench/results/relay.{md,json}.
 bench-relay: relay

@@ -6,10 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { serveStatic } from '../scripts/lib/static-server.mjs';
+import { coreSize, gzipSize } from '../scripts/lib/size.mjs';
 import { buildReadyBundles, measureReady } from './ready.mjs';
 import { renderMarkdown, renderSvg, summarize } from './report.js';
 
@@ -63,8 +63,7 @@ try {
 	await server.close();
 }
 
-const gz = (buffer) => gzipSync(buffer, { level: 9 }).length;
-const wasm = readFileSync('pkg/kaiwa_bus_bg.wasm');
+const { wasm, jsMinified } = await coreSize();
 // The JS a browser user of the bus loads (the devtools panel is a separate entry).
 const snippetDir = readdirSync('pkg/snippets')[0];
 const jsFiles = [
@@ -72,15 +71,13 @@ const jsFiles = [
 	...readdirSync(`pkg/snippets/${snippetDir}/js`).map((f) => `snippets/${snippetDir}/js/${f}`)
 ];
 const glue = Buffer.concat(jsFiles.map((f) => readFileSync(`pkg/${f}`)));
-// What a production build ships: the browser entry bundled and minified.
-const bundled = await esbuild.build({ entryPoints: ['pkg/index.js'], bundle: true, minify: true, format: 'esm', write: false, logLevel: 'warning' });
-const minified = Buffer.from(bundled.outputFiles[0].contents);
 const size = {
-	wasm: { raw: wasm.length, gzip: gz(wasm) },
-	js: { raw: glue.length, gzip: gz(glue), files: jsFiles },
-	jsMinified: { raw: minified.length, gzip: gz(minified) },
+	wasm,
+	js: { raw: glue.length, gzip: gzipSize(glue), files: jsFiles },
+	// What a production build ships: the browser entry bundled and minified.
+	jsMinified,
 	// kaiwa-bus/inline: one minified bundle that carries the .wasm.
-	inline: { raw: readyBytes.inline.length, gzip: gz(readyBytes.inline) }
+	inline: { raw: readyBytes.inline.length, gzip: gzipSize(readyBytes.inline) }
 };
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';

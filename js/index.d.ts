@@ -262,7 +262,9 @@ export declare class MockEventBus<E extends object = KaiwaEvents> {
 }
 
 /**
- * Loads the WebAssembly module (browsers; a resolved no-op in Node).
+ * Loads the WebAssembly module. Browsers: once before the first bus (not
+ * needed with `kaiwa-bus/inline`). Node: optional, the first bus compiles
+ * it; `init()` does so now and rejects if the `.wasm` is missing.
  * Idempotent and safe to call concurrently. `input` defaults to the .wasm
  * file next to the module; with Vite, pass
  * `import wasmUrl from 'kaiwa-bus/kaiwa_bus_bg.wasm?url'`.

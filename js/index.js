@@ -17,8 +17,7 @@ let ready = null;
  */
 export function init(input) {
 	if (ready === null) {
-		const options = input === undefined ? undefined : { module_or_path: input };
-		ready = initWasm(options).then(
+		ready = initWasm({ module_or_path: input === undefined ? defaultUrl() : input }).then(
 			(exports) => attach(exports),
 			(error) => {
 				ready = null;
@@ -31,11 +30,18 @@ export function init(input) {
 
 export default init;
 
+// Here rather than in wasm-bindgen's glue (scripts/build-pkg.mjs takes it out
+// there), so that bundlers emit the .wasm only for apps that load it from
+// this entry: an app on kaiwa-bus/inline ships no unused .wasm file.
+function defaultUrl() {
+	return new URL('./kaiwa_bus_bg.wasm', import.meta.url);
+}
+
 // The first thing a new user meets when a bundler moved this file away from
 // its .wasm (Vite's dev server pre-bundles dependencies into
 // node_modules/.vite/deps/): say so, and what to do.
 function loadError(input, cause) {
-	const where = input === undefined ? new URL('kaiwa_bus_bg.wasm', import.meta.url).href : String(input);
+	const where = input === undefined ? defaultUrl().href : String(input);
 	const message = cause instanceof Error ? cause.message : String(cause);
 	return new Error(
 		`kaiwa-bus: could not load the WebAssembly module from ${where} (${message}). ` +

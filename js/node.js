@@ -1,10 +1,12 @@
-// Node entry point: the module is instantiated synchronously from the .wasm
-// file at import, so no init() call is needed (it exists, and resolves, so
-// the same code runs in both places).
+// Node entry point: the module is compiled from the .wasm file when the
+// first bus is created (or at init()), not at import. So server code that
+// imports defineEvents, MockEventBus or the types compiles no WebAssembly
+// and needs no .wasm file: a server build deployed without node_modules
+// (adapter-node's build/, serverless functions) renders its pages.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { initSync } from './kaiwa_bus.js';
-import { attach } from './runtime.js';
+import { loadOnFirstUse, memory } from './runtime.js';
 
 export * from './api.js';
 
@@ -22,18 +24,22 @@ function wasmBytes() {
 	}
 	if (installed !== null && existsSync(installed)) return readFileSync(installed);
 	throw new Error(
-		`kaiwa-bus: cannot find kaiwa_bus_bg.wasm next to ${beside.pathname} nor in an installed kaiwa-bus package. ` +
-			'If a bundler copied kaiwa-bus into server code, keep it external (Vite: ssr.external; SvelteKit: list it in dependencies).'
+		`kaiwa-bus: cannot create a bus: kaiwa_bus_bg.wasm is neither next to ${beside.pathname} nor in an installed kaiwa-bus package. ` +
+			'This server code was bundled and deployed without node_modules: importing kaiwa-bus works there (defineEvents, MockEventBus, ' +
+			"kaiwa-bus/svelte's server side), creating a bus does not. Create buses in the browser, or deploy node_modules with kaiwa-bus in dependencies."
 	);
 }
 
-attach(initSync({ module: wasmBytes() }));
+loadOnFirstUse(() => initSync({ module: wasmBytes() }));
 
-const ready = Promise.resolve();
-
-/** Already done in Node; resolves at once. */
+/** Compiles the module now rather than at the first bus (a server's start, say); rejects if the .wasm cannot be found. */
 export function init() {
-	return ready;
+	try {
+		memory();
+		return Promise.resolve();
+	} catch (error) {
+		return Promise.reject(error);
+	}
 }
 
 export default init;

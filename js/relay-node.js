@@ -1,5 +1,5 @@
-// `kaiwa-bus/relay` in Node: loads the WebAssembly module first (as the
-// `kaiwa-bus` Node entry does at import), so a relay-only import works.
+// `kaiwa-bus/relay` in Node: the Node entry's loader, so that a relay-only import
+// creates buses (the module is compiled when the first one is).
 
 import './node.js';
 

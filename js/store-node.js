@@ -1,5 +1,5 @@
-// `kaiwa-bus/store` in Node: loads the WebAssembly module first (as the
-// `kaiwa-bus` Node entry does at import), so a store-only import works.
+// `kaiwa-bus/store` in Node: the Node entry's loader, so that a store-only import
+// creates buses (the module is compiled when the first one is).
 
 import './node.js';
 

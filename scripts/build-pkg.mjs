@@ -1,27 +1,39 @@
 // Assembles pkg/, the npm package, from the wasm-bindgen output in
 // target/pkg-raw and the hand-written JS and types in js/:
 //   node scripts/build-pkg.mjs <wasm-opt args...>
-// Writes pkg/package.json from pkg.json with the version of Cargo.toml, and
+// Writes pkg/package.json from pkg.json with the version of Cargo.toml, the
+// README with GitHub links for its relative ones, CHANGELOG.md and LICENSE, and
 // runs wasm-opt (the npm binaryen package's; Debian's v108 cannot read
 // wasm-bindgen's externref table) over the .wasm.
 
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { absoluteLinks } from './lib/readme-links.mjs';
 
 const raw = 'target/pkg-raw';
 const out = 'pkg';
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out);
-cpSync(`${raw}/kaiwa_bus.js`, `${out}/kaiwa_bus.js`);
+// wasm-bindgen's glue without its default `new URL('kaiwa_bus_bg.wasm',
+// import.meta.url)`: bundlers (Vite) emit that file wherever the glue goes,
+// so apps on kaiwa-bus/inline shipped an unused .wasm. index.js, the one
+// entry that loads the file by URL, passes it instead.
+const glue = readFileSync(`${raw}/kaiwa_bus.js`, 'utf8');
+const defaultUrl = "module_or_path = new URL('kaiwa_bus_bg.wasm', import.meta.url);";
+if (glue.split(defaultUrl).length !== 2) throw new Error(`build-pkg: expected one \`${defaultUrl}\` in wasm-bindgen's glue (did wasm-bindgen change?)`);
+writeFileSync(`${out}/kaiwa_bus.js`, glue.replace(defaultUrl, "throw new Error('kaiwa-bus: init() needs the module (js/index.js passes its URL)');"));
 cpSync(`${raw}/snippets`, `${out}/snippets`, { recursive: true });
 // js/ with its folders (js/devtools/), .js and .d.ts files; wasm-imports.js
 // reaches the package through wasm-bindgen's snippets/.
 for (const file of readdirSync('js', { recursive: true })) {
 	if ((file.endsWith('.js') && file !== 'wasm-imports.js') || file.endsWith('.d.ts')) cpSync(`js/${file}`, `${out}/${file}`);
 }
-cpSync('README.md', `${out}/README.md`);
+// The README with links that work on the npm page and in node_modules.
+writeFileSync(`${out}/README.md`, absoluteLinks(readFileSync('README.md', 'utf8'), 'README.md'));
+cpSync('CHANGELOG.md', `${out}/CHANGELOG.md`);
+cpSync('LICENSE', `${out}/LICENSE`);
 
 execFileSync(
 	'node_modules/.bin/wasm-opt',

@@ -1,25 +1,26 @@
 // `make test`: runs every check and test suite in order, logs each to
-// test-output/logs/, and prints a summary. A suite that reports zero tests
-// fails: a skipped suite is not a passed suite.
+// test-output/logs/, and prints a summary: distinct tests and their runs
+// (the package tests run in Node 20, Node 18 and Chromium: one test, three
+// runs), skipped and to-do tests. A suite fails when it reports zero tests
+// or fewer than its floor: a skipped suite is not a passed suite, and a
+// test file that silently drops out (renamed, cfg'd off) is noticed.
+// Floors are the counts of the suites when they were last set; raise them
+// when you add tests, lower one only when tests were removed on purpose.
 
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { cargoCounts, lineCounts, tapCounts } from './lib/test-counts.mjs';
 
 const LOGS = 'test-output/logs';
 mkdirSync(LOGS, { recursive: true });
 
+// `make types` rewrites the generated files when KAIWA_WRITE_TYPES is set; a
+// test run must compare them, never rewrite them, whatever the shell has.
+const { KAIWA_WRITE_TYPES, ...baseEnv } = process.env;
+if (KAIWA_WRITE_TYPES !== undefined) console.log('(KAIWA_WRITE_TYPES is set in your shell: ignored, the drift tests compare)');
+
 const wasm = { CHROMEDRIVER: '/usr/bin/chromedriver' };
 const wasmTest = (file) => ['cargo', 'test', '--target', 'wasm32-unknown-unknown', '--test', file];
-
-// Counters: each reads the log and returns { passed, failed }.
-const cargoCounts = (log) => sumMatches(log, /test result: \w+\. (\d+) passed; (\d+) failed/g);
-const tapCounts = (log) => ({ passed: lastNumber(log, /^# pass (\d+)$/gm), failed: lastNumber(log, /^# fail (\d+)$/gm) });
-const summaryCounts = (label) => (log) => sumMatches(log, new RegExp(`^# ${label}: (\\d+) passed, (\\d+) failed$`, 'gm'));
-const expectErrorCounts = () => {
-	const files = JSON.parse(readFileSync('tests/types/tsconfig.json', 'utf8')).files;
-	const lines = files.flatMap((file) => readFileSync(`tests/types/${file}`, 'utf8').match(/@ts-expect-error/g) ?? []);
-	return { passed: lines.length, failed: 0 };
-};
 
 const steps = [
 	{ name: 'rustfmt', cmd: ['cargo', 'fmt', '--all', '--', '--check'] },
@@ -30,65 +31,59 @@ const steps = [
 	// The relay (relay/): unit tests, then real relay processes against a real redis-server.
 	{ name: 'clippy (relay)', cmd: ['cargo', 'clippy', '-p', 'kaiwa-relay', '--all-targets', '--', '-D', 'warnings'] },
 	{ name: 'relay (cargo test)', cmd: ['cargo', 'test', '-p', 'kaiwa-relay'], count: cargoCounts },
-	{ name: 'wasm in Node', cmd: wasmTest('node'), env: wasm, count: cargoCounts },
-	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts },
+	{ name: 'wasm in Node', cmd: wasmTest('node'), env: wasm, count: cargoCounts, group: 'wasm' },
+	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts, group: 'wasm' },
 	{ name: 'build pkg/', cmd: ['make', '--no-print-directory', 'pkg'] },
-	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: summaryCounts('installed') },
-	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts },
+	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: lineCounts },
+	// The core's download (.wasm + minified main entry, gzip) within 40 KB: fails above it.
+	{ name: 'size budget (40 KB gzip core)', cmd: ['node', 'scripts/size-budget.mjs'] },
+	// The ecosystem's package checks, on the packed package. attw: every entry resolves with its types
+	// under node10, node16 and bundler resolution; the package is ESM only, so a require() from CommonJS
+	// resolving to ESM is expected (cjs-resolves-to-esm), and the .wasm is a file for bundlers, not a module.
+	{ name: 'publint + attw (pkg/)', cmd: ['sh', '-c', 'node_modules/.bin/publint --strict pkg && node_modules/.bin/attw --pack pkg --ignore-rules cjs-resolves-to-esm --exclude-entrypoints kaiwa_bus_bg.wasm --format table-flipped --no-color'] },
+	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts, group: 'package' },
 	// engines: >=18. The oldest Node the package promises, from scripts/node-bin.sh.
-	{ name: 'package tests (Node 18)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts },
-	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: summaryCounts('browser') },
-	{ name: 'init errors (Chromium)', cmd: ['node', 'tests/package/browser-init.mjs'], count: summaryCounts('init') },
+	{ name: 'package tests (Node 18)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts, group: 'package' },
+	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: lineCounts, group: 'package' },
+	{ name: 'init errors (Chromium)', cmd: ['node', 'tests/package/browser-init.mjs'], count: lineCounts },
 	// kaiwa-bus/relay in Node against real kaiwa-relay processes (both engines, a real redis-server).
 	{ name: 'build relay (debug)', cmd: ['cargo', 'build', '-p', 'kaiwa-relay'] },
-	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts },
-	{ name: 'relay client (Node 22)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts },
+	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts, group: 'relay client' },
+	{ name: 'relay client (Node 22)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts, group: 'relay client' },
+	// kaiwa-relay from npm: the static linux-x64 release binary packed as the release does, installed
+	// into a folder with no cargo on PATH, run with npx and talked to (tests/relay-npm/run.mjs). On a cold
+	// target/ the musl release build costs about 3.3 min of CPU (2 cores: ~2 min alone); warm, ~35 s in all.
+	{ name: 'relay from npm (no cargo)', cmd: ['node', 'tests/relay-npm/run.mjs'], count: lineCounts },
 	// The devtools panel on a persistent bus (storage, restored records) and on a relay bus (connection, outbox, gaps).
-	{ name: 'devtools on store and relay buses (Chromium)', cmd: ['node', 'tests/e2e/buses.test.mjs'], count: summaryCounts('panel-buses') },
+	{ name: 'devtools on store and relay buses (Chromium)', cmd: ['node', 'tests/e2e/buses.test.mjs'], count: lineCounts },
 	// kaiwa-bus/relay in Chromium: tabs sharing one socket, handover, offline emits, a hostile channel.
-	{ name: 'relay e2e (Chromium)', cmd: ['node', 'tests/relay-e2e/run.mjs'], count: summaryCounts('relay-e2e') },
+	{ name: 'relay e2e (Chromium)', cmd: ['node', 'tests/relay-e2e/run.mjs'], count: lineCounts },
 	// kaiwa-bus/store on Chromium's IndexedDB: reload, a tab closed mid-burst, two tabs, retention.
-	{ name: 'store e2e (Chromium)', cmd: ['node', 'tests/store-e2e/run.mjs'], count: summaryCounts('store-e2e') },
+	{ name: 'store e2e (Chromium)', cmd: ['node', 'tests/store-e2e/run.mjs'], count: lineCounts },
 	// tsc --checkJs over every module in js/ (js/**/*.js: the core, the transports, the store, the
 	// Svelte entries, the panel), against the .d.ts wasm-bindgen writes for the Rust bindings; fails
 	// on any error, like clippy. A module with a hand-written .d.ts beside it is checked against that
 	// instead (tests/jscheck/tsconfig.json); tests/jscheck/*.d.ts stand in for what the workspace
 	// lacks (node:fs, svelte, the generated wasm-inline.js, Uint8Array.fromBase64).
 	{ name: 'js static check (tsc)', cmd: ['sh', '-c', 'wasm-bindgen --target web --out-dir target/jscheck target/wasm32-unknown-unknown/release/kaiwa_bus.wasm && node_modules/.bin/tsc -p tests/jscheck'] },
-	{ name: 'types (tsc)', cmd: ['node_modules/.bin/tsc', '-p', 'tests/types'], count: expectErrorCounts },
+	// Each `@ts-expect-error` the compiler parsed is an assertion that a wrong type fails to compile.
+	{ name: 'types (tsc)', cmd: ['node', 'scripts/lib/type-assertions.mjs'], count: lineCounts },
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
-	{ name: 'e2e (demo + devtools)', cmd: ['node', 'tests/e2e/run.mjs'], count: summaryCounts('e2e') },
+	{ name: 'e2e (demo + devtools)', cmd: ['node', 'tests/e2e/run.mjs'], count: lineCounts },
 	// Two fresh SvelteKit apps (2 on Node 20, 3 on Node 22) made from the README's code blocks, checked, served, clicked.
-	{ name: 'fresh SvelteKit apps', cmd: ['node', 'tests/sveltekit/run.mjs'], count: summaryCounts('sveltekit') },
+	{ name: 'fresh SvelteKit apps', cmd: ['node', 'tests/sveltekit/run.mjs'], count: lineCounts },
 	// The benchmark harness with tiny counts: it runs, it reports; no figure is checked.
 	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] },
 	{ name: 'bench store (smoke)', cmd: ['node', 'bench/store.mjs', '--quick'] },
 	{ name: 'bench transports (smoke)', cmd: ['node', 'bench/transports.mjs', '--quick'] }
 ];
 
-function sumMatches(log, re) {
-	let passed = 0;
-	let failed = 0;
-	let seen = false;
-	for (const m of log.matchAll(re)) {
-		seen = true;
-		passed += Number(m[1]);
-		failed += Number(m[2]);
-	}
-	return seen ? { passed, failed } : { passed: 0, failed: 0 };
-}
-
-function lastNumber(log, re) {
-	const all = [...log.matchAll(re)];
-	return all.length ? Number(all.at(-1)[1]) : 0;
-}
-
 function run(step) {
 	const file = `${LOGS}/${step.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.log`;
 	const out = createWriteStream(file);
 	let log = '';
 	return new Promise((resolve) => {
-		const child = spawn(step.cmd[0], step.cmd.slice(1), { env: { ...process.env, ...step.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(step.cmd[0], step.cmd.slice(1), { env: { ...baseEnv, ...step.env }, stdio: ['ignore', 'pipe', 'pipe'] });
 		const take = (chunk) => {
 			log += chunk;
 			out.write(chunk);
@@ -102,39 +97,63 @@ function run(step) {
 	});
 }
 
+// Why a suite failed, or null.
+function verdict(step, code, counts) {
+	if (code !== 0) return `exit code ${code}`;
+	if (!counts) return null;
+	const ran = counts.passed + counts.failed;
+	if (ran === 0) return 'it ran zero tests';
+	if (counts.summary && (counts.summary.passed !== counts.passed || counts.summary.failed !== counts.failed)) {
+		return `its summary line says ${counts.summary.passed} passed, ${counts.summary.failed} failed, its test lines ${counts.passed} and ${counts.failed}`;
+	}
+	if (counts.failed > 0) return `${counts.failed} failed`;
+	if (step.floor && ran < step.floor) {
+		return `it ran ${ran} tests, fewer than its floor of ${step.floor} (scripts/test.mjs): did a test file drop out?`;
+	}
+	return null;
+}
+
 const rows = [];
+const distinct = new Map(); // group -> Set of test names
 let failedSteps = 0;
 const started = Date.now();
 for (const step of steps) {
 	const t0 = Date.now();
-	process.stdout.write(`${step.name.padEnd(28)} `);
+	process.stdout.write(`${step.name.padEnd(44)} `);
 	const { code, log, file } = await run(step);
 	const seconds = ((Date.now() - t0) / 1000).toFixed(1);
-	let counts = null;
-	let ok = code === 0;
-	if (step.count) {
-		counts = step.count(log);
-		if (counts.passed + counts.failed === 0) ok = false;
-		if (counts.failed > 0) ok = false;
+	const counts = step.count ? step.count(log) : null;
+	const why = verdict(step, code, counts);
+	let detail = why === null ? 'ok' : 'failed';
+	if (counts) {
+		const extra = [counts.skipped && `${counts.skipped} skipped`, counts.todo && `${counts.todo} todo`].filter(Boolean);
+		detail = `${counts.passed} passed, ${counts.failed} failed${extra.length ? `, ${extra.join(', ')}` : ''}`;
+		const group = step.group ?? step.name;
+		if (!distinct.has(group)) distinct.set(group, new Set());
+		for (const name of counts.names) distinct.get(group).add(name);
 	}
-	const detail = counts ? `${counts.passed} passed, ${counts.failed} failed` : ok ? 'ok' : 'failed';
-	console.log(`${ok ? 'ok  ' : 'FAIL'} ${detail.padEnd(24)} ${seconds}s`);
-	if (!ok) {
+	console.log(`${why === null ? 'ok  ' : 'FAIL'} ${detail.padEnd(34)} ${seconds}s`);
+	if (why !== null) {
 		failedSteps++;
-		const why = counts && counts.passed + counts.failed === 0 ? 'it ran zero tests' : `exit code ${code}`;
 		console.log(`---- ${step.name} failed (${why}); last lines of ${file}:`);
 		console.log(log.split('\n').slice(-40).join('\n'));
 		console.log('----');
 	}
-	rows.push({ step, ok, counts });
+	rows.push({ step, counts });
 }
 
 const suites = rows.filter((r) => r.counts);
-const passed = suites.reduce((n, r) => n + r.counts.passed, 0);
-const failed = suites.reduce((n, r) => n + r.counts.failed, 0);
+const sum = (key) => suites.reduce((n, r) => n + r.counts[key], 0);
+const runs = sum('passed') + sum('failed');
+const tests = [...distinct.values()].reduce((n, names) => n + names.size, 0);
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 console.log(
-	`\nmake test: ${suites.length} suites, ${passed} tests passed, ${failed} failed; ` +
-		`${rows.length - suites.length} checks; ${failedSteps === 0 ? 'all ok' : `${failedSteps} step(s) FAILED`} (${minutes} min)`
+	`\nmake test: ${suites.length} suites; ${tests} distinct tests in ${runs} runs (${sum('passed')} passed, ${sum('failed')} failed); ` +
+		`${sum('skipped')} skipped, ${sum('todo')} todo; ${rows.length - suites.length} checks; ` +
+		`${failedSteps === 0 ? 'all ok' : `${failedSteps} step(s) FAILED`} (${minutes} min)`
 );
+console.log('runs per suite against its floor:');
+for (const { step, counts } of suites) {
+	console.log(`  ${step.name.padEnd(44)} ${String(counts.passed + counts.failed).padStart(4)} / ${step.floor ?? '-'}`);
+}
 process.exit(failedSteps === 0 ? 0 : 1);

@@ -125,7 +125,7 @@ async fn redis_restarted_mid_run_refuses_then_loses_nothing() {
     assert_eq!(reader.resumes, 0);
     assert_eq!(relay.http("GET", "/healthz", None, "").await.0, 200);
     let metrics = relay.http("GET", "/metrics", None, "").await.1;
-    assert!(!metrics.contains("kaiwa_relay_engine_errors_total 0"), "{metrics}");
+    assert!(metric(&metrics, "kaiwa_relay_engine_errors_total") > 0.0);
     // The epoch survived (append-only file): an old offset still resumes.
     let t = token(json!({"sub": "reader"}));
     let hello =

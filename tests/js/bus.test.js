@@ -185,6 +185,17 @@ test('history is a ring of historyLimit records, and 0 keeps none', () => {
 	assert.equal(none.getEventPerformanceStats('x.a').count, 1, 'stats still count');
 });
 
+test('getRecentEvents() without a limit gives the newest 50, oldest first', () => {
+	const bus = new EventBus({ historyLimit: 100 });
+	for (let i = 0; i < 70; i++) bus.emit('app.recent.tick', { i });
+	const recent = bus.getRecentEvents();
+	assert.equal(recent.length, 50);
+	assert.deepEqual(
+		recent.map((r) => r.payload.i),
+		Array.from({ length: 50 }, (_, k) => 20 + k)
+	);
+});
+
 test('debugger queries: recent, by name, by user flow', () => {
 	const bus = new EventBus();
 	bus.emit('auth.user.login', login('u1'));
@@ -195,7 +206,7 @@ test('debugger queries: recent, by name, by user flow', () => {
 		bus.getRecentEvents(2).map((r) => r.name),
 		['auth.user.logout', 'audio.playback.started']
 	);
-	assert.equal(bus.getRecentEvents().length, 4);
+	assert.equal(bus.getRecentEvents().length, 4, 'fewer than the default: all of them');
 	assert.deepEqual(bus.getRecentEvents(0), []);
 	assert.throws(() => bus.getRecentEvents(-1), { name: 'RangeError' });
 	assert.deepEqual(
@@ -477,15 +488,19 @@ test('createEventBus: memory; redis once its entry is imported; any other type t
 test('MockEventBus records emits without dispatching', () => {
 	const bus = new MockEventBus();
 	let called = false;
+	// Still subscribed when the events are emitted: a mock that dispatched would call it.
 	const off = bus.on('auth.user.login', () => {
 		called = true;
 	});
-	off();
-	bus.once('x.y', () => {});
-	bus.off('x.y', () => {});
+	bus.once('*', () => {
+		called = true;
+	});
+	assert.equal(bus.getHandlerCount('auth.user.login'), 1);
 	bus.emit('auth.user.login', login('a'));
 	bus.emit('auth.user.logout', { userId: 'a' });
 	assert.equal(called, false);
+	off();
+	assert.equal(bus.getHandlerCount('auth.user.login'), 0);
 	assert.deepEqual(
 		bus.emittedEvents.map((e) => e.name),
 		['auth.user.login', 'auth.user.logout']

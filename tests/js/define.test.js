@@ -59,6 +59,31 @@ test('defineEvents: bad definitions and events that did not come from it are cle
 	assert.ok(bus instanceof EventBus);
 });
 
+test("the 'Record<string, any>' descriptor at run time: any object, not null, an array, a Date or a primitive", () => {
+	const bus = createEventBus('memory', { mode: 'strict', events: defineEvents({ 'app.ctx.saved': { ctx: 'Record<string, any>', extra: 'Record<string, any>?' } }) });
+	const got = [];
+	bus.on('app.ctx.saved', (p) => got.push(p.ctx));
+	const accepted = [{}, { a: 1, nested: { b: [1] } }, new Map(), Object.create(null)];
+	for (const ctx of accepted) bus.emit('app.ctx.saved', { ctx });
+	assert.deepEqual(got, accepted);
+	for (const [ctx, received] of [
+		[null, 'null'],
+		[[1, 2], 'array'],
+		[new Date(), 'Date'],
+		['text', 'string'],
+		[1, 'number']
+	]) {
+		assert.throws(
+			() => bus.emit('app.ctx.saved', { ctx }),
+			(error) => error instanceof ValidationError && error.issues[0].path === 'ctx' && error.issues[0].received === received,
+			`ctx = ${received}`
+		);
+	}
+	assert.throws(() => bus.emit('app.ctx.saved', {}), ValidationError, 'a missing required field');
+	bus.emit('app.ctx.saved', { ctx: {}, extra: undefined });
+	assert.equal(got.length, accepted.length + 1, 'an optional one may be left out');
+});
+
 test('MockEventBus({ deliver: true }) calls matching handlers in order; the default calls none', () => {
 	const mock = new MockEventBus({ deliver: true });
 	const calls = [];
@@ -79,6 +104,26 @@ test('MockEventBus({ deliver: true }) calls matching handlers in order; the defa
 	silent.on('*', () => (called = true));
 	silent.emit('cart.item.added', item());
 	assert.equal(called, false);
+});
+
+test('MockEventBus({ deliver: true }): a throwing handler throws from emit, after the event was recorded', () => {
+	const mock = new MockEventBus({ deliver: true });
+	const calls = [];
+	mock.on('cart.item.added', () => calls.push('before'));
+	mock.on('cart.item.added', () => {
+		throw new Error('boom in a handler');
+	});
+	mock.on('cart.item.added', () => calls.push('after'));
+	assert.throws(() => mock.emit('cart.item.added', item()), { message: 'boom in a handler' });
+	// Unlike the real bus (which logs and goes on), the error reaches the test at once.
+	assert.deepEqual(calls, ['before']);
+	assert.equal(mock.getEmittedEvents('cart.item.added').length, 1);
+	// The mock keeps working.
+	mock.emit('other.thing', {});
+	assert.deepEqual(
+		mock.getEmittedEvents().map((e) => e.name),
+		['cart.item.added', 'other.thing']
+	);
 });
 
 test('init is also the default export, and idempotent', async () => {

@@ -2,7 +2,8 @@
 // the errors of the first hour name the fix (a bus created before init();
 // the package's JS moved away from its .wasm, as Vite's dev server does when
 // it pre-bundles; a wrong URL), the bus works after a good init() all the
-// same, `import init from 'kaiwa-bus'` works, and kaiwa-bus/inline needs no
+// same, `import init from 'kaiwa-bus'` works, init() also takes a Response,
+// the bytes or a compiled WebAssembly.Module, and kaiwa-bus/inline needs no
 // init() at all. Needs pkg/ built. Prints `# init: N passed, M failed`.
 
 import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,30 @@ writeFileSync(
 	await attempt('inlineInit', () => init().then(() => 'resolved'));`)
 );
 
+// init() takes what wasm-bindgen's init takes besides a URL, each in a page of its own
+// (init() is idempotent: a second call in one page would show nothing).
+const WASM = '/pkg/kaiwa_bus_bg.wasm';
+const INPUTS = {
+	response: `await fetch('${WASM}')`,
+	bytes: `new Uint8Array(await (await fetch('${WASM}')).arrayBuffer())`,
+	module: `await WebAssembly.compileStreaming(fetch('${WASM}'))`
+};
+for (const [kind, input] of Object.entries(INPUTS)) {
+	writeFileSync(
+		`${MOVED}/init-${kind}.html`,
+		page(`
+	const kaiwa = await import('/pkg/index.js');
+	await attempt('${kind}', async () => {
+		await kaiwa.init(${input});
+		const bus = new kaiwa.EventBus();
+		let got = null;
+		bus.on('auth.user.logout', (p) => (got = p.userId));
+		bus.emit('auth.user.logout', { userId: 'u-${kind}', timestamp: new Date() });
+		return got;
+	});`)
+	);
+}
+
 let passed = 0;
 let failed = 0;
 function check(name, ok, detail) {
@@ -89,6 +114,10 @@ try {
 	check('init(url) with a wrong URL names it', /threw: kaiwa-bus: could not load the WebAssembly module from \/pkg\/no-such\.wasm/.test(moved.wrongUrl), moved.wrongUrl);
 	check('after those errors, init() with the right URL works and the bus records', moved.after === 1, moved.after);
 	check('no uncaught error in that page', moved.errors.length === 0, moved.errors);
+	for (const kind of Object.keys(INPUTS)) {
+		const out = await open(`init-${kind}.html`);
+		check(`init() given ${kind === 'module' ? 'a WebAssembly.Module' : kind === 'bytes' ? 'the bytes' : 'a Response'}: the bus delivers`, out[kind] === `u-${kind}` && out.errors.length === 0, out);
+	}
 	const inline = await open('inline.html');
 	check('kaiwa-bus/inline: a bus at once, no init()', inline.inline === 'u', inline.inline);
 	check('kaiwa-bus/inline: init() resolves', inline.inlineInit === 'resolved', inline.inlineInit);

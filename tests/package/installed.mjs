@@ -2,11 +2,15 @@
 // the tarball into an empty project) and checks what a user relies on:
 // `import { EventBus } from 'kaiwa-bus'` works in Node with no init() call,
 // the conditional exports resolve, the .wasm is exported for Vite's `?url`,
-// and the types are there.
+// and the types are there; importing compiles no WebAssembly (the first bus
+// does), so server code bundled without the .wasm runs; the packed README's
+// links, LICENSE and CHANGELOG.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { deadLinks } from '../../scripts/lib/readme-links.mjs';
 
 const dir = resolve('test-output/consumer');
 rmSync(dir, { recursive: true, force: true });
@@ -126,6 +130,63 @@ check('svelte is an optional peer dependency', () => {
 	const manifest = JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("kaiwa-bus/package.json"))'], { cwd: dir, encoding: 'utf8' }));
 	if (manifest.peerDependencies?.svelte === undefined || manifest.peerDependenciesMeta?.svelte?.optional !== true) throw new Error(JSON.stringify(manifest));
 	if (existsSync(`${dir}/node_modules/svelte`)) throw new Error('installing kaiwa-bus installed svelte');
+});
+
+check('importing every entry in Node compiles no WebAssembly; the first bus compiles it, once', () => {
+	const log = `${dir}/wasm.log`;
+	rmSync(log, { force: true });
+	const out = execFileSync(
+		'node',
+		['--import', resolve('scripts/lib/count-wasm.mjs'), '--input-type=module', '-e', `
+			import { readFileSync, existsSync } from 'node:fs';
+			const count = () => (existsSync(process.env.KAIWA_WASM_LOG) ? readFileSync(process.env.KAIWA_WASM_LOG, 'utf8').trim().split('\\n').length : 0);
+			const { defineEvents, MockEventBus, createEventBus } = await import('kaiwa-bus');
+			await Promise.all(['kaiwa-bus/inline', 'kaiwa-bus/relay', 'kaiwa-bus/store', 'kaiwa-bus/history', 'kaiwa-bus/devtools'].map((entry) => import(entry)));
+			const events = defineEvents({ 'cart.item.added': { itemId: 'string' } });
+			new MockEventBus().emit('cart.item.added', { itemId: 'tea' });
+			const before = count();
+			createEventBus('memory', { events }).emit('cart.item.added', { itemId: 'tea' });
+			createEventBus('memory', { events });
+			console.log(before, count());
+		`],
+		{ cwd: dir, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, KAIWA_WASM_LOG: log } }
+	);
+	if (out.trim() !== '0 1') throw new Error(`compilations before the first bus and after two: ${out.trim()} (expected 0 1)`);
+});
+
+check('bundled and run where no .wasm is (a server deployed without node_modules): defineEvents and MockEventBus work, a bus names the problem', () => {
+	writeFileSync(
+		`${dir}/render.js`,
+		`import { EventBus, MockEventBus, defineEvents, init } from 'kaiwa-bus';
+		const events = defineEvents({ 'cart.item.added': { itemId: 'string' } });
+		const mock = new MockEventBus();
+		mock.emit('cart.item.added', { itemId: 'tea' });
+		let refused = '';
+		try { new EventBus(); } catch (error) { refused = error.message; }
+		const rejected = await init().then(() => '', (error) => error.message);
+		console.log(JSON.stringify({ schemas: events.schemas.length, emitted: mock.getEmittedEvents().length, refused, rejected }));`
+	);
+	const away = mkdtempSync(join(tmpdir(), 'kaiwa-no-modules-'));
+	try {
+		execFileSync(resolve('node_modules/.bin/esbuild'), ['render.js', '--bundle', '--platform=node', '--format=esm', `--outfile=${away}/render.mjs`, '--log-level=warning'], { cwd: dir });
+		const result = JSON.parse(execFileSync('node', [`${away}/render.mjs`], { cwd: away, encoding: 'utf8', stdio: 'pipe' }));
+		if (result.schemas !== 1 || result.emitted !== 1) throw new Error(JSON.stringify(result));
+		for (const message of [result.refused, result.rejected]) {
+			if (!/cannot create a bus: kaiwa_bus_bg\.wasm is neither next to .* deployed without node_modules/.test(message)) throw new Error(`the error does not say what happened: ${JSON.stringify(message)}`);
+		}
+	} finally {
+		rmSync(away, { recursive: true, force: true });
+	}
+});
+
+check("the package's README links work on the npm page and in node_modules; LICENSE, CHANGELOG, repository, homepage, bugs", () => {
+	const root = `${dir}/node_modules/kaiwa-bus`;
+	for (const file of ['LICENSE', 'CHANGELOG.md']) if (!existsSync(`${root}/${file}`)) throw new Error(`no ${file} in the package`);
+	if (!readFileSync(`${root}/LICENSE`, 'utf8').startsWith('MIT License')) throw new Error('LICENSE is not the MIT license');
+	const manifest = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
+	for (const field of ['repository', 'homepage', 'bugs']) if (!manifest[field]) throw new Error(`package.json has no ${field}`);
+	const dead = deadLinks(readFileSync(`${root}/README.md`, 'utf8'));
+	if (dead.length) throw new Error(`dead links in the packed README:\n${dead.join('\n')}`);
 });
 
 console.log(`# installed: ${passed} passed, ${failed} failed`);

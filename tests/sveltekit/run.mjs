@@ -1,9 +1,11 @@
 // The fresh-app test: what a SvelteKit developer does in the first hour,
 // with the README as the only guide. For SvelteKit 2 (Vite 6, Node 20) and
 // SvelteKit 3 (Vite 8, Node 22), it makes a new app from a bare template
-// (tests/sveltekit/template, plus the pinned package.json and lock file of
-// kit2/ or kit3/, with each one's tsconfig.json and kit2's svelte.config.js), writes into it every code block of the README that
-// starts with a `src/...` path comment (so the README cannot rot), installs
+// (tests/sveltekit/template, as `npx sv create` leaves it, plus the pinned
+// package.json and lock file of kit2/ or kit3/, with each one's
+// tsconfig.json, kit2's svelte.config.js and kit3's vite.config.ts), writes
+// into it every code block of the README that starts with a `src/...` path
+// comment (so the README cannot rot), installs
 // the packed package (npm pack pkg/) and checks:
 //   - svelte-check passes (the blocks are lang="ts"), warnings included;
 //   - server-side rendering with kaiwa-bus/svelte (ssr-check.mjs);
@@ -12,15 +14,20 @@
 //     emits an event with a real Date, which a component subscribed with
 //     onEvent and one subscribed with useBus().on in onMount both receive;
 //     the devtools panel lists it as delivered to 2 handlers; the page logs
-//     no error and no request fails.
+//     no error and no request fails (the template's favicon included);
+//   - what is deployed (deploy.mjs): no .wasm in the client build, and
+//     SvelteKit 3's adapter-node build/ run from a folder without
+//     node_modules answers, works, and compiles no WebAssembly on the server.
 //   node tests/sveltekit/run.mjs [kit2|kit3]
 // Needs pkg/ built. Prints `# sveltekit: N passed, M failed`.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
+import { deployChecks } from './deploy.mjs';
+import { startServer } from './server.mjs';
 
 const ROOT = resolve('.');
 const OUT = `${ROOT}/test-output/sveltekit`;
@@ -34,7 +41,8 @@ const nodeOf = (major) =>
 
 const APPS = [
 	{ name: 'kit2', label: 'SvelteKit 2 + Vite 6 on Node 20', node: 20 },
-	{ name: 'kit3', label: 'SvelteKit 3 + Vite 8 on Node 22', node: 22 }
+	// deploy: built with adapter-node (kit3/vite.config.ts), and run without node_modules.
+	{ name: 'kit3', label: 'SvelteKit 3 + Vite 8 on Node 22', node: 22, deploy: true }
 ];
 
 let passed = 0;
@@ -85,29 +93,8 @@ function freePort() {
 /** Starts `vite dev` or `vite preview` on a free loopback port; resolves when it answers. */
 async function startVite(app, command) {
 	const port = await freePort();
-	const child = spawn(app.nodeBin, ['node_modules/vite/bin/vite.js', command, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
-		cwd: app.dir,
-		stdio: ['ignore', 'pipe', 'pipe']
-	});
-	let output = '';
-	child.stdout.on('data', (c) => (output += c));
-	child.stderr.on('data', (c) => (output += c));
-	const url = `http://127.0.0.1:${port}`;
-	await new Promise((done, fail) => {
-		const timer = setTimeout(() => fail(new Error(`vite ${command} did not start:\n${output}`)), 60_000);
-		child.on('exit', (code) => fail(new Error(`vite ${command} exited (${code}):\n${output}`)));
-		const poll = () =>
-			fetch(url).then(
-				() => (clearTimeout(timer), done()),
-				() => setTimeout(poll, 200)
-			);
-		poll();
-	});
-	return {
-		url,
-		output: () => output,
-		stop: () => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', done), child.kill('SIGTERM'))))
-	};
+	const args = ['node_modules/vite/bin/vite.js', command, '--host', '127.0.0.1', '--port', String(port), '--strictPort'];
+	return startServer(`vite ${command}`, app.nodeBin, args, { cwd: app.dir, url: `http://127.0.0.1:${port}` });
 }
 
 /** The click-through of one served app; throws what went wrong. */
@@ -218,6 +205,7 @@ try {
 				await server.stop();
 			}
 		});
+		await deployChecks(app, { check, clickThrough, freePort, browser });
 	}
 } finally {
 	await browser.close();

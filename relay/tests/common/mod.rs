@@ -214,6 +214,18 @@ pub async fn http(addr: &str, method: &str, path: &str, token: Option<&str>, bod
     (status, dechunk(&body))
 }
 
+/// The value of an unlabelled metric in a `/metrics` text; panics when it is
+/// missing, so that a check cannot pass because the metric went away.
+pub fn metric(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{metrics}"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 fn dechunk(body: &str) -> String {
     // Chunked bodies: size line, data, repeat.
     let mut out = String::new();
