@@ -10,6 +10,7 @@
 //! reference to the emitted JS object, not a copy). The payload lives as long
 //! as its record.
 
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use crate::base::{num, Issue};
@@ -155,17 +156,10 @@ fn truncate(message: &str) -> String {
     String::from(message)
 }
 
-/// The last `limit` records, in a ring: once it is full, each new record
-/// takes the place of the oldest.
-///
-/// A JS exception (a stack overflow) may unwind the wasm stack at any call,
-/// so no record is ever dropped in place: a replaced record is moved out
-/// first, and dropped once the ring is whole again.
+/// The last `limit` records.
 #[derive(Debug)]
 pub struct History<P> {
-    records: Vec<Record<P>>,
-    /// Where the oldest record is, once the ring is full (0 before).
-    oldest: usize,
+    records: VecDeque<Record<P>>,
     limit: usize,
 }
 
@@ -173,39 +167,28 @@ impl<P> History<P> {
     /// An empty history that keeps `limit` records.
     pub fn new(limit: usize) -> Self {
         History {
-            records: Vec::with_capacity(limit.min(DEFAULT_HISTORY_LIMIT)),
-            oldest: 0,
+            records: VecDeque::with_capacity(limit.min(DEFAULT_HISTORY_LIMIT)),
             limit,
         }
     }
 
     /// Appends a record, dropping the oldest when full.
     pub fn push(&mut self, record: Record<P>) {
-        if self.records.len() < self.limit {
-            self.records.push(record);
+        if self.limit == 0 {
             return;
         }
-        let next = self.oldest.wrapping_add(1);
-        let Some(slot) = self.records.get_mut(self.oldest) else {
-            return; // a limit of 0
-        };
-        let dropped = std::mem::replace(slot, record);
-        self.oldest = if next == self.records.len() { 0 } else { next };
-        drop(dropped);
-    }
-
-    /// Where the record `at` places from the oldest is.
-    fn slot(&self, at: usize) -> usize {
-        let slot = self.oldest.saturating_add(at);
-        slot.checked_sub(self.records.len()).unwrap_or(slot)
+        if self.records.len() == self.limit {
+            self.records.pop_front();
+        }
+        self.records.push_back(record);
     }
 
     fn index_of(&self, id: u64) -> Option<usize> {
-        let first = self.records.get(self.oldest)?.id;
+        let first = self.records.front()?.id;
         let at = usize::try_from(id.checked_sub(first)?).ok()?;
         // Ids are consecutive while records are pushed in id order; check anyway.
-        match self.records.get(self.slot(at)) {
-            Some(r) if r.id == id => Some(self.slot(at)),
+        match self.records.get(at) {
+            Some(r) if r.id == id => Some(at),
             _ => self.records.iter().position(|r| r.id == id),
         }
     }
@@ -222,9 +205,8 @@ impl<P> History<P> {
     }
 
     /// The records, oldest first.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record<P>> {
-        let (newer, older) = self.records.split_at(self.oldest.min(self.records.len()));
-        older.iter().chain(newer)
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record<P>> + ExactSizeIterator {
+        self.records.iter()
     }
 
     /// How many records are kept now.
@@ -244,15 +226,12 @@ impl<P> History<P> {
 
     /// Drops every record.
     pub fn clear(&mut self) {
-        drop(self.take());
+        self.records.clear();
     }
 
     /// Removes every record and returns them, oldest first.
-    pub fn take(&mut self) -> Vec<Record<P>> {
-        let mut records = std::mem::take(&mut self.records);
-        let oldest = std::mem::take(&mut self.oldest).min(records.len());
-        records.rotate_left(oldest);
-        records
+    pub fn take(&mut self) -> VecDeque<Record<P>> {
+        std::mem::take(&mut self.records)
     }
 }
 
@@ -275,26 +254,6 @@ mod tests {
         assert!(h.get(2).is_none());
         assert_eq!(h.get(4).map(|r| r.payload), Some(4));
         assert!(h.get(6).is_none());
-    }
-
-    #[test]
-    fn the_ring_wraps_around_and_keeps_ids_in_order() {
-        let mut h = History::new(3);
-        for id in 1..=7 {
-            h.push(record(id));
-            let ids: Vec<u64> = h.iter().map(|r| r.id).collect();
-            let first = id.saturating_sub(2).max(1);
-            assert_eq!(ids, (first..=id).collect::<Vec<_>>());
-            assert!(h.get(first).is_some() && h.get(id).is_some());
-            assert!(h.get(first - 1).is_none());
-        }
-        h.get_mut(6).unwrap().add_error("boom");
-        assert_eq!(h.get(6).unwrap().errors(), ["boom"]);
-        let taken: Vec<u64> = h.take().iter().map(|r| r.id).collect();
-        assert_eq!(taken, [5, 6, 7]);
-        assert!(h.is_empty());
-        h.push(record(8));
-        assert_eq!(h.iter().map(|r| r.id).collect::<Vec<_>>(), [8]);
     }
 
     #[test]

@@ -269,7 +269,7 @@ impl<H: Clone, P> Core<H, P> {
 
     /// Forgets the statistics and hands back the records, for a caller that
     /// drops them later (outside a borrow).
-    pub fn take_history(&mut self) -> Vec<Record<P>> {
+    pub fn take_history(&mut self) -> std::collections::VecDeque<Record<P>> {
         self.stats.clear();
         self.history.take()
     }
