@@ -8,7 +8,7 @@
 // handlers run. See docs/internals.md "How an emit runs".
 
 import { BusCore } from './kaiwa_bus.js';
-import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf } from './errors.js';
+import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf, recorded } from './errors.js';
 import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
 import { attachTransport } from './link.js';
 import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
@@ -99,13 +99,13 @@ class Entry {
 
 const LOCAL = 'local';
 
-
 /**
  * A typed, validated event bus. See README.md for the API table.
  */
 export class EventBus {
 	#core;
 	#names = new Map(); // event name -> interned id
+	#nameOf = []; // id -> event name: Rust may give a forgotten name's id to a new one
 	#plans = []; // id -> reader plan, or null when the event has no schema
 	#atoms; // literal string -> atom id
 	#entries = new Map(); // subscription id -> Entry
@@ -166,15 +166,28 @@ export class EventBus {
 	}
 
 	// The id of a name, or -1 for a name strict mode refuses (Rust keeps
-	// nothing for it). The name is cached only once its plan is, so a call
-	// cut short (a stack overflow) leaves nothing half-registered.
+	// nothing for it).
 	#intern(method, name) {
 		requireName(method, name);
 		const id = this.#core.intern(name);
-		if (id < 0) return id;
-		this.#plans[id] = planOf(this.#core.plan(id));
-		this.#names.set(name, id);
+		if (id >= 0) this.#remember(name, id);
 		return id;
+	}
+
+	// Caches an id Rust gave `name`. When the name table is full, Rust gives
+	// a new name the id of one nothing refers to any more (src/core/mod.rs
+	// `intern`): what was cached for that name goes. The name is cached only
+	// once its plan is, so a call cut short (a stack overflow) leaves
+	// nothing half-registered.
+	#remember(name, id) {
+		const before = this.#nameOf[id];
+		if (before !== undefined && before !== name) {
+			this.#names.delete(before);
+			this.#snapshots[id] = undefined;
+		}
+		this.#plans[id] = planOf(this.#core.plan(id));
+		this.#nameOf[id] = name;
+		this.#names.set(name, id);
 	}
 
 	// Reads the payload: returns the first word of its description, and
@@ -294,8 +307,9 @@ export class EventBus {
 				}
 			}
 		}
-		// The record already says `planned` handlers and no duration.
-		if (called !== planned || start === start) core.finish(id, record, called, clock.now() - start);
+		// The record already says `planned` handlers and no duration. A
+		// handler that disposed of the bus took the record with it.
+		if ((called !== planned || start === start) && this.#core === core) core.finish(id, record, called, clock.now() - start);
 		if (this.#listeners.size !== 0) this.#announce(record, 'added');
 	}
 
@@ -361,23 +375,27 @@ export class EventBus {
 		return entries;
 	}
 
+	// The error a refusal is thrown as, marked as recorded.
 	#refusalOf(r) {
 		if (this.#listeners.size !== 0) this.#announce(r.record, 'added');
-		switch (r.kind) {
-			case 'validation':
-				return new ValidationError(r.message, r.event, r.issues);
-			case 'unknown':
-				return new UnknownEventError(r.message, r.event);
-			case 'depth':
-				return new EmitDepthError(r.message, r.event);
-			default:
-				return new TypeError(`kaiwa-bus: ${r.message}`);
-		}
+		const { kind, message, event } = r;
+		const error =
+			kind === 'validation'
+				? new ValidationError(message, event, r.issues)
+				: kind === 'unknown'
+					? new UnknownEventError(message, event)
+					: kind === 'depth'
+						? new EmitDepthError(message, event)
+						: new TypeError(`kaiwa-bus: ${message}`);
+		recorded.add(error);
+		return error;
 	}
 
+	// Reported, and added to the record while the bus lives: a handler may
+	// dispose of the bus, or its promise reject after dispose().
 	#failed(name, record, error) {
 		report('error', `Event handler error for ${name}:`, error);
-		this.#core.addError(record, shortMessage(error));
+		if (this.#core !== DISPOSED) this.#core.addError(record, shortMessage(error));
 	}
 
 	#watch(promise, name, record) {
@@ -588,10 +606,7 @@ export class EventBus {
 			requireName('validate', name);
 			// A lookup keeps nothing for a name without a schema.
 			id = this.#core.lookup(name);
-			if (id >= 0) {
-				this.#plans[id] = planOf(this.#core.plan(id));
-				this.#names.set(name, id);
-			}
+			if (id >= 0) this.#remember(name, id);
 		}
 		const plan = id < 0 ? null : this.#plans[id];
 		if (plan === null) return { ok: !this.#core.strict, known: false, issues: [] };
@@ -625,6 +640,7 @@ export class EventBus {
 		this.#entries.clear();
 		this.#snapshots = [];
 		this.#names.clear();
+		this.#nameOf = [];
 		this.#plans = [];
 		this.#listeners.clear();
 		this.#forget();

@@ -2,6 +2,10 @@
 // structured detail a program needs; the message names the first problem.
 
 /** The payload does not match the event's schema. */
+// The errors emit threw after making a record of the event (a refusal the
+// history shows); PersistentEventBus stores those, and not the others.
+export const recorded = new WeakSet();
+
 export class ValidationError extends Error {
 	constructor(message, event, issues) {
 		super(message);

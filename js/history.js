@@ -11,7 +11,7 @@
 //   readHistoryDocument(text) -> records with Date timestamps, or an Error
 //                                that names the record and field at fault
 
-import { MAX_NAME_LEN } from './contract.js';
+import { HIDDEN_IN_NAMES, MAX_NAME_LEN } from './contract.js';
 import { messageOf } from './errors.js';
 
 export const HISTORY_FORMAT = 'kaiwa-bus/history';
@@ -35,23 +35,47 @@ export const GAP_SCHEMA = Object.freeze({
 
 const MAX_DEPTH = 60; // nesting kept by toPlain; deeper values become '[Too deep]'
 // What one toPlain call writes at most, in units: 1 per value, plus 1 per
-// KiB of string. Past it, values become '[Truncated]', and a sub-object seen
-// before whose copy would not fit becomes '[Repeated]'.
+// KiB of string. Past it, what is left of an array, a Map or a Set is one
+// last item '[Truncated: n more items]', what is left of an object one key
+// '[Truncated]': 'n more keys', and a sub-object seen before whose copy
+// would not fit '[Repeated]'.
 const BUDGET = 20_000;
 
+// Brand checks that hold across realms (an iframe's Map is not an instanceof
+// this page's Map): each throws on anything but its own kind.
+const tagOf = Object.prototype.toString;
+const UNBOX = {
+	'[object Number]': Number.prototype.valueOf,
+	'[object String]': String.prototype.valueOf,
+	'[object Boolean]': Boolean.prototype.valueOf,
+	'[object BigInt]': BigInt.prototype.valueOf
+};
+const mapEntries = Map.prototype.entries;
+const setValues = Set.prototype.values;
+const sizeOf = {
+	'[object Map]': Object.getOwnPropertyDescriptor(Map.prototype, 'size').get,
+	'[object Set]': Object.getOwnPropertyDescriptor(Set.prototype, 'size').get
+};
+
 /**
- * A JSON-safe copy of any value, for export and for the free-text search:
- * Dates become ISO strings (as JSON.stringify does), BigInts strings,
- * Maps and Sets arrays, a cycle the string '[Circular]', and what JSON drops
+ * A JSON-safe copy of any value, for export, for the free-text search, and
+ * for a stored payload IndexedDB cannot copy. It is what JSON.stringify
+ * writes wherever JSON.stringify can write something: a value with
+ * `toJSON()` is written as what that returns (a Date its ISO string, a URL
+ * its href, a class that hides a field through toJSON without it), boxed
+ * primitives as their value; from any realm. Beyond JSON: BigInts become
+ * strings ('12n'), Maps arrays of [key, value], Sets arrays, Errors
+ * 'Name: message', a cycle the string '[Circular]'; what JSON drops
  * (functions, symbols, undefined) is dropped the same way.
  *
- * Never throws, and its work is bounded: each object is walked once (by
- * identity; a sub-object reused elsewhere shares its copy while the budget
- * lasts), and a value whose traps or getters throw becomes
- * '[unreadable: …]' or '[getter threw: …]'.
+ * Never throws, and its work and output are bounded (BUDGET): each object is
+ * walked once (by identity; a sub-object reused elsewhere shares its copy
+ * while the budget lasts), the items of an array are read only while the
+ * budget lasts, and a value whose traps, getters or toJSON throw becomes
+ * '[unreadable: …]', '[getter threw: …]' or '[toJSON threw: …]'.
  */
 export function toPlain(value) {
-	return new Walk().plain(value, 0);
+	return new Walk().plain(value, 0, '');
 }
 
 class Walk {
@@ -59,14 +83,11 @@ class Walk {
 	copies = new Map(); // object -> { plain, cost }: walked once
 	ancestors = new Set();
 
-	plain(value, depth) {
+	// `key` is what JSON.stringify hands toJSON: the key, the index as a
+	// string, '' for the value itself.
+	plain(value, depth, key) {
 		if (this.budget <= 0) return '[Truncated]';
-		if (value === null || typeof value !== 'object') {
-			this.budget -= typeof value === 'string' ? 1 + (value.length >> 10) : 1;
-			if (typeof value === 'bigint') return `${value}n`;
-			if (typeof value === 'number' && !Number.isFinite(value)) return null;
-			return typeof value === 'function' || typeof value === 'symbol' ? undefined : value;
-		}
+		if (value === null || typeof value !== 'object') return this.primitive(value);
 		const seen = this.copies.get(value);
 		if (seen) {
 			if (seen.cost > this.budget) return '[Repeated]';
@@ -79,7 +100,7 @@ class Walk {
 		this.ancestors.add(value);
 		let plain;
 		try {
-			plain = this.object(value, depth + 1);
+			plain = this.object(value, depth + 1, key);
 		} catch (error) {
 			plain = `[unreadable: ${messageOf(error)}]`; // a Proxy trap threw
 		}
@@ -88,31 +109,94 @@ class Walk {
 		return plain;
 	}
 
-	object(value, depth) {
-		if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-		if (Array.isArray(value) || value instanceof Set) {
-			return Array.from(value, (item) => this.plain(item, depth) ?? null);
+	primitive(value) {
+		this.budget -= typeof value === 'string' ? 1 + (value.length >> 10) : 1;
+		if (typeof value === 'bigint') return `${value}n`;
+		if (typeof value === 'number' && !Number.isFinite(value)) return null;
+		return typeof value === 'function' || typeof value === 'symbol' ? undefined : value;
+	}
+
+	object(value, depth, key) {
+		const toJSON = value.toJSON;
+		if (typeof toJSON !== 'function') return this.contents(value, depth);
+		let json;
+		try {
+			json = toJSON.call(value, key);
+		} catch (error) {
+			return `[toJSON threw: ${messageOf(error)}]`;
 		}
-		if (value instanceof Map) {
-			return Array.from(value, ([k, v]) => [this.plain(k, depth) ?? null, this.plain(v, depth) ?? null]);
+		// Its result is written as it is (its own toJSON is not called again,
+		// as JSON.stringify does), its members as any value.
+		if (json === value) return this.contents(value, depth);
+		return json === null || typeof json !== 'object' ? this.primitive(json) : this.plain(json, depth, key);
+	}
+
+	contents(value, depth) {
+		if (Array.isArray(value)) return this.list(value.length, (i) => value[i], depth);
+		const tag = tagOf.call(value);
+		const unbox = UNBOX[tag];
+		if (unbox !== undefined) {
+			try {
+				return this.primitive(unbox.call(value));
+			} catch {
+				// A tag that lies: an ordinary object.
+			}
 		}
-		if (value instanceof Error) return `${value.name}: ${value.message}`;
+		const size = sizeOf[tag];
+		if (size !== undefined) {
+			try {
+				const iterator = (tag === '[object Map]' ? mapEntries : setValues).call(value);
+				return this.list(size.call(value), () => iterator.next().value, depth, tag === '[object Map]');
+			} catch {
+				// A tag that lies: an ordinary object.
+			}
+		}
+		if (tag === '[object Error]') return `${value.name}: ${value.message}`;
+		return this.fields(value, depth);
+	}
+
+	// The first items of a list of `length` while the budget lasts, then one
+	// marker for the rest: never reads past it (a sparse array of length
+	// 2^32 - 1 costs what 20,000 items cost).
+	list(length, next, depth, pairs = false) {
+		const out = [];
+		for (let i = 0; i < length; i++) {
+			if (this.budget <= 0) {
+				out.push(`[Truncated: ${length - i} more items]`);
+				break;
+			}
+			const item = next(i);
+			out.push(pairs ? [this.plain(item[0], depth, '0') ?? null, this.plain(item[1], depth, '1') ?? null] : (this.plain(item, depth, `${i}`) ?? null));
+		}
+		return out;
+	}
+
+	fields(value, depth) {
 		const out = {};
-		for (const key of Object.keys(value)) {
+		const keys = Object.keys(value);
+		for (let i = 0; i < keys.length; i++) {
+			const key = keys[i];
+			if (this.budget <= 0) {
+				define(out, '[Truncated]', `${keys.length - i} more keys`);
+				break;
+			}
 			let item;
 			try {
 				item = value[key];
 			} catch (error) {
 				item = `[getter threw: ${messageOf(error)}]`;
 			}
-			const plain = this.plain(item, depth);
-			if (plain === undefined) continue;
-			// A key named __proto__ is a key: `out[key] =` would set the prototype.
-			if (key === '__proto__') Object.defineProperty(out, key, { value: plain, enumerable: true, writable: true, configurable: true });
-			else out[key] = plain;
+			const plain = this.plain(item, depth, key);
+			if (plain !== undefined) define(out, key, plain);
 		}
 		return out;
 	}
+}
+
+// A key named __proto__ is a key: `out[key] =` would set the prototype.
+function define(out, key, value) {
+	if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+	else out[key] = value;
 }
 
 function formatDate(date) {
@@ -226,12 +310,18 @@ function utf8Length(text) {
 	return bytes;
 }
 
-// An imported name obeys the limits of a live one (js/checks.js requireName):
-// a non-empty, well-formed string of at most MAX_NAME_LEN UTF-8 bytes.
+// An imported name obeys the rules of a live one (js/checks.js requireName,
+// and the bus's check_event_name): a non-empty, well-formed string of at
+// most MAX_NAME_LEN UTF-8 bytes, without a control or invisible character.
 function checkName(name, where) {
 	if (!isText(name)) throw new Error(`${where}: "name" must be a string`);
 	if (name === '') throw new Error(`${where}: "name" must not be empty`);
 	const bytes = utf8Length(name);
 	if (bytes > MAX_NAME_LEN) throw new Error(`${where}: "name" is ${bytes} bytes long; the limit is ${MAX_NAME_LEN} bytes`);
 	if (LONE_SURROGATE.test(name)) throw new Error(`${where}: "name" contains a lone surrogate (it is not well-formed Unicode)`);
+	const hidden = HIDDEN_IN_NAMES.exec(name);
+	if (hidden) {
+		const code = `U+${hidden[0].codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+		throw new Error(`${where}: "name" contains ${code}, a control or invisible character, which would make it look like another name`);
+	}
 }

@@ -51,7 +51,8 @@ function createSchema(db) {
 }
 
 const isChunk = (value) => value !== null && typeof value === 'object' && value.v === 1 && Number.isInteger(value.start) && Array.isArray(value.events);
-const chunkOf = (events, start = 0) => ({ v: 1, start, eids: events.map((e) => e.eid), events });
+// A null in `events` is an event trim() dropped from the middle of a chunk.
+const chunkOf = (events, start = 0) => ({ v: 1, start, eids: events.filter((e) => e !== null).map((e) => e.eid), events });
 
 // The chunks of a batch, CHUNK events at most each.
 function chunked(events) {
@@ -139,12 +140,21 @@ export class IndexedDbEventStore {
 		const keep = compileFilter(filter);
 		const limit = readLimit(filter);
 		const backwards = Boolean(filter.newest);
+		// A seq names its chunk (seq = key * CHUNK + place): reading after
+		// one starts at its chunk, so that replay's pages cost what they read.
+		const { afterSeq } = filter;
+		let from = !backwards && Number.isFinite(afterSeq) ? Math.max(0, Math.floor((afterSeq + 1) / CHUNK)) : 0;
 		const out = [];
 		await this.#transaction('readonly', (chunks) => {
 			const request = chunks.openCursor(null, backwards ? 'prev' : 'next');
 			request.onsuccess = () => {
 				const cursor = request.result;
 				if (!cursor) return;
+				if (typeof cursor.primaryKey === 'number' && cursor.primaryKey < from) {
+					const key = from;
+					from = 0;
+					return cursor.continue(key);
+				}
 				for (const event of this.#eventsOf(cursor.primaryKey, cursor.value, backwards)) {
 					if (keep(event) && out.push(event) >= limit) return;
 				}
@@ -166,35 +176,37 @@ export class IndexedDbEventStore {
 	}
 
 	/**
-	 * Drops what is past `retain` (this store's, or the one given): events
-	 * older than `maxAgeMs`, then the oldest beyond `maxEvents`. Both walk
-	 * from the oldest chunk and stop at the first event they keep. One
-	 * transaction. Resolves with how many it dropped.
+	 * Drops what is past `retain` (this store's, or the one given): every
+	 * event older than `maxAgeMs`, wherever it is (timestamps need not be in
+	 * order: a clock that was ahead keeps nothing else), then the oldest
+	 * beyond `maxEvents`. The age pass reads every chunk; the count pass
+	 * stops at the first event it keeps. An event dropped from the middle of
+	 * a chunk leaves a null in its place, so that the others keep their seq.
+	 * One transaction. Resolves with how many it dropped.
 	 */
 	async trim(retain = this.#retain) {
 		const { maxEvents, maxAgeMs } = readRetention(retain);
 		const cutoff = Date.now() - maxAgeMs;
 		let dropped = 0;
 		await this.#transaction('readwrite', (chunks) => {
-			// Drops the first `count(events)` events of each chunk from the
-			// oldest on, until it returns fewer than the chunk holds.
-			const dropOldest = (count, then) => {
+			// Rewrites each chunk from the oldest on without the events
+			// `drop(event)` picks, until `done()`; then calls `then()`.
+			const sweep = (drop, done, then) => {
 				const request = chunks.openCursor();
 				request.onsuccess = () => {
 					const cursor = request.result;
-					if (!cursor) return then();
+					if (!cursor || done()) return then();
 					// Another version's chunk is not this one's to drop.
 					if (!isChunk(cursor.value)) return cursor.continue();
-					const chunk = cursor.value;
-					const n = Math.min(count(chunk.events), chunk.events.length);
+					const { events, start } = cursor.value;
+					let n = 0;
+					const kept = events.map((event) => (event !== null && drop(event) && ++n ? null : event));
 					dropped += n;
-					if (n === chunk.events.length) {
-						cursor.delete();
-						cursor.continue();
-						return;
-					}
-					if (n > 0) cursor.update(chunkOf(chunk.events.slice(n), chunk.start + n));
-					then();
+					let lead = 0;
+					while (lead < kept.length && kept[lead] === null) lead++;
+					if (lead === kept.length) cursor.delete();
+					else if (n > 0) cursor.update(chunkOf(kept.slice(lead), start + lead));
+					cursor.continue();
 				};
 			};
 			const byCount = () => {
@@ -202,20 +214,12 @@ export class IndexedDbEventStore {
 				const counted = chunks.index('eids').count();
 				counted.onsuccess = () => {
 					let excess = counted.result - maxEvents;
-					if (excess > 0) dropOldest((events) => {
-						const n = Math.min(excess, events.length);
-						excess -= n;
-						return n;
-					}, () => {});
+					if (excess > 0) sweep(() => excess-- > 0, () => excess <= 0, () => {});
 				};
 			};
-			const young = (event) => event?.timestamp instanceof Date && event.timestamp.getTime() >= cutoff;
+			const old = (event) => !(event?.timestamp instanceof Date && event.timestamp.getTime() >= cutoff);
 			if (maxAgeMs === Infinity) byCount();
-			else
-				dropOldest((events) => {
-					const firstYoung = events.findIndex(young);
-					return firstYoung === -1 ? events.length : firstYoung;
-				}, byCount);
+			else sweep(old, () => false, byCount);
 		});
 		return dropped;
 	}
@@ -236,6 +240,7 @@ export class IndexedDbEventStore {
 		const { events, start } = chunk;
 		for (let j = 0; j < events.length; j++) {
 			const i = backwards ? events.length - 1 - j : j;
+			if (events[i] === null) continue; // dropped by trim()
 			if (isStoredEvent(events[i])) yield { ...events[i], seq: key * CHUNK + start + i };
 			else this.#unreadable.add(`${key}:${start + i}`);
 		}
@@ -364,22 +369,25 @@ function addChunk(chunks, events, added) {
 }
 
 // Adds a chunk; an event whose payload the structured clone cannot copy (a
-// function, a DOM node...) is stored with the payload's JSON-safe copy (as
-// the history export writes it) and the reason in `errors`, the rest as
-// they are.
+// function, a DOM node, a getter that throws...) is stored with the
+// payload's JSON-safe copy (as the history export writes it) and the reason
+// in `errors`, the rest as they are. If every payload can be copied, the
+// failure was not theirs: it is thrown.
 function addCloneable(chunks, events) {
 	try {
 		return chunks.add(chunkOf(events));
 	} catch (error) {
-		if (error?.name !== 'DataCloneError') throw error;
+		let copied = 0;
 		for (const [i, event] of events.entries()) {
 			try {
 				structuredClone(event.payload);
 			} catch (cause) {
-				const note = `the payload could not be stored as it is (${cause.name}), only its JSON-safe copy`;
+				const note = `the payload could not be stored as it is (${cause?.name ?? 'Error'}: ${cause?.message ?? cause}), only its JSON-safe copy`;
 				events[i] = { ...event, payload: toPlain(event.payload) ?? null, errors: [...event.errors, note] };
+				copied++;
 			}
 		}
+		if (copied === 0) throw error;
 		return chunks.add(chunkOf(events));
 	}
 }

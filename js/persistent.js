@@ -25,10 +25,13 @@
 //
 // When storage fails (no IndexedDB, blocked, over quota, private mode), the
 // bus warns once and goes on with a MemoryEventStore; `persistence` says so,
-// with the reason. Nothing is thrown at the caller of a batched `emit`.
+// with the reason. Nothing is thrown at the caller of a batched `emit`, and
+// a write that fails even in memory is reported and never holds up the
+// writes after it. `clearStored()` clears the store it fell back from too.
 
 import { MemoryEventStore } from './memory-store.js';
 import { StoreError } from './stored-event.js';
+import { recorded } from './errors.js';
 import { notifyAll, passOn, report } from './wrap.js';
 
 const DURABILITY = ['batched', 'store-first'];
@@ -50,6 +53,14 @@ const afterTask =
 			}
 		: (fn) => setTimeout(fn, 0);
 const whenIdle = typeof requestIdleCallback === 'function' ? (fn) => requestIdleCallback(fn, { timeout: 5000 }) : (fn) => setTimeout(fn, 1000);
+
+// A queued event the bus refused without a record of it: not written.
+const DROPPED = 'dropped';
+
+function reasonOf(error) {
+	if (error instanceof StoreError) return `${error.kind}: ${error.message.replace(/^kaiwa-bus store: /, '')}`;
+	return `${error?.name ?? 'Error'}: ${error?.message ?? error}`;
+}
 
 function randomId() {
 	return globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
@@ -87,6 +98,7 @@ export class PersistentEventBus {
 	#lastTrim = 0;
 	#persistence;
 	#warned = false;
+	#left = null; // the store the bus fell back from: clearStored() clears it too
 
 	/**
 	 * @param {import('./bus.js').EventBus} bus the bus that dispatches
@@ -156,6 +168,12 @@ export class PersistentEventBus {
 		try {
 			this.#bus.emit(name, payload);
 		} catch (error) {
+			// A call refused before the bus made a record of it (a name that
+			// is no string, a disposed bus) is not stored either.
+			if (!recorded.has(error)) {
+				event.status = DROPPED;
+				throw error;
+			}
 			event.status = 'rejected';
 			event.errors = [`${error?.name ?? 'Error'}: ${error?.message ?? error}`];
 			event.issues = Array.isArray(error?.issues) ? error.issues : undefined;
@@ -211,10 +229,20 @@ export class PersistentEventBus {
 		return typeof this.#store.count === 'function' ? this.#store.count() : null;
 	}
 
-	/** Removes every stored record. */
+	/**
+	 * Removes every stored record: after a fallback to memory, in the store
+	 * it fell back from too, or rejects with a StoreError that says it could not.
+	 */
 	async clearStored() {
 		await this.flush();
 		await this.#store.clear();
+		if (this.#left === null) return;
+		try {
+			await this.#left.open?.();
+			await this.#left.clear();
+		} catch (error) {
+			throw new StoreError('failed', `the events in memory were cleared, but not those stored before the fallback to memory, which will come back on the next load (${reasonOf(error)})`, error);
+		}
 	}
 
 	/** As EventBus.onRecord; restored records are announced as 'added' when they arrive. */
@@ -253,6 +281,9 @@ export class PersistentEventBus {
 			for (const record of restored) this.#announce(record, 'added');
 		} catch (error) {
 			this.#fallBack(error);
+			// Never opened and not there (no IndexedDB, or it never
+			// answered): nothing clearStored() could reach either.
+			if (error instanceof StoreError && error.kind === 'unavailable') this.#left = null;
 		}
 		this.#trimSoon();
 	}
@@ -260,12 +291,16 @@ export class PersistentEventBus {
 	// Hands the events emitted since the last write to the store, in one transaction.
 	#writePending() {
 		if (this.#unwritten.length === 0) return;
-		const batch = this.#unwritten;
+		const queued = this.#unwritten;
 		this.#unwritten = [];
-		this.#flushing = this.#flushing.then(() => {
-			for (const event of batch) event.eid = `${this.#session}:${++this.#written}`;
-			return this.#append(batch, false);
-		});
+		this.#flushing = this.#flushing
+			.then(() => {
+				const batch = queued.filter((event) => event.status !== DROPPED);
+				for (const event of batch) event.eid = `${this.#session}:${++this.#written}`;
+				return batch.length === 0 ? undefined : this.#append(batch, false);
+			})
+			// Even memory refused it: said, and the next writes go on.
+			.catch((error) => report('error', 'kaiwa-bus: events could not be stored, even in memory:', error));
 	}
 
 	// Stores a batch; on a store failure, falls back to memory and stores it
@@ -283,8 +318,9 @@ export class PersistentEventBus {
 
 	#fallBack(error) {
 		if (this.#persistence.kind === 'memory-fallback') return;
-		const reason = error instanceof StoreError ? `${error.kind}: ${error.message}` : `${error?.name ?? 'Error'}: ${error?.message ?? error}`;
+		const reason = reasonOf(error);
 		this.#persistence = { kind: 'memory-fallback', reason };
+		this.#left = this.#store;
 		this.#store = new MemoryEventStore();
 		if (!this.#warned) {
 			this.#warned = true;

@@ -42,6 +42,8 @@ export function probeWidth(plan) {
 }
 
 const getTime = Date.prototype.getTime;
+const getPrototypeOf = Object.getPrototypeOf;
+const tagOf = Object.prototype.toString;
 const hasOwn = Object.prototype.hasOwnProperty;
 const OBJECT_PROTOTYPE = Object.prototype;
 
@@ -77,7 +79,18 @@ function otherKind(type) {
 function objectKind(value) {
 	if (value === null) return NULL;
 	if (Array.isArray(value)) return ARRAY;
-	if (value instanceof Date) return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
+	// A plain object, the common case, is told by its prototype alone.
+	if (getPrototypeOf(value) === OBJECT_PROTOTYPE) return OBJECT;
+	// This realm's Date, or another's (an iframe's, node:vm's: no instanceof
+	// this page's Date). getTime() works on any Date and throws on anything
+	// else, such as an object whose tag only claims to be a Date.
+	if (value instanceof Date || tagOf.call(value) === '[object Date]') {
+		try {
+			return getTime.call(value) === getTime.call(value) ? DATE : INVALID_DATE;
+		} catch {
+			// Not a Date.
+		}
+	}
 	return OBJECT;
 }
 

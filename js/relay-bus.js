@@ -24,7 +24,15 @@
 // connection that published it. When the leader tab closes, its lock is
 // released, the next tab takes it, resumes from the last offset every tab
 // saw, and publishes again what was not acknowledged (same refs: stored
-// once). Without Web Locks (Node, old browsers) every bus is its own leader.
+// once). Every tab drops a relay event whose offset it has seen (received,
+// or the ack of a tab's publish: the relay replays a tab's own events to
+// the next leader), and a tab that joins gets the offsets the leader has
+// seen, so that a replay never hands it events from before it opened. Until
+// the publishes of the handover are settled (their acks say which replayed
+// events are the tabs' own), the new leader holds the replay, and a tab
+// that had publishes in flight holds what it is handed. Only the leader's
+// messages count: see js/tab-link.js. Without Web Locks (Node, old
+// browsers) every bus is its own leader.
 // Tabs share a socket only with tabs that connect as the same identity with
 // the same subscriptions (see shareKey): a user's tab and an admin's tab in
 // one browser must not see each other's events through one socket.
@@ -33,14 +41,15 @@ import { EventBus } from './bus.js';
 import { ValidationError } from './errors.js';
 import { GAP_EVENT, GAP_SCHEMA } from './history.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
-import { RelayConnection, RelayError } from './relay-connection.js';
+import { RelayConnection, RelayError, overLimits } from './relay-connection.js';
 import { TabLink } from './tab-link.js';
 import { notifyAll, passOn, report } from './wrap.js';
 
-// How long a new leader holds the events it replays, so that an event
-// published just before the old leader died is not delivered twice (its
-// ack comes after the replay).
-const HANDOVER_HOLD_MS = 150;
+// How long, at most, a new leader waits for the other tabs to say they have
+// published again what the old one had not settled (their acks say which
+// replayed events are theirs): a tab that does not answer (frozen, or of an
+// older version) is not waited for longer.
+const HANDOVER_WAIT_MS = 1000;
 const SEEN_OFFSETS = 4096;
 
 // The payload's fields a schema types `Date` (or `Date?`), by event name.
@@ -89,6 +98,19 @@ function shareKey({ url, token, identity, subscribe = ['*'] }) {
 	return `relay:${url}|${who ?? ''}|${[...subscribe].sort().join(',')}`;
 }
 
+// The relay's refusal, made here, of a payload over its limits; null if
+// none is known, or for a payload JSON cannot carry (the leader says so).
+function tooLarge(name, ref, payload, limits) {
+	if (!limits) return null;
+	let json;
+	try {
+		json = JSON.stringify(payload);
+	} catch {
+		return null;
+	}
+	return typeof json === 'string' ? overLimits(name, ref, json, limits) : null;
+}
+
 function refusalOf(name, error) {
 	return error.kind === 'validation' ? new ValidationError(`kaiwa-bus: the relay refused ${error.message}`, name, error.issues) : error;
 }
@@ -98,16 +120,18 @@ export class RelayBus {
 	#options;
 	#connection = null;
 	#tabs = null;
-	#status = { state: 'connecting', epoch: null, offset: null, outbox: 0, error: null };
+	#status = { state: 'connecting', epoch: null, offset: null, outbox: 0, error: null, limits: null };
 	#pending = new Map();
 	#listeners = new Set();
 	#dates = new Map();
 	#gaps = [];
 	#seen = new Set();
 	#outbox;
-	#held = null;
-	#holdOver = true;
-	#relaying = 0;
+	#toLeader = [];
+	#held = null; // relay events held during a handover
+	#awaiting = null; // the refs whose settlement the hold waits for
+	#resent = null; // in a new leader's hold: the tabs that published again what they had in flight
+	#waitingFor = null; // the other tabs it still waits for (undefined: not known yet)
 	#closed = false;
 	#statusQueued = false;
 	#changeQueued = false;
@@ -150,10 +174,19 @@ export class RelayBus {
 				remote: (message) => this.#fromRelay(message, true),
 				publish: (message) => this.#publishFor(message),
 				settled: (message) => this.#settled(message),
-				status: ({ status }) => this.#setStatus(status),
+				status: ({ status, seen = [] }) => {
+					for (const offset of seen) this.#remember(offset);
+					this.#setStatus(status);
+				},
 				gap: ({ gap }) => this.#gap(gap, false),
-				leader: () => this.#resendPending(),
-				join: () => this.#connection && this.#tabs.postStatus(this.#connection.status)
+				leader: () => {
+					this.#hold(false);
+					this.#resendPending();
+					// After the resends (posted at the end of this task).
+					queueMicrotask(() => this.#tabs.postResent());
+				},
+				resent: ({ from }) => this.#heardResent(from),
+				join: () => this.#connection && this.#tabs.postStatus(this.#connection.status, [...this.#seen])
 			};
 			this.#tabs = new TabLink(shareKey({ ...options, identity }), handlers, { elect: true });
 		} else {
@@ -227,30 +260,71 @@ export class RelayBus {
 			onGap: (gap) => this.#gap(gap, true),
 			onChange: () => this.#connectionChanged()
 		});
-		if (position) {
-			this.#held = [];
-			this.#holdOver = false;
-			setTimeout(() => {
-				this.#holdOver = true;
-				this.#release();
-			}, HANDOVER_HOLD_MS);
-		}
+		if (position) this.#hold(true);
 		this.#resendPending();
+	}
+
+	// A handover: relay events are held until the refs pending now are
+	// settled, and in a new leader, until every other tab said it published
+	// again what it had in flight (`resent`) and those are settled too.
+	#hold(leading) {
+		this.#awaiting = new Set(this.#pending.keys());
+		this.#held ??= [];
+		this.#resent = leading ? new Set() : null;
+		this.#waitingFor = leading ? undefined : null;
+		if (leading) {
+			const resent = this.#resent;
+			const wait = (tabs) => {
+				if (this.#resent !== resent) return;
+				this.#waitingFor = new Set(tabs.filter((tab) => !resent.has(tab)));
+				this.#release();
+			};
+			this.#tabs.peers().then(wait, () => wait([]));
+			setTimeout(() => wait([]), HANDOVER_WAIT_MS);
+		}
+		this.#release();
+	}
+
+	#heardResent(tab) {
+		if (!this.#resent) return;
+		this.#resent.add(tab);
+		this.#waitingFor?.delete(tab);
+		this.#release();
 	}
 
 	#send(ref) {
 		const entry = this.#pending.get(ref);
 		if (!entry) return;
 		if (!this.#connection) {
-			this.#tabs.postPublish(ref, entry.name, entry.payload, (error) => {
-				this.#settled({ ref, error: { kind: 'malformed', message: `${entry.name}: the payload cannot be passed to the tab that holds the relay socket (${error?.message ?? error})` } });
-			});
+			if (this.#toLeader.push(ref) === 1) queueMicrotask(() => this.#postToLeader());
 			return;
 		}
 		this.#connection.publish(entry.name, entry.payload, ref).then(
 			({ offset }) => this.#settled({ ref, offset }),
 			(error) => this.#settled({ ref, error })
 		);
+	}
+
+	// A tab that does not lead posts its publishes to the leader once the
+	// task's synchronous part is over (one message each, in order), unless
+	// they are over the relay's limits (the leader's status has them).
+	#postToLeader() {
+		const refs = this.#toLeader;
+		this.#toLeader = [];
+		for (const ref of refs) {
+			const entry = this.#pending.get(ref);
+			if (!entry || this.#connection) continue; // settled, or this tab leads now (#lead sent it)
+			const error = tooLarge(entry.name, ref, entry.payload, this.#status.limits);
+			if (error) {
+				this.#settled({ ref, error });
+				continue;
+			}
+			try {
+				this.#tabs.postPublish(ref, entry.name, entry.payload);
+			} catch (error) {
+				this.#settled({ ref, error: { kind: 'malformed', message: `${entry.name}: the payload cannot be passed to the tab that holds the relay socket (${error?.message ?? error})` } });
+			}
+		}
 	}
 
 	#resendPending() {
@@ -269,17 +343,15 @@ export class RelayBus {
 		if (entries.length > 0) this.#changed();
 	}
 
-	// A publish from another tab, for the leader to send.
-	#publishFor({ ref, name, payload }) {
+	// A publish from another tab, for the leader to send. Before that tab
+	// said `resent` in a handover, it is one the hold waits for.
+	#publishFor({ ref, name, payload, from }) {
 		if (!this.#connection) return;
-		this.#relaying++;
+		if (this.#resent && !this.#resent.has(from)) this.#awaiting.add(ref);
 		this.#connection.publish(name, payload, ref).then(
 			({ offset }) => this.#settled({ ref, offset }),
 			(error) => this.#settled({ ref, error })
-		).finally(() => {
-			this.#relaying--;
-			this.#release();
-		});
+		);
 	}
 
 	// An ack or refusal, for this tab's publish or another's (every tab
@@ -292,6 +364,7 @@ export class RelayBus {
 		if (this.#connection && this.#tabs && error?.kind !== 'closed') {
 			this.#tabs.postSettled(error ? { ref, error: { kind: error.kind, message: error.message, issues: error.issues ?? [] } } : { ref, offset });
 		}
+		if (this.#awaiting?.delete(ref)) this.#release();
 		const entry = this.#pending.get(ref);
 		if (!entry) return;
 		this.#pending.delete(ref);
@@ -300,21 +373,23 @@ export class RelayBus {
 		if (error) entry.reject(error instanceof RelayError ? error : new RelayError(error.kind, error.message, error.issues ?? []));
 		else entry.resolve({ offset });
 		this.#changed();
-		this.#release();
 	}
 
 	// An event from the relay (from this tab's socket, or the leader's).
 	#fromRelay(event, viaTab) {
-		if (!viaTab) this.#tabs?.postRemote(event);
-		if (this.#held && !viaTab) {
-			this.#held.push(event);
-			return;
-		}
+		if (this.#held) this.#held.push(event);
+		else this.#handOn(event);
+	}
+
+	// Dispatched here and, from the leader, posted to the other tabs: once
+	// per offset.
+	#handOn(event) {
+		if (this.#seen.has(event.offset)) return;
+		if (this.#connection) this.#tabs?.postRemote(event);
 		this.#dispatchRemote(event);
 	}
 
 	#dispatchRemote({ name, payload, offset }) {
-		if (this.#seen.has(offset)) return;
 		this.#remember(offset);
 		this.#status = { ...this.#status, offset };
 		try {
@@ -324,13 +399,13 @@ export class RelayBus {
 		}
 	}
 
-	// Ends a new leader's hold, once its timer ran out and every publish in
-	// flight is settled: what it replayed, less what the tabs published.
+	// Ends a handover's hold once what it waits for is settled: the events
+	// held, less those seen (the tabs' own, by their acks).
 	#release() {
 		const held = this.#held;
-		if (!held || !this.#holdOver || this.#pending.size > 0 || this.#relaying > 0) return;
-		this.#held = null;
-		for (const event of held) this.#dispatchRemote(event);
+		if (!held || this.#waitingFor === undefined || this.#waitingFor?.size > 0 || this.#awaiting.size > 0) return;
+		[this.#held, this.#awaiting, this.#resent, this.#waitingFor] = [null, null, null, null];
+		for (const event of held) this.#handOn(event);
 	}
 
 	#remember(offset) {

@@ -15,6 +15,19 @@ export interface RelayConnectionStatus {
 	outbox: number;
 	/** Why the last connection ended, if it was not asked to. */
 	error: string | null;
+	/**
+	 * What the relay takes, from its welcome (null before it, or from a relay that does not say): bytes of
+	 * payload JSON, of a whole frame, of a ref. An emit over them rejects with a RelayError of kind 'too-large'
+	 * and is never sent.
+	 */
+	limits: RelayLimits | null;
+}
+
+/** A relay's limits, in bytes (relay/PROTOCOL.md, `welcome`). */
+export interface RelayLimits {
+	payload: number;
+	frame: number;
+	ref: number;
 }
 
 /** A tab's view of the connection: the socket (its own or the leader tab's), and whether this tab leads. */

@@ -24,10 +24,15 @@ function duringInit(what, fn) {
 	}
 }
 
-/** Puts `bus` in context for the components below, clears it when the layout goes; returns it. */
-export function setBus(bus) {
+/**
+ * Puts `bus` in context for the components below and returns it. A bus the
+ * binding made (`owned`) is cleared when the layout goes; a bus it was given
+ * is the app's, left as it is (only onEvent()'s subscriptions go, each with
+ * its component).
+ */
+export function setBus(bus, owned) {
 	duringInit('provideBus()', () => setContext(KEY, bus));
-	onDestroy(() => bus.clear());
+	if (owned) onDestroy(() => bus.clear());
 	return bus;
 }
 

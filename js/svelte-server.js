@@ -12,5 +12,5 @@ export { onEvent, useBus } from './svelte-context.js';
 
 /** The server's stand-in for the app's bus, for this render only (whatever the browser's provideBus is given). */
 export function provideBus() {
-	return setBus(new MockEventBus());
+	return setBus(new MockEventBus(), true);
 }

@@ -23,9 +23,11 @@ export { onEvent, useBus } from './svelte-context.js';
  * below, and returns it. Call it in the root layout's `<script>`. `options`
  * are createEventBus's: `mode`, `historyLimit`, `timing`, `catalog`, and
  * `events` from `defineEvents`. Given a bus instead (a relay bus, a
- * persistent bus: anything with `emit` and `on`), puts that one in context.
+ * persistent bus: anything with `emit` and `on`), puts that one in context
+ * and leaves it as it is when the layout goes (the bus it creates is
+ * cleared then).
  */
 export function provideBus(options) {
 	const given = typeof options?.emit === 'function' && typeof options?.on === 'function';
-	return setBus(given ? options : createEventBus('memory', options));
+	return given ? setBus(options, false) : setBus(createEventBus('memory', options), true);
 }

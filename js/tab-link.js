@@ -7,10 +7,13 @@
 //   events    { events: [{ name, payload }] } what a tab emitted in one task, in order
 //   join      {}                            a new tab: the leader answers with its status
 //   leader    {}                            this tab holds the relay socket now
+//   resent    {}                            to a new leader: this tab has posted again
+//                                           the publishes it had in flight
 //   publish   { ref, name, payload }        for the leader to send to the relay
 //   settled   { ref, offset } | { ref, error: { kind, message, issues } }
 //   remote    { name, payload, offset }     an event from the relay (leader to all)
-//   status    { status }                    the leader's socket status
+//   status    { status, seen? }             the leader's socket status; to a new
+//                                           tab, also the offsets it has seen
 //   gap       { gap }                       the leader's resume was not recovered
 // A message of another shape, version or kind (a hostile script can post
 // anything on the channel), one forged as coming from this tab, or one whose
@@ -19,19 +22,35 @@
 //
 // With `elect`, the tabs elect one leader with a Web Lock named after the
 // channel: the tab holding it leads until it closes (the browser then
-// releases the lock, and the next tab in line gets it).
+// releases the lock, and the next tab in line gets it). Each tab also holds
+// a lock named after its id while it lives. Only the leader may say
+// `leader`, `remote`, `status`, `settled` and `gap`: the first such message
+// from a tab is held while the locks are asked who holds them (the leader's
+// lock and that tab's lock must be held by the same page), and refused if
+// that tab does not lead. So another tab's script cannot inject relay events,
+// settle another tab's publishes or move the position the next leader
+// resumes from, unless it impersonates the leader tab by its id (a script of
+// the same origin that reads the channel can; the events it sends are still
+// validated by each bus).
 
 import { report } from './wrap.js';
 
 const VERSION = 1;
+// Messages only the leader sends.
+const FROM_LEADER = new Set(['leader', 'remote', 'status', 'settled', 'gap']);
+// Messages held at most per tab while its claim to lead is checked, and
+// claims checked at once.
+const MAX_HELD = 10_000;
+const MAX_CLAIMS = 16;
 const FIELDS = {
 	events: (m) => Array.isArray(m.events),
 	join: () => true,
 	leader: () => true,
+	resent: () => true,
 	publish: (m) => typeof m.ref === 'string' && typeof m.name === 'string' && Object.hasOwn(m, 'payload'),
 	settled: (m) => typeof m.ref === 'string' && (typeof m.offset === 'string' || (m.error !== null && typeof m.error === 'object' && typeof m.error.kind === 'string')),
 	remote: (m) => typeof m.name === 'string' && typeof m.offset === 'string' && Object.hasOwn(m, 'payload'),
-	status: (m) => m.status !== null && typeof m.status === 'object',
+	status: (m) => m.status !== null && typeof m.status === 'object' && (m.seen === undefined || (Array.isArray(m.seen) && m.seen.every((o) => typeof o === 'string'))),
 	gap: (m) => m.gap !== null && typeof m.gap === 'object'
 };
 
@@ -47,15 +66,20 @@ export class TabLink {
 	#refused = 0;
 	#received = 0;
 	#outgoing = [];
-	#publishes = [];
 	#closed = false;
 	#position = null;
+	#lock = null;
+	#leads = false;
+	#leader = null; // the leading tab's id, once checked
+	#checking = new Map(); // tab id -> its messages, while its claim to lead is checked
 	#resign = null;
+	#leave = null;
 	#abort = null;
 
 	/** Whether tabs can share a socket here: Web Locks and BroadcastChannel. */
 	static available() {
-		return typeof globalThis.navigator?.locks?.request === 'function' && typeof globalThis.BroadcastChannel === 'function';
+		const locks = globalThis.navigator?.locks;
+		return typeof locks?.request === 'function' && typeof locks.query === 'function' && typeof globalThis.BroadcastChannel === 'function';
 	}
 
 	/**
@@ -129,26 +153,9 @@ export class TabLink {
 		}
 	}
 
-	/**
-	 * Asks the leader to publish, at the end of the task's synchronous part
-	 * (still one message per publish, in order); `failed(error)` is called
-	 * for a payload that cannot be cloned.
-	 */
-	postPublish(ref, name, payload, failed) {
-		if (this.#publishes.push({ ref, name, payload, failed }) === 1) queueMicrotask(() => this.#postPublishes());
-	}
-
-	#postPublishes() {
-		const publishes = this.#publishes;
-		this.#publishes = [];
-		if (this.#closed) return;
-		for (const { ref, name, payload, failed } of publishes) {
-			try {
-				this.#post('publish', { ref, name, payload });
-			} catch (error) {
-				failed(error);
-			}
-		}
+	/** Asks the leader to publish; throws (DataCloneError) for a payload that cannot be cloned. */
+	postPublish(ref, name, payload) {
+		if (!this.#closed) this.#post('publish', { ref, name, payload });
 	}
 
 	postSettled(settled) {
@@ -159,8 +166,20 @@ export class TabLink {
 		this.#post('remote', { name, payload, offset });
 	}
 
-	postStatus(status) {
-		this.#post('status', { status });
+	/** The leader's status; `seen` (to a tab that joins): the offsets it should not be handed again. */
+	postStatus(status, seen) {
+		this.#post('status', seen ? { status, seen } : { status });
+	}
+
+	postResent() {
+		if (!this.#closed) this.#post('resent', {});
+	}
+
+	/** The ids of the other tabs on this channel now (from their locks). */
+	async peers() {
+		const { held = [] } = await globalThis.navigator.locks.query();
+		const prefix = `${this.#lock}|tab:`;
+		return held.filter((lock) => lock.name?.startsWith(prefix)).map((lock) => lock.name.slice(prefix.length)).filter((tab) => tab !== this.#tab);
 	}
 
 	postGap(gap) {
@@ -172,6 +191,7 @@ export class TabLink {
 		this.#closed = true;
 		this.#abort?.abort();
 		this.#resign?.();
+		this.#leave?.();
 		this.#channel.close();
 	}
 
@@ -179,18 +199,67 @@ export class TabLink {
 		this.#channel.postMessage({ v: VERSION, kind, from: this.#tab, ...fields });
 	}
 
+	// This tab's lock first (the other tabs check a leader by it), then in
+	// line for the leader's. Both are held until close(), or until the
+	// browser closes the tab.
 	#elect(lock) {
+		this.#lock = lock;
 		this.#abort = new AbortController();
-		globalThis.navigator.locks
-			.request(lock, { signal: this.#abort.signal }, () => {
-				this.#post('leader', {});
-				this.#handlers.lead(this.#position);
-				// Held until close(), or until the browser closes the tab.
-				return new Promise((resolve) => (this.#resign = resolve));
-			})
-			.catch(() => {
-				// Aborted by close() before this tab was elected.
+		const { locks } = globalThis.navigator;
+		const { signal } = this.#abort;
+		const lead = () => {
+			this.#leads = true;
+			this.#leader = this.#tab;
+			this.#post('leader', {});
+			this.#handlers.lead(this.#position);
+			return new Promise((resolve) => (this.#resign = resolve));
+		};
+		const live = () => {
+			locks.request(lock, { signal }, lead).catch(() => {});
+			return new Promise((resolve) => (this.#leave = resolve));
+		};
+		// Rejected when close() aborts them before they are granted.
+		locks.request(`${lock}|tab:${this.#tab}`, { signal }, live).catch(() => {});
+	}
+
+	// Whether `tab` leads: the page that holds the leader's lock holds that tab's lock.
+	async #isLeader(tab) {
+		const { held = [] } = await globalThis.navigator.locks.query();
+		const holder = (name) => held.find((lock) => lock.name === name);
+		const [leader, claimant] = [holder(this.#lock), holder(`${this.#lock}|tab:${tab}`)];
+		if (!leader || !claimant) return false;
+		// A browser that does not say which page holds a lock: that tab is at least alive.
+		return leader.clientId === undefined || leader.clientId === claimant.clientId;
+	}
+
+	// A message only the leader sends: handled if it comes from the leader,
+	// held while a new claimant is checked, refused otherwise.
+	#fromLeader(data) {
+		if (this.#lock === null) return undefined; // not electing: not for this link
+		if (this.#leads) return this.#refuse(`a ${data.kind} message from another tab, while this tab holds the relay socket`);
+		if (data.from === this.#leader) return this.#handle(data);
+		const waiting = this.#checking.get(data.from);
+		if (waiting) {
+			if (waiting.length < MAX_HELD) waiting.push(data);
+			else this.#refuse(`a ${data.kind} message from a tab whose claim to lead is being checked (too many)`);
+			return undefined;
+		}
+		if (this.#checking.size >= MAX_CLAIMS) return this.#refuse(`a ${data.kind} message from one tab too many claiming to lead`);
+		this.#checking.set(data.from, [data]);
+		this.#isLeader(data.from)
+			.catch(() => false)
+			.then((leads) => {
+				const messages = this.#checking.get(data.from) ?? [];
+				this.#checking.delete(data.from);
+				if (this.#closed) return;
+				if (!leads) {
+					for (const m of messages) this.#refuse(`a ${m.kind} message from a tab that does not hold the relay socket`);
+					return;
+				}
+				this.#leader = data.from;
+				for (const m of messages) this.#handle(m);
 			});
+		return undefined;
 	}
 
 	#receive(data) {
@@ -198,9 +267,14 @@ export class TabLink {
 		if (!check || !check(data)) return this.#refuse('a message that is not a kaiwa-bus message of this version');
 		// A channel never delivers to the object that posted: this is forged.
 		if (data.from === this.#tab) return this.#refuse('a message forged as coming from this tab');
+		if (data.kind === 'events') return this.#receiveEvents(data.events);
+		if (FROM_LEADER.has(data.kind)) return this.#fromLeader(data);
+		return this.#handle(data);
+	}
+
+	#handle(data) {
 		if (data.kind === 'remote') this.#position = { epoch: this.#position?.epoch ?? null, offset: data.offset };
 		if (data.kind === 'status') this.setPosition(data.status);
-		if (data.kind === 'events') return this.#receiveEvents(data.events);
 		const handler = this.#handlers[data.kind];
 		if (!handler) return undefined;
 		try {

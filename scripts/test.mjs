@@ -45,6 +45,8 @@ const steps = [
 	// engines: >=18. The oldest Node the package promises, from scripts/node-bin.sh.
 	{ name: 'package tests (Node 18)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts, group: 'package' },
 	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: lineCounts, group: 'package' },
+	// kaiwa-bus/svelte on Svelte's own runtime (svelte/compiler, svelte/server).
+	{ name: 'svelte binding (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/svelte/'], count: tapCounts },
 	{ name: 'init errors (Chromium)', cmd: ['node', 'tests/package/browser-init.mjs'], count: lineCounts },
 	// kaiwa-bus/relay in Node against real kaiwa-relay processes (both engines, a real redis-server).
 	{ name: 'build relay (debug)', cmd: ['cargo', 'build', '-p', 'kaiwa-relay'] },

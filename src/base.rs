@@ -48,10 +48,66 @@ pub fn num(n: u64) -> String {
 }
 
 fn push_num(out: &mut String, n: u64) {
-    if n >= 10 {
-        push_num(out, n.wrapping_div(10));
+    push_digits(out, n, 10);
+}
+
+/// `n` in base `radix` (10 or 16, upper-case).
+fn push_digits(out: &mut String, n: u64, radix: u64) {
+    if n >= radix {
+        push_digits(out, n.checked_div(radix).unwrap_or(0), radix);
     }
-    out.push(char::from_digit(n.wrapping_rem(10) as u32, 10).unwrap_or('0'));
+    let digit = char::from_digit(n.checked_rem(radix).unwrap_or(0) as u32, radix as u32).unwrap_or('0');
+    out.push(digit.to_ascii_uppercase());
+}
+
+/// `U+` and the code point in upper-case hex (`U+200B`, `U+7`: not padded,
+/// which costs bytes in the `.wasm`), without `core::fmt`.
+pub fn code_point(c: char) -> String {
+    let n = u64::from(u32::from(c));
+    let mut out = String::from("U+");
+    push_digits(&mut out, n, 16);
+    out
+}
+
+/// The characters no event name or pattern may hold, as inclusive ranges:
+/// the controls (Unicode category Cc), the line and paragraph separators,
+/// and every character Unicode says to render invisibly
+/// (Default_Ignorable_Code_Point: zero-width spaces and joiners, the
+/// bidirectional marks, embeddings, overrides and isolates, the byte-order
+/// mark, soft hyphens, variation selectors, Hangul fillers, tags). A name
+/// holding one could look exactly like another: `auth.user\u{200B}.login`
+/// and `auth.user.login`, or `auth.user.\u{202E}nigol` and
+/// `auth.user.login`. The relay checks names with the same rule
+/// (`crate::core::names::check_event_name`), and `js/contract.js` carries
+/// it to the history import.
+pub const HIDDEN_CHARS: [(char, char); 19] = [
+    ('\u{0}', '\u{1F}'),
+    ('\u{7F}', '\u{9F}'),
+    ('\u{AD}', '\u{AD}'),
+    ('\u{34F}', '\u{34F}'),
+    ('\u{61C}', '\u{61C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{2028}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF0}', '\u{FFFB}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0000}', '\u{E0FFF}'),
+];
+
+/// Whether `c` is one of [`HIDDEN_CHARS`].
+pub fn is_hidden(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    HIDDEN_CHARS.iter().any(|&(first, last)| first <= c && c <= last)
 }
 
 /// Whether `name` follows the seed's naming convention: two or more
@@ -81,12 +137,62 @@ pub fn is_conventional(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::num;
+    use super::{code_point, is_hidden, num, HIDDEN_CHARS};
 
     #[test]
     fn numbers() {
         for n in [0, 7, 10, 64, 1024, 131_072, u64::MAX] {
             assert_eq!(num(n), n.to_string());
+        }
+    }
+
+    #[test]
+    fn code_points() {
+        for c in ['\0', 'a', '\u{200B}', '\u{FEFF}', '\u{E0001}', '\u{10FFFF}'] {
+            assert_eq!(code_point(c), format!("U+{:X}", u32::from(c)));
+        }
+    }
+
+    #[test]
+    fn hidden_characters() {
+        for c in [
+            '\0', '\n', '\u{7F}', '\u{85}', '\u{AD}', '\u{200B}', '\u{200D}', '\u{200E}', '\u{2028}',
+        ]
+        .into_iter()
+        .chain('\u{202A}'..='\u{202E}')
+        .chain([
+            '\u{2066}',
+            '\u{2069}',
+            '\u{FE0F}',
+            '\u{FEFF}',
+            '\u{3164}',
+            '\u{E0041}',
+            '\u{E0100}',
+        ]) {
+            assert!(is_hidden(c), "{}", code_point(c));
+        }
+        for c in [
+            'a',
+            '.',
+            ' ',
+            '-',
+            'é',
+            'ß',
+            'ж',
+            '中',
+            '\u{2027}',
+            '\u{202F}',
+            '\u{1F600}',
+            '\u{E1000}',
+        ] {
+            assert!(!is_hidden(c), "{}", code_point(c));
+        }
+        // Sorted, and no two ranges touch: each is written once.
+        for pair in HIDDEN_CHARS.windows(2) {
+            assert!(
+                pair[0].0 <= pair[0].1 && u32::from(pair[0].1) + 1 < u32::from(pair[1].0),
+                "{pair:?}"
+            );
         }
     }
 }

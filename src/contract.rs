@@ -1,11 +1,13 @@
 //! The facts the JS layer must share with this crate, written to
 //! `js/contract.js` by [`js_module`]: the limits ([`crate::limits`]), the
-//! probe encoding (kind codes and names, read modes, the packed layout). The
+//! probe encoding (kind codes and names, read modes, the packed layout),
+//! and the characters no event name may hold ([`HIDDEN_CHARS`]). The
 //! `contract_js_is_current` test fails when the file drifts from the Rust
 //! definitions; `make types` rewrites it.
 
 use std::fmt::Write;
 
+use crate::base::HIDDEN_CHARS;
 use crate::limits;
 use crate::schema::probe::{Kind, Packed, ReadMode};
 
@@ -45,7 +47,11 @@ pub fn js_module() -> String {
     for mode in [ReadMode::Kind, ReadMode::Literal, ReadMode::StringItems] {
         let _ = writeln!(out, "\t{mode:?}: {},", mode as u8);
     }
-    out.push_str("});\n");
+    out.push_str("});\n\n// Characters no event name or pattern may hold (src/base.rs HIDDEN_CHARS).\nexport const HIDDEN_IN_NAMES = /[");
+    for (first, last) in HIDDEN_CHARS {
+        let _ = write!(out, "\\u{{{:X}}}-\\u{{{:X}}}", u32::from(first), u32::from(last));
+    }
+    out.push_str("]/u;\n");
     out
 }
 

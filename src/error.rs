@@ -18,7 +18,7 @@
 
 use std::fmt;
 
-use crate::base::{num, Issue};
+use crate::base::{code_point, num, Issue};
 use crate::limits::{MAX_DEPTH, MAX_NAMES, MAX_NAME_LEN};
 
 /// What every error of the crate can say about itself.
@@ -47,6 +47,14 @@ pub enum NameError {
         /// The name as given.
         name: String,
     },
+    /// It holds a control, format or other invisible character
+    /// ([`crate::base::HIDDEN_CHARS`]), so it could look like another name.
+    Hidden {
+        /// The name as given.
+        name: String,
+        /// The first such character.
+        found: char,
+    },
 }
 
 impl Message for NameError {
@@ -67,6 +75,14 @@ impl Message for NameError {
                  and never in an emitted event name",
             ]
             .concat(),
+            NameError::Hidden { name, found } => [
+                "\"",
+                name,
+                "\": event names may not contain control or invisible characters (it has ",
+                &code_point(*found),
+                ")",
+            ]
+            .concat(),
         }
     }
 
@@ -80,7 +96,8 @@ impl Message for NameError {
 pub enum InternError {
     /// The name itself is refused.
     Name(NameError),
-    /// The bus already keeps [`MAX_NAMES`] event names.
+    /// The bus already keeps [`MAX_NAMES`] event names without a schema,
+    /// and none can be forgotten (each is in the history or subscribed to).
     Full {
         /// The name that would have been one too many.
         event: String,
@@ -102,8 +119,8 @@ impl Message for InternError {
                 event,
                 "\": this bus already keeps ",
                 &num(MAX_NAMES as u64),
-                " event names, the most it keeps; \
-                 register schemas for the names you use, or dispose of the bus",
+                " event names without a schema, each in the history or subscribed to; \
+                 register schemas, or clear the history",
             ]
             .concat(),
         }
@@ -366,8 +383,8 @@ mod tests {
         );
         assert_eq!(
             InternError::Full { event: "a.b".into() }.to_string(),
-            "\"a.b\": this bus already keeps 131072 event names, the most it keeps; \
-             register schemas for the names you use, or dispose of the bus"
+            "\"a.b\": this bus already keeps 131072 event names without a schema, each in the history \
+             or subscribed to; register schemas, or clear the history"
         );
         assert_eq!(
             EmitError::DepthExceeded { event: "a.b".into() }.to_string(),

@@ -86,14 +86,17 @@ impl Hasher for FoldHasher {
 }
 
 /// Interned strings, numbered from 0 in order of first sight. Strings are
-/// kept for the life of the interner.
+/// kept for the life of the interner, unless [`Interner::replace`] gives a
+/// string's number to another.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
     /// The hash table: `number + 1` per used slot, 0 when free. Its length
-    /// is 0 or a power of two, and at most half the slots are used, so a
-    /// probe always ends at a free slot.
+    /// is 0 or a power of two; see [`Interner::make_room`].
     slots: Vec<u32>,
     texts: Vec<Rc<str>>,
+    /// Slots whose number now has another text ([`Interner::replace`]),
+    /// counted until the next rebuild.
+    tombstones: usize,
 }
 
 fn hash(text: &str) -> usize {
@@ -120,15 +123,22 @@ impl Interner {
         }
     }
 
-    /// Doubles the table (16 slots at first) and puts every text back.
-    fn grow(&mut self) {
-        let len = self.slots.len().saturating_mul(2).max(16);
+    /// Puts `number` in the free slot where `text` goes.
+    fn place(&mut self, text: &str, number: u32) {
+        if let Some(Err(at)) = self.find(text) {
+            if let Some(slot) = self.slots.get_mut(at) {
+                *slot = number.saturating_add(1);
+            }
+        }
+    }
+
+    /// Makes a table of `len` slots, without tombstones, and puts every text back.
+    fn rebuild(&mut self, len: usize) {
         self.slots = vec![0; len];
-        for (number, text) in (1..).zip(&self.texts) {
-            if let Some(Err(at)) = self.find(text) {
-                if let Some(slot) = self.slots.get_mut(at) {
-                    *slot = number;
-                }
+        self.tombstones = 0;
+        for number in 0..self.texts.len() as u32 {
+            if let Some(text) = self.texts.get(number as usize).cloned() {
+                self.place(&text, number);
             }
         }
     }
@@ -139,16 +149,40 @@ impl Interner {
             return number;
         }
         let number = self.texts.len() as u32;
-        if self.texts.len().saturating_mul(2) >= self.slots.len() {
-            self.grow();
-        }
-        if let Some(Err(at)) = self.find(text) {
-            if let Some(slot) = self.slots.get_mut(at) {
-                *slot = number.saturating_add(1);
-            }
-        }
+        self.make_room();
+        self.place(text, number);
         self.texts.push(text.into());
         number
+    }
+
+    /// Before a text is placed: doubles the table (16 slots at first) when
+    /// half its slots hold texts, rebuilds it without tombstones when they
+    /// and the texts fill three quarters. So a probe always ends at a free
+    /// slot.
+    fn make_room(&mut self) {
+        let len = self.slots.len();
+        if self.texts.len().saturating_mul(2) >= len {
+            self.rebuild(len.saturating_mul(2).max(16));
+        } else if self.texts.len().saturating_add(self.tombstones).saturating_mul(4) >= len.saturating_mul(3) {
+            self.rebuild(len);
+        }
+    }
+
+    /// Gives `number` to `text`, which the caller knows is not interned, in
+    /// place of the text that had it, which is forgotten. Does nothing for a
+    /// number not given out yet.
+    ///
+    /// The old text's slot keeps `number`, and becomes a tombstone: a probe
+    /// for the old text finds another text there and goes on, one for `text`
+    /// finds it.
+    pub fn replace(&mut self, number: u32, text: &str) {
+        let Some(kept) = self.texts.get_mut(number as usize) else {
+            return;
+        };
+        *kept = text.into();
+        self.tombstones = self.tombstones.saturating_add(1);
+        self.make_room();
+        self.place(text, number);
     }
 
     /// The number of `text`, if it was interned.
@@ -213,5 +247,51 @@ mod tests {
         assert_ne!(hash("auth.user.login"), hash("auth.user.logout"));
         assert_ne!(hash("a"), hash("b"));
         assert_ne!(hash(""), hash("\0"));
+    }
+
+    #[test]
+    fn replace_forgets_one_text_and_keeps_every_other() {
+        let mut i = Interner::default();
+        let mut texts: Vec<String> = (0..2000).map(|n| format!("app.item.e{n}")).collect();
+        for t in &texts {
+            i.intern(t);
+        }
+        // Replace every third number, in an order that leaves holes all over
+        // the table's runs, then check every text, kept or forgotten.
+        for n in (0..2000u32).rev().step_by(3) {
+            let fresh = format!("fresh.{n}");
+            i.replace(n, &fresh);
+            assert_eq!(i.get(&texts[n as usize]), None, "{n} forgotten");
+            texts[n as usize] = fresh;
+        }
+        for (n, t) in texts.iter().enumerate() {
+            assert_eq!(i.get(t), Some(n as u32), "{t}");
+            assert_eq!(i.text(n as u32).map(|x| &**x), Some(t.as_str()));
+        }
+        assert_eq!(i.len(), 2000);
+        // A number never given out: nothing happens.
+        i.replace(9999, "nope");
+        assert_eq!(i.get("nope"), None);
+        assert_eq!(i.intern("next.one"), 2000);
+        texts.push("next.one".into());
+        // Many rounds of replacements, then new texts: tombstones pile up and
+        // the table is rebuilt without them, every text still found.
+        for round in 0..5 {
+            for n in 0..2000u32 {
+                let fresh = format!("round{round}.{n}");
+                i.replace(n, &fresh);
+                texts[n as usize] = fresh;
+            }
+        }
+        for n in 2001..3000 {
+            let t = format!("new.{n}");
+            assert_eq!(i.intern(&t), n as u32);
+            texts.push(t);
+        }
+        for (n, t) in texts.iter().enumerate() {
+            assert_eq!(i.get(t), Some(n as u32), "{t}");
+        }
+        let used = i.slots.iter().filter(|&&s| s != 0).count();
+        assert!(used < i.slots.len() * 3 / 4, "{used} of {} slots used", i.slots.len());
     }
 }

@@ -5,10 +5,12 @@
 
 /// The longest event name or pattern accepted, in UTF-8 bytes.
 pub const MAX_NAME_LEN: usize = 1024;
-/// How many distinct event names one bus keeps. Names are kept for the life
-/// of the bus (or until [`dispose`](crate::core::Core)); past this many, an
-/// emit of a new name is refused. Refused names (strict mode), patterns and
-/// lookups cost nothing lasting, so only names that were delivered count.
+/// How many distinct event names without a schema one bus keeps. Past this
+/// many, a new name takes the id of one that nothing refers to any more (no
+/// schema, no subscription to exactly it, no record in the history), which
+/// is forgotten; only if every name is still referred to is it refused.
+/// Names with a schema are always kept. Refused names (strict mode),
+/// patterns and lookups cost nothing lasting.
 pub const MAX_NAMES: usize = 1 << 17;
 /// How many emits may be nested inside handlers, listeners, getters or
 /// Proxy traps before `emit` refuses.

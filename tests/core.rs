@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use kaiwa_bus::core::history::Status;
-use kaiwa_bus::core::MAX_DEPTH;
+use kaiwa_bus::core::{MAX_DEPTH, MAX_NAMES};
 use kaiwa_bus::error::{EmitError, InternError, NameError};
 use kaiwa_bus::{Error, LocalBus, Mode, Options};
 use value::{date, obj, s, Value, ATOMS};
@@ -396,4 +396,65 @@ fn bad_names_are_refused_and_the_bus_keeps_working() {
     assert!(matches!(bus.on("a*b", |_, _| Ok(())), Err(NameError::Wildcard { .. })));
     assert!(statuses(&bus).is_empty(), "a bad name is refused before it is recorded");
     bus.emit("auth.user.login", login()).unwrap();
+}
+
+#[test]
+fn a_full_name_table_forgets_a_name_nothing_refers_to_and_always_keeps_schemas() {
+    let bus = LocalBus::new(Options {
+        history_limit: 100,
+        ..Options::default()
+    });
+    let heard = log();
+    let h = heard.clone();
+    bus.on("app.item.0", move |_, meta| {
+        push(&h, &meta.name);
+        Ok(())
+    })
+    .unwrap();
+    let known = |name: &str| bus.with_core(|c| c.stats(name).is_some());
+    for n in 0..MAX_NAMES {
+        bus.emit(&format!("app.item.{n}"), obj(&[])).unwrap();
+    }
+    // The catalog's own event has a schema: accepted, whatever the count.
+    let logout = obj(&[("userId", s("u1")), ("timestamp", date())]);
+    bus.emit("auth.user.logout", logout).unwrap();
+    // A new name without one takes the place of a name with no schema, no
+    // subscription and no record: app.item.1 (app.item.0 is subscribed to,
+    // the last 100 are in the history).
+    bus.emit("app.other.a", obj(&[])).unwrap();
+    assert!(!known("app.item.1"), "app.item.1 was forgotten, with its statistics");
+    assert!(known("app.item.0") && known("app.other.a") && known("auth.user.logout"));
+    assert!(
+        known(&format!("app.item.{}", MAX_NAMES - 1)),
+        "a name in the history is kept"
+    );
+    // The forgotten name comes back as a new one; the subscribed name still delivers.
+    bus.emit("app.item.1", obj(&[])).unwrap();
+    bus.emit("app.item.0", obj(&[])).unwrap();
+    assert_eq!(*heard.borrow(), ["app.item.0", "app.item.0"]);
+    assert!(known("app.item.1"));
+    let last = bus.with_core(|c| c.history().iter().last().map(|r| r.name.to_string()));
+    assert_eq!(last.as_deref(), Some("app.item.0"));
+}
+
+#[test]
+fn a_full_name_table_whose_names_are_all_in_the_history_refuses_plainly() {
+    let bus = LocalBus::new(Options {
+        history_limit: MAX_NAMES + 1,
+        ..Options::default()
+    });
+    for n in 0..MAX_NAMES {
+        bus.emit(&format!("app.item.{n}"), obj(&[])).unwrap();
+    }
+    assert_eq!(
+        bus.emit("app.other.a", obj(&[])).unwrap_err(),
+        Error::Intern(InternError::Full {
+            event: "app.other.a".into()
+        })
+    );
+    let logout = obj(&[("userId", s("u1")), ("timestamp", date())]);
+    bus.emit("auth.user.logout", logout).unwrap();
+    // Once the history is cleared, the names are free to go.
+    bus.clear();
+    bus.emit("app.other.a", obj(&[])).unwrap();
 }

@@ -106,7 +106,7 @@ spawnSync('redis-cli', ['-p', String(redisPort), 'DEL', 'bench:ceiling']);
 
 const startServer = (name) =>
 	name === 'relay'
-		? start('target/release/kaiwa-relay', ['--listen', '127.0.0.1:0', '--engine', 'redis', '--redis-url', redisUrl, '--insecure-dev', '--rate', '1000000'], { RUST_LOG: 'warn' })
+		? start('target/release/kaiwa-relay', ['--listen', '127.0.0.1:0', '--engine', 'redis', '--redis-url', redisUrl, '--insecure-dev', '--rate', '1000000', '--max-connections', '0', '--max-connections-per-address', '0'], { RUST_LOG: 'warn' })
 		: start('node', ['bench/relay/socketio-server.mjs', redisUrl]);
 const relay = await startServer('relay');
 const sio = await startServer('socketio');

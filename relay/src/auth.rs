@@ -18,6 +18,12 @@ use kaiwa_bus::core::names::{parse_pattern, Pattern};
 use serde::Deserialize;
 use std::sync::{Arc, LazyLock};
 
+use crate::filter::Filter;
+
+/// How far ahead of the relay's clock a token's `nbf` may be (the app's
+/// clock may be a little ahead): 60 seconds.
+pub const NBF_LEEWAY: u64 = 60;
+
 /// What a verified token (or `--insecure-dev` anonymity) grants.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grant {
@@ -37,6 +43,8 @@ pub struct Grant {
 struct Claims {
     sub: String,
     exp: u64,
+    #[serde(default)]
+    nbf: Option<u64>,
     #[serde(default)]
     publish: Vec<String>,
     #[serde(default = "everything")]
@@ -77,9 +85,10 @@ impl Grant {
         }
     }
 
-    /// Whether this grant may subscribe to `pattern`.
-    pub fn may_subscribe(&self, pattern: &str) -> bool {
-        self.subscribe.iter().any(|allowed| covers(allowed, pattern))
+    /// What this grant may subscribe to, as a set to check patterns against
+    /// (each check linear in the pattern, whatever the claim holds).
+    pub fn subscriptions(&self) -> Filter {
+        Filter::of(&self.subscribe)
     }
 
     /// Whether this grant sees an event owned by `user`.
@@ -99,6 +108,8 @@ pub fn verify(token: &str, secret: Option<&str>) -> Result<Grant, String> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp", "sub"]);
+    // `nbf` is checked below, with its own leeway (`exp` has none).
+    validation.validate_nbf = false;
     let data =
         decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).map_err(|e| {
             match e.kind() {
@@ -108,6 +119,13 @@ pub fn verify(token: &str, secret: Option<&str>) -> Result<Grant, String> {
             }
         })?;
     let claims = data.claims;
+    let now = crate::event::now_ms() / 1000;
+    if let Some(nbf) = claims.nbf.filter(|&nbf| nbf > now + NBF_LEEWAY) {
+        return Err(format!(
+            "bad token: not valid yet (its nbf is {} s ahead of this relay's clock)",
+            nbf - now
+        ));
+    }
     for p in claims.publish.iter().chain(&claims.subscribe) {
         parse_pattern(p).map_err(|e| format!("bad token: pattern {p:?}: {e}"))?;
     }
@@ -187,6 +205,15 @@ mod tests {
         assert!(verify("not.a.token", Some("s")).is_err());
         let no_sub = token(serde_json::json!({"exp": later()}), "s");
         assert!(verify(&no_sub, Some("s")).is_err());
+        let now = crate::event::now_ms() / 1000;
+        let early = token(serde_json::json!({"sub": "u1", "exp": later(), "nbf": now + 3600}), "s");
+        let why = verify(&early, Some("s")).unwrap_err();
+        assert!(why.contains("not valid yet") && why.contains("3600 s ahead"), "{why}");
+        let skewed = token(
+            serde_json::json!({"sub": "u1", "exp": later(), "nbf": now + NBF_LEEWAY / 2}),
+            "s",
+        );
+        assert!(verify(&skewed, Some("s")).is_ok(), "within the leeway");
     }
 
     #[test]

@@ -14,36 +14,41 @@
 //! peer is most likely gone without a FIN, and nothing else would notice
 //! until a write failed.
 //!
+//! The client's own pings are answered by the WebSocket layer; one that pings
+//! without reading is closed with 4008 (see [`crate::outbox`]).
+//!
 //! ## Backpressure
 //!
-//! Frames to send wait in `out`, bounded by `--queue`. Replies are taken
+//! Frames to send wait in `out` ([`Outbox`]), bounded by `--queue`. Replies are taken
 //! only while it has room (so a client that does not read stops being
 //! read); live events that find it full close the connection with 4008;
 //! the log is read only as far as it has room.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_util::future::{ready as done, BoxFuture};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{FutureExt, Sink, SinkExt, StreamExt};
+use futures_util::stream::SplitStream;
+use futures_util::{FutureExt, StreamExt};
 use kaiwa_bus::core::names::parse_pattern;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use crate::auth::{self, Grant};
 use crate::event::{now_ms, Event, Offset};
-use crate::feed::{reason, Ending, Feed, Filter, Reading, Step, MAX_PATTERNS};
+use crate::feed::{Ending, Feed, Reading, Step, MAX_PATTERNS};
+use crate::filter::Filter;
+use crate::metrics::Turned;
+use crate::outbox::Outbox;
 use crate::protocol::*;
-use crate::publish::{check, settle, Request};
+use crate::publish::{check, settle, user_rate, Request};
 use crate::server::{signalled, State};
+use crate::users::Connected;
 
 /// Replies (acks, refusals, pongs) a connection may have pending; past
 /// that, its frames are not read until the oldest is answered.
@@ -54,20 +59,24 @@ const IN_FLIGHT: usize = 256;
 /// answers them on its own), and an empty queue allocates nothing.
 type Pending = VecDeque<BoxFuture<'static, String>>;
 
-/// Frames written between two flushes at most.
-const WRITE_BATCH: usize = 64;
-
 /// How long a client has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the relay tries to deliver a close frame.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long, at most, publishes wait for the one refused with `rate` before them.
+const RATE_BLOCK: Duration = Duration::from_secs(10);
 /// How long a closing connection may take to finish the frames it is
 /// writing and its close frame (a client that stopped reading holds it).
 const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the socket stays open after a 1009 close frame. The client is
+/// still sending the frame the relay did not read: closing the socket with
+/// those bytes unread resets it, and a reset that reaches the client before
+/// it read the close frame shows as 1006, which a client cannot tell from a
+/// network failure (it would send the frame again).
+const TOO_BIG_LINGER: Duration = Duration::from_secs(1);
 
-type Close = (u16, String);
-type WebSocket = WebSocketStream<TcpStream>;
-type Sender = SplitSink<WebSocket, Message>;
+/// A close code and its reason.
+pub type Close = (u16, String);
+/// A WebSocket on a TCP connection.
+pub type WebSocket = WebSocketStream<TcpStream>;
 
 /// Serves one connection until it closes. The connection's state and its
 /// loop live in one allocation, the returned future.
@@ -78,82 +87,18 @@ pub fn serve(socket: WebSocket, state: Arc<State>) -> BoxFuture<'static, ()> {
     let conn = Conn {
         origin: format!("{}/{id}", state.instance),
         stream,
-        out: Outbox {
-            sink,
-            queue: VecDeque::new(),
-            unflushed: false,
-        },
+        out: Outbox::new(sink),
         filter: Filter::default(),
         grant: Grant::anonymous(),
+        user: None,
         tokens: f64::from(state.config.rate),
         refill: Instant::now(),
+        auth_full_at: 0,
+        rate_blocked: None,
         unanswered: 0,
         state,
     };
     Box::pin(conn.serve())
-}
-
-/// The sending half and the frames waiting for it.
-struct Outbox {
-    sink: Sender,
-    queue: VecDeque<Message>,
-    /// Frames were written since the last flush.
-    unflushed: bool,
-}
-
-impl Outbox {
-    fn push(&mut self, text: impl Into<Utf8Bytes>) {
-        self.queue.push_back(Message::Text(text.into()));
-    }
-
-    fn busy(&self) -> bool {
-        self.unflushed || !self.queue.is_empty()
-    }
-
-    /// Writes queued frames, up to [`WRITE_BATCH`], then flushes once: one
-    /// system call for many frames. A frame leaves the queue only when the
-    /// sink takes it, so this may be cancelled at any point.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
-        let mut sink = Pin::new(&mut self.sink);
-        for _ in 0..WRITE_BATCH {
-            if self.queue.is_empty() {
-                break;
-            }
-            ready!(sink.as_mut().poll_ready(cx))?;
-            if let Some(m) = self.queue.pop_front() {
-                sink.as_mut().start_send(m)?;
-                self.unflushed = true;
-            }
-        }
-        ready!(sink.poll_flush(cx))?;
-        self.unflushed = false;
-        // Give back the queue's room: an idle connection holds none (one
-        // allocation per burst is nothing next to its system calls).
-        if self.queue.is_empty() {
-            self.queue = VecDeque::new();
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// Sends the close frame. Queued frames are dropped (the client resumes
-    /// from its offset), except when the relay is going away: then they are
-    /// written first.
-    async fn close(&mut self, (code, text): Close) {
-        if code != CLOSE_GOING_AWAY {
-            self.queue.clear();
-        }
-        while self.busy() {
-            let write = poll_fn(|cx| self.poll_write(cx));
-            if !matches!(tokio::time::timeout(CLOSE_TIMEOUT, write).await, Ok(Ok(()))) {
-                return;
-            }
-        }
-        let frame = Message::Close(Some(CloseFrame {
-            code: code.into(),
-            reason: reason(&text).into(),
-        }));
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.send(frame)).await;
-    }
 }
 
 struct Conn {
@@ -162,10 +107,17 @@ struct Conn {
     out: Outbox,
     filter: Filter,
     grant: Grant,
+    /// The user's limits, held while the connection lives (none when anonymous).
+    user: Option<Connected>,
     origin: String,
     /// The publish rate limit's token bucket.
     tokens: f64,
     refill: Instant,
+    /// The `auth` rate limit (GCRA): when its bucket is full again, in ms since the epoch.
+    auth_full_at: u64,
+    /// The ref of the publish refused with `rate` that later ones wait for,
+    /// and when (boxed: a connection rarely has one).
+    rate_blocked: Option<Box<(Box<str>, Instant)>>,
     /// Pings sent since the last pong.
     unanswered: u8,
 }
@@ -175,7 +127,7 @@ enum Frame {
     /// A WebSocket pong: the client is there.
     Pong,
     /// A WebSocket ping (answered by the WebSocket layer).
-    Control,
+    Ping,
     Gone,
 }
 
@@ -185,7 +137,7 @@ async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close>
         Some(Ok(Message::Text(t))) => Ok(Frame::Text(t)),
         Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v1".into())),
         Some(Ok(Message::Pong(_))) => Ok(Frame::Pong),
-        Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Control),
+        Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Ping),
         Some(Err(e @ WsError::Capacity(_))) => Err((CLOSE_TOO_BIG, format!("frame larger than this relay reads: {e}"))),
         Some(Err(_)) => Ok(Frame::Gone),
     }
@@ -211,7 +163,11 @@ impl Conn {
                 // Boxed, as is every rare or large step below: a task is as
                 // large as its largest state, and an idle connection should
                 // not carry the room its closing or a publish needs.
+                let too_big = close.0 == CLOSE_TOO_BIG;
                 let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
+                if too_big {
+                    tokio::time::sleep(TOO_BIG_LINGER).await;
+                }
             }
             self.state.metrics.connections.fetch_sub(1, Relaxed);
         }
@@ -225,6 +181,12 @@ impl Conn {
     /// Whether this connection receives `event`.
     fn admits(&self, event: &Event) -> bool {
         event.origin != self.origin && self.grant.sees(event.user.as_deref()) && self.filter.matches(&event.name)
+    }
+
+    /// Counts a 4008 close of a client that pings without reading.
+    fn lagging(&self, close: Close) -> Close {
+        self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
+        close
     }
 
     /// Offers a live event; `Err` when the queue is full (4008).
@@ -249,7 +211,12 @@ impl Conn {
                 Err(_) => return Some((CLOSE_MALFORMED, "no hello within 10 s".into())),
                 Ok(Err(close)) => return Some(close),
                 Ok(Ok(Frame::Gone)) => return None,
-                Ok(Ok(Frame::Control | Frame::Pong)) => continue,
+                Ok(Ok(Frame::Pong)) => continue,
+                Ok(Ok(Frame::Ping)) => {
+                    if let Err(close) = poll_fn(|cx| self.out.pinged(cx)).await {
+                        return Some(self.lagging(close));
+                    }
+                }
                 Ok(Ok(Frame::Text(text))) => break text,
             }
         };
@@ -316,7 +283,7 @@ impl Conn {
                 }
                 Some(read) = async { Some(reading.as_mut()?.await) }, if reading.is_some() && room > 0 => {
                     reading = None;
-                    let (events, more) = match feed.caught(read, room) {
+                    let (events, more) = match feed.caught(read) {
                         Ok(caught) => caught,
                         Err(close) => {
                             self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
@@ -352,7 +319,11 @@ impl Conn {
                 frame = next_frame(&mut self.stream), if pending.len() < IN_FLIGHT => match frame {
                     Ok(Frame::Gone) => return None,
                     Ok(Frame::Pong) => self.unanswered = 0,
-                    Ok(Frame::Control) => {}
+                    Ok(Frame::Ping) => {
+                        if let Err(close) = poll_fn(|cx| self.out.pinged(cx)).await {
+                            return Some(self.lagging(close));
+                        }
+                    }
                     Ok(Frame::Text(text)) => {
                         let exp = self.grant.exp;
                         if let Err(close) = Box::pin(self.frame(&text, &mut pending)).await {
@@ -382,12 +353,19 @@ impl Conn {
         if kind != "hello" {
             return Err((CLOSE_MALFORMED, format!("the first frame must be hello, not {kind:?}")));
         }
-        let hello: Hello = serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("hello: {e}")))?;
+        let hello: Hello = serde_json::from_str(text).map_err(|e| malformed("hello", e))?;
         self.grant = match &hello.token {
             Some(token) => auth::verify(token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?,
             None if self.state.config.insecure_dev => Grant::anonymous(),
             None => return Err((CLOSE_AUTH, "a token is required".into())),
         };
+        if let Some(sub) = &self.grant.user {
+            let connected = self.state.users.connect(sub).map_err(|why| {
+                self.state.metrics.refused_connection(Turned::User);
+                (CLOSE_TRY_LATER, why)
+            })?;
+            self.user = Some(connected);
+        }
         self.subscribe(&hello.subscribe)?;
         let engine = &self.state.engine;
         let (rx, head) = engine.hub().subscribe();
@@ -412,6 +390,7 @@ impl Conn {
             offset: head.to_string(),
             recovered,
             user: self.grant.user.as_deref(),
+            limits: self.state.config.limits(),
         };
         self.out.push(welcome.to_text());
         Ok(match resume {
@@ -435,23 +414,16 @@ impl Conn {
             "publish" => {
                 let p = match publish {
                     Some(p) => p,
-                    None => serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("publish: {e}")))?,
+                    None => serde_json::from_str(text).map_err(|e| malformed("publish", e))?,
                 };
-                let reference: Option<String> = p.reference.map(std::borrow::Cow::into_owned);
-                let checked = if self.take_token() {
-                    let req = Request {
-                        reference: reference.as_deref(),
-                        name: p.name.as_deref(),
-                        payload: p.payload,
-                    };
-                    check(&self.state, &self.grant, self.origin.clone(), req)
-                } else {
-                    self.state.metrics.refused(RefusalKind::Rate);
-                    let rate = self.state.config.rate;
-                    Err(Refusal::new(
-                        RefusalKind::Rate,
-                        format!("over {rate} publishes per second; retry later"),
-                    ))
+                let req = Request::new(p.reference.as_ref(), p.name.as_ref(), p.payload);
+                let checked = self
+                    .may_publish(req.reference)
+                    .and_then(|()| check(&self.state, &self.grant, self.origin.clone(), req));
+                // The refusal of a ref over the limit does not carry it back.
+                let reference: Option<String> = match p.reference {
+                    Some(Text::Str(r)) if r.len() <= MAX_REF_BYTES => Some(r.into_owned()),
+                    _ => None,
                 };
                 // Submitted here, in frame order; answered in `pending`, in the same order.
                 let state = self.state.clone();
@@ -475,25 +447,28 @@ impl Conn {
                 }
             }
             "subscribe" => {
-                let p: Patterns =
-                    serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("subscribe: {e}")))?;
+                let p: Patterns = serde_json::from_str(text).map_err(|e| malformed("subscribe", e))?;
                 self.subscribe(&p.patterns)?;
             }
             "unsubscribe" => {
-                let p: Patterns =
-                    serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("unsubscribe: {e}")))?;
+                let p: Patterns = serde_json::from_str(text).map_err(|e| malformed("unsubscribe", e))?;
                 for pattern in &p.patterns {
                     self.filter.remove(pattern);
                 }
             }
             "auth" => {
-                let a: Auth = serde_json::from_str(text).map_err(|e| (CLOSE_MALFORMED, format!("auth: {e}")))?;
+                self.take_auth()?;
+                let a: Auth = serde_json::from_str(text).map_err(|e| malformed("auth", e))?;
                 let grant = auth::verify(&a.token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?;
                 if grant.user != self.grant.user {
                     return Err((CLOSE_AUTH, "the new token is for another user".into()));
                 }
-                if let Some(p) = self.filter.patterns().into_iter().find(|p| !grant.may_subscribe(p)) {
-                    return Err((CLOSE_FORBIDDEN, format!("the new token does not allow {p:?}")));
+                // A refresh with the same subscribe claim, the usual one, has nothing to check.
+                if grant.subscribe != self.grant.subscribe {
+                    let allowed = grant.subscriptions();
+                    if let Some(p) = self.filter.uncovered(&allowed) {
+                        return Err((CLOSE_FORBIDDEN, format!("the new token does not allow {p:?}")));
+                    }
                 }
                 self.grant = grant;
             }
@@ -505,9 +480,10 @@ impl Conn {
     }
 
     fn subscribe(&mut self, patterns: &[String]) -> Result<(), Close> {
+        let allowed = self.grant.subscriptions();
         for p in patterns {
             parse_pattern(p).map_err(|e| (CLOSE_MALFORMED, format!("pattern {p:?}: {e}")))?;
-            if !self.grant.may_subscribe(p) {
+            if !allowed.covers(p) {
                 return Err((CLOSE_FORBIDDEN, format!("forbidden subscription {p:?}")));
             }
         }
@@ -521,6 +497,56 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// The `auth` rate limit: `--auth-rate` frames per minute, bursts of as
+    /// many; over it, 4400 (a client refreshing in a loop).
+    fn take_auth(&mut self) -> Result<(), Close> {
+        let per_minute = self.state.config.auth_rate;
+        let interval = 60_000 / u64::from(per_minute.max(1));
+        let now = now_ms();
+        let next = self.auth_full_at.max(now).saturating_add(interval);
+        if next > now.saturating_add(60_000) {
+            self.state.metrics.auth_floods.fetch_add(1, Relaxed);
+            return Err((
+                CLOSE_MALFORMED,
+                format!("more than {per_minute} auth frames in a minute (--auth-rate): refresh a token once, shortly before it expires"),
+            ));
+        }
+        self.auth_full_at = next;
+        Ok(())
+    }
+
+    /// The rate limit, in the connection's publish order: once a publish is
+    /// refused with `rate`, the later ones are refused too (without spending
+    /// the bucket) until that ref is sent again, so a client that retries in
+    /// order never has a later event stored before an earlier one. The block
+    /// lapses after [`RATE_BLOCK`] (a client that gave that event up). The
+    /// same for `--rate` (this connection's bucket) and `--user-rate` (its user's).
+    fn may_publish(&mut self, reference: Option<&str>) -> Result<(), Refusal> {
+        let over_rate = |state: &State| {
+            state.metrics.refused(RefusalKind::Rate);
+            let rate = state.config.rate;
+            Err(Refusal::new(
+                RefusalKind::Rate,
+                format!("over {rate} publishes per second; retry later"),
+            ))
+        };
+        if let Some(blocked) = &self.rate_blocked {
+            let (blocked, since) = &**blocked;
+            if reference != Some(&**blocked) && since.elapsed() < RATE_BLOCK {
+                return over_rate(&self.state);
+            }
+        }
+        let allowed = match self.take_token() {
+            true => user_rate(&self.state, self.user.as_ref().map(|u| &*u.0)),
+            false => over_rate(&self.state),
+        };
+        self.rate_blocked = match (&allowed, reference) {
+            (Ok(()), _) | (Err(_), None) => None,
+            (Err(_), Some(r)) => Some(Box::new((r.into(), Instant::now()))),
+        };
+        allowed
     }
 
     /// The rate limit: `--rate` publishes per second, bursts of as many.
@@ -541,6 +567,6 @@ impl Conn {
 fn typed(text: &str) -> Result<String, Close> {
     match serde_json::from_str::<Typed>(text) {
         Ok(t) => Ok(t.kind.into_owned()),
-        Err(e) => Err((CLOSE_MALFORMED, format!("malformed frame: {e}"))),
+        Err(e) => Err(malformed("malformed frame", e)),
     }
 }

@@ -1,5 +1,6 @@
-//! What one connection receives: its subscriptions ([`Filter`]) and where
-//! its events come from ([`Feed`]: the hub, or the log while catching up),
+//! What one connection receives: where its events come from ([`Feed`]: the
+//! hub, or the log while catching up; its subscriptions are a
+//! [`crate::filter::Filter`]),
 //! both driven by the connection's own task (see `conn.rs`).
 //!
 //! ## Order, gaps and duplicates
@@ -21,7 +22,6 @@
 //! room, and the next read waits for room: the log, not memory, holds what
 //! the client has yet to read.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,89 +37,6 @@ use crate::server::State;
 pub const MAX_PATTERNS: usize = 10_000;
 /// Events read from the log per call.
 const BATCH: usize = 256;
-
-/// A connection's subscriptions (who it is, the token's grant, is the
-/// connection's: see `Grant::sees`).
-#[derive(Debug, Default)]
-pub struct Filter {
-    all: bool,
-    /// Prefixes (of `prefix.*` patterns) and exact names; allocated with
-    /// the first such pattern (`*` alone, or none, needs no room).
-    sets: Option<Box<Sets>>,
-}
-
-#[derive(Debug, Default)]
-struct Sets {
-    prefixes: HashSet<String>,
-    exact: HashSet<String>,
-}
-
-impl Filter {
-    /// Adds patterns already checked with `parse_pattern`.
-    pub fn add(&mut self, pattern: &str) {
-        if pattern == "*" {
-            self.all = true;
-            return;
-        }
-        let sets = self.sets.get_or_insert_with(Box::default);
-        if let Some(prefix) = pattern.strip_suffix(".*") {
-            sets.prefixes.insert(prefix.to_string());
-        } else {
-            sets.exact.insert(pattern.to_string());
-        }
-    }
-
-    /// Removes a pattern; unknown ones are ignored.
-    pub fn remove(&mut self, pattern: &str) {
-        if pattern == "*" {
-            self.all = false;
-        } else if let Some(sets) = &mut self.sets {
-            if let Some(prefix) = pattern.strip_suffix(".*") {
-                sets.prefixes.remove(prefix);
-            } else {
-                sets.exact.remove(pattern);
-            }
-            if sets.prefixes.is_empty() && sets.exact.is_empty() {
-                self.sets = None;
-            }
-        }
-    }
-
-    /// How many patterns it holds.
-    pub fn len(&self) -> usize {
-        let sets = self.sets.as_ref().map_or(0, |s| s.exact.len() + s.prefixes.len());
-        sets + usize::from(self.all)
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Every pattern it holds.
-    pub fn patterns(&self) -> Vec<String> {
-        let all = self.all.then(|| "*".to_string());
-        let sets = self.sets.iter().flat_map(|s| {
-            s.prefixes
-                .iter()
-                .map(|p| format!("{p}.*"))
-                .chain(s.exact.iter().cloned())
-        });
-        all.into_iter().chain(sets).collect()
-    }
-
-    /// Whether a subscription matches `name`: one lookup per dot in it.
-    pub fn matches(&self, name: &str) -> bool {
-        if self.all {
-            return true;
-        }
-        let Some(s) = &self.sets else { return false };
-        s.exact.contains(name)
-            || name
-                .match_indices('.')
-                .any(|(dot, _)| name.get(..dot).is_some_and(|p| s.prefixes.contains(p)))
-    }
-}
 
 /// Why a connection ends: a close code and reason, or nothing (the client went away).
 pub type Ending = Option<(u16, String)>;
@@ -141,8 +58,9 @@ pub struct Feed {
 pub type Reading = BoxFuture<'static, LogRead>;
 
 /// What one read of the log gave: events after `last` (at most what was
-/// asked), or `None` when some were trimmed away.
-pub type LogRead = Option<Vec<Arc<Event>>>;
+/// asked) and whether the log may have more (it gave all that was asked),
+/// or `None` when some were trimmed away.
+pub type LogRead = Option<Caught>;
 
 /// Events read from the log, and whether it has more.
 pub type Caught = (Vec<Arc<Event>>, bool);
@@ -150,7 +68,7 @@ pub type Caught = (Vec<Arc<Event>>, bool);
 /// What the feed hands the connection now.
 #[derive(Debug)]
 pub enum Step {
-    /// An event from the hub (maybe not for this connection: see [`Filter::matches`]).
+    /// An event from the hub (maybe not for this connection: see [`crate::filter::Filter::matches`]).
     Live(Arc<Event>),
     /// The hub dropped events for this connection: read them from the log.
     Lagged,
@@ -199,7 +117,10 @@ impl Feed {
             let engine = &state.engine;
             loop {
                 let read = match engine.can_resume(&epoch, last).await {
-                    Ok(true) => engine.read_after(last, count).await.map(Some),
+                    Ok(true) => engine.read_after(last, count).await.map(|events| {
+                        let more = events.len() >= count;
+                        Some((events, more))
+                    }),
                     Ok(false) => Ok(None),
                     Err(e) => Err(e),
                 };
@@ -212,17 +133,19 @@ impl Feed {
         })
     }
 
-    /// Takes a finished read of `room` events at most: the events to
-    /// offer, and whether the log has more (read again); `Err` is the close
-    /// (4008) when events were trimmed before this connection got them.
-    pub fn caught(&mut self, read: LogRead, room: usize) -> Result<Caught, (u16, String)> {
-        let Some(events) = read else {
+    /// Takes a finished read: the events to offer, and whether the log has
+    /// more (read again). Whether it has more is judged by what the read
+    /// asked for, not by the room the queue has now: it may have more room
+    /// once the read is done, and a short read taken for the end of the log
+    /// would leave the events between it and the hub unsent. `Err` is the
+    /// close (4008) when events were trimmed before this connection got them.
+    pub fn caught(&mut self, read: LogRead) -> Result<Caught, (u16, String)> {
+        let Some((events, more)) = read else {
             return Err((CLOSE_LAGGING, "lagging past the retained log: resume".into()));
         };
         if let Some(newest) = events.last() {
             self.last = newest.offset;
         }
-        let more = events.len() >= room.clamp(1, BATCH);
         Ok((events, more))
     }
 }
@@ -239,22 +162,6 @@ pub fn reason(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn filters_match_by_pattern() {
-        let mut f = Filter::default();
-        f.add("auth.*");
-        f.add("audio.playback.started");
-        assert!(f.matches("auth.user.login") && f.matches("auth.x"));
-        assert!(!f.matches("authx.y") && !f.matches("audio.recording.started"));
-        assert!(f.matches("audio.playback.started"));
-        f.remove("auth.*");
-        assert!(!f.matches("auth.user.login"));
-        assert_eq!(f.patterns(), vec!["audio.playback.started".to_string()]);
-        f.add("*");
-        assert!(f.matches("anything.at.all"));
-        assert_eq!(f.len(), 2);
-    }
 
     #[test]
     fn reasons_fit_a_close_frame() {

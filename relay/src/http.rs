@@ -1,6 +1,13 @@
 //! The HTTP side: `POST /v1/events` for app servers and webhooks,
 //! `GET /healthz` for load balancers, `GET /metrics` for Prometheus.
+//!
+//! A request's memory is about its body's size: the body (2 MiB at most)
+//! is read whole, its items borrow from it, and reading stops at the first
+//! item past the 1,000 a request may carry.
 
+use std::cell::Cell;
+use std::fmt;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -8,12 +15,14 @@ use axum::extract::State as Extract;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::auth::{self, Grant};
-use crate::publish::{publish, Request};
+use crate::protocol::{json_error, Text};
+use crate::publish::{publish, user_rate, Request};
 use crate::server::State;
 
 /// Items one request may carry.
@@ -24,12 +33,50 @@ pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct Item<'a> {
-    #[serde(default)]
-    name: Option<String>,
+    #[serde(borrow, default)]
+    name: Option<Text<'a>>,
     #[serde(borrow, default)]
     payload: Option<&'a RawValue>,
-    #[serde(rename = "ref", default)]
-    reference: Option<String>,
+    #[serde(rename = "ref", borrow, default)]
+    reference: Option<Text<'a>>,
+}
+
+/// Reads the body's array of items, and stops (an error, with `over` set)
+/// at the first item past [`MAX_ITEMS`].
+struct Items<'c> {
+    over: &'c Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for Items<'_> {
+    type Value = Vec<Item<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items<'_> {
+    type Value = Vec<Item<'de>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            if items.len() == MAX_ITEMS {
+                self.over.set(true);
+                return Err(serde::de::Error::custom("too many items"));
+            }
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
+fn read_items<'a>(body: &'a [u8], over: &Cell<bool>) -> serde_json::Result<Vec<Item<'a>>> {
+    let mut d = serde_json::Deserializer::from_slice(body);
+    let items = Items { over }.deserialize(&mut d)?;
+    d.end()?;
+    Ok(items)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -64,33 +111,46 @@ pub async fn post_events(Extract(state): Extract<Arc<State>>, headers: HeaderMap
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return too_large();
     }
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+    let idle = state.config.idle_timeout;
+    let body = match tokio::time::timeout(idle, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(body)) => body,
         // Longer than the limit (a chunked body), or the client went away.
-        return too_large();
+        Ok(Err(_)) => return too_large(),
+        Err(_) => {
+            state.metrics.http_timeouts.fetch_add(1, Relaxed);
+            let message = format!(
+                "the request body did not arrive within {} s (--idle-timeout)",
+                idle.as_secs_f64()
+            );
+            return error(StatusCode::REQUEST_TIMEOUT, message);
+        }
     };
-    let items: Vec<Item> = match serde_json::from_slice(&body) {
+    let over = Cell::new(false);
+    let items = match read_items(&body, &over) {
         Ok(items) => items,
+        Err(_) if over.get() => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("more than {MAX_ITEMS} items; send at most {MAX_ITEMS} per request"),
+            )
+        }
         Err(e) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                format!("expected a JSON array of {{name, payload, ref?}}: {e}"),
+                format!("expected a JSON array of {{name, payload, ref?}}: {}", json_error(&e)),
             )
         }
     };
-    if items.len() > MAX_ITEMS {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{} items; the limit is {MAX_ITEMS}", items.len()),
-        );
-    }
+    // Every item of a user's requests counts in the user's `--user-rate`.
+    let user = grant.user.as_deref().map(|sub| state.users.user(sub));
     let mut answers: Vec<Value> = Vec::with_capacity(items.len());
     for item in &items {
-        let req = Request {
-            reference: item.reference.as_deref(),
-            name: item.name.as_deref(),
-            payload: item.payload,
+        let req = Request::new(item.reference.as_ref(), item.name.as_ref(), item.payload);
+        let published = match user_rate(&state, user.as_deref()) {
+            Ok(()) => publish(&state, &grant, String::new(), req).await,
+            Err(refusal) => Err(refusal),
         };
-        answers.push(match publish(&state, &grant, String::new(), req).await {
+        answers.push(match published {
             Ok(offset) => json!({ "offset": offset.to_string() }),
             Err(refusal) => json!({ "refused": refusal }),
         });
@@ -109,6 +169,6 @@ pub async fn healthz(Extract(state): Extract<Arc<State>>) -> Response {
 
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(Extract(state): Extract<Arc<State>>) -> Response {
-    let body = state.metrics.render(state.engine.errors());
+    let body = state.metrics.render(state.engine.errors(), state.open.load(Relaxed));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

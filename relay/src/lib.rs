@@ -7,7 +7,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`config`] | the command line |
+//! | [`config`] | the command line and the environment |
 //! | [`protocol`] | frames and close codes |
 //! | [`auth`] | tokens and who sees what |
 //! | [`validate`] | payload validation with `kaiwa_bus::schema` |
@@ -15,11 +15,15 @@
 //! | [`engine`] | the memory and Redis engines and the in-process fan-out |
 //! | [`publish`] | the publish pipeline shared by WebSocket and HTTP |
 //! | [`conn`] | one WebSocket connection |
+//! | [`outbox`] | a connection's sending half: batches, pongs, the close |
 //! | [`feed`] | what a connection receives: resume, live events, catch-up |
+//! | [`filter`] | sets of patterns: subscriptions, and what a token allows |
 //! | [`http`] | `POST /v1/events`, `/healthz`, `/metrics` |
 //! | [`metrics`] | the counters |
 //! | [`server`] | the router, start and graceful shutdown |
 //! | [`upgrade`] | accepting connections, HTTP/1.1 and the WebSocket upgrade |
+//! | [`origin`] | which web pages may connect (`--allow-origin`) |
+//! | [`users`] | limits per user: publishes per second, connections |
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod auth;
@@ -28,10 +32,14 @@ pub mod conn;
 pub mod engine;
 pub mod event;
 pub mod feed;
+pub mod filter;
 pub mod http;
 pub mod metrics;
+pub mod origin;
+pub mod outbox;
 pub mod protocol;
 pub mod publish;
 pub mod server;
 pub mod upgrade;
+pub mod users;
 pub mod validate;

@@ -27,7 +27,8 @@ async fn main() {
 
 async fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = Config::parse(&args, std::env::var("KAIWA_RELAY_SECRET").ok())?;
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let config = Config::parse(&args, &env)?;
     let defs = match &config.schemas {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("--schemas {}: {e}", path.display()))?;

@@ -9,6 +9,32 @@ use crate::protocol::RefusalKind;
 /// Upper bounds of the publish latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.0];
 
+/// Why a connection was refused (see [`Metrics::refused_connection`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turned {
+    /// `--max-connections` open already (503).
+    Process,
+    /// `--max-connections-per-address` open from its address already (429).
+    Address,
+    /// `--max-connections-per-user` open for its user already (1013 at `hello`).
+    User,
+    /// An `Origin` that `--allow-origin` does not allow (403).
+    Origin,
+}
+
+impl Turned {
+    const ALL: [Turned; 4] = [Turned::Process, Turned::Address, Turned::User, Turned::Origin];
+
+    fn label(self) -> &'static str {
+        match self {
+            Turned::Process => "max-connections",
+            Turned::Address => "per-address",
+            Turned::User => "per-user",
+            Turned::Origin => "origin",
+        }
+    }
+}
+
 /// The relay's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -22,6 +48,11 @@ pub struct Metrics {
     pub lagging_closes: AtomicU64,
     /// Connections closed with 4009 (pings unanswered).
     pub ping_timeouts: AtomicU64,
+    /// HTTP connections closed by `--header-timeout` or `--idle-timeout`.
+    pub http_timeouts: AtomicU64,
+    /// Connections closed with 4400 for sending `auth` over `--auth-rate`.
+    pub auth_floods: AtomicU64,
+    turned: [AtomicU64; 4],
     refusals: [AtomicU64; 7],
     latency_buckets: [AtomicU64; 10],
     latency_count: AtomicU64,
@@ -35,6 +66,17 @@ impl Metrics {
             if let Some(c) = self.refusals.get(i) {
                 c.fetch_add(1, Relaxed);
             }
+        }
+    }
+
+    /// Counts a connection refused.
+    pub fn refused_connection(&self, why: Turned) {
+        if let Some(c) = Turned::ALL
+            .iter()
+            .position(|t| *t == why)
+            .and_then(|i| self.turned.get(i))
+        {
+            c.fetch_add(1, Relaxed);
         }
     }
 
@@ -52,8 +94,8 @@ impl Metrics {
             .fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
     }
 
-    /// The Prometheus text, with the engine's error count.
-    pub fn render(&self, engine_errors: u64) -> String {
+    /// The Prometheus text, with the engine's error count and the open TCP connections.
+    pub fn render(&self, engine_errors: u64, tcp: usize) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: String| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
@@ -63,6 +105,24 @@ impl Metrics {
             "gauge",
             "Open WebSocket connections.",
             self.connections.load(Relaxed).to_string(),
+        );
+        metric(
+            "kaiwa_relay_tcp_connections",
+            "gauge",
+            "Open TCP connections (HTTP and WebSocket; --max-connections).",
+            tcp.to_string(),
+        );
+        metric(
+            "kaiwa_relay_http_timeouts_total",
+            "counter",
+            "HTTP connections closed by --header-timeout or --idle-timeout.",
+            self.http_timeouts.load(Relaxed).to_string(),
+        );
+        metric(
+            "kaiwa_relay_auth_floods_total",
+            "counter",
+            "Connections closed with 4400 for auth frames over --auth-rate.",
+            self.auth_floods.load(Relaxed).to_string(),
         );
         metric(
             "kaiwa_relay_events_in_total",
@@ -94,18 +154,23 @@ impl Metrics {
             "Engine (Redis) errors and timeouts.",
             engine_errors.to_string(),
         );
-        let _ = writeln!(
-            out,
-            "# HELP kaiwa_relay_refusals_total Publishes refused, by kind.\n# TYPE kaiwa_relay_refusals_total counter"
+        let turned = Turned::ALL.iter().map(|t| t.label()).zip(&self.turned);
+        let help = "Connections refused, by the limit that refused them.";
+        labeled(
+            &mut out,
+            "kaiwa_relay_refused_connections_total",
+            help,
+            "reason",
+            turned,
         );
-        for (kind, count) in RefusalKind::ALL.iter().zip(&self.refusals) {
-            let _ = writeln!(
-                out,
-                "kaiwa_relay_refusals_total{{kind=\"{}\"}} {}",
-                kind.as_str(),
-                count.load(Relaxed)
-            );
-        }
+        let refusals = RefusalKind::ALL.iter().map(|k| k.as_str()).zip(&self.refusals);
+        labeled(
+            &mut out,
+            "kaiwa_relay_refusals_total",
+            "Publishes refused, by kind.",
+            "kind",
+            refusals,
+        );
         let name = "kaiwa_relay_publish_seconds";
         let _ = writeln!(
             out,
@@ -122,6 +187,20 @@ impl Metrics {
     }
 }
 
+/// A counter family with one label.
+fn labeled<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    label: &str,
+    rows: impl Iterator<Item = (&'a str, &'a AtomicU64)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    for (value, count) in rows {
+        let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {}", count.load(Relaxed));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,7 +210,13 @@ mod tests {
         let m = Metrics::default();
         m.refused(RefusalKind::TooLarge);
         m.stored(Duration::from_millis(3));
-        let text = m.render(2);
+        m.refused_connection(Turned::Address);
+        let text = m.render(2, 5);
+        assert!(text.contains("kaiwa_relay_tcp_connections 5"), "{text}");
+        assert!(
+            text.contains("kaiwa_relay_refused_connections_total{reason=\"per-address\"} 1"),
+            "{text}"
+        );
         assert!(
             text.contains("kaiwa_relay_refusals_total{kind=\"too-large\"} 1"),
             "{text}"

@@ -1,8 +1,10 @@
 //! Protocol v1: the frames on `/v1/ws` and the close codes (see PROTOCOL.md,
 //! which documents every one of them for client authors).
 
+use std::borrow::Cow;
+
 use kaiwa_bus::schema::Issue;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 /// Close: the token is missing, bad or expired.
@@ -21,6 +23,41 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close: the engine cannot answer a resume now; reconnect later.
 pub const CLOSE_TRY_LATER: u16 = 1013;
+
+/// The longest `ref` a publish may carry, in bytes.
+pub const MAX_REF_BYTES: usize = 256;
+
+/// What a JSON parse error says, but for a lone surrogate, which serde_json
+/// calls a bad "hex escape": it is named as the bus names it.
+pub fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if !text.contains("hex escape") {
+        return text;
+    }
+    format!(
+        "a string holds a lone surrogate (half of a UTF-16 pair, as cutting an emoji in two makes) at line {} column {}",
+        e.line(),
+        e.column()
+    )
+}
+
+/// The 4400 close for a frame of type `what` that does not parse.
+pub fn malformed(what: &str, e: serde_json::Error) -> (u16, String) {
+    (CLOSE_MALFORMED, format!("{what}: {}", json_error(&e)))
+}
+
+/// `welcome.limits`: what the relay accepts, so that a client refuses an
+/// event over them itself instead of sending it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Limits {
+    /// `--max-payload`: the longest payload, in bytes of JSON.
+    pub payload: usize,
+    /// The largest frame the relay reads at all (a larger one closes with 1009).
+    pub frame: usize,
+    /// [`MAX_REF_BYTES`].
+    #[serde(rename = "ref")]
+    pub reference: usize,
+}
 
 /// `hello.resume`.
 #[derive(Debug, Deserialize)]
@@ -55,6 +92,46 @@ pub struct Typed<'a> {
     pub kind: std::borrow::Cow<'a, str>,
 }
 
+/// A JSON string field as received: its text, or [`Text::Lone`] when it
+/// holds a lone UTF-16 surrogate (`"\ud83d"`, what cutting an emoji in two
+/// with `text.slice` makes), which no Rust string holds. Read so, a publish
+/// whose `name` or `ref` has one is refused naming that field, where
+/// reading it as a `str` would fail the whole frame.
+#[derive(Debug)]
+pub enum Text<'a> {
+    /// The string.
+    Str(Cow<'a, str>),
+    /// A string with a lone surrogate.
+    Lone,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Owned(s.to_string())))
+            }
+            // serde_json hands a string read as bytes over as WTF-8, where a
+            // lone surrogate is the one thing that is not UTF-8.
+            fn visit_borrowed_bytes<E>(self, b: &'de [u8]) -> Result<Text<'de>, E> {
+                Ok(std::str::from_utf8(b).map_or(Text::Lone, |s| Text::Str(Cow::Borrowed(s))))
+            }
+            fn visit_bytes<E>(self, b: &[u8]) -> Result<Text<'de>, E> {
+                Ok(std::str::from_utf8(b).map_or(Text::Lone, |s| Text::Str(Cow::Owned(s.to_string()))))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
 /// `publish`; every field optional here so that a missing one is refused
 /// with the `ref` when there is one.
 #[derive(Debug, Deserialize)]
@@ -65,10 +142,10 @@ pub struct Publish<'a> {
     pub kind: Option<std::borrow::Cow<'a, str>>,
     /// The client's id for this publish.
     #[serde(rename = "ref", borrow, default)]
-    pub reference: Option<std::borrow::Cow<'a, str>>,
+    pub reference: Option<Text<'a>>,
     /// The event name.
     #[serde(borrow, default)]
-    pub name: Option<std::borrow::Cow<'a, str>>,
+    pub name: Option<Text<'a>>,
     /// The payload, kept as written.
     #[serde(borrow, default)]
     pub payload: Option<&'a RawValue>,
@@ -191,6 +268,8 @@ pub enum Reply<'a> {
         recovered: bool,
         /// The token's `sub`.
         user: Option<&'a str>,
+        /// What the relay accepts.
+        limits: Limits,
     },
     /// A publish was stored.
     Ack {
@@ -291,11 +370,30 @@ mod tests {
             offset: "0-0".into(),
             recovered: false,
             user: None,
+            limits: Limits {
+                payload: 10,
+                frame: 20,
+                reference: MAX_REF_BYTES,
+            },
         };
         assert_eq!(
             w.to_text(),
-            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null}"#
+            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null,"limits":{"payload":10,"frame":20,"ref":256}}"#
         );
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_named_as_such() {
+        let e = serde_json::from_str::<Patterns>(r#"{"patterns":["a\ud83d.*"]}"#).unwrap_err();
+        let (code, reason) = malformed("subscribe", e);
+        assert_eq!(code, CLOSE_MALFORMED);
+        assert!(
+            reason.starts_with("subscribe: a string holds a lone surrogate"),
+            "{reason}"
+        );
+        assert!(!reason.contains("hex escape"), "{reason}");
+        let other = serde_json::from_str::<Patterns>("{").unwrap_err();
+        assert_eq!(json_error(&other), other.to_string());
     }
 
     #[test]

@@ -2,13 +2,20 @@
 //! item of `POST /v1/events`: checks in this order, and stores only what
 //! passes all of them (a refused event is never stored).
 //!
-//! 1. `malformed`: no name or no payload;
-//! 2. `too-large`: payload JSON longer than `--max-payload` bytes;
+//! 1. `malformed`: no name or no payload, a name or `ref` with a lone surrogate;
+//! 2. `too-large`: payload JSON longer than `--max-payload` bytes, a `ref`
+//!    longer than [`MAX_REF_BYTES`];
 //! 3. `malformed`: a name the bus refuses (empty, too long, with `*`);
 //! 4. `forbidden`: the token's `publish` patterns do not cover the name;
 //! 5. `unknown` / `validation`: the bus's schemas (in strict mode, also its naming convention);
 //! 6. `forbidden`: a non-admin publishing another user's `userId`;
 //! 7. `unavailable`: the engine could not store it (retry with the same `ref`).
+//!
+//! The rate limits come before these, at each door ([`user_rate`]).
+//!
+//! Payload strings may hold lone surrogates, as the bus's do (`JSON.stringify`
+//! writes them as `\ud83d`): they are stored and sent as received, and read
+//! as U+FFFD where the relay reads the payload (validation, `userId`).
 
 use std::time::Instant;
 
@@ -22,8 +29,9 @@ use serde_json::Value;
 use crate::auth::Grant;
 use crate::engine::{Draft, Unavailable};
 use crate::event::Offset;
-use crate::protocol::{Refusal, RefusalKind, WireIssue};
+use crate::protocol::{Refusal, RefusalKind, Text, WireIssue, MAX_REF_BYTES};
 use crate::server::State;
+use crate::users::User;
 use crate::validate::{self, Invalid};
 
 /// One event to publish, as received.
@@ -35,6 +43,43 @@ pub struct Request<'a> {
     pub name: Option<&'a str>,
     /// The payload JSON.
     pub payload: Option<&'a RawValue>,
+    /// The field (`name` or `ref`) that held a lone surrogate, if one did.
+    pub lone: Option<&'static str>,
+}
+
+impl<'a> Request<'a> {
+    /// A request of these fields as read.
+    pub fn new(reference: Option<&'a Text<'a>>, name: Option<&'a Text<'a>>, payload: Option<&'a RawValue>) -> Self {
+        let text = |t: Option<&'a Text<'a>>| match t {
+            Some(Text::Str(s)) => Some(&**s),
+            _ => None,
+        };
+        let lone = |t: Option<&Text>| matches!(t, Some(Text::Lone));
+        Request {
+            reference: text(reference),
+            name: text(name),
+            payload,
+            lone: if lone(name) {
+                Some("name")
+            } else if lone(reference) {
+                Some("ref")
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// `--user-rate`, the same for a WebSocket publish and an HTTP item: `Err`
+/// (counted) when the user's bucket is empty. Anonymous publishes have no user.
+pub fn user_rate(state: &State, user: Option<&User>) -> Result<(), Refusal> {
+    match user {
+        Some(user) if !state.users.take(user) => {
+            state.metrics.refused(RefusalKind::Rate);
+            Err(Refusal::new(RefusalKind::Rate, state.users.over_rate()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Checks and stores one event; the offset it got, or why not.
@@ -54,6 +99,12 @@ pub fn check(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> 
 }
 
 fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Result<Draft, Refusal> {
+    if let Some(field) = req.lone {
+        return Err(Refusal::new(
+            RefusalKind::Malformed,
+            format!("{field}: the string has a lone surrogate (half of a UTF-16 pair, as cutting an emoji in two makes); the bus refuses such a {field} too"),
+        ));
+    }
     let (Some(name), Some(raw)) = (req.name, req.payload) else {
         return Err(Refusal::new(
             RefusalKind::Malformed,
@@ -67,23 +118,22 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
             format!("payload is {} bytes of JSON; the limit is {max}", raw.get().len()),
         ));
     }
+    if let Some(r) = req.reference.filter(|r| r.len() > MAX_REF_BYTES) {
+        return Err(Refusal::new(
+            RefusalKind::TooLarge,
+            format!("ref is {} bytes; the limit is {MAX_REF_BYTES}", r.len()),
+        ));
+    }
     check_event_name(name).map_err(|e| Refusal::new(RefusalKind::Malformed, e.to_string()))?;
     grant
         .may_publish(name, None)
         .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
-    let malformed = |e: serde_json::Error| Refusal::new(RefusalKind::Malformed, format!("payload: {e}"));
-    // With a schema, the payload is read as a `Value` for the validator's
-    // probes; without one, it is only checked as a `Value` would read it
-    // (same errors: numbers out of range, nesting too deep) and searched
-    // for its `userId`, without building the tree.
-    let (payload, user) = if validate::has_schema(name) {
-        let payload: Value = serde_json::from_str(raw.get()).map_err(malformed)?;
-        let user = payload.get("userId").and_then(Value::as_str).map(String::from);
-        (payload, user)
-    } else {
-        let scanned: UserId = serde_json::from_str(raw.get()).map_err(malformed)?;
-        (Value::Null, scanned.0)
-    };
+    let (payload, user) = read_payload(raw.get(), validate::has_schema(name))
+        .or_else(|e| match replace_lone_surrogates(raw.get()) {
+            Some(readable) => read_payload(&readable, validate::has_schema(name)),
+            None => Err(e),
+        })
+        .map_err(|e| Refusal::new(RefusalKind::Malformed, format!("payload: {e}")))?;
     validate::check(name, &payload).map_err(|invalid| match invalid {
         Invalid::Name(m) => Refusal::new(RefusalKind::Malformed, m),
         Invalid::Unknown(m) => Refusal::new(RefusalKind::Unknown, m),
@@ -106,6 +156,58 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
         origin,
         idem: req.reference.map(|r| format!("{}:{owner}:{r}", owner.len())),
     })
+}
+
+/// The payload as the checks read it, and its `userId`. With a schema, the
+/// payload is read as a `Value` for the validator's probes; without one, it
+/// is only checked as a `Value` would read it (same errors: numbers out of
+/// range, nesting too deep) and searched for its `userId`, without building
+/// the tree.
+fn read_payload(json: &str, with_schema: bool) -> Result<(Value, Option<String>), serde_json::Error> {
+    if with_schema {
+        let payload: Value = serde_json::from_str(json)?;
+        let user = payload.get("userId").and_then(Value::as_str).map(String::from);
+        Ok((payload, user))
+    } else {
+        let scanned: UserId = serde_json::from_str(json)?;
+        Ok((Value::Null, scanned.0))
+    }
+}
+
+/// The JSON text with every escaped lone surrogate (a `\ud83d` without its
+/// pair) read as `\ufffd`, as a browser displays it; `None` when it has none.
+/// Only escapes are looked at: the text is valid UTF-8, which cannot hold a
+/// surrogate, and outside strings JSON has no backslash.
+fn replace_lone_surrogates(json: &str) -> Option<String> {
+    let bytes = json.as_bytes();
+    let unit = |at: usize| {
+        let hex = bytes.get(at..at + 4)?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    let is_escape = |at: usize| bytes.get(at..at + 2) == Some(b"\\u");
+    let (mut out, mut copied, mut at) = (None::<String>, 0, 0);
+    while let Some(found) = bytes.get(at..).and_then(|rest| rest.iter().position(|&b| b == b'\\')) {
+        at += found;
+        let Some(u) = unit(at + 2).filter(|_| is_escape(at)) else {
+            at += 2; // any other escape, `\\` included
+            continue;
+        };
+        let paired = (0xD800..0xDC00).contains(&u)
+            && is_escape(at + 6)
+            && unit(at + 8).is_some_and(|low| (0xDC00..0xE000).contains(&low));
+        if paired || !(0xD800..0xE000).contains(&u) {
+            at += if paired { 12 } else { 6 };
+            continue;
+        }
+        let text = out.get_or_insert_with(|| String::with_capacity(json.len()));
+        text.push_str(json.get(copied..at).unwrap_or_default());
+        text.push_str("\\ufffd");
+        at += 6;
+        copied = at;
+    }
+    let mut text = out?;
+    text.push_str(json.get(copied..).unwrap_or_default());
+    Some(text)
 }
 
 /// Step 7: the engine's answer for a checked event, counted; `started` is
@@ -215,6 +317,28 @@ impl<'de> Deserialize<'de> for IsUserId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogates_read_as_replacement_characters_and_pairs_stay() {
+        let read = |s: &str| replace_lone_surrogates(s);
+        assert_eq!(read(r#"{"a":"\ud83d\ude00"}"#), None);
+        assert_eq!(read(r#"{"a":"x\\ud800"}"#), None, "an escaped backslash, then text");
+        assert_eq!(read(r#"{"a":"\u00e9\n"}"#), None);
+        assert_eq!(read(r#"{"a":"hi \ud83d"}"#).unwrap(), r#"{"a":"hi \ufffd"}"#);
+        assert_eq!(
+            read(r#"["\uDE00\ud83d\ude00\uD83D"]"#).unwrap(),
+            r#"["\ufffd\ud83d\ude00\ufffd"]"#
+        );
+        assert_eq!(
+            read(r#"{"\ud800":"\ud800\u0041"}"#).unwrap(),
+            r#"{"\ufffd":"\ufffd\u0041"}"#
+        );
+        let (value, user) = read_payload(&read(r#"{"userId":"u\udc00"}"#).unwrap(), true).unwrap();
+        assert_eq!(
+            (value["userId"].as_str(), user.as_deref()),
+            (Some("u\u{fffd}"), Some("u\u{fffd}"))
+        );
+    }
 
     #[test]
     fn the_user_scan_reads_as_a_value_does() {

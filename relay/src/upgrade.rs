@@ -9,12 +9,27 @@
 //! and the connection's own future (`conn.rs`). Every other path goes to the
 //! axum router (see `server.rs`). HTTP/2 is not served (no client of the
 //! relay needs it; browsers open WebSockets over HTTP/1.1).
+//!
+//! ## Slow and idle clients
+//!
+//! While a connection speaks HTTP, a request's head must arrive within
+//! `--header-timeout` of the connection's start or of the previous answer
+//! (so a kept-alive connection idle that long is closed too), a request's
+//! body within `--idle-timeout` (`http.rs`), and a connection whose answer
+//! the client has not read for `--idle-timeout` is closed. Every
+//! request with an `Origin` header is checked against `--allow-origin`
+//! first (see `origin.rs`): a refused one is answered 403, the upgrade
+//! included.
 
 use std::convert::Infallible;
 use std::future::poll_fn;
-use std::sync::atomic::AtomicBool;
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
@@ -22,8 +37,10 @@ use axum::Router;
 use futures_util::future::BoxFuture;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
@@ -31,7 +48,8 @@ use tower_service::Service as _;
 
 use crate::config::Config;
 use crate::conn;
-use crate::server::{shutting_down, State};
+use crate::metrics::Turned;
+use crate::server::{shutting_down, Slot, State};
 
 /// The WebSocket path.
 pub const WS_PATH: &str = "/v1/ws";
@@ -39,30 +57,38 @@ pub const WS_PATH: &str = "/v1/ws";
 /// Bytes a connection reads at most per system call (see [`ws_config`]).
 const READ_BUFFER: usize = 512;
 
+/// Bytes written in one batch before a flush (see [`ws_config`]).
+const WRITE_BUFFER: usize = 16 * 1024;
+
 /// The WebSocket's limits and buffers.
 pub fn ws_config(config: &Config) -> WebSocketConfig {
-    // Frames up to twice the payload limit are read and refused politely
-    // (`too-large`); larger ones close the connection with 1009.
-    let limit = config.max_payload.saturating_mul(2).saturating_add(64 * 1024);
+    let limit = config.frame_limit();
     // Most connections are idle most of the time, and the read buffer is
     // held for a connection's whole life: 512 bytes (tungstenite's default
     // is 128 KiB; 4 KiB took 30% of an idle connection's memory). A larger
     // frame grows it as needed; a busy connection reads 512 bytes per system
     // call, which the publish benchmark did not tell apart from 4 KiB.
-    // Frames are written in batches up to 16 KiB, then flushed.
+    // Frames are written in batches up to 16 KiB, then flushed. The write
+    // buffer holds at most one batch and the largest frame the relay writes
+    // (an event: its payload and 64 KiB for the rest); the pong to a
+    // client's ping waits outside it, one at most, while it is full (by
+    // default it grows without bound: a client that pinged without reading
+    // had a pong buffered per ping).
     WebSocketConfig::default()
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit))
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(16 * 1024)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(WRITE_BUFFER + config.max_payload.saturating_add(64 * 1024))
 }
 
-/// Serves one accepted TCP connection until it closes.
-pub async fn connection(tcp: TcpStream, state: Arc<State>, router: Router) {
-    let _open = Open::new(state.clone());
+/// Serves one accepted TCP connection until it closes; the slot counts it
+/// in the caps while it lives (and a shutdown waits for it).
+pub async fn connection(tcp: TcpStream, slot: Slot, router: Router) {
+    let state = &slot.state;
     let _ = tcp.set_nodelay(true);
     // Boxed: the task holds the HTTP connection's room only while it lives.
-    let Some((tcp, read)) = Box::pin(http(tcp, &state, router)).await else {
+    let Some((tcp, read)) = Box::pin(http(tcp, state, router)).await else {
         return;
     };
     let config = ws_config(&state.config);
@@ -73,36 +99,36 @@ pub async fn connection(tcp: TcpStream, state: Arc<State>, router: Router) {
         Some(config),
     ))
     .await;
-    conn::serve(ws, state).await;
-}
-
-/// Counts a task in [`State::open`] while it lives (a shutdown waits for them).
-struct Open(Arc<State>);
-
-impl Open {
-    fn new(state: Arc<State>) -> Open {
-        state.open.fetch_add(1, Relaxed);
-        Open(state)
-    }
-}
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Relaxed);
-    }
+    conn::serve(ws, state.clone()).await;
 }
 
 /// Serves HTTP until the connection closes, or until it answered a
 /// WebSocket upgrade: then the socket and the bytes read past the request.
-async fn http(tcp: TcpStream, state: &State, router: Router) -> Option<(TcpStream, Vec<u8>)> {
+async fn http(tcp: TcpStream, state: &Arc<State>, router: Router) -> Option<(TcpStream, Vec<u8>)> {
     let upgraded = Arc::new(AtomicBool::new(false));
     let service = Http {
         router,
+        state: state.clone(),
         upgraded: upgraded.clone(),
     };
-    let mut http = http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
+    let start = Instant::now();
+    let stalled = AtomicU64::new(NOT_STALLED);
+    let io = Watched {
+        tcp,
+        start,
+        stalled: &stalled,
+    };
+    let mut http = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_timeout)
+        .serve_connection(TokioIo::new(io), service);
     let mut going = state.signal.subscribe();
     let mut draining = false;
+    let idle = state.config.idle_timeout;
+    let stalled_since = || match stalled.load(Relaxed) {
+        NOT_STALLED => None,
+        ms => Some(start + Duration::from_millis(ms)),
+    };
     let served = loop {
         tokio::select! {
             served = poll_fn(|cx| http.poll_without_shutdown(cx)) => break served,
@@ -111,22 +137,96 @@ async fn http(tcp: TcpStream, state: &State, router: Router) -> Option<(TcpStrea
                 std::pin::Pin::new(&mut http).graceful_shutdown();
                 draining = true;
             }
+            () = tokio::time::sleep(idle) => {
+                // Checked every interval: cut off at most two after the stall began.
+                if stalled_since().is_some_and(|since| since + idle <= Instant::now()) {
+                    state.metrics.http_timeouts.fetch_add(1, Relaxed);
+                    return None;
+                }
+            }
         }
     };
+    if let Err(e) = &served {
+        if e.is_timeout() {
+            state.metrics.http_timeouts.fetch_add(1, Relaxed);
+        }
+    }
     if served.is_err() || !upgraded.load(Relaxed) {
         return None;
     }
     let parts = http.into_parts();
     // Copied: `read_buf` is a slice of hyper's 8 KiB read buffer, which the
     // WebSocket would otherwise keep for the connection's whole life.
-    Some((parts.io.into_inner(), parts.read_buf.to_vec()))
+    Some((parts.io.into_inner().tcp, parts.read_buf.to_vec()))
 }
 
-/// The HTTP service of one connection: the upgrade on [`WS_PATH`], the
-/// router for the rest.
+/// [`Watched::stalled`] while writes go through.
+const NOT_STALLED: u64 = u64::MAX;
+
+/// The socket while it speaks HTTP, noting since when (ms after `start`) an
+/// answer waits for the client to read it, for `--idle-timeout`.
+struct Watched<'a> {
+    tcp: TcpStream,
+    start: Instant,
+    stalled: &'a AtomicU64,
+}
+
+impl Watched<'_> {
+    fn note(&self, done: &Poll<io::Result<usize>>) {
+        match done {
+            Poll::Pending => {
+                if self.stalled.load(Relaxed) == NOT_STALLED {
+                    let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+                    self.stalled.store(ms, Relaxed);
+                }
+            }
+            Poll::Ready(_) => self.stalled.store(NOT_STALLED, Relaxed),
+        }
+    }
+}
+
+impl AsyncRead for Watched<'_> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Watched<'_> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let done = Pin::new(&mut self.tcp).poll_write(cx, buf);
+        self.note(&done);
+        done
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let done = Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs);
+        self.note(&done);
+        done
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+/// The HTTP service of one connection: the origin check, then the upgrade
+/// on [`WS_PATH`], the router for the rest.
 #[derive(Clone)]
 struct Http {
     router: Router,
+    state: Arc<State>,
     /// Set once this connection answered `101 Switching Protocols`.
     upgraded: Arc<AtomicBool>,
 }
@@ -137,6 +237,17 @@ impl hyper::service::Service<Request<Incoming>> for Http {
     type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
+        let config = &self.state.config;
+        let origin = req.headers().get(header::ORIGIN).map(HeaderValue::as_bytes);
+        if let Err(why) = config.origins.check(origin, config.insecure_dev) {
+            self.state.metrics.refused_connection(Turned::Origin);
+            let mut answer = Response::new(Body::from(serde_json::json!({ "error": why }).to_string()));
+            *answer.status_mut() = StatusCode::FORBIDDEN;
+            answer
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            return Box::pin(std::future::ready(Ok(answer)));
+        }
         if req.uri().path() == WS_PATH {
             let answer = handshake(&req);
             if answer.status() == StatusCode::SWITCHING_PROTOCOLS {

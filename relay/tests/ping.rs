@@ -20,28 +20,10 @@ const SILENCE: Duration = Duration::from_secs(2);
 /// A WebSocket client on a bare TCP socket: it says hello, then neither
 /// reads nor writes, as a peer whose network vanished would.
 async fn silent_client(addr: &str, token: &str) -> TcpStream {
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "GET /v1/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    tcp.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    while !answer.ends_with(b"\r\n\r\n") {
-        answer.push(tcp.read_u8().await.unwrap());
-    }
-    assert!(
-        answer.starts_with(b"HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
-    // One masked text frame (mask key 0: the payload as is).
+    let (mut tcp, answer) = raw_upgrade(addr, None, "").await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
     let hello = json!({"type": "hello", "token": token, "subscribe": ["*"]}).to_string();
-    let mut frame = vec![0x81, 0x80 | 126];
-    frame.extend_from_slice(&u16::try_from(hello.len()).unwrap().to_be_bytes());
-    frame.extend_from_slice(&[0; 4]);
-    frame.extend_from_slice(hello.as_bytes());
-    tcp.write_all(&frame).await.unwrap();
+    tcp.write_all(&client_frame(0x1, hello.as_bytes())).await.unwrap();
     tcp
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
@@ -14,6 +14,11 @@ async fn publish_is_acked_fanned_out_and_not_echoed() {
     let (mut a, welcome) = Client::join(&relay.addr, Some(&t), &["*"]).await;
     assert_eq!(welcome["user"], "u1");
     assert_eq!(welcome["recovered"], false);
+    // What the relay accepts: --max-payload, the largest frame it reads, the ref cap.
+    assert_eq!(
+        welcome["limits"],
+        json!({"payload": 65_536, "frame": 2 * 65_536 + 65_536, "ref": 256})
+    );
     let (mut b, _) = Client::join(&relay.addr, Some(&t), &["audio.*"]).await;
     let ack = a.publish("r1", "audio.playback.started", playback(1)).await;
     assert_eq!(ack["type"], "ack", "{ack}");
@@ -213,7 +218,11 @@ async fn malformed_binary_unknown_and_oversize_frames() {
     c.send(json!({"type": "ping"})).await;
     expect_4400(c.closed().await, "hello");
     // A payload over --max-payload is refused; the connection stays usable.
-    let (mut c, _) = Client::join(&relay.addr, Some(&t), &[]).await;
+    let (mut c, welcome) = Client::join(&relay.addr, Some(&t), &[]).await;
+    assert_eq!(
+        welcome["limits"],
+        json!({"payload": 1000, "frame": 2000 + 65_536, "ref": 256})
+    );
     let big = json!({"blob": "x".repeat(2000)});
     let r = c.publish("big", "app.blob.added", big).await;
     assert_eq!(r["kind"], "too-large", "{r}");
@@ -278,19 +287,22 @@ async fn idempotent_ref_is_stored_once_per_user() {
 }
 
 #[tokio::test]
-async fn rate_limit_refuses_and_recovers() {
+async fn a_rate_refusal_holds_the_later_publishes_until_its_ref_comes_again() {
     let relay = Relay::memory(&["--rate", "2"]).await;
     let (mut a, _) = Client::join(&relay.addr, Some(&token(json!({}))), &[]).await;
+    let kind = |reply: Value| reply["kind"].as_str().unwrap_or("ack").to_string();
     let mut kinds = Vec::new();
-    for i in 0..10 {
-        let r = a.publish(&i.to_string(), "audio.playback.started", playback(i)).await;
-        kinds.push(r["kind"].as_str().unwrap_or("ack").to_string());
+    for r in ["1", "2", "3", "4"] {
+        kinds.push(kind(a.publish(r, "audio.playback.started", playback(1)).await));
     }
-    assert_eq!(kinds[0], "ack");
-    assert!(kinds.iter().any(|k| k == "rate"), "{kinds:?}");
+    assert_eq!(kinds, ["ack", "ack", "rate", "rate"]);
+    // The bucket is full again (two publishes): "4" would still be stored
+    // before "3", so it is refused until "3" comes again.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(
-        a.publish("later", "audio.playback.started", playback(11)).await["type"],
-        "ack"
+        kind(a.publish("4", "audio.playback.started", playback(4)).await),
+        "rate"
     );
+    assert_eq!(kind(a.publish("3", "audio.playback.started", playback(3)).await), "ack");
+    assert_eq!(kind(a.publish("4", "audio.playback.started", playback(4)).await), "ack");
 }

@@ -47,6 +47,30 @@ async fn resume_after_a_drop_mid_burst_has_no_gap_and_no_duplicate() {
 }
 
 #[tokio::test]
+async fn a_replay_longer_than_the_queue_is_sent_whole() {
+    // The replay is read a queue's room at a time; a read that ended while
+    // the queue had more room than it asked for used to end the replay there,
+    // and the events between it and the live ones were never sent.
+    let relay = Relay::memory(&["--queue", "8"]).await;
+    let t = token(json!({"sub": "reader"}));
+    let (_c, welcome) = Client::join(&relay.addr, Some(&t), &["audio.*"]).await;
+    let resume = json!({"token": t, "subscribe": ["audio.*"], "resume": {"epoch": welcome["epoch"], "offset": welcome["offset"]}});
+    burst(relay.addr.clone(), 0, 50).await;
+    let (mut c, got) = Client::hello(&relay.addr, resume).await;
+    let Got::Frame(w) = got else { panic!("{got:?}") };
+    assert_eq!(w["recovered"], true, "{w}");
+    let mut seen = Vec::new();
+    while seen.len() < 50 {
+        seen.push(seq(&c.event().await));
+    }
+    assert_eq!(seen, (0..50).collect::<Vec<_>>());
+    // And the live ones after it.
+    burst(relay.addr.clone(), 50, 1).await;
+    assert_eq!(seq(&c.event().await), 50);
+    c.quiet().await;
+}
+
+#[tokio::test]
 async fn a_trimmed_offset_or_unknown_epoch_is_not_recovered() {
     let relay = Relay::memory(&["--retain", "10"]).await;
     let t = token(json!({}));

@@ -105,6 +105,9 @@ pub struct Core<H, P> {
     stats: Stats,
     mode: Mode,
     next_record: u64,
+    /// Where the search for a name to forget goes on from (a clock hand
+    /// over the ids, so each search starts where the last one stopped).
+    hand: u32,
 }
 
 impl<H: Clone, P> Core<H, P> {
@@ -119,6 +122,7 @@ impl<H: Clone, P> Core<H, P> {
             stats: Stats::default(),
             mode: options.mode,
             next_record: 1,
+            hand: 0,
         }
     }
 
@@ -131,23 +135,74 @@ impl<H: Clone, P> Core<H, P> {
     /// [`names::check_event_name`]), interning it on first sight. `None`
     /// for a name strict mode refuses (no schema): refused names are never
     /// interned, so they cost nothing lasting ([`Core::reject_unnamed`]
-    /// records their refusal). At most [`MAX_NAMES`] names are kept.
+    /// records their refusal).
+    ///
+    /// A name with a schema is always kept. Names without one are kept up
+    /// to [`MAX_NAMES`]; past that, a new one takes the id of a name nothing
+    /// refers to any more (no schema, no subscription to exactly it, no
+    /// record in the history), which is forgotten with its statistics
+    /// ([`Core::forgettable`]). Only when every name is still referred to is
+    /// the new one refused ([`InternError::Full`]). The dispatcher must drop
+    /// what it cached under the reused id.
     pub fn intern(&mut self, name: &str) -> Result<Option<NameId>, InternError> {
         let id = match self.names.get(name) {
             Some(id) => id,
             None => {
                 check_event_name(name)?;
-                if self.mode == Mode::Strict && self.schemas.get(name).is_none() {
+                let has_schema = self.schemas.get(name).is_some();
+                if self.mode == Mode::Strict && !has_schema {
                     return Ok(None);
                 }
-                if self.names.len() >= MAX_NAMES {
-                    return Err(InternError::Full { event: name.into() });
+                if has_schema || self.names.len() < MAX_NAMES {
+                    self.names.add(name)
+                } else {
+                    let id = self
+                        .forgettable()
+                        .ok_or_else(|| InternError::Full { event: name.into() })?;
+                    self.reuse(id, name);
+                    id
                 }
-                self.names.intern(name)?
             }
         };
         self.fill_info();
         Ok(Some(id))
+    }
+
+    /// A name without a schema, subscription or record, found by going
+    /// round the ids from where the last search stopped; `None` if every
+    /// name is still referred to.
+    fn forgettable(&mut self) -> Option<NameId> {
+        let len = self.names.len() as u32;
+        for _ in 0..len {
+            let id = NameId(self.hand);
+            self.hand = self.hand.wrapping_add(1).checked_rem(len).unwrap_or(0);
+            let schema = self.info.get(id.0 as usize).is_none_or(|i| i.schema.is_some());
+            // The interner holds the name's one reference; each record holds another.
+            let name = self.names.name(id).filter(|n| !schema && Rc::strong_count(n) == 1);
+            if name.is_some_and(|n| self.registry.count(n) == 0) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Gives `id` to `name`: the old name's statistics go, and `name` starts
+    /// with its own info.
+    fn reuse(&mut self, id: NameId, name: &str) {
+        let info = self.new_info(name);
+        self.names.replace(id, name);
+        self.stats.forget(id);
+        if let Some(slot) = self.info.get_mut(id.0 as usize) {
+            *slot = info;
+        }
+    }
+
+    fn new_info(&self, name: &str) -> NameInfo {
+        NameInfo {
+            schema: self.schemas.shared(name).cloned(),
+            conventional: is_conventional(name),
+            warned: false,
+        }
     }
 
     /// The id of a name already interned, or of one with a schema (interned
@@ -165,11 +220,7 @@ impl<H: Clone, P> Core<H, P> {
     /// anything) is completed by the next call.
     fn fill_info(&mut self) {
         while let Some(name) = self.names.name(NameId(self.info.len() as u32)) {
-            let info = NameInfo {
-                schema: self.schemas.shared(name).cloned(),
-                conventional: is_conventional(name),
-                warned: false,
-            };
+            let info = self.new_info(name);
             self.info.push(info);
         }
     }

@@ -1,7 +1,9 @@
 //! Event names and subscription patterns.
 //!
 //! An event name is what `emit` takes: any non-empty string without `*`, up to
-//! [`MAX_NAME_LEN`] bytes. The *naming convention* (lower-case dot notation,
+//! [`MAX_NAME_LEN`] bytes, and without control or invisible characters
+//! ([`HIDDEN_CHARS`]: `auth.user\u{200B}.login` would look exactly like
+//! `auth.user.login`). The *naming convention* (lower-case dot notation,
 //! `domain.action[.result]`) is checked separately by [`is_conventional`],
 //! because breaking it is a warning in development and a refusal only in
 //! strict mode.
@@ -11,12 +13,16 @@
 //! is the auth domain).
 //!
 //! [`Names`] interns event names to small integers so the JS layer can pass a
-//! number, not a string, across the boundary on every emit. Names are kept
-//! for the life of the bus, at most [`crate::limits::MAX_NAMES`] of them;
-//! [`crate::core::Core::intern`] interns only names an emit may deliver.
+//! number, not a string, across the boundary on every emit. At most
+//! [`crate::limits::MAX_NAMES`] names without a schema are kept; past that,
+//! [`crate::core::Core::intern`] gives a new name the id of one nothing
+//! refers to any more ([`Names::replace`]). It interns only names an emit
+//! may deliver.
 
 use std::rc::Rc;
 
+use crate::base::is_hidden;
+pub use crate::base::HIDDEN_CHARS;
 use crate::error::NameError;
 use crate::intern::Interner;
 
@@ -38,19 +44,29 @@ pub enum Pattern<'a> {
     Exact(&'a str),
 }
 
-fn check_length(text: &str) -> Result<(), NameError> {
+/// What names and patterns share: not empty, not too long, and no control
+/// or invisible character ([`HIDDEN_CHARS`]).
+fn check_text(text: &str) -> Result<(), NameError> {
     if text.is_empty() {
         return Err(NameError::Empty);
     }
     if text.len() > MAX_NAME_LEN {
         return Err(NameError::TooLong { len: text.len() });
     }
+    if let Some(found) = text.chars().find(|&c| is_hidden(c)) {
+        return Err(NameError::Hidden {
+            name: text.into(),
+            found,
+        });
+    }
     Ok(())
 }
 
-/// Checks a name given to `emit`: non-empty, not too long, no `*`.
+/// Checks a name given to `emit`: non-empty, not too long, no `*`, no
+/// control or invisible character. The relay checks published names with
+/// this same function.
 pub fn check_event_name(name: &str) -> Result<(), NameError> {
-    check_length(name)?;
+    check_text(name)?;
     if name.contains('*') {
         return Err(NameError::Wildcard { name: name.into() });
     }
@@ -59,7 +75,7 @@ pub fn check_event_name(name: &str) -> Result<(), NameError> {
 
 /// Parses a name given to `on`, `once`, `off` or `getHandlerCount`.
 pub fn parse_pattern(text: &str) -> Result<Pattern<'_>, NameError> {
-    check_length(text)?;
+    check_text(text)?;
     if text == "*" {
         return Ok(Pattern::All);
     }
@@ -116,7 +132,20 @@ impl Names {
             return Ok(NameId(id));
         }
         check_event_name(name)?;
-        Ok(NameId(self.names.intern(name)))
+        Ok(self.add(name))
+    }
+
+    /// Interns `name`, which the caller checked with [`check_event_name`]
+    /// and knows is not interned yet.
+    pub fn add(&mut self, name: &str) -> NameId {
+        NameId(self.names.intern(name))
+    }
+
+    /// Gives `id` to `name`, which the caller checked with
+    /// [`check_event_name`], in place of the name that had it, which is
+    /// forgotten: its id now means `name`.
+    pub fn replace(&mut self, id: NameId, name: &str) {
+        self.names.replace(id.0, name);
     }
 
     /// The id of `name` if it was interned.
@@ -168,6 +197,48 @@ mod tests {
             Err(NameError::TooLong { len: MAX_NAME_LEN + 1 })
         );
         assert!(check_event_name(&"a".repeat(MAX_NAME_LEN)).is_ok());
+    }
+
+    #[test]
+    fn hidden_characters_are_refused_in_names_and_patterns() {
+        for bad in [
+            "auth.user\u{200B}.login",
+            "auth.user.login\u{200D}",
+            "\u{202E}nigol.resu.htua",
+            "auth.\u{202A}user\u{202C}.login",
+            "auth.user.login\u{FEFF}",
+            "auth\n.user",
+            "auth.user\u{0}",
+            "auth.user.login\u{FE0F}",
+        ] {
+            let found = bad.chars().find(|&c| is_hidden(c)).unwrap();
+            assert_eq!(
+                check_event_name(bad),
+                Err(NameError::Hidden {
+                    name: bad.into(),
+                    found
+                }),
+                "{bad:?}"
+            );
+            assert!(parse_pattern(bad).is_err(), "{bad:?}");
+            assert!(parse_pattern(&[bad, ".*"].concat()).is_err(), "{bad:?}");
+        }
+        let message = crate::error::Message::message(&check_event_name("auth.user\u{200B}.login").unwrap_err());
+        assert_eq!(
+            message,
+            "\"auth.user\u{200B}.login\": event names may not contain control or invisible characters \
+             (it has U+200B)"
+        );
+        // Spaces, accents and other scripts stay allowed.
+        for good in [
+            "auth.user.login",
+            "café.commande passée",
+            "заказ.создан",
+            "注文.作成",
+            "a b",
+        ] {
+            assert!(check_event_name(good).is_ok(), "{good}");
+        }
     }
 
     #[test]

@@ -78,6 +78,13 @@ impl Stats {
             .filter_map(|(i, s)| s.map(|s| (NameId(i as u32), s)))
     }
 
+    /// Forgets the statistics of one event (its name was forgotten).
+    pub fn forget(&mut self, name: NameId) {
+        if let Some(s) = self.by_name.get_mut(name.0 as usize) {
+            *s = None;
+        }
+    }
+
     /// Forgets everything.
     pub fn clear(&mut self) {
         self.by_name.clear();

@@ -11,9 +11,10 @@ let channels = 0;
 const channel = () => `kaiwa-test-${Date.now()}-${++channels}`;
 const at = new Date('2026-11-30T10:00:00Z');
 const login = (userId) => ({ userId, email: `${userId}@example.com`, tier: 'pro', timestamp: at });
-// Resolves once `check()` holds (messages arrive in a later task).
+// Resolves once `check()` holds (messages arrive in a later task; in
+// Chromium, after the heavy tests before this file, over a second later).
 async function until(check) {
-	for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+	for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
 	assert.ok(check(), 'timed out');
 }
 

@@ -159,6 +159,45 @@ export function settle() {
 	return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/**
+ * Watches for unhandled promise rejections while `fn` runs, and returns the
+ * reasons seen. Then waits until every rejection `fn` caused has had its
+ * chance to go unhandled. Node reports them when the microtasks of a tick
+ * have run, before the event loop goes on, so one setImmediate is enough
+ * (and a rejection left unhandled there would fail the test under
+ * node:test). Chromium reports them in a task of its own: there the helper
+ * leaves a rejection of its own unhandled (a positive control, marked so
+ * that the page does not count it) and waits until that one is reported,
+ * as reports come in order.
+ */
+export async function unhandledRejections(fn) {
+	const seen = [];
+	const control = Object.assign(new Error('the control rejection'), { expectedByTest: true });
+	let controlSeen;
+	const reported = new Promise((resolve) => (controlSeen = resolve));
+	const take = (reason) => (reason === control ? controlSeen() : seen.push(reason));
+	const onNode = (reason) => take(reason);
+	const onPage = (event) => {
+		take(event.reason);
+		event.preventDefault();
+	};
+	if (inNode) process.on('unhandledRejection', onNode);
+	else addEventListener('unhandledrejection', onPage);
+	try {
+		await fn();
+		if (inNode) {
+			await new Promise((resolve) => setImmediate(resolve));
+		} else {
+			Promise.reject(control);
+			await reported;
+		}
+	} finally {
+		if (inNode) process.off('unhandledRejection', onNode);
+		else removeEventListener('unhandledrejection', onPage);
+	}
+	return seen;
+}
+
 // Forces a full garbage collection where the engine allows it (Node with
 // --expose-gc; Chromium with --js-flags=--expose-gc), after pending jobs.
 export async function collectGarbage() {

@@ -60,8 +60,10 @@ test('history: a Proxy whose traps throw is exported as a marker, never a throw'
 	const trap = () => {
 		throw new Error('trap says no');
 	};
-	const hostile = new Proxy({}, { getPrototypeOf: trap });
+	const hostile = new Proxy({}, { get: trap });
 	assert.equal(toPlain(hostile), '[unreadable: Error: trap says no]');
+	// A trap JSON.stringify never calls is not called: written as JSON.stringify writes it.
+	assert.deepEqual(toPlain(new Proxy({ a: 1 }, { getPrototypeOf: trap })), { a: 1 });
 	const keys = new Proxy({}, { ownKeys: trap });
 	assert.equal(toPlain({ inner: keys }).inner, '[unreadable: Error: trap says no]');
 	const doc = historyDocument([{ ...readHistoryDocument(file([record({})]))[0], payload: hostile }]);
@@ -159,4 +161,60 @@ test('panel: a tally forgets a key when its last record goes', () => {
 	assert.deepEqual(tally.sorted(10), ['a', 'b']);
 	for (let i = 0; i < 50_000; i++) tally.add(`u${i}`);
 	assert.equal(tally.sorted(100).length, 100, 'at most the limit, whatever the count');
+});
+
+test('history: export honours toJSON as JSON.stringify does, and never writes what toJSON hides', () => {
+	class Session {
+		constructor() {
+			this.user = 'u1';
+			this.token = 'secret-token';
+		}
+		toJSON() {
+			return { user: this.user };
+		}
+	}
+	const payload = {
+		url: new URL('https://example.com/a?b=1'),
+		number: Object(4),
+		string: Object('text'),
+		boolean: Object(true),
+		session: new Session(),
+		keyed: { toJSON: (key) => `key ${key}` },
+		list: [{ toJSON: (key) => `index ${key}` }],
+		nested: { toJSON: () => ({ inner: new Session() }) },
+		self: { a: 1, toJSON() {
+			return this;
+		} },
+		date: at
+	};
+	const plain = toPlain(payload);
+	assert.deepEqual(plain, JSON.parse(JSON.stringify(payload)), 'what JSON.stringify writes');
+	assert.equal(JSON.stringify(historyDocument([{ ...readHistoryDocument(file([record({})]))[0], payload }])).includes('secret-token'), false);
+	const throwing = { toJSON() {
+		throw new Error('no copy');
+	} };
+	assert.deepEqual(toPlain({ throwing }), { throwing: '[toJSON threw: Error: no copy]' });
+	assert.equal(toPlain(Object(5n)), '5n', 'a boxed BigInt as a BigInt');
+});
+
+test('history: the budget bounds what is written: one marker for what was cut, never a marker per item', () => {
+	const million = Array.from({ length: 1_000_000 }, (_, i) => i);
+	const plain = toPlain(million);
+	assert.ok(plain.length <= 20_001, `${plain.length} items written`);
+	assert.equal(plain.at(-1), `[Truncated: ${1_000_000 - plain.length + 1} more items]`);
+	assert.equal(plain.filter((x) => typeof x === 'string').length, 1, 'one marker');
+	const text = JSON.stringify(historyDocument([{ ...readHistoryDocument(file([record({})]))[0], payload: { million } }]));
+	assert.ok(text.length < 200_000, `the export is ${text.length} characters`);
+	// Sparse: never read past the budget, whatever the length.
+	const sparse = [];
+	sparse.length = 2 ** 32 - 1;
+	const cut = toPlain({ sparse }).sparse;
+	assert.ok(cut.length <= 20_001);
+	assert.equal(cut.at(-1), `[Truncated: ${2 ** 32 - 1 - cut.length + 1} more items]`);
+	const keys = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i]));
+	const fields = toPlain(keys);
+	assert.ok(Object.keys(fields).length <= 20_001);
+	assert.match(fields['[Truncated]'], /^\d+ more keys$/);
+	const map = toPlain(new Map(Array.from({ length: 50_000 }, (_, i) => [i, i])));
+	assert.match(map.at(-1), /^\[Truncated: \d+ more items\]$/);
 });

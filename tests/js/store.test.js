@@ -83,6 +83,27 @@ for (const [kind, make] of Object.entries(stores)) {
 		store.close();
 	});
 
+	test(`${kind}: trim by age drops every old event, in or out of timestamp order`, async () => {
+		const store = make();
+		const day = 24 * 60 * 60_000;
+		// One event stored while the clock was a year ahead, then 2,000 two days old (two chunks and more), one fresh.
+		const ahead = login('ahead', new Date(Date.now() + 365 * day));
+		const old = Array.from({ length: 2000 }, (_, i) => login(`old${i}`, new Date(Date.now() - 2 * day)));
+		await store.append([ahead, ...old.slice(0, 1500), login('fresh', new Date()), ...old.slice(1500)]);
+		assert.equal(await store.trim({ maxAgeMs: 60_000 }), 2000);
+		const kept = await store.read();
+		assert.deepEqual(kept.map((e) => e.userId), ['ahead', 'fresh']);
+		assert.equal(await store.count(), 2);
+		assert.ok(kept[1].seq > kept[0].seq, 'the kept events keep their order');
+		assert.deepEqual((await store.read({ afterSeq: kept[0].seq })).map((e) => e.userId), ['fresh']);
+		assert.equal(await store.trim({ maxEvents: 1 }), 1);
+		assert.deepEqual((await store.read()).map((e) => e.userId), ['fresh']);
+		await store.append([login('later')]);
+		assert.deepEqual((await store.read({ newest: true, limit: 2 })).map((e) => e.userId), ['fresh', 'later']);
+		if (store.skipped !== undefined) assert.equal(store.skipped, 0, 'what trim dropped is not counted as unreadable');
+		store.close();
+	});
+
 	test(`${kind}: clear empties it; a closed store refuses with a StoreError of kind 'closed'`, async () => {
 		const store = make();
 		await store.append([login('a')]);

@@ -91,11 +91,25 @@ export function token(claims, seconds = 3600) {
 	return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
 }
 
-/** Resolves when `check()` is true, polling every 20 ms; rejects after `ms` with `what`. */
+/** Resolves when `check()` is (or resolves to) true, polling every 20 ms; rejects after `ms` with `what`. */
 export async function until(check, what, ms = 10_000) {
 	const end = Date.now() + ms;
-	while (!check()) {
+	while (!(await check())) {
 		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
 		await new Promise((r) => setTimeout(r, 20));
 	}
+}
+
+/**
+ * The buses and servers a test file makes, closed and stopped after its
+ * tests: `bus(b)` and `server(s)` register one and return it.
+ */
+export function owned(after) {
+	const buses = [];
+	const servers = [];
+	after(async () => {
+		for (const bus of buses) bus.close();
+		for (const server of servers) await server.kill();
+	});
+	return { bus: (bus) => (buses.push(bus), bus), server: (server) => (servers.push(server), server) };
 }

@@ -17,6 +17,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+mod raw;
+#[allow(unused_imports)]
+pub use raw::*;
+
 pub const SECRET: &str = "test-secret";
 /// The longest any single wait in a test may take.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -132,8 +136,17 @@ impl Relay {
     }
 
     pub async fn start_env(args: &[&str], secret: Option<&str>) -> Relay {
+        Relay::start_with(args, secret, &[]).await
+    }
+
+    /// With these environment variables too (`KAIWA_RELAY_<FLAG>`: a relay
+    /// from before a flag existed ignores them, so a test can be run against
+    /// it, with `KAIWA_RELAY_TEST_BIN=path/to/old/kaiwa-relay`, and fail for
+    /// what it checks rather than for an unknown flag).
+    pub async fn start_with(args: &[&str], secret: Option<&str>, env: &[(&str, &str)]) -> Relay {
         let log = scratch("logs").join(format!("relay-{}.log", free_port()));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiwa-relay"));
+        let bin = std::env::var("KAIWA_RELAY_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kaiwa-relay").into());
+        let mut cmd = Command::new(bin);
         cmd.args(["--listen", "127.0.0.1:0"]).args(args);
         // Some tests read the log: the relay's own warnings and infos, always.
         cmd.env("RUST_LOG", "kaiwa_relay=info");
@@ -141,6 +154,7 @@ impl Relay {
             Some(s) => cmd.env("KAIWA_RELAY_SECRET", s),
             None => cmd.env_remove("KAIWA_RELAY_SECRET"),
         };
+        cmd.envs(env.iter().copied());
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -167,6 +181,28 @@ impl Relay {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
         let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// The peak resident memory so far, in KiB, from /proc.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// CPU time used so far (user and system), in clock ticks, from /proc.
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+        // After the command's name in parentheses: state is field 3, utime 14, stime 15.
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    }
+
+    /// A counter or gauge of `GET /metrics` now (fails when it is missing).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let (status, text) = self.http("GET", "/metrics", None, "").await;
+        assert_eq!(status, 200, "{text}");
+        metric(&text, name) as u64
     }
 
     /// `kill -9`.
@@ -318,6 +354,21 @@ impl Client {
 
     pub async fn send_raw(&mut self, m: Message) {
         let _ = self.ws.send(m).await;
+    }
+
+    /// The next text frame as sent (for what `serde_json` cannot hold, as a
+    /// lone surrogate), within [`WAIT`].
+    pub async fn recv_text(&mut self) -> String {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("nothing received in time")
+            {
+                Some(Ok(Message::Text(t))) => return t.to_string(),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
     }
 
     /// The next frame or the close, within [`WAIT`].
