@@ -1,7 +1,6 @@
 // The package's public surface, shared by the browser and Node entry points.
 
 import { EventBus } from './bus.js';
-import { registerEvents } from './define.js';
 
 export { EventBus, MAX_EMIT_DEPTH } from './bus.js';
 export { MockEventBus } from './mock.js';
@@ -30,21 +29,12 @@ export function addBusType(type, create) {
  * `'broadcast'`, `'redis'` and `'persistent'` once `kaiwa-bus/relay` or
  * `kaiwa-bus/store` is imported; a transport (`{ source, attach(link) }`, see
  * docs/transports.md) gives an in-browser bus with it attached. Any other
- * type throws. `options.events` (from `defineEvents`) registers the app's
- * own events on the new bus.
+ * type throws. `options` are the bus options (js/bus-options.js), and for
+ * the other types that type's own.
  * @param {any} [type]
  * @param {object} [options]
  */
 export function createEventBus(type = 'memory', options) {
-	const isObject = options !== null && typeof options === 'object';
-	const { events, ...rest } = isObject ? options : { events: undefined };
-	const bus = newBus(type, isObject ? rest : options);
-	if (events !== undefined) registerEvents(bus, events);
-	return bus;
-}
-
-/** @param {any} type @param {any} options */
-function newBus(type, options) {
 	const create = types.get(type);
 	if (create) return create(options);
 	if (type === 'memory') return new EventBus(options);

@@ -16,6 +16,7 @@
 // warning. Neither breaks anything.
 
 import { EventBus } from './bus.js';
+import { takeBusOptions } from './bus-options.js';
 import { TabLink } from './tab-link.js';
 import { passOn } from './wrap.js';
 
@@ -71,8 +72,8 @@ export class BroadcastBus {
 
 passOn(BroadcastBus);
 
-/** A BroadcastBus on a new EventBus: `{ channel = 'kaiwa-bus', ...busOptions }`. */
-export function createBroadcastBus(options = {}) {
-	const { channel, BroadcastChannel, ...busOptions } = options;
-	return new BroadcastBus(new EventBus(busOptions), { channel, BroadcastChannel });
+/** A BroadcastBus on a new EventBus: the bus options (js/bus-options.js), `channel` (default 'kaiwa-bus') and `BroadcastChannel`. */
+export function createBroadcastBus(options) {
+	const [bus, own] = takeBusOptions(options, 'createBroadcastBus', ['channel', 'BroadcastChannel']);
+	return new BroadcastBus(bus, own);
 }

@@ -10,6 +10,7 @@
 import { BusCore } from './kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf, recorded } from './errors.js';
 import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
+import { registerEvents } from './define.js';
 import { attachTransport } from './link.js';
 import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
 import { compileReader, probeWidth } from './probe.js';
@@ -140,7 +141,7 @@ export class EventBus {
 
 	constructor(options) {
 		memory();
-		const { strict, historyLimit, catalog, timing } = readOptions(options);
+		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
 		this.#core = new BusCore(strict, historyLimit, catalog);
 		this.#core.setTime(this.#time);
 		this.#limit = historyLimit;
@@ -148,6 +149,13 @@ export class EventBus {
 		this.#mask = historyLimit === 0 ? -1 : 2 ** Math.min(Math.ceil(Math.log2(historyLimit)), 30) - 1;
 		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
 		this.#atoms = atomMap(this.#core.atoms());
+		if (events === undefined) return;
+		try {
+			registerEvents(this, events);
+		} catch (error) {
+			this.dispose();
+			throw error;
+		}
 	}
 
 	/** 'development' or 'strict'. */
@@ -573,18 +581,20 @@ export class EventBus {
 	/**
 	 * Registers a schema in the seed's `EventSchema` shape: `{ name, version,
 	 * description, payload }`, with `payload` in descriptor notation
-	 * (`'string'`, `'Date?'`, `"'a' | 'b'"`...). Validation is compiled from
-	 * the descriptors; a `validate` function, if present, is not used.
+	 * (`'string'`, `'Date?'`, `"'a' | 'b'"`...), and optionally its
+	 * `audience` through the relay ('user', the default, 'all' or 'group').
+	 * Validation is compiled from the descriptors; a `validate` function, if
+	 * present, is not used.
 	 */
 	registerSchema(schema) {
-		const { name, version, description, keys, types } = readSchema(schema);
-		this.#core.registerSchema(name, version, description, keys, types);
+		const { name, version, description, audience, keys, types } = readSchema(schema);
+		this.#core.registerSchema(name, version, description, audience, keys, types);
 		this.#atoms = atomMap(this.#core.atoms());
 		const id = this.#names.get(name);
 		if (id !== undefined) this.#plans[id] = planOf(this.#core.plan(id));
 	}
 
-	/** `{ name, version, description, payload }`, or `undefined`. */
+	/** `{ name, version, description, audience, payload }`, or `undefined`. */
 	getSchema(name) {
 		requireName('getSchema', name);
 		return this.#core.schema(name);

@@ -61,7 +61,7 @@ export function readOptions(options) {
 	if (options === null || typeof options !== 'object') {
 		throw new TypeError(`kaiwa-bus: new EventBus(options): options must be an object, got ${describe(options)}`);
 	}
-	const { mode = 'development', historyLimit = DEFAULT_HISTORY_LIMIT, catalog = true, timing = 'sampled' } = options;
+	const { mode = 'development', historyLimit = DEFAULT_HISTORY_LIMIT, catalog = true, timing = 'sampled', events } = options;
 	if (mode !== 'development' && mode !== 'strict') {
 		throw new TypeError(`kaiwa-bus: options.mode must be 'development' or 'strict', got ${describe(mode)}`);
 	}
@@ -74,19 +74,20 @@ export function readOptions(options) {
 	if (timing !== 'sampled' && timing !== 'every') {
 		throw new TypeError(`kaiwa-bus: options.timing must be 'sampled' or 'every', got ${describe(timing)}`);
 	}
-	return { strict: mode === 'strict', historyLimit, catalog, timing };
+	return { strict: mode === 'strict', historyLimit, catalog, timing, events };
 }
 
 
 // A schema in the seed's EventSchema shape, checked field by field before
-// anything crosses: `{ name, version, description, keys, types }`.
+// anything crosses: `{ name, version, description, audience, keys, types }`
+// (Rust checks the audience's value, and that a 'group' event has a groupId).
 export function readSchema(schema) {
 	if (schema === null || typeof schema !== 'object') {
 		throw new TypeError(
 			`kaiwa-bus: registerSchema(schema): schema must be an object { name, version, description, payload }, got ${describe(schema)}`
 		);
 	}
-	const { name, version, description = '', payload } = schema;
+	const { name, version, description = '', audience = 'user', payload } = schema;
 	requireName('registerSchema', name, 'schema name');
 	if (typeof version !== 'string') {
 		throw new TypeError(`kaiwa-bus: schema ${quote(name)}: version must be a string such as '1.0.0', got ${describe(version)}`);
@@ -94,11 +95,15 @@ export function readSchema(schema) {
 	if (typeof description !== 'string') {
 		throw new TypeError(`kaiwa-bus: schema ${quote(name)}: description must be a string, got ${describe(description)}`);
 	}
+	if (typeof audience !== 'string') {
+		throw new TypeError(`kaiwa-bus: schema ${quote(name)}: audience must be 'user', 'all' or 'group', got ${describe(audience)}`);
+	}
 	if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
 		throw new TypeError(`kaiwa-bus: schema ${quote(name)}: payload must be an object of field descriptors, got ${describe(payload)}`);
 	}
 	requireLength('registerSchema', version, 'schema version', MAX_VERSION_LEN);
 	requireLength('registerSchema', description, 'schema description', MAX_DESCRIPTION_LEN);
+	requireLength('registerSchema', audience, 'schema audience', MAX_VERSION_LEN);
 	requireWellFormed('registerSchema', version, 'schema version');
 	requireWellFormed('registerSchema', description, 'schema description');
 	const keys = Object.keys(payload);
@@ -118,7 +123,7 @@ export function readSchema(schema) {
 		requireWellFormed('registerSchema', text, `descriptor of field ${quote(key)}`);
 		return text;
 	});
-	return { name, version, description, keys, types };
+	return { name, version, description, audience, keys, types };
 }
 
 const MAX_SOURCE_LEN = 64;

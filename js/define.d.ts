@@ -3,7 +3,7 @@
 // compiles into validators ('string?' is an optional string, "'a' | 'b'"
 // the literal union, 'Date' a Date).
 
-import type { EventSchema } from './index.js';
+import type { Audience, EventSchema } from './index.js';
 
 type Trim<S extends string> = S extends ` ${infer R}` ? Trim<R> : S extends `${infer R} ` ? Trim<R> : S;
 
@@ -43,10 +43,13 @@ export type PayloadFromDescriptors<F extends Record<string, string>> = Simplify<
 	}
 >;
 
-/** One event: its fields (`{ itemId: 'string' }`), or the long form. */
+/**
+ * One event: its fields (`{ itemId: 'string' }`, audience `'user'`), or the long
+ * form, which may name its audience through the relay (see {@link Audience}).
+ */
 export type EventDefinition =
 	| Record<string, string>
-	| { version?: string; description?: string; payload: Record<string, string> };
+	| { version?: string; description?: string; audience?: Audience; payload: Record<string, string> };
 
 type FieldsOf<D> = D extends { payload: infer P extends Record<string, string> } ? P : D extends Record<string, string> ? D : never;
 
@@ -68,7 +71,12 @@ export type EventsOf<T> = T extends EventDefinitions<infer M> ? M : never;
  * runtime schemas (registered by `createEventBus('memory', { events })` and
  * `provideBus({ events })`).
  */
-export declare function defineEvents<const D extends Record<string, EventDefinition>>(definitions: D): EventDefinitions<EventMapOf<D>>;
+export declare function defineEvents<const D extends Record<string, EventDefinition>>(definitions: D & GroupsNamed<D>): EventDefinitions<EventMapOf<D>>;
+
+/** An `audience: 'group'` event must have a required `groupId: 'string'` field (the group that receives it). */
+type GroupsNamed<D> = {
+	[N in keyof D]: D[N] extends { audience: 'group'; payload: infer P } ? (P extends { groupId: 'string' } ? D[N] : { payload: { groupId: 'string' } }) : D[N];
+};
 
 /** @internal Registers what defineEvents() returned on a bus; used by createEventBus and provideBus. */
 export declare function registerEvents(bus: { registerSchema(schema: unknown): void }, events: unknown): void;

@@ -5,13 +5,19 @@
 // type-check and then be unknown to a strict bus.
 
 import { describe } from './errors.js';
+import { AUDIENCES } from './contract.js';
 
 const defined = new WeakSet();
 
 /**
  * `defineEvents({ 'cart.item.added': { itemId: 'string', note: 'string?' } })`,
- * or per event the long form `{ version, description, payload }`. Returns
- * `{ schemas }`, the `EventSchema`s a bus registers.
+ * or per event the long form `{ version, description, audience, payload }`.
+ * `audience` is who receives the event through kaiwa-relay: 'user' (the
+ * default, and the short form's: the publishing user's own connections),
+ * 'all' (everyone allowed to subscribe to it) or 'group' (the members of the
+ * payload's `groupId`). Returns `{ schemas }`, the `EventSchema`s a bus
+ * registers, and what the relay's `--schemas` file holds
+ * (`JSON.stringify(events.schemas)`).
  */
 export function defineEvents(definitions) {
 	if (definitions === null || typeof definitions !== 'object' || Array.isArray(definitions)) {
@@ -32,10 +38,16 @@ function toSchema(name, definition) {
 	}
 	const { payload } = definition;
 	if (payload !== null && typeof payload === 'object') {
-		const { version = '1.0.0', description = '' } = definition;
-		return { name, version, description, payload: { ...payload } };
+		const { version = '1.0.0', description = '', audience = AUDIENCES[0] } = definition;
+		if (!AUDIENCES.includes(audience)) {
+			throw new TypeError(
+				`kaiwa-bus: defineEvents(): ${JSON.stringify(name)}: audience must be 'user' (the default: the publishing user's ` +
+					`connections), 'all' (everyone subscribed) or 'group' (the payload's groupId), got ${describe(audience)}`
+			);
+		}
+		return { name, version, description, audience, payload: { ...payload } };
 	}
-	return { name, version: '1.0.0', description: '', payload: { ...definition } };
+	return { name, version: '1.0.0', description: '', audience: AUDIENCES[0], payload: { ...definition } };
 }
 
 /** Registers what defineEvents() returned on a bus (descriptor errors name the field). */

@@ -2,26 +2,26 @@
 // The seed's event catalog as a TypeScript event map.
 
 export interface AuthEvents {
-	/** User successfully logged in (v1.0.0) */
+	/** User successfully logged in (v1.0.0; relay audience 'user') */
 	'auth.user.login': {
 		userId: string;
 		email: string;
 		tier: string;
 		timestamp: Date;
 	};
-	/** User logged out (v1.0.0) */
+	/** User logged out (v1.0.0; relay audience 'user') */
 	'auth.user.logout': {
 		userId: string;
 		timestamp: Date;
 	};
-	/** A new user account was created (v1.0.0) */
+	/** A new user account was created (v1.0.0; relay audience 'user') */
 	'auth.user.registered': {
 		userId: string;
 		email: string;
 		tier: string;
 		timestamp: Date;
 	};
-	/** A user's subscription tier changed (v1.0.0) */
+	/** A user's subscription tier changed (v1.0.0; relay audience 'user') */
 	'auth.subscription.updated': {
 		userId: string;
 		oldTier: string;
@@ -31,7 +31,7 @@ export interface AuthEvents {
 }
 
 export interface ConversationEvents {
-	/** A conversation began (v1.0.0) */
+	/** A conversation began (v1.0.0; relay audience 'user') */
 	'conversation.started': {
 		conversationId: string;
 		userId: string;
@@ -39,7 +39,7 @@ export interface ConversationEvents {
 		mode: 'traditional' | 'realtime';
 		timestamp: Date;
 	};
-	/** A message was added to a conversation (v1.0.0) */
+	/** A message was added to a conversation (v1.0.0; relay audience 'user') */
 	'conversation.message.sent': {
 		conversationId: string;
 		messageId: string;
@@ -47,7 +47,7 @@ export interface ConversationEvents {
 		content: string;
 		timestamp: Date;
 	};
-	/** A conversation finished (v1.0.0) */
+	/** A conversation finished (v1.0.0; relay audience 'user') */
 	'conversation.ended': {
 		conversationId: string;
 		userId: string;
@@ -55,7 +55,7 @@ export interface ConversationEvents {
 		messageCount: number;
 		timestamp: Date;
 	};
-	/** A conversation failed (v1.0.0) */
+	/** A conversation failed (v1.0.0; relay audience 'user') */
 	'conversation.error': {
 		conversationId: string;
 		error: string;
@@ -65,20 +65,20 @@ export interface ConversationEvents {
 }
 
 export interface AudioEvents {
-	/** Microphone recording began (v1.0.0) */
+	/** Microphone recording began (v1.0.0; relay audience 'user') */
 	'audio.recording.started': {
 		sessionId: string;
 		userId?: string;
 		timestamp: Date;
 	};
-	/** Microphone recording ended (v1.0.0) */
+	/** Microphone recording ended (v1.0.0; relay audience 'user') */
 	'audio.recording.stopped': {
 		sessionId: string;
 		duration: number;
 		audioSize: number;
 		timestamp: Date;
 	};
-	/** Recorded speech was transcribed (v1.0.0) */
+	/** Recorded speech was transcribed (v1.0.0; relay audience 'user') */
 	'audio.transcription.completed': {
 		sessionId: string;
 		transcription: string;
@@ -86,7 +86,7 @@ export interface AudioEvents {
 		language: string;
 		timestamp: Date;
 	};
-	/** Audio playback began (v1.0.0) */
+	/** Audio playback began (v1.0.0; relay audience 'user') */
 	'audio.playback.started': {
 		sessionId: string;
 		audioId: string;
@@ -95,7 +95,7 @@ export interface AudioEvents {
 }
 
 export interface VocabularyEvents {
-	/** A learner met a word in context (v1.0.0) */
+	/** A learner met a word in context (v1.0.0; relay audience 'user') */
 	'vocabulary.word.encountered': {
 		userId: string;
 		word: string;
@@ -103,7 +103,7 @@ export interface VocabularyEvents {
 		context: string;
 		timestamp: Date;
 	};
-	/** A word reached a new mastery level (v1.0.0) */
+	/** A word reached a new mastery level (v1.0.0; relay audience 'user') */
 	'vocabulary.word.mastered': {
 		userId: string;
 		word: string;
@@ -111,7 +111,7 @@ export interface VocabularyEvents {
 		masteryLevel: 'new' | 'learning' | 'practicing' | 'mastered';
 		timestamp: Date;
 	};
-	/** A vocabulary lesson was finished (v1.0.0) */
+	/** A vocabulary lesson was finished (v1.0.0; relay audience 'user') */
 	'vocabulary.lesson.completed': {
 		userId: string;
 		lessonId: string;
@@ -122,7 +122,7 @@ export interface VocabularyEvents {
 }
 
 export interface SubscriptionEvents {
-	/** A paid subscription started (v1.0.0) */
+	/** A paid subscription started (v1.0.0; relay audience 'user') */
 	'subscription.created': {
 		userId: string;
 		subscriptionId: string;
@@ -131,14 +131,14 @@ export interface SubscriptionEvents {
 		currency: string;
 		timestamp: Date;
 	};
-	/** A subscription was canceled (v1.0.0) */
+	/** A subscription was canceled (v1.0.0; relay audience 'user') */
 	'subscription.canceled': {
 		userId: string;
 		subscriptionId: string;
 		reason?: string;
 		timestamp: Date;
 	};
-	/** A subscription renewed for another period (v1.0.0) */
+	/** A subscription renewed for another period (v1.0.0; relay audience 'user') */
 	'subscription.renewed': {
 		userId: string;
 		subscriptionId: string;
@@ -148,7 +148,7 @@ export interface SubscriptionEvents {
 }
 
 export interface AnalyticsEvents {
-	/** A feature was used (v1.0.0) */
+	/** A feature was used (v1.0.0; relay audience 'user') */
 	'analytics.feature.used': {
 		userId?: string;
 		sessionId: string;
@@ -157,7 +157,7 @@ export interface AnalyticsEvents {
 		properties: Record<string, any>;
 		timestamp: Date;
 	};
-	/** An error was reported for analytics (v1.0.0) */
+	/** An error was reported for analytics (v1.0.0; relay audience 'user') */
 	'analytics.error.occurred': {
 		userId?: string;
 		sessionId: string;
@@ -165,7 +165,7 @@ export interface AnalyticsEvents {
 		context: Record<string, any>;
 		timestamp: Date;
 	};
-	/** A performance measurement was taken (v1.0.0) */
+	/** A performance measurement was taken (v1.0.0; relay audience 'user') */
 	'analytics.performance.metric': {
 		userId?: string;
 		sessionId: string;

@@ -10,7 +10,14 @@ export * from './events.js';
 /** 'development' delivers unknown events with a warning; 'strict' refuses them. */
 export type Mode = 'development' | 'strict';
 
+/**
+ * The options every bus takes: `new EventBus()`, `createEventBus()`,
+ * `createBroadcastBus()`, `createRelayBus()`, `createPersistentBus()` and
+ * `provideBus()` (the factories type the bus with `events`).
+ */
 export interface EventBusOptions {
+	/** Your events, from `defineEvents`: their schemas are registered, so strict mode accepts them and remote Dates arrive as Dates. */
+	events?: EventDefinitions<object>;
 	/** Default 'development'. */
 	mode?: Mode;
 	/** Records kept in the history; 0 keeps none. Default 1000. */
@@ -155,12 +162,29 @@ export interface PerformanceStats {
  */
 export type FieldDescriptor = string;
 
+/**
+ * Who receives an event through kaiwa-relay (relay/PROTOCOL.md, "Who sees what"):
+ * - `'user'` (the default): the publishing user's own connections (every tab and
+ *   device of the token's `sub`); when an admin token publishes, the user the
+ *   payload's `userId` names.
+ * - `'all'`: every connection whose token may subscribe to the event's name.
+ * - `'group'`: the connections whose token lists the payload's `groupId` in its
+ *   `groups` claim (a chat room, a team, a shared document); such an event needs
+ *   a required `groupId: 'string'` field.
+ *
+ * Admin tokens see every event. The bus itself delivers every event to every
+ * handler of the page, whatever its audience.
+ */
+export type Audience = 'user' | 'all' | 'group';
+
 /** The seed's EventSchema, without `validate` (validation is compiled from `payload`). */
 export interface EventSchema {
 	name: string;
 	/** MAJOR.MINOR.PATCH; registering a name again needs a higher version. */
 	version: string;
 	description: string;
+	/** Who receives it through the relay; `'user'` when left out (getSchema always says). */
+	audience?: Audience;
 	payload: Record<string, FieldDescriptor>;
 }
 
@@ -234,10 +258,10 @@ export declare const MAX_EMIT_DEPTH: 64;
  * `catalog: false`).
  */
 export declare function createEventBus<M extends object>(
-	type: 'memory',
+	type: 'memory' | Transport,
 	options: EventBusOptions & { events: EventDefinitions<M>; catalog: false }
 ): EventBus<M>;
-export declare function createEventBus<M extends object>(type: 'memory', options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
+export declare function createEventBus<M extends object>(type: 'memory' | Transport, options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
 export declare function createEventBus<E extends object = KaiwaEvents>(type?: 'memory' | Transport, options?: EventBusOptions): EventBus<E>;
 /**
  * 'broadcast' and 'redis' once `kaiwa-bus/relay` is imported, 'persistent'

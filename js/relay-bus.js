@@ -38,6 +38,7 @@
 // one browser must not see each other's events through one socket.
 
 import { EventBus } from './bus.js';
+import { takeBusOptions } from './bus-options.js';
 import { ValidationError } from './errors.js';
 import { GAP_EVENT, GAP_SCHEMA } from './history.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
@@ -98,6 +99,14 @@ function shareKey({ url, token, identity, subscribe = ['*'] }) {
 	return `relay:${url}|${who ?? ''}|${[...subscribe].sort().join(',')}`;
 }
 
+// A refusal of an event this bus accepted (kind 'validation' or 'unknown')
+// means the relay validates with other schemas than the app's: say which
+// file to regenerate.
+const STALE_SCHEMAS =
+	'This app accepts it, so the relay runs other schemas than this app: regenerate its --schemas file from your ' +
+	'defineEvents module (npx kaiwa-bus schemas src/lib/events.ts -o relay-schemas.json) and restart the relay.';
+const withHint = (error) => (error.kind === 'validation' || error.kind === 'unknown' ? `${error.message.replace(/\.?$/, '.')} ${STALE_SCHEMAS}` : error.message);
+
 // The relay's refusal, made here, of a payload over its limits; null if
 // none is known, or for a payload JSON cannot carry (the leader says so).
 function tooLarge(name, ref, payload, limits) {
@@ -112,7 +121,9 @@ function tooLarge(name, ref, payload, limits) {
 }
 
 function refusalOf(name, error) {
-	return error.kind === 'validation' ? new ValidationError(`kaiwa-bus: the relay refused ${error.message}`, name, error.issues) : error;
+	if (error.kind === 'validation') return new ValidationError(`kaiwa-bus: the relay refused ${withHint(error)}`, name, error.issues);
+	if (error.kind === 'unknown') return new RelayError('unknown', withHint(error), error.issues);
+	return error;
 }
 
 export class RelayBus {
@@ -232,7 +243,7 @@ export class RelayBus {
 			this.#send(ref);
 			this.#changed();
 		}).catch((error) => {
-			report('warn', `kaiwa-bus: the relay refused ${name} (${error.kind}): ${error.message}`);
+			report('warn', `kaiwa-bus: the relay refused ${name} (${error.kind}): ${withHint(error)}`);
 			throw refusalOf(name, error);
 		});
 		sent.catch(() => {}); // Reported above; the caller may still await it.
@@ -471,11 +482,14 @@ export class RelayBus {
 
 passOn(RelayBus);
 
+const RELAY_OPTIONS = ['url', 'token', 'getToken', 'subscribe', 'WebSocket', 'share', 'outbox', 'outboxName', 'indexedDB', 'identity'];
+
 /**
- * A bus connected to kaiwa-relay: `{ url, token | getToken, subscribe =
- * ['*'], WebSocket, share = true, outbox = 'memory', identity, ...busOptions }`.
+ * A bus connected to kaiwa-relay: the bus options (js/bus-options.js) and
+ * `{ url, token | getToken, subscribe = ['*'], WebSocket, share = true,
+ * outbox = 'memory', outboxName, indexedDB, identity }`.
  */
-export function createRelayBus(options = {}) {
-	const { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB, identity, ...busOptions } = options;
-	return new RelayBus(new EventBus(busOptions), { url, token, getToken, subscribe, WebSocket, share, outbox, outboxName, indexedDB, identity });
+export function createRelayBus(options) {
+	const [bus, own] = takeBusOptions(options, 'createRelayBus', RELAY_OPTIONS);
+	return new RelayBus(bus, own);
 }

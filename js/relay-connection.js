@@ -1,6 +1,8 @@
-// RelayConnection: the client side of kaiwa-relay's protocol v1 (see
+// RelayConnection: the client side of kaiwa-relay's protocol v2 (see
 // relay/PROTOCOL.md), over one WebSocket. It knows nothing of buses: it
-// publishes events and hands on the ones that arrive.
+// publishes events and hands on the ones that arrive. A relay whose welcome
+// does not say protocol 2 or later routes by v1's rule (an event without a
+// userId reaches every user): the client stops rather than publish to it.
 //
 // What it keeps for you:
 // - An ordered outbox. `publish` queues the event with a ref unique to this
@@ -34,6 +36,9 @@
 // flight, then reconnects after a back-off; 1001, 1013 and any drop
 // reconnect with resume after a back-off.
 
+// The protocol this client speaks: its hello says it, and a relay's welcome
+// must say it (or a later one).
+const PROTOCOL = 2;
 const STOP_CODES = new Map([
 	[4003, 'the relay refused a subscription pattern (4003)'],
 	[4400, 'the relay refused a frame as malformed (4400)']
@@ -241,7 +246,7 @@ export class RelayConnection {
 		this.#socket = socket;
 		socket.onopen = () => {
 			const resume = this.#epoch !== null && this.#offset !== null ? { epoch: this.#epoch, offset: this.#offset } : undefined;
-			socket.send(JSON.stringify({ type: 'hello', token: token ?? null, subscribe: this.#patterns, resume }));
+			socket.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL, token: token ?? null, subscribe: this.#patterns, resume }));
 		};
 		socket.onmessage = (message) => {
 			if (socket !== this.#socket) return;
@@ -281,6 +286,12 @@ export class RelayConnection {
 	}
 
 	#welcome(frame, token) {
+		if (!(frame.protocol >= PROTOCOL)) {
+			return this.#stop(
+				`the relay speaks protocol ${frame.protocol ?? 1}, which sends an event without a userId to every user; ` +
+					`this client needs protocol ${PROTOCOL} (private by default): upgrade kaiwa-relay (relay/PROTOCOL.md, "Migrating from protocol 1")`
+			);
+		}
 		const resumed = this.#epoch !== null;
 		if (resumed && !frame.recovered) this.#onGap({ epoch: frame.epoch, offset: frame.offset, lostAfter: this.#offset });
 		if (!resumed || !frame.recovered) this.#offset = frame.offset;
@@ -366,21 +377,23 @@ export class RelayConnection {
 	#closedBy(code, reason) {
 		if (this.#closed) return;
 		const stop = STOP_CODES.get(code);
-		if (stop) {
-			this.#lastError = `${stop}: ${reason}`;
-			try {
-				console.error(`kaiwa-bus relay: ${this.#lastError}; not reconnecting`);
-			} catch {
-				// A console that throws changes nothing.
-			}
-			this.close();
-			return;
-		}
+		if (stop) return this.#stop(`${stop}: ${reason}`);
 		this.#lastError = code === 1000 || code === 1005 ? null : `closed with ${code}${reason ? `: ${reason}` : ''}`;
 		if (code === CLOSE_TOO_BIG) this.#tooBig();
 		// 4008 (lagging): at once, with resume; anything else after a back-off.
 		if (code === 4008) this.#connect();
 		else this.#retry();
+	}
+
+	// Ends the connection for good, saying why (a reconnect would fail the same way).
+	#stop(why) {
+		this.#lastError = why;
+		try {
+			console.error(`kaiwa-bus relay: ${why}; not reconnecting`);
+		} catch {
+			// A console that throws changes nothing.
+		}
+		this.close();
 	}
 
 	// The relay (or a proxy) closed with 1009 on reading a frame too large:

@@ -1,7 +1,7 @@
 // Types of `kaiwa-bus/relay`: a bus connected to kaiwa-relay (relay/PROTOCOL.md).
 
 import type { KaiwaEvents } from './events.js';
-import type { EmittedPayload, EventBus, EventBusOptions, ValidationIssue } from './index.js';
+import type { EmittedPayload, EventBus, EventBusOptions, EventDefinitions, ValidationIssue } from './index.js';
 import type { PassedOn } from './wrap.js';
 
 /** Where the relay connection stands. */
@@ -73,6 +73,8 @@ export declare class RelayError extends Error {
 	readonly name: 'RelayError';
 	readonly kind: 'validation' | 'unknown' | 'forbidden' | 'too-large' | 'rate' | 'unavailable' | 'malformed' | 'closed';
 	readonly issues: ValidationIssue[];
+	/** From kaiwa-bus/server's publish: every event's answer (the events not refused were stored). */
+	readonly results?: Array<{ offset: string } | { refused: { kind: string; message: string; issues: ValidationIssue[] } }>;
 }
 
 /** A bus whose events also travel through kaiwa-relay. Every EventBus method is there. */
@@ -95,7 +97,9 @@ export declare class RelayBus<E extends object = KaiwaEvents> {
 	close(): void;
 }
 
-/** A RelayBus on a new EventBus: relay options plus the bus's. */
+/** A RelayBus on a new EventBus: the relay options plus the bus options; typed with `events` (only them with `catalog: false`). */
+export declare function createRelayBus<M extends object>(options: RelayOptions & EventBusOptions & { events: EventDefinitions<M>; catalog: false }): RelayBus<M>;
+export declare function createRelayBus<M extends object>(options: RelayOptions & EventBusOptions & { events: EventDefinitions<M> }): RelayBus<KaiwaEvents & M>;
 export declare function createRelayBus<E extends object = KaiwaEvents>(options: RelayOptions & EventBusOptions): RelayBus<E>;
 
 /** The payload with its schema's Date fields turned from ISO strings back into Dates (in place). */
@@ -111,7 +115,7 @@ export declare function publish(
 /** A bus whose events reach the other tabs of this origin over a BroadcastChannel. Every EventBus method is there. */
 export interface BroadcastBus<E extends object = KaiwaEvents> extends PassedOn<E> {}
 export declare class BroadcastBus<E extends object = KaiwaEvents> {
-	constructor(bus: EventBus<E>, options?: { channel?: string; BroadcastChannel?: unknown });
+	constructor(bus: EventBus<E>, options?: BroadcastOptions);
 	readonly bus: EventBus<E>;
 	readonly tab: string;
 	readonly stats: { received: number; refused: number };
@@ -119,5 +123,15 @@ export declare class BroadcastBus<E extends object = KaiwaEvents> {
 	close(): void;
 }
 
-/** A BroadcastBus on a new EventBus: `{ channel = 'kaiwa-bus', ...busOptions }`. */
-export declare function createBroadcastBus<E extends object = KaiwaEvents>(options?: EventBusOptions & { channel?: string }): BroadcastBus<E>;
+/** The options of createBroadcastBus besides the bus options. */
+export interface BroadcastOptions {
+	/** The BroadcastChannel name; default 'kaiwa-bus'. */
+	channel?: string;
+	/** The BroadcastChannel class; default the global one. */
+	BroadcastChannel?: unknown;
+}
+
+/** A BroadcastBus on a new EventBus: the bus options plus `channel`; typed with `events` (only them with `catalog: false`). */
+export declare function createBroadcastBus<M extends object>(options: BroadcastOptions & EventBusOptions & { events: EventDefinitions<M>; catalog: false }): BroadcastBus<M>;
+export declare function createBroadcastBus<M extends object>(options: BroadcastOptions & EventBusOptions & { events: EventDefinitions<M> }): BroadcastBus<KaiwaEvents & M>;
+export declare function createBroadcastBus<E extends object = KaiwaEvents>(options?: BroadcastOptions & EventBusOptions): BroadcastBus<E>;

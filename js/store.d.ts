@@ -1,7 +1,7 @@
 // Types of `kaiwa-bus/store`, the seed's Event Store.
 
 import type { KaiwaEvents } from './events.js';
-import type { EmittedPayload, EventBus, EventBusOptions, Status, ValidationIssue } from './index.js';
+import type { EmittedPayload, EventBus, EventBusOptions, EventDefinitions, Status, ValidationIssue } from './index.js';
 import type { PassedOn } from './wrap.js';
 
 /** Where a record came from: this page, another tab, the relay, or a store after a reload. */
@@ -175,7 +175,27 @@ export declare class PersistentEventBus<E extends object = KaiwaEvents> {
 	replay(filter?: StoreFilter): AsyncIterableIterator<StoredEvent>;
 }
 
-/** A PersistentEventBus on IndexedDB (database `name`, default 'kaiwa-bus'); every other option is the bus's. */
-export declare function createPersistentBus<E extends object = KaiwaEvents>(
-	options?: EventBusOptions & PersistentBusOptions & { name?: string; retain?: Retention; indexedDB?: IDBFactory | null; openTimeoutMs?: number }
-): PersistentEventBus<E>;
+/** The options of createPersistentBus besides the bus options. */
+export interface PersistentStoreOptions extends PersistentBusOptions {
+	/** The database; default 'kaiwa-bus'. */
+	name?: string;
+	/** What the store keeps (applied in idle time). */
+	retain?: Retention;
+	/** The IndexedDB to use; default the global one (Node tests pass fake-indexeddb's). */
+	indexedDB?: IDBFactory | null;
+	/** How long opening may take before the bus goes on in memory; default 5000. */
+	openTimeoutMs?: number;
+}
+
+/** The event map of a bus: an EventBus's, or that of the EventBus a relay or broadcast bus wraps. */
+type EventsOfBus<B> = B extends EventBus<infer E> ? E : B extends { readonly bus: EventBus<infer E> } ? E : KaiwaEvents;
+
+/**
+ * A PersistentEventBus on IndexedDB (database `name`, default 'kaiwa-bus'), on a new EventBus made with the bus
+ * options (typed with `events`, only them with `catalog: false`), or on `bus`, one made elsewhere with its own
+ * options: `createPersistentBus({ name, bus: createRelayBus({ url, events, … }) })`.
+ */
+export declare function createPersistentBus<B extends EventBus<any> | { readonly bus: EventBus<any> }>(options: PersistentStoreOptions & { bus: B }): PersistentEventBus<EventsOfBus<B>>;
+export declare function createPersistentBus<M extends object>(options: PersistentStoreOptions & EventBusOptions & { events: EventDefinitions<M>; catalog: false }): PersistentEventBus<M>;
+export declare function createPersistentBus<M extends object>(options: PersistentStoreOptions & EventBusOptions & { events: EventDefinitions<M> }): PersistentEventBus<KaiwaEvents & M>;
+export declare function createPersistentBus<E extends object = KaiwaEvents>(options?: PersistentStoreOptions & EventBusOptions): PersistentEventBus<E>;

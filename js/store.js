@@ -6,7 +6,7 @@
 // 'persistent' to createEventBus, as the seed's factory.
 
 import { addBusType } from './api.js';
-import { EventBus } from './bus.js';
+import { takeBusOrOptions } from './bus-options.js';
 import { IndexedDbEventStore } from './indexeddb-store.js';
 import { PersistentEventBus } from './persistent.js';
 
@@ -14,15 +14,20 @@ export { MemoryEventStore } from './memory-store.js';
 export { IndexedDbEventStore, PersistentEventBus };
 export { STORED_EVENT_VERSION, StoreError, matchesPattern } from './stored-event.js';
 
+const STORE_OPTIONS = ['bus', 'name', 'retain', 'indexedDB', 'durability', 'openTimeoutMs', 'restore'];
+
 /**
  * A bus whose records are kept in IndexedDB (database `name`), restored
  * after a reload, and trimmed to `retain`. `indexedDB` replaces the global
- * one (Node tests pass fake-indexeddb's); every other option is the bus's.
+ * one (Node tests pass fake-indexeddb's). The bus is a new one made with the
+ * bus options (js/bus-options.js), or `bus`, one made elsewhere (a relay
+ * bus: `createPersistentBus({ name, bus: createRelayBus({ url, events, … }) })`).
  */
-export function createPersistentBus(options = {}) {
-	const { name = 'kaiwa-bus', retain = {}, indexedDB = globalThis.indexedDB, durability, openTimeoutMs, ...busOptions } = options;
+export function createPersistentBus(options) {
+	const [bus, own] = takeBusOrOptions(options, 'createPersistentBus', STORE_OPTIONS);
+	const { name = 'kaiwa-bus', retain = {}, indexedDB = globalThis.indexedDB, durability, openTimeoutMs, restore } = own;
 	const store = new IndexedDbEventStore({ name, indexedDB, retain, openTimeoutMs });
-	return new PersistentEventBus(new EventBus(busOptions), store, { durability });
+	return new PersistentEventBus(bus, store, { durability, restore });
 }
 
 addBusType('persistent', createPersistentBus);

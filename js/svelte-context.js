@@ -26,13 +26,19 @@ function duringInit(what, fn) {
 
 /**
  * Puts `bus` in context for the components below and returns it. A bus the
- * binding made (`owned`) is cleared when the layout goes; a bus it was given
- * is the app's, left as it is (only onEvent()'s subscriptions go, each with
- * its component).
+ * binding made, or the function given to provideBus made (`owned`), is
+ * cleared and closed (a relay bus: its connection) when the layout goes; a
+ * bus it was given is the app's, left as it is (only onEvent()'s
+ * subscriptions go, each with its component).
  */
 export function setBus(bus, owned) {
 	duringInit('provideBus()', () => setContext(KEY, bus));
-	if (owned) onDestroy(() => bus.clear());
+	if (owned) {
+		onDestroy(() => {
+			bus.clear();
+			bus.close?.();
+		});
+	}
 	return bus;
 }
 

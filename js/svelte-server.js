@@ -10,7 +10,7 @@ import { setBus } from './svelte-context.js';
 
 export { onEvent, useBus } from './svelte-context.js';
 
-/** The server's stand-in for the app's bus, for this render only (whatever the browser's provideBus is given). */
+/** The server's stand-in for the app's bus, for this render only (whatever the browser's provideBus is given: a function given is not called). */
 export function provideBus() {
 	return setBus(new MockEventBus(), true);
 }

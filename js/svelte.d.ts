@@ -12,8 +12,16 @@ import type { EventBus, EventBusOptions, EventDefinitions, EventHandler, KaiwaEv
 export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M>; catalog: false }): EventBus<M>;
 export declare function provideBus<M extends object>(options: EventBusOptions & { events: EventDefinitions<M> }): EventBus<KaiwaEvents & M>;
 export declare function provideBus<E extends object = KaiwaEvents>(options?: EventBusOptions): EventBus<E>;
+/**
+ * In the root layout: puts the bus `create` returns in context (called in the browser only: during SSR the bus is
+ * the stand-in), closes it when the layout goes, and returns it: `provideBus(() => createRelayBus({ … }))`.
+ */
+export declare function provideBus<B extends AnyBus>(create: () => B): B;
 /** In the root layout: puts a bus made elsewhere (a RelayBus, a PersistentEventBus) in context, and returns it. */
-export declare function provideBus<B extends Pick<EventBus<any>, 'emit' | 'on'>>(bus: B): B;
+export declare function provideBus<B extends AnyBus>(bus: B): B;
+
+/** Anything with the bus's `emit` and `on`: an EventBus, a RelayBus, a PersistentEventBus… */
+type AnyBus = { emit(name: string, payload: any): unknown; on(pattern: string, handler: (...args: any[]) => unknown): unknown };
 
 /**
  * The bus of the nearest provideBus(), usable at once (in the script, in

@@ -21,13 +21,16 @@ export { onEvent, useBus } from './svelte-context.js';
 /**
  * Creates the bus for this app, puts it in context for every component
  * below, and returns it. Call it in the root layout's `<script>`. `options`
- * are createEventBus's: `mode`, `historyLimit`, `timing`, `catalog`, and
- * `events` from `defineEvents`. Given a bus instead (a relay bus, a
- * persistent bus: anything with `emit` and `on`), puts that one in context
- * and leaves it as it is when the layout goes (the bus it creates is
- * cleared then).
+ * are the bus options (`events` from `defineEvents`, `mode`, `historyLimit`,
+ * `timing`, `catalog`). Given a function instead, puts the bus it returns
+ * in context (a relay bus: `provideBus(() => createRelayBus({ … }))`), and
+ * clears and closes that bus when the layout goes, as the bus it creates;
+ * given a bus made elsewhere (anything with `emit` and `on`), puts that one
+ * and leaves it as it is then. On the server the function is never called
+ * (svelte-server.js).
  */
 export function provideBus(options) {
+	if (typeof options === 'function') return setBus(options(), true);
 	const given = typeof options?.emit === 'function' && typeof options?.on === 'function';
 	return given ? setBus(options, false) : setBus(createEventBus('memory', options), true);
 }

@@ -51,8 +51,8 @@ export function peekString(object, key) {
 
 // `payload` has a null prototype and one own property per field, so a field
 // named `__proto__` or `constructor` is kept as a field.
-export function makeSchema(name, version, description, keys, descriptors) {
+export function makeSchema(name, version, description, audience, keys, descriptors) {
 	const payload = Object.create(null);
 	keys.forEach((key, i) => Object.defineProperty(payload, key, { value: descriptors[i], enumerable: true, writable: true, configurable: true }));
-	return { name, version, description, payload };
+	return { name, version, description, audience, payload };
 }

@@ -7,9 +7,13 @@
 //
 // The relay: `--engine memory` (or `--engine redis --redis-url $REDIS_URL`),
 // with an HS256 secret made here at start (random, never written anywhere)
-// in its environment as KAIWA_RELAY_SECRET. The SvelteKit server gets the same
-// secret and the relay's address (KAIWA_RELAY_SECRET, KAIWA_RELAY_URL), and
-// signs each signed-in user's token with it (www/src/lib/server/relay.js).
+// in its environment as KAIWA_RELAY_SECRET, and `--schemas` the demo's own
+// events (www/src/lib/events.js) as `JSON.stringify(events.schemas)`, so the
+// relay validates them and knows their audience (the maintenance notice is
+// 'all': every user gets it; every other event is private to its user). The
+// SvelteKit server gets the same secret and the relay's address
+// (KAIWA_RELAY_SECRET, KAIWA_RELAY_URL), and signs each signed-in user's
+// token with it (www/src/lib/server/relay.js).
 // Ctrl+C stops both; a relay that dies is reported loudly, and the page goes
 // on with its local bus (its relay card and panel say 'closed').
 //
@@ -23,7 +27,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
@@ -85,6 +89,18 @@ export function buildRelay({ log = console.log } = {}) {
 }
 
 /**
+ * Writes the relay's --schemas file from the demo's events module (after
+ * buildDemo, which installs the package it imports) and returns its path.
+ */
+async function writeSchemas() {
+	const { events } = await import(pathToFileURL(`${WWW}/src/lib/events.js`).href);
+	const file = `${ROOT}/target/demo-schemas.json`;
+	mkdirSync(`${ROOT}/target`, { recursive: true });
+	writeFileSync(file, JSON.stringify(events.schemas));
+	return file;
+}
+
+/**
  * Starts kaiwa-relay on 127.0.0.1 (`port` 0: a free one) with `secret`, on
  * Redis when `redisUrl` is given. Resolves once it listens, to
  * `{ http, port, stop(), restart() }`; `restart()` starts it again on the same
@@ -93,6 +109,7 @@ export function buildRelay({ log = console.log } = {}) {
  */
 export async function startRelay({ secret, port = 0, redisUrl, quiet = false, onExit = () => {} }) {
 	const engine = redisUrl ? ['--engine', 'redis', '--redis-url', redisUrl] : ['--engine', 'memory'];
+	engine.push('--schemas', await writeSchemas());
 	let child = null;
 	let stopping = false;
 	const launch = (listen) =>

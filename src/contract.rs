@@ -1,7 +1,8 @@
 //! The facts the JS layer must share with this crate, written to
 //! `js/contract.js` by [`js_module`]: the limits ([`crate::limits`]), the
 //! probe encoding (kind codes and names, read modes, the packed layout),
-//! and the characters no event name may hold ([`HIDDEN_CHARS`]). The
+//! the audiences a schema may name, and the characters no event name may
+//! hold ([`HIDDEN_CHARS`]). The
 //! `contract_js_is_current` test fails when the file drifts from the Rust
 //! definitions; `make types` rewrites it.
 
@@ -10,6 +11,7 @@ use std::fmt::Write;
 use crate::base::HIDDEN_CHARS;
 use crate::limits;
 use crate::schema::probe::{Kind, Packed, ReadMode};
+use crate::schema::Audience;
 
 /// The text of `js/contract.js`.
 pub fn js_module() -> String {
@@ -47,7 +49,11 @@ pub fn js_module() -> String {
     for mode in [ReadMode::Kind, ReadMode::Literal, ReadMode::StringItems] {
         let _ = writeln!(out, "\t{mode:?}: {},", mode as u8);
     }
-    out.push_str("});\n\n// Characters no event name or pattern may hold (src/base.rs HIDDEN_CHARS).\nexport const HIDDEN_IN_NAMES = /[");
+    out.push_str("});\n\n// Who receives an event through the relay (a schema's `audience`), the default first.\nexport const AUDIENCES = Object.freeze([");
+    let names: Vec<String> = Audience::ALL.iter().map(|a| format!("'{}'", a.as_str())).collect();
+    out.push_str(&names.join(", "));
+    out.push_str("]);\n\n");
+    out.push_str("// Characters no event name or pattern may hold (src/base.rs HIDDEN_CHARS).\nexport const HIDDEN_IN_NAMES = /[");
     for (first, last) in HIDDEN_CHARS {
         let _ = write!(out, "\\u{{{:X}}}-\\u{{{:X}}}", u32::from(first), u32::from(last));
     }

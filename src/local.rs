@@ -151,17 +151,19 @@ impl<P: Payload + Clone> LocalBus<P> {
         Ok(begun.record)
     }
 
-    /// Registers a schema in descriptor notation.
+    /// Registers a schema in descriptor notation; `audience` is who
+    /// receives the event through the relay (`"user"`, `"all"`, `"group"`).
     pub fn register_schema(
         &self,
         name: &str,
         version: &str,
         description: &str,
+        audience: &str,
         payload: &[(&str, &str)],
     ) -> std::result::Result<(), SchemaError> {
         self.core
             .borrow_mut()
-            .register_schema(name, version, description, payload)
+            .register_schema(name, version, description, audience, payload)
     }
 
     /// Reads the core (history, statistics, schemas, handler counts).

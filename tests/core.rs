@@ -339,7 +339,13 @@ fn modes_for_unknown_events() {
     ));
     assert_eq!(statuses(&strict), [Status::Rejected, Status::Rejected]);
     strict
-        .register_schema("app.thing.done", "1.0.0", "", &[("n", "number"), ("flag", "boolean")])
+        .register_schema(
+            "app.thing.done",
+            "1.0.0",
+            "",
+            "user",
+            &[("n", "number"), ("flag", "boolean")],
+        )
         .unwrap();
     strict
         .emit(

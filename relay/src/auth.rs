@@ -8,16 +8,24 @@
 //! | `publish` | patterns this token may publish | none |
 //! | `subscribe` | patterns it may subscribe to | `["*"]` |
 //! | `admin` | sees every user's events, may publish for anyone | `false` |
+//! | `groups` | the groups whose `'group'` events it receives and may publish | none |
 //!
-//! An event whose payload has a string `userId` goes only to that user's
-//! connections and to admin ones; a non-admin may publish it only when that
-//! `userId` is its own `sub`.
+//! Who receives an event is its schema's audience ([`Grant::scope`] makes
+//! it a [`Scope`] when it is published, and [`Grant::sees`] checks it for
+//! each connection): `'user'` (the default, and every event without a
+//! schema) the publishing user's connections, or, when an admin publishes,
+//! the user its payload's `userId` names; `'all'` every connection; `'group'`
+//! the members of the payload's `groupId`. Admin connections receive every
+//! event. Whatever the audience, a non-admin may not publish a payload
+//! whose `userId` is another user's.
 
 use jsonwebtoken::{decode, errors::ErrorKind, Algorithm, DecodingKey, Validation};
 use kaiwa_bus::core::names::{parse_pattern, Pattern};
+use kaiwa_bus::schema::Audience;
 use serde::Deserialize;
 use std::sync::{Arc, LazyLock};
 
+use crate::event::Scope;
 use crate::filter::Filter;
 
 /// How far ahead of the relay's clock a token's `nbf` may be (the app's
@@ -37,6 +45,8 @@ pub struct Grant {
     pub subscribe: Arc<[String]>,
     /// Whether it sees and may publish every user's events.
     pub admin: bool,
+    /// The groups it belongs to (the `groups` claim).
+    pub groups: Arc<[String]>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +61,8 @@ struct Claims {
     subscribe: Vec<String>,
     #[serde(default)]
     admin: bool,
+    #[serde(default)]
+    groups: Vec<String>,
 }
 
 fn everything() -> Vec<String> {
@@ -69,6 +81,7 @@ impl Grant {
             publish: EVERYTHING.clone(),
             subscribe: EVERYTHING.clone(),
             admin: true,
+            groups: Arc::new([]),
         }
     }
 
@@ -91,12 +104,39 @@ impl Grant {
         Filter::of(&self.subscribe)
     }
 
-    /// Whether this grant sees an event owned by `user`.
-    pub fn sees(&self, user: Option<&str>) -> bool {
-        match user {
-            None => true,
-            Some(owner) => self.admin || self.user.as_deref() == Some(owner),
-        }
+    /// Who receives an event of this `audience` that this grant publishes
+    /// with this payload `userId` and `groupId` (each if a string), or why
+    /// it may not publish it. Called after [`Grant::may_publish`], so a
+    /// non-admin's `userId` is absent or its own.
+    pub fn scope(&self, audience: Audience, user: Option<String>, group: Option<String>) -> Result<Scope, String> {
+        Ok(match audience {
+            Audience::All => Scope::All,
+            Audience::Group => {
+                let group = group.ok_or("a 'group' event needs a string groupId")?;
+                if !self.admin && !self.groups.contains(&group) {
+                    return Err(format!(
+                        "this token is not in group \"{group}\" (its groups claim); only admin tokens publish to other groups"
+                    ));
+                }
+                Scope::Group(group)
+            }
+            Audience::User => match (user.filter(|_| self.admin), &self.user) {
+                (Some(user), _) => Scope::User(user),
+                (None, Some(own)) => Scope::User(own.clone()),
+                (None, None) => Scope::Admins,
+            },
+        })
+    }
+
+    /// Whether this grant receives an event of `scope`.
+    pub fn sees(&self, scope: &Scope) -> bool {
+        self.admin
+            || match scope {
+                Scope::All => true,
+                Scope::User(owner) => self.user.as_ref() == Some(owner),
+                Scope::Group(group) => self.groups.contains(group),
+                Scope::Admins => false,
+            }
     }
 }
 
@@ -135,6 +175,7 @@ pub fn verify(token: &str, secret: Option<&str>) -> Result<Grant, String> {
         publish: claims.publish.into(),
         subscribe: claims.subscribe.into(),
         admin: claims.admin,
+        groups: claims.groups.into(),
     })
 }
 
@@ -224,6 +265,7 @@ mod tests {
             publish: ["auth.*".to_string()].into(),
             subscribe: ["*".to_string()].into(),
             admin: false,
+            groups: ["g1".to_string()].into(),
         };
         assert!(user.may_publish("auth.user.login", Some("u1")).is_ok());
         assert!(user.may_publish("auth.user.login", None).is_ok());
@@ -232,8 +274,30 @@ mod tests {
             .unwrap_err()
             .contains("u2"));
         assert!(user.may_publish("audio.playback.started", None).is_err());
-        assert!(user.sees(None) && user.sees(Some("u1")) && !user.sees(Some("u2")));
+        let u = |s: &str| Scope::User(s.into());
+        let g = |s: &str| Scope::Group(s.into());
+        assert!(user.sees(&Scope::All) && user.sees(&u("u1")) && user.sees(&g("g1")));
+        assert!(!user.sees(&u("u2")) && !user.sees(&u("")) && !user.sees(&g("g2")) && !user.sees(&Scope::Admins));
+        // Its own events are its own, whatever their userId says (absent or its own).
+        assert_eq!(user.scope(Audience::User, None, None), Ok(u("u1")));
+        assert_eq!(user.scope(Audience::All, Some("u1".into()), None), Ok(Scope::All));
+        assert_eq!(user.scope(Audience::Group, None, Some("g1".into())), Ok(g("g1")));
+        assert!(user
+            .scope(Audience::Group, None, Some("g2".into()))
+            .unwrap_err()
+            .contains("g2"));
         let admin = Grant { admin: true, ..user };
-        assert!(admin.sees(Some("u2")) && admin.may_publish("auth.user.login", Some("u2")).is_ok());
+        assert!(admin.sees(&u("u2")) && admin.sees(&g("g2")) && admin.sees(&Scope::Admins));
+        assert!(admin.may_publish("auth.user.login", Some("u2")).is_ok());
+        assert_eq!(admin.scope(Audience::User, Some("u2".into()), None), Ok(u("u2")));
+        assert_eq!(admin.scope(Audience::User, Some(String::new()), None), Ok(u("")));
+        assert_eq!(
+            admin.scope(Audience::User, None, None),
+            Ok(u("u1")),
+            "its own, without a userId"
+        );
+        assert_eq!(admin.scope(Audience::Group, None, Some("g2".into())), Ok(g("g2")));
+        let anonymous = Grant::anonymous();
+        assert_eq!(anonymous.scope(Audience::User, None, None), Ok(Scope::Admins));
     }
 }

@@ -31,8 +31,11 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `--engine memory|redis`.
     pub engine: EngineKind,
-    /// `--redis-url`.
+    /// `--redis-url` (or `KAIWA_RELAY_REDIS_URL`).
     pub redis_url: String,
+    /// `--redis-ca FILE`: the CA certificate (PEM) of a `rediss://` server,
+    /// when it is not one the system trusts.
+    pub redis_ca: Option<PathBuf>,
     /// `--stream-prefix`: the Redis key prefix (see README, stream layout).
     pub stream_prefix: String,
     /// `--schemas FILE`: extra schemas, JSON (see README).
@@ -80,7 +83,7 @@ pub struct Config {
 
 /// The usage text for `--help` and for mistakes.
 pub const USAGE: &str = "usage: kaiwa-relay [--listen 127.0.0.1:8787] [--engine memory|redis] \
-[--redis-url redis://127.0.0.1:6379] [--stream-prefix kaiwa] [--schemas FILE] \
+[--redis-url redis://127.0.0.1:6379] [--redis-ca FILE] [--stream-prefix kaiwa] [--schemas FILE] \
 [--mode development|strict] [--retain 100000] [--queue 1024] [--max-payload 65536] \
 [--rate 1000] [--user-rate 1000] [--auth-rate 30] [--ping-interval 30] [--header-timeout 10] \
 [--idle-timeout 30] [--max-connections 10000] [--max-connections-per-address 1000] \
@@ -125,6 +128,7 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
             engine: EngineKind::Memory,
             redis_url: "redis://127.0.0.1:6379".into(),
+            redis_ca: None,
             stream_prefix: "kaiwa".into(),
             schemas: None,
             mode: Mode::Development,
@@ -247,6 +251,7 @@ impl Config {
                 }
             }
             "--redis-url" => self.redis_url = value.to_string(),
+            "--redis-ca" => self.redis_ca = Some(PathBuf::from(value)),
             "--stream-prefix" => {
                 if value.is_empty() || value.contains(['{', '}']) {
                     return Err(bad("expected a non-empty prefix without braces"));
@@ -311,6 +316,8 @@ mod tests {
         assert_eq!(c.listen.port(), 0);
         assert!(c.insecure_dev);
         assert_eq!(c.ping_interval, Duration::from_secs(30));
+        let c = Config::parse(&args("--redis-ca ca.pem"), &secret()).unwrap();
+        assert_eq!(c.redis_ca, Some(PathBuf::from("ca.pem")));
         let c = Config::parse(&args("--ping-interval 0.25 --max-connections 0"), &secret()).unwrap();
         assert_eq!(c.ping_interval, Duration::from_millis(250));
         assert_eq!(c.max_connections, 0);

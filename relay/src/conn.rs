@@ -40,6 +40,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use crate::auth::{self, Grant};
+use crate::engine::Fed;
 use crate::event::{now_ms, Event, Offset};
 use crate::feed::{Ending, Feed, Reading, Step, MAX_PATTERNS};
 use crate::filter::Filter;
@@ -135,7 +136,7 @@ async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close>
     match stream.next().await {
         None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
         Some(Ok(Message::Text(t))) => Ok(Frame::Text(t)),
-        Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v1".into())),
+        Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v2".into())),
         Some(Ok(Message::Pong(_))) => Ok(Frame::Pong),
         Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Ping),
         Some(Err(e @ WsError::Capacity(_))) => Err((CLOSE_TOO_BIG, format!("frame larger than this relay reads: {e}"))),
@@ -180,7 +181,7 @@ impl Conn {
 
     /// Whether this connection receives `event`.
     fn admits(&self, event: &Event) -> bool {
-        event.origin != self.origin && self.grant.sees(event.user.as_deref()) && self.filter.matches(&event.name)
+        event.origin != self.origin && self.grant.sees(&event.scope) && self.filter.matches(&event.name)
     }
 
     /// Counts a 4008 close of a client that pings without reading.
@@ -312,6 +313,13 @@ impl Conn {
                                 step = feed.ready();
                             }
                             Step::Lagged => reading = Some(feed.catch_up(&self.state, self.room())),
+                            // Without a subscription, nothing was missed.
+                            Step::Gap if self.filter.is_empty() => step = feed.ready(),
+                            Step::Gap => {
+                                self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
+                                self.state.metrics.gap_closes.fetch_add(1, Relaxed);
+                                return Some((CLOSE_LAGGING, "events were trimmed before this relay read them: resume".into()));
+                            }
                             Step::Closed => return None,
                         }
                     }
@@ -345,15 +353,18 @@ impl Conn {
     }
 
     /// Checks `hello`, subscribes, welcomes; where the feed starts.
-    async fn hello(
-        &mut self,
-        text: &str,
-    ) -> Result<(tokio::sync::broadcast::Receiver<Arc<Event>>, Offset, bool), Close> {
+    async fn hello(&mut self, text: &str) -> Result<(tokio::sync::broadcast::Receiver<Fed>, Offset, bool), Close> {
         let kind = typed(text)?;
         if kind != "hello" {
             return Err((CLOSE_MALFORMED, format!("the first frame must be hello, not {kind:?}")));
         }
         let hello: Hello = serde_json::from_str(text).map_err(|e| malformed("hello", e))?;
+        if let Some(newer) = hello.protocol.filter(|&p| p > PROTOCOL) {
+            return Err((
+                CLOSE_MALFORMED,
+                format!("protocol {newer} is newer than this relay's {PROTOCOL}: upgrade kaiwa-relay"),
+            ));
+        }
         self.grant = match &hello.token {
             Some(token) => auth::verify(token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?,
             None if self.state.config.insecure_dev => Grant::anonymous(),
@@ -386,6 +397,7 @@ impl Conn {
         };
         let recovered = matches!(resume, Some(Some(_)));
         let welcome = Reply::Welcome {
+            protocol: PROTOCOL,
             epoch: &epoch,
             offset: head.to_string(),
             recovered,

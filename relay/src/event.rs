@@ -82,6 +82,50 @@ pub fn iso_time(ms: u64) -> String {
     time.format(&format).unwrap_or_default()
 }
 
+/// Who receives a stored event, besides admin connections, which receive
+/// every one (see `Grant::sees`). Decided when it is published, from its
+/// schema's audience (`Grant::scope`), and stored with it: a connection
+/// never reads the payload to know whether it may see an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every connection subscribed to its name (audience `'all'`).
+    All,
+    /// The connections of this user (audience `'user'`). Any string is a
+    /// user id, the empty one too.
+    User(String),
+    /// The connections whose token lists this group (audience `'group'`).
+    Group(String),
+    /// Admin connections only: a `'user'` event published by an anonymous
+    /// `--insecure-dev` connection (which has no user) without a `userId`.
+    Admins,
+}
+
+impl Scope {
+    /// The stored form: `a`, `x`, `u:` + the user, `g:` + the group; the
+    /// letter tells them apart, so an empty user (`u:`) is not "everyone".
+    pub fn encode(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Scope::All => "a".into(),
+            Scope::Admins => "x".into(),
+            Scope::User(user) => format!("u:{user}").into(),
+            Scope::Group(group) => format!("g:{group}").into(),
+        }
+    }
+
+    /// The scope [`Scope::encode`] wrote; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Scope> {
+        match text {
+            "a" => Some(Scope::All),
+            "x" => Some(Scope::Admins),
+            _ => match text.split_at_checked(2)? {
+                ("u:", user) => Some(Scope::User(user.into())),
+                ("g:", group) => Some(Scope::Group(group.into())),
+                _ => None,
+            },
+        }
+    }
+}
+
 /// An event as stored and delivered.
 #[derive(Debug)]
 pub struct Event {
@@ -89,9 +133,8 @@ pub struct Event {
     pub offset: Offset,
     /// Its name.
     pub name: String,
-    /// Whose it is: the payload's string `userId`, if it has one. Only that
-    /// user's connections and admin ones receive it.
-    pub user: Option<String>,
+    /// Who receives it.
+    pub scope: Scope,
     /// The connection that published it (`instance/connection`), which does
     /// not receive it back; empty for HTTP publishes.
     pub origin: String,
@@ -114,7 +157,7 @@ impl Event {
     /// Builds an event from its stored parts; `None` if `payload` is not JSON
     /// (never the case for what the relay stored itself). Its timestamp is
     /// the time of its offset: when it was stored.
-    pub fn new(offset: Offset, name: &str, payload: &str, user: Option<String>, origin: String) -> Option<Arc<Event>> {
+    pub fn new(offset: Offset, name: &str, payload: &str, scope: Scope, origin: String) -> Option<Arc<Event>> {
         let raw: &RawValue = serde_json::from_str(payload).ok()?;
         let timestamp = iso_time(offset.ms);
         // Written directly, the same text as serializing an `EventFrame`.
@@ -131,7 +174,7 @@ impl Event {
         Some(Arc::new(Event {
             offset,
             name: name.to_string(),
-            user,
+            scope,
             origin,
             frame: frame.into(),
         }))
@@ -157,19 +200,44 @@ mod tests {
     }
 
     #[test]
+    fn scopes_round_trip_and_an_empty_user_is_a_user() {
+        for scope in [
+            Scope::All,
+            Scope::Admins,
+            Scope::User(String::new()),
+            Scope::User("u *1".into()),
+            Scope::Group("g".into()),
+            Scope::Group(String::new()),
+        ] {
+            assert_eq!(Scope::decode(&scope.encode()), Some(scope.clone()), "{scope:?}");
+        }
+        assert_ne!(Scope::User(String::new()).encode(), Scope::All.encode());
+        for bad in ["", "ab", "xy", "z", "u", "uu1", "g"] {
+            assert_eq!(Scope::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn the_frame_carries_the_payload_as_stored() {
-        let e = Event::new(Offset { ms: 5, seq: 1 }, "a.b", r#"{"x":[1,"é"]}"#, None, String::new()).unwrap();
+        let e = Event::new(
+            Offset { ms: 5, seq: 1 },
+            "a.b",
+            r#"{"x":[1,"é"]}"#,
+            Scope::All,
+            String::new(),
+        )
+        .unwrap();
         assert_eq!(
             e.frame.as_str(),
             r#"{"type":"event","offset":"5-1","name":"a.b","payload":{"x":[1,"é"]},"timestamp":"1970-01-01T00:00:00.005Z"}"#
         );
-        assert!(Event::new(Offset::ZERO, "a.b", "{", None, String::new()).is_none());
+        assert!(Event::new(Offset::ZERO, "a.b", "{", Scope::All, String::new()).is_none());
         for (name, payload) in [("x\"y\\z\n", r#" [1, {"a" : "\u00e9"}] "#), ("a.b", "null")] {
             let offset = Offset {
                 ms: 1_767_323_045_678,
                 seq: 0,
             };
-            let e = Event::new(offset, name, payload, None, String::new()).unwrap();
+            let e = Event::new(offset, name, payload, Scope::All, String::new()).unwrap();
             let by_serde = serde_json::to_string(&EventFrame {
                 kind: "event",
                 offset: offset.to_string(),

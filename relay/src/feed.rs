@@ -9,9 +9,14 @@
 //! skipped because this connection may not see it). Events come from the
 //! hub in offset order; one at or before `last` was already dealt with and
 //! is skipped, so switching from reading the log to the hub never sends an
-//! event twice. Before every read of the log the feed checks that nothing
-//! after `last` was trimmed; if something was, it closes with 4008 and the
-//! client's resume is told `recovered: false`: never a silent gap.
+//! event twice. After every read of the log the feed checks that nothing
+//! after `last` was trimmed (after, not before: trimming only ever moves
+//! forward, so a log that still holds everything after `last` once the
+//! read is done held it during the read; checked before, a trim between
+//! the check and the read went unseen). If something was trimmed, or the
+//! hub says it missed events this connection has not dealt with
+//! ([`Fed::Gap`]), it closes with 4008 and the client's resume is told
+//! `recovered: false`: never a silent gap.
 //!
 //! ## Backpressure
 //!
@@ -29,6 +34,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
+use crate::engine::Fed;
 use crate::event::{Event, Offset};
 use crate::protocol::CLOSE_LAGGING;
 use crate::server::State;
@@ -46,7 +52,7 @@ pub type Ending = Option<(u16, String)>;
 #[derive(Debug)]
 pub struct Feed {
     /// The hub's stored events.
-    pub rx: broadcast::Receiver<Arc<Event>>,
+    pub rx: broadcast::Receiver<Fed>,
     /// The newest offset sent or skipped.
     pub last: Offset,
     /// The epoch the connection was welcomed in.
@@ -72,6 +78,9 @@ pub enum Step {
     Live(Arc<Event>),
     /// The hub dropped events for this connection: read them from the log.
     Lagged,
+    /// Events this connection has not dealt with were trimmed before the
+    /// engine read them (see [`Fed::Gap`]): close with 4008.
+    Gap,
     /// The hub is gone (the relay is stopping).
     Closed,
 }
@@ -80,14 +89,13 @@ impl Feed {
     /// The next event of the hub after `last`.
     pub async fn live(&mut self) -> Step {
         loop {
-            match self.rx.recv().await {
-                Ok(event) if event.offset <= self.last => continue,
-                Ok(event) => {
-                    self.last = event.offset;
-                    return Step::Live(event);
-                }
+            let fed = match self.rx.recv().await {
+                Ok(fed) => fed,
                 Err(RecvError::Lagged(_)) => return Step::Lagged,
                 Err(RecvError::Closed) => return Step::Closed,
+            };
+            if let Some(step) = self.step(fed) {
+                return step;
             }
         }
     }
@@ -96,16 +104,27 @@ impl Feed {
     /// connection take a burst in one wake-up.
     pub fn ready(&mut self) -> Option<Step> {
         loop {
-            match self.rx.try_recv() {
-                Ok(event) if event.offset <= self.last => continue,
-                Ok(event) => {
-                    self.last = event.offset;
-                    return Some(Step::Live(event));
-                }
+            let fed = match self.rx.try_recv() {
+                Ok(fed) => fed,
                 Err(TryRecvError::Lagged(_)) => return Some(Step::Lagged),
                 Err(TryRecvError::Closed) => return Some(Step::Closed),
                 Err(TryRecvError::Empty) => return None,
+            };
+            if let Some(step) = self.step(fed) {
+                return Some(step);
             }
+        }
+    }
+
+    /// What one item of the hub means here; `None` for what `last` covers.
+    fn step(&mut self, fed: Fed) -> Option<Step> {
+        match fed {
+            Fed::Event(event) if event.offset > self.last => {
+                self.last = event.offset;
+                Some(Step::Live(event))
+            }
+            Fed::Gap(next) if next > self.last => Some(Step::Gap),
+            Fed::Event(_) | Fed::Gap(_) => None,
         }
     }
 
@@ -116,12 +135,16 @@ impl Feed {
         Box::pin(async move {
             let engine = &state.engine;
             loop {
-                let read = match engine.can_resume(&epoch, last).await {
-                    Ok(true) => engine.read_after(last, count).await.map(|events| {
-                        let more = events.len() >= count;
-                        Some((events, more))
-                    }),
-                    Ok(false) => Ok(None),
+                // Read, then check (see "Order, gaps and duplicates").
+                let read = match engine.read_after(last, count).await {
+                    Ok(events) => match engine.can_resume(&epoch, last).await {
+                        Ok(true) => {
+                            let more = events.len() >= count;
+                            Ok(Some((events, more)))
+                        }
+                        Ok(false) => Ok(None),
+                        Err(e) => Err(e),
+                    },
                     Err(e) => Err(e),
                 };
                 match read {

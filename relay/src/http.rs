@@ -169,6 +169,8 @@ pub async fn healthz(Extract(state): Extract<Arc<State>>) -> Response {
 
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(Extract(state): Extract<Arc<State>>) -> Response {
-    let body = state.metrics.render(state.engine.errors(), state.open.load(Relaxed));
+    let body = state
+        .metrics
+        .render(state.engine.errors(), state.engine.gaps(), state.open.load(Relaxed));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -46,6 +46,8 @@ pub struct Metrics {
     pub events_out: AtomicU64,
     /// Connections closed with 4008.
     pub lagging_closes: AtomicU64,
+    /// Of those, connections closed because the reader found a gap.
+    pub gap_closes: AtomicU64,
     /// Connections closed with 4009 (pings unanswered).
     pub ping_timeouts: AtomicU64,
     /// HTTP connections closed by `--header-timeout` or `--idle-timeout`.
@@ -94,8 +96,8 @@ impl Metrics {
             .fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
     }
 
-    /// The Prometheus text, with the engine's error count and the open TCP connections.
-    pub fn render(&self, engine_errors: u64, tcp: usize) -> String {
+    /// The Prometheus text, with the engine's error and gap counts and the open TCP connections.
+    pub fn render(&self, engine_errors: u64, reader_gaps: u64, tcp: usize) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: String| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
@@ -141,6 +143,18 @@ impl Metrics {
             "counter",
             "Connections closed with 4008 (lagging).",
             self.lagging_closes.load(Relaxed).to_string(),
+        );
+        metric(
+            "kaiwa_relay_reader_gaps_total",
+            "counter",
+            "Times the Redis reader found entries trimmed before it read them.",
+            reader_gaps.to_string(),
+        );
+        metric(
+            "kaiwa_relay_gap_closes_total",
+            "counter",
+            "Connections closed with 4008 because the Redis reader found a gap (counted in lagging closes too).",
+            self.gap_closes.load(Relaxed).to_string(),
         );
         metric(
             "kaiwa_relay_ping_timeouts_total",
@@ -211,7 +225,7 @@ mod tests {
         m.refused(RefusalKind::TooLarge);
         m.stored(Duration::from_millis(3));
         m.refused_connection(Turned::Address);
-        let text = m.render(2, 5);
+        let text = m.render(2, 1, 5);
         assert!(text.contains("kaiwa_relay_tcp_connections 5"), "{text}");
         assert!(
             text.contains("kaiwa_relay_refused_connections_total{reason=\"per-address\"} 1"),
@@ -230,5 +244,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("kaiwa_relay_engine_errors_total 2"), "{text}");
+        assert!(text.contains("kaiwa_relay_reader_gaps_total 1"), "{text}");
     }
 }

@@ -1,11 +1,19 @@
-//! Protocol v1: the frames on `/v1/ws` and the close codes (see PROTOCOL.md,
-//! which documents every one of them for client authors).
+//! Protocol v2: the frames on `/v1/ws` and the close codes (see PROTOCOL.md,
+//! which documents every one of them for client authors, and what changed
+//! from v1).
 
 use std::borrow::Cow;
 
 use kaiwa_bus::schema::Issue;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
+
+/// The protocol this relay speaks: `welcome` says it, and a `hello` may
+/// say which one the client speaks. 2: who receives an event is its
+/// schema's audience, private to its user by default (v1: public unless
+/// its payload had a `userId`). The frames are v1's, so a v1 client (a
+/// `hello` without `protocol`) is served, under v2's rule.
+pub const PROTOCOL: u32 = 2;
 
 /// Close: the token is missing, bad or expired.
 pub const CLOSE_AUTH: u16 = 4001;
@@ -15,7 +23,7 @@ pub const CLOSE_FORBIDDEN: u16 = 4003;
 pub const CLOSE_LAGGING: u16 = 4008;
 /// Close: no pong to the relay's pings for two ping intervals.
 pub const CLOSE_NO_PONG: u16 = 4009;
-/// Close: a frame that is not protocol v1.
+/// Close: a frame that is not protocol v2.
 pub const CLOSE_MALFORMED: u16 = 4400;
 /// Close: the relay is shutting down; reconnect (to another instance).
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -82,6 +90,9 @@ pub struct Hello {
     /// Where to resume.
     #[serde(default)]
     pub resume: Option<Resume>,
+    /// The protocol the client speaks (`None`: 1, from before it said).
+    #[serde(default)]
+    pub protocol: Option<u32>,
 }
 
 /// Only the `type` of a frame.
@@ -260,6 +271,8 @@ impl Refusal {
 pub enum Reply<'a> {
     /// After `hello`.
     Welcome {
+        /// [`PROTOCOL`].
+        protocol: u32,
         /// The log's epoch.
         epoch: &'a str,
         /// The newest offset this connection is in sync with.
@@ -366,6 +379,7 @@ mod tests {
             r#"{"type":"ack","ref":"r","offset":"1-0"}"#
         );
         let w = Reply::Welcome {
+            protocol: PROTOCOL,
             epoch: "e",
             offset: "0-0".into(),
             recovered: false,
@@ -378,7 +392,7 @@ mod tests {
         };
         assert_eq!(
             w.to_text(),
-            r#"{"type":"welcome","epoch":"e","offset":"0-0","recovered":false,"user":null,"limits":{"payload":10,"frame":20,"ref":256}}"#
+            r#"{"type":"welcome","protocol":2,"epoch":"e","offset":"0-0","recovered":false,"user":null,"limits":{"payload":10,"frame":20,"ref":256}}"#
         );
     }
 
@@ -406,6 +420,8 @@ mod tests {
         assert_eq!(p.kind.as_deref(), Some("publish"));
         let h: Hello =
             serde_json::from_str(r#"{"type":"hello","token":null,"resume":{"epoch":"e","offset":"1-0"}}"#).unwrap();
-        assert!(h.token.is_none() && h.resume.is_some() && h.subscribe.is_empty());
+        assert!(h.token.is_none() && h.resume.is_some() && h.subscribe.is_empty() && h.protocol.is_none());
+        let h: Hello = serde_json::from_str(r#"{"type":"hello","token":null,"protocol":2}"#).unwrap();
+        assert_eq!(h.protocol, Some(PROTOCOL));
     }
 }

@@ -8,8 +8,12 @@
 //! 3. `malformed`: a name the bus refuses (empty, too long, with `*`);
 //! 4. `forbidden`: the token's `publish` patterns do not cover the name;
 //! 5. `unknown` / `validation`: the bus's schemas (in strict mode, also its naming convention);
-//! 6. `forbidden`: a non-admin publishing another user's `userId`;
+//! 6. `forbidden`: a non-admin publishing another user's `userId`, or a
+//!    `'group'` event to a group its token does not list;
 //! 7. `unavailable`: the engine could not store it (retry with the same `ref`).
+//!
+//! An event is stored with its scope (who receives it), from its schema's
+//! audience: see `Grant::scope`.
 //!
 //! The rate limits come before these, at each door ([`user_rate`]).
 //!
@@ -25,6 +29,8 @@ use std::fmt;
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
+
+use kaiwa_bus::schema::GROUP_FIELD;
 
 use crate::auth::Grant;
 use crate::engine::{Draft, Unavailable};
@@ -128,9 +134,11 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
     grant
         .may_publish(name, None)
         .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
-    let (payload, user) = read_payload(raw.get(), validate::has_schema(name))
+    // Its audience decides who receives it: without a schema, 'user'.
+    let audience = validate::audience(name);
+    let (payload, user, group) = read_payload(raw.get(), audience.is_some())
         .or_else(|e| match replace_lone_surrogates(raw.get()) {
-            Some(readable) => read_payload(&readable, validate::has_schema(name)),
+            Some(readable) => read_payload(&readable, audience.is_some()),
             None => Err(e),
         })
         .map_err(|e| Refusal::new(RefusalKind::Malformed, format!("payload: {e}")))?;
@@ -148,29 +156,37 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
     grant
         .may_publish(name, user.as_deref())
         .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
+    let scope = grant
+        .scope(audience.unwrap_or_default(), user, group)
+        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
     let owner = grant.user.as_deref().unwrap_or("");
     Ok(Draft {
         name: name.to_string(),
         payload: raw.get().to_string(),
-        user,
+        scope,
         origin,
         idem: req.reference.map(|r| format!("{}:{owner}:{r}", owner.len())),
     })
 }
 
-/// The payload as the checks read it, and its `userId`. With a schema, the
-/// payload is read as a `Value` for the validator's probes; without one, it
-/// is only checked as a `Value` would read it (same errors: numbers out of
+/// A payload as the checks read it: the tree (or `Null`), `userId`, `groupId`.
+type Read = (Value, Option<String>, Option<String>);
+
+/// The payload as the checks read it, its `userId` and its `groupId` (each
+/// if a string). With a schema, the payload is read as a `Value` for the
+/// validator's probes; without one (audience 'user', so no group), it is
+/// only checked as a `Value` would read it (same errors: numbers out of
 /// range, nesting too deep) and searched for its `userId`, without building
 /// the tree.
-fn read_payload(json: &str, with_schema: bool) -> Result<(Value, Option<String>), serde_json::Error> {
+fn read_payload(json: &str, with_schema: bool) -> Result<Read, serde_json::Error> {
     if with_schema {
         let payload: Value = serde_json::from_str(json)?;
-        let user = payload.get("userId").and_then(Value::as_str).map(String::from);
-        Ok((payload, user))
+        let text = |key: &str| payload.get(key).and_then(Value::as_str).map(String::from);
+        let (user, group) = (text("userId"), text(GROUP_FIELD));
+        Ok((payload, user, group))
     } else {
         let scanned: UserId = serde_json::from_str(json)?;
-        Ok((Value::Null, scanned.0))
+        Ok((Value::Null, scanned.0, None))
     }
 }
 
@@ -333,7 +349,7 @@ mod tests {
             read(r#"{"\ud800":"\ud800\u0041"}"#).unwrap(),
             r#"{"\ufffd":"\ufffd\u0041"}"#
         );
-        let (value, user) = read_payload(&read(r#"{"userId":"u\udc00"}"#).unwrap(), true).unwrap();
+        let (value, user, _) = read_payload(&read(r#"{"userId":"u\udc00"}"#).unwrap(), true).unwrap();
         assert_eq!(
             (value["userId"].as_str(), user.as_deref()),
             (Some("u\u{fffd}"), Some("u\u{fffd}"))

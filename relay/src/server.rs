@@ -81,7 +81,13 @@ impl State {
         let engine = match config.engine {
             EngineKind::Memory => Engine::Memory(Memory::new(config.retain)),
             EngineKind::Redis => {
-                Engine::Redis(RedisEngine::connect(&config.redis_url, &config.stream_prefix, config.retain).await?)
+                let ca = match &config.redis_ca {
+                    Some(path) => Some(std::fs::read(path).map_err(|e| format!("--redis-ca {}: {e}", path.display()))?),
+                    None => None,
+                };
+                let engine =
+                    RedisEngine::connect(&config.redis_url, ca.as_deref(), &config.stream_prefix, config.retain);
+                Engine::Redis(engine.await?)
             }
         };
         Ok(Arc::new(State {

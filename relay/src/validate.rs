@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use kaiwa_bus::core::names::{check_event_name, is_conventional};
 use kaiwa_bus::local::Payload;
 use kaiwa_bus::schema::probe::{Kind, Plan, Probe, ReadMode};
-use kaiwa_bus::schema::{FieldType, Issue, Schema, Schemas};
+use kaiwa_bus::schema::{Audience, FieldType, Issue, Schema, Schemas};
 use kaiwa_bus::Mode;
 use serde::Deserialize;
 use serde_json::Value;
@@ -31,8 +31,15 @@ pub struct SchemaDef {
     /// What it means.
     #[serde(default)]
     pub description: String,
+    /// Who receives it: `user` (the default), `all` or `group`.
+    #[serde(default = "user")]
+    pub audience: String,
     /// Field key → descriptor text, in order.
     pub payload: serde_json::Map<String, Value>,
+}
+
+fn user() -> String {
+    Audience::User.as_str().into()
 }
 
 #[derive(Debug)]
@@ -58,7 +65,8 @@ pub enum Invalid {
     Issues(String, Vec<Issue>),
 }
 
-/// Reads a `--schemas` file: a JSON array of `{name, version, description, payload}`.
+/// Reads a `--schemas` file: a JSON array of `{name, version, description,
+/// audience, payload}` (what `defineEvents` returns as `events.schemas`).
 pub fn read_file(text: &str) -> Result<Vec<SchemaDef>, String> {
     serde_json::from_str(text).map_err(|e| format!("schemas file: {e}"))
 }
@@ -85,7 +93,7 @@ fn compile(defs: &[SchemaDef]) -> Result<Schemas, String> {
             fields.push((key.as_str(), text));
         }
         let schema = schemas
-            .compile(&def.name, &def.version, &def.description, &fields)
+            .compile(&def.name, &def.version, &def.description, &def.audience, &fields)
             .map_err(|e| e.to_string())?;
         // A file may replace a catalog schema only with a higher version.
         schemas.register(schema).map_err(|e| e.to_string())?;
@@ -93,18 +101,16 @@ fn compile(defs: &[SchemaDef]) -> Result<Schemas, String> {
     Ok(schemas)
 }
 
-/// Whether a schema is installed for `name` (then [`check`] reads the
-/// payload; without one it does not).
-pub fn has_schema(name: &str) -> bool {
-    let Some(rules) = RULES.get() else {
-        return false;
-    };
+/// The audience of the schema installed for `name`, or `None` without one
+/// (then [`check`] does not read the payload, and the event is `'user'`).
+pub fn audience(name: &str) -> Option<Audience> {
+    let rules = RULES.get()?;
     SCHEMAS.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = compile(&rules.defs).ok();
         }
-        slot.as_ref().is_some_and(|schemas| schemas.get(name).is_some())
+        slot.as_ref()?.get(name).map(|schema| schema.audience)
     })
 }
 
@@ -268,6 +274,35 @@ mod tests {
             Ok(()),
             "development mode lets unknown events through"
         );
+    }
+
+    #[test]
+    fn schema_files_name_audiences_as_define_events_writes_them() {
+        let defs = read_file(
+            r#"[{"name":"app.notice.posted","version":"1.0.0","description":"","audience":"all","payload":{"text":"string"}},
+                {"name":"app.item.added","version":"1.0.0","payload":{"id":"string"}},
+                {"name":"room.message.sent","version":"1.0.0","audience":"group","payload":{"groupId":"string"}}]"#,
+        )
+        .unwrap();
+        let schemas = compile(&defs).unwrap();
+        let audience = |name: &str| schemas.get(name).unwrap().audience;
+        assert_eq!(
+            [
+                audience("app.notice.posted"),
+                audience("app.item.added"),
+                audience("room.message.sent")
+            ],
+            [Audience::All, Audience::User, Audience::Group]
+        );
+        assert_eq!(audience("auth.user.login"), Audience::User, "the catalog's");
+        let bad = read_file(r#"[{"name":"a.b","version":"1.0.0","audience":"public","payload":{}}]"#).unwrap();
+        assert!(
+            compile(&bad).unwrap_err().contains("audience must be"),
+            "{:?}",
+            compile(&bad)
+        );
+        let no_group = read_file(r#"[{"name":"a.b","version":"1.0.0","audience":"group","payload":{}}]"#).unwrap();
+        assert!(compile(&no_group).unwrap_err().contains("groupId"));
     }
 
     #[test]

@@ -60,7 +60,7 @@ async fn a_trimmed_offset_is_not_recovered_on_redis() {
     let start = reader.last.clone();
     reliable_burst(vec![relay.addr.clone()], "t", 0, 400).await;
     reader.read_until(400, &[]).await;
-    let t = token(json!({"sub": "reader"}));
+    let t = token(json!({"sub": "reader", "admin": true}));
     let resume = |offset: &str| json!({"token": t, "subscribe": ["audio.*"], "resume": {"epoch": reader.epoch, "offset": offset}});
     let (mut c, w) = Client::try_join(&relay.addr, resume(&start)).await.unwrap();
     assert_eq!(w["recovered"], false, "the first events were trimmed");
@@ -127,7 +127,7 @@ async fn redis_restarted_mid_run_refuses_then_loses_nothing() {
     let metrics = relay.http("GET", "/metrics", None, "").await.1;
     assert!(metric(&metrics, "kaiwa_relay_engine_errors_total") > 0.0);
     // The epoch survived (append-only file): an old offset still resumes.
-    let t = token(json!({"sub": "reader"}));
+    let t = token(json!({"sub": "reader", "admin": true}));
     let hello =
         json!({"token": t, "subscribe": ["audio.*"], "resume": {"epoch": reader.epoch, "offset": reader.offsets[449]}});
     let (mut c, w) = Client::try_join(&relay.addr, hello).await.unwrap();
@@ -149,7 +149,7 @@ async fn a_redis_that_lost_its_data_gets_a_new_epoch() {
     reliable_burst(vec![relay.addr.clone()], "m", 10, 5).await;
     reader.read_until(15, &[]).await;
     reader.assert_complete((0..15).collect());
-    let t = token(json!({"sub": "reader"}));
+    let t = token(json!({"sub": "reader", "admin": true}));
     let hello =
         json!({"token": t, "subscribe": ["audio.*"], "resume": {"epoch": reader.epoch, "offset": reader.offsets[5]}});
     let (_c, w) = Client::try_join(&relay.addr, hello).await.unwrap();

@@ -18,7 +18,7 @@ pub async fn burst(addr: String, from: u64, n: u64) {
 #[tokio::test]
 async fn resume_after_a_drop_mid_burst_has_no_gap_and_no_duplicate() {
     let relay = Relay::memory(&[]).await;
-    let t = token(json!({"sub": "reader"}));
+    let t = token(json!({"sub": "reader", "admin": true}));
     let (mut c, welcome) = Client::join(&relay.addr, Some(&t), &["audio.*"]).await;
     let epoch = welcome["epoch"].as_str().unwrap().to_string();
     let total = 600;
@@ -52,7 +52,8 @@ async fn a_replay_longer_than_the_queue_is_sent_whole() {
     // the queue had more room than it asked for used to end the replay there,
     // and the events between it and the live ones were never sent.
     let relay = Relay::memory(&["--queue", "8"]).await;
-    let t = token(json!({"sub": "reader"}));
+    // An admin: the publisher's events are private to the publisher (protocol 2).
+    let t = token(json!({"sub": "reader", "admin": true}));
     let (_c, welcome) = Client::join(&relay.addr, Some(&t), &["audio.*"]).await;
     let resume = json!({"token": t, "subscribe": ["audio.*"], "resume": {"epoch": welcome["epoch"], "offset": welcome["offset"]}});
     burst(relay.addr.clone(), 0, 50).await;
@@ -73,7 +74,7 @@ async fn a_replay_longer_than_the_queue_is_sent_whole() {
 #[tokio::test]
 async fn a_trimmed_offset_or_unknown_epoch_is_not_recovered() {
     let relay = Relay::memory(&["--retain", "10"]).await;
-    let t = token(json!({}));
+    let t = token(json!({"admin": true}));
     let (_c, welcome) = Client::join(&relay.addr, Some(&t), &["*"]).await;
     let epoch = welcome["epoch"].as_str().unwrap().to_string();
     let start = welcome["offset"].as_str().unwrap().to_string();
@@ -153,7 +154,7 @@ async fn sigterm_closes_connections_with_going_away() {
 #[tokio::test]
 async fn http_publish_healthz_and_metrics() {
     let relay = Relay::memory(&[]).await;
-    let (mut watcher, _) = Client::join(&relay.addr, Some(&token(json!({"sub": "w"}))), &["*"]).await;
+    let (mut watcher, _) = Client::join(&relay.addr, Some(&token(json!({"sub": "w", "admin": true}))), &["*"]).await;
     let t = token(json!({"sub": "server", "publish": ["audio.*"]}));
     let body = json!([
         {"name": "audio.playback.started", "payload": playback(1), "ref": "h1"},

@@ -252,9 +252,10 @@ impl<H: Clone, P> Core<H, P> {
         name: &str,
         version: &str,
         description: &str,
+        audience: &str,
         payload: &[(&str, &str)],
     ) -> Result<(), SchemaError> {
-        let schema = self.schemas.compile(name, version, description, payload)?;
+        let schema = self.schemas.compile(name, version, description, audience, payload)?;
         let shared = self.schemas.register(schema)?;
         if let Some(info) = self.names.get(name).and_then(|id| self.info.get_mut(id.0 as usize)) {
             info.schema = Some(shared);

@@ -3,6 +3,14 @@
 //! is created. Field names, types, optional fields and literal unions are
 //! exactly those of "Event Schema Definitions" in
 //! `event-system-architecture.md`.
+//!
+//! Every catalog event's audience is `'user'`: each one is about one
+//! learner's account, session, conversation, audio, words, subscription or
+//! telemetry, and none of them is news for another user. Through the relay
+//! they reach that learner's own connections (every tab and device) and
+//! admin ones, which is where dashboards of analytics events belong. An
+//! app's own public events (a maintenance notice, a new lesson published)
+//! say `audience: 'all'` in `defineEvents`.
 
 /// One catalog entry, as the seed's `EventSchema` minus `validate`.
 #[derive(Clone, Copy, Debug)]
@@ -13,6 +21,9 @@ pub struct EventDef {
     pub version: &'static str,
     /// What it means.
     pub description: &'static str,
+    /// Who receives it through the relay: `'user'`, `'all'` or `'group'`
+    /// (see [`super::Audience`]).
+    pub audience: &'static str,
     /// Its fields: key and type text.
     pub payload: &'static [(&'static str, &'static str)],
 }
@@ -26,6 +37,7 @@ const fn def(
         name,
         version: "1.0.0",
         description,
+        audience: "user",
         payload,
     }
 }
@@ -269,7 +281,7 @@ mod tests {
         let mut schemas = Schemas::default();
         for def in CATALOG {
             let schema = schemas
-                .compile(def.name, def.version, def.description, def.payload)
+                .compile(def.name, def.version, def.description, def.audience, def.payload)
                 .unwrap_or_else(|e| panic!("{}: {e}", def.name));
             schemas.register(schema).unwrap();
         }
@@ -281,6 +293,12 @@ mod tests {
         let count = |d: &str| CATALOG.iter().filter(|e| e.name.split('.').next() == Some(d)).count();
         let counts: Vec<usize> = DOMAINS.iter().map(|d| count(d)).collect();
         assert_eq!(counts, [4, 4, 4, 3, 3, 3]);
+    }
+
+    #[test]
+    fn every_catalog_event_is_private_to_its_user() {
+        let schemas = Schemas::new(true);
+        assert!(schemas.iter().all(|s| s.audience == crate::schema::Audience::User));
     }
 
     #[test]

@@ -103,6 +103,47 @@ impl fmt::Display for Version {
     }
 }
 
+/// Who receives an event through kaiwa-relay (relay/PROTOCOL.md, "Who sees
+/// what"). The bus itself delivers every event to every handler of the page;
+/// the audience is part of an event's definition so that the relay reads it
+/// from the same schemas it validates with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Audience {
+    /// The connections of one user: the publisher's own (its token's
+    /// `sub`), or, when an admin publishes, the user named by the payload's
+    /// `userId`. The default, and what an event without a schema gets.
+    #[default]
+    User,
+    /// Every connection whose token lets it subscribe to the name.
+    All,
+    /// The members of the group named by the payload's `groupId` (tokens
+    /// list theirs in a `groups` claim): a chat room, a team, a shared
+    /// document.
+    Group,
+}
+
+impl Audience {
+    /// Every audience, in the order messages list them.
+    pub const ALL: [Audience; 3] = [Audience::User, Audience::All, Audience::Group];
+
+    /// `'user'`, `'all'` or `'group'`, as schemas write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::User => "user",
+            Audience::All => "all",
+            Audience::Group => "group",
+        }
+    }
+
+    /// The audience a schema names.
+    pub fn parse(text: &str) -> Option<Audience> {
+        Audience::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+/// The payload field that names the group of an [`Audience::Group`] event.
+pub const GROUP_FIELD: &str = "groupId";
+
 /// The seed's `EventSchema`, compiled.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Schema {
@@ -112,6 +153,8 @@ pub struct Schema {
     pub version: Version,
     /// What the event means.
     pub description: String,
+    /// Who receives it through the relay.
+    pub audience: Audience,
     /// The payload's fields, in descriptor order.
     pub fields: Vec<Field>,
     plan: Plan,
@@ -231,7 +274,7 @@ impl Schemas {
     fn compile_catalog() -> Schemas {
         let mut schemas = Schemas::default();
         for def in catalog::CATALOG {
-            let compiled = schemas.compile(def.name, def.version, def.description, def.payload);
+            let compiled = schemas.compile(def.name, def.version, def.description, def.audience, def.payload);
             // The catalog is checked by the `catalog_compiles` test.
             if let Ok(schema) = compiled {
                 schemas.insert(schema);
@@ -241,11 +284,14 @@ impl Schemas {
     }
 
     /// Compiles a schema from descriptor notation without registering it.
+    /// `audience` is `'user'`, `'all'` or `'group'` (which needs a required
+    /// string field `groupId`).
     pub fn compile(
         &mut self,
         name: &str,
         version: &str,
         description: &str,
+        audience: &str,
         payload: &[(&str, &str)],
     ) -> Result<Schema, SchemaError> {
         let bad = |field: &str, text: &str, reason: &str| SchemaError::Descriptor {
@@ -280,6 +326,8 @@ impl Schemas {
             ));
         }
         let version = Version::parse(version).ok_or_else(|| bad("", version, "version must be MAJOR.MINOR.PATCH"))?;
+        let audience =
+            Audience::parse(audience).ok_or_else(|| bad("", audience, "audience must be 'user', 'all' or 'group'"))?;
         let mut fields: Vec<Field> = Vec::new();
         for &(key, text) in payload {
             if fields.iter().any(|f| f.key == key) {
@@ -308,6 +356,18 @@ impl Schemas {
                 expected,
             });
         }
+        let names_group = |f: &&Field| f.key == GROUP_FIELD && f.ty == FieldType::String && !f.optional;
+        if audience == Audience::Group && !fields.iter().any(|f| names_group(&f)) {
+            let text = fields
+                .iter()
+                .find(|f| f.key == GROUP_FIELD)
+                .map_or("", |f| &f.descriptor);
+            return Err(bad(
+                GROUP_FIELD,
+                text,
+                "audience 'group' needs a required field groupId of type 'string', the group that receives the event",
+            ));
+        }
         let plan = Plan {
             keys: fields.iter().map(|f| f.key.clone()).collect(),
             modes: fields
@@ -323,6 +383,7 @@ impl Schemas {
             name: name.into(),
             version,
             description: description.into(),
+            audience,
             fields,
             plan,
         })
@@ -388,6 +449,7 @@ mod tests {
                 "auth.user.login",
                 "1.0.0",
                 "User successfully logged in",
+                "user",
                 &[
                     ("userId", "string"),
                     ("email", "string"),
@@ -493,6 +555,7 @@ mod tests {
                 "x.y",
                 "1.0.0",
                 "",
+                "user",
                 &[("mode", "'a' | 'b'"), ("note", "string?"), ("words", "string[]")],
             )
             .unwrap();
@@ -540,16 +603,48 @@ mod tests {
     #[test]
     fn bad_descriptors_name_field_and_text() {
         let mut s = Schemas::default();
-        let err = s.compile("a.b", "1.0.0", "", &[("when", "Datetime")]).unwrap_err();
+        let err = s
+            .compile("a.b", "1.0.0", "", "user", &[("when", "Datetime")])
+            .unwrap_err();
         assert!(
             err.to_string().starts_with("schema a.b: field when: unknown type"),
             "{err}"
         );
         assert!(err.to_string().ends_with("\"Datetime\""), "{err}");
-        assert!(s.compile("a.b", "1.0", "", &[]).is_err());
-        assert!(s.compile("userLogin", "1.0.0", "", &[]).is_err());
+        assert!(s.compile("a.b", "1.0", "", "user", &[]).is_err());
+        assert!(s.compile("userLogin", "1.0.0", "", "user", &[]).is_err());
         assert!(s
-            .compile("a.b", "1.0.0", "", &[("k", "string"), ("k", "number")])
+            .compile("a.b", "1.0.0", "", "user", &[("k", "string"), ("k", "number")])
             .is_err());
+    }
+
+    #[test]
+    fn audiences_and_the_group_field() {
+        let mut s = Schemas::default();
+        for (audience, want) in [("user", Audience::User), ("all", Audience::All)] {
+            assert_eq!(s.compile("a.b", "1.0.0", "", audience, &[]).unwrap().audience, want);
+        }
+        let err = s.compile("a.b", "1.0.0", "", "public", &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "schema a.b: audience must be 'user', 'all' or 'group': \"public\""
+        );
+        let group = s.compile("room.message.sent", "1.0.0", "", "group", &[("groupId", "string")]);
+        assert_eq!(group.unwrap().audience, Audience::Group);
+        for fields in [
+            &[][..],
+            &[("groupId", "string?")],
+            &[("groupId", "number")],
+            &[("room", "string")],
+        ] {
+            let err = s
+                .compile("room.message.sent", "1.0.0", "", "group", fields)
+                .unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with("schema room.message.sent: field groupId: audience 'group' needs"),
+                "{err}"
+            );
+        }
     }
 }

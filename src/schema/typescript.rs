@@ -58,8 +58,8 @@ pub fn catalog_declarations() -> String {
         out.push_str(&format!("\nexport interface {interface} {{\n"));
         for def in CATALOG.iter().filter(|d| d.name.split('.').next() == Some(domain)) {
             out.push_str(&format!(
-                "\t/** {} (v{}) */\n\t'{}': {{\n",
-                def.description, def.version, def.name
+                "\t/** {} (v{}; relay audience '{}') */\n\t'{}': {{\n",
+                def.description, def.version, def.audience, def.name
             ));
             for (key, text) in def.payload {
                 let (ty, optional) = ts_type(text);

@@ -33,7 +33,14 @@ extern "C" {
     #[wasm_bindgen(js_name = makePlan)]
     fn make_plan(keys: Array, modes: Vec<u8>) -> JsValue;
     #[wasm_bindgen(js_name = makeSchema)]
-    fn make_schema(name: &str, version: &str, description: &str, keys: Array, descriptors: Array) -> JsValue;
+    fn make_schema(
+        name: &str,
+        version: &str,
+        description: &str,
+        audience: &str,
+        keys: Array,
+        descriptors: Array,
+    ) -> JsValue;
     #[wasm_bindgen(js_name = peekString)]
     pub(crate) fn peek_string(object: &JsValue, key: &str) -> Option<String>;
 }
@@ -90,14 +97,15 @@ pub fn plan(plan: &Plan) -> JsValue {
     make_plan(strings(&plan.keys), modes)
 }
 
-/// The seed's `EventSchema` shape: `{ name, version, description, payload }`,
-/// with `payload` in descriptor notation (built in JS, so that a field named
-/// `__proto__` is an own property).
+/// The seed's `EventSchema` shape and its audience: `{ name, version,
+/// description, audience, payload }`, with `payload` in descriptor notation
+/// (built in JS, so that a field named `__proto__` is an own property).
 pub fn schema(s: &Schema) -> JsValue {
     make_schema(
         &s.name,
         &s.version.text(),
         &s.description,
+        s.audience.as_str(),
         strings(s.fields.iter().map(|f| &f.key)),
         strings(s.fields.iter().map(|f| &f.descriptor)),
     )

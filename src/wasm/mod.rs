@@ -377,6 +377,7 @@ impl BusCore {
         name: &str,
         version: &str,
         description: &str,
+        audience: &str,
         keys: Array,
         types: Array,
     ) -> Result<(), JsValue> {
@@ -392,10 +393,10 @@ impl BusCore {
             .collect();
         Ok(self
             .state
-            .with(|s| s.core.register_schema(name, version, description, &fields))?)
+            .with(|s| s.core.register_schema(name, version, description, audience, &fields))?)
     }
 
-    /// `{ name, version, description, payload }` or `undefined`.
+    /// `{ name, version, description, audience, payload }` or `undefined`.
     pub fn schema(&self, name: &str) -> JsValue {
         let schema = self.state.with(|s| s.core.schemas().shared(name).cloned());
         schema.map_or(JsValue::UNDEFINED, |s| convert::schema(&s))

@@ -271,20 +271,29 @@ fn schemas_register_round_trip_and_refuse_bad_text() {
         "cart.item.added",
         "1.0.0",
         "An item went into the cart",
+        "user",
         texts(&["sku", "size"]),
         texts(&["string", "'s' | 'm'"]),
     )
     .unwrap();
     let schema = core.schema("cart.item.added");
     assert_eq!(string(&schema, "version"), "1.0.0");
+    assert_eq!(string(&schema, "audience"), "user");
     assert_eq!(string(&get(&schema, "payload"), "size"), "'s' | 'm'");
     let err = core
-        .register_schema("cart.item.added", "2.0.0", "", texts(&["when"]), texts(&["Datetime"]))
+        .register_schema(
+            "cart.item.added",
+            "2.0.0",
+            "",
+            "user",
+            texts(&["when"]),
+            texts(&["Datetime"]),
+        )
         .unwrap_err();
     assert!(err.is_instance_of::<js_sys::Error>());
     assert!(string(&err, "message").contains("field when: unknown type"));
     let err = core
-        .register_schema("cart.item.added", "1.0.0", "", texts(&[]), texts(&[]))
+        .register_schema("cart.item.added", "1.0.0", "", "all", texts(&[]), texts(&[]))
         .unwrap_err();
     assert!(string(&err, "message").contains("not higher"));
     assert!(core.schema_names().includes(&"cart.item.added".into(), 0));

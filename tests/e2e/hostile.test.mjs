@@ -66,6 +66,9 @@ test('a Proxy payload whose traps throw: export works, its row shows it, search 
 			{
 				getPrototypeOf() {
 					throw new Error('trap says no');
+				},
+				ownKeys() {
+					throw new Error('trap says no');
 				}
 			}
 		);

@@ -64,6 +64,19 @@ async function openOther(other, url, path = '/') {
 	return page;
 }
 
+/** Runs `body(page)` with a demo page in another browser signed in as `email`; closes that browser after. */
+async function inOtherBrowser(url, email, body) {
+	const other = await launchChromium();
+	try {
+		const page = await openOther(other, url);
+		await waitReady(page);
+		await signIn(page, email);
+		return await body(page);
+	} finally {
+		await other.close();
+	}
+}
+
 test("two tabs of one user get each other's events once, over one socket at the relay", async ({ page, context, url, demo }) => {
 	await signIn(page, 'aiko@example.com');
 	const before = await relayConnections(demo); // the first tab's, and any an earlier test's page left open
@@ -125,13 +138,25 @@ test("another user in another browser sees none of the first user's events; the 
 	}
 });
 
+test("a maintenance notice (audience 'all') reaches another user's browser; that user's private events do not", async ({ page, url }) => {
+	await signIn(page, 'yuki@example.com');
+	await inOtherBrowser(url, 'ben@example.com', async (ben) => {
+		await button(ben, 'Start conversation').click(); // private: stays with ben
+		await until(() => ben.evaluate(() => window.kaiwaBus.connection.outbox === 0), "ben's conversation stored");
+		await button(ben, 'Post a maintenance notice').click();
+		await page.getByTestId('notice').getByText(/Notice from user-ben: Maintenance tonight/).waitFor();
+		assert.match(await page.getByTestId('notice').innerText(), /remote$/, 'from the relay');
+		assert.match(await ben.getByTestId('notice').innerText(), /local$/);
+		const notice = await page.evaluate(() => window.kaiwaBus.getEventHistory().filter((r) => r.name === 'app.notice.posted').map((r) => [r.status, r.payload.at instanceof Date]));
+		assert.deepEqual(notice, [['delivered', true]], "validated with $lib/events.js's schema, its Date a Date");
+		// ben's conversation was stored before his notice, and events arrive in order: yuki never got it.
+		assert.deepEqual(await records(page, 'conversation.started'), [], "ben's conversation is his");
+	});
+});
+
 test('the same user in another browser gets the events through the relay, once', async ({ page, url }) => {
 	await signIn(page, 'yuki@example.com');
-	const other = await launchChromium();
-	try {
-		const elsewhere = await openOther(other, url);
-		await waitReady(elsewhere);
-		await signIn(elsewhere, 'yuki@example.com');
+	await inOtherBrowser(url, 'yuki@example.com', async (elsewhere) => {
 		await button(page, 'Start conversation').click();
 		assert.deepEqual(await waitRecords(elsewhere, 'conversation.started', 1), ['remote:user-yuki']);
 		await button(elsewhere, 'Get Plus').click();
@@ -140,9 +165,7 @@ test('the same user in another browser gets the events through the relay, once',
 		await button(elsewhere, 'Sign out').click();
 		await page.locator('[data-testid=relay-state][data-user=""]').waitFor();
 		await button(page, 'Sign in').waitFor();
-	} finally {
-		await other.close();
-	}
+	});
 });
 
 test("the payment webhook's subscription.renewed reaches that user's tabs, not another user's", async ({ page, context, url }) => {

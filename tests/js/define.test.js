@@ -36,12 +36,59 @@ test('defineEvents: the short form is version 1.0.0, the long form keeps its ver
 		name: 'cart.item.added',
 		version: '1.0.0',
 		description: '',
+		audience: 'user',
 		payload: { itemId: 'string', qty: 'number', at: 'Date', note: 'string?', size: "'s' | 'm'" }
 	});
 	const bus = createEventBus('memory', { events: cart, catalog: false });
 	assert.deepEqual(bus.getSchemaNames(), ['cart.checkout.started', 'cart.item.added']);
 	assert.equal(bus.getSchema('cart.checkout.started').version, '2.1.0');
 	assert.equal(bus.getSchema('cart.checkout.started').description, 'Checkout began');
+});
+
+test('defineEvents: an audience in the long form, user by default; the bus keeps it and the relay file gets it', () => {
+	const events = defineEvents({
+		'app.notice.posted': { audience: 'all', description: 'A maintenance notice', payload: { text: 'string' } },
+		'room.message.sent': { audience: 'group', payload: { groupId: 'string', text: 'string' } },
+		'cart.item.added': { payload: { itemId: 'string' } },
+		'cart.item.removed': { itemId: 'string', audience: 'string' }
+	});
+	assert.deepEqual(
+		events.schemas.map((s) => [s.name, s.audience]),
+		[
+			['app.notice.posted', 'all'],
+			['room.message.sent', 'group'],
+			['cart.item.added', 'user'],
+			['cart.item.removed', 'user']
+		]
+	);
+	assert.deepEqual(events.schemas[3].payload, { itemId: 'string', audience: 'string' }, 'in the short form, audience is a field');
+	assert.deepEqual(JSON.parse(JSON.stringify(events.schemas))[0], {
+		name: 'app.notice.posted',
+		version: '1.0.0',
+		description: 'A maintenance notice',
+		audience: 'all',
+		payload: { text: 'string' }
+	});
+	const bus = createEventBus('memory', { events, catalog: false });
+	assert.deepEqual(
+		bus.getSchemaNames().map((name) => [name, bus.getSchema(name).audience]),
+		[
+			['app.notice.posted', 'all'],
+			['cart.item.added', 'user'],
+			['cart.item.removed', 'user'],
+			['room.message.sent', 'group']
+		]
+	);
+	assert.throws(() => defineEvents({ 'a.b': { audience: 'public', payload: {} } }), {
+		name: 'TypeError',
+		message: /"a\.b": audience must be 'user' .*, 'all' .* or 'group' .*, got the string "public"/
+	});
+	// A group event names its group in a required string groupId: the bus says so at registration.
+	const noGroup = defineEvents({ 'room.message.sent': { audience: 'group', payload: { text: 'string' } } });
+	assert.throws(() => createEventBus('memory', { events: noGroup }), /room\.message\.sent: field groupId: audience 'group' needs a required field groupId/);
+	assert.throws(() => bus.registerSchema({ name: 'a.b', version: '1.0.0', audience: 7, payload: {} }), { name: 'TypeError', message: /audience must be/ });
+	assert.throws(() => bus.registerSchema({ name: 'a.b', version: '1.0.0', audience: 'everyone', payload: {} }), /audience must be 'user', 'all' or 'group': "everyone"/);
+	bus.emit('cart.item.added', { itemId: 'i' });
 });
 
 test('defineEvents: bad definitions and events that did not come from it are clear errors', () => {

@@ -41,6 +41,7 @@ test('the catalog has the seed\'s 21 events, with the seed\'s descriptors', () =
 		name: 'auth.user.login',
 		version: '1.0.0',
 		description: 'User successfully logged in',
+		audience: 'user',
 		// Keyed by field names: a null prototype (issue 9, item 4's rule).
 		payload: Object.assign(Object.create(null), { userId: 'string', email: 'string', tier: 'string', timestamp: 'Date' })
 	});
@@ -265,6 +266,7 @@ test('registerSchema round-trips: it validates, and getSchema returns the descri
 		name: schema.name,
 		version: schema.version,
 		description: schema.description,
+		audience: 'user',
 		payload: Object.assign(Object.create(null), schema.payload)
 	});
 	const good = { sku: 'A', quantity: 2, gift: false, addedAt: at, tags: ['x'], meta: {}, anything: 0, size: 'm' };

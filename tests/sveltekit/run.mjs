@@ -17,7 +17,9 @@
 //     no error and no request fails (the template's favicon included);
 //   - what is deployed (deploy.mjs): no .wasm in the client build, and
 //     SvelteKit 3's adapter-node build/ run from a folder without
-//     node_modules answers, works, and compiles no WebAssembly on the server.
+//     node_modules answers, works, and compiles no WebAssembly on the server;
+//   - then the README's "Many users" section on the same app, against a real
+//     kaiwa-relay (many-users.mjs): two users, three browsers, a stale schema.
 //   node tests/sveltekit/run.mjs [kit2|kit3]
 // Needs pkg/ built. Prints `# sveltekit: N passed, M failed`.
 
@@ -28,6 +30,7 @@ import { dirname, join, resolve } from 'node:path';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { deployChecks } from './deploy.mjs';
 import { startServer } from './server.mjs';
+import { manyUsers } from './many-users.mjs';
 
 const ROOT = resolve('.');
 const OUT = `${ROOT}/test-output/sveltekit`;
@@ -40,9 +43,9 @@ const nodeOf = (major) =>
 		: execFileSync(`${ROOT}/scripts/node-bin.sh`, [String(major)], { encoding: 'utf8' }).trim();
 
 const APPS = [
-	{ name: 'kit2', label: 'SvelteKit 2 + Vite 6 on Node 20', node: 20 },
+	{ name: 'kit2', label: 'SvelteKit 2 + Vite 6 on Node 20', node: 20, kit: 2 },
 	// deploy: built with adapter-node (kit3/vite.config.ts), and run without node_modules.
-	{ name: 'kit3', label: 'SvelteKit 3 + Vite 8 on Node 22', node: 22, deploy: true }
+	{ name: 'kit3', label: 'SvelteKit 3 + Vite 8 on Node 22', node: 22, kit: 3, deploy: true }
 ];
 
 let passed = 0;
@@ -61,12 +64,15 @@ async function check(name, fn) {
 	}
 }
 
-/** The README's code blocks that begin with a `src/...` path comment: { path: text }. */
-export function readmeFiles(readme) {
+/**
+ * The README's code blocks that begin with a `src/...` path comment: { path: text }. A block
+ * marked for one version (`// src/env.ts (SvelteKit 3)`) is taken only for that `kit` major.
+ */
+export function readmeFiles(readme, kit) {
 	const files = {};
 	for (const [, body] of readme.matchAll(/^```(?:svelte|ts|js)\n([\s\S]*?)^```$/gm)) {
-		const path = body.match(/^(?:<!--|\/\/) (src\/\S+)/)?.[1];
-		if (path) files[path] = body;
+		const [, path, only] = body.match(/^(?:<!--|\/\/) (src\/\S+)(?: \(SvelteKit (\d+)\))?/) ?? [];
+		if (path && (only === undefined || Number(only) === kit)) files[path] = body;
 	}
 	return files;
 }
@@ -90,11 +96,11 @@ function freePort() {
 	});
 }
 
-/** Starts `vite dev` or `vite preview` on a free loopback port; resolves when it answers. */
-async function startVite(app, command) {
+/** Starts `vite dev` or `vite preview` on a free loopback port (with `env` added); resolves when it answers. */
+async function startVite(app, command, env = {}) {
 	const port = await freePort();
 	const args = ['node_modules/vite/bin/vite.js', command, '--host', '127.0.0.1', '--port', String(port), '--strictPort'];
-	return startServer(`vite ${command}`, app.nodeBin, args, { cwd: app.dir, url: `http://127.0.0.1:${port}` });
+	return startServer(`vite ${command}`, app.nodeBin, args, { cwd: app.dir, env: { ...process.env, ...env }, url: `http://127.0.0.1:${port}` });
 }
 
 /** The click-through of one served app; throws what went wrong. */
@@ -147,7 +153,8 @@ async function clickThrough(context, url) {
 	}
 }
 
-const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+// The app of the quick start, from the blocks before "Many users"; that section's blocks are built on it after (many-users.mjs).
+const [readme, manyUsersSection = ''] = readFileSync(`${ROOT}/README.md`, 'utf8').split(/^(?=## Many users)/m);
 const files = readmeFiles(readme);
 console.log(`# README blocks: ${Object.keys(files).join(', ')}`);
 rmSync(OUT, { recursive: true, force: true });
@@ -206,6 +213,7 @@ try {
 			}
 		});
 		await deployChecks(app, { check, clickThrough, freePort, browser });
+		await manyUsers(app, manyUsersSection, { check, run, startVite, readmeFiles });
 	}
 } finally {
 	await browser.close();

@@ -4,6 +4,7 @@
 
 import { defineEvents, type EventBus, type EventsOf, type KaiwaEvents } from 'kaiwa-bus';
 import { onEvent, provideBus, useBus } from 'kaiwa-bus/svelte';
+import { createRelayBus } from 'kaiwa-bus/relay';
 
 const appEvents = defineEvents({
 	'todo.item.added': { id: 'string', title: 'string', due: 'Date?', priority: "'low' | 'high'" }
@@ -41,3 +42,9 @@ off();
 const own = provideBus({ events: appEvents, catalog: false });
 // @ts-expect-error the catalog is not on this bus
 own.emit('auth.user.logout', { userId: 'u', timestamp: new Date() });
+
+// A bus made by a function (called in the browser only): provideBus returns what it returns.
+const relayed = provideBus(() => createRelayBus({ url: 'ws://127.0.0.1:8787/v1/ws', identity: 'u1', getToken: async () => 'jwt', events: appEvents, mode: 'strict' }));
+export const sent: Promise<{ offset: string }> = relayed.emit('todo.item.added', { id: '1', title: 'Milk', priority: 'low' });
+// @ts-expect-error priority is 'low' or 'high'
+relayed.emit('todo.item.added', { id: '1', title: 'Milk', priority: 'soon' });

@@ -1,35 +1,19 @@
-//! Redis stream entries turned into [`Event`]s straight from the reply
-//! (`XRANGE`'s `[[id, [field, value, ...]], ...]`, `XREAD`'s
-//! `[[stream, entries]]`), without the per-entry maps of
-//! `redis::streams`: the reader decodes every event stored by every
-//! instance, so this is on the hot path.
+//! Redis stream entries turned into [`Event`]s: the fields of an entry
+//! ([`event`], for the reader's replies parsed in place in `resp.rs`), and
+//! `XRANGE`'s `[[id, [field, value, ...]], ...]` as the `redis` crate
+//! returns it ([`from_range`]), without the per-entry maps of
+//! `redis::streams`.
 
 use std::sync::Arc;
 
 use redis::Value;
 
-use crate::event::{Event, Offset};
+use crate::event::{Event, Offset, Scope};
 
 /// The events of an `XRANGE` reply; entries that are not events are skipped.
 pub fn from_range(reply: &Value) -> Vec<Arc<Event>> {
     match reply {
         Value::Array(entries) => entries.iter().filter_map(entry).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The events of an `XREAD` reply on one stream (RESP2 array or RESP3 map).
-pub fn from_read(reply: &Value) -> Vec<Arc<Event>> {
-    match reply {
-        Value::Array(streams) => streams
-            .iter()
-            .filter_map(|s| match s {
-                Value::Array(pair) => pair.get(1),
-                _ => None,
-            })
-            .flat_map(from_range)
-            .collect(),
-        Value::Map(streams) => streams.iter().flat_map(|(_, entries)| from_range(entries)).collect(),
         _ => Vec::new(),
     }
 }
@@ -54,28 +38,37 @@ fn entry(v: &Value) -> Option<Arc<Event>> {
     event(text(id)?, pairs)
 }
 
-/// The `event` field of a stored entry: the event's name, the connection
-/// that published it (empty for HTTP) and the payload's `userId` (empty
-/// without one), separated by `*`, the one character no event name may
-/// hold (it is the wildcard) and no origin holds; the user comes last, so
-/// it may hold anything. For example `auth.user.login*9f3a…/12*u1`.
+/// The `head` field of a stored entry: the event's name, the connection
+/// that published it (empty for HTTP) and its scope (who receives it: see
+/// [`Scope::encode`]), separated by `*`, the one character no event name
+/// may hold (it is the wildcard) and no origin holds; the scope comes last,
+/// so a user or group in it may hold anything. For example
+/// `auth.user.login*9f3a…/12*u:u1`.
 ///
 /// An entry is this field and `payload` (JSON text); the time stored is its
 /// id's. Two fields rather than one per part: every field is two more
 /// arguments for Redis to move in the append script and two more strings in
 /// every read (see `APPEND_MANY`).
-pub fn head(name: &str, origin: &str, user: Option<&str>) -> String {
-    [name, origin, user.unwrap_or("")].join("*")
+pub fn head(name: &str, origin: &str, scope: &Scope) -> String {
+    [name, origin, &scope.encode()].join("*")
 }
 
-/// The event of the entry `id` with these fields and values. Entries
-/// written before the `event` field (`name`, `ts`, `user`, `origin` apart)
-/// are read too.
+/// The event of the entry `id` with these fields and values. Entries of
+/// relays before audiences are read too: an `event` field (name, origin,
+/// the payload's `userId` or nothing) or, older still, `name`, `ts`, `user`,
+/// `origin` apart; their user is the event's scope, and without one it
+/// reached everyone (`Scope::All`), as those relays sent it.
 pub fn event<'a>(id: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Option<Arc<Event>> {
     let offset = Offset::parse(id)?;
-    let (mut name, mut payload, mut user, mut origin) = ("", "", "", "");
+    let (mut name, mut payload, mut user, mut origin, mut scope) = ("", "", "", "", None);
     for (key, value) in pairs {
         match key {
+            "head" => {
+                let mut parts = value.splitn(3, '*');
+                name = parts.next().unwrap_or("");
+                origin = parts.next().unwrap_or("");
+                scope = Some(Scope::decode(parts.next().unwrap_or(""))?);
+            }
             "event" => {
                 let mut parts = value.splitn(3, '*');
                 name = parts.next().unwrap_or("");
@@ -89,8 +82,11 @@ pub fn event<'a>(id: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> O
             _ => {}
         }
     }
-    let user = Some(user).filter(|u| !u.is_empty()).map(String::from);
-    Event::new(offset, name, payload, user, origin.to_string())
+    let scope = scope.unwrap_or_else(|| match user {
+        "" => Scope::All,
+        user => Scope::User(user.into()),
+    });
+    Event::new(offset, name, payload, scope, origin.to_string())
 }
 
 /// The fields of a stored `a.b` event of `user` published by `i/1`, as the
@@ -98,8 +94,8 @@ pub fn event<'a>(id: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> O
 #[cfg(test)]
 pub(crate) fn test_fields(user: &str) -> [String; 4] {
     [
-        "event".into(),
-        head("a.b", "i/1", Some(user)),
+        "head".into(),
+        head("a.b", "i/1", &Scope::User(user.into())),
         "payload".into(),
         r#"{"x":1}"#.into(),
     ]
@@ -119,20 +115,29 @@ mod tests {
     }
 
     #[test]
-    fn the_event_field_keeps_any_name_and_user_and_older_entries_still_read() {
-        // Names may hold spaces (not `*`); users may hold anything.
-        for (name, origin, user) in [
-            ("a b.c d", "i/1", Some("u *1* 2")),
-            ("a.b", "", None),
-            ("x", "i/2", Some("")),
+    fn the_head_keeps_any_name_and_scope_and_older_entries_still_read() {
+        // Names may hold spaces (not `*`); users and groups may hold anything.
+        for (name, origin, scope) in [
+            ("a b.c d", "i/1", Scope::User("u *1* 2".into())),
+            ("a.b", "", Scope::All),
+            ("x", "i/2", Scope::User(String::new())),
+            ("x", "i/2", Scope::Group("*".into())),
+            ("x", "", Scope::Admins),
         ] {
-            let fields = [("event", head(name, origin, user)), ("payload", "[]".into())];
+            let fields = [("head", head(name, origin, &scope)), ("payload", "[]".into())];
             let e = event("7-0", fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
-            let user = user.filter(|u| !u.is_empty());
-            assert_eq!(
-                (e.name.as_str(), e.origin.as_str(), e.user.as_deref()),
-                (name, origin, user)
-            );
+            assert_eq!((e.name.as_str(), e.origin.as_str(), &e.scope), (name, origin, &scope));
+        }
+        let unknown = [("head", "a.b*i/1*q"), ("payload", "{}")];
+        assert!(
+            event("7-0", unknown.into_iter()).is_none(),
+            "an unknown scope is no event"
+        );
+        // Before audiences: the payload's userId, or nothing (public).
+        for (user, scope) in [("u1", Scope::User("u1".into())), ("", Scope::All)] {
+            let text = format!("a.b*i/2*{user}");
+            let e = event("7-1", [("event", text.as_str()), ("payload", "{}")].into_iter()).unwrap();
+            assert_eq!((e.name.as_str(), e.origin.as_str(), &e.scope), ("a.b", "i/2", &scope));
         }
         let older = [
             ("name", "a.b"),
@@ -143,8 +148,8 @@ mod tests {
         ];
         let e = event("7-1", older.into_iter()).unwrap();
         assert_eq!(
-            (e.name.as_str(), e.origin.as_str(), e.user.as_deref()),
-            ("a.b", "i/2", Some("u1"))
+            (e.name.as_str(), e.origin.as_str(), &e.scope),
+            ("a.b", "i/2", &Scope::User("u1".into()))
         );
         assert!(
             e.frame.as_str().ends_with(r#""timestamp":"1970-01-01T00:00:00.007Z"}"#),
@@ -160,14 +165,10 @@ mod tests {
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].offset, Offset { ms: 5, seq: 1 });
         assert_eq!(
-            (events[0].user.as_deref(), events[1].user.as_deref()),
-            (None, Some("u1"))
+            (&events[0].scope, &events[1].scope),
+            (&Scope::User(String::new()), &Scope::User("u1".into()))
         );
         assert_eq!((events[1].name.as_str(), events[1].origin.as_str()), ("a.b", "i/1"));
-        let read = Value::Array(vec![Value::Array(vec![bulk("{kaiwa}:events"), range.clone()])]);
-        assert_eq!(from_read(&read).len(), 2);
-        let resp3 = Value::Map(vec![(bulk("{kaiwa}:events"), range)]);
-        assert_eq!(from_read(&resp3).len(), 2);
-        assert!(from_read(&Value::Nil).is_empty());
+        assert!(from_range(&Value::Nil).is_empty());
     }
 }

@@ -61,7 +61,7 @@ impl Memory {
             return (*seen, false);
         }
         let offset = log.last.next(now_ms());
-        let Some(event) = Event::new(offset, &draft.name, &draft.payload, draft.user, draft.origin) else {
+        let Some(event) = Event::new(offset, &draft.name, &draft.payload, draft.scope, draft.origin) else {
             return (log.last, false);
         };
         log.last = offset;
@@ -103,7 +103,7 @@ mod tests {
         Draft {
             name: "a.b".into(),
             payload: format!("{{\"n\":{n}}}"),
-            user: None,
+            scope: crate::event::Scope::All,
             origin: String::new(),
             idem: idem.map(String::from),
         }

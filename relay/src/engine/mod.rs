@@ -11,6 +11,15 @@
 //! The broadcast holds [`HUB_CAPACITY`] events. A connection task that falls
 //! further behind gets `RecvError::Lagged` and reads what it missed from the
 //! log instead of dropping it (see `feed.rs`).
+//!
+//! ## Gaps
+//!
+//! The Redis engine's reader may find that entries were trimmed before it
+//! read them (the instance stalled, Redis came back slowly, another relay
+//! took a burst larger than `--retain`). It then sends [`Fed::Gap`] before
+//! the events it read next, and every connection that has not dealt with
+//! those events yet closes with 4008: its client resumes, and the resume
+//! says `recovered: false` for what is gone. Never a silent gap.
 
 mod entries;
 pub mod memory;
@@ -22,7 +31,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use crate::event::{Event, Offset};
+use crate::event::{Event, Offset, Scope};
 
 /// Events the hub keeps for connections that are behind: a few of the
 /// Redis reader's batches (1,000 entries), so a burst read at once does
@@ -32,10 +41,21 @@ pub const HUB_CAPACITY: usize = 4096;
 /// How long an engine call may take before it counts as unavailable.
 pub const ENGINE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// What the hub carries, in offset order.
+#[derive(Debug, Clone)]
+pub enum Fed {
+    /// A stored event.
+    Event(Arc<Event>),
+    /// Events stored before this offset (and after the one sent before it)
+    /// may never come through the hub: they were trimmed before the
+    /// engine read them.
+    Gap(Offset),
+}
+
 /// The fan-out of stored events inside one instance.
 #[derive(Debug)]
 pub struct Hub {
-    tx: broadcast::Sender<Arc<Event>>,
+    tx: broadcast::Sender<Fed>,
     head: Mutex<Offset>,
 }
 
@@ -54,11 +74,17 @@ impl Hub {
         if event.offset > *head {
             *head = event.offset;
         }
-        let _ = self.tx.send(event);
+        let _ = self.tx.send(Fed::Event(event));
+    }
+
+    /// Says that events before `next` (the next one it will send) may be
+    /// missing: see [`Fed::Gap`].
+    pub fn gap(&self, next: Offset) {
+        let _ = self.tx.send(Fed::Gap(next));
     }
 
     /// A receiver of every event after the returned head offset.
-    pub fn subscribe(&self) -> (broadcast::Receiver<Arc<Event>>, Offset) {
+    pub fn subscribe(&self) -> (broadcast::Receiver<Fed>, Offset) {
         let head = self.head.lock().unwrap_or_else(|e| e.into_inner());
         (self.tx.subscribe(), *head)
     }
@@ -76,8 +102,8 @@ pub struct Draft {
     pub name: String,
     /// Its payload, JSON text.
     pub payload: String,
-    /// The payload's `userId`, if a string.
-    pub user: Option<String>,
+    /// Who receives it.
+    pub scope: Scope,
     /// The publishing connection, `instance/connection` ("" for HTTP).
     pub origin: String,
     /// The idempotency key (`user` and `ref`), if the publish had a ref.
@@ -163,6 +189,15 @@ impl Engine {
         match self {
             Engine::Memory(_) => 0,
             Engine::Redis(r) => r.errors(),
+        }
+    }
+
+    /// Times the engine's reader found events trimmed before it read them
+    /// (see [`Fed::Gap`]); the memory engine has no reader.
+    pub fn gaps(&self) -> u64 {
+        match self {
+            Engine::Memory(_) => 0,
+            Engine::Redis(r) => r.gaps(),
         }
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{P}:events` | stream | one entry per event: `event` (name, publishing connection, payload `userId`, separated by `*`: see `entries::head`) and `payload` (JSON text); the time stored is the id's; trimmed with `MAXLEN ~ retain` once per batch |
+//! | `{P}:events` | stream | one entry per event: `head` (name, publishing connection, scope, separated by `*`: see `entries::head`) and `payload` (JSON text); the time stored is the id's; trimmed with `MAXLEN ~ retain` once per batch |
 //! | `{P}:epoch` | string | the log's epoch; a new one when the stream is lost (Redis restarted without persistence, or flushed) |
 //! | `{P}:refs` | hash | field `<length of user>:<user>:<ref>`, value the offset that publish got, for idempotent retries; field `""`: the newest offset in the hash |
 //! | `{P}:refs:old` | hash | the same, the refs before those of `{P}:refs`: it is dropped when `{P}:refs` holds `retain` refs and none of its own entries is left in the stream, and `{P}:refs` takes its name; so a ref counts exactly while its entry is in the stream, and Redis holds about twice as many refs as the stream holds entries at most |
@@ -36,14 +36,31 @@
 //! without the race of using `$` again), and always continues from the last
 //! id it saw, so nothing stored between two reads is missed. When Redis goes
 //! away it reconnects with backoff and continues from that id.
+//!
+//! Continuing from the last id is not enough when the stream was trimmed
+//! past it before the next read (the instance stalled, Redis came back
+//! slowly, another relay took a burst larger than `--retain`): `XREAD`
+//! then answers with the oldest entry left, and what was trimmed in
+//! between is gone. So after a read that returned entries, the reader
+//! checks, as a resume does, that nothing after the id it continued from
+//! was trimmed (the id is not older than the stream's first entry, or
+//! nothing was ever trimmed); trimming only moves forward, so what holds
+//! after the read held during it. (Only after a read of `retain` entries or
+//! more, or of a full `COUNT`: a trim keeps at least the `retain` newest
+//! entries, so fewer than that after the id means none was trimmed.) If it
+//! does not hold, the hub is told ([`Hub::gap`]) before the entries are
+//! sent, and connections that have not dealt with them close with 4008.
+//! The check cannot tell a trim that took only entries the reader had read
+//! from one that took more: it may report a gap that is not one (the clients
+//! then resume with `recovered: false`), never miss one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamRangeReply;
-use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
+use redis::{Client, ConnectionAddr, RedisResult, Script, TlsCertificates};
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 
@@ -51,7 +68,7 @@ use super::{entries, random_id, resp, Hub, Unavailable, ENGINE_TIMEOUT};
 use crate::event::{Event, Offset};
 
 mod append;
-use append::{Append, APPEND_BATCH, APPEND_MANY};
+use append::{Append, APPEND_BATCH};
 
 /// Milliseconds one `XREAD` blocks.
 const BLOCK_MS: u64 = 2000;
@@ -83,8 +100,10 @@ pub struct RedisEngine {
     epoch: RwLock<String>,
     hub: Hub,
     errors: AtomicU64,
+    gaps: AtomicU64,
     appends: mpsc::Sender<Append>,
-    append_many: Script,
+    /// For `rediss://`: the TLS settings of the engine's own connections.
+    tls: Option<tokio_rustls::TlsConnector>,
 }
 
 impl std::fmt::Debug for RedisEngine {
@@ -97,9 +116,44 @@ impl std::fmt::Debug for RedisEngine {
 }
 
 impl RedisEngine {
-    /// Connects, agrees on the epoch, and starts the reader.
-    pub async fn connect(url: &str, prefix: &str, retain: usize) -> Result<Arc<RedisEngine>, String> {
-        let client = Client::open(url).map_err(|e| format!("--redis-url {url}: {e}"))?;
+    /// Connects, agrees on the epoch, and starts the reader. `ca`: the PEM
+    /// file of `--redis-ca`, for a `rediss://` URL.
+    pub async fn connect(
+        url: &str,
+        ca: Option<&[u8]>,
+        prefix: &str,
+        retain: usize,
+    ) -> Result<Arc<RedisEngine>, String> {
+        let shown = redacted(url);
+        let url_error = |e: redis::RedisError| format!("--redis-url {shown}: {}", e.to_string().replace(url, &shown));
+        let client = Client::open(url).map_err(url_error)?;
+        let tls = match &client.get_connection_info().addr {
+            ConnectionAddr::TcpTls { insecure: true, .. } => {
+                return Err(format!(
+                    "--redis-url {shown}: #insecure is not supported: certificates are always checked; \
+                     give the Redis server's CA certificate with --redis-ca FILE"
+                ))
+            }
+            ConnectionAddr::TcpTls { .. } => Some(resp::tls_config(ca)?),
+            _ if ca.is_some() => {
+                return Err(format!(
+                    "--redis-ca is for rediss:// URLs, and --redis-url {shown} is not one"
+                ))
+            }
+            _ => None,
+        };
+        let client = match ca {
+            // The same roots for the crate's connection as for the engine's own.
+            Some(pem) => Client::build_with_tls(
+                url,
+                TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.to_vec()),
+                },
+            )
+            .map_err(url_error)?,
+            None => client,
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Duration::from_secs(1))
             .set_response_timeout(ENGINE_TIMEOUT)
@@ -107,10 +161,10 @@ impl RedisEngine {
             .set_max_delay(1000);
         let mut conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
-            .map_err(|e| format!("cannot reach Redis at {url}: {e}"))?;
+            .map_err(|e| format!("cannot reach Redis at {shown}: {e}"))?;
         let stream = format!("{{{prefix}}}:events");
         let epoch_key = format!("{{{prefix}}}:epoch");
-        let fail = |e: redis::RedisError| format!("Redis at {url}: {e}");
+        let fail = |e: redis::RedisError| format!("Redis at {shown}: {e}");
         let _: () = redis::cmd("SET")
             .arg(&epoch_key)
             .arg(random_id())
@@ -140,7 +194,7 @@ impl RedisEngine {
         let (appends, queue) = mpsc::channel(4 * APPEND_BATCH);
         let engine = Arc::new(RedisEngine {
             appends,
-            append_many: Script::new(APPEND_MANY),
+            tls,
             client,
             conn,
             refs_key: format!("{{{prefix}}}:refs"),
@@ -151,6 +205,7 @@ impl RedisEngine {
             epoch: RwLock::new(epoch),
             hub: Hub::new(head),
             errors: AtomicU64::new(0),
+            gaps: AtomicU64::new(0),
         });
         tokio::spawn(engine.clone().read_forever(head));
         tokio::spawn(engine.clone().append_forever(queue));
@@ -170,6 +225,11 @@ impl RedisEngine {
     /// Engine errors so far.
     pub fn errors(&self) -> u64 {
         self.errors.load(Ordering::Relaxed)
+    }
+
+    /// Gaps the reader found so far.
+    pub fn gaps(&self) -> u64 {
+        self.gaps.load(Ordering::Relaxed)
     }
 
     fn failed(&self, what: &str, e: impl std::fmt::Display) -> Unavailable {
@@ -245,26 +305,16 @@ impl RedisEngine {
         matches!(timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
     }
 
-    async fn reader_connection(&self) -> Result<Reader, String> {
-        let wait = Duration::from_secs(1);
-        if let Some(raw) = resp::Conn::connect(self.client.get_connection_info(), wait).await {
-            return raw.map(Reader::Raw);
-        }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(wait)
-            .set_response_timeout(Duration::from_millis(BLOCK_MS) + ENGINE_TIMEOUT);
-        self.client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map(Reader::Crate)
-            .map_err(|e| e.to_string())
+    /// A connection of the engine's own (see `resp.rs`), within `wait`.
+    async fn own_connection(&self, wait: Duration) -> Result<resp::Conn, String> {
+        resp::Conn::connect(self.client.get_connection_info(), self.tls.as_ref(), wait).await
     }
 
     /// Reads the stream into the hub until the process ends.
     async fn read_forever(self: Arc<Self>, mut last: Offset) {
         let mut backoff = Duration::from_millis(100);
         loop {
-            let mut conn = match self.reader_connection().await {
+            let mut conn = match self.own_connection(Duration::from_secs(1)).await {
                 Ok(conn) => conn,
                 Err(e) => {
                     self.failed("reader connect", e);
@@ -273,7 +323,7 @@ impl RedisEngine {
                     continue;
                 }
             };
-            match conn.epoch(&self.epoch_key).await {
+            match read_epoch(&mut conn, &self.epoch_key).await {
                 Ok(Some(epoch)) => {
                     if self.note_epoch(&epoch) {
                         last = Offset::ZERO;
@@ -290,8 +340,34 @@ impl RedisEngine {
             }
             backoff = Duration::from_millis(100);
             loop {
-                match conn.read(&self.stream, last).await {
+                match read_stream(&mut conn, &self.stream, last).await {
                     Ok(events) => {
+                        let Some(first) = events.first() else { continue };
+                        // Whether anything after `last` was trimmed before
+                        // this read (see "Reading"); unanswered, the events
+                        // are read again after a reconnect. Not asked when
+                        // the read returned every entry after `last` and
+                        // they are fewer than `retain`: a trim keeps at
+                        // least the `retain` newest, so one that took an
+                        // entry after `last` left `retain` of them.
+                        let all_after = events.len() < READ_COUNT && events.len() < self.retain;
+                        match if all_after {
+                            Ok(true)
+                        } else {
+                            self.can_resume(&self.epoch(), last).await
+                        } {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                self.gaps.fetch_add(1, Ordering::Relaxed);
+                                tracing::warn!(
+                                    "the stream was trimmed past {last} before this relay read it (next: {}); \
+                                     closing connections that missed events with 4008",
+                                    first.offset
+                                );
+                                self.hub.gap(first.offset);
+                            }
+                            Err(_) => break,
+                        }
                         for event in events {
                             last = event.offset;
                             self.hub.send(event);
@@ -319,6 +395,21 @@ async fn again<T, F: std::future::Future<Output = RedisResult<T>>>(call: impl Fn
     }
 }
 
+/// `url` without its password, for messages and logs.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or("", |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
+        }
+        None => url.to_string(),
+    }
+}
+
 /// A string reply's text, or an error reply's.
 fn text_or_error(reply: &resp::Reply) -> Result<String, String> {
     match reply {
@@ -330,65 +421,47 @@ fn text_or_error(reply: &resp::Reply) -> Result<String, String> {
     }
 }
 
-/// The reader's connection: its own RESP2 one over plain TCP, else the
-/// `redis` crate's (TLS, Unix socket).
-enum Reader {
-    Raw(resp::Conn),
-    Crate(MultiplexedConnection),
+/// The epoch key's value, on the reader's connection.
+async fn read_epoch(conn: &mut resp::Conn, key: &str) -> Result<Option<String>, String> {
+    let args: [&[u8]; 2] = [b"GET", key.as_bytes()];
+    let get = conn.call(&args, |r| r.text().map(String::from));
+    timeout(ENGINE_TIMEOUT, get)
+        .await
+        .unwrap_or_else(|_| Err("timed out".into()))
 }
 
-impl Reader {
-    /// The epoch key's value.
-    async fn epoch(&mut self, key: &str) -> Result<Option<String>, String> {
-        match self {
-            Reader::Raw(conn) => {
-                let args: [&[u8]; 2] = [b"GET", key.as_bytes()];
-                let get = conn.call(&args, |r| r.text().map(String::from));
-                timeout(ENGINE_TIMEOUT, get)
-                    .await
-                    .unwrap_or_else(|_| Err("timed out".into()))
-            }
-            Reader::Crate(conn) => redis::cmd("GET")
-                .arg(key)
-                .query_async::<Option<String>>(conn)
-                .await
-                .map_err(|e| e.to_string()),
-        }
-    }
+/// The events after `last` (`XREAD COUNT … BLOCK … STREAMS stream last`),
+/// none when the block timed out.
+async fn read_stream(conn: &mut resp::Conn, stream: &str, last: Offset) -> Result<Vec<Arc<Event>>, String> {
+    let (count, block, last) = (READ_COUNT.to_string(), BLOCK_MS.to_string(), last.to_string());
+    let args: [&[u8]; 8] = [
+        b"XREAD",
+        b"COUNT",
+        count.as_bytes(),
+        b"BLOCK",
+        block.as_bytes(),
+        b"STREAMS",
+        stream.as_bytes(),
+        last.as_bytes(),
+    ];
+    let read = conn.call(&args, resp::events);
+    timeout(Duration::from_millis(BLOCK_MS) + ENGINE_TIMEOUT, read)
+        .await
+        .unwrap_or_else(|_| Err("timed out".into()))
+}
 
-    /// The events after `last` (`XREAD COUNT … BLOCK … STREAMS stream last`),
-    /// none when the block timed out.
-    async fn read(&mut self, stream: &str, last: Offset) -> Result<Vec<Arc<Event>>, String> {
-        let (count, block, last) = (READ_COUNT.to_string(), BLOCK_MS.to_string(), last.to_string());
-        match self {
-            Reader::Raw(conn) => {
-                let args: [&[u8]; 8] = [
-                    b"XREAD",
-                    b"COUNT",
-                    count.as_bytes(),
-                    b"BLOCK",
-                    block.as_bytes(),
-                    b"STREAMS",
-                    stream.as_bytes(),
-                    last.as_bytes(),
-                ];
-                let read = conn.call(&args, resp::events);
-                timeout(Duration::from_millis(BLOCK_MS) + ENGINE_TIMEOUT, read)
-                    .await
-                    .unwrap_or_else(|_| Err("timed out".into()))
-            }
-            Reader::Crate(conn) => redis::cmd("XREAD")
-                .arg("COUNT")
-                .arg(count)
-                .arg("BLOCK")
-                .arg(block)
-                .arg("STREAMS")
-                .arg(stream)
-                .arg(last)
-                .query_async::<redis::Value>(conn)
-                .await
-                .map(|reply| entries::from_read(&reply))
-                .map_err(|e| e.to_string()),
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        for (url, shown) in [
+            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+            ("rediss://relay:s3cr:et@host:6380/0", "rediss://relay:***@host:6380/0"),
+            ("redis://:pw@host", "redis://:***@host"),
+            ("redis+unix:///run/redis.sock", "redis+unix:///run/redis.sock"),
+            ("rediss://u:p@h/#insecure", "rediss://u:***@h/#insecure"),
+        ] {
+            assert_eq!(super::redacted(url), shown);
         }
     }
 }

@@ -1,19 +1,27 @@
-//! The reader's own connection to Redis: plain TCP, RESP2, and replies
-//! parsed in place, borrowing their strings from the read buffer.
+//! The engine's own connections to Redis (the reader's and the
+//! appender's): RESP2, and replies parsed in place, borrowing their strings
+//! from the read buffer; over TCP, TLS (`rediss://`) or a Unix socket.
 //!
 //! The reader decodes every event that every instance stores (an `XREAD`
 //! entry is fourteen RESP values), and the `redis` crate's parser, which
 //! allocates a value for each of them, took a quarter of a relay's CPU
-//! under publish load. Only used for a `redis://` URL over TCP; with TLS
-//! or a Unix socket the reader goes through the `redis` crate.
+//! under publish load.
+//!
+//! TLS is rustls with the same roots as the `redis` crate's connection
+//! (which serves every other command): the `--redis-ca` file when given,
+//! else the system's ([`tls_config`]). Certificates are always checked: a
+//! `rediss://…#insecure` URL is refused.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::{ConnectionAddr, ConnectionInfo};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
 use tokio::time::timeout;
+use tokio_rustls::TlsConnector;
 
 use super::entries;
 use crate::event::Event;
@@ -150,27 +158,93 @@ pub fn events(reply: &Reply) -> Vec<Arc<Event>> {
     out
 }
 
+/// The TLS settings of `rediss://` connections: the certificates in the
+/// PEM file `ca` are the only roots when given (a managed Redis whose CA is
+/// not a public one), else the system's (`SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` are honoured), as the `redis` crate does.
+pub fn tls_config(ca: Option<&[u8]>) -> Result<TlsConnector, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    match ca {
+        Some(pem) => {
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(|e| format!("--redis-ca: {e}"))?;
+                roots.add(cert).map_err(|e| format!("--redis-ca: {e}"))?;
+            }
+            if roots.is_empty() {
+                return Err("--redis-ca: no certificate in the file (expected PEM)".into());
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            for cert in found.certs {
+                let _ = roots.add(cert);
+            }
+            if roots.is_empty() {
+                return Err(format!(
+                    "no system CA certificates for rediss:// ({:?}); give the Redis server's CA with --redis-ca",
+                    found.errors
+                ));
+            }
+        }
+    }
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// Whatever carries the bytes: TCP, TLS over TCP, a Unix socket.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// Opens the byte stream to the address of `info`.
+async fn open(info: &ConnectionInfo, tls: Option<&TlsConnector>) -> Result<Box<dyn Io>, String> {
+    let tcp = |host: &str, port: u16| {
+        let addr = format!("{host}:{port}");
+        async move {
+            let tcp = TcpStream::connect(&addr).await.map_err(|e| format!("{addr}: {e}"))?;
+            let _ = tcp.set_nodelay(true);
+            Ok::<_, String>(tcp)
+        }
+    };
+    Ok(match &info.addr {
+        ConnectionAddr::Tcp(host, port) => Box::new(tcp(host, *port).await?),
+        ConnectionAddr::TcpTls { insecure: true, .. } => {
+            return Err("rediss://…#insecure: certificates are always checked; \
+                        give the Redis server's CA certificate with --redis-ca FILE"
+                .into())
+        }
+        ConnectionAddr::TcpTls { host, port, .. } => {
+            let tls = tls.ok_or("rediss:// without a TLS configuration")?;
+            let name = ServerName::try_from(host.clone()).map_err(|e| format!("{host}: {e}"))?;
+            let stream = tcp(host, *port).await?;
+            let stream = tls
+                .connect(name, stream)
+                .await
+                .map_err(|e| format!("TLS with {host}:{port}: {e}"))?;
+            Box::new(stream)
+        }
+        ConnectionAddr::Unix(path) => Box::new(
+            UnixStream::connect(path)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+        ),
+    })
+}
+
 /// One RESP2 connection: one command at a time.
 pub struct Conn {
-    tcp: TcpStream,
+    io: Box<dyn Io>,
     buf: Vec<u8>,
     out: Vec<u8>,
 }
 
 impl Conn {
-    /// Connects and authenticates, within `wait`; `None` unless `info` is
-    /// plain TCP.
-    pub async fn connect(info: &ConnectionInfo, wait: Duration) -> Option<Result<Conn, String>> {
-        let ConnectionAddr::Tcp(host, port) = &info.addr else {
-            return None;
-        };
+    /// Connects (with TLS for `rediss://`) and authenticates, within `wait`.
+    pub async fn connect(info: &ConnectionInfo, tls: Option<&TlsConnector>, wait: Duration) -> Result<Conn, String> {
         let connect = async {
-            let tcp = TcpStream::connect((host.as_str(), *port))
-                .await
-                .map_err(|e| e.to_string())?;
-            let _ = tcp.set_nodelay(true);
             let mut conn = Conn {
-                tcp,
+                io: open(info, tls).await?,
                 buf: Vec::with_capacity(64 * 1024),
                 out: Vec::new(),
             };
@@ -188,7 +262,7 @@ impl Conn {
             }
             Ok(conn)
         };
-        Some(timeout(wait, connect).await.unwrap_or_else(|_| Err("timed out".into())))
+        timeout(wait, connect).await.unwrap_or_else(|_| Err("timed out".into()))
     }
 
     /// Sends a command and hands its reply to `then` (an error reply is an `Err`).
@@ -208,7 +282,12 @@ impl Conn {
             self.out.extend_from_slice(arg);
             self.out.extend_from_slice(b"\r\n");
         }
-        let sent = self.tcp.write_all(&self.out).await.map_err(|e| e.to_string());
+        let mut sent = self.io.write_all(&self.out).await;
+        if sent.is_ok() {
+            // A no-op on TCP; TLS keeps what it encrypted until flushed.
+            sent = self.io.flush().await;
+        }
+        let sent = sent.map_err(|e| e.to_string());
         if self.out.capacity() > 1024 * 1024 {
             self.out = Vec::new();
         }
@@ -236,7 +315,7 @@ impl Conn {
             if self.buf.capacity() - self.buf.len() < 16 * 1024 {
                 self.buf.reserve(self.buf.capacity().max(64 * 1024));
             }
-            let n = self.tcp.read_buf(&mut self.buf).await.map_err(|e| e.to_string())?;
+            let n = self.io.read_buf(&mut self.buf).await.map_err(|e| e.to_string())?;
             if n == 0 {
                 return Err("Redis closed the connection".into());
             }
@@ -288,6 +367,7 @@ mod tests {
 
     #[test]
     fn an_xread_reply_becomes_events() {
+        use crate::event::Scope;
         let entry = |id: &str, user: &str| {
             let fields = entries::test_fields(user);
             let mut s = format!("*2\r\n${}\r\n{id}\r\n*{}\r\n", id.len(), fields.len());
@@ -305,8 +385,8 @@ mod tests {
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].offset, crate::event::Offset { ms: 5, seq: 1 });
         assert_eq!(
-            (events[0].user.as_deref(), events[1].user.as_deref()),
-            (None, Some("u1"))
+            (&events[0].scope, &events[1].scope),
+            (&Scope::User(String::new()), &Scope::User("u1".into()))
         );
         assert_eq!((events[1].name.as_str(), events[1].origin.as_str()), ("a.b", "i/1"));
         assert!(super::events(&complete("*-1\r\n")).is_empty());

@@ -17,9 +17,15 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+// Not every test binary uses them all.
+mod engines;
+#[allow(unused_imports)]
+pub use engines::*;
 mod raw;
 #[allow(unused_imports)]
 pub use raw::*;
+mod redis_server;
+pub use redis_server::Redis;
 
 pub const SECRET: &str = "test-secret";
 /// The longest any single wait in a test may take.
@@ -39,75 +45,6 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// A `redis-server` of our own.
-pub struct Redis {
-    pub port: u16,
-    dir: PathBuf,
-    persistent: bool,
-    child: Option<Child>,
-}
-
-impl Redis {
-    /// Starts one; `persistent` turns on the append-only file (fsync always).
-    pub async fn start(name: &str, persistent: bool) -> Redis {
-        let mut r = Redis {
-            port: free_port(),
-            dir: scratch(&format!("redis-{name}")),
-            persistent,
-            child: None,
-        };
-        r.restart().await;
-        r
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// (Re)starts it on the same port and directory.
-    pub async fn restart(&mut self) {
-        let aof = if self.persistent {
-            ["--appendonly", "yes", "--appendfsync", "always"]
-        } else {
-            ["--appendonly", "no", "--appendfsync", "no"]
-        };
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-            .args(aof)
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("redis-server (scripts/setup.sh redis installs it)");
-        self.child = Some(child);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "redis-server did not start");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Runs a command with `redis-cli` (with `password`, once one is set).
-    pub async fn cli(&self, password: Option<&str>, args: &[&str]) -> String {
-        let mut cmd = Command::new("redis-cli");
-        cmd.args(["-p", &self.port.to_string()]);
-        if let Some(p) = password {
-            cmd.args(["-a", p, "--no-auth-warning"]);
-        }
-        let out = cmd.args(args).output().await.expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// `kill -9`.
-    pub async fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().await.unwrap();
-        }
-    }
 }
 
 /// A `kaiwa-relay` process.
@@ -208,6 +145,15 @@ impl Relay {
     /// `kill -9`.
     pub async fn kill(&mut self) {
         self.child.kill().await.unwrap();
+    }
+
+    /// Sends a signal (`STOP`, `CONT`, ...) with `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name}");
     }
 
     /// SIGTERM, then the exit status.
@@ -550,7 +496,12 @@ pub struct Reader {
 
 impl Reader {
     pub async fn join(addr: &str) -> Reader {
-        let (client, w) = Client::join(addr, Some(&token(json!({"sub": "reader"}))), &["audio.*"]).await;
+        let (client, w) = Client::join(
+            addr,
+            Some(&token(json!({"sub": "reader", "admin": true}))),
+            &["audio.*"],
+        )
+        .await;
         Reader {
             client,
             epoch: w["epoch"].as_str().unwrap().into(),
@@ -581,7 +532,7 @@ impl Reader {
                 }
                 Got::Frame(f) => panic!("unexpected {f}"),
                 Got::Closed(..) => loop {
-                    let hello = json!({"token": token(json!({"sub": "reader"})), "subscribe": ["audio.*"],
+                    let hello = json!({"token": token(json!({"sub": "reader", "admin": true})), "subscribe": ["audio.*"],
                         "resume": {"epoch": self.epoch, "offset": self.last}});
                     at += 1;
                     if let Some((c, w)) = Client::try_join(&addrs[at % addrs.len()], hello).await {

@@ -44,7 +44,7 @@ pub(super) struct Append {
 ///
 /// `KEYS`: stream, epoch, current refs, previous refs. `ARGV`: retain, a
 /// new epoch, the number of events, then three per event: its ref field
-/// (empty without a ref), its `event` field, its payload.
+/// (empty without a ref), its `head` field, its payload.
 /// Returns one string (one reply to parse, not two per event): the epoch,
 /// then per event its id and `1` if stored now (`0` if stored before under
 /// that ref), separated by spaces.
@@ -52,6 +52,11 @@ pub(super) struct Append {
 /// A ref in both hashes (stored again after its entry was trimmed) is
 /// checked newest first; a ref repeated within the batch gets the id of its
 /// first event.
+///
+/// The trim keeps at least the whole batch: a batch larger than `retain`
+/// (a small `--retain`) would otherwise trim its own first events before
+/// any reader saw them. Readers blocked in `XREAD` are answered as soon as
+/// the script ends, so they get the batch whole.
 pub(super) const APPEND_MANY: &str = r"
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
@@ -109,7 +114,7 @@ for _ = 1, n do
     out[#out + 1] = id
     out[#out + 1] = '0'
   else
-    id = redis.call('XADD', KEYS[1], '*', 'event', ARGV[a + 1], 'payload', ARGV[a + 2])
+    id = redis.call('XADD', KEYS[1], '*', 'head', ARGV[a + 1], 'payload', ARGV[a + 2])
     added = true
     if f ~= '' then
       ids[f] = id
@@ -123,7 +128,7 @@ for _ = 1, n do
   a = a + 3
 end
 if added then
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[1])
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', math.max(tonumber(ARGV[1]), n))
 end
 if last then
   if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[1]) then
@@ -159,34 +164,16 @@ impl RedisEngine {
     /// stores them with one script call ([`APPEND_MANY`]), so one round trip
     /// and one epoch check store many events. One task per instance, so events are stored in
     /// the order they were submitted (a connection's publishes keep their order).
-    /// Over plain TCP the batches go on a connection of the appender's own,
-    /// the next one sent while Redis runs the one before
-    /// ([`RedisEngine::append_pipelined`]); otherwise (TLS, Unix socket)
-    /// through the connection manager, one at a time.
+    /// The batches go on a connection of the appender's own, the next one
+    /// sent while Redis runs the one before
+    /// ([`RedisEngine::append_pipelined`]).
     pub(super) async fn append_forever(self: Arc<Self>, mut queue: mpsc::Receiver<Append>) {
         let mut batch = Vec::with_capacity(APPEND_BATCH);
         while queue.recv_many(&mut batch, APPEND_BATCH).await > 0 {
-            if let Some(conn) = resp::Conn::connect(self.client.get_connection_info(), Duration::from_secs(1)).await {
-                // Plain TCP: pipelined on a connection of the appender's own.
-                let first = std::mem::take(&mut batch);
-                match conn {
-                    Ok(conn) => self.append_pipelined(conn, first, &mut queue).await,
-                    Err(e) => {
-                        let e = self.failed("XADD", e);
-                        for append in first {
-                            let _ = append.done.send(Err(e.clone()));
-                        }
-                    }
-                }
-                continue;
-            }
-            let results = self.append_batch(&batch).await;
-            for (i, append) in batch.drain(..).enumerate() {
-                let result = match &results {
-                    Ok(all) => all.get(i).cloned().ok_or_else(|| self.failed("XADD", "short reply")),
-                    Err(e) => Err(e.clone()),
-                };
-                let _ = append.done.send(result);
+            let first = std::mem::take(&mut batch);
+            match self.own_connection(Duration::from_secs(1)).await {
+                Ok(conn) => self.append_pipelined(conn, first, &mut queue).await,
+                Err(e) => self.answer(first, Err(self.failed("XADD", e))),
             }
         }
     }
@@ -310,7 +297,7 @@ impl RedisEngine {
             numbers: [self.retain.to_string(), random_id(), batch.len().to_string()],
             heads: batch
                 .iter()
-                .map(|Append { draft: d, .. }| entries::head(&d.name, &d.origin, d.user.as_deref()))
+                .map(|Append { draft: d, .. }| entries::head(&d.name, &d.origin, &d.scope))
                 .collect(),
         }
     }
@@ -327,40 +314,6 @@ impl RedisEngine {
         }
         Ok(out)
     }
-
-    async fn append_batch(&self, batch: &[Append]) -> Result<Vec<(Offset, bool)>, Unavailable> {
-        // `EVALSHA` built here rather than through `ScriptInvocation`, which
-        // copies every argument twice (payloads included).
-        let args = self.append_args(self.append_many.get_hash(), batch);
-        let mut call = redis::cmd("EVALSHA");
-        for arg in &args.as_args()[1..] {
-            call.arg(arg);
-        }
-        let mut conn = self.conn.clone();
-        let reply = match timeout(ENGINE_TIMEOUT, call.query_async::<redis::Value>(&mut conn)).await {
-            // Redis forgot the script (a restart): load it and call again.
-            Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError => {
-                let load = async {
-                    let _: String = redis::cmd("SCRIPT")
-                        .arg("LOAD")
-                        .arg(APPEND_MANY)
-                        .query_async(&mut conn)
-                        .await?;
-                    call.query_async::<redis::Value>(&mut conn).await
-                };
-                self.run("XADD", load).await?
-            }
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => return Err(self.failed("XADD", e)),
-            Err(_) => return Err(self.failed("XADD", "timed out")),
-        };
-        let reply = match &reply {
-            redis::Value::BulkString(bytes) => std::str::from_utf8(bytes).ok(),
-            _ => None,
-        }
-        .ok_or_else(|| self.failed("XADD", format!("unexpected reply {reply:?}")))?;
-        self.appended(reply)
-    }
 }
 
 /// Batches sent to Redis before the first of them is answered, at most.
@@ -373,7 +326,7 @@ struct AppendArgs<'a> {
     batch: &'a [Append],
     /// Retain, a new epoch, the number of events.
     numbers: [String; 3],
-    /// The `event` field of each entry.
+    /// The `head` field of each entry.
     heads: Vec<String>,
 }
 

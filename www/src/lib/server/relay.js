@@ -11,7 +11,6 @@
 
 import { createHmac } from 'node:crypto';
 import { env } from '$env/dynamic/private';
-import { USER_EVENTS } from '$lib/relay/scope.js';
 
 /** How long a token lives; the page's getToken() gets a new one before it expires. */
 export const TOKEN_SECONDS = 10 * 60;
@@ -33,9 +32,13 @@ export function signToken(claims, seconds = TOKEN_SECONDS) {
 	return { token: `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`, exp };
 }
 
-/** A user's token: publishes as that user (the relay refuses another userId), receives that user's events. */
+/**
+ * A user's token: publishes as that user (the relay refuses another userId);
+ * receives that user's events and the public ones (audience 'all'): events
+ * are private to their user by default (relay/PROTOCOL.md, "Who sees what").
+ */
 export function userToken(userId) {
-	return signToken({ sub: userId, publish: ['*'], subscribe: USER_EVENTS });
+	return signToken({ sub: userId, publish: ['*'], subscribe: ['*'] });
 }
 
 /** The payment webhook's token: subscription.renewed for `userId`, nothing to receive; a minute is plenty. */

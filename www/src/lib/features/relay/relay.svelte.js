@@ -1,8 +1,10 @@
 // Relay: what this page's bus says about its relay connection, the events
-// that came from elsewhere (another tab of this user, or the relay), and
-// the "payment webhook" button: the demo server publishes
+// that came from elsewhere (another tab of this user, or the relay), the
+// "payment webhook" button: the demo server publishes
 // subscription.renewed for the signed-in user through the relay
-// (POST /api/payment-webhook), and it reaches only that user's tabs.
+// (POST /api/payment-webhook), and it reaches only that user's tabs; and a
+// maintenance notice, the one public event ($lib/events.js: audience
+// 'all'), which reaches every signed-in user.
 
 import { allOff } from '$lib/bus/all-off.js';
 
@@ -16,13 +18,18 @@ export class Relay {
 	arrived = $state([]);
 	/** The webhook's last answer, as a sentence. */
 	webhook = $state('');
+	/** The newest maintenance notice, from anyone. @type {{ text: string, by: string, at: Date, source: string } | null} */
+	notice = $state(null);
+	#bus;
 	/** The plan a webhook renews (the last one created here). */
 	#subscriptionId = 'sub-webhook';
 	#off;
 
 	/** @param {import('kaiwa-bus').Bus & { connection?: any, onConnection?: Function }} bus */
 	constructor(bus) {
+		this.#bus = bus;
 		const offs = [
+			bus.on('app.notice.posted', (notice, meta) => (this.notice = { ...notice, source: meta.source })),
 			bus.on('*', (payload, meta) => {
 				if (meta.source === 'local') return;
 				const userId = /** @type {any} */ (payload)?.userId ?? '(no user)';
@@ -51,6 +58,12 @@ export class Relay {
 		} catch (error) {
 			this.webhook = `failed: ${/** @type {Error} */ (error).message}`;
 		}
+	}
+
+	/** Posts a maintenance notice as the signed-in user: public, every user gets it. */
+	postNotice() {
+		const by = this.connection.user ?? 'nobody';
+		this.#bus.emit('app.notice.posted', { text: 'Maintenance tonight at 02:00 UTC: about ten minutes offline', by, at: new Date() });
 	}
 
 	dispose() {
