@@ -486,7 +486,7 @@ mod tests {
             .flat_map(|(i, ty)| [(format!("f{i}"), ty.to_string()), (format!("o{i}"), format!("{ty}?"))])
             .collect();
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, t)| (k.as_str(), t.as_str())).collect();
-        let schema = schemas.compile("every.type", "1.0.0", "", &fields).unwrap();
+        let schema = schemas.compile("every.type", "1.0.0", "", "user", &fields).unwrap();
         let mut seen = 0;
         for field in &schema.fields {
             for kind in Kind::ALL {
