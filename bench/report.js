@@ -113,6 +113,14 @@ export function renderMarkdown(result) {
 			`${summary.initAfterDownload?.toFixed(2)} ms of it after the download (compile + instantiate).`,
 		''
 	);
+	if (result.size.devtools) {
+		const { devtools } = result.size;
+		lines.push(
+			`The devtools panel loaded with \`import('kaiwa-bus/devtools')\` (as the README's layout does) is a chunk of its own in a production build: ` +
+				`${kb(devtools.raw)} minified (${kb(devtools.gzip)} gzip), downloaded only when the panel is mounted; none of it is in the page's up-front chunks (checked).`,
+			''
+		);
+	}
 	if (summary.readyMedian && result.size.inline) {
 		lines.push(
 			`Time to a usable bus in Chromium (from navigation start to a first emit, production bundle, median of ${result.readyMs.core.length} fresh pages): ` +

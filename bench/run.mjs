@@ -10,6 +10,7 @@ import * as esbuild from 'esbuild';
 import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { serveStatic } from '../scripts/lib/static-server.mjs';
 import { coreSize, gzipSize } from '../scripts/lib/size.mjs';
+import { measurePanelChunk } from './panel-chunk.mjs';
 import { buildReadyBundles, measureReady } from './ready.mjs';
 import { renderMarkdown, renderSvg, summarize } from './report.js';
 
@@ -77,7 +78,9 @@ const size = {
 	// What a production build ships: the browser entry bundled and minified.
 	jsMinified,
 	// kaiwa-bus/inline: one minified bundle that carries the .wasm.
-	inline: { raw: readyBytes.inline.length, gzip: gzipSize(readyBytes.inline) }
+	inline: { raw: readyBytes.inline.length, gzip: gzipSize(readyBytes.inline) },
+	// kaiwa-bus/devtools loaded with import(): its own chunk, none of it up front (checked).
+	devtools: (await measurePanelChunk()).panel
 };
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';

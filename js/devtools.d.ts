@@ -27,7 +27,9 @@ export interface DevtoolsOptions {
  * that has them it also reads `persistence`, `storedCount()` and
  * `clearStored()` (a PersistentEventBus: the Storage line of the
  * statistics) and `connection`, `onConnection()` and `gaps` (a RelayBus:
- * the header), so those buses are DevtoolsBus values too.
+ * the header), so those buses are DevtoolsBus values too. Its Emit and
+ * Replay views use `validate`, `mode` and `emit`, and attach to the
+ * EventBus under a wrapper (its `bus`); on a bus without them they are off.
  */
 export type DevtoolsBus = Pick<
 	EventBus<any>,
@@ -63,7 +65,8 @@ export declare function defineDevtools(): typeof KaiwaDevtools;
 
 /**
  * Mounts a panel for `bus` and returns it; `element.remove()` unmounts it.
- * Browsers only: in SvelteKit, call it in `onMount`.
+ * Browsers only: in SvelteKit, call it in `onMount`. Throws an Error if the
+ * bus was disposed.
  */
 export declare function mountDevtools(bus: DevtoolsBus, options?: DevtoolsOptions): KaiwaDevtools;
 

@@ -14,6 +14,10 @@
 // and, only on the buses that have them (devtools/buses.js):
 //   persistence, storedCount, clearStored   a store's Storage line in the statistics
 //   connection, onConnection, gaps          a relay's state, outbox and gaps in the header
+// To act (devtools/actions.js), the Emit and Replay views use
+//   validate, mode              the issues the bus would raise, as you type
+//   attach (of the EventBus under any wrapper), emit, link.receive
+//                               the panel's emits ('devtools') and replays ('replay')
 //
 // ## Cost
 // Collapsed (closed), the panel has no listener on the bus (nor on a relay
@@ -36,11 +40,14 @@
 //
 // ## Layout
 // The parts are in js/devtools/: element.js (the element: state, live feed),
-// chrome.js (toolbar, banner, stats table), buses.js (what a store or a
-// relay bus adds), list.js (the windowed list),
-// detail.js (the detail pane), tree.js (the payload tree), records.js
-// (filters, stats of a file), dom.js (DOM building, formats), prefs.js
-// (localStorage, shortcut), styles.js. The export format is js/history.js.
+// shown.js (the records shown, the filter), chrome.js (toolbar, banner,
+// menus, footer), buses.js (what a store or a relay bus adds), list.js (the
+// windowed list), detail.js (the detail pane), tree.js (the payload tree),
+// records.js (filters, stats of a file), dom.js (DOM building, formats),
+// prefs.js (localStorage, shortcut), keys.js (the keyboard), styles.js;
+// views.js lists the views after Events and Statistics, one file each:
+// emit.js (with form.js), replay.js, compare.js; actions.js is the panel as
+// a transport, code.js Copy as code. The export format is js/history.js.
 
 import { KaiwaDevtools } from './devtools/element.js';
 

@@ -1,13 +1,13 @@
 // Types of `kaiwa-bus/history`: the history record format (docs/history-format.md).
 
-import type { EventRecord, Status, ValidationIssue } from './index.js';
+import type { EventBus, EventRecord, Status, ValidationIssue } from './index.js';
 
 export declare const HISTORY_FORMAT: 'kaiwa-bus/history';
 export declare const HISTORY_VERSION: 1;
 export declare const STATUSES: readonly Status[];
 
-/** Where a record's event came from; a record without one is 'local'. */
-export type RecordSource = 'local' | 'tab' | 'remote' | 'restored';
+/** Where a record's event came from; a record without one is 'local'. 'devtools': emitted from the panel; 'replay': replayed by it. */
+export type RecordSource = 'local' | 'tab' | 'remote' | 'restored' | 'devtools' | 'replay';
 export declare const SOURCES: readonly RecordSource[];
 /** The event a relay bus records (source 'remote') when a resume was not honoured: a gap. */
 export declare const GAP_EVENT: 'kaiwa.relay.gap';
@@ -65,3 +65,9 @@ export declare function historyDocument(records: readonly EventRecord[]): Histor
  * Date timestamps, sorted by id. Throws an Error naming the record and field at fault.
  */
 export declare function readHistoryDocument(text: string): ReadRecord[];
+/**
+ * The payload with its schema's Date fields (by the event's schema on `bus`)
+ * turned from ISO strings back into Dates, in place. `cache` keeps each
+ * event's Date fields between calls.
+ */
+export declare function reviveDates<T>(bus: Pick<EventBus<any>, 'getSchema'>, name: string, payload: T, cache?: Map<string, string[]>): T;

@@ -10,6 +10,8 @@
 //   toPlain(value)            -> any payload, JSON-safe
 //   readHistoryDocument(text) -> records with Date timestamps, or an Error
 //                                that names the record and field at fault
+//   reviveDates(bus, name, payload) -> the payload's Date fields (by the
+//                                event's schema) back from ISO strings
 
 import { HIDDEN_IN_NAMES, MAX_NAME_LEN } from './contract.js';
 import { messageOf } from './errors.js';
@@ -17,8 +19,11 @@ import { messageOf } from './errors.js';
 export const HISTORY_FORMAT = 'kaiwa-bus/history';
 export const HISTORY_VERSION = 1;
 export const STATUSES = ['delivered', 'failed', 'rejected'];
-/** Where a record's event came from; a record without one is 'local'. */
-export const SOURCES = ['local', 'tab', 'remote', 'restored'];
+/**
+ * Where a record's event came from; a record without one is 'local'.
+ * 'devtools': emitted from the devtools panel; 'replay': replayed by it.
+ */
+export const SOURCES = ['local', 'tab', 'remote', 'restored', 'devtools', 'replay'];
 /**
  * The event a relay bus records, with source 'remote', when the relay could
  * not resume where the bus left off (a gap: events were missed). Its payload
@@ -197,6 +202,34 @@ class Walk {
 function define(out, key, value) {
 	if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 	else out[key] = value;
+}
+
+// The payload's fields a schema types `Date` (or `Date?`), by event name.
+function dateFields(bus, name, cache) {
+	let fields = cache.get(name);
+	if (fields === undefined) {
+		const schema = bus.getSchema(name);
+		fields = schema ? Object.keys(schema.payload).filter((key) => /^\s*Date\s*\??\s*$/.test(schema.payload[key])) : [];
+		cache.set(name, fields);
+	}
+	return fields;
+}
+
+/**
+ * The payload with its schema's Date fields turned back from ISO strings
+ * into Dates (in place): what JSON made of a payload (an export, the relay)
+ * as it was emitted.
+ */
+export function reviveDates(bus, name, payload, cache = new Map()) {
+	if (payload === null || typeof payload !== 'object') return payload;
+	for (const key of dateFields(bus, name, cache)) {
+		const value = payload[key];
+		if (typeof value === 'string') {
+			const date = new Date(value);
+			if (!Number.isNaN(date.getTime())) payload[key] = date;
+		}
+	}
+	return payload;
 }
 
 function formatDate(date) {

@@ -40,7 +40,7 @@
 import { EventBus } from './bus.js';
 import { takeBusOptions } from './bus-options.js';
 import { ValidationError } from './errors.js';
-import { GAP_EVENT, GAP_SCHEMA } from './history.js';
+import { GAP_EVENT, GAP_SCHEMA, reviveDates } from './history.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
 import { RelayConnection, RelayError, overLimits } from './relay-connection.js';
 import { TabLink } from './tab-link.js';
@@ -52,30 +52,6 @@ import { notifyAll, passOn, report } from './wrap.js';
 // older version) is not waited for longer.
 const HANDOVER_WAIT_MS = 1000;
 const SEEN_OFFSETS = 4096;
-
-// The payload's fields a schema types `Date` (or `Date?`), by event name.
-function dateFields(bus, name, cache) {
-	let fields = cache.get(name);
-	if (fields === undefined) {
-		const schema = bus.getSchema(name);
-		fields = schema ? Object.keys(schema.payload).filter((key) => /^Date\??$/.test(schema.payload[key])) : [];
-		cache.set(name, fields);
-	}
-	return fields;
-}
-
-/** The payload with its schema's Date fields turned back from ISO strings into Dates (in place). */
-export function reviveDates(bus, name, payload, cache = new Map()) {
-	if (payload === null || typeof payload !== 'object') return payload;
-	for (const key of dateFields(bus, name, cache)) {
-		const value = payload[key];
-		if (typeof value === 'string') {
-			const date = new Date(value);
-			if (!Number.isNaN(date.getTime())) payload[key] = date;
-		}
-	}
-	return payload;
-}
 
 // The claims of a JWT, unverified (only to tell identities apart), or null.
 function claimsOf(token) {
@@ -481,6 +457,8 @@ export class RelayBus {
 }
 
 passOn(RelayBus);
+
+export { reviveDates };
 
 const RELAY_OPTIONS = ['url', 'token', 'getToken', 'subscribe', 'WebSocket', 'share', 'outbox', 'outboxName', 'indexedDB', 'identity'];
 

@@ -4,8 +4,8 @@ import type { KaiwaEvents } from './events.js';
 import type { EmittedPayload, EventBus, EventBusOptions, EventDefinitions, Status, ValidationIssue } from './index.js';
 import type { PassedOn } from './wrap.js';
 
-/** Where a record came from: this page, another tab, the relay, or a store after a reload. */
-export type EventSource = 'local' | 'tab' | 'remote' | 'restored';
+/** Where a record came from: this page, another tab, the relay, a store after a reload, or the devtools panel (an emit, a replay). */
+export type EventSource = 'local' | 'tab' | 'remote' | 'restored' | 'devtools' | 'replay';
 
 /** The version of a stored event's shape; records of another version are skipped when read. */
 export declare const STORED_EVENT_VERSION: 1;

@@ -60,6 +60,8 @@ const steps = [
 	{ name: 'relay from npm (no cargo)', cmd: ['node', 'tests/relay-npm/run.mjs'], count: lineCounts },
 	// The devtools panel on a persistent bus (storage, restored records) and on a relay bus (connection, outbox, gaps).
 	{ name: 'devtools on store and relay buses (Chromium)', cmd: ['node', 'tests/e2e/buses.test.mjs'], count: lineCounts },
+	// What the panel does: Emit, Replay, Compare, the keyboard, an axe-core audit; and its edge cases (a disposed bus, huge strings, look-alike names).
+	{ name: 'devtools acting (Chromium)', cmd: ['node', 'tests/e2e/act.test.mjs'], count: lineCounts },
 	// kaiwa-bus/relay in Chromium: tabs sharing one socket, handover, offline emits, a hostile channel.
 	{ name: 'relay e2e (Chromium)', cmd: ['node', 'tests/relay-e2e/run.mjs'], count: lineCounts },
 	// kaiwa-bus/store on Chromium's IndexedDB: reload, a tab closed mid-burst, two tabs, retention.

@@ -6,18 +6,19 @@
 // Dragging the inner edge to resize is here too (startResize).
 
 import { SOURCES } from '../history.js';
-import { h } from './dom.js';
+import { h, setChildren, shownName } from './dom.js';
 
 export const DOCKS = ['bottom', 'right', 'left'];
 
 /**
- * Builds the panel around `list` (the event list's element) and returns its
- * parts by name; `ui.root` goes into the shadow root.
+ * Builds the panel around `list` (the event list's element) and `views`
+ * (`{ id, title, el }` of views.js, after Events and Statistics) and returns
+ * its parts by name; `ui.root` goes into the shadow root.
  */
-export function buildUi(list, on, status) {
-const ui = {};
+export function buildUi(list, on, status, views) {
+	const ui = {};
 	const tabButton = (tab, text) =>
-		h('button', { role: 'tab', 'data-tab': tab, onclick: () => on.showTab(tab) }, text);
+		h('button', { role: 'tab', id: `kd-tab-${tab}`, 'aria-controls': `kd-view-${tab}`, 'data-tab': tab, onclick: () => on.showTab(tab) }, text);
 	const filter = (key, el) => {
 		el.dataset.filter = key;
 		el.addEventListener('input', () => on.setFilter(key, el.value));
@@ -37,7 +38,7 @@ const ui = {};
 	ui.pause = action('pause', 'Pause', on.pause, 'Stop following the bus; Resume catches up');
 	ui.clear = action('clear', 'Clear', on.clear, "Clear the bus's history and statistics (bus.clearHistory())");
 	ui.exportButton = action('export', 'Export', on.download, 'Save the history as JSON');
-	ui.file = h('input', { type: 'file', accept: 'application/json,.json', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
+	ui.file = h('input', { type: 'file', 'data-file': 'import', accept: 'application/json,.json', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
 	ui.file.addEventListener('change', on.readFile);
 	ui.importButton = action('import', 'Import', () => ui.file.click(), 'Open an exported history, read-only');
 	ui.dock = h(
@@ -53,7 +54,7 @@ const ui = {};
 	ui.banner = h('div', { class: 'banner', role: 'status', hidden: true }, ui.bannerText, ui.bannerButton);
 
 	ui.list = list;
-	ui.detail = h('div', { class: 'detail', 'aria-live': 'polite' });
+	ui.detail = h('div', { class: 'detail', tabindex: '-1', role: 'region', 'aria-label': 'Selected event' });
 	ui.events = h('div', { class: 'view events', role: 'tabpanel' }, ui.list, ui.detail);
 	ui.statsBody = h('tbody');
 	ui.statsNote = h('p', { class: 'note' });
@@ -88,11 +89,25 @@ const ui = {};
 		on.setFilter('name', tr.dataset.name);
 		on.showTab('events');
 	});
-	ui.footerCount = h('span');
+	ui.footerCount = h('span', { role: 'status' });
 	ui.footerState = h('span');
+	ui.marks = h('span', { class: 'marks', hidden: true });
 	ui.resizer = h('div', { class: 'resizer', 'aria-hidden': 'true' });
 	ui.resizer.addEventListener('pointerdown', on.startResize);
-	ui.tabs = h('div', { class: 'tabs', role: 'tablist' }, tabButton('events', 'Events'), tabButton('stats', 'Statistics'));
+	ui.tabs = h(
+		'div',
+		{ class: 'tabs', role: 'tablist', 'aria-label': 'Views' },
+		tabButton('events', 'Events'),
+		tabButton('stats', 'Statistics'),
+		views.map((v) => tabButton(v.id, v.title))
+	);
+	ui.views = { events: ui.events, stats: ui.stats };
+	for (const v of views) ui.views[v.id] = v.el;
+	for (const [id, el] of Object.entries(ui.views)) {
+		el.id = `kd-view-${id}`;
+		el.setAttribute('aria-labelledby', `kd-tab-${id}`);
+		el.hidden = id !== 'events';
+	}
 
 	ui.panel = h(
 		'section',
@@ -108,11 +123,56 @@ const ui = {};
 			h('span', { class: 'actions' }, ui.pause, ui.clear, ui.exportButton, ui.importButton, ui.dock, ui.collapse)
 		),
 		ui.banner,
-		h('div', { class: 'body' }, ui.events, ui.stats),
-		h('footer', { class: 'footer' }, ui.footerCount, ui.footerState)
+		h('div', { class: 'body' }, Object.values(ui.views)),
+		h('footer', { class: 'footer' }, ui.footerCount, ui.footerState, ui.marks)
 	);
 	ui.root = h('div', { class: 'root' }, ui.launcher, ui.panel, ui.file);
 	return ui;
+}
+
+/**
+ * Fills the filter menus: event names (`names`, sorted), their domains, and
+ * the userIds to suggest. A menu is rebuilt only when its entries changed;
+ * names are shown with their invisible characters made visible.
+ */
+export function fillMenus(ui, names, domains, users) {
+	// `all` labels the '' entry of a <select>.
+	const fill = (el, values, all) => {
+		const current = el.value;
+		const wanted = all ? ['', ...values] : values;
+		const have = Array.from(el.options, (o) => o.value);
+		if (have.length === wanted.length && have.every((v, i) => v === wanted[i])) return;
+		setChildren(
+			el,
+			wanted.map((v) => (all ? h('option', { value: v }, v ? shownName(v) : all) : h('option', { value: v })))
+		);
+		if (all) el.value = wanted.includes(current) ? current : '';
+	};
+	fill(ui.domain, domains, 'all domains');
+	fill(ui.name, names, 'all events');
+	fill(ui.users, users);
+}
+
+/** The footer's marks: how many records are marked, and what to do with them. */
+export function renderMarks(marks, n, on) {
+	marks.hidden = n === 0;
+	if (n === 0) return marks.replaceChildren();
+	setChildren(marks, [
+		`${n} marked`,
+		h('button', { type: 'button', 'data-action': 'compare-marked', disabled: n < 2, onclick: () => on.showTab('compare') }, 'Compare'),
+		h('button', { type: 'button', 'data-action': 'replay-marked-tab', onclick: () => on.showTab('replay') }, 'Replay'),
+		h('button', { type: 'button', 'data-action': 'unmark', onclick: on.unmark }, 'Unmark all')
+	]);
+}
+
+/** Saves `text` as a JSON file called `fileName` (a link clicked in `root`). */
+export function download(root, text, fileName) {
+	const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+	const link = h('a', { href: url, download: fileName, hidden: true });
+	root.append(link);
+	link.click();
+	link.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /**

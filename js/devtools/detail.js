@@ -3,15 +3,31 @@
 // statistics table. Each function returns fresh nodes for the element to
 // put in place.
 
-import { STATUS_ICONS, durationNote, formatAgo, formatDate, formatMs, h } from './dom.js';
+import { revived } from './actions.js';
+import { emitCode } from './code.js';
+import { STATUS_ICONS, copyText, durationNote, formatAgo, formatDate, formatMs, h, setText, shownName } from './dom.js';
 import { prefixesOf, sourceOf } from './records.js';
 import { treeNode } from './tree.js';
 
-/** The detail pane's content for record `r` (null: nothing selected). */
-export function detailNodes(r, bus) {
-	if (r === null) return [h('p', { class: 'placeholder' }, 'Select an event to see its payload, schema and errors.')];
+/**
+ * The detail pane's content for record `r` (null: nothing selected). `ctx`
+ * is the views' (views.js), plus `prefill(record)`: Edit and emit again.
+ */
+export function detailNodes(r, ctx) {
+	if (r === null) return [h('p', { class: 'placeholder' }, 'Select an event to see its payload, schema and errors (Enter opens it, Escape comes back).')];
+	const status = h('span', { class: 'copied', role: 'status' });
+	const copy = async () => setText(status, await copyText(emitCode(r.name, revived(ctx.bus(), r.name, r.payload)), 'the emit line'));
+	const shown = shownName(r.name);
 	const sections = [
-		h('h3', null, h('span', { class: 'name' }, r.name), h('span', { class: `status status-${r.status}` }, `${STATUS_ICONS[r.status]} ${r.status}`), h('span', { class: 'placeholder' }, `#${r.id}`)),
+		h('h3', null, h('span', { class: 'name' }, shown), h('span', { class: `status status-${r.status}` }, `${STATUS_ICONS[r.status]} ${r.status}`), h('span', { class: 'placeholder' }, `#${r.id}`)),
+		shown === r.name ? null : h('p', { class: 'warning' }, '⚠ This name holds invisible or look-alike characters, shown as ⟨U+…⟩.'),
+		h(
+			'p',
+			{ class: 'buttons' },
+			h('button', { type: 'button', 'data-action': 'prefill', disabled: !ctx.canAct(), onclick: () => ctx.prefill(r) }, 'Edit and emit again'),
+			h('button', { type: 'button', 'data-action': 'copy-code', onclick: copy }, 'Copy as code'),
+			status
+		),
 		h(
 			'dl',
 			null,
@@ -40,15 +56,16 @@ export function detailNodes(r, bus) {
 		sections.push(h('h4', null, r.status === 'rejected' ? 'Refused' : 'Handler errors'), h('ul', { class: 'errors' }, r.errors.map((e) => h('li', null, e))));
 	}
 	sections.push(h('h4', null, 'Payload'), h('div', { class: 'tree payload' }, treeNode(null, r.payload)));
-	sections.push(...schemaSection(r.name, bus));
-	return sections;
+	sections.push(...schemaSection(r.name, ctx));
+	return sections.filter(Boolean);
 }
 
-function schemaSection(name, bus) {
-	const schema = bus?.getSchema(name);
+function schemaSection(name, ctx) {
+	const bus = ctx.bus();
+	const schema = ctx.read((b) => b.getSchema(name), undefined);
 	const out = [h('h4', null, 'Schema')];
 	if (!schema) {
-		out.push(h('p', { class: 'placeholder' }, bus ? 'No schema registered: an unknown event.' : 'No bus.'));
+		out.push(h('p', { class: 'placeholder' }, ctx.bus() ? 'No schema registered: an unknown event.' : 'No bus (or it was disposed).'));
 	} else {
 		out.push(
 			h('p', { class: 'schema-head' }, `${schema.name} v${schema.version}`, schema.description ? ` — ${schema.description}` : ''),
@@ -63,10 +80,13 @@ function schemaSection(name, bus) {
 	if (bus) {
 		// Every pattern that would receive this event: the name, each domain, '*'.
 		const patterns = [name, ...prefixesOf(name).reverse(), '*'];
-		out.push(
-			h('h4', null, 'Subscribed now'),
-			h('dl', { class: 'subscribers' }, patterns.flatMap((p) => [h('dt', null, p), h('dd', null, String(bus.getHandlerCount(p)))]))
-		);
+		const counts = ctx.read((b) => patterns.map((p) => b.getHandlerCount(p)), null);
+		if (counts) {
+			out.push(
+				h('h4', null, 'Subscribed now'),
+				h('dl', { class: 'subscribers' }, patterns.flatMap((p, i) => [h('dt', null, shownName(p)), h('dd', null, String(counts[i]))]))
+			);
+		}
 	}
 	return out;
 }
@@ -78,7 +98,7 @@ export function statsRows(stats) {
 		h(
 			'tr',
 			{ 'data-name': name, title: 'Show these events' },
-			h('td', { class: 'name' }, name),
+			h('td', { class: 'name' }, shownName(name)),
 			h('td', { class: 'num' }, String(s.count)),
 			h('td', { class: 'num' }, String(s.timedCount)),
 			h('td', { class: 'num' }, formatMs(s.averageDuration)),

@@ -26,6 +26,23 @@ export function h(tag, attrs, ...children) {
 	return el;
 }
 
+// Characters that draw nothing or look like others: controls, format
+// characters (zero-width, bidirectional overrides), separators and
+// unassigned or private code points; a plain space is just a space.
+const INVISIBLE = /(?! )[\p{C}\p{Z}]/gu;
+
+/**
+ * A name as the panel shows it: each invisible or look-alike character as
+ * `⟨U+200B⟩`, so that `auth.user.login\u200b` never passes for
+ * `auth.user.login` (the bus, the relay and an import refuse such names;
+ * a store written before that rule may still restore them).
+ */
+export function shownName(name) {
+	INVISIBLE.lastIndex = 0;
+	if (!INVISIBLE.test(name)) return name;
+	return name.replace(INVISIBLE, (c) => `⟨U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+}
+
 /** Sets an element's text, only if it changed (an unchanged write still costs a relayout). */
 export function setText(el, text) {
 	if (el.textContent !== text) el.textContent = text;
@@ -72,4 +89,14 @@ export function setChildren(el, nodes) {
 	const fragment = document.createDocumentFragment();
 	for (const node of nodes) fragment.append(node);
 	el.replaceChildren(fragment);
+}
+
+/** Puts `text` on the clipboard; resolves to what to tell the user. */
+export async function copyText(text, what) {
+	try {
+		await globalThis.navigator.clipboard.writeText(text);
+		return `Copied ${what} (${text.length.toLocaleString('en')} characters).`;
+	} catch (error) {
+		return `Could not copy ${what}: ${error?.message ?? error}`;
+	}
 }

@@ -1,18 +1,27 @@
 // <kaiwa-devtools>, the element: its state (settings, the records shown,
-// the filter, the selection), the live feed from the bus, and the toolbar,
-// tabs and banner around the list (list.js) and the detail pane
-// (detail.js). Its module header, js/devtools.js, says what the panel reads
-// from the bus and what it costs.
+// the filter, the selection, the marks), the live feed from the bus, and the
+// toolbar, tabs and banner around the list (list.js), the detail pane
+// (detail.js) and the views (views.js: Emit, Replay, Compare). Its module
+// header, js/devtools.js, says what the panel reads from the bus and what it
+// costs.
+//
+// Every read of the bus goes through #read: a bus disposed while the panel
+// is open turns the panel to a "disposed" state (it shows what it had kept)
+// instead of throwing from a click or a frame.
 
 import { historyDocument, readHistoryDocument } from '../history.js';
+import { PanelLinks, isDisposed } from './actions.js';
 import { BusStatus } from './buses.js';
-import { DOCKS, buildUi, startResize } from './chrome.js';
+import { DOCKS, buildUi, download, fillMenus, renderMarks, startResize } from './chrome.js';
 import { detailNodes, statsNote, statsRows } from './detail.js';
-import { h, setChildren, setText } from './dom.js';
+import { setChildren, setText } from './dom.js';
+import { addShortcut, panelKey } from './keys.js';
 import { EventList } from './list.js';
 import { loadPrefs, parseShortcut, savePrefs } from './prefs.js';
-import { Tally, byId, compileFilter, domainsOf, forgetText, indexOfId, sourceOf, statsOf, userIdOf } from './records.js';
+import { byId, domainsOf, indexOfId, statsOf } from './records.js';
+import { Shown } from './shown.js';
 import { adoptStyles } from './styles.js';
+import { VIEWS } from './views.js';
 
 const DEFAULT_SIZE = { bottom: 320, right: 600, left: 600 };
 const MIN_SIZE = 120;
@@ -44,35 +53,63 @@ export class KaiwaDevtools extends Base {
 
 	// State.
 	#bus = null;
+	#disposed = false; // the bus was disposed while shown
 	#connected = false;
 	#paused = false;
 	#imported = null; // { fileName, records } while viewing an imported file
 	#tab = 'events';
-	#filter = { domain: '', name: '', text: '', user: '', source: '' };
-	#matches = compileFilter(this.#filter);
 
-	// The records shown, oldest first, and what the live feed has queued.
-	#records = [];
-	#matching = []; // the records that pass the filter, oldest first
+	// The records shown (shown.js), and what the live feed has queued.
+	#shown = new Shown();
 	#queue = [];
-	#rebuild = false; // re-filter the list at the next frame
 	#reload = true; // re-read the records (the bus history, or the imported file) at the next frame
 	#selectedId = null;
+	#marked = new Set(); // ids of the records marked for Compare and Replay, in the order marked
 	#schemaNames = []; // the bus's, for the filter menus
-	#names = new Tally(); // event names of the records kept, for the filter menus
-	#users = new Tally(); // userIds of the records kept, for the user filter's suggestions
-	#sources = new Tally(); // sources of the records kept: the Source column shows when one is not 'local'
-	#menusDirty = true;
 
 	// Live resources, held only while open and live.
 	#unsubscribe = null;
 	#frame = 0;
 	#ticker = 0;
+	#offShortcut = null;
 
 	// DOM.
 	#ui = null;
 	#list = null; // the windowed event list (list.js)
 	#status = new BusStatus(); // a relay's connection, a store's storage (buses.js)
+	#views = new Map(); // id -> what views.js's render() gave
+	#links = new PanelLinks(); // the panel's emits and replays (actions.js)
+
+	// fn(bus), or `fallback` when there is no bus or it was disposed.
+	#read = (fn, fallback) => {
+		const bus = this.#bus;
+		if (bus === null || this.#disposed) return fallback;
+		try {
+			return fn(bus);
+		} catch (error) {
+			if (!isDisposed(bus)) throw error;
+			this.#onDisposed();
+			return fallback;
+		}
+	};
+
+	// What the views and the detail pane get (views.js).
+	#ctx = {
+		bus: () => (this.#disposed ? null : this.#bus),
+		read: this.#read,
+		canAct: () => this.#bus !== null && !this.#disposed && this.#links.usable,
+		links: this.#links,
+		marked: (order) => {
+			const records = [...this.#marked].map((id) => this.#shown.get(id)).filter(Boolean);
+			return order === 'order' ? records : records.sort(byId);
+		},
+		imported: () => this.#imported,
+		select: (id) => this.#select(id),
+		prefill: (record) => {
+			this.#showTab('emit');
+			this.#views.get('emit').prefill(record);
+		}
+	};
 
 	/** Applies options (see DevtoolsOptions); call before or after connecting. */
 	configure(options = {}) {
@@ -83,12 +120,8 @@ export class KaiwaDevtools extends Base {
 		this.#shortcut = parseShortcut(s.shortcut);
 		this.#settings = s;
 		// Remembered choices win over the defaults given here.
-		const saved = loadPrefs(s.storageKey);
-		this.#prefs = {
-			open: typeof saved.open === 'boolean' ? saved.open : s.open,
-			dock: DOCKS.includes(saved.dock) ? saved.dock : s.dock,
-			size: { ...(saved.size && typeof saved.size === 'object' ? saved.size : {}) }
-		};
+		const saved = loadPrefs(s.storageKey, DOCKS);
+		this.#prefs = { open: saved.open ?? s.open, dock: saved.dock ?? s.dock, size: { ...saved.size } };
 		if (Number.isFinite(s.size) && !Number.isFinite(this.#prefs.size[this.#prefs.dock])) this.#prefs.size[this.#prefs.dock] = s.size;
 		if (this.#ui) this.#applyLayout();
 		this.#sync();
@@ -103,10 +136,17 @@ export class KaiwaDevtools extends Base {
 		if (bus !== null && (typeof bus?.onRecord !== 'function' || typeof bus.getEventHistory !== 'function')) {
 			throw new TypeError('kaiwa-bus devtools: bus must be a kaiwa-bus EventBus');
 		}
-		if (bus === this.#bus) return;
+		if (bus !== null && isDisposed(bus)) {
+			throw new Error('kaiwa-bus devtools: this bus was disposed (bus.dispose()); give the panel a bus in use');
+		}
+		if (bus === this.#bus && !this.#disposed) return;
 		this.#stopLive();
+		this.#stopViews();
 		this.#bus = bus;
+		this.#disposed = false;
+		this.#links.use(bus);
 		this.#selectedId = null;
+		this.#marked.clear();
 		this.#reload = true;
 		this.#sync();
 	}
@@ -152,7 +192,7 @@ export class KaiwaDevtools extends Base {
 
 	/** The history as the Export button saves it: JSON text, `{ format, version, exportedAt, records }`. */
 	exportJSON() {
-		const records = this.#imported ? this.#imported.records : (this.#bus?.getEventHistory() ?? []);
+		const records = this.#imported ? this.#imported.records : this.#read((bus) => bus.getEventHistory(), this.#shown.records);
 		return JSON.stringify(historyDocument(records), null, 2);
 	}
 
@@ -161,6 +201,7 @@ export class KaiwaDevtools extends Base {
 		const records = readHistoryDocument(text);
 		this.#imported = { fileName, records };
 		this.#selectedId = null;
+		this.#marked.clear();
 		this.#reload = true;
 		this.#sync();
 	}
@@ -169,13 +210,16 @@ export class KaiwaDevtools extends Base {
 		this.#connected = true;
 		if (!this.#ui) this.#build();
 		this.#applyLayout();
-		globalThis.addEventListener('keydown', this.#onKey);
+		this.#offShortcut ??= addShortcut({ el: this, matches: (e) => this.#shortcut?.(e) === true, run: () => this.toggle() });
 		this.#sync();
 	}
 
 	disconnectedCallback() {
 		this.#connected = false;
-		globalThis.removeEventListener('keydown', this.#onKey);
+		this.#offShortcut?.();
+		this.#offShortcut = null;
+		this.#stopViews();
+		this.#links.stop();
 		this.#sync();
 	}
 
@@ -200,15 +244,15 @@ export class KaiwaDevtools extends Base {
 	#sync() {
 		if (!this.#ui) return;
 		const open = this.#connected && this.#prefs.open;
-		const live = open && !this.#paused && !this.#imported && this.#bus !== null;
+		const live = open && !this.#paused && !this.#imported && this.#bus !== null && !this.#disposed;
 		this.#ui.root.classList.toggle('open', this.#prefs.open);
 		if (live && !this.#unsubscribe) {
-			this.#unsubscribe = this.#bus.onRecord(this.#onRecord);
+			this.#unsubscribe = this.#read((bus) => bus.onRecord(this.#onRecord), null);
 			this.#reload = true; // catch up with what happened while not listening
 		} else if (!live && this.#unsubscribe) {
 			this.#stopLive();
 		}
-		if (open) this.#status.follow(this.#bus);
+		if (open && !this.#disposed) this.#status.follow(this.#bus);
 		else this.#status.stop();
 		if (open) {
 			if (!this.#ticker) {
@@ -228,6 +272,22 @@ export class KaiwaDevtools extends Base {
 		this.#queue = [];
 	}
 
+	#stopViews() {
+		for (const view of this.#views.values()) view.stop?.();
+	}
+
+	// The bus was disposed: the panel keeps what it shows, and does nothing more with the bus.
+	#onDisposed() {
+		if (this.#disposed) return;
+		this.#disposed = true;
+		this.#stopLive();
+		this.#stopViews();
+		this.#links.stop();
+		this.#status.stop();
+		this.#renderChrome();
+		this.#views.get(this.#tab)?.shown?.();
+	}
+
 	// Closed: no listener (see #sync), no clock, no frame, no rows, no
 	// records held. They are re-read on open.
 	#sleep() {
@@ -236,19 +296,19 @@ export class KaiwaDevtools extends Base {
 		this.#list.disconnect();
 		if (this.#frame) cancelAnimationFrame(this.#frame);
 		this.#frame = 0;
-		this.#setRecords([]);
+		this.#shown.set([]);
 		this.#queue = [];
 		this.#reload = true;
 		this.#list.clear();
-		this.#matching = [];
+		this.#shown.matching = [];
 	}
 
 	// The live feed: queue, and draw at the next frame.
 	#onRecord = (record, change) => {
 		if (change === 'cleared') {
 			this.#queue = [];
-			this.#setRecords([]);
-			this.#rebuild = true;
+			this.#shown.set([]);
+			this.#shown.rebuild = true;
 		} else if (this.#queue.length >= this.#settings.maxRecords) {
 			// A long burst, or a hidden tab with no frames: re-read instead of queueing.
 			this.#queue = [];
@@ -264,6 +324,7 @@ export class KaiwaDevtools extends Base {
 	}
 
 	#flush = () => {
+		const shown = this.#shown;
 		this.#frame = 0;
 		if (this.#reload) this.#load();
 		// The latest version of each record: an emit whose handler's promise
@@ -273,14 +334,13 @@ export class KaiwaDevtools extends Base {
 		this.#queue = [];
 		const added = [];
 		for (const record of latest.values()) {
-			const at = indexOfId(this.#records, record.id);
-			if (at >= 0) this.#replace(at, record);
-			else added.push(record);
+			if (!shown.replace(record)) added.push(record);
+			else if (record.id === this.#selectedId) this.#renderDetail();
 		}
-		if (added.length) this.#append(added);
-		if (this.#rebuild) this.#refilter();
+		if (added.length) this.#list.keepInView(shown.append(added, this.#settings.maxRecords));
+		if (shown.rebuild) this.#refilter();
 		this.#renderRows();
-		if (this.#menusDirty) this.#renderMenus();
+		if (shown.menusDirty) this.#renderMenus();
 		this.#renderFooter();
 		if (this.#tab === 'stats') this.#renderStats();
 	};
@@ -290,80 +350,19 @@ export class KaiwaDevtools extends Base {
 		this.#reload = false;
 		this.#queue = [];
 		this.#list.rememberScroll();
-		const source = this.#imported ? this.#imported.records : (this.#bus?.getEventHistory() ?? []);
-		this.#schemaNames = this.#bus?.getSchemaNames() ?? [];
-		this.#setRecords(source.slice(-this.#settings.maxRecords));
-		this.#rebuild = true;
-	}
-
-	#setRecords(records) {
-		this.#records = records;
-		this.#names.clear();
-		this.#users.clear();
-		this.#sources.clear();
-		for (const record of records) this.#count(record, 1);
-		this.#menusDirty = true;
-	}
-
-	// Counts a record's name, userId and source in (1) or out (-1) of the filter menus.
-	#count(record, delta) {
-		const change = (tally, key) => {
-			if (delta > 0 ? tally.add(key) : tally.remove(key)) this.#menusDirty = true;
-		};
-		change(this.#names, record.name);
-		change(this.#sources, sourceOf(record));
-		const userId = userIdOf(record.payload);
-		if (typeof userId === 'string') change(this.#users, userId);
-	}
-
-	// A record 'updated': a handler's promise rejected after the emit.
-	#replace(at, record) {
-		forgetText(this.#records[at]);
-		this.#records[at] = record;
-		const m = indexOfId(this.#matching, record.id);
-		if ((m >= 0) !== this.#matches(record)) this.#rebuild = true; // its new error may change what matches
-		else if (m >= 0) this.#matching[m] = record;
-		if (record.id === this.#selectedId) this.#renderDetail();
-	}
-
-	// New records: keep them in id order, drop the oldest beyond maxRecords.
-	#append(added) {
-		// A handler's nested emit is announced before the emit that caused it.
-		added.sort(byId);
-		const records = this.#records;
-		const inOrder = records.length === 0 || added[0].id > records.at(-1).id;
-		for (const record of added) {
-			records.push(record);
-			this.#count(record, 1);
-		}
-		if (!inOrder) {
-			records.sort(byId);
-			this.#rebuild = true;
-		}
-		const excess = records.length - this.#settings.maxRecords;
-		if (excess > 0) {
-			for (const dropped of records.splice(0, excess)) this.#count(dropped, -1);
-			const oldest = records[0].id;
-			let cut = 0;
-			while (cut < this.#matching.length && this.#matching[cut].id < oldest) cut++;
-			this.#matching.splice(0, cut);
-		}
-		if (this.#rebuild) return;
-		let fresh = 0;
-		for (const record of added) {
-			if (record.id >= records[0].id && this.#matches(record)) {
-				this.#matching.push(record);
-				fresh++;
-			}
-		}
-		this.#list.keepInView(fresh);
+		const source = this.#imported ? this.#imported.records : this.#read((bus) => bus.getEventHistory(), null);
+		this.#schemaNames = this.#read((bus) => bus.getSchemaNames(), this.#disposed ? this.#schemaNames : []);
+		if (source === null && this.#disposed) return; // keeps what it showed
+		this.#shown.set((source ?? []).slice(-this.#settings.maxRecords));
+		this.#shown.rebuild = true;
 	}
 
 	#refilter() {
-		this.#rebuild = false;
-		this.#matching = this.#records.filter(this.#matches);
-		if (this.#selectedId !== null && indexOfId(this.#records, this.#selectedId) < 0) this.#selectedId = null;
+		this.#shown.refilter();
+		if (this.#selectedId !== null && indexOfId(this.#shown.records, this.#selectedId) < 0) this.#selectedId = null;
+		for (const id of this.#marked) if (indexOfId(this.#shown.records, id) < 0) this.#marked.delete(id);
 		this.#renderDetail();
+		this.#renderMarks();
 	}
 
 	// --- Rendering ----------------------------------------------------------
@@ -371,8 +370,14 @@ export class KaiwaDevtools extends Base {
 	#build() {
 		this.#list = new EventList({
 			onSelect: (id) => this.#select(id),
+			onMark: (id) => this.#toggleMark(id),
 			onKey: (e) => this.#onListKey(e),
 			onChange: () => this.#schedule()
+		});
+		const views = VIEWS.map((view) => {
+			const built = view.render(this.#ctx);
+			this.#views.set(view.id, built);
+			return { id: view.id, title: view.title, el: built.el };
 		});
 		const ui = buildUi(this.#list.el, {
 			showTab: (tab) => this.#showTab(tab),
@@ -386,10 +391,13 @@ export class KaiwaDevtools extends Base {
 			open: () => this.open(),
 			leaveImport: () => this.#leaveImport(),
 			startResize: (e) => this.#startResize(e)
-		}, this.#status);
-		adoptStyles(this.attachShadow({ mode: 'open' })).append(ui.root);
+		}, this.#status, views);
+		const shadow = adoptStyles(this.attachShadow({ mode: 'open' }));
+		shadow.append(ui.root);
+		shadow.addEventListener('keydown', this.#onPanelKey);
 		this.#ui = ui;
 		this.#renderDetail();
+		this.#renderMarks();
 	}
 
 	#applyLayout() {
@@ -416,85 +424,97 @@ export class KaiwaDevtools extends Base {
 		else this.removeAttribute('open');
 		ui.pause.textContent = this.#paused ? 'Resume' : 'Pause';
 		ui.pause.setAttribute('aria-pressed', String(this.#paused));
-		ui.pause.disabled = importing;
-		ui.clear.disabled = importing || !this.#bus;
-		ui.banner.hidden = !importing;
+		const disposed = this.#disposed;
+		ui.pause.disabled = importing || disposed;
+		ui.clear.disabled = importing || !this.#bus || disposed;
+		ui.banner.hidden = !importing && !disposed;
 		ui.banner.classList.remove('error');
+		ui.banner.classList.toggle('disposed', disposed && !importing);
 		ui.bannerButton.hidden = !importing;
 		if (importing) {
 			ui.bannerText.textContent = `Viewing ${this.#imported.fileName} (${this.#imported.records.length} events), read-only.`;
+		} else if (disposed) {
+			ui.bannerText.textContent = `This bus was disposed (bus.dispose()): the panel shows the ${this.#shown.records.length} events it had kept, and can no longer emit or replay.`;
 		}
-		for (const button of ui.tabs.children) button.setAttribute('aria-selected', String(button.dataset.tab === this.#tab));
+		for (const button of ui.tabs.children) {
+			const selected = button.dataset.tab === this.#tab;
+			button.setAttribute('aria-selected', String(selected));
+			button.tabIndex = selected ? 0 : -1; // one stop in the tab order; arrows move between tabs
+		}
 		ui.launcher.title = `Open kaiwa-bus devtools${this.#settings.shortcut ? ` (${this.#settings.shortcut})` : ''}`;
 		this.#renderFooter();
 	}
 
 	#renderFooter() {
 		const ui = this.#ui;
-		const total = this.#records.length;
-		const shown = this.#matching.length;
+		const total = this.#shown.records.length;
+		const shown = this.#shown.matching.length;
 		setText(ui.footerCount, `${total} event${total === 1 ? '' : 's'} kept · ${shown} match${shown === 1 ? '' : 'es'}`);
-		setText(ui.footerState, this.#imported ? 'imported' : this.#paused ? 'paused' : this.#bus ? 'live' : 'no bus');
+		setText(ui.footerState, this.#imported ? 'imported' : this.#disposed ? 'disposed' : this.#paused ? 'paused' : this.#bus ? 'live' : 'no bus');
 	}
 
 	#renderRows() {
-		this.#list.render(this.#matching, this.#selectedId, this.#records.length);
+		this.#list.render(this.#shown.matching, this.#selectedId, this.#shown.records.length, this.#marked);
 	}
 
-	// Relative times of the visible rows, once a second while open.
+	#renderMarks() {
+		renderMarks(this.#ui.marks, this.#marked.size, { showTab: (tab) => this.#showTab(tab), unmark: () => this.#unmarkAll() });
+	}
+
+	#toggleMark(id) {
+		if (!this.#marked.delete(id)) this.#marked.add(id);
+		this.#renderRows();
+		this.#renderMarks();
+	}
+
+	#unmarkAll() {
+		this.#marked.clear();
+		this.#renderRows();
+		this.#renderMarks();
+	}
+
+	// Relative times of the visible rows, once a second while open; and
+	// whether the bus was disposed meanwhile.
 	#tick = () => {
 		if (!globalThis.document?.hidden) this.#list.tick();
+		if (this.#bus !== null && !this.#disposed && isDisposed(this.#bus)) this.#onDisposed();
 	};
 
 	// The filter menus (event names with a schema or kept, their domains, users
 	// kept) and the Source column, shown while a record kept is not local.
 	#renderMenus() {
-		this.#menusDirty = false;
-		const ui = this.#ui;
+		const shown = this.#shown;
+		shown.menusDirty = false;
 		// The records' names and the schemas': as many as the records kept, plus the registry.
-		const names = [...new Set([...this.#schemaNames, ...this.#names.keys()])].sort();
-		// Rebuilt only when changed; `all` labels the '' entry of a <select>.
-		const fill = (el, values, all) => {
-			const current = el.value;
-			const wanted = all ? ['', ...values] : values;
-			const have = Array.from(el.options, (o) => o.value);
-			if (have.length === wanted.length && have.every((v, i) => v === wanted[i])) return;
-			setChildren(
-				el,
-				wanted.map((v) => (all ? h('option', { value: v }, v || all) : h('option', { value: v })))
-			);
-			if (all) el.value = wanted.includes(current) ? current : '';
-		};
-		fill(ui.domain, domainsOf(names), 'all domains');
-		fill(ui.name, names, 'all events');
-		fill(ui.users, this.#users.sorted(USER_SUGGESTIONS));
-		ui.root.classList.toggle('with-sources', Array.from(this.#sources.keys()).some((s) => s !== 'local'));
+		const names = [...new Set([...this.#schemaNames, ...shown.names.keys()])].sort();
+		fillMenus(this.#ui, names, domainsOf(names), shown.users.sorted(USER_SUGGESTIONS));
+		this.#ui.root.classList.toggle('with-sources', Array.from(shown.sources.keys()).some((s) => s !== 'local'));
 	}
 
 	#setFilter(key, value) {
-		this.#filter = { ...this.#filter, [key]: value };
+		this.#shown.setFilter(key, value);
 		const ui = this.#ui;
 		if (key === 'name' && ui.name.value !== value) ui.name.value = value;
-		this.#matches = compileFilter(this.#filter);
-		this.#rebuild = true;
 		this.#schedule();
 	}
 
 	#showTab(tab) {
 		this.#tab = tab;
-		this.#ui.events.hidden = tab !== 'events';
-		this.#ui.stats.hidden = tab !== 'stats';
+		for (const [id, el] of Object.entries(this.#ui.views)) el.hidden = id !== tab;
 		if (tab === 'stats') this.#renderStats();
+		this.#views.get(tab)?.shown?.();
 		this.#renderChrome();
 	}
 
 	#renderStats() {
 		const ui = this.#ui;
-		const stats = this.#imported ? statsOf(this.#imported.records) : (this.#bus?.getPerformanceStats() ?? {});
-		const rows = statsRows(stats);
+		// A disposed bus's statistics are gone with it: those of the records kept.
+		const kept = this.#imported !== null || this.#disposed;
+		const stats = kept ? statsOf(this.#shown.records) : this.#read((bus) => bus.getPerformanceStats(), null);
+		const rows = statsRows(stats ?? statsOf(this.#shown.records));
 		setChildren(ui.statsBody, rows);
-		ui.statsNote.textContent = statsNote(rows.length, this.#imported !== null);
-		this.#status.renderStore(this.#imported === null);
+		ui.statsNote.textContent = statsNote(rows.length, kept || stats === null);
+		this.#status.renderStore(this.#imported === null && !this.#disposed);
 	}
 
 	// --- The selected event -------------------------------------------------
@@ -505,30 +525,32 @@ export class KaiwaDevtools extends Base {
 		this.#renderDetail();
 	}
 
-	// Up and down arrows move the selection, scrolling it into view.
+	// Up and down arrows move the selection, scrolling it into view; Enter
+	// opens it (the detail pane takes the focus); Space marks it.
 	#onListKey(e) {
-		if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
-		e.preventDefault();
-		const next = this.#list.step(this.#matching, this.#selectedId, e.key);
-		if (next !== null) this.#select(next);
+		if (e.key === 'Enter' && this.#selectedId !== null) {
+			e.preventDefault();
+			this.#ui.detail.focus();
+		} else if (e.key === ' ' && this.#selectedId !== null) {
+			e.preventDefault();
+			this.#toggleMark(this.#selectedId);
+		} else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+			e.preventDefault();
+			const next = this.#list.step(this.#shown.matching, this.#selectedId, e.key);
+			if (next !== null) this.#select(next);
+		}
 	}
 
 	#renderDetail() {
-		const at = this.#selectedId === null ? -1 : indexOfId(this.#records, this.#selectedId);
-		this.#ui.detail.replaceChildren(...detailNodes(at < 0 ? null : this.#records[at], this.#bus));
+		const at = this.#selectedId === null ? -1 : indexOfId(this.#shown.records, this.#selectedId);
+		this.#ui.detail.replaceChildren(...detailNodes(at < 0 ? null : this.#shown.records[at], this.#ctx));
 	}
 
 	// --- Export, import -----------------------------------------------------
 
 	#download() {
-		const blob = new Blob([this.exportJSON()], { type: 'application/json' });
-		const url = URL.createObjectURL(blob);
 		const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-		const link = h('a', { href: url, download: `kaiwa-bus-history-${stamp}.json`, hidden: true });
-		this.#ui.root.append(link);
-		link.click();
-		link.remove();
-		setTimeout(() => URL.revokeObjectURL(url), 10_000);
+		download(this.#ui.root, this.exportJSON(), `kaiwa-bus-history-${stamp}.json`);
 	}
 
 	async #readFile() {
@@ -554,6 +576,7 @@ export class KaiwaDevtools extends Base {
 	#leaveImport() {
 		this.#imported = null;
 		this.#selectedId = null;
+		this.#marked.clear();
 		this.#reload = true;
 		this.#sync();
 	}
@@ -561,7 +584,7 @@ export class KaiwaDevtools extends Base {
 	// Clear empties the bus history (the panel shows the bus; it keeps no
 	// history of its own). Re-read even when paused, so the list empties.
 	#clear() {
-		this.#bus?.clearHistory();
+		this.#read((bus) => bus.clearHistory());
 		this.#selectedId = null;
 		this.#reload = true;
 		this.#schedule();
@@ -569,12 +592,12 @@ export class KaiwaDevtools extends Base {
 
 	// --- Keyboard and resizing ----------------------------------------------
 
-	#onKey = (e) => {
-		if (this.#shortcut?.(e)) {
-			e.preventDefault();
-			this.toggle();
-		}
-	};
+	#onPanelKey = (e) =>
+		panelKey(e, this.#ui, {
+			tab: this.#tab,
+			showTab: (tab) => this.#showTab(tab),
+			close: () => this.close()
+		});
 
 	#startResize(e) {
 		const side = this.#prefs.dock;

@@ -8,16 +8,22 @@
 // apart: dimmed, and the newest of them, under this session's, carries a
 // separator line (data-boundary). A relay bus's gap record (events were
 // missed before it) is a marker row (data-gap) that says so.
+//
+// For screen readers it is a grid: its row count is aria-rowcount (every
+// matching record, not only the rows drawn), each row has its
+// aria-rowindex, and the selected row is the grid's active descendant.
+// Rows marked (Ctrl+click, or Space; for Compare and Replay) carry a ◆ in
+// their first cell and data-marked.
 
-import { STATUS_ICONS, durationNote, formatAgo, formatClock, formatDate, formatMs, h, setText } from './dom.js';
+import { STATUS_ICONS, durationNote, formatAgo, formatClock, formatDate, formatMs, h, setText, shownName } from './dom.js';
 import { indexOfId, isGap, sourceOf } from './records.js';
 
 export const ROW_HEIGHT = 22; // px, every row of the event list (see .list in styles.js)
 const OVERSCAN = 4; // rows drawn beyond the visible ones
 
 export class EventList {
-	/** `onSelect(id)` when a row is clicked; `onChange()` when the view scrolled or resized. */
-	constructor({ onSelect, onKey, onChange }) {
+	/** `onSelect(id)` when a row is clicked, `onMark(id)` when Ctrl- or Cmd-clicked; `onChange()` when the view scrolled or resized. */
+	constructor({ onSelect, onMark, onKey, onChange }) {
 		this.pool = []; // { el, cells..., record } rows, reused: only the visible part of the list exists
 		this.view = { top: 0, height: 0 }; // the list's scroll position and height, kept by events
 		this.scrollShift = 0; // px to scroll down at the next redraw, to keep older rows in view under new ones
@@ -30,7 +36,8 @@ export class EventList {
 			{ class: 'list', role: 'grid', tabindex: '0', 'aria-label': 'Events, newest first', 'aria-rowcount': '1', onkeydown: onKey },
 			h(
 				'div',
-				{ class: 'row head', role: 'row' },
+				{ class: 'row head', role: 'row', 'aria-rowindex': '1' },
+				h('span', { role: 'columnheader', class: 'mark', title: 'Marked (Ctrl+click or Space): Compare and Replay use them' }, '◆'),
 				column('Time'),
 				column('Age', 'ago'),
 				column('Event'),
@@ -44,7 +51,8 @@ export class EventList {
 		);
 		this.el.addEventListener('click', (e) => {
 			const row = e.target.closest('.row[data-id]');
-			if (row) onSelect(Number(row.dataset.id));
+			if (row && (e.ctrlKey || e.metaKey)) onMark(Number(row.dataset.id));
+			else if (row) onSelect(Number(row.dataset.id));
 		});
 		this.el.addEventListener(
 			'scroll',
@@ -81,7 +89,7 @@ export class EventList {
 
 	// Each pooled row shows one record and is placed with a transform: a new
 	// event fills one row and moves the others, whose text is not touched.
-	render(matching, selectedId, total) {
+	render(matching, selectedId, total, marked) {
 		const { el, spacer, empty } = this;
 		const n = matching.length;
 		spacer.style.height = `${n * ROW_HEIGHT}px`;
@@ -100,7 +108,7 @@ export class EventList {
 		const boundary = (fromTop) => fromTop > 0 && sourceOf(matching[n - 1 - fromTop]) === 'restored' && sourceOf(matching[n - fromTop]) !== 'restored';
 		for (const row of this.pool) {
 			if (row.record !== null && wanted.has(row.record)) {
-				this.#place(row, wanted.get(row.record), selectedId, boundary(wanted.get(row.record)));
+				this.#place(row, wanted.get(row.record), selectedId, boundary(wanted.get(row.record)), marked);
 				wanted.delete(row.record);
 			} else {
 				free.push(row);
@@ -109,12 +117,15 @@ export class EventList {
 		for (const [record, fromTop] of wanted) {
 			const row = free.pop() ?? this.#newRow();
 			this.#fill(row, record);
-			this.#place(row, fromTop, selectedId, boundary(fromTop));
+			this.#place(row, fromTop, selectedId, boundary(fromTop), marked);
 		}
 		for (const row of free) {
 			row.el.hidden = true;
 			row.record = null;
 		}
+		const active = this.pool.find((row) => row.selected && row.record !== null);
+		if (active) el.setAttribute('aria-activedescendant', active.el.id);
+		else el.removeAttribute('aria-activedescendant');
 		empty.hidden = n > 0;
 		setText(empty, total ? 'No events match the filters.' : 'No events yet.');
 	}
@@ -122,6 +133,7 @@ export class EventList {
 	#newRow() {
 		const cell = (cls) => h('span', { role: 'gridcell', class: cls });
 		const row = {
+			mark: cell('mark'),
 			clock: cell('time'),
 			ago: cell('ago'),
 			name: cell('name'),
@@ -132,16 +144,17 @@ export class EventList {
 			record: null,
 			top: -1,
 			selected: null,
+			marked: null,
 			boundary: false,
 			time: 0
 		};
-		row.el = h('div', { class: 'row', role: 'row' }, row.clock, row.ago, row.name, row.source, row.status, row.handlers, row.duration);
+		row.el = h('div', { class: 'row', role: 'row', id: `kd-row-${this.pool.length}` }, row.mark, row.clock, row.ago, row.name, row.source, row.status, row.handlers, row.duration);
 		this.pool.push(row);
 		this.window.append(row.el);
 		return row;
 	}
 
-	#place(row, fromTop, selectedId, boundary) {
+	#place(row, fromTop, selectedId, boundary, marked) {
 		row.el.hidden = false;
 		if (row.boundary !== boundary) {
 			row.boundary = boundary;
@@ -159,6 +172,14 @@ export class EventList {
 			row.selected = selected;
 			row.el.setAttribute('aria-selected', String(selected));
 		}
+		const isMarked = marked.has(row.record.id);
+		if (row.marked !== isMarked) {
+			row.marked = isMarked;
+			row.el.toggleAttribute('data-marked', isMarked);
+			row.mark.textContent = isMarked ? '◆' : '';
+			if (isMarked) row.mark.setAttribute('aria-label', 'marked');
+			else row.mark.removeAttribute('aria-label');
+		}
 	}
 
 	// Writes a record into a pooled row: text only, never HTML.
@@ -173,8 +194,14 @@ export class EventList {
 		row.ago.textContent = formatAgo(Date.now() - row.time);
 		const gap = isGap(record);
 		el.toggleAttribute('data-gap', gap);
-		row.name.textContent = gap ? '⚠ gap: events missed' : record.name;
-		row.name.title = gap ? `${record.name}: the relay could not resume where this bus left off; events published meanwhile were missed` : record.name;
+		const name = shownName(record.name);
+		row.name.textContent = gap ? '⚠ gap: events missed' : name;
+		row.name.title = gap
+			? `${record.name}: the relay could not resume where this bus left off; events published meanwhile were missed`
+			: name === record.name
+				? name
+				: `${name}: this name holds invisible or look-alike characters`;
+		row.name.toggleAttribute('data-lookalike', name !== record.name);
 		const source = sourceOf(record);
 		if (el.dataset.source !== source) {
 			el.dataset.source = source; // mostly 'local' row after row: written only when it changes

@@ -1,14 +1,31 @@
 // The panel's remembered preferences (open, dock, size) in localStorage, and
 // its keyboard shortcut.
 
-export function loadPrefs(key) {
+/**
+ * The preferences saved under `key`, each checked: `open` a boolean, `dock`
+ * one of `docks`, `size` a positive number of px per dock. What is missing
+ * or wrong (storage disabled, another script's value, a hand edit) is left
+ * out, so the options' values apply instead.
+ */
+export function loadPrefs(key, docks) {
 	if (!key) return {};
+	let saved;
 	try {
-		const prefs = JSON.parse(globalThis.localStorage?.getItem(key) ?? '{}');
-		return prefs !== null && typeof prefs === 'object' ? prefs : {};
+		saved = JSON.parse(globalThis.localStorage?.getItem(key) ?? '{}');
 	} catch {
 		return {}; // storage disabled, or not ours
 	}
+	if (saved === null || typeof saved !== 'object') return {};
+	const prefs = {};
+	if (typeof saved.open === 'boolean') prefs.open = saved.open;
+	if (docks.includes(saved.dock)) prefs.dock = saved.dock;
+	const size = saved.size !== null && typeof saved.size === 'object' ? saved.size : {};
+	prefs.size = {};
+	for (const dock of docks) {
+		const px = size[dock];
+		if (typeof px === 'number' && Number.isFinite(px) && px > 0) prefs.size[dock] = px;
+	}
+	return prefs;
 }
 
 export function savePrefs(key, prefs) {

@@ -5,7 +5,7 @@ export const STYLES = `
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
 .root {
-	--bg: #0f1419; --bg2: #171d24; --bg3: #1f2730; --line: #2d3742; --fg: #d7dde4; --dim: #8a96a3;
+	--bg: #0f1419; --bg2: #171d24; --bg3: #1f2730; --line: #2d3742; --fg: #d7dde4; --dim: #9aa6b2;
 	--accent: #6cb6ff; --ok: #3fb950; --fail: #ff6b61; --reject: #e3b341;
 	font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', monospace;
 	color: var(--fg);
@@ -64,13 +64,13 @@ td { padding: 2px 6px; border-bottom: 1px solid var(--bg3); vertical-align: top;
 td.num, th.num { text-align: right; white-space: nowrap; }
 /* The event list is windowed (see #renderRows): every row is ROW_HEIGHT
    (22px) tall, and contained, so refilling one lays out that row only. */
-.list .row { display: grid; grid-template-columns: 9em 6.5em minmax(0, 1fr) 8.5em 6em 7em; height: 22px; align-items: center; }
+.list .row { display: grid; grid-template-columns: 1.6em 9em 6.5em minmax(0, 1fr) 8.5em 6em 7em; height: 22px; align-items: center; }
 /* The Source column, only while some record kept is not local (.with-sources). */
 .list .source { display: none; }
-.with-sources .list .row { grid-template-columns: 9em 6.5em minmax(0, 1fr) 6em 8.5em 6em 7em; }
+.with-sources .list .row { grid-template-columns: 1.6em 9em 6.5em minmax(0, 1fr) 6em 8.5em 6em 7em; }
 .with-sources .list .source { display: block; }
 /* Side docks are narrow: no Age and Source columns there (the detail shows them). */
-.dock-right .list .row, .dock-left .list .row { grid-template-columns: 9em minmax(0, 1fr) 8.5em 6em 7em; }
+.dock-right .list .row, .dock-left .list .row { grid-template-columns: 1.6em 9em minmax(0, 1fr) 8.5em 6em 7em; }
 .dock-right .list .ago, .dock-left .list .ago, .dock-right .list .source, .dock-left .list .source { display: none; }
 .window .row .source { color: var(--accent); }
 .window .row[data-source='local'] .source { color: var(--dim); }
@@ -133,6 +133,55 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .window .row[data-gap] { background: rgb(227 179 65 / 0.12); border-top: 2px solid var(--reject); }
 .window .row[data-gap] .name { color: var(--reject); font-weight: bold; }
 .footer { padding: 3px 8px; color: var(--dim); background: var(--bg2); border-top: 1px solid var(--line); display: flex; gap: 12px; }
+/* Marked rows (Compare, Replay), names with invisible characters, the disposed state. */
+.list .mark { padding: 0 0 0 6px; color: var(--accent); }
+.window .row[data-marked] { background: rgb(108 182 255 / 0.1); }
+.name[data-lookalike], .warning { color: var(--reject); }
+.banner.disposed { background: #3a2f12; }
+.detail:focus-visible { outline-offset: -2px; }
+.buttons { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 4px 0 8px; }
+.copied { color: var(--dim); }
+.leaf.long button { margin-left: 4px; padding: 0 6px; }
+
+/* Emit: the form beside the JSON and the issues. */
+.replay, .compare { overflow: auto; padding: 8px 10px; }
+/* The form and the JSON side by side, each scrolling on its own. */
+.emit { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); }
+.emit > div { overflow: auto; min-height: 0; padding: 8px 10px; }
+.emit-side { border-left: 1px solid var(--line); }
+.dock-right .emit, .dock-left .emit { grid-template-columns: minmax(0, 1fr); grid-template-rows: minmax(0, 3fr) minmax(0, 2fr); }
+.dock-right .emit-side, .dock-left .emit-side { border-left: 0; border-top: 1px solid var(--line); }
+.pick { display: flex; gap: 8px; align-items: center; margin: 0 0 8px; }
+.pick input { flex: 1; }
+.form { display: grid; gap: 4px; }
+.field { display: grid; grid-template-columns: 1.6em minmax(8em, max-content) minmax(0, 1fr); gap: 6px; align-items: start; }
+.field > input[type='checkbox']:not(.include) { justify-self: start; }
+.field > .note { grid-column: 3; padding: 0; color: var(--reject); }
+.field[data-left-out] label, .field[data-left-out] .type { color: var(--dim); text-decoration: line-through; }
+.type { color: var(--dim); }
+.with-button { display: flex; gap: 4px; }
+.list-editor .items { margin: 0 0 4px; padding-left: 20px; }
+.list-editor li { display: flex; gap: 4px; margin-bottom: 2px; }
+.emit textarea { width: 100%; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; color: inherit; font: inherit; padding: 4px 6px; }
+.emit-side label { color: var(--dim); }
+.issues-live { margin: 0; padding-left: 18px; color: var(--reject); }
+.verdict, .result { margin: 4px 0; }
+
+/* Replay: the controls, then the events with the cursor. */
+.replay-list { list-style: none; margin: 0; padding: 0; }
+.replay-list li { display: grid; grid-template-columns: 1.4em 9em minmax(0, 1fr) minmax(0, 1.5fr); gap: 6px; padding: 1px 0; border-bottom: 1px solid var(--bg3); }
+.replay-list li[aria-current] { background: #19324d; }
+.replay-list li[data-done] .name { color: var(--dim); }
+.replay-list .cursor { color: var(--accent); }
+.replay-list .more { display: block; color: var(--dim); }
+.replay-status { margin: 4px 0 8px; }
+
+/* Compare: each difference marked by a sign as well as a colour. */
+.diff td { font-variant-ligatures: none; word-break: break-all; }
+.diff .sign { width: 2em; text-align: center; font-weight: bold; }
+.diff tr[data-diff='changed'] td { background: rgb(227 179 65 / 0.12); }
+.diff tr[data-diff='added'] td { background: rgb(63 185 80 / 0.12); }
+.diff tr[data-diff='removed'] td { background: rgb(255 107 97 / 0.12); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 `;
 

@@ -1,12 +1,30 @@
 // The payload tree of the detail pane: leaves as coloured text, objects,
 // arrays, Maps and Sets as <details> whose children are built when first
-// opened, at most TREE_CHILDREN_SHOWN per branch.
+// opened, at most TREE_CHILDREN_SHOWN per branch. A long string shows its
+// start, its length and a Copy button (the whole of an 8 MB string in the
+// page would take seconds to lay out).
 
 import { messageOf } from '../errors.js';
-import { formatDate, h } from './dom.js';
+import { copyText, formatDate, h, setText } from './dom.js';
 
 const TREE_CHILDREN_SHOWN = 200; // per object or array in the payload tree
 const TREE_MAX_DEPTH = 60;
+const LONG_STRING = 2000; // characters: longer strings show a preview
+const PREVIEW = 500; // characters of it
+
+function longString(label, value) {
+	const status = h('span', { class: 'copied', role: 'status' });
+	const copy = h('button', { type: 'button', 'data-action': 'copy-string', onclick: async () => setText(status, await copyText(value, 'the string')) }, 'Copy');
+	return h(
+		'div',
+		{ class: 'leaf long' },
+		label,
+		h('span', { class: 'v-string' }, `${JSON.stringify(value.slice(0, PREVIEW)).slice(0, -1)}…"`),
+		h('span', { class: 'preview' }, ` ${value.length.toLocaleString('en')} characters `),
+		copy,
+		status
+	);
+}
 
 function typeLabel(value) {
 	if (Array.isArray(value)) return `Array(${value.length})`;
@@ -50,6 +68,7 @@ function entriesOf(value) {
 export function treeNode(key, value, depth = 0, ancestors = []) {
 	const label = key === null ? [] : [h('span', { class: 'key' }, key), ': '];
 	const leaf = (kind, text) => h('div', { class: 'leaf' }, label, h('span', { class: `v-${kind}` }, text));
+	if (typeof value === 'string' && value.length > LONG_STRING) return longString(label, value);
 	let preview;
 	try {
 		const known = leafOf(value);

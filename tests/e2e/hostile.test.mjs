@@ -27,7 +27,7 @@ const historyFile = (records) => JSON.stringify({ format: 'kaiwa-bus/history', v
 
 /** Imports `text` through the panel's Import button, as a person does. */
 async function importFile(page, text, name = 'hostile.json') {
-	await inPanel(page, 'input[type=file]').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+	await inPanel(page, 'input[data-file=import]').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
 	await inPanel(page, '.banner:not([hidden])').waitFor();
 	return inPanel(page, '.banner span').innerText();
 }

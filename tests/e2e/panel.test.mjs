@@ -224,7 +224,7 @@ test(
 		assert.deepEqual(doc.records, history, 'the export is the bus history, record for record');
 
 		const before = await panelRows(page);
-		await inPanel(page, 'input[type=file]').setInputFiles(file);
+		await inPanel(page, 'input[data-file=import]').setInputFiles(file);
 		await inPanel(page, '.banner', { hasText: 'Viewing' }).waitFor();
 		assert.equal(await inPanel(page, '.banner span').innerText(), `Viewing export.json (${FLOW.length} events), read-only.`);
 		await emitMetrics(page, 3); // live events do not enter an imported view
@@ -236,7 +236,7 @@ test(
 		await inPanel(page, '[data-action=live]').click();
 		await waitForRows(page, FLOW.length + 3);
 
-		await inPanel(page, 'input[type=file]').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"nope": 1}') });
+		await inPanel(page, 'input[data-file=import]').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"nope": 1}') });
 		await inPanel(page, '.banner.error').waitFor();
 		assert.match(await inPanel(page, '.banner').innerText(), /Could not import bad\.json: not a kaiwa-bus history export/);
 	},

@@ -5,7 +5,7 @@
 // Runs in Node and in Chromium.
 
 import { EventBus } from '#kaiwa';
-import { HISTORY_FORMAT, HISTORY_VERSION, historyDocument, readHistoryDocument, toPlain } from '../../pkg/history.js';
+import { HISTORY_FORMAT, HISTORY_VERSION, historyDocument, readHistoryDocument, reviveDates, toPlain } from '../../pkg/history.js';
 import * as records from '../../pkg/devtools/records.js';
 import { assert, test } from './harness.js';
 
@@ -217,4 +217,28 @@ test('history: the budget bounds what is written: one marker for what was cut, n
 	assert.match(fields['[Truncated]'], /^\d+ more keys$/);
 	const map = toPlain(new Map(Array.from({ length: 50_000 }, (_, i) => [i, i])));
 	assert.match(map.at(-1), /^\[Truncated: \d+ more items\]$/);
+});
+
+test("docs/devtools.md's reproduction: an export replayed into a bus in code gives the same events, Dates as Dates", () => {
+	const reported = new EventBus();
+	reported.emit('auth.user.login', { userId: 'u1', email: 'u1@example.com', tier: 'pro', timestamp: new Date('2024-02-03T04:05:06.789Z') });
+	try {
+		reported.emit('auth.user.login', { userId: 2 });
+	} catch {}
+	const reportText = JSON.stringify(historyDocument(reported.getEventHistory()));
+	const bus = new EventBus();
+	const refused = [];
+	const console = { log: (line) => refused.push(line) };
+	for (const r of readHistoryDocument(reportText)) {
+		try {
+			bus.emit(r.name, reviveDates(bus, r.name, r.payload));
+		} catch (error) {
+			console.log(`#${r.id} ${r.name} refused (${r.status} in the report): ${error.message}`);
+		}
+	}
+	const [again] = bus.getEventHistory();
+	assert.ok(again.payload.timestamp instanceof Date);
+	assert.equal(again.payload.timestamp.toISOString(), '2024-02-03T04:05:06.789Z');
+	assert.deepEqual(bus.getEventHistory().map((r) => r.status), ['delivered', 'rejected']);
+	assert.match(refused[0], /^#2 auth\.user\.login refused \(rejected in the report\): /);
 });
