@@ -21,7 +21,7 @@ pkg:
 	cargo build --lib --release --target wasm32-unknown-unknown
 	wasm-bindgen --target web --no-typescript --out-dir target/pkg-raw \
 		target/wasm32-unknown-unknown/release/kaiwa_bus.wasm
-	node scripts/build-pkg.mjs -O3
+	node scripts/build-pkg.mjs --gufa -O3 --low-memory-unused --zero-filled-memory --converge
 
 # Every suite, with a summary of the tests each ran; fails if any ran none.
 test: setup

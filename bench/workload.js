@@ -39,7 +39,7 @@ function ajvValid(p) {
 	return ajvLogin(p) && p.timestamp instanceof Date && !Number.isNaN(p.timestamp.getTime());
 }
 
-function silently(fn) {
+export function silently(fn) {
 	const warn = console.warn;
 	console.warn = () => {};
 	try {

@@ -2,9 +2,10 @@
 //
 // Rust owns names, subscriptions, schemas, validation, history and stats.
 // This layer owns what must stay in JS: the handler functions (by
-// subscription id), the handler loop with its try/catch, promise tracking,
-// and the payload reader. Most emits cross into wasm once (core.emit),
-// however many handlers run. See README "How an emit runs".
+// subscription id), the history's payloads (by record id), the handler loop
+// with its try/catch, promise tracking, and the payload reader. Most emits
+// cross into wasm once (core.emit), with numbers only, however many
+// handlers run. See docs/internals.md "How an emit runs".
 
 import { BusCore } from './kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf, recorded } from './errors.js';
@@ -110,6 +111,12 @@ export class EventBus {
 	#atoms; // literal string -> atom id
 	#entries = new Map(); // subscription id -> Entry
 	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
+	#limit; // the history limit
+	// The history's payloads: Rust keeps the records, this layer their
+	// payloads, in a ring of a power of two slots (#keep).
+	#mask; // slots - 1, or -1 when the history keeps nothing
+	#keptIds = [];
+	#kept = [];
 	#listeners = new Set();
 	#detachers = new Set(); // of the attached transports
 	// What this bus lends the links of attached transports (js/link.js).
@@ -136,6 +143,10 @@ export class EventBus {
 		memory();
 		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
 		this.#core = new BusCore(strict, historyLimit, catalog);
+		this.#core.setTime(this.#time);
+		this.#limit = historyLimit;
+		// Capped: wasm memory cannot hold 2^30 records.
+		this.#mask = historyLimit === 0 ? -1 : 2 ** Math.min(Math.ceil(Math.log2(historyLimit)), 30) - 1;
 		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
 		this.#atoms = atomMap(this.#core.atoms());
 		if (events === undefined) return;
@@ -187,31 +198,32 @@ export class EventBus {
 		this.#names.set(name, id);
 	}
 
-	// Reads the payload into the wasm probe buffer, from this.#probeFrom;
-	// returns how many codes. The reader writes straight into wasm memory,
-	// above the slots of any read in progress: a getter that emits reads its
-	// own payload higher up, so each payload is read once, whatever the
-	// nesting. Only if a getter made wasm memory grow (which detaches the
-	// view) is the payload read again.
+	// Reads the payload: returns the first word of its description, and
+	// writes the rest into the wasm probe buffer from this.#probeFrom (see
+	// js/probe.js). The reader writes straight into wasm memory, above the
+	// slots of any read in progress: a getter that emits reads its own
+	// payload higher up, so each payload is read once, whatever the nesting.
+	// Only if a getter made wasm memory grow (which detaches the view) is
+	// the payload read again.
 	#probe(plan, payload) {
 		const from = this.#probeTop;
 		const end = from + plan.width;
 		let view = this.#view;
 		if (view === null || view.length < end) view = this.#probeView(end);
 		this.#probeTop = end;
-		let n;
+		let word;
 		try {
-			n = plan.read(payload, this.#atoms, view, from);
+			word = plan.read(payload, this.#atoms, view, from);
 		} finally {
 			this.#probeTop = from;
 		}
 		this.#probeFrom = from;
-		if (view === this.#view && view.length !== 0) return n;
+		if (view === this.#view && view.length !== 0) return word;
 		if (view.length !== 0) {
 			// A nested read moved the buffer (Rust copied the codes written
 			// before the move); the rest went to the old one.
-			this.#probeView(end).set(view.subarray(from, from + n), from);
-			return n;
+			this.#probeView(end).set(view.subarray(from, end), from);
+			return word;
 		}
 		return this.#probeAgain(plan, payload, from, end);
 	}
@@ -221,14 +233,14 @@ export class EventBus {
 	#probeAgain(plan, payload, from, end) {
 		const codes = new Int32Array(plan.width);
 		this.#probeTop = end;
-		let n;
+		let word;
 		try {
-			n = plan.read(payload, this.#atoms, codes, 0);
+			word = plan.read(payload, this.#atoms, codes, 0);
 		} finally {
 			this.#probeTop = from;
 		}
-		this.#probeView(end).set(codes.subarray(0, n), from);
-		return n;
+		this.#probeView(end).set(codes, from);
+		return word;
 	}
 
 	#probeView(width) {
@@ -265,40 +277,27 @@ export class EventBus {
 		let id = this.#names.get(name);
 		if (id === undefined) {
 			id = this.#intern('emit', name);
-			if (id < 0) {
-				const refusal = this.#core.refuseUnnamed(name, payload, timeOrigin + clock.now(), depth);
-				if (link !== null) this.#core.setSource(refusal.record, link.source);
-				throw this.#refusalOf(refusal);
-			}
+			if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
 		}
 		const plan = this.#plans[id];
 		// Too deep: not read (a getter may be what recurses); Rust refuses.
-		const probes = plan === null || depth >= MAX_EMIT_DEPTH ? 0 : this.#probe(plan, payload);
+		const word = plan === null || depth >= MAX_EMIT_DEPTH ? 0 : this.#probe(plan, payload);
+		// A getter registered a new version of this schema while it was
+		// read: the description fits the old one. Start over, a level deeper.
+		if (this.#plans[id] !== plan) return this.#nested(name, payload, link, offset);
 		// Clock reads cost 40-130 ns each, more than a whole mitt emit: see
 		// "Timing" in the README for when an emit is timed.
-		let start = NaN;
-		if (--this.#untimed < 0) {
-			start = clock.now();
-			this.#time = timeOrigin + start;
-			this.#untimed = this.#sampleEvery - 1;
-			if (!this.#taskResetQueued) {
-				this.#taskResetQueued = true;
-				queueMicrotask(this.#taskReset);
-			}
-		}
+		const start = --this.#untimed < 0 ? this.#tick() : NaN;
 		const entries = this.#snapshots[id] ?? this.#snapshot(id);
 		const planned = entries.length;
 		const core = this.#core;
-		let record = core.emit(id, payload, this.#probeFrom, probes, this.#time, depth, planned);
+		let record = core.emit(id, word, this.#probeFrom, depth, planned);
 		if (record <= 0) {
-			if (record === 0) {
-				const refusal = core.takeRefusal();
-				if (link !== null) core.setSource(refusal.record, link.source);
-				throw this.#refusalOf(refusal);
-			}
+			if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
 			record = -record;
 			report('warn', core.takeWarning());
 		}
+		this.#keep(record, payload);
 		if (link !== null) core.setSource(record, link.source);
 		let called = 0;
 		if (planned !== 0) {
@@ -320,6 +319,57 @@ export class EventBus {
 		// handler that disposed of the bus took the record with it.
 		if ((called !== planned || start === start) && this.#core === core) core.finish(id, record, called, clock.now() - start);
 		if (this.#listeners.size !== 0) this.#announce(record, 'added');
+	}
+
+	// Reads the clock for a timed emit: the time of this emit's record and
+	// of the next untimed ones, and the start of its duration.
+	#tick() {
+		const start = clock.now();
+		this.#time = timeOrigin + start;
+		this.#core.setTime(this.#time);
+		this.#untimed = this.#sampleEvery - 1;
+		if (!this.#taskResetQueued) {
+			this.#taskResetQueued = true;
+			queueMicrotask(this.#taskReset);
+		}
+		return start;
+	}
+
+	// Keeps the payload of a record while Rust keeps the record (the last
+	// `limit` ids): in slot id & mask (a mask, not %, which divides), after
+	// letting go of the payload whose record has just left the history. Its
+	// slot belongs to no kept record: kept ids are less than `limit` apart,
+	// and the ring has `limit` slots or more.
+	#keep(record, payload) {
+		const mask = this.#mask;
+		if (mask < 0) return;
+		this.#kept[(record - this.#limit) & mask] = undefined;
+		const at = record & mask;
+		this.#keptIds[at] = record;
+		this.#kept[at] = payload;
+	}
+
+	#payloadOf(record) {
+		const at = record & this.#mask;
+		return this.#keptIds[at] === record ? this.#kept[at] : undefined;
+	}
+
+	// Records from Rust, with their payloads.
+	#withPayloads(records) {
+		for (const record of records) record.payload = this.#payloadOf(record.id);
+		return records;
+	}
+
+	#forget() {
+		this.#keptIds = [];
+		this.#kept = [];
+	}
+
+	// The error a refused emit throws, once its record has its payload.
+	#refused(refusal, payload, link) {
+		this.#keep(refusal.record, payload);
+		if (link !== null) this.#core.setSource(refusal.record, link.source);
+		return this.#refusalOf(refusal);
 	}
 
 	#snapshot(id) {
@@ -432,6 +482,7 @@ export class EventBus {
 	/** Removes every handler, the history and the statistics. Schemas stay. */
 	clear() {
 		this.#core.clear();
+		this.#forget();
 		for (const entry of this.#entries.values()) entry.live = false;
 		this.#entries.clear();
 		this.#snapshots = [];
@@ -441,6 +492,7 @@ export class EventBus {
 	/** Forgets the history and the statistics; handlers stay. */
 	clearHistory() {
 		this.#core.clearHistory();
+		this.#forget();
 		this.#announce(0, 'cleared');
 	}
 
@@ -452,7 +504,7 @@ export class EventBus {
 
 	/** Every record kept, oldest first (a copy). */
 	getEventHistory() {
-		return this.#core.history(0, undefined);
+		return this.#withPayloads(this.#core.history(0, undefined));
 	}
 
 	/** The last `limit` records, oldest first. */
@@ -460,13 +512,13 @@ export class EventBus {
 		if (!Number.isInteger(limit) || limit < 0) {
 			throw new RangeError(`kaiwa-bus: getRecentEvents(limit): limit must be a whole number from 0 up, got ${describe(limit)}`);
 		}
-		return limit === 0 ? [] : this.#core.history(Math.min(limit, MAX_HISTORY_LIMIT), undefined);
+		return limit === 0 ? [] : this.#withPayloads(this.#core.history(Math.min(limit, MAX_HISTORY_LIMIT), undefined));
 	}
 
 	/** The records of one event, oldest first. */
 	getEventsByName(name) {
 		requireName('getEventsByName', name);
-		return this.#core.history(0, name);
+		return this.#withPayloads(this.#core.history(0, name));
 	}
 
 	/** The records whose payload has this `userId`, oldest first. */
@@ -511,6 +563,7 @@ export class EventBus {
 		if (depth > MAX_EMIT_DEPTH) return;
 		const record = change === 'cleared' ? null : this.#core.record(id);
 		if (record === undefined) return;
+		if (record !== null) record.payload = this.#payloadOf(id);
 		this.#depth = depth + 1;
 		try {
 			for (const listener of [...this.#listeners]) {
@@ -573,8 +626,10 @@ export class EventBus {
 		}
 		this.#depth = depth + 1;
 		try {
-			const n = this.#probe(plan, payload);
-			const issues = this.#core.validate(id, payload, this.#probeFrom, n);
+			const word = this.#probe(plan, payload);
+			// As in #emit: a getter registered a new version of this schema.
+			if (this.#plans[id] !== plan) return this.validate(name, payload);
+			const issues = this.#core.validate(id, payload, word, this.#probeFrom);
 			return { ok: issues.length === 0, known: true, issues };
 		} finally {
 			this.#depth = depth;
@@ -598,6 +653,7 @@ export class EventBus {
 		this.#nameOf = [];
 		this.#plans = [];
 		this.#listeners.clear();
+		this.#forget();
 		this.#view = null;
 		core.dispose();
 		try {

@@ -11,7 +11,9 @@ export const MAX_VERSION_LEN = 64;
 export const MAX_DESCRIPTION_LEN = 4096;
 export const MAX_FIELDS = 256;
 export const MAX_DESCRIPTOR_LEN = 4096;
-export const PROBE_WIDTH = 3;
+export const KINDS_PER_WORD = 8;
+export const KIND_BITS = 4;
+export const PROBE_EXTRAS = 2;
 
 // Kind codes, by the Rust enum's variant names.
 export const KIND = Object.freeze({

@@ -1,9 +1,17 @@
 // The payload reader: it looks at a payload as a schema's plan says and
-// writes what it sees as integers, which Rust then validates. See
-// src/schema/probe.rs for the encoding; the reader only describes values,
-// Rust decides whether they are acceptable.
+// describes what it sees as integers, which Rust then validates. The reader
+// only describes values; Rust decides whether they are acceptable.
+//
+// The description (src/schema/probe.rs, "The packed description"): probe j
+// is the payload (0) or field j - 1. Each probe's kind is four bits: probes
+// 0 to 7 in the word a reader returns, later ones eight to a word written
+// after the extras. The extras are two integers per probe at out[base + 2j]
+// and out[base + 2j + 1], written only for the kinds that have them (a
+// literal's atom, which non-finite number, an array's first non-string
+// item). A valid payload of a plain schema is thus one returned integer,
+// and nothing written.
 
-import { KIND, KIND_NAMES, PROBE_WIDTH, READ_MODE } from './contract.js';
+import { KIND, KIND_BITS, KIND_NAMES, KINDS_PER_WORD, PROBE_EXTRAS, READ_MODE } from './contract.js';
 
 export { KIND_NAMES };
 
@@ -27,9 +35,10 @@ const {
 } = KIND;
 const { Kind: MODE_KIND, Literal: MODE_LITERAL, StringItems: MODE_STRING_ITEMS } = READ_MODE;
 
-/** Probe codes a plan's reader writes: one probe for the payload, one per field. */
+/** Integers a plan's reader may write: the extras of every probe, then the words of kinds past the first. */
 export function probeWidth(plan) {
-	return PROBE_WIDTH * (plan.keys.length + 1);
+	const probes = plan.keys.length + 1;
+	return PROBE_EXTRAS * probes + Math.ceil(probes / KINDS_PER_WORD) - 1;
 }
 
 const getTime = Date.prototype.getTime;
@@ -85,13 +94,12 @@ function objectKind(value) {
 	return OBJECT;
 }
 
-// One reader per read mode: each writes the three codes (kind, aux, item) of
-// one value at out[at..at+3]; src/schema/probe.rs says what they mean.
+// One reader per read mode: each returns the kind of one value, and writes
+// its extras at out[at] and out[at + 1] if it has any.
 function readKind(value, atoms, out, at) {
 	const kind = kindOf(value);
-	out[at] = kind;
-	out[at + 1] = kind === NON_FINITE ? nonFinite(value) : 0;
-	out[at + 2] = -1;
+	if (kind === NON_FINITE) out[at] = nonFinite(value);
+	return kind;
 }
 
 // Which non-finite number: NaN 0, +Infinity 1, -Infinity 2.
@@ -99,47 +107,42 @@ function nonFinite(value) {
 	return value !== value ? 0 : value > 0 ? 1 : 2;
 }
 
-// A string that is one of the schema's literals is LITERAL with its atom.
+// A string that is one of the schema's literals is LITERAL, with its atom.
 function readLiteral(value, atoms, out, at) {
 	const atom = typeof value === 'string' ? atoms.get(value) : undefined;
 	if (atom === undefined) return readKind(value, atoms, out, at);
-	out[at] = LITERAL;
-	out[at + 1] = atom;
-	out[at + 2] = -1;
+	out[at] = atom;
+	return LITERAL;
 }
 
-// An array also gives the index and kind of its first item that is not a string.
+// An array also gives the kind of its first item that is not a string (-1:
+// none), and that item's index.
 function readStringItems(value, atoms, out, at) {
-	readKind(value, atoms, out, at);
-	if (out[at] !== ARRAY) return;
+	const kind = readKind(value, atoms, out, at);
+	if (kind !== ARRAY) return kind;
+	out[at + 1] = -1;
 	for (let i = 0, n = value.length; i < n; i++) {
 		const v = value[i];
 		if (typeof v !== 'string') {
-			out[at + 1] = i;
-			out[at + 2] = kindOf(v);
-			return;
+			out[at] = i;
+			out[at + 1] = kindOf(v);
+			break;
 		}
 	}
+	return ARRAY;
 }
 
 const READERS = { [MODE_KIND]: readKind, [MODE_LITERAL]: readLiteral, [MODE_STRING_ITEMS]: readStringItems };
 const MODES = Object.keys(READERS);
 
-// What a reader writes for a value whose read threw (a getter or a Proxy trap).
-function threw(out, at) {
-	out[at] = THREW;
-	out[at + 1] = 0;
-	out[at + 2] = -1;
-}
-
-// The payload's own probe at out[base]; whether its fields are to be read.
+// The payload's own kind (its extras at out[base]); its fields are read
+// only if it is an OBJECT.
 function readSelf(payload, atoms, out, base) {
 	try {
-		readKind(payload, atoms, out, base);
+		return readKind(payload, atoms, out, base);
 	} catch {
-		threw(out, base);
+		return THREW;
 	}
-	return out[base] === OBJECT;
 }
 
 // How a reader loads one field, as a value (the reference reader) and as
@@ -152,23 +155,42 @@ function loadCode(key) {
 	return isInherited(key) ? `readInherited(p, ${k})` : `p[${k}]`;
 }
 
-// Reads `payload` as `plan` ({ keys, modes }) says into `out` from index
-// `base`: the payload itself, then each field. Returns the number of integers
-// written. A getter or Proxy trap that throws is reported as THREW for that
-// value, never thrown. This is the reference reader; compileReader() unrolls
-// its loop per schema.
+// Where word k of kinds goes (k >= 1: probes 8k to 8k + 7), from `base`.
+function wordAt(plan, k) {
+	return PROBE_EXTRAS * (plan.keys.length + 1) + k - 1;
+}
+
+// Reads `payload` as `plan` ({ keys, modes }) says: the payload itself, then
+// each field, extras into `out` from index `base`. Returns the first word of
+// kinds. A getter or Proxy trap that throws is described as THREW for that
+// value, never thrown. This is the reference reader; compileReader()
+// unrolls its loop per schema.
 export function readPayload(plan, payload, atoms, out, base) {
-	if (!readSelf(payload, atoms, out, base)) return 3;
+	const self = readSelf(payload, atoms, out, base);
+	if (self !== OBJECT) return self;
 	const { keys, modes } = plan;
-	let at = base + 3;
-	for (let i = 0; i < keys.length; i++, at += 3) {
+	/** @type {number} */
+	let word = self;
+	let first = 0;
+	for (let j = 1; j <= keys.length; j++) {
+		let kind;
 		try {
-			READERS[modes[i]](load(payload, keys[i]), atoms, out, at);
+			kind = READERS[modes[j - 1]](load(payload, keys[j - 1]), atoms, out, base + PROBE_EXTRAS * j);
 		} catch {
-			threw(out, at);
+			kind = THREW;
 		}
+		const slot = j % KINDS_PER_WORD;
+		if (slot === 0) {
+			// Probe j starts word j / 8: the one before is complete.
+			if (j === KINDS_PER_WORD) first = word;
+			else out[base + wordAt(plan, j / KINDS_PER_WORD - 1)] = word;
+			word = 0;
+		}
+		word |= kind << (KIND_BITS * slot);
 	}
-	return at - base;
+	if (keys.length < KINDS_PER_WORD) return word;
+	out[base + wordAt(plan, Math.floor(keys.length / KINDS_PER_WORD))] = word;
+	return first;
 }
 
 // Whether `new Function` may be used: decided once per page, on first need
@@ -205,29 +227,39 @@ function allowsEval() {
 // readPayload() returns. Generated once per schema with `new Function`, the
 // way ajv compiles validators: readPayload()'s loop unrolled, so each field is
 // a plain property load the engine can cache (a loop over keys is several
-// times slower); every other step calls the reference reader's functions.
-// Where `new Function` is not allowed, the reader is readPayload().
+// times slower), its kind shifted into place by a constant; every other step
+// calls the reference reader's functions. Where `new Function` is not
+// allowed, the reader is readPayload().
 export function compileReader(plan) {
 	const generic = (payload, atoms, out, base) => readPayload(plan, payload, atoms, out, base);
 	if (!allowsEval()) return generic;
+	// Word k of kinds is the variable w (k = 0) or wk.
+	const words = ['w'];
 	const fields = plan.keys.map((key, i) => {
-		const at = `base + ${3 * (i + 1)}`;
+		const j = i + 1;
+		const k = Math.floor(j / KINDS_PER_WORD);
+		if (k === words.length) words.push(`w${k}`);
+		const shift = KIND_BITS * (j % KINDS_PER_WORD);
 		return `
 		try {
-			mode${plan.modes[i]}(${loadCode(key)}, atoms, out, ${at});
+			${words[k]} |= mode${plan.modes[i]}(${loadCode(key)}, atoms, out, base + ${PROBE_EXTRAS * j}) << ${shift};
 		} catch {
-			threw(out, ${at});
+			${words[k]} |= ${THREW << shift};
 		}`;
 	});
+	const later = words.slice(1);
 	const body = `
 	return function read(p, atoms, out, base) {
-		if (!readSelf(p, atoms, out, base)) return 3;${fields.join('')}
-		return ${3 * (plan.keys.length + 1)};
+		let w = readSelf(p, atoms, out, base);
+		if (w !== ${OBJECT}) return w;${later.map((w) => `
+		let ${w} = 0;`).join('')}${fields.join('')}${later.map((w, i) => `
+		out[base + ${wordAt(plan, i + 1)}] = ${w};`).join('')}
+		return w;
 	};`;
 	try {
 		const names = MODES.map((mode) => `mode${mode}`);
-		const make = new Function('readSelf', 'threw', 'readInherited', ...names, body);
-		return make(readSelf, threw, readInherited, ...MODES.map((mode) => READERS[mode]));
+		const make = new Function('readSelf', 'readInherited', ...names, body);
+		return make(readSelf, readInherited, ...MODES.map((mode) => READERS[mode]));
 	} catch {
 		return generic;
 	}

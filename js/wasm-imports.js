@@ -2,12 +2,13 @@
 // builds a whole record, instead of one boundary crossing per property.
 
 // `source` only for an event a transport handed in: records of this page's
-// emits keep the shape the history format (kaiwa-bus/history v1) knows.
-export function makeRecord(id, name, payload, timestamp, status, handlerCount, durationMs, errors, issues, source) {
+// emits keep the shape the history format (kaiwa-bus/history v1) knows. The
+// payload is kept by the JS layer (js/bus.js), which sets it.
+export function makeRecord(id, name, timestamp, status, handlerCount, durationMs, errors, issues, source) {
 	const record = {
 		id,
 		name,
-		payload,
+		payload: undefined,
 		timestamp: new Date(timestamp),
 		status,
 		handlerCount,

@@ -1,8 +1,8 @@
 //! The facts the JS layer must share with this crate, written to
 //! `js/contract.js` by [`js_module`]: the limits ([`crate::limits`]), the
-//! probe encoding (kind codes and names, read modes, probe width), and the
-//! audiences a schema may name, and the characters no event name may hold
-//! ([`HIDDEN_CHARS`]). The
+//! probe encoding (kind codes and names, read modes, the packed layout),
+//! the audiences a schema may name, and the characters no event name may
+//! hold ([`HIDDEN_CHARS`]). The
 //! `contract_js_is_current` test fails when the file drifts from the Rust
 //! definitions; `make types` rewrites it.
 
@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use crate::base::HIDDEN_CHARS;
 use crate::limits;
-use crate::schema::probe::{Kind, Probe, ReadMode};
+use crate::schema::probe::{Kind, Packed, ReadMode};
 use crate::schema::Audience;
 
 /// The text of `js/contract.js`.
@@ -30,7 +30,9 @@ pub fn js_module() -> String {
         ("MAX_DESCRIPTION_LEN", limits::MAX_DESCRIPTION_LEN),
         ("MAX_FIELDS", limits::MAX_FIELDS),
         ("MAX_DESCRIPTOR_LEN", limits::MAX_DESCRIPTOR_LEN),
-        ("PROBE_WIDTH", Probe::WIDTH),
+        ("KINDS_PER_WORD", Packed::KINDS_PER_WORD),
+        ("KIND_BITS", Packed::KIND_BITS),
+        ("PROBE_EXTRAS", Packed::EXTRAS),
     ];
     for (name, value) in numbers {
         let _ = writeln!(out, "export const {name} = {value};");

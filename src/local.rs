@@ -115,9 +115,8 @@ impl<P: Payload + Clone> LocalBus<P> {
             if let Some(plan) = core.plan(id) {
                 payload.probe(plan, &mut probes);
             }
-            let codes: Vec<i32> = probes.iter().flat_map(|p| p.to_codes()).collect();
             let planned = subscriptions.len() as u32;
-            let begun = core.begin(id, payload.clone(), &codes, now, self.depth.get(), planned)?;
+            let begun = core.begin(id, payload.clone(), &probes[..], now, self.depth.get(), planned)?;
             let name = core.name(id).cloned().unwrap_or_else(|| name.into());
             (id, begun, subscriptions, name)
         };

@@ -12,7 +12,7 @@ use kaiwa_bus::core::history::Status;
 use kaiwa_bus::core::names::{check_event_name, is_conventional, parse_pattern, Pattern};
 use kaiwa_bus::core::registry::SubId;
 use kaiwa_bus::schema::descriptor::{self, Parsed};
-use kaiwa_bus::schema::probe::{Kind, Probe};
+use kaiwa_bus::schema::probe::{Describe, Kind, Packed, Probe, ReadMode};
 use kaiwa_bus::schema::Schemas;
 use kaiwa_bus::{Core, Mode, Options};
 use proptest::prelude::*;
@@ -60,21 +60,30 @@ proptest! {
     }
 
     #[test]
-    fn probe_codes_never_panic(codes in prop::collection::vec(any::<i32>(), 0..40), index in 0usize..20) {
-        let probe = Probe::at(&codes, index);
-        if codes.len() < (index + 1) * 3 {
-            prop_assert_eq!(probe.kind, Kind::Threw);
+    fn packed_descriptions_never_panic(
+        word in any::<i32>(),
+        codes in prop::collection::vec(any::<i32>(), 0..40),
+        fields in 0usize..20,
+        index in 0usize..24,
+    ) {
+        let packed = Packed { word, codes: &codes, fields };
+        for mode in [ReadMode::Kind, ReadMode::Literal, ReadMode::StringItems] {
+            let probe = packed.probe(index, mode);
+            if index > fields {
+                prop_assert_eq!(probe.kind, Kind::Threw);
+            }
+            let _ = probe.kind.describe(probe.aux);
         }
-        let _ = probe.kind.describe(probe.aux);
     }
 
     #[test]
-    fn validation_never_panics_on_any_codes(codes in prop::collection::vec(-3i32..20, 0..30)) {
+    fn validation_never_panics_on_any_description(word in any::<i32>(), codes in prop::collection::vec(-3i32..20, 0..30)) {
         let schemas = Schemas::new(true);
         for schema in schemas.iter() {
-            let issues = schema.check(&codes);
+            let packed = Packed { word, codes: &codes, fields: schema.fields.len() };
+            let issues = schema.check(&packed);
             // A payload that is not an object yields exactly one issue, at the root.
-            if Probe::at(&codes, 0).kind != Kind::Object {
+            if packed.probe(0, ReadMode::Kind).kind != Kind::Object {
                 prop_assert_eq!(issues.len(), 1);
                 prop_assert_eq!(issues[0].path.as_str(), "");
             }
@@ -126,15 +135,13 @@ fn matches(pattern: &str, name: &str) -> bool {
             .is_some_and(|p| name.starts_with(&format!("{p}.")))
 }
 
-/// Probe codes for the two catalog events used: valid or with a number userId.
-fn codes_for(name: &str, valid: bool) -> Vec<i32> {
-    let string = [2, 0, -1];
-    let number = [4, 0, -1];
-    let date = [7, 0, -1];
-    let user = if valid { string } else { number };
+/// Probes for the two catalog events used: valid or with a number userId.
+fn probes_for(name: &str, valid: bool) -> Vec<Probe> {
+    let [object, string, date] = [Kind::Object, Kind::String, Kind::Date].map(Probe::of);
+    let user = Probe::of(if valid { Kind::String } else { Kind::Number });
     match name {
-        "auth.user.login" => [[10, 0, -1], user, string, string, date].concat(),
-        "auth.user.logout" => [[10, 0, -1], user, date].concat(),
+        "auth.user.login" => vec![object, user, string, string, date],
+        "auth.user.logout" => vec![object, user, date],
         _ => Vec::new(),
     }
 }
@@ -178,7 +185,14 @@ fn run_model(ops: Vec<Op>, limit: usize) -> Result<(), TestCaseError> {
                     .map(|(id, _)| *id)
                     .collect();
                 prop_assert_eq!(&snapshot, &expected, "snapshot of {}", name);
-                let result = core.begin(id, step as u64, &codes_for(name, valid), 0.0, 0, snapshot.len() as u32);
+                let result = core.begin(
+                    id,
+                    step as u64,
+                    &probes_for(name, valid)[..],
+                    0.0,
+                    0,
+                    snapshot.len() as u32,
+                );
                 let has_schema = name.starts_with("auth.");
                 prop_assert_eq!(result.is_ok(), valid || !has_schema);
                 last_record += 1;

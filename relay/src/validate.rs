@@ -147,8 +147,7 @@ pub fn check(name: &str, payload: &Value) -> Result<(), Invalid> {
             atoms: schemas.atoms(),
         }
         .probe(schema.plan(), &mut probes);
-        let codes: Vec<i32> = probes.iter().flat_map(|p| p.to_codes()).collect();
-        let issues = schema.check(&codes);
+        let issues = schema.check(&probes[..]);
         if issues.is_empty() {
             Ok(())
         } else {

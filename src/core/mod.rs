@@ -35,7 +35,7 @@ pub mod stats;
 use std::rc::Rc;
 
 use crate::error::{EmitError, InternError, Message, NameError, SchemaError};
-use crate::schema::probe::Plan;
+use crate::schema::probe::{Describe, Plan};
 use crate::schema::{Issue, Schema, Schemas};
 pub use history::DEFAULT_HISTORY_LIMIT;
 use history::{History, Record, Status};
@@ -264,8 +264,8 @@ impl<H: Clone, P> Core<H, P> {
     }
 
     /// Validates without emitting; `None` when the event has no schema.
-    pub fn validate(&self, id: NameId, codes: &[i32]) -> Option<Vec<Issue>> {
-        self.schema(id).map(|s| s.check(codes))
+    pub fn validate(&self, id: NameId, probes: &(impl Describe + ?Sized)) -> Option<Vec<Issue>> {
+        self.schema(id).map(|s| s.check(probes))
     }
 
     /// Subscribes `handler` to a pattern (see [`names::parse_pattern`]).
@@ -333,12 +333,12 @@ impl<H: Clone, P> Core<H, P> {
         &mut self,
         id: NameId,
         payload: P,
-        codes: &[i32],
+        probes: &(impl Describe + ?Sized),
         now: f64,
         depth: usize,
         handler_count: u32,
     ) -> Result<Begun, EmitError> {
-        match self.check(id, codes, depth) {
+        match self.check(id, probes, depth) {
             Ok(warning) => Ok(Begun {
                 record: self.start(id, payload, now, handler_count),
                 warning,
@@ -351,10 +351,16 @@ impl<H: Clone, P> Core<H, P> {
     }
 
     /// Decides whether an emit of `id` may go ahead: validates the payload
-    /// described by probe `codes` (the payload itself, then one probe per
-    /// field of the schema's plan, see [`crate::schema::probe`]), applies the mode to unknown events, and refuses a
-    /// `depth` of [`MAX_DEPTH`] or more. `Ok` carries a warning to show once.
-    pub fn check(&mut self, id: NameId, codes: &[i32], depth: usize) -> Result<Option<String>, EmitError> {
+    /// described by `probes` (the payload itself, then one probe per field
+    /// of the schema's plan, see [`crate::schema::probe`]), applies the mode
+    /// to unknown events, and refuses a `depth` of [`MAX_DEPTH`] or more.
+    /// `Ok` carries a warning to show once.
+    pub fn check(
+        &mut self,
+        id: NameId,
+        probes: &(impl Describe + ?Sized),
+        depth: usize,
+    ) -> Result<Option<String>, EmitError> {
         if self.info.len() <= id.0 as usize {
             self.fill_info();
         }
@@ -367,7 +373,7 @@ impl<H: Clone, P> Core<H, P> {
             });
         }
         if let Some(schema) = info.schema.as_deref() {
-            let issues = schema.check(codes);
+            let issues = schema.check(probes);
             if issues.is_empty() {
                 return Ok(None);
             }

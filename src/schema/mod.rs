@@ -21,7 +21,7 @@ use crate::error::SchemaError;
 use crate::intern::{slot, Interner};
 use crate::limits::{MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN};
 use descriptor::Parsed;
-use probe::{Kind, Plan, Probe, ReadMode};
+use probe::{Describe, Kind, Plan, Probe, ReadMode};
 
 /// A field's type.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +56,9 @@ pub struct Field {
     /// The descriptor text it was compiled from, as given.
     pub descriptor: String,
     expected: String,
+    /// The kinds it accepts whatever else the probe says, a bit per kind
+    /// (see [`Field::sure`]).
+    sure: u16,
 }
 
 /// A `MAJOR.MINOR.PATCH` version.
@@ -163,13 +166,12 @@ impl Schema {
         &self.plan
     }
 
-    /// Checks a payload described by probe codes (see [`probe`]): the
-    /// payload itself, then one probe per field in schema order. Returns
-    /// every issue; empty means valid. Missing codes read as a value whose
-    /// getter threw, so a short buffer can only fail validation.
-    pub fn check(&self, codes: &[i32]) -> Vec<Issue> {
+    /// Checks a payload described by its probes (see [`probe`]): the payload
+    /// itself, then one probe per field in schema order. Returns every
+    /// issue; empty means valid.
+    pub fn check(&self, probes: &(impl Describe + ?Sized)) -> Vec<Issue> {
         let mut issues = Vec::new();
-        let root = Probe::at(codes, 0);
+        let root = probes.probe(0, ReadMode::Kind);
         if root.kind != Kind::Object {
             issues.push(Issue {
                 path: String::new(),
@@ -178,8 +180,12 @@ impl Schema {
             });
             return issues;
         }
-        for (i, field) in (1..).zip(&self.fields) {
-            if let Some(issue) = field.check(Probe::at(codes, i)) {
+        for (i, (field, mode)) in (1..).zip(self.fields.iter().zip(&self.plan.modes)) {
+            // Most fields are decided by their kind alone.
+            if field.sure & 1 << probes.kind(i) as u16 != 0 {
+                continue;
+            }
+            if let Some(issue) = field.check(probes.probe(i, *mode)) {
                 issues.push(issue);
             }
         }
@@ -188,6 +194,27 @@ impl Schema {
 }
 
 impl Field {
+    /// The kinds a field of type `ty` accepts whatever else the probe says
+    /// (a literal's atom, an array's items): the fast path of
+    /// [`Schema::check`], which must agree with [`Field::check`].
+    fn sure(ty: &FieldType, optional: bool) -> u16 {
+        let bit = |kind: Kind| 1u16 << kind as u16;
+        let kinds = match ty {
+            FieldType::String => bit(Kind::String) | bit(Kind::Literal),
+            FieldType::Number => bit(Kind::Number),
+            FieldType::Boolean => bit(Kind::Boolean),
+            FieldType::Date => bit(Kind::Date),
+            FieldType::Object => bit(Kind::Object),
+            FieldType::Any => Kind::ALL.iter().fold(0, |all, k| all | bit(*k)) & !bit(Kind::Missing),
+            FieldType::Literals(_) | FieldType::StringArray => 0,
+        };
+        if optional {
+            kinds | bit(Kind::Missing)
+        } else {
+            kinds
+        }
+    }
+
     fn check(&self, p: Probe) -> Option<Issue> {
         if p.kind == Kind::Missing && self.optional {
             return None;
@@ -322,6 +349,7 @@ impl Schemas {
             };
             fields.push(Field {
                 key: key.into(),
+                sure: Field::sure(&ty, optional),
                 ty,
                 optional,
                 descriptor: text.into(),
@@ -432,12 +460,49 @@ mod tests {
             .unwrap()
     }
 
-    fn object_with(fields: &[Probe]) -> Vec<i32> {
-        codes(&[&[Probe::of(Kind::Object)], fields].concat())
+    fn object_with(fields: &[Probe]) -> Vec<Probe> {
+        [&[Probe::of(Kind::Object)], fields].concat()
     }
 
-    fn codes(probes: &[Probe]) -> Vec<i32> {
-        probes.iter().flat_map(|p| p.to_codes()).collect()
+    /// The fast path of [`Schema::check`] takes a field's kinds in `sure`
+    /// without looking further: every probe of such a kind must pass
+    /// [`Field::check`] too, whatever else it says.
+    #[test]
+    fn a_fields_sure_kinds_always_pass_its_full_check() {
+        let mut schemas = Schemas::new(false);
+        let types = [
+            "string",
+            "number",
+            "boolean",
+            "Date",
+            "string[]",
+            "object",
+            "any",
+            "'a' | 'b'",
+        ];
+        let fields: Vec<(String, String)> = types
+            .iter()
+            .enumerate()
+            .flat_map(|(i, ty)| [(format!("f{i}"), ty.to_string()), (format!("o{i}"), format!("{ty}?"))])
+            .collect();
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, t)| (k.as_str(), t.as_str())).collect();
+        let schema = schemas.compile("every.type", "1.0.0", "", "user", &fields).unwrap();
+        let mut seen = 0;
+        for field in &schema.fields {
+            for kind in Kind::ALL {
+                if field.sure & 1 << kind as u16 == 0 {
+                    continue;
+                }
+                seen += 1;
+                for aux in [0, 1, 2, 99] {
+                    for bad_item in [None, Some((0, Kind::Number)), Some((3, Kind::Threw))] {
+                        let probe = Probe { kind, aux, bad_item };
+                        assert_eq!(field.check(probe), None, "{} given {probe:?}", field.descriptor);
+                    }
+                }
+            }
+        }
+        assert!(seen > 2 * types.len(), "most types have sure kinds ({seen})");
     }
 
     #[test]
@@ -459,7 +524,7 @@ mod tests {
             Probe::of(Kind::String),
             Probe::of(Kind::Date),
         ]);
-        assert!(schema.check(&p).is_empty());
+        assert!(schema.check(&p[..]).is_empty());
     }
 
     #[test]
@@ -472,12 +537,12 @@ mod tests {
             Probe::of(Kind::Missing),
             Probe::of(Kind::InvalidDate),
         ]);
-        let issues = schema.check(&p);
+        let issues = schema.check(&p[..]);
         assert_eq!(issues.len(), 3);
         assert_eq!(issues[0].to_string(), "userId: expected string, received number");
         assert_eq!(issues[1].to_string(), "tier: expected string, received undefined");
         assert_eq!(issues[2].to_string(), "timestamp: expected Date, received Invalid Date");
-        let root = schema.check(&codes(&[Probe::of(Kind::Null)]));
+        let root = schema.check(&[Probe::of(Kind::Null)][..]);
         assert_eq!(root[0].to_string(), "payload: expected object, received null");
         assert_eq!(root[0].path, "");
     }
@@ -502,7 +567,7 @@ mod tests {
             bad_item: None,
         };
         let ok = object_with(&[lit(a), Probe::of(Kind::Missing), Probe::of(Kind::Array)]);
-        assert!(schema.check(&ok).is_empty());
+        assert!(schema.check(&ok[..]).is_empty());
         let bad = object_with(&[
             lit(other),
             Probe::of(Kind::Null),
@@ -512,7 +577,7 @@ mod tests {
                 bad_item: Some((2, Kind::Number)),
             },
         ]);
-        let issues = schema.check(&bad);
+        let issues = schema.check(&bad[..]);
         assert_eq!(issues[0].to_string(), "mode: expected 'a' | 'b', received string");
         assert_eq!(issues[1].to_string(), "note: expected string, received null");
         assert_eq!(issues[2].to_string(), "words[2]: expected string, received number");

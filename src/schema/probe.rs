@@ -3,13 +3,27 @@
 //! Rust cannot read a JS object without crossing the boundary once per
 //! property, so validation is split in two. For each schema, Rust hands the
 //! JS layer a [`Plan`]: the field keys to read, and for each how to look at
-//! it ([`ReadMode`]). The JS layer reads the payload once, describes each
-//! value as a [`Probe`] (its kind, three small integers), and Rust checks the
-//! probes against the schema. The probe says *what* a value is; only Rust
-//! decides whether that is acceptable.
+//! it ([`ReadMode`]). The JS layer reads the payload once and describes each
+//! value as a [`Probe`] (its kind, and for a few kinds a number or two more);
+//! Rust checks the probes against the schema. The probe says *what* a value
+//! is; only Rust decides whether that is acceptable.
 //!
-//! The integer encoding ([`Probe::from_codes`]) is shared with `js/probe.js`;
-//! the JS layer checks at start-up that both sides agree on [`Kind::NAMES`].
+//! ## The packed description
+//!
+//! In the browser the description crosses as [`Packed`]: probe `j` is the
+//! payload itself (`j = 0`) or field `j - 1`. The kind of every probe is four
+//! bits: probes 0 to 7 in the word an emit passes as an argument (lowest bits
+//! first), later ones eight to a word after the extras in the probe buffer.
+//! The extras are two integers per probe at `2j` and `2j + 1` of the buffer,
+//! written only for the kinds that have them: a literal's atom id and which
+//! non-finite number at `2j`, and for an array read with
+//! [`ReadMode::StringItems`], the kind of its first item that is not a
+//! string (or `-1`) at `2j + 1`, with that item's index at `2j`. So the
+//! payload of a plain schema of up to seven fields crosses as one integer
+//! argument, with nothing written to memory.
+//!
+//! `js/probe.js` writes this encoding; [`Kind::NAMES`] and the layout numbers
+//! reach it through the generated `js/contract.js`.
 
 /// How the reader looks at a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,9 +154,6 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// Integers per probe in the encoded form.
-    pub const WIDTH: usize = 3;
-
     /// A probe of a value of this kind, with nothing more to say.
     pub fn of(kind: Kind) -> Probe {
         Probe {
@@ -151,44 +162,109 @@ impl Probe {
             bad_item: None,
         }
     }
+}
 
-    /// The probe at `index` in a buffer of codes; [`Kind::Threw`] if the
-    /// buffer is too short.
-    pub fn at(codes: &[i32], index: usize) -> Probe {
-        let at = index.saturating_mul(Probe::WIDTH);
-        match codes.get(at..at.saturating_add(Probe::WIDTH)) {
-            Some(&[kind, aux, item]) => Probe::from_codes([kind, aux, item]),
-            _ => Probe::of(Kind::Threw),
-        }
+/// A payload's probes, by index: 0 is the payload itself, `i + 1` field `i`
+/// of the plan, read in `mode`. A probe missing from the description reads
+/// as [`Kind::Threw`], so a short description can only fail validation.
+pub trait Describe {
+    /// Probe `index`.
+    fn probe(&self, index: usize, mode: ReadMode) -> Probe;
+
+    /// The kind of probe `index`, which may be found more cheaply than
+    /// the whole probe.
+    fn kind(&self, index: usize) -> Kind {
+        self.probe(index, ReadMode::Kind).kind
+    }
+}
+
+impl Describe for [Probe] {
+    fn probe(&self, index: usize, _: ReadMode) -> Probe {
+        self.get(index).copied().unwrap_or(Probe::of(Kind::Threw))
+    }
+}
+
+/// The description `js/probe.js` writes (see the module documentation).
+#[derive(Clone, Copy, Debug)]
+pub struct Packed<'a> {
+    /// The kinds of probes 0 to 7.
+    pub word: i32,
+    /// The probe buffer from where the reader wrote: the extras, two per
+    /// probe, then the kinds of probes 8 and up.
+    pub codes: &'a [i32],
+    /// How many fields the plan has.
+    pub fields: usize,
+}
+
+impl Packed<'_> {
+    /// Kinds per word.
+    pub const KINDS_PER_WORD: usize = 8;
+    /// Bits per kind.
+    pub const KIND_BITS: usize = 4;
+    /// Extras per probe.
+    pub const EXTRAS: usize = 2;
+
+    /// Integers the reader may write for a plan of `fields` fields: the
+    /// extras of every probe, then the words of kinds past the first.
+    pub fn width(fields: usize) -> usize {
+        let probes = fields.saturating_add(1);
+        let words = probes.div_ceil(Self::KINDS_PER_WORD);
+        probes
+            .saturating_mul(Self::EXTRAS)
+            .saturating_add(words.saturating_sub(1))
     }
 
-    /// Encodes as `[kind, aux, item]` (see [`Probe::from_codes`]).
-    pub fn to_codes(self) -> [i32; 3] {
-        let clamp = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
-        match self.bad_item {
-            Some((index, item)) => [self.kind as i32, clamp(index), item as i32],
-            None => [self.kind as i32, clamp(self.aux), -1],
-        }
+    fn code(&self, at: usize) -> Option<i32> {
+        self.codes.get(at).copied()
     }
 
-    /// Decodes `[kind, aux, item]`, where `item` is `-1` or the kind of the
-    /// first non-string item, whose index is then `aux`.
-    pub fn from_codes(codes: [i32; 3]) -> Probe {
-        let [kind, aux, item] = codes;
-        let aux = u32::try_from(aux).unwrap_or(0);
-        let kind = Kind::from_code(kind);
-        if kind == Kind::Array && item >= 0 {
-            return Probe {
+    fn kind_of(&self, index: usize) -> Kind {
+        let word = match index.checked_sub(Self::KINDS_PER_WORD) {
+            None => Some(self.word),
+            Some(later) => {
+                let probes = self.fields.saturating_add(1);
+                self.code(
+                    probes
+                        .saturating_mul(Self::EXTRAS)
+                        .saturating_add(later / Self::KINDS_PER_WORD),
+                )
+            }
+        };
+        // An unwritten word fails closed: 15 is no kind.
+        let shift = (index % Self::KINDS_PER_WORD).saturating_mul(Self::KIND_BITS);
+        Kind::from_code(word.map_or(15, |w| w.wrapping_shr(shift as u32) & 15))
+    }
+}
+
+impl Describe for Packed<'_> {
+    fn probe(&self, index: usize, mode: ReadMode) -> Probe {
+        let kind = self.kind(index);
+        let at = index.saturating_mul(Self::EXTRAS);
+        let aux = || u32::try_from(self.code(at).unwrap_or(0)).unwrap_or(0);
+        match kind {
+            Kind::Literal | Kind::NonFinite => Probe {
                 kind,
-                aux: 0,
-                bad_item: Some((aux, Kind::from_code(item))),
-            };
+                aux: aux(),
+                bad_item: None,
+            },
+            Kind::Array if mode == ReadMode::StringItems => match self.code(at.saturating_add(1)) {
+                Some(-1) => Probe::of(kind),
+                // A missing item code fails closed too.
+                item => Probe {
+                    kind,
+                    aux: 0,
+                    bad_item: Some((aux(), item.map_or(Kind::Threw, Kind::from_code))),
+                },
+            },
+            _ => Probe::of(kind),
         }
-        Probe {
-            kind,
-            aux,
-            bad_item: None,
+    }
+
+    fn kind(&self, index: usize) -> Kind {
+        if index > self.fields {
+            return Kind::Threw;
         }
+        self.kind_of(index)
     }
 }
 
@@ -196,35 +272,75 @@ impl Probe {
 mod tests {
     use super::*;
 
+    /// The kinds, packed as `js/probe.js` packs them.
+    fn word(kinds: &[Kind]) -> i32 {
+        kinds.iter().enumerate().fold(0, |w, (i, k)| w | (*k as i32) << (4 * i))
+    }
+
     #[test]
-    fn codes_round_trip_and_unknown_codes_fail_closed() {
+    fn unknown_codes_fail_closed() {
         for (i, k) in Kind::ALL.iter().enumerate() {
             assert_eq!(Kind::from_code(i as i32), *k);
         }
         assert_eq!(Kind::from_code(-1), Kind::Threw);
+        assert_eq!(Kind::from_code(15), Kind::Threw);
         assert_eq!(Kind::from_code(99), Kind::Threw);
-        assert_eq!(
-            Probe::from_codes([9, 4, 4]),
-            Probe {
-                kind: Kind::Array,
-                aux: 0,
-                bad_item: Some((4, Kind::Number))
-            }
-        );
-        assert_eq!(Probe::from_codes([9, 0, -1]), Probe::of(Kind::Array));
-        assert_eq!(Probe::from_codes([3, 7, -1]).aux, 7);
         assert_eq!(Kind::NonFinite.describe(1), "Infinity");
-        for p in [
-            Probe::of(Kind::Date),
-            Probe {
-                kind: Kind::Array,
-                aux: 0,
-                bad_item: Some((7, Kind::Null)),
-            },
-        ] {
-            assert_eq!(Probe::from_codes(p.to_codes()), p);
-        }
-        assert_eq!(Probe::at(&[10, 0, -1, 2, 0, -1], 1), Probe::of(Kind::String));
-        assert_eq!(Probe::at(&[10, 0, -1, 2], 1), Probe::of(Kind::Threw));
+    }
+
+    #[test]
+    fn packed_kinds_and_extras() {
+        use Kind::*;
+        use ReadMode::{Kind as K, Literal as L, StringItems as S};
+        // The payload, a literal (atom 7), -Infinity, an array whose item 4
+        // is a number, an array of strings, a Date.
+        let codes = [0, 0, 7, 0, 2, 0, 4, 4, 0, -1, 0, 0];
+        let packed = Packed {
+            word: word(&[Object, Literal, NonFinite, Array, Array, Date]),
+            codes: &codes,
+            fields: 5,
+        };
+        assert_eq!(packed.probe(0, K), Probe::of(Object));
+        assert_eq!(packed.probe(1, L).aux, 7);
+        assert_eq!(packed.probe(2, K).kind.describe(packed.probe(2, K).aux), "-Infinity");
+        assert_eq!(packed.probe(3, S).bad_item, Some((4, Number)));
+        assert_eq!(packed.probe(4, S), Probe::of(Array));
+        // An array read for its kind only has no item code.
+        assert_eq!(packed.probe(3, K), Probe::of(Array));
+        assert_eq!(packed.probe(5, K), Probe::of(Date));
+        assert_eq!(packed.probe(6, K), Probe::of(Threw), "past the plan");
+    }
+
+    #[test]
+    fn kinds_past_the_eighth_probe_are_read_from_the_buffer() {
+        assert_eq!(Packed::width(0), 2);
+        assert_eq!(Packed::width(7), 16);
+        assert_eq!(Packed::width(8), 19);
+        assert_eq!(Packed::width(15), 33);
+        assert_eq!(Packed::width(16), 36);
+        let fields = 9;
+        let mut codes = vec![0; Packed::width(fields)];
+        // Probes 8 and 9 (fields 7 and 8): a Date and a boolean.
+        codes[2 * (fields + 1)] = Kind::Date as i32 | (Kind::Boolean as i32) << 4;
+        let packed = Packed {
+            word: word(&[Kind::Object; 8]),
+            codes: &codes,
+            fields,
+        };
+        assert_eq!(packed.probe(7, ReadMode::Kind), Probe::of(Kind::Object));
+        assert_eq!(packed.probe(8, ReadMode::Kind), Probe::of(Kind::Date));
+        assert_eq!(packed.probe(9, ReadMode::Kind), Probe::of(Kind::Boolean));
+        // The same with the buffer cut short: what is missing fails closed.
+        let short = Packed {
+            codes: &codes[..5],
+            ..packed
+        };
+        assert_eq!(short.probe(8, ReadMode::Kind), Probe::of(Kind::Threw));
+        let literal = Packed {
+            word: word(&[Kind::Object, Kind::Array]),
+            codes: &[],
+            fields: 1,
+        };
+        assert_eq!(literal.probe(1, ReadMode::StringItems).bad_item, Some((0, Kind::Threw)));
     }
 }

@@ -16,7 +16,6 @@ extern "C" {
     fn make_record(
         id: f64,
         name: &str,
-        payload: &JsValue,
         timestamp: f64,
         status: &str,
         handler_count: u32,
@@ -58,12 +57,12 @@ pub fn issues(issues: &[Issue]) -> Array {
         .collect()
 }
 
-/// A history record as the JS API documents it.
-pub fn record(r: &Record<JsValue>) -> JsValue {
+/// A history record as the JS API documents it, but for the payload, which
+/// the JS layer keeps and adds.
+pub fn record(r: &Record<()>) -> JsValue {
     make_record(
         r.id as f64,
         &r.name,
-        &r.payload,
         r.timestamp,
         r.status.as_str(),
         r.handler_count,

@@ -21,7 +21,7 @@ use crate::core::names::NameId;
 use crate::core::registry::SubId;
 use crate::core::{Core, Mode, Options};
 use crate::error::{EmitError, InternError, Message, NameError, SchemaError};
-use crate::schema::probe::Kind;
+use crate::schema::probe::{Kind, Packed};
 use crate::schema::Issue;
 use lock::Lock;
 
@@ -39,14 +39,20 @@ fn start() {
     crate::intern::set_seed(half() ^ half().rotate_left(32));
 }
 
-/// Handlers live in the JS layer, keyed by subscription id: the core keeps
-/// only the ids (`H = ()`), so no handler closure is rooted in wasm's externref
-/// table, and a bus whose handlers close over it can still be collected.
-type JsCore = Core<(), JsValue>;
+/// Handlers and payloads live in the JS layer, handlers keyed by
+/// subscription id and payloads by record id: the core keeps neither
+/// (`H = ()`, `P = ()`). So no JS object is rooted in wasm's externref table
+/// (a bus whose handlers close over it can still be collected), and an emit
+/// passes only numbers: an object crossing into wasm costs more than the
+/// rest of the call.
+type JsCore = Core<(), ()>;
 
 /// Everything one bus owns in wasm memory.
 struct State {
     core: JsCore,
+    /// The time recorded emits are stamped with, ms since the Unix epoch:
+    /// the JS layer sets it whenever it reads the clock.
+    now: f64,
     /// Probe codes written by `js/probe.js` just before `emit` or `validate`.
     probes: Vec<i32>,
     /// Buffers replaced by a larger one. Kept, never freed: a payload reader
@@ -55,12 +61,16 @@ struct State {
     retired: Vec<Vec<i32>>,
 }
 
-/// `len` codes from index `from` of the probe buffer (fewer if it is
-/// shorter: missing codes read as a getter that threw, so validation fails
-/// closed).
-fn codes(probes: &[i32], from: u32, len: u32) -> &[i32] {
-    let rest = probes.get(from as usize..).unwrap_or_default();
-    rest.get(..(len as usize).min(rest.len())).unwrap_or_default()
+/// The description of a payload of `id` whose kinds are `word` and whose
+/// other codes `js/probe.js` wrote from index `from` of the probe buffer
+/// (see [`Packed`]; what the buffer lacks reads as a getter that threw, so
+/// validation fails closed).
+fn packed<'a>(core: &JsCore, probes: &'a [i32], id: NameId, word: i32, from: u32) -> Packed<'a> {
+    Packed {
+        word,
+        codes: probes.get(from as usize..).unwrap_or_default(),
+        fields: core.plan(id).map_or(0, |p| p.keys.len()),
+    }
 }
 
 /// The bus state behind one JS `EventBus`.
@@ -68,7 +78,8 @@ fn codes(probes: &[i32], from: u32, len: u32) -> &[i32] {
 pub struct BusCore {
     state: Lock<State>,
     warning: Cell<Option<String>>,
-    refusal: Cell<JsValue>,
+    /// The refusal [`BusCore::emit`] announced, for [`BusCore::refuse`].
+    refused: Cell<Option<(NameId, EmitError)>>,
 }
 
 impl std::fmt::Debug for BusCore {
@@ -124,11 +135,12 @@ impl BusCore {
         BusCore {
             state: Lock::new(State {
                 core,
+                now: 0.0,
                 probes: Vec::new(),
                 retired: Vec::new(),
             }),
             warning: Cell::new(None),
-            refusal: Cell::new(JsValue::UNDEFINED),
+            refused: Cell::new(None),
         }
     }
 
@@ -182,61 +194,66 @@ impl BusCore {
         })
     }
 
+    /// Sets the time later emits are recorded at (ms since the Unix epoch).
+    /// The JS layer calls it when it reads the clock, so an emit passes no
+    /// time (see `timing` in the README for when that is).
+    #[wasm_bindgen(js_name = setTime)]
+    pub fn set_time(&self, now: f64) {
+        self.state.with(|s| s.now = now);
+    }
+
     /// Checks and records an emit at nesting `depth`, planned for
-    /// `handlers` handlers, whose probe codes are `probes` integers from
-    /// index `from` of the probe buffer. Returns the record id; its negation
-    /// when a warning waits in [`BusCore::take_warning`]; 0 when refused,
-    /// with the reason in [`BusCore::take_refusal`]. Infallible, so the glue
-    /// stays a plain call: for most emits, this is the only crossing.
-    #[allow(clippy::too_many_arguments)]
-    pub fn emit(
-        &self,
-        name: u32,
-        payload: JsValue,
-        from: u32,
-        probes: u32,
-        now: f64,
-        depth: u32,
-        handlers: u32,
-    ) -> f64 {
+    /// `handlers` handlers. The payload is described by `word` and the
+    /// codes `js/probe.js` wrote from index `from` of the probe buffer (see
+    /// [`Packed`]). Returns the record id; its negation when a warning waits
+    /// in [`BusCore::take_warning`]; 0 when refused, for
+    /// [`BusCore::refuse`] to record. Infallible and given only numbers, so
+    /// the glue stays a plain call: for most emits, this is the only
+    /// crossing.
+    pub fn emit(&self, name: u32, word: i32, from: u32, depth: u32, handlers: u32) -> f64 {
         let id = NameId(name);
-        let checked = self
-            .state
-            .with(|s| s.core.check(id, codes(&s.probes, from, probes), depth as usize));
-        let warning = match checked {
-            Ok(warning) => warning,
-            Err(error) => {
-                let refusal = self.refuse(id, payload, now, error);
-                self.refusal.set(refusal);
-                return 0.0;
-            }
-        };
-        let record = self.state.with(|s| s.core.start(id, payload, now, handlers));
-        match warning {
-            None => record as f64,
-            Some(text) => {
+        let begun = self.state.with(|s| {
+            let probes = packed(&s.core, &s.probes, id, word, from);
+            let checked = s.core.check(id, &probes, depth as usize);
+            checked.map(|warning| (s.core.start(id, (), s.now, handlers), warning))
+        });
+        match begun {
+            Ok((record, None)) => record as f64,
+            Ok((record, Some(text))) => {
                 self.warning.set(Some(text));
                 -(record as f64)
+            }
+            Err(error) => {
+                self.refused.set(Some((id, error)));
+                0.0
             }
         }
     }
 
-    fn refuse(&self, id: NameId, payload: JsValue, now: f64, mut error: EmitError) -> JsValue {
+    /// Records the refusal of the emit [`BusCore::emit`] just answered 0
+    /// to, whose payload is `payload`, and returns `{ kind, event, message,
+    /// issues, record }`; `kind` is `validation`, `unknown`, `depth` or
+    /// `type`.
+    pub fn refuse(&self, payload: &JsValue) -> JsValue {
+        let (id, mut error) = self
+            .refused
+            .take()
+            .unwrap_or((NameId(u32::MAX), EmitError::UnknownId { id: u32::MAX }));
         if let EmitError::Validation { issues, .. } = &mut error {
             // No loan is held: quoting a literal reads the payload.
-            quote_refused_literals(&payload, issues);
+            quote_refused_literals(payload, issues);
         }
-        let record = self.state.with(|s| s.core.reject(id, payload, now, &error));
+        let record = self.state.with(|s| s.core.reject(id, (), s.now, &error));
         refusal(&error, record)
     }
 
     /// Refuses an emit of a name [`BusCore::intern`] did not keep (-1):
     /// records it, and returns `{ kind, event, message, issues, record }`.
     #[wasm_bindgen(js_name = refuseUnnamed)]
-    pub fn refuse_unnamed(&self, name: &str, payload: JsValue, now: f64, depth: u32) -> JsValue {
+    pub fn refuse_unnamed(&self, name: &str, now: f64, depth: u32) -> JsValue {
         let (record, error) = self
             .state
-            .with(|s| s.core.reject_unnamed(name, payload, now, depth as usize));
+            .with(|s| s.core.reject_unnamed(name, (), now, depth as usize));
         refusal(&error, record)
     }
 
@@ -244,13 +261,6 @@ impl BusCore {
     #[wasm_bindgen(js_name = takeWarning)]
     pub fn take_warning(&self) -> Option<String> {
         self.warning.take()
-    }
-
-    /// `{ kind, event, message, issues, record }` of the last refused emit;
-    /// `kind` is `validation`, `unknown`, `depth` or `type`.
-    #[wasm_bindgen(js_name = takeRefusal)]
-    pub fn take_refusal(&self) -> JsValue {
-        self.refusal.take()
     }
 
     /// Completes the record of an emit of `name`: `handler_count` handlers
@@ -321,7 +331,7 @@ impl BusCore {
     /// Records, oldest first: the last `limit` (0: all), of one event if
     /// `name` is given.
     pub fn history(&self, limit: u32, name: Option<String>) -> Array {
-        let records: Vec<Record<JsValue>> = self.state.with(|s| {
+        let records: Vec<Record<()>> = self.state.with(|s| {
             let mut matching: Vec<_> = s
                 .core
                 .history()
@@ -401,13 +411,14 @@ impl BusCore {
         strings(&names)
     }
 
-    /// Checks a probed payload without emitting (codes as for
+    /// Checks a probed payload without emitting (described as for
     /// [`BusCore::emit`]): the issues (empty when valid), or `undefined`
     /// when the event has no schema.
-    pub fn validate(&self, name: u32, payload: &JsValue, from: u32, probes: u32) -> JsValue {
+    pub fn validate(&self, name: u32, payload: &JsValue, word: i32, from: u32) -> JsValue {
+        let id = NameId(name);
         let issues = self
             .state
-            .with(|s| s.core.validate(NameId(name), codes(&s.probes, from, probes)));
+            .with(|s| s.core.validate(id, &packed(&s.core, &s.probes, id, word, from)));
         let Some(mut issues) = issues else {
             return JsValue::UNDEFINED;
         };
@@ -424,12 +435,13 @@ impl BusCore {
                 history_limit: 0,
                 catalog: false,
             }),
+            now: 0.0,
             probes: Vec::new(),
             retired: Vec::new(),
         };
         let old = self.state.with(|s| std::mem::replace(s, empty));
         drop(old);
-        self.refusal.take();
+        self.refused.take();
     }
 
     /// Whether the bus refuses unknown events.

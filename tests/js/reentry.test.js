@@ -194,6 +194,31 @@ function atDepth(depth, fn) {
 
 const RUNS = Number((inNode && process.env.KAIWA_REENTRY_RUNS) || 300);
 
+test('a getter that registers a new version of the schema being read: the payload is checked against the new one', () => {
+	for (const call of ['emit', 'validate']) {
+		const bus = new EventBus();
+		const name = `x.${call}.flip`;
+		bus.registerSchema({ name, version: '1.0.0', payload: { a: 'string' } });
+		// Positive control: valid under 1.0.0.
+		assert.equal(bus.validate(name, { a: 'x' }).ok, true);
+		let registered = false;
+		const payload = {
+			get a() {
+				if (!registered) {
+					registered = true;
+					bus.registerSchema({ name, version: '2.0.0', payload: { b: 'string' } });
+				}
+				return 'x';
+			}
+		};
+		// Read as 1.0.0 says, `a` is a string; 2.0.0 wants `b`, which is missing.
+		if (call === 'emit') assert.throws(() => bus.emit(name, payload), ValidationError);
+		else assert.deepEqual(bus.validate(name, payload).issues.map((i) => i.path), ['b']);
+		assert.ok(registered);
+		assertHealthy(bus);
+	}
+});
+
 test(`property: random re-entry at random stack depths leaves the bus fully usable (${RUNS} seeded runs)`, () => {
 	const limit = stackLimit();
 	const seed = 0x5eed;

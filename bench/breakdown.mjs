@@ -1,0 +1,105 @@
+// Where a validated emit's time goes, in Node: times each step of
+// js/bus.js's emit path on its own (reading the payload, the boundary call,
+// the Rust decision and recording, the clock; the `meta` object and the
+// handler loop as an emit to one handler less an emit to none) beside the
+// whole emit and the references, interleaved round by round. Prints the median ns per call over the rounds (process CPU time,
+// so time descheduled on a busy machine does not count).
+//   node bench/breakdown.mjs [pkg dir] [rounds]
+// The figures in docs/benchmarks.md ("Where the time goes") come from it.
+
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import mitt from 'mitt';
+import { z } from 'zod';
+import Ajv from 'ajv';
+import { loginPayload, silently } from './workload.js';
+
+const dir = pathToFileURL(resolve(process.argv[2] ?? 'pkg')).href;
+const rounds = Number(process.argv[3] ?? 11);
+const { EventBus } = await import(`${dir}/node.js`);
+const { BusCore } = await import(`${dir}/kaiwa_bus.js`);
+const { compileReader } = await import(`${dir}/probe.js`);
+const { memory } = await import(`${dir}/runtime.js`);
+
+const NAME = 'auth.user.login';
+const payload = loginPayload();
+const sink = { n: 0 };
+const handler = (p) => {
+	sink.n += p.tier.length;
+};
+const cases = {};
+{
+	const bus = new EventBus();
+	bus.on(NAME, handler);
+	cases['whole emit: validated, history + stats'] = () => bus.emit(NAME, payload);
+	// No handler: no `meta` object and no handler loop.
+	const alone = new EventBus();
+	cases['whole emit: validated, no handler'] = () => alone.emit(NAME, payload);
+}
+{
+	const bus = new EventBus({ catalog: false });
+	bus.on(NAME, handler);
+	silently(() => bus.emit(NAME, payload));
+	cases['whole emit: no schema'] = () => bus.emit(NAME, payload);
+}
+{
+	const emitter = mitt();
+	emitter.on(NAME, handler);
+	cases['mitt emit'] = () => emitter.emit(NAME, payload);
+	const schema = z.object({ userId: z.string(), email: z.string(), tier: z.string(), timestamp: z.date() });
+	cases['zod v4 parse'] = () => schema.parse(payload);
+	const check = new Ajv().compile({
+		type: 'object',
+		properties: { userId: { type: 'string' }, email: { type: 'string' }, tier: { type: 'string' } },
+		required: ['userId', 'email', 'tier', 'timestamp']
+	});
+	cases['ajv validate (+ instanceof Date)'] = () => check(payload) && payload.timestamp instanceof Date;
+}
+{
+	const core = new BusCore(false, 1000, true);
+	const id = core.intern(NAME);
+	const read = compileReader(core.plan(id));
+	const atoms = new Map(core.atoms().map((atom, i) => [atom, i]));
+	const view = new Int32Array(memory().buffer, core.probeBuffer(256), 256);
+	const word = read(payload, atoms, view, 0);
+	cases['read the payload (compiled reader)'] = () => read(payload, atoms, view, 0);
+	cases['a JS->wasm call (i32 in and out)'] = () => core.probeBuffer(16);
+	cases['core.emit: Rust decision + record'] = () => core.emit(id, word, 0, 0, 1);
+	const bare = new BusCore(false, 0, false);
+	const bareId = bare.intern(NAME);
+	bare.emit(bareId, 0, 0, 0, 1);
+	bare.takeWarning();
+	cases['core.emit: no schema, no history'] = () => bare.emit(bareId, 0, 0, 0, 1);
+}
+{
+	cases['performance.now()'] = () => {
+		sink.t = performance.now();
+	};
+	const ids = new Map([[NAME, 3]]);
+	cases['name -> id (Map.get)'] = () => {
+		sink.id = ids.get(NAME);
+	};
+}
+
+const PER_ROUND = 100_000;
+const cpuMs = () => {
+	const { user, system } = process.cpuUsage();
+	return (user + system) / 1000;
+};
+const timed = Object.entries(cases).map(([name, fn]) => ({
+	name,
+	fn,
+	loop: new Function('fn', 'count', 'for (let i = 0; i < count; i++) fn();'),
+	samples: []
+}));
+for (const t of timed) t.loop(t.fn, PER_ROUND);
+for (let r = 0; r < rounds; r++) {
+	for (const t of timed) {
+		const t0 = cpuMs();
+		t.loop(t.fn, PER_ROUND);
+		t.samples.push(((cpuMs() - t0) * 1e6) / PER_ROUND);
+	}
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+console.log(`Node ${process.versions.node}, median ns per call over ${rounds} rounds of ${PER_ROUND}`);
+for (const t of timed) console.log(`  ${t.name.padEnd(40)} ${median(t.samples).toFixed(1).padStart(7)}`);
