@@ -37,10 +37,34 @@ function records(page, name, field = 'userId') {
 	);
 }
 
-async function waitRecords(page, name, count, field) {
+/**
+ * Waits for `count` records of `name` on `page`, then for a round trip from
+ * `from` (the page whose events, or whose relay, brought them) to `page`, so
+ * that any further copy would have come too; returns them all.
+ */
+async function waitRecords(page, name, count, { from, field } = {}) {
 	await page.waitForFunction(([n, c]) => window.kaiwaBus.getEventHistory().filter((r) => r.name === n).length >= c, [name, count], { timeout: 15_000 });
-	await new Promise((r) => setTimeout(r, 300)); // and no more come
+	await roundTrip(from, page);
 	return records(page, name, field);
+}
+
+let markers = 0;
+
+/**
+ * A round trip instead of a pause: once `from`'s outbox is stored at the
+ * relay, `from` emits a public notice (audience 'all': over the tabs'
+ * channel to its browser's other tabs, through the relay to every signed-in
+ * browser) and `to` waits for it. The tabs' channel delivers in order per
+ * sender, and the relay in the order it stored the events, so when the
+ * marker has come, whatever `from` sent before it (and whatever the relay
+ * stored before it) has come too. The markers are notices, so they also
+ * show in the "elsewhere" list and the notice line.
+ */
+async function roundTrip(from, to) {
+	const text = `e2e marker ${++markers}`;
+	await until(() => from.evaluate(() => window.kaiwaBus.connection.outbox === 0), 'the outbox stored');
+	await from.evaluate((t) => window.kaiwaBus.emit('app.notice.posted', { text: t, by: 'e2e', at: new Date() }), text);
+	await to.waitForFunction((t) => window.kaiwaBus.getEventHistory().some((r) => r.name === 'app.notice.posted' && r.payload.text === t), text, { timeout: 15_000 });
 }
 
 async function relayConnections(demo) {
@@ -80,22 +104,29 @@ async function inOtherBrowser(url, email, body) {
 test("two tabs of one user get each other's events once, over one socket at the relay", async ({ page, context, url, demo }) => {
 	await signIn(page, 'aiko@example.com');
 	const before = await relayConnections(demo); // the first tab's, and any an earlier test's page left open
-	const second = await openDemo(context, url, { keepCookies: true }); // the session: signed in as aiko already
+	// Every WebSocket the second tab's page creates (Chromium reports it when the page calls `new WebSocket`).
+	const sockets = [];
+	const watch = (p) => p.on('websocket', (ws) => sockets.push(ws.url()));
+	context.on('page', watch);
+	const second = await openDemo(context, url, { keepCookies: true }).finally(() => context.off('page', watch)); // the session: signed in as aiko already
 	try {
 		await connected(second.page, 'user-aiko');
 		assert.match(await second.page.getByTestId('relay-state').innerText(), /through another tab’s socket/, 'the second tab uses the first one\'s socket');
 		assert.equal(await second.page.evaluate(() => window.kaiwaBus.connection.leader), false, 'the second tab holds no socket');
-		await new Promise((r) => setTimeout(r, 300));
-		// At most as many as before: sockets of earlier tests' closed pages may still be counted, and go
+		await button(page, 'Start conversation').click();
+		await button(second.page, 'Get Plus').click();
+		assert.deepEqual(await waitRecords(second.page, 'conversation.started', 1, { from: page }), ['tab:user-aiko'], 'the first tab\'s event in the second, once');
+		assert.deepEqual(await waitRecords(page, 'subscription.created', 1, { from: second.page }), ['tab:user-aiko'], 'the second tab\'s event in the first, once');
+		assert.deepEqual(await records(page, 'conversation.started'), ['local:user-aiko']);
+		assert.match(await page.getByTestId('elsewhere').innerText(), /subscription\.created for user-aiko tab/);
+		// No socket of its own, checked after the round trips above, not after a pause: the page's
+		// WebSocket events come over the same DevTools session as, and before, the answers of the
+		// evaluate() calls made after it, so a socket the tab opened by now is in `sockets`.
+		assert.deepEqual(sockets, [], 'the second tab opened no WebSocket');
+		// And the relay counts at most as many as before: sockets of earlier tests' closed pages may still be counted, and go
 		// (observed: the relay keeps a socket the browser closed, in CLOSE-WAIT, for seconds or more).
 		const after = await relayConnections(demo);
 		assert.ok(after <= before, `no WebSocket of its own at the relay (${before} before, ${after} after)`);
-		await button(page, 'Start conversation').click();
-		await button(second.page, 'Get Plus').click();
-		assert.deepEqual(await waitRecords(second.page, 'conversation.started', 1), ['tab:user-aiko'], 'the first tab\'s event in the second, once');
-		assert.deepEqual(await waitRecords(page, 'subscription.created', 1), ['tab:user-aiko'], 'the second tab\'s event in the first, once');
-		assert.deepEqual(await records(page, 'conversation.started'), ['local:user-aiko']);
-		assert.match(await page.getByTestId('elsewhere').innerText(), /subscription\.created for user-aiko tab/);
 		second.assertClean();
 	} finally {
 		await second.page.close();
@@ -121,11 +152,15 @@ test("another user in another browser sees none of the first user's events; the 
 		await admin.waitForFunction(() => window.kaiwaBus.getEventHistory().filter((r) => /^(conversation\.started|subscription\.created)$/.test(r.name)).length === 3);
 		assert.deepEqual((await records(admin, 'conversation.started')).sort(), ['remote:user-ben', 'remote:user-yuki']);
 		assert.deepEqual(await records(admin, 'subscription.created'), ['remote:user-yuki']);
-		await new Promise((r) => setTimeout(r, 300));
+		// A round trip each way through the relay (the markers are public notices): what the other
+		// user sent before has come by then, were it to come at all.
+		await roundTrip(ben, page);
+		await roundTrip(page, ben);
 		assert.deepEqual(await records(page, 'conversation.started'), ['local:user-yuki'], 'yuki sees only her own');
 		assert.deepEqual(await records(ben, 'conversation.started'), ['local:user-ben'], 'ben sees only his own');
 		assert.deepEqual(await records(ben, 'subscription.created'), []);
-		assert.match(await ben.getByTestId('elsewhere').innerText(), /nothing yet/);
+		const elsewhere = await ben.getByTestId('elsewhere').locator('li').allInnerTexts();
+		assert.ok(elsewhere.length === 1 && /^app\.notice\.posted for \(no user\) remote\b/.test(elsewhere[0]), `from elsewhere only yuki's public marker: ${JSON.stringify(elsewhere)}`);
 		// The panel: remote records, which user each belongs to (the user filter).
 		await setFilter(admin, 'user', 'user-ben');
 		const rows = await panelRows(admin);
@@ -158,9 +193,9 @@ test('the same user in another browser gets the events through the relay, once',
 	await signIn(page, 'yuki@example.com');
 	await inOtherBrowser(url, 'yuki@example.com', async (elsewhere) => {
 		await button(page, 'Start conversation').click();
-		assert.deepEqual(await waitRecords(elsewhere, 'conversation.started', 1), ['remote:user-yuki']);
+		assert.deepEqual(await waitRecords(elsewhere, 'conversation.started', 1, { from: page }), ['remote:user-yuki']);
 		await button(elsewhere, 'Get Plus').click();
-		assert.deepEqual(await waitRecords(page, 'subscription.created', 1), ['remote:user-yuki']);
+		assert.deepEqual(await waitRecords(page, 'subscription.created', 1, { from: elsewhere }), ['remote:user-yuki']);
 		// Signed out there: signed out here too.
 		await button(elsewhere, 'Sign out').click();
 		await page.locator('[data-testid=relay-state][data-user=""]').waitFor();
@@ -181,9 +216,11 @@ test("the payment webhook's subscription.renewed reaches that user's tabs, not a
 		await button(page, 'Payment webhook').click();
 		await page.getByTestId('webhook').getByText(/stored subscription\.renewed at offset \S+/).waitFor();
 		const subscriptionId = await page.evaluate(() => window.kaiwaBus.getEventHistory().find((r) => r.name === 'subscription.created').payload.subscriptionId);
-		assert.deepEqual(await waitRecords(page, 'subscription.renewed', 1, 'subscriptionId'), [`remote:${subscriptionId}`]);
-		assert.deepEqual(await waitRecords(second.page, 'subscription.renewed', 1, 'subscriptionId'), [`remote:${subscriptionId}`]);
+		// The relay stored the renewal before ben's markers (the webhook answered with its offset).
+		assert.deepEqual(await waitRecords(page, 'subscription.renewed', 1, { from: ben, field: 'subscriptionId' }), [`remote:${subscriptionId}`]);
+		assert.deepEqual(await waitRecords(second.page, 'subscription.renewed', 1, { from: ben, field: 'subscriptionId' }), [`remote:${subscriptionId}`]);
 		assert.equal(await page.evaluate(() => window.kaiwaBus.getEventHistory().find((r) => r.name === 'subscription.renewed').payload.nextBillingDate instanceof Date), true, 'a Date again');
+		await roundTrip(page, ben); // stored after the renewal, so delivered after it
 		assert.deepEqual(await records(ben, 'subscription.renewed'), [], 'not another user\'s');
 		second.assertClean();
 	} finally {
