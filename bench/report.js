@@ -13,6 +13,8 @@ function median(xs) {
 	return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+// The core download's target (issue 20; make test holds a 42 KB ceiling: scripts/lib/size.mjs).
+const CORE_TARGET = 40 * 1024;
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 const ns = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const times = (x) => `${x.toFixed(2)}×`;
@@ -70,7 +72,7 @@ export function summarize(result) {
 			shown: () => `wasm +${e.memory.wasmGrowthBytes} B, heap ${times(e.memory.heapGrowthRatio ?? 1)}`
 		});
 	}
-	targets.push({ engine: 'package', what: '.wasm + minified JS ≤ 40 KB gzip', value: totalGzip, limit: 40 * 1024, met: totalGzip <= 40 * 1024, shown: kb });
+	targets.push({ engine: 'package', what: '.wasm + minified JS ≤ 40 KB gzip', value: totalGzip, limit: CORE_TARGET, met: totalGzip <= CORE_TARGET, shown: kb });
 	if (initMedian !== null) {
 		targets.push({ engine: 'Chromium', what: 'init() < 10 ms (median of fresh pages)', value: initMedian, limit: 10, met: initMedian < 10, shown: (x) => `${x.toFixed(2)} ms` });
 	}

@@ -35,8 +35,8 @@ const steps = [
 	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts, group: 'wasm' },
 	{ name: 'build pkg/', cmd: ['make', '--no-print-directory', 'pkg'] },
 	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: lineCounts },
-	// The core's download (.wasm + minified main entry, gzip) within 40 KB: fails above it.
-	{ name: 'size budget (40 KB gzip core)', cmd: ['node', 'scripts/size-budget.mjs'] },
+	// The core's download (.wasm + minified main entry, gzip) within its 42 KB ceiling: fails above it.
+	{ name: 'size budget (42 KB gzip core)', cmd: ['node', 'scripts/size-budget.mjs'] },
 	// The ecosystem's package checks, on the packed package. attw: every entry resolves with its types
 	// under node10, node16 and bundler resolution; the package is ESM only, so a require() from CommonJS
 	// resolving to ESM is expected (cjs-resolves-to-esm), and the .wasm is a file for bundlers, not a module.
