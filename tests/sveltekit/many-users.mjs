@@ -58,9 +58,6 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 		if (!files['src/routes/+layout.svelte'] || !files['src/routes/relay-token/+server.ts'] || !write || !stale) {
 			throw new Error(`the README's Many users section lacks its blocks or commands: ${Object.keys(files)}; ${commands}`);
 		}
-		// The SSR check's files (run.mjs) are not the app's.
-		rmSync(join(app.dir, 'ssr-check'), { recursive: true, force: true });
-		rmSync(join(app.dir, 'ssr-check.mjs'), { force: true });
 		for (const [path, text] of Object.entries({ ...files, ...TEST_FILES })) {
 			mkdirSync(dirname(join(app.dir, path)), { recursive: true });
 			writeFileSync(join(app.dir, path), text);

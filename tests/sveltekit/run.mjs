@@ -18,6 +18,8 @@
 //   - what is deployed (deploy.mjs): no .wasm in the client build, and
 //     SvelteKit 3's adapter-node build/ run from a folder without
 //     node_modules answers, works, and compiles no WebAssembly on the server;
+//   - the README's "Keeping history across reloads" layout on the same app
+//     (history.mjs): stored in IndexedDB, restored after a reload, strict;
 //   - then the README's "Many users" section on the same app, against a real
 //     kaiwa-relay (many-users.mjs): two users, three browsers, a stale schema.
 //   node tests/sveltekit/run.mjs [kit2|kit3]
@@ -30,6 +32,7 @@ import { dirname, join, resolve } from 'node:path';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { deployChecks } from './deploy.mjs';
 import { startServer } from './server.mjs';
+import { keepingHistory } from './history.mjs';
 import { manyUsers } from './many-users.mjs';
 
 const ROOT = resolve('.');
@@ -153,8 +156,8 @@ async function clickThrough(context, url) {
 	}
 }
 
-// The app of the quick start, from the blocks before "Many users"; that section's blocks are built on it after (many-users.mjs).
-const [readme, manyUsersSection = ''] = readFileSync(`${ROOT}/README.md`, 'utf8').split(/^(?=## Many users)/m);
+// The app of the quick start, from the blocks before "Keeping history"; that section's and "Many users"'s blocks are built on it after (history.mjs, many-users.mjs).
+const [readme, historySection = '', manyUsersSection = ''] = readFileSync(`${ROOT}/README.md`, 'utf8').split(/^(?=### Keeping history across reloads|## Many users)/m);
 const files = readmeFiles(readme);
 console.log(`# README blocks: ${Object.keys(files).join(', ')}`);
 rmSync(OUT, { recursive: true, force: true });
@@ -189,7 +192,13 @@ try {
 		});
 		await check(`${app.label}: SSR with Svelte's server renderer: a bus per render, no handler runs, errors name the fix`, () => {
 			cpSync(`${HERE}/ssr-check.mjs`, `${app.dir}/ssr-check.mjs`);
-			run(app.nodeBin, ['ssr-check.mjs'], app.dir);
+			try {
+				run(app.nodeBin, ['ssr-check.mjs'], app.dir);
+			} finally {
+				// Its files are not the app's (SvelteKit 3's svelte-check would check them).
+				rmSync(join(app.dir, 'ssr-check'), { recursive: true, force: true });
+				rmSync(join(app.dir, 'ssr-check.mjs'), { force: true });
+			}
 		});
 		await check(`${app.label}: vite dev: onEvent and useBus().on receive a click's event with a Date; the panel lists it`, async () => {
 			const server = await startVite(app, 'dev');
@@ -213,6 +222,7 @@ try {
 			}
 		});
 		await deployChecks(app, { check, clickThrough, freePort, browser });
+		await keepingHistory(app, historySection, { check, run, startVite, readmeFiles, browser });
 		await manyUsers(app, manyUsersSection, { check, run, startVite, readmeFiles });
 	}
 } finally {
