@@ -27,45 +27,45 @@ const steps = [
 	{ name: 'clippy (host)', cmd: ['cargo', 'clippy', '--all-targets', '--', '-D', 'warnings'] },
 	{ name: 'clippy (wasm32)', cmd: ['cargo', 'clippy', '--all-targets', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings'] },
 	// PROPTEST_CASES bounds the property tests (tests/fuzz.rs) to seconds; `make fuzz` runs more.
-	{ name: 'rust host (cargo test)', cmd: ['cargo', 'test'], env: { PROPTEST_CASES: '4096' }, count: cargoCounts },
+	{ name: 'rust host (cargo test)', cmd: ['cargo', 'test'], env: { PROPTEST_CASES: '4096' }, count: cargoCounts, floor: 66 },
 	// The relay (relay/): unit tests, then real relay processes against a real redis-server.
 	{ name: 'clippy (relay)', cmd: ['cargo', 'clippy', '-p', 'kaiwa-relay', '--all-targets', '--', '-D', 'warnings'] },
-	{ name: 'relay (cargo test)', cmd: ['cargo', 'test', '-p', 'kaiwa-relay'], count: cargoCounts },
-	{ name: 'wasm in Node', cmd: wasmTest('node'), env: wasm, count: cargoCounts, group: 'wasm' },
-	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts, group: 'wasm' },
+	{ name: 'relay (cargo test)', cmd: ['cargo', 'test', '-p', 'kaiwa-relay'], count: cargoCounts, floor: 109 },
+	{ name: 'wasm in Node', cmd: wasmTest('node'), env: wasm, count: cargoCounts, floor: 13, group: 'wasm' },
+	{ name: 'wasm in Chromium', cmd: wasmTest('browser'), env: wasm, count: cargoCounts, floor: 13, group: 'wasm' },
 	{ name: 'build pkg/', cmd: ['make', '--no-print-directory', 'pkg'] },
-	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: lineCounts },
+	{ name: 'package installed (Node)', cmd: ['node', 'tests/package/installed.mjs'], count: lineCounts, floor: 14 },
 	// The core's download (.wasm + minified main entry, gzip) within its 42 KB ceiling: fails above it.
 	{ name: 'size budget (42 KB gzip core)', cmd: ['node', 'scripts/size-budget.mjs'] },
 	// The ecosystem's package checks, on the packed package. attw: every entry resolves with its types
 	// under node10, node16 and bundler resolution; the package is ESM only, so a require() from CommonJS
 	// resolving to ESM is expected (cjs-resolves-to-esm), and the .wasm is a file for bundlers, not a module.
 	{ name: 'publint + attw (pkg/)', cmd: ['sh', '-c', 'node_modules/.bin/publint --strict pkg && node_modules/.bin/attw --pack pkg --ignore-rules cjs-resolves-to-esm --exclude-entrypoints kaiwa_bus_bg.wasm --format table-flipped --no-color'] },
-	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts, group: 'package' },
+	{ name: 'package tests (Node)', cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts, floor: 200, group: 'package' },
 	// engines: >=18. The oldest Node the package promises, from scripts/node-bin.sh.
-	{ name: 'package tests (Node 18)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts, group: 'package' },
-	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: lineCounts, group: 'package' },
+	{ name: 'package tests (Node 18)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts, floor: 200, group: 'package' },
+	{ name: 'package tests (Chromium)', cmd: ['node', 'tests/js/run-browser.mjs'], count: lineCounts, floor: 202, group: 'package' },
 	// kaiwa-bus/svelte on Svelte's own runtime (svelte/compiler, svelte/server).
-	{ name: 'svelte binding (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/svelte/'], count: tapCounts },
-	{ name: 'init errors (Chromium)', cmd: ['node', 'tests/package/browser-init.mjs'], count: lineCounts },
+	{ name: 'svelte binding (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/svelte/'], count: tapCounts, floor: 2 },
+	{ name: 'init errors (Chromium)', cmd: ['node', 'tests/package/browser-init.mjs'], count: lineCounts, floor: 11 },
 	// kaiwa-bus/relay in Node against real kaiwa-relay processes (both engines, a real redis-server).
 	{ name: 'build relay (debug)', cmd: ['cargo', 'build', '-p', 'kaiwa-relay'] },
-	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts, group: 'relay client' },
-	{ name: 'relay client (Node 22)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts, group: 'relay client' },
+	{ name: 'relay client (Node)', cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts, floor: 45, group: 'relay client' },
+	{ name: 'relay client (Node 22)', cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts, floor: 11, group: 'relay client' },
 	// kaiwa-bus/server (tokens, publish; no WebAssembly; Node 18/20/22) and `kaiwa-bus schemas` against real relays.
-	{ name: 'server entry and schemas CLI', cmd: ['node', '--test', '--test-reporter=tap', 'tests/server/'], count: tapCounts },
+	{ name: 'server entry and schemas CLI', cmd: ['node', '--test', '--test-reporter=tap', 'tests/server/'], count: tapCounts, floor: 12 },
 	// kaiwa-relay from npm: the static linux-x64 release binary packed as the release does, installed
 	// into a folder with no cargo on PATH, run with npx and talked to (tests/relay-npm/run.mjs). On a cold
 	// target/ the musl release build costs about 3.3 min of CPU (2 cores: ~2 min alone); warm, ~35 s in all.
-	{ name: 'relay from npm (no cargo)', cmd: ['node', 'tests/relay-npm/run.mjs'], count: lineCounts },
+	{ name: 'relay from npm (no cargo)', cmd: ['node', 'tests/relay-npm/run.mjs'], count: lineCounts, floor: 6 },
 	// The devtools panel on a persistent bus (storage, restored records) and on a relay bus (connection, outbox, gaps).
-	{ name: 'devtools on store and relay buses (Chromium)', cmd: ['node', 'tests/e2e/buses.test.mjs'], count: lineCounts },
+	{ name: 'devtools on store and relay buses (Chromium)', cmd: ['node', 'tests/e2e/buses.test.mjs'], count: lineCounts, floor: 4 },
 	// What the panel does: Emit, Replay, Compare, the keyboard, an axe-core audit; and its edge cases (a disposed bus, huge strings, look-alike names).
-	{ name: 'devtools acting (Chromium)', cmd: ['node', 'tests/e2e/act.test.mjs'], count: lineCounts },
+	{ name: 'devtools acting (Chromium)', cmd: ['node', 'tests/e2e/act.test.mjs'], count: lineCounts, floor: 16 },
 	// kaiwa-bus/relay in Chromium: tabs sharing one socket, handover, offline emits, a hostile channel.
-	{ name: 'relay e2e (Chromium)', cmd: ['node', 'tests/relay-e2e/run.mjs'], count: lineCounts },
+	{ name: 'relay e2e (Chromium)', cmd: ['node', 'tests/relay-e2e/run.mjs'], count: lineCounts, floor: 8 },
 	// kaiwa-bus/store on Chromium's IndexedDB: reload, a tab closed mid-burst, two tabs, retention.
-	{ name: 'store e2e (Chromium)', cmd: ['node', 'tests/store-e2e/run.mjs'], count: lineCounts },
+	{ name: 'store e2e (Chromium)', cmd: ['node', 'tests/store-e2e/run.mjs'], count: lineCounts, floor: 5 },
 	// tsc --checkJs over every module in js/ (js/**/*.js: the core, the transports, the store, the
 	// Svelte entries, the panel), against the .d.ts wasm-bindgen writes for the Rust bindings; fails
 	// on any error, like clippy. A module with a hand-written .d.ts beside it is checked against that
@@ -73,11 +73,11 @@ const steps = [
 	// lacks (node:fs, svelte, the generated wasm-inline.js, Uint8Array.fromBase64).
 	{ name: 'js static check (tsc)', cmd: ['sh', '-c', 'wasm-bindgen --target web --out-dir target/jscheck target/wasm32-unknown-unknown/release/kaiwa_bus.wasm && node_modules/.bin/tsc -p tests/jscheck'] },
 	// Each `@ts-expect-error` the compiler parsed is an assertion that a wrong type fails to compile.
-	{ name: 'types (tsc)', cmd: ['node', 'scripts/lib/type-assertions.mjs'], count: lineCounts },
+	{ name: 'types (tsc)', cmd: ['node', 'scripts/lib/type-assertions.mjs'], count: lineCounts, floor: 55 },
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
-	{ name: 'e2e (demo + devtools)', cmd: ['node', 'tests/e2e/run.mjs'], count: lineCounts },
+	{ name: 'e2e (demo + devtools)', cmd: ['node', 'tests/e2e/run.mjs'], count: lineCounts, floor: 33 },
 	// Two fresh SvelteKit apps (2 on Node 20, 3 on Node 22) made from the README's code blocks, checked, served, clicked.
-	{ name: 'fresh SvelteKit apps', cmd: ['node', 'tests/sveltekit/run.mjs'], count: lineCounts },
+	{ name: 'fresh SvelteKit apps', cmd: ['node', 'tests/sveltekit/run.mjs'], count: lineCounts, floor: 25 },
 	// The benchmark harness with tiny counts: it runs, it reports; no figure is checked.
 	{ name: 'bench harness (smoke)', cmd: ['node', 'bench/run.mjs', '--quick'] },
 	{ name: 'bench store (smoke)', cmd: ['node', 'bench/store.mjs', '--quick'] },
