@@ -24,6 +24,12 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/lib/chromium.mjs';
 import { SECRET, startRedis, startRelay } from '../relay-js/servers.js';
 
+// Node 20 now and then aborts as a finished `vite build` exits, on an assertion in
+// fs.access ("req_wrap_async"): a Node bug, not the app's. Such a build is run once more.
+export function nodeAbortedAtExit(status, output) {
+	return status !== 0 && output.includes('req_wrap_async');
+}
+
 // Test only: who is signed in (a cookie; a real app's sign-in sets locals.user), and a way to call the README's postNotice.
 const TEST_FILES = {
 	'src/hooks.server.ts': `import type { RequestEvent } from '@sveltejs/kit';
@@ -90,7 +96,8 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 	try {
 		let bobSaw = null;
 		await check(`${label}: production build against a strict ${engine} relay: a notice reaches every page; Alice's event reaches her other tab and her other browser with its Date`, async () => {
-			const built = sh('node node_modules/vite/bin/vite.js build', env);
+			let built = sh('node node_modules/vite/bin/vite.js build', env);
+			if (nodeAbortedAtExit(built.status, `${built.stdout}${built.stderr}`)) built = sh('node node_modules/vite/bin/vite.js build', env);
 			if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}${built.stderr}`);
 			await served('preview', async (url) => {
 				bobSaw = await twoUsers(browser, url);

@@ -33,7 +33,7 @@ import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { deployChecks } from './deploy.mjs';
 import { startServer } from './server.mjs';
 import { keepingHistory } from './history.mjs';
-import { manyUsers } from './many-users.mjs';
+import { manyUsers, nodeAbortedAtExit } from './many-users.mjs';
 
 const ROOT = resolve('.');
 const OUT = `${ROOT}/test-output/sveltekit`;
@@ -80,11 +80,13 @@ export function readmeFiles(readme, kit) {
 	return files;
 }
 
-function run(cmd, args, cwd) {
+function run(cmd, args, cwd, retried = false) {
 	try {
 		return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: 'pipe', maxBuffer: 1 << 26 });
 	} catch (error) {
-		throw new Error(`${[cmd, ...args].join(' ')} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+		const output = `${error.stdout ?? ''}${error.stderr ?? ''}`;
+		if (!retried && nodeAbortedAtExit(error.status ?? 1, output)) return run(cmd, args, cwd, true);
+		throw new Error(`${[cmd, ...args].join(' ')} failed:\n${output}`);
 	}
 }
 
