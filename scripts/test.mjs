@@ -97,8 +97,9 @@ const steps = [
 	// Svelte entries, the panel), against the .d.ts wasm-bindgen writes for the Rust bindings; fails
 	// on any error, like clippy. A module with a hand-written .d.ts beside it is checked against that
 	// instead (tests/jscheck/tsconfig.json); tests/jscheck/*.d.ts stand in for what the workspace
-	// lacks (node:fs, svelte, the generated wasm-inline.js, Uint8Array.fromBase64).
-	{ name: 'js static check (tsc)', groups: [CHECK, JS], cmd: ['sh', '-c', 'wasm-bindgen --target web --out-dir target/jscheck target/wasm32-unknown-unknown/release/kaiwa_bus.wasm && node_modules/.bin/tsc -p tests/jscheck'] },
+	// lacks (node:fs, svelte, the generated wasm-inline.js, Uint8Array.fromBase64). Incremental: an unchanged
+	// file is not checked again, and its errors are reported again from target/jscheck/tsbuildinfo.
+	{ name: 'js static check (tsc)', groups: [CHECK, JS], cmd: ['sh', '-c', 'wasm-bindgen --target web --out-dir target/jscheck target/wasm32-unknown-unknown/release/kaiwa_bus.wasm && node_modules/.bin/tsc -p tests/jscheck --incremental --tsBuildInfoFile target/jscheck/tsbuildinfo'] },
 	// Each `@ts-expect-error` the compiler parsed is an assertion that a wrong type fails to compile.
 	{ name: 'types (tsc)', groups: [CHECK, JS], cmd: ['node', 'scripts/lib/type-assertions.mjs'], count: lineCounts, floor: 55 },
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
