@@ -29,7 +29,9 @@ const RELAY = 'relay'; // kaiwa-relay and the JS relay client against it
 const BROWSER = 'browser'; // everything that drives Chromium
 const GROUPS = [CHECK, RUST, JS, RELAY, BROWSER];
 
-const wanted = process.argv.slice(2);
+// `--list` prints the steps a selection would run, and runs none.
+const list = process.argv.includes('--list');
+const wanted = process.argv.slice(2).filter((a) => a !== '--list');
 const unknown = wanted.filter((g) => !GROUPS.includes(g));
 if (unknown.length > 0) {
 	console.error(`scripts/test.mjs: no group ${unknown.join(', ')}; the groups are ${GROUPS.join(', ')} (none: every step)`);
@@ -113,6 +115,10 @@ const steps = [
 ];
 
 const selected = wanted.length === 0 ? steps : steps.filter((step) => step.groups.some((g) => wanted.includes(g)));
+if (list) {
+	for (const step of selected) console.log(`${step.name.padEnd(44)} ${step.groups.join(', ')}`);
+	process.exit(0);
+}
 
 function run(step) {
 	const file = `${LOGS}/${step.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.log`;
