@@ -88,7 +88,7 @@ export function renderMarkdown(result) {
 	const lines = [
 		`# kaiwa-bus benchmark`,
 		'',
-		`Run ${result.date.slice(0, 16).replace('T', ' ')} UTC on ${result.machine}${result.quick ? ' (quick smoke run: figures mean nothing)' : ''}.`,
+		`Run ${result.date.slice(0, 16).replace('T', ' ')} UTC on ${result.machine}${result.load ? `, load average ${result.load.start.toFixed(1)} at the start and ${result.load.end.toFixed(1)} at the end` : ''}${result.quick ? ' (quick smoke run: figures mean nothing)' : ''}.`,
 		`Median ns per emit of the seed's \`auth.user.login\` payload (with a real \`Date\`), min–max over the rounds; ratios against mitt and mitt + zod v4 in the same run.`,
 		''
 	];
