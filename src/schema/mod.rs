@@ -484,22 +484,25 @@ mod tests {
         [&[Probe::of(Kind::Object)], fields].concat()
     }
 
+    /// One descriptor of every field type.
+    pub(crate) const EVERY_TYPE: [&str; 8] = [
+        "string",
+        "number",
+        "boolean",
+        "Date",
+        "string[]",
+        "object",
+        "any",
+        "'a' | 'b'",
+    ];
+
     /// The fast path of [`Schema::check`] takes a field's kinds in `sure`
     /// without looking further: every probe of such a kind must pass
     /// [`Field::check`] too, whatever else it says.
     #[test]
     fn a_fields_sure_kinds_always_pass_its_full_check() {
         let mut schemas = Schemas::new(false);
-        let types = [
-            "string",
-            "number",
-            "boolean",
-            "Date",
-            "string[]",
-            "object",
-            "any",
-            "'a' | 'b'",
-        ];
+        let types = EVERY_TYPE;
         let fields: Vec<(String, String)> = types
             .iter()
             .enumerate()
