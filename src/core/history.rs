@@ -181,8 +181,7 @@ impl<P> History<P> {
             self.records.push_back(record);
         } else if let Some(oldest) = self.records.front_mut() {
             // In place, then the ring turns by one: no copy of the oldest
-            // record out and of the new one back (a full ring of `limit`
-            // slots turns without moving anything).
+            // record out and of the new one back.
             *oldest = record;
             self.records.rotate_left(1);
         }

@@ -194,9 +194,7 @@ impl Schema {
         }
         issues
     }
-}
 
-impl Schema {
     /// Whether the kinds packed in `word` (see [`Describe::word`]) make the
     /// payload valid whatever else the probes say: an object whose every
     /// field's kind is [`Field::sure`]. The common case, in a few
