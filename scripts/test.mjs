@@ -28,6 +28,8 @@ const JS = 'js'; // the npm package: its build, checks and suites
 const RELAY = 'relay'; // kaiwa-relay and the JS relay client against it
 const BROWSER = 'browser'; // everything that drives Chromium
 const GROUPS = [CHECK, RUST, JS, RELAY, BROWSER];
+// `sameTests` names steps that run the same tests in other environments (Node 20, Node 18, Chromium):
+// the summary counts their distinct tests once.
 
 // `--list` prints the steps a selection would run, and runs none.
 const list = process.argv.includes('--list');
