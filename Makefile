@@ -75,12 +75,12 @@ fuzz:
 
 # Licences, bans and sources of every Rust crate in the .wasm, the relay and the tests (cargo-deny,
 # deny.toml; offline), and the licences of what the npm packages bring into a user's project.
-# cargo-deny is built once into ~/.cache/kaiwa-bus first (about 10 minutes).
+# cargo-deny is built once into ~/.cache/kaiwa-bus first (many minutes).
 CARGO_DENY = $(shell scripts/setup.sh deny-bin)
 audit:
 	scripts/setup.sh deny
 	scripts/setup.sh node
-	$(CARGO_DENY) check licenses bans sources
+	$(CARGO_DENY) --workspace check licenses bans sources
 	node scripts/npm-licenses.mjs
 
 # Known vulnerabilities: RustSec's advisory database (cargo-deny fetches it from GitHub) and npm's
@@ -88,7 +88,7 @@ audit:
 advisories:
 	scripts/setup.sh deny
 	scripts/setup.sh node
-	status=0; $(CARGO_DENY) check advisories || status=1; npm audit || status=1; exit $$status
+	status=0; $(CARGO_DENY) --workspace check advisories || status=1; npm audit || status=1; exit $$status
 
 # The relay server (relay/): target/release/kaiwa-relay.
 relay:

@@ -101,14 +101,14 @@ cross() {
 }
 
 # cargo-deny, for `make audit` and `make advisories` only, built from crates.io into the cache
-# (about 10 minutes of CPU, once per machine).
+# (about 200 crates: many minutes, once per machine).
 DENY_VERSION=0.20.2
 deny_bin() {
   echo "$HOME/.cache/kaiwa-bus/cargo-deny-$DENY_VERSION/bin/cargo-deny"
 }
 deny() {
   if [ ! -x "$(deny_bin)" ]; then
-    echo "setup: building cargo-deny $DENY_VERSION (about 10 minutes, once per machine)"
+    echo "setup: building cargo-deny $DENY_VERSION (many minutes, once per machine)"
     cargo install --locked cargo-deny --version "=$DENY_VERSION" --root "$HOME/.cache/kaiwa-bus/cargo-deny-$DENY_VERSION"
   fi
 }
