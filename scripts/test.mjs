@@ -65,6 +65,8 @@ const steps = [
 	{ name: 'wasm in Node', groups: [RUST], cmd: wasmTest('node'), env: wasm, count: cargoCounts, floor: 13, sameTests: 'wasm' },
 	{ name: 'wasm in Chromium', groups: [RUST, BROWSER], cmd: wasmTest('browser'), env: wasm, count: cargoCounts, floor: 13, sameTests: 'wasm' },
 	{ name: 'build pkg/', groups: [CHECK, JS, RELAY, BROWSER], cmd: ['make', '--no-print-directory', 'pkg'] },
+	// The licences of what kaiwa-bus and kaiwa-relay bring into a user's project (the crates' are `make audit`'s).
+	{ name: 'npm licences', groups: [JS], cmd: ['node', 'scripts/npm-licenses.mjs'] },
 	{ name: 'package installed (Node)', groups: [JS], cmd: ['node', 'tests/package/installed.mjs'], count: lineCounts, floor: 14 },
 	// The core's download (.wasm + minified main entry, gzip) within its 42 KB ceiling: fails above it.
 	{ name: 'size budget (42 KB gzip core)', groups: [JS], cmd: ['node', 'scripts/size-budget.mjs'] },
