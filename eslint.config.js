@@ -4,8 +4,8 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-	// js/contract.js is generated from Rust (`make types`): a regex of control characters on purpose.
-	{ ignores: ['**/node_modules/', 'tests/sveltekit/kit*/', 'js/contract.js'] },
+	// The JS contracts (js/**/*contract.js) are generated from Rust by `make types`: a regex of control characters on purpose.
+	{ ignores: ['**/node_modules/', 'tests/sveltekit/kit*/', 'js/**/*contract.js'] },
 	{ files: ['js/**/*.js', 'tests/**/*.{js,mjs}', 'scripts/**/*.{js,mjs}'], ...js.configs.recommended },
 	{
 		files: ['js/**/*.js', 'tests/**/*.{js,mjs}', 'scripts/**/*.{js,mjs}'],
@@ -16,7 +16,7 @@ export default [
 	},
 	// The package runs in browsers; its Node entries and its CLI in Node.
 	{ files: ['js/**/*.js'], languageOptions: { globals: globals.browser } },
-	{ files: ['js/**/*node*.js', 'js/**/cli.js', 'js/**/server.js'], languageOptions: { globals: globals.node } },
+	{ files: ['js/**/*node*.js', 'js/**/cli.js', 'js/**/server.js', 'js/server/**/*.js'], languageOptions: { globals: globals.node } },
 	// Tests and scripts run in Node and hand functions to Chromium pages (page.evaluate).
 	{ files: ['tests/**/*.{js,mjs}', 'scripts/**/*.{js,mjs}'], languageOptions: { globals: { ...globals.node, ...globals.browser } } }
 ];
