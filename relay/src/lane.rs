@@ -408,6 +408,82 @@ impl AsyncWrite for Io {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Scope;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// The payloads of the text frames in `bytes`, as far as they are whole.
+    fn frames(bytes: &[u8]) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while bytes.len() >= at + 2 {
+            assert_eq!(bytes[at], 0x81, "a frame starts at byte {at}");
+            let (len, head) = match bytes[at + 1] {
+                126 if bytes.len() >= at + 4 => (usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])), 4),
+                127 => panic!("no frame here is that large"),
+                126 => break,
+                n => (usize::from(n), 2),
+            };
+            let Some(payload) = bytes.get(at + head..at + head + len) else {
+                break;
+            };
+            out.push(payload);
+            at += head + len;
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_frame_the_socket_takes_in_part_is_finished_before_anything_else() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        socket2::SockRef::from(&server).set_send_buffer_size(4096).unwrap();
+        let lane = Lane::new(server, "me".into());
+        lane.lock().filter.add("*");
+        let (tx, rx) = broadcast::channel(64);
+        let mut feed = Feed {
+            rx: Some(rx),
+            last: Offset::ZERO,
+            epoch: String::new(),
+        };
+        assert!(lane.go_direct(&mut feed).is_none());
+        // Frames of 20 KB to a client that reads nothing yet: the socket fills.
+        let pad = "x".repeat(20_000);
+        let events: Vec<_> = (1..=64)
+            .map(|n| {
+                let payload = format!(r#"{{"n":{n},"pad":"{pad}"}}"#);
+                Event::new(Offset { ms: n, seq: 0 }, "app.x", &payload, Scope::All, "other".into()).unwrap()
+            })
+            .collect();
+        for event in &events {
+            tx.send(Fed::Event(event.clone())).unwrap();
+        }
+        let wrote = lane.deliver::<BURST>(&events);
+        // Some were written, and the last of them only in part: the task has the connection back.
+        assert!(wrote > 0 && wrote < 64, "{wrote}");
+        assert!(!lane.lock().direct && !lane.lock().rest.is_empty());
+        // A frame of the WebSocket layer's own goes after the rest of that one.
+        let reader = tokio::spawn(async move {
+            let mut bytes = Vec::new();
+            let mut chunk = vec![0; 65536];
+            while frames(&bytes).last() != Some(&&b"ok"[..]) {
+                let n = client.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "the socket closed");
+                bytes.extend_from_slice(&chunk[..n]);
+            }
+            bytes
+        });
+        let mut io = Io(lane.clone());
+        io.write_all(&[0x81, 2, b'o', b'k']).await.unwrap();
+        io.flush().await.unwrap();
+        let bytes = reader.await.unwrap();
+        let got = frames(&bytes);
+        // Every frame whole, in order, the WebSocket layer's last.
+        assert_eq!(got.len() as u64, wrote + 1);
+        for (event, frame) in events.iter().zip(&got[..got.len() - 1]) {
+            assert_eq!(*frame, event.frame.as_bytes());
+        }
+    }
 
     #[test]
     fn headers_of_every_length_class() {
