@@ -25,8 +25,8 @@
 //!
 //! This is the one `unsafe` block of the crate.
 
-use std::cell::UnsafeCell;
-use std::fmt;
+use core::cell::UnsafeCell;
+use core::fmt;
 
 /// See the module documentation.
 pub(crate) struct Lock<T>(UnsafeCell<T>);
