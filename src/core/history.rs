@@ -10,8 +10,10 @@
 //! reference to the emitted JS object, not a copy). The payload lives as long
 //! as its record.
 
-use std::collections::VecDeque;
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::collections::VecDeque;
+use alloc::rc::Rc;
 
 use crate::base::{num, Issue};
 
@@ -242,7 +244,7 @@ impl<P> History<P> {
 
     /// Removes every record and returns them, oldest first.
     pub fn take(&mut self) -> VecDeque<Record<P>> {
-        std::mem::take(&mut self.records)
+        core::mem::take(&mut self.records)
     }
 }
 
