@@ -18,7 +18,7 @@ setup:
 pkg:
 	scripts/setup.sh rust
 	scripts/setup.sh node
-	cargo build --lib --release --target wasm32-unknown-unknown
+	cargo build --lib --release --target wasm32-unknown-unknown --features wasm-no-std
 	wasm-bindgen --target web --no-typescript --out-dir target/pkg-raw \
 		target/wasm32-unknown-unknown/release/kaiwa_bus.wasm
 	node scripts/build-pkg.mjs --gufa -O3 --low-memory-unused --zero-filled-memory --converge
@@ -28,7 +28,7 @@ test: setup
 	node scripts/test.mjs
 
 # The quick checks before a commit (seconds with warm caches): rustfmt, eslint, prettier, clippy
-# (host, wasm32, relay), tsc, the Rust unit tests and the package's Node suites.
+# (host, wasm32 with and without std, relay), tsc, the Rust unit tests and the package's Node suites.
 check:
 	scripts/setup.sh rust
 	scripts/setup.sh node

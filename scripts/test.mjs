@@ -56,6 +56,8 @@ const steps = [
 	{ name: 'MSRV (scripts/msrv.mjs)', groups: [CHECK, RUST, RELAY], cmd: ['node', 'scripts/msrv.mjs'] },
 	{ name: 'clippy (host)', groups: [CHECK, RUST], cmd: ['cargo', 'clippy', '--all-targets', '--', '-D', 'warnings'] },
 	{ name: 'clippy (wasm32)', groups: [CHECK, RUST], cmd: ['cargo', 'clippy', '--all-targets', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings'] },
+	// The package's build (`make pkg`): the crate without std (feature wasm-no-std, src/lib.rs).
+	{ name: 'clippy (wasm32, no std)', groups: [CHECK, RUST], cmd: ['cargo', 'clippy', '--lib', '--target', 'wasm32-unknown-unknown', '--features', 'wasm-no-std', '--', '-D', 'warnings'] },
 	// PROPTEST_CASES bounds the property tests (tests/fuzz.rs) to seconds (256 cases in `make check`); `make fuzz` runs more.
 	{ name: 'rust host (cargo test)', groups: [CHECK, RUST], cmd: ['cargo', 'test'], env: { PROPTEST_CASES: quick ? '256' : '4096' }, count: cargoCounts, floor: 66 },
 	// The relay (relay/): unit tests, then real relay processes against a real redis-server.
@@ -68,8 +70,8 @@ const steps = [
 	// The licences of what kaiwa-bus and kaiwa-relay bring into a user's project (the crates' are `make audit`'s).
 	{ name: 'npm licences', groups: [JS], cmd: ['node', 'scripts/npm-licenses.mjs'] },
 	{ name: 'package installed (Node)', groups: [JS], cmd: ['node', 'tests/package/installed.mjs'], count: lineCounts, floor: 14 },
-	// The core's download (.wasm + minified main entry, gzip) within its 42 KB ceiling: fails above it.
-	{ name: 'size budget (42 KB gzip core)', groups: [JS], cmd: ['node', 'scripts/size-budget.mjs'] },
+	// The core's download (.wasm + minified main entry, gzip) within its 39.5 KB ceiling: fails above it.
+	{ name: 'size budget (39.5 KB gzip core)', groups: [JS], cmd: ['node', 'scripts/size-budget.mjs'] },
 	// The ecosystem's package checks, on the packed package. attw: every entry resolves with its types
 	// under node10, node16 and bundler resolution; the package is ESM only, so a require() from CommonJS
 	// resolving to ESM is expected (cjs-resolves-to-esm), and the .wasm is a file for bundlers, not a module.
