@@ -29,7 +29,7 @@ export function addBusType(type, create) {
  * `'broadcast'`, `'redis'` and `'persistent'` once `kaiwa-bus/relay` or
  * `kaiwa-bus/store` is imported; a transport (`{ source, attach(link) }`, see
  * docs/transports.md) gives an in-browser bus with it attached. Any other
- * type throws. `options` are the bus options (js/bus-options.js), and for
+ * type throws. `options` are the bus options (js/core/bus-options.js), and for
  * the other types that type's own.
  * @param {any} [type]
  * @param {object} [options]

@@ -7,7 +7,7 @@
 // cross into wasm once (core.emit), with numbers only, however many
 // handlers run. See docs/internals.md "How an emit runs".
 
-import { BusCore } from './kaiwa_bus.js';
+import { BusCore } from '../kaiwa_bus.js';
 import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf, recorded } from './errors.js';
 import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
 import { registerEvents } from './define.js';
@@ -18,7 +18,7 @@ import { memory } from './runtime.js';
 
 /**
  * How deep emits may nest: inside handlers, onRecord listeners, payload
- * getters and Proxy traps alike (src/limits.rs MAX_DEPTH, via js/contract.js).
+ * getters and Proxy traps alike (src/limits.rs MAX_DEPTH, via js/core/contract.js).
  */
 export const MAX_EMIT_DEPTH = MAX_DEPTH;
 // With timing: 'sampled', the first emit of each task is timed, then one in
@@ -119,7 +119,7 @@ export class EventBus {
 	#kept = [];
 	#listeners = new Set();
 	#detachers = new Set(); // of the attached transports
-	// What this bus lends the links of attached transports (js/link.js).
+	// What this bus lends the links of attached transports (js/core/link.js).
 	#side = {
 		receive: (name, payload, link, offset) => this.#nested(name, payload, link, offset),
 		add: (pattern, handler, link) => this.#add('link.on', pattern, handler, false, link),
@@ -200,7 +200,7 @@ export class EventBus {
 
 	// Reads the payload: returns the first word of its description, and
 	// writes the rest into the wasm probe buffer from this.#probeFrom (see
-	// js/probe.js). The reader writes straight into wasm memory, above the
+	// js/core/probe.js). The reader writes straight into wasm memory, above the
 	// slots of any read in progress: a getter that emits reads its own
 	// payload higher up, so each payload is read once, whatever the nesting.
 	// Only if a getter made wasm memory grow (which detaches the view) is

@@ -3,7 +3,7 @@
 // compiles into validators ('string?' is an optional string, "'a' | 'b'"
 // the literal union, 'Date' a Date).
 
-import type { Audience, EventSchema } from './index.js';
+import type { Audience, EventSchema } from '../index.js';
 
 type Trim<S extends string> = S extends ` ${infer R}` ? Trim<R> : S extends `${infer R} ` ? Trim<R> : S;
 

@@ -5,7 +5,7 @@
 // types, MockEventBus) compiles no WebAssembly. bus.js reads the memory to
 // hand payload probes to Rust.
 
-import { BusCore } from './kaiwa_bus.js';
+import { BusCore } from '../kaiwa_bus.js';
 import { KIND_NAMES } from './probe.js';
 
 let wasm = null;

@@ -3,7 +3,7 @@
 
 // `source` only for an event a transport handed in: records of this page's
 // emits keep the shape the history format (kaiwa-bus/history v1) knows. The
-// payload is kept by the JS layer (js/bus.js), which sets it.
+// payload is kept by the JS layer (js/core/bus.js), which sets it.
 export function makeRecord(id, name, timestamp, status, handlerCount, durationMs, errors, issues, source) {
 	const record = {
 		id,

@@ -1,6 +1,6 @@
 // Types shared by the buses that wrap an EventBus (kaiwa-bus/store, kaiwa-bus/relay).
 
-import type { EventBus } from './index.js';
+import type { EventBus } from '../index.js';
 
 /** The EventBus members a wrapping bus (persistent, relay, broadcast) passes on unchanged. */
 export type PassedOn<E extends object> = Pick<
@@ -28,7 +28,7 @@ export type PassedOn<E extends object> = Pick<
 	| 'validateEvent'
 >;
 
-// The helpers js/wrap.js shares with the wrapping buses (not an entry point
+// The helpers js/core/wrap.js shares with the wrapping buses (not an entry point
 // of the package: typed for the JS static check).
 export declare const PASSED_ON: readonly string[];
 export declare function passOn(Wrapper: abstract new (...args: any[]) => object, methods?: readonly string[]): void;

@@ -5,7 +5,7 @@
 // once per element; what the controls do is the element's (`on`).
 // Dragging the inner edge to resize is here too (startResize).
 
-import { SOURCES } from '../history.js';
+import { SOURCES } from '../history/index.js';
 import { h, setChildren, shownName } from './dom.js';
 
 export const DOCKS = ['bottom', 'right', 'left'];

@@ -2,14 +2,14 @@
 // the filter, the selection, the marks), the live feed from the bus, and the
 // toolbar, tabs and banner around the list (list.js), the detail pane
 // (detail.js) and the views (views.js: Emit, Replay, Compare). Its module
-// header, js/devtools.js, says what the panel reads from the bus and what it
+// header, js/devtools/index.js, says what the panel reads from the bus and what it
 // costs.
 //
 // Every read of the bus goes through #read: a bus disposed while the panel
 // is open turns the panel to a "disposed" state (it shows what it had kept)
 // instead of throwing from a click or a frame.
 
-import { historyDocument, readHistoryDocument } from '../history.js';
+import { historyDocument, readHistoryDocument } from '../history/index.js';
 import { PanelLinks, isDisposed } from './actions.js';
 import { BusStatus } from './buses.js';
 import { DOCKS, buildUi, download, fillMenus, renderMarks, startResize } from './chrome.js';
@@ -21,7 +21,7 @@ import { loadPrefs, parseShortcut, savePrefs } from './prefs.js';
 import { byId, domainsOf, indexOfId, statsOf } from './records.js';
 import { Shown } from './shown.js';
 import { adoptStyles } from './styles.js';
-import { VIEWS } from './views.js';
+import { VIEWS } from './views/index.js';
 
 const DEFAULT_SIZE = { bottom: 320, right: 600, left: 600 };
 const MIN_SIZE = 120;
@@ -43,7 +43,7 @@ const Base = globalThis.HTMLElement ?? /** @type {any} */ (class {});
 
 /**
  * `<kaiwa-devtools>`: give it a bus (`element.bus = bus`) and put it in the
- * page; mountDevtools() does both. See js/devtools.d.ts for the API.
+ * page; mountDevtools() does both. See js/devtools/index.d.ts for the API.
  */
 export class KaiwaDevtools extends Base {
 	// Settings (configure) and remembered preferences (localStorage).

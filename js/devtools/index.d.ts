@@ -1,6 +1,6 @@
 // Types of `kaiwa-bus/devtools`: the <kaiwa-devtools> panel and mountDevtools.
 
-import type { EventBus } from './index.js';
+import type { EventBus } from '../index.js';
 
 /** The page edge the panel is docked to. */
 export type DevtoolsDock = 'bottom' | 'right' | 'left';

@@ -49,7 +49,7 @@
 // emit.js (with form.js), replay.js, compare.js; actions.js is the panel as
 // a transport, code.js Copy as code. The export format is js/history.js.
 
-import { KaiwaDevtools } from './devtools/element.js';
+import { KaiwaDevtools } from './element.js';
 
 export { KaiwaDevtools };
 

@@ -1,6 +1,6 @@
 // Types of `kaiwa-bus/history`: the history record format (docs/history-format.md).
 
-import type { EventBus, EventRecord, Status, ValidationIssue } from './index.js';
+import type { EventBus, EventRecord, Status, ValidationIssue } from '../index.js';
 
 export declare const HISTORY_FORMAT: 'kaiwa-bus/history';
 export declare const HISTORY_VERSION: 1;

@@ -13,8 +13,8 @@
 //   reviveDates(bus, name, payload) -> the payload's Date fields (by the
 //                                event's schema) back from ISO strings
 
-import { HIDDEN_IN_NAMES, MAX_NAME_LEN } from './contract.js';
-import { messageOf } from './errors.js';
+import { HIDDEN_IN_NAMES, MAX_NAME_LEN } from '../core/contract.js';
+import { messageOf } from '../core/errors.js';
 
 export const HISTORY_FORMAT = 'kaiwa-bus/history';
 export const HISTORY_VERSION = 1;
@@ -343,7 +343,7 @@ function utf8Length(text) {
 	return bytes;
 }
 
-// An imported name obeys the rules of a live one (js/checks.js requireName,
+// An imported name obeys the rules of a live one (js/core/checks.js requireName,
 // and the bus's check_event_name): a non-empty, well-formed string of at
 // most MAX_NAME_LEN UTF-8 bytes, without a control or invisible character.
 function checkName(name, where) {

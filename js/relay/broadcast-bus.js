@@ -12,13 +12,13 @@
 //
 // A message that is not a kaiwa-bus event of this version (a hostile script
 // can post anything on the channel) is dropped and counted in `stats.refused`
-// (see js/tab-link.js); an event this tab's bus refuses is dropped with a
+// (see js/relay/tab-link.js); an event this tab's bus refuses is dropped with a
 // warning. Neither breaks anything.
 
-import { EventBus } from './bus.js';
-import { takeBusOptions } from './bus-options.js';
+import { EventBus } from '../core/bus.js';
+import { takeBusOptions } from '../core/bus-options.js';
 import { TabLink } from './tab-link.js';
-import { passOn } from './wrap.js';
+import { passOn } from '../core/wrap.js';
 
 export class BroadcastBus {
 	#bus;
@@ -72,7 +72,7 @@ export class BroadcastBus {
 
 passOn(BroadcastBus);
 
-/** A BroadcastBus on a new EventBus: the bus options (js/bus-options.js), `channel` (default 'kaiwa-bus') and `BroadcastChannel`. */
+/** A BroadcastBus on a new EventBus: the bus options (js/core/bus-options.js), `channel` (default 'kaiwa-bus') and `BroadcastChannel`. */
 export function createBroadcastBus(options) {
 	const [bus, own] = takeBusOptions(options, 'createBroadcastBus', ['channel', 'BroadcastChannel']);
 	return new BroadcastBus(bus, own);

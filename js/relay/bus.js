@@ -19,7 +19,7 @@
 // origin over HTTP/1.1). The tabs of an origin that use the same relay URL
 // elect a leader with a Web Lock; only the leader holds the WebSocket. The
 // others publish through it and get its events over a BroadcastChannel
-// (js/tab-link.js has the messages). Tabs also post their own events
+// (js/relay/tab-link.js has the messages). Tabs also post their own events
 // to each other directly, since the relay never sends an event back to the
 // connection that published it. When the leader tab closes, its lock is
 // released, the next tab takes it, resumes from the last offset every tab
@@ -31,20 +31,20 @@
 // the publishes of the handover are settled (their acks say which replayed
 // events are the tabs' own), the new leader holds the replay, and a tab
 // that had publishes in flight holds what it is handed. Only the leader's
-// messages count: see js/tab-link.js. Without Web Locks (Node, old
+// messages count: see js/relay/tab-link.js. Without Web Locks (Node, old
 // browsers) every bus is its own leader.
 // Tabs share a socket only with tabs that connect as the same identity with
 // the same subscriptions (see shareKey): a user's tab and an admin's tab in
 // one browser must not see each other's events through one socket.
 
-import { EventBus } from './bus.js';
-import { takeBusOptions } from './bus-options.js';
-import { ValidationError } from './errors.js';
-import { GAP_EVENT, GAP_SCHEMA, reviveDates } from './history.js';
+import { EventBus } from '../core/bus.js';
+import { takeBusOptions } from '../core/bus-options.js';
+import { ValidationError } from '../core/errors.js';
+import { GAP_EVENT, GAP_SCHEMA, reviveDates } from '../history/index.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
-import { RelayConnection, RelayError, overLimits } from './relay-connection.js';
+import { RelayConnection, RelayError, overLimits } from './connection.js';
 import { TabLink } from './tab-link.js';
-import { notifyAll, passOn, report } from './wrap.js';
+import { notifyAll, passOn, report } from '../core/wrap.js';
 
 // How long, at most, a new leader waits for the other tabs to say they have
 // published again what the old one had not settled (their acks say which
@@ -463,7 +463,7 @@ export { reviveDates };
 const RELAY_OPTIONS = ['url', 'token', 'getToken', 'subscribe', 'WebSocket', 'share', 'outbox', 'outboxName', 'indexedDB', 'identity'];
 
 /**
- * A bus connected to kaiwa-relay: the bus options (js/bus-options.js) and
+ * A bus connected to kaiwa-relay: the bus options (js/core/bus-options.js) and
  * `{ url, token | getToken, subscribe = ['*'], WebSocket, share = true,
  * outbox = 'memory', outboxName, indexedDB, identity }`.
  */

@@ -1,8 +1,8 @@
 // Types of `kaiwa-bus/relay`: a bus connected to kaiwa-relay (relay/PROTOCOL.md).
 
-import type { KaiwaEvents } from './events.js';
-import type { EmittedPayload, EventBus, EventBusOptions, EventDefinitions, ValidationIssue } from './index.js';
-import type { PassedOn } from './wrap.js';
+import type { KaiwaEvents } from '../core/events.js';
+import type { EmittedPayload, EventBus, EventBusOptions, EventDefinitions, ValidationIssue } from '../index.js';
+import type { PassedOn } from '../core/wrap.js';
 
 /** Where the relay connection stands. */
 export interface RelayConnectionStatus {

@@ -33,7 +33,7 @@
 // the same origin that reads the channel can; the events it sends are still
 // validated by each bus).
 
-import { report } from './wrap.js';
+import { report } from '../core/wrap.js';
 
 const VERSION = 1;
 // Messages only the leader sends.

@@ -1,9 +1,9 @@
 // Types of `kaiwa-bus/server`: tokens for kaiwa-relay and publishing from server code (plain JS, no WebAssembly).
 
-import type { KaiwaEvents } from './events.js';
-import type { EmittedPayload } from './index.js';
+import type { KaiwaEvents } from '../core/events.js';
+import type { EmittedPayload } from '../index.js';
 
-export { RelayError } from './relay.js';
+export { RelayError } from '../relay/index.js';
 
 export interface RelayTokenOptions {
 	/** The relay's KAIWA_RELAY_SECRET (`env.KAIWA_RELAY_SECRET`: missing or empty is an Error that says so). */

@@ -10,7 +10,7 @@
 //       posts events to the relay's POST /v1/events (webhooks, form
 //       actions); with `secret`, as an admin token valid for a minute.
 
-import { RelayError, publish as post } from './relay-connection.js';
+import { RelayError, publish as post } from '../relay/connection.js';
 
 const encoder = new TextEncoder();
 const DEFAULT_TTL_SECONDS = 600;

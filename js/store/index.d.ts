@@ -1,8 +1,8 @@
 // Types of `kaiwa-bus/store`, the seed's Event Store.
 
-import type { KaiwaEvents } from './events.js';
-import type { EmittedPayload, EventBus, EventBusOptions, EventDefinitions, Status, ValidationIssue } from './index.js';
-import type { PassedOn } from './wrap.js';
+import type { KaiwaEvents } from '../core/events.js';
+import type { EmittedPayload, EventBus, EventBusOptions, EventDefinitions, Status, ValidationIssue } from '../index.js';
+import type { PassedOn } from '../core/wrap.js';
 
 /** Where a record came from: this page, another tab, the relay, a store after a reload, or the devtools panel (an emit, a replay). */
 export type EventSource = 'local' | 'tab' | 'remote' | 'restored' | 'devtools' | 'replay';

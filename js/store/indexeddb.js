@@ -29,7 +29,7 @@
 // - Records this version cannot read (another version's, corrupted,
 //   hand-edited) are skipped and counted (`skipped`), never handed on.
 
-import { toPlain } from './history.js';
+import { toPlain } from '../history/index.js';
 import { StoreError, compileFilter, isStoredEvent, readLimit, readRetention, toStoredEvent } from './stored-event.js';
 
 const DB_VERSION = 1;
@@ -132,7 +132,7 @@ export class IndexedDbEventStore {
 	}
 
 	/**
-	 * Events matching the filter (see compileFilter in js/stored-event.js),
+	 * Events matching the filter (see compileFilter in js/store/stored-event.js),
 	 * oldest first; `{ newest: true, limit: n }` gives the newest n, still
 	 * oldest first, reading only as far back as it needs.
 	 */

@@ -29,10 +29,10 @@
 // a write that fails even in memory is reported and never holds up the
 // writes after it. `clearStored()` clears the store it fell back from too.
 
-import { MemoryEventStore } from './memory-store.js';
+import { MemoryEventStore } from './memory.js';
 import { StoreError } from './stored-event.js';
-import { recorded } from './errors.js';
-import { notifyAll, passOn, report } from './wrap.js';
+import { recorded } from '../core/errors.js';
+import { notifyAll, passOn, report } from '../core/wrap.js';
 
 const DURABILITY = ['batched', 'store-first'];
 const TRIM_EVERY_MS = 30_000;
@@ -101,8 +101,8 @@ export class PersistentEventBus {
 	#left = null; // the store the bus fell back from: clearStored() clears it too
 
 	/**
-	 * @param {import('./bus.js').EventBus} bus the bus that dispatches
-	 * @param {import('./store.js').EventStore & { open?(): Promise<void> }} store where records are kept
+	 * @param {import('../core/bus.js').EventBus} bus the bus that dispatches
+	 * @param {import('./index.js').EventStore & { open?(): Promise<void> }} store where records are kept
 	 * @param {object} [options]
 	 * @param {'batched'|'store-first'} [options.durability] see the file header; default 'batched'
 	 * @param {number} [options.restore] how many stored records come back into the history; default the bus's historyLimit

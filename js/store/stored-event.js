@@ -1,7 +1,7 @@
 // What every Event Store shares: the shape of a stored event, its checks,
 // the filters a store reads by, and StoreError. The stores themselves are
-// MemoryEventStore (js/memory-store.js) and IndexedDbEventStore
-// (js/indexeddb-store.js); `kaiwa-bus/store` (js/store.js) exports them.
+// MemoryEventStore (js/store/memory.js) and IndexedDbEventStore
+// (js/store/indexeddb.js); `kaiwa-bus/store` (js/store/index.js) exports them.
 //
 // A stored event is one history record (see EventRecord in index.d.ts, and
 // the `kaiwa-bus/history` format, whose statuses and sources it shares) plus
@@ -14,7 +14,7 @@
 // increases in the order events were appended. `userId` is the payload's
 // string `userId`, copied out so that a store can index it.
 
-import { SOURCES, STATUSES } from './history.js';
+import { SOURCES, STATUSES } from '../history/index.js';
 
 /** The version of a stored event's shape; a record of another version is skipped when read. */
 export const STORED_EVENT_VERSION = 1;
@@ -61,7 +61,7 @@ function newEid() {
  * A stored event from what a caller hands a store: a history record, or the
  * seed's bare `{ name, payload }`. Throws a TypeError that names the field
  * at fault; the input is not changed. The store gives it its `seq`.
- * @returns {Omit<import('./store.js').StoredEvent, 'seq'>}
+ * @returns {Omit<import('./index.js').StoredEvent, 'seq'>}
  */
 export function toStoredEvent(input) {
 	if (input === null || typeof input !== 'object') {
@@ -117,7 +117,7 @@ export function isStoredEvent(value) {
  * Filter fields, all optional: `name` (exact), `pattern` ('auth.*', '*'),
  * `userId`, `since` and `until` (Dates or ms, inclusive), `afterSeq`
  * (events appended after that seq), `eid`.
- * @param {import('./store.js').StoreFilter} [filter]
+ * @param {import('./index.js').StoreFilter} [filter]
  */
 export function compileFilter(filter = {}) {
 	if (filter === null || typeof filter !== 'object') throw new TypeError('kaiwa-bus store: a filter must be an object');
@@ -146,7 +146,7 @@ export function readLimit(filter = {}) {
 
 /**
  * Checks `retain = { maxEvents, maxAgeMs }`; each is optional.
- * @param {import('./store.js').Retention} [retain]
+ * @param {import('./index.js').Retention} [retain]
  */
 export function readRetention(retain = {}) {
 	if (retain === null || typeof retain !== 'object') throw new TypeError('kaiwa-bus store: retain must be an object');

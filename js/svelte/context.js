@@ -1,5 +1,5 @@
 // The part of kaiwa-bus/svelte that is the same in the browser (svelte.js)
-// and on the server (svelte-server.js): the private context key, useBus()
+// and on the server (server.js): the private context key, useBus()
 // and onEvent(). Each entry's provideBus() makes its bus and calls setBus().
 
 import { getContext, hasContext, onDestroy, setContext } from 'svelte';

@@ -1,6 +1,6 @@
 // Types of kaiwa-bus/svelte (svelte.js).
 
-import type { EventBus, EventBusOptions, EventDefinitions, EventHandler, KaiwaEvents, NamesOf, Pattern, PayloadOf, Unsubscribe } from './index.js';
+import type { EventBus, EventBusOptions, EventDefinitions, EventHandler, KaiwaEvents, NamesOf, Pattern, PayloadOf, Unsubscribe } from '../index.js';
 
 /**
  * In the root layout: creates this app's bus, puts it in Svelte context and

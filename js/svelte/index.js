@@ -6,17 +6,17 @@
 //   onEvent(pattern, handler) a component: subscribed for its lifetime
 //
 // A thin binding, after TanStack Query's Svelte adapter: a private context
-// key (svelte-context.js), no state at module level, and lifetimes adapted
+// key (context.js), no state at module level, and lifetimes adapted
 // to components; the bus itself stays framework-free. It builds on
 // kaiwa-bus/inline, whose WebAssembly module is ready at import, so the bus
 // works in the component's first line, in onMount, $effect and event
 // handlers alike, with no init() and no null. The server gets
-// svelte-server.js instead (the package's `browser` export condition).
+// server.js instead (the package's `browser` export condition).
 
-import { createEventBus } from './inline.js';
-import { setBus } from './svelte-context.js';
+import { createEventBus } from '../inline.js';
+import { setBus } from './context.js';
 
-export { onEvent, useBus } from './svelte-context.js';
+export { onEvent, useBus } from './context.js';
 
 /**
  * Creates the bus for this app, puts it in context for every component
@@ -27,7 +27,7 @@ export { onEvent, useBus } from './svelte-context.js';
  * clears and closes that bus when the layout goes, as the bus it creates;
  * given a bus made elsewhere (anything with `emit` and `on`), puts that one
  * and leaves it as it is then. On the server the function is never called
- * (svelte-server.js).
+ * (server.js).
  */
 export function provideBus(options) {
 	if (typeof options === 'function') return setBus(options(), true);

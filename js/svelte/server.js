@@ -5,10 +5,10 @@
 // shared between requests, nothing throws, handlers never run on the
 // server, and the server bundle carries no WebAssembly.
 
-import { MockEventBus } from './mock.js';
-import { setBus } from './svelte-context.js';
+import { MockEventBus } from '../core/mock.js';
+import { setBus } from './context.js';
 
-export { onEvent, useBus } from './svelte-context.js';
+export { onEvent, useBus } from './context.js';
 
 /** The server's stand-in for the app's bus, for this render only (whatever the browser's provideBus is given: a function given is not called). */
 export function provideBus() {

@@ -4,8 +4,8 @@
 // as well as a colour: = same, ≠ changed, + only in the second, − only in
 // the first. Payloads are compared as the export writes them (toPlain).
 
-import { toPlain } from '../history.js';
-import { STATUS_ICONS, formatDate, h, setChildren, shownName } from './dom.js';
+import { toPlain } from '../../history/index.js';
+import { STATUS_ICONS, formatDate, h, setChildren, shownName } from '../dom.js';
 
 const MAX_ROWS = 2000; // fields compared at most
 const PREVIEW = 300; // characters of a value shown in a cell

@@ -5,10 +5,10 @@
 // panel is mounted on (actions.js): the record says source 'devtools', and a
 // relay bus's answer, or refusal, is shown when it comes.
 
-import { messageOf } from '../errors.js';
-import { revived } from './actions.js';
-import { emitCode } from './code.js';
-import { copyText, h, setChildren, setText, shownName } from './dom.js';
+import { messageOf } from '../../core/errors.js';
+import { revived } from '../actions.js';
+import { emitCode } from '../code.js';
+import { copyText, h, setChildren, setText, shownName } from '../dom.js';
 import { PayloadForm, jsonText } from './form.js';
 
 let views = 0;

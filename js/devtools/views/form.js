@@ -9,7 +9,7 @@
 // The form only collects values; whether they are acceptable is the bus's
 // to say (bus.validate, in emit.js), never a copy of its rules here.
 
-import { h } from './dom.js';
+import { h } from '../dom.js';
 
 /** A descriptor's kind, literals and whether it is optional: `{ kind, literals, optional }`. */
 export function parseDescriptor(text) {

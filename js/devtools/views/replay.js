@@ -6,11 +6,11 @@
 // relay, another tab or a store, unless "also publish" is ticked
 // (actions.js). A relay bus's gap markers are not events and are skipped.
 
-import { messageOf } from '../errors.js';
-import { plainRecord, readHistoryDocument } from '../history.js';
-import { revived } from './actions.js';
-import { formatClock, h, setChildren, setText, shownName } from './dom.js';
-import { isGap } from './records.js';
+import { messageOf } from '../../core/errors.js';
+import { plainRecord, readHistoryDocument } from '../../history/index.js';
+import { revived } from '../actions.js';
+import { formatClock, h, setChildren, setText, shownName } from '../dom.js';
+import { isGap } from '../records.js';
 
 export const SPEEDS = [
 	['1', 'recorded pace'],
