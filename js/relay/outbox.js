@@ -9,7 +9,11 @@
 // IndexedDB once the task that emitted it has ended. Another open tab on
 // the same outbox may send an entry again; the ref makes that harmless.
 
+import { DatabaseOpener } from '../store/opener.js';
+
 const STORE = 'outbox';
+
+const createSchema = (db) => db.createObjectStore(STORE, { keyPath: 'seq', autoIncrement: true }).createIndex('ref', 'ref', { unique: true });
 
 /** An outbox in memory: what a relay bus uses by default. */
 export class MemoryOutbox {
@@ -25,9 +29,7 @@ export class MemoryOutbox {
 }
 
 export class IndexedDbOutbox {
-	#name;
-	#idb;
-	#db = null;
+	#opener;
 	#added = [];
 	#removed = [];
 	#scheduled = false;
@@ -38,16 +40,17 @@ export class IndexedDbOutbox {
 	 * @param {object} [options]
 	 * @param {string} [options.name] the database name, default 'kaiwa-bus-outbox'
 	 * @param {IDBFactory} [options.indexedDB] default the global one (Node tests pass fake-indexeddb's)
+	 * @param {number} [options.openTimeoutMs] how long opening may take before it fails as 'unavailable' or 'blocked' (default 5000)
 	 */
-	constructor({ name = 'kaiwa-bus-outbox', indexedDB = globalThis.indexedDB } = {}) {
+	constructor({ name = 'kaiwa-bus-outbox', indexedDB = globalThis.indexedDB, openTimeoutMs = 5000 } = {}) {
 		if (!indexedDB || typeof indexedDB.open !== 'function') throw new TypeError("kaiwa-bus: outbox: 'indexeddb' needs IndexedDB, and there is none here");
-		this.#name = name;
-		this.#idb = indexedDB;
+		const fail = (kind, message, cause) => Object.assign(new Error(`kaiwa-bus: outbox: ${message}`, cause === undefined ? undefined : { cause }), { kind });
+		this.#opener = new DatabaseOpener({ indexedDB, name, version: 1, upgrade: createSchema, timeoutMs: openTimeoutMs, fail });
 	}
 
 	/** Every entry left by earlier pages (and other tabs), oldest first: `{ ref, name, payload }`. */
 	async load() {
-		const db = await this.#open();
+		const db = await this.#opener.open();
 		return new Promise((resolve, reject) => {
 			const request = db.transaction(STORE, 'readonly').objectStore(STORE).getAll();
 			request.onsuccess = () => resolve(request.result.filter((e) => typeof e?.ref === 'string' && typeof e.name === 'string').map(({ ref, name, payload }) => ({ ref, name, payload })));
@@ -79,7 +82,7 @@ export class IndexedDbOutbox {
 	close() {
 		this.#closed = true;
 		this.#write();
-		this.#writing.finally(() => this.#db?.close());
+		this.#writing.finally(() => this.#opener.close());
 	}
 
 	#schedule() {
@@ -95,7 +98,7 @@ export class IndexedDbOutbox {
 		[this.#added, this.#removed] = [[], []];
 		this.#writing = this.#writing
 			.then(async () => {
-				const db = await this.#open();
+				const db = await this.#opener.open();
 				await new Promise((resolve, reject) => {
 					const tx = db.transaction(STORE, 'readwrite');
 					const store = tx.objectStore(STORE);
@@ -117,23 +120,6 @@ export class IndexedDbOutbox {
 					// A console that throws changes nothing.
 				}
 			});
-	}
-
-	#open() {
-		if (this.#db) return Promise.resolve(this.#db);
-		return new Promise((resolve, reject) => {
-			const request = this.#idb.open(this.#name, 1);
-			request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: 'seq', autoIncrement: true }).createIndex('ref', 'ref', { unique: true });
-			request.onsuccess = () => {
-				this.#db = request.result;
-				this.#db.onversionchange = () => {
-					this.#db.close();
-					this.#db = null;
-				};
-				resolve(this.#db);
-			};
-			request.onerror = () => reject(request.error);
-		});
 	}
 }
 

@@ -13,12 +13,11 @@
 // without reading them.
 //
 // What goes wrong with IndexedDB, and what this file does about it:
-// - No IndexedDB, or `open()` fails or never answers (Safari's first open
-//   can hang): every call rejects with a StoreError of kind 'unavailable',
-//   after `openTimeoutMs`; the next call tries again.
-// - Another tab upgrades the database (`versionchange`): this connection
-//   closes at once so that the upgrade is not blocked, and the next call
-//   reopens; a call that raced the close is retried once.
+// - Opening it (no IndexedDB, an open that never answers or is blocked by
+//   another tab, another tab's upgrade): opener.js, shared with the relay's
+//   outbox; every call rejects with a StoreError of kind 'unavailable' or
+//   'blocked', after `openTimeoutMs` at most, and the next call tries again.
+//   A call that raced a connection's close (`versionchange`) is retried once.
 // - A transaction is only kept alive by IndexedDB requests; awaiting anything
 //   else inside it throws TransactionInactiveError. So every input is
 //   prepared before a transaction starts, and a transaction's work is plain
@@ -30,6 +29,7 @@
 //   hand-edited) are skipped and counted (`skipped`), never handed on.
 
 import { toPlain } from '../history/index.js';
+import { DatabaseOpener } from './opener.js';
 import { StoreError, compileFilter, isStoredEvent, readLimit, readRetention, toStoredEvent } from './stored-event.js';
 
 const DB_VERSION = 1;
@@ -63,12 +63,8 @@ function chunked(events) {
 
 /** An EventStore on IndexedDB (see EventStore in index.d.ts). */
 export class IndexedDbEventStore {
-	#name;
-	#idb;
+	#opener;
 	#retain;
-	#openTimeoutMs;
-	#db = null;
-	#opening = null;
 	#closed = false;
 	#unreadable = new Set();
 
@@ -82,10 +78,9 @@ export class IndexedDbEventStore {
 	constructor({ name = 'kaiwa-bus', indexedDB = globalThis.indexedDB, retain = {}, openTimeoutMs = 5000 } = {}) {
 		if (typeof name !== 'string' || name === '') throw new TypeError('kaiwa-bus store: options.name must be a non-empty string');
 		if (!Number.isFinite(openTimeoutMs) || openTimeoutMs <= 0) throw new RangeError('kaiwa-bus store: options.openTimeoutMs must be a number above 0');
-		this.#name = name;
-		this.#idb = indexedDB;
 		this.#retain = readRetention(retain);
-		this.#openTimeoutMs = openTimeoutMs;
+		const fail = (kind, message, cause) => new StoreError(kind, message, cause);
+		this.#opener = new DatabaseOpener({ indexedDB, name, version: DB_VERSION, upgrade: createSchema, timeoutMs: openTimeoutMs, fail });
 	}
 
 	/** What `trim()` keeps by default: `{ maxEvents, maxAgeMs }` (Infinity for no limit). */
@@ -249,65 +244,12 @@ export class IndexedDbEventStore {
 	/** Closes the database; later calls reject with a StoreError of kind 'closed'. */
 	close() {
 		this.#closed = true;
-		this.#db?.close();
-		this.#db = null;
+		this.#opener.close();
 	}
 
 	#database() {
 		if (this.#closed) return Promise.reject(new StoreError('closed', 'the store was closed'));
-		if (this.#db) return Promise.resolve(this.#db);
-		this.#opening ??= this.#openDatabase().finally(() => (this.#opening = null));
-		return this.#opening;
-	}
-
-	#openDatabase() {
-		const name = this.#name;
-		return new Promise((resolve, reject) => {
-			if (!this.#idb || typeof this.#idb.open !== 'function') {
-				reject(new StoreError('unavailable', 'IndexedDB is not available here'));
-				return;
-			}
-			let request;
-			try {
-				request = this.#idb.open(name, DB_VERSION);
-			} catch (error) {
-				reject(new StoreError('unavailable', `IndexedDB refused to open "${name}": ${error?.message ?? error}`, error));
-				return;
-			}
-			let blocked = false;
-			let settled = false;
-			const timer = setTimeout(() => {
-				settled = true;
-				const why = blocked ? 'another tab holds an older version of it open' : 'IndexedDB did not answer';
-				reject(new StoreError(blocked ? 'blocked' : 'unavailable', `opening "${name}" took over ${this.#openTimeoutMs} ms: ${why}`));
-			}, this.#openTimeoutMs);
-			request.onblocked = () => (blocked = true);
-			request.onupgradeneeded = () => createSchema(request.result);
-			request.onerror = () => {
-				clearTimeout(timer);
-				settled = true;
-				reject(new StoreError('unavailable', `opening "${name}" failed: ${request.error?.name ?? 'Error'}: ${request.error?.message ?? ''}`, request.error));
-			};
-			request.onsuccess = () => {
-				clearTimeout(timer);
-				const db = request.result;
-				if (settled || this.#closed) {
-					db.close();
-					return;
-				}
-				settled = true;
-				// Another tab wants to upgrade, or the browser dropped the
-				// database: let go now, reopen on the next call.
-				const release = () => {
-					db.close();
-					if (this.#db === db) this.#db = null;
-				};
-				db.onversionchange = release;
-				db.onclose = release;
-				this.#db = db;
-				resolve(db);
-			};
-		});
+		return this.#opener.open();
 	}
 
 	// Runs `work(chunks)` (the object store) in one transaction; resolves when it commits.
@@ -319,7 +261,7 @@ export class IndexedDbEventStore {
 			tx = db.transaction(CHUNKS, mode);
 		} catch (error) {
 			if (error?.name === 'InvalidStateError' && !retried && !this.#closed) {
-				if (this.#db === db) this.#db = null;
+				this.#opener.forget(db);
 				return this.#transaction(mode, work, true);
 			}
 			throw storeError(error, `a ${mode} transaction`);
