@@ -44,6 +44,7 @@ import { GAP_EVENT, GAP_SCHEMA, reviveDates } from '../history/index.js';
 import { IndexedDbOutbox, MemoryOutbox } from './outbox.js';
 import { RelayConnection, RelayError, overLimits } from './connection.js';
 import { TabLink } from './tab-link.js';
+import { tokenClaims } from './token.js';
 import { notifyAll, passOn, report } from '../core/wrap.js';
 
 // How long, at most, a new leader waits for the other tabs to say they have
@@ -53,23 +54,13 @@ import { notifyAll, passOn, report } from '../core/wrap.js';
 const HANDOVER_WAIT_MS = 1000;
 const SEEN_OFFSETS = 4096;
 
-// The claims of a JWT, unverified (only to tell identities apart), or null.
-function claimsOf(token) {
-	try {
-		const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-		return JSON.parse(atob(part + '='.repeat((4 - (part.length % 4)) % 4)));
-	} catch {
-		return null;
-	}
-}
-
 // The name of the tabs' channel and lock: tabs with the same key share one
 // socket. The identity is options.identity, else a static token's sub and
 // admin claims (a getToken bus says who it is with `identity`).
 function shareKey({ url, token, identity, subscribe = ['*'] }) {
 	let who = identity;
 	if (who === undefined && typeof token === 'string') {
-		const claims = claimsOf(token);
+		const claims = tokenClaims(token);
 		who = claims ? `${claims.sub}${claims.admin ? ' (admin)' : ''}` : token;
 	}
 	return `relay:${url}|${who ?? ''}|${[...subscribe].sort().join(',')}`;

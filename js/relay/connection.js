@@ -36,6 +36,8 @@
 // flight, then reconnects after a back-off; 1001, 1013 and any drop
 // reconnect with resume after a back-off.
 
+import { tokenClaims } from './token.js';
+
 // The protocol this client speaks: its hello says it, and a relay's welcome
 // must say it (or a later one).
 const PROTOCOL = 2;
@@ -69,13 +71,8 @@ export class RelayError extends Error {
 // The `exp` claim of a JWT, in ms, or null; the token is not verified (the
 // relay does that), only read to know when to refresh it.
 function expiryOf(token) {
-	try {
-		const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-		const { exp } = JSON.parse(atob(part));
-		return Number.isFinite(exp) ? exp * 1000 : null;
-	} catch {
-		return null;
-	}
+	const exp = tokenClaims(token)?.exp;
+	return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
 }
 
 // The length of a string in UTF-8 (JSON.stringify writes no lone surrogate).
