@@ -45,9 +45,10 @@
 // windowed list), detail.js (the detail pane), tree.js (the payload tree),
 // records.js (filters, stats of a file), dom.js (DOM building, formats),
 // prefs.js (localStorage, shortcut), keys.js (the keyboard), styles.js;
-// views.js lists the views after Events and Statistics, one file each:
-// emit.js (with form.js), replay.js, compare.js; actions.js is the panel as
-// a transport, code.js Copy as code. The export format is js/history.js.
+// views/index.js lists the views, one file each, in tab order: events.js,
+// stats.js, emit.js (with form.js), replay.js, compare.js; actions.js is the
+// panel as a transport, code.js Copy as code. The export format is
+// js/history/index.js.
 
 import { KaiwaDevtools } from './element.js';
 

@@ -17,7 +17,7 @@ const SIGNS = {
 	removed: ['−', 'only in the first']
 };
 
-/** The Compare view: `{ id, title, render(ctx) }`; see views.js for `ctx`. */
+/** The Compare view: `{ id, title, render(ctx) }`; see index.js for `ctx`. */
 export const compareView = {
 	id: 'compare',
 	title: 'Compare',

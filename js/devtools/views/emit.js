@@ -13,7 +13,7 @@ import { PayloadForm, jsonText } from './form.js';
 
 let views = 0;
 
-/** The Emit view: `{ id, title, render(ctx) }`; see views.js for `ctx`. */
+/** The Emit view: `{ id, title, render(ctx) }`; see index.js for `ctx`. */
 export const emitView = {
 	id: 'emit',
 	title: 'Emit',

@@ -24,7 +24,7 @@ const NO_WAIT_BATCH = 100; // events replayed per task with 'no waiting'
 
 let views = 0;
 
-/** The Replay view: `{ id, title, render(ctx) }`; see views.js for `ctx`. */
+/** The Replay view: `{ id, title, render(ctx) }`; see index.js for `ctx`. */
 export const replayView = {
 	id: 'replay',
 	title: 'Replay',
