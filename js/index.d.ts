@@ -4,7 +4,8 @@
 import type { EventDefinitions } from './core/define.js';
 import type { KaiwaEvents } from './core/events.js';
 
-export * from './core/define.js';
+export { defineEvents } from './core/define.js';
+export type { DescriptorType, EventDefinition, EventDefinitions, EventMapOf, EventsOf, PayloadFromDescriptors } from './core/define.js';
 export * from './core/events.js';
 
 /** 'development' delivers unknown events with a warning; 'strict' refuses them. */

@@ -74,6 +74,8 @@ const steps = [
 	{ name: 'js static check (tsc)', cmd: ['sh', '-c', 'wasm-bindgen --target web --out-dir target/jscheck target/wasm32-unknown-unknown/release/kaiwa_bus.wasm && node_modules/.bin/tsc -p tests/jscheck'] },
 	// Each `@ts-expect-error` the compiler parsed is an assertion that a wrong type fails to compile.
 	{ name: 'types (tsc)', cmd: ['node', 'scripts/lib/type-assertions.mjs'], count: lineCounts, floor: 55 },
+	// One source of types: each entry's JS exports exactly the values its .d.ts declares, and the reference pages name them.
+	{ name: 'types match the JS and the docs (tsc)', cmd: ['node', 'scripts/lib/api-check.mjs'], count: lineCounts, floor: 24 },
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
 	{ name: 'e2e (demo + devtools)', cmd: ['node', 'tests/e2e/run.mjs'], count: lineCounts, floor: 33 },
 	// Two fresh SvelteKit apps (2 on Node 20, 3 on Node 22) made from the README's code blocks, checked, served, clicked.

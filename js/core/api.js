@@ -1,28 +1,13 @@
 // The package's public surface, shared by the browser and Node entry points.
 
 import { EventBus } from './bus.js';
+import { PROVIDERS, busTypes } from './bus-types.js';
 
 export { EventBus, MAX_EMIT_DEPTH } from './bus.js';
 export { MockEventBus } from './mock.js';
 export { defineEvents } from './define.js';
 export { EmitDepthError, UnknownEventError, ValidationError } from './errors.js';
 export { configure } from './probe.js';
-
-// Bus types that other entries add, so that the core entry does not carry
-// them: 'broadcast' and 'redis' (kaiwa-bus/relay), 'persistent'
-// (kaiwa-bus/store).
-const types = new Map();
-const PROVIDERS = { broadcast: 'kaiwa-bus/relay', redis: 'kaiwa-bus/relay', persistent: 'kaiwa-bus/store' };
-
-/**
- * Adds a type to createEventBus; the entries that provide one call it when
- * imported. `create(options)` returns the bus.
- * @param {string} type
- * @param {(options: any) => any} create
- */
-export function addBusType(type, create) {
-	types.set(type, create);
-}
 
 /**
  * The seed's `EventBusFactory.create`: `'memory'` is the in-browser bus;
@@ -35,7 +20,7 @@ export function addBusType(type, create) {
  * @param {object} [options]
  */
 export function createEventBus(type = 'memory', options) {
-	const create = types.get(type);
+	const create = busTypes.get(type);
 	if (create) return create(options);
 	if (type === 'memory') return new EventBus(options);
 	if (typeof type === 'object' && type !== null && typeof type.attach === 'function') {

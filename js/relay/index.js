@@ -4,12 +4,12 @@
 // publish() is for server code that only sends. Importing it adds
 // 'broadcast' and 'redis' to createEventBus, as the seed's factory.
 
-import { addBusType } from '../core/api.js';
+import { addBusType } from '../core/bus-types.js';
 import { createBroadcastBus } from './broadcast-bus.js';
 import { createRelayBus } from './bus.js';
 
 export { RelayBus, createRelayBus, reviveDates } from './bus.js';
-export { RelayConnection, RelayError, publish } from './connection.js';
+export { RelayError, publish } from './connection.js';
 export { BroadcastBus, createBroadcastBus } from './broadcast-bus.js';
 
 addBusType('broadcast', createBroadcastBus);

@@ -5,7 +5,7 @@
 // wraps a bus and a store; createPersistentBus makes both. Importing it adds
 // 'persistent' to createEventBus, as the seed's factory.
 
-import { addBusType } from '../core/api.js';
+import { addBusType } from '../core/bus-types.js';
 import { takeBusOrOptions } from '../core/bus-options.js';
 import { IndexedDbEventStore } from './indexeddb.js';
 import { PersistentEventBus } from './persistent.js';
