@@ -2,9 +2,8 @@
 // the filter, the selection, the marks), the live feed from the bus, and the
 // toolbar, tabs and banner around the views (views/index.js: Events, with
 // the list (list.js) and the detail pane (detail.js), Statistics, Emit,
-// Replay, Compare). Its module
-// header, js/devtools/index.js, says what the panel reads from the bus and what it
-// costs.
+// Replay, Compare). Its module header, js/devtools/index.js, says what the
+// panel reads from the bus and what it costs.
 //
 // Every read of the bus goes through #read: a bus disposed while the panel
 // is open turns the panel to a "disposed" state (it shows what it had kept)
