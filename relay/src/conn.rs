@@ -35,9 +35,7 @@ use futures_util::future::{ready as done, BoxFuture};
 use futures_util::stream::SplitStream;
 use futures_util::{FutureExt, StreamExt};
 use kaiwa_bus::core::names::parse_pattern;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
-use tokio_tungstenite::WebSocketStream;
 
 use crate::auth::{self, Grant};
 use crate::engine::Fed;
@@ -45,10 +43,10 @@ use crate::event::{now_ms, Event, Offset};
 use crate::feed::{Ending, Feed, Reading, Step, MAX_PATTERNS};
 use crate::filter::Filter;
 use crate::metrics::Turned;
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, WebSocket};
 use crate::protocol::*;
 use crate::publish::{check, settle, user_rate, Request};
-use crate::server::{signalled, State};
+use crate::state::{signalled, State};
 use crate::users::Connected;
 
 /// Replies (acks, refusals, pongs) a connection may have pending; past
@@ -73,11 +71,6 @@ const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
 /// it read the close frame shows as 1006, which a client cannot tell from a
 /// network failure (it would send the frame again).
 const TOO_BIG_LINGER: Duration = Duration::from_secs(1);
-
-/// A close code and its reason.
-pub type Close = (u16, String);
-/// A WebSocket on a TCP connection.
-pub type WebSocket = WebSocketStream<TcpStream>;
 
 /// Serves one connection until it closes. The connection's state and its
 /// loop live in one allocation, the returned future.
@@ -136,10 +129,13 @@ async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close>
     match stream.next().await {
         None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
         Some(Ok(Message::Text(t))) => Ok(Frame::Text(t)),
-        Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v2".into())),
+        Some(Ok(Message::Binary(_))) => Err(Close::new(CLOSE_MALFORMED, "binary frames are not part of protocol v2")),
         Some(Ok(Message::Pong(_))) => Ok(Frame::Pong),
         Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Ping),
-        Some(Err(e @ WsError::Capacity(_))) => Err((CLOSE_TOO_BIG, format!("frame larger than this relay reads: {e}"))),
+        Some(Err(e @ WsError::Capacity(_))) => Err(Close::new(
+            CLOSE_TOO_BIG,
+            format!("frame larger than this relay reads: {e}"),
+        )),
         Some(Err(_)) => Ok(Frame::Gone),
     }
 }
@@ -164,7 +160,7 @@ impl Conn {
                 // Boxed, as is every rare or large step below: a task is as
                 // large as its largest state, and an idle connection should
                 // not carry the room its closing or a publish needs.
-                let too_big = close.0 == CLOSE_TOO_BIG;
+                let too_big = close.code == CLOSE_TOO_BIG;
                 let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
                 if too_big {
                     tokio::time::sleep(TOO_BIG_LINGER).await;
@@ -197,7 +193,7 @@ impl Conn {
         }
         if self.room() == 0 {
             self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
-            return Err((CLOSE_LAGGING, "lagging: resume from your last offset".into()));
+            return Err(Close::new(CLOSE_LAGGING, "lagging: resume from your last offset"));
         }
         self.out.queue.push_back(Message::Text(event.frame.clone()));
         self.state.metrics.events_out.fetch_add(1, Relaxed);
@@ -209,7 +205,7 @@ impl Conn {
         let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
         let hello = loop {
             match tokio::time::timeout_at(deadline, next_frame(&mut self.stream)).await {
-                Err(_) => return Some((CLOSE_MALFORMED, "no hello within 10 s".into())),
+                Err(_) => return Some(Close::new(CLOSE_MALFORMED, "no hello within 10 s")),
                 Ok(Err(close)) => return Some(close),
                 Ok(Ok(Frame::Gone)) => return None,
                 Ok(Ok(Frame::Pong)) => continue,
@@ -231,7 +227,7 @@ impl Conn {
         let mut reading: Option<Reading> = from_log.then(|| feed.catch_up(&self.state, self.room()));
         let mut signal = self.state.signal.subscribe();
         if signal.borrow().going {
-            return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
+            return Some(Close::new(CLOSE_GOING_AWAY, "going away: reconnect"));
         }
         let mut pending = Pending::new();
         // Boxed, and only for a token that expires.
@@ -247,16 +243,16 @@ impl Conn {
             tokio::select! {
                 biased;
                 true = async { match expired.as_mut() { Some(timer) => { timer.await; true } None => false } }, if expired.is_some() => {
-                    return Some((CLOSE_AUTH, "token expired".into()));
+                    return Some(Close::new(CLOSE_AUTH, "token expired"));
                 }
                 now = signalled(&mut signal) => {
                     if now.going {
-                        return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
+                        return Some(Close::new(CLOSE_GOING_AWAY, "going away: reconnect"));
                     }
                     // A tick of the ping clock.
                     if self.unanswered >= 2 {
                         self.state.metrics.ping_timeouts.fetch_add(1, Relaxed);
-                        return Some((CLOSE_NO_PONG, "no pong for two ping intervals".into()));
+                        return Some(Close::new(CLOSE_NO_PONG, "no pong for two ping intervals"));
                     }
                     self.unanswered += 1;
                     self.out.queue.push_back(Message::Ping(Default::default()));
@@ -318,7 +314,7 @@ impl Conn {
                             Step::Gap => {
                                 self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
                                 self.state.metrics.gap_closes.fetch_add(1, Relaxed);
-                                return Some((CLOSE_LAGGING, "events were trimmed before this relay read them: resume".into()));
+                                return Some(Close::new(CLOSE_LAGGING, "events were trimmed before this relay read them: resume"));
                             }
                             Step::Closed => return None,
                         }
@@ -356,24 +352,29 @@ impl Conn {
     async fn hello(&mut self, text: &str) -> Result<(tokio::sync::broadcast::Receiver<Fed>, Offset, bool), Close> {
         let kind = typed(text)?;
         if kind != "hello" {
-            return Err((CLOSE_MALFORMED, format!("the first frame must be hello, not {kind:?}")));
+            return Err(Close::new(
+                CLOSE_MALFORMED,
+                format!("the first frame must be hello, not {kind:?}"),
+            ));
         }
         let hello: Hello = serde_json::from_str(text).map_err(|e| malformed("hello", e))?;
         if let Some(newer) = hello.protocol.filter(|&p| p > PROTOCOL) {
-            return Err((
+            return Err(Close::new(
                 CLOSE_MALFORMED,
                 format!("protocol {newer} is newer than this relay's {PROTOCOL}: upgrade kaiwa-relay"),
             ));
         }
         self.grant = match &hello.token {
-            Some(token) => auth::verify(token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?,
+            Some(token) => {
+                auth::verify(token, self.state.config.secret.as_deref()).map_err(|m| Close::new(CLOSE_AUTH, m))?
+            }
             None if self.state.config.insecure_dev => Grant::anonymous(),
-            None => return Err((CLOSE_AUTH, "a token is required".into())),
+            None => return Err(Close::new(CLOSE_AUTH, "a token is required")),
         };
         if let Some(sub) = &self.grant.user {
             let connected = self.state.users.connect(sub).map_err(|why| {
                 self.state.metrics.refused_connection(Turned::User);
-                (CLOSE_TRY_LATER, why)
+                Close::new(CLOSE_TRY_LATER, why)
             })?;
             self.user = Some(connected);
         }
@@ -389,7 +390,7 @@ impl Conn {
                     Some(o) => engine
                         .can_resume(&r.epoch, o)
                         .await
-                        .map_err(|e| (CLOSE_TRY_LATER, e.0))?,
+                        .map_err(|e| Close::new(CLOSE_TRY_LATER, e.0))?,
                     None => false,
                 };
                 Some(offset.filter(|_| known))
@@ -471,22 +472,26 @@ impl Conn {
             "auth" => {
                 self.take_auth()?;
                 let a: Auth = serde_json::from_str(text).map_err(|e| malformed("auth", e))?;
-                let grant = auth::verify(&a.token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?;
+                let grant = auth::verify(&a.token, self.state.config.secret.as_deref())
+                    .map_err(|m| Close::new(CLOSE_AUTH, m))?;
                 if grant.user != self.grant.user {
-                    return Err((CLOSE_AUTH, "the new token is for another user".into()));
+                    return Err(Close::new(CLOSE_AUTH, "the new token is for another user"));
                 }
                 // A refresh with the same subscribe claim, the usual one, has nothing to check.
                 if grant.subscribe != self.grant.subscribe {
                     let allowed = grant.subscriptions();
                     if let Some(p) = self.filter.uncovered(&allowed) {
-                        return Err((CLOSE_FORBIDDEN, format!("the new token does not allow {p:?}")));
+                        return Err(Close::new(
+                            CLOSE_FORBIDDEN,
+                            format!("the new token does not allow {p:?}"),
+                        ));
                     }
                 }
                 self.grant = grant;
             }
             "ping" => pending.push_back(done(Reply::Pong.to_text()).boxed()),
-            "hello" => return Err((CLOSE_MALFORMED, "hello was already received".into())),
-            other => return Err((CLOSE_MALFORMED, format!("unknown message type {other:?}"))),
+            "hello" => return Err(Close::new(CLOSE_MALFORMED, "hello was already received")),
+            other => return Err(Close::new(CLOSE_MALFORMED, format!("unknown message type {other:?}"))),
         }
         Ok(())
     }
@@ -494,15 +499,15 @@ impl Conn {
     fn subscribe(&mut self, patterns: &[String]) -> Result<(), Close> {
         let allowed = self.grant.subscriptions();
         for p in patterns {
-            parse_pattern(p).map_err(|e| (CLOSE_MALFORMED, format!("pattern {p:?}: {e}")))?;
+            parse_pattern(p).map_err(|e| Close::new(CLOSE_MALFORMED, format!("pattern {p:?}: {e}")))?;
             if !allowed.covers(p) {
-                return Err((CLOSE_FORBIDDEN, format!("forbidden subscription {p:?}")));
+                return Err(Close::new(CLOSE_FORBIDDEN, format!("forbidden subscription {p:?}")));
             }
         }
         for p in patterns {
             self.filter.add(p);
             if self.filter.len() > MAX_PATTERNS {
-                return Err((
+                return Err(Close::new(
                     CLOSE_MALFORMED,
                     format!("more than {MAX_PATTERNS} patterns on one connection"),
                 ));
@@ -520,7 +525,7 @@ impl Conn {
         let next = self.auth_full_at.max(now).saturating_add(interval);
         if next > now.saturating_add(60_000) {
             self.state.metrics.auth_floods.fetch_add(1, Relaxed);
-            return Err((
+            return Err(Close::new(
                 CLOSE_MALFORMED,
                 format!("more than {per_minute} auth frames in a minute (--auth-rate): refresh a token once, shortly before it expires"),
             ));

@@ -36,8 +36,8 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::engine::Fed;
 use crate::event::{Event, Offset};
-use crate::protocol::CLOSE_LAGGING;
-use crate::server::State;
+use crate::protocol::{Close, CLOSE_LAGGING};
+use crate::state::State;
 
 /// Patterns one connection may hold at most.
 pub const MAX_PATTERNS: usize = 10_000;
@@ -45,7 +45,7 @@ pub const MAX_PATTERNS: usize = 10_000;
 const BATCH: usize = 256;
 
 /// Why a connection ends: a close code and reason, or nothing (the client went away).
-pub type Ending = Option<(u16, String)>;
+pub type Ending = Option<Close>;
 
 /// What the connection's own task needs to feed it events: the hub's
 /// receiver and the newest offset dealt with.
@@ -162,9 +162,9 @@ impl Feed {
     /// once the read is done, and a short read taken for the end of the log
     /// would leave the events between it and the hub unsent. `Err` is the
     /// close (4008) when events were trimmed before this connection got them.
-    pub fn caught(&mut self, read: LogRead) -> Result<Caught, (u16, String)> {
+    pub fn caught(&mut self, read: LogRead) -> Result<Caught, Close> {
         let Some((events, more)) = read else {
-            return Err((CLOSE_LAGGING, "lagging past the retained log: resume".into()));
+            return Err(Close::new(CLOSE_LAGGING, "lagging past the retained log: resume"));
         };
         if let Some(newest) = events.last() {
             self.last = newest.offset;

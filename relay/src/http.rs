@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use crate::auth::{self, Grant};
 use crate::protocol::{json_error, Text};
 use crate::publish::{publish, user_rate, Request};
-use crate::server::State;
+use crate::state::State;
 
 /// Items one request may carry.
 const MAX_ITEMS: usize = 1000;

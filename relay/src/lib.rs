@@ -20,6 +20,7 @@
 //! | [`filter`] | sets of patterns: subscriptions, and what a token allows |
 //! | [`http`] | `POST /v1/events`, `/healthz`, `/metrics` |
 //! | [`metrics`] | the counters |
+//! | [`state`] | what connections share: config, engine, counters, admission, the shutdown signal |
 //! | [`server`] | the router, start and graceful shutdown |
 //! | [`upgrade`] | accepting connections, HTTP/1.1 and the WebSocket upgrade |
 //! | [`origin`] | which web pages may connect (`--allow-origin`) |
@@ -40,6 +41,7 @@ pub mod outbox;
 pub mod protocol;
 pub mod publish;
 pub mod server;
+pub mod state;
 pub mod upgrade;
 pub mod users;
 pub mod validate;

@@ -2,7 +2,7 @@
 //! the engine and serves (see README.md).
 
 use kaiwa_relay::config::Config;
-use kaiwa_relay::{server, validate};
+use kaiwa_relay::{server, state, validate};
 
 /// mimalloc instead of glibc's allocator: with many small, short-lived
 /// allocations per event (frames, replies) on a multi-threaded runtime,
@@ -43,6 +43,6 @@ async fn run() -> Result<(), String> {
         eprintln!("\n  *** {warning} ***\n");
         tracing::warn!("{warning}");
     }
-    let state = server::State::new(config).await?;
+    let state = state::State::new(config).await?;
     server::serve(state).await
 }

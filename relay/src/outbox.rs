@@ -20,12 +20,16 @@ use std::time::Duration;
 
 use futures_util::stream::SplitSink;
 use futures_util::{Sink, SinkExt};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+use tokio_tungstenite::WebSocketStream;
 
-use crate::conn::{Close, WebSocket};
 use crate::feed::reason;
-use crate::protocol::{CLOSE_GOING_AWAY, CLOSE_LAGGING};
+use crate::protocol::{Close, CLOSE_GOING_AWAY, CLOSE_LAGGING};
+
+/// A WebSocket on a TCP connection.
+pub type WebSocket = WebSocketStream<TcpStream>;
 
 /// Frames written between two flushes at most.
 const WRITE_BATCH: usize = 64;
@@ -108,7 +112,10 @@ impl Outbox {
             }
         }
         Poll::Ready(match self.pings >= MAX_PINGS_UNANSWERED {
-            true => Err((CLOSE_LAGGING, "lagging: the connection does not read its pongs".into())),
+            true => Err(Close::new(
+                CLOSE_LAGGING,
+                "lagging: the connection does not read its pongs",
+            )),
             false => Ok(()),
         })
     }
@@ -116,7 +123,7 @@ impl Outbox {
     /// Sends the close frame. Queued frames are dropped (the client resumes
     /// from its offset), except when the relay is going away: then they are
     /// written first.
-    pub async fn close(&mut self, (code, text): Close) {
+    pub async fn close(&mut self, Close { code, reason: text }: Close) {
         if code != CLOSE_GOING_AWAY {
             self.queue.clear();
         }

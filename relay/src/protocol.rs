@@ -49,9 +49,37 @@ pub fn json_error(e: &serde_json::Error) -> String {
     )
 }
 
+/// Why the relay closes a connection: the close code and its reason, as
+/// the close frame carries them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Close {
+    /// One of the `CLOSE_*` codes.
+    pub code: u16,
+    /// In words, for the client's logs.
+    pub reason: String,
+}
+
+impl Close {
+    /// A close with `code` and `reason`.
+    pub fn new(code: u16, reason: impl Into<String>) -> Close {
+        Close {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Close {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} {}", self.code, self.reason)
+    }
+}
+
+impl std::error::Error for Close {}
+
 /// The 4400 close for a frame of type `what` that does not parse.
-pub fn malformed(what: &str, e: serde_json::Error) -> (u16, String) {
-    (CLOSE_MALFORMED, format!("{what}: {}", json_error(&e)))
+pub fn malformed(what: &str, e: serde_json::Error) -> Close {
+    Close::new(CLOSE_MALFORMED, format!("{what}: {}", json_error(&e)))
 }
 
 /// `welcome.limits`: what the relay accepts, so that a client refuses an
@@ -399,7 +427,7 @@ mod tests {
     #[test]
     fn a_lone_surrogate_is_named_as_such() {
         let e = serde_json::from_str::<Patterns>(r#"{"patterns":["a\ud83d.*"]}"#).unwrap_err();
-        let (code, reason) = malformed("subscribe", e);
+        let Close { code, reason } = malformed("subscribe", e);
         assert_eq!(code, CLOSE_MALFORMED);
         assert!(
             reason.starts_with("subscribe: a string holds a lone surrogate"),

@@ -36,7 +36,7 @@ use crate::auth::Grant;
 use crate::engine::{Draft, Unavailable};
 use crate::event::Offset;
 use crate::protocol::{Refusal, RefusalKind, Text, WireIssue, MAX_REF_BYTES};
-use crate::server::State;
+use crate::state::State;
 use crate::users::User;
 use crate::validate::{self, Invalid};
 

@@ -49,7 +49,7 @@ use tower_service::Service as _;
 use crate::config::Config;
 use crate::conn;
 use crate::metrics::Turned;
-use crate::server::{shutting_down, Slot, State};
+use crate::state::{shutting_down, Slot, State};
 
 /// The WebSocket path.
 pub const WS_PATH: &str = "/v1/ws";
