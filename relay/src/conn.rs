@@ -35,6 +35,7 @@ use futures_util::future::{ready as done, BoxFuture};
 use futures_util::stream::SplitStream;
 use futures_util::{FutureExt, StreamExt};
 use kaiwa_bus::core::names::parse_pattern;
+use serde_json::value::RawValue;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use crate::auth::{self, Grant};
@@ -415,20 +416,29 @@ impl Conn {
     /// Handles one frame after `hello`; a reply it owes goes to `pending`.
     async fn frame(&mut self, text: &str, pending: &mut Pending) -> Result<(), Close> {
         let started = Instant::now();
-        let publish = match serde_json::from_str::<Publish>(text) {
-            Ok(p) if p.kind.as_deref() == Some("publish") => Some(p),
-            _ => None,
+        // One parse of the frame, whatever its type. One that does not parse
+        // as a frame is parsed by its type: `ping` and `hello` need nothing
+        // more, the others close with 4400 saying what is wrong.
+        let mut frame = match serde_json::from_str::<Publish>(text) {
+            Ok(frame) if frame.kind.is_some() => frame,
+            _ => {
+                let kind = typed(text)?;
+                if kind == "auth" {
+                    self.take_auth()?;
+                }
+                if ["publish", "subscribe", "unsubscribe", "auth"].contains(&kind.as_str()) {
+                    return Err(strict(&kind, text));
+                }
+                Publish {
+                    kind: Some(kind.into()),
+                    ..Publish::default()
+                }
+            }
         };
-        let kind = match &publish {
-            Some(_) => std::borrow::Cow::Borrowed("publish"),
-            None => std::borrow::Cow::Owned(typed(text)?),
-        };
+        let kind = frame.kind.take().unwrap_or_default();
         match &*kind {
             "publish" => {
-                let p = match publish {
-                    Some(p) => p,
-                    None => serde_json::from_str(text).map_err(|e| malformed("publish", e))?,
-                };
+                let p = frame;
                 let req = Request::new(p.reference.as_ref(), p.name.as_ref(), p.payload);
                 let checked = self
                     .may_publish(req.reference)
@@ -460,20 +470,20 @@ impl Conn {
                 }
             }
             "subscribe" => {
-                let p: Patterns = serde_json::from_str(text).map_err(|e| malformed("subscribe", e))?;
-                self.subscribe(&p.patterns)?;
+                let patterns: Vec<String> = field(frame.patterns).ok_or_else(|| strict(&kind, text))?;
+                self.subscribe(&patterns)?;
             }
             "unsubscribe" => {
-                let p: Patterns = serde_json::from_str(text).map_err(|e| malformed("unsubscribe", e))?;
-                for pattern in &p.patterns {
+                let patterns: Vec<String> = field(frame.patterns).ok_or_else(|| strict(&kind, text))?;
+                for pattern in &patterns {
                     self.filter.remove(pattern);
                 }
             }
             "auth" => {
                 self.take_auth()?;
-                let a: Auth = serde_json::from_str(text).map_err(|e| malformed("auth", e))?;
-                let grant = auth::verify(&a.token, self.state.config.secret.as_deref())
-                    .map_err(|m| Close::new(CLOSE_AUTH, m))?;
+                let token: String = field(frame.token).ok_or_else(|| strict(&kind, text))?;
+                let grant =
+                    auth::verify(&token, self.state.config.secret.as_deref()).map_err(|m| Close::new(CLOSE_AUTH, m))?;
                 if grant.user != self.grant.user {
                     return Err(Close::new(CLOSE_AUTH, "the new token is for another user"));
                 }
@@ -586,4 +596,23 @@ fn typed(text: &str) -> Result<String, Close> {
         Ok(t) => Ok(t.kind.into_owned()),
         Err(e) => Err(malformed("malformed frame", e)),
     }
+}
+
+/// A field of a frame, as its type wants it (`None`: missing, or not that).
+fn field<T: serde::de::DeserializeOwned>(raw: Option<&RawValue>) -> Option<T> {
+    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
+}
+
+/// The 4400 for a frame of type `kind` that is not well formed, naming
+/// what is wrong as parsing it as that type says.
+fn strict(kind: &str, text: &str) -> Close {
+    let e = match kind {
+        "publish" => serde_json::from_str::<Publish>(text).err(),
+        "auth" => serde_json::from_str::<Auth>(text).err(),
+        _ => serde_json::from_str::<Patterns>(text).err(),
+    };
+    e.map_or_else(
+        || Close::new(CLOSE_MALFORMED, format!("{kind}: not a well-formed frame")),
+        |e| malformed(kind, e),
+    )
 }

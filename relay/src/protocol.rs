@@ -171,12 +171,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
-/// `publish`; every field optional here so that a missing one is refused
-/// with the `ref` when there is one.
-#[derive(Debug, Deserialize)]
+/// A frame after `hello`, parsed once whatever its type: the fields of
+/// `publish` (every one optional here so that a missing one is refused
+/// with the `ref` when there is one), and those of `subscribe`,
+/// `unsubscribe` and `auth` as written (read when the type says which).
+/// A frame that does not parse so, or whose field is not what its type
+/// needs, is parsed again by its type only to say what is wrong.
+#[derive(Debug, Default, Deserialize)]
 pub struct Publish<'a> {
-    /// The frame's `type`: a frame is parsed as a publish first (the most
-    /// frequent frame, parsed once), and by its type when it is not one.
+    /// The frame's `type`.
     #[serde(rename = "type", borrow, default)]
     pub kind: Option<std::borrow::Cow<'a, str>>,
     /// The client's id for this publish.
@@ -188,6 +191,12 @@ pub struct Publish<'a> {
     /// The payload, kept as written.
     #[serde(borrow, default)]
     pub payload: Option<&'a RawValue>,
+    /// `subscribe` and `unsubscribe`: the patterns, as written.
+    #[serde(borrow, default)]
+    pub patterns: Option<&'a RawValue>,
+    /// `auth`: the new token, as written.
+    #[serde(borrow, default)]
+    pub token: Option<&'a RawValue>,
 }
 
 /// `subscribe` and `unsubscribe`.
