@@ -9,6 +9,7 @@
 //! |---|---|
 //! | [`config`] | the command line and the environment |
 //! | [`protocol`] | frames and close codes |
+//! | [`contract`] | `js/relay-contract.js`, the protocol's facts for the JS client |
 //! | [`auth`] | tokens and who sees what |
 //! | [`validate`] | payload validation with `kaiwa_bus::schema` |
 //! | [`event`] | stored events and offsets |
@@ -30,6 +31,7 @@
 pub mod auth;
 pub mod config;
 pub mod conn;
+pub mod contract;
 pub mod engine;
 pub mod event;
 pub mod feed;

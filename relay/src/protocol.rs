@@ -32,6 +32,24 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close: the engine cannot answer a resume now; reconnect later.
 pub const CLOSE_TRY_LATER: u16 = 1013;
 
+/// Every close code above, by name: what `js/relay-contract.js` exports
+/// as `CLOSE` and PROTOCOL.md's "Close codes" table lists.
+pub const CLOSES: [(&str, u16); 8] = [
+    ("AUTH", CLOSE_AUTH),
+    ("FORBIDDEN", CLOSE_FORBIDDEN),
+    ("LAGGING", CLOSE_LAGGING),
+    ("NO_PONG", CLOSE_NO_PONG),
+    ("MALFORMED", CLOSE_MALFORMED),
+    ("GOING_AWAY", CLOSE_GOING_AWAY),
+    ("TOO_BIG", CLOSE_TOO_BIG),
+    ("TRY_LATER", CLOSE_TRY_LATER),
+];
+
+/// The frames a client sends, by `type` (PROTOCOL.md, "Client → relay").
+pub const CLIENT_FRAMES: [&str; 6] = ["hello", "publish", "subscribe", "unsubscribe", "auth", "ping"];
+/// The frames the relay sends, by `type` (PROTOCOL.md, "Relay → client").
+pub const RELAY_FRAMES: [&str; 5] = ["welcome", "event", "ack", "refused", "pong"];
+
 /// The longest `ref` a publish may carry, in bytes.
 pub const MAX_REF_BYTES: usize = 256;
 
