@@ -1,7 +1,7 @@
 //! `kaiwa-relay`: parses the command line, installs the schemas, connects
 //! the engine and serves (see README.md).
 
-use kaiwa_relay::config::Config;
+use kaiwa_relay::config::{Config, ConfigError};
 use kaiwa_relay::{server, state, validate};
 
 /// mimalloc instead of glibc's allocator: with many small, short-lived
@@ -26,9 +26,12 @@ async fn main() {
 }
 
 async fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let env: Vec<(String, String)> = std::env::vars().collect();
-    let config = Config::parse(&args, &env)?;
+    let config = match Config::parse(std::env::args_os()) {
+        Ok(config) => config,
+        // clap's own message (and exit code: 0 for --help, 2 for a mistake).
+        Err(ConfigError::Flags(e)) => e.exit(),
+        Err(e) => return Err(e.to_string()),
+    };
     let defs = match &config.schemas {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("--schemas {}: {e}", path.display()))?;

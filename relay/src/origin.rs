@@ -40,6 +40,16 @@ impl Origins {
         Ok(())
     }
 
+    /// Adds the origins `other` lists.
+    pub fn merge(&mut self, other: Origins) {
+        self.any |= other.any;
+        for origin in other.listed {
+            if !self.listed.contains(&origin) {
+                self.listed.push(origin);
+            }
+        }
+    }
+
     /// Whether any origin was listed (or `*`).
     pub fn is_set(&self) -> bool {
         self.any || !self.listed.is_empty()
