@@ -318,7 +318,7 @@ fn seconds(value: &str) -> Result<Duration, &'static str> {
         .ok_or("expected a positive number of seconds")
 }
 
-fn origins(value: &str) -> Result<Origins, String> {
+fn origins(value: &str) -> Result<Origins, crate::origin::OriginError> {
     let mut origins = Origins::default();
     origins.add(value)?;
     Ok(origins)

@@ -366,16 +366,15 @@ impl Conn {
             ));
         }
         self.grant = match &hello.token {
-            Some(token) => {
-                auth::verify(token, self.state.config.secret.as_deref()).map_err(|m| Close::new(CLOSE_AUTH, m))?
-            }
+            Some(token) => auth::verify(token, self.state.config.secret.as_deref())
+                .map_err(|m| Close::new(CLOSE_AUTH, m.to_string()))?,
             None if self.state.config.insecure_dev => Grant::anonymous(),
             None => return Err(Close::new(CLOSE_AUTH, "a token is required")),
         };
         if let Some(sub) = &self.grant.user {
             let connected = self.state.users.connect(sub).map_err(|why| {
                 self.state.metrics.refused_connection(Turned::User);
-                Close::new(CLOSE_TRY_LATER, why)
+                Close::new(CLOSE_TRY_LATER, why.to_string())
             })?;
             self.user = Some(connected);
         }
@@ -482,8 +481,8 @@ impl Conn {
             "auth" => {
                 self.take_auth()?;
                 let token: String = field(frame.token).ok_or_else(|| strict(&kind, text))?;
-                let grant =
-                    auth::verify(&token, self.state.config.secret.as_deref()).map_err(|m| Close::new(CLOSE_AUTH, m))?;
+                let grant = auth::verify(&token, self.state.config.secret.as_deref())
+                    .map_err(|m| Close::new(CLOSE_AUTH, m.to_string()))?;
                 if grant.user != self.grant.user {
                     return Err(Close::new(CLOSE_AUTH, "the new token is for another user"));
                 }

@@ -93,7 +93,7 @@ pub async fn post_events(Extract(state): Extract<Arc<State>>, headers: HeaderMap
     let grant = match bearer {
         Some(token) => match auth::verify(token, state.config.secret.as_deref()) {
             Ok(g) => g,
-            Err(m) => return error(StatusCode::UNAUTHORIZED, m),
+            Err(m) => return error(StatusCode::UNAUTHORIZED, m.to_string()),
         },
         None if state.config.insecure_dev => Grant::anonymous(),
         None => return error(StatusCode::UNAUTHORIZED, "Authorization: Bearer <token> is required"),

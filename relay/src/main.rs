@@ -2,6 +2,7 @@
 //! the engine and serves (see README.md).
 
 use kaiwa_relay::config::{Config, ConfigError};
+use kaiwa_relay::state::StartError;
 use kaiwa_relay::{server, state, validate};
 
 /// mimalloc instead of glibc's allocator: with many small, short-lived
@@ -25,16 +26,16 @@ async fn main() {
     }
 }
 
-async fn run() -> Result<(), String> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = match Config::parse(std::env::args_os()) {
         Ok(config) => config,
         // clap's own message (and exit code: 0 for --help, 2 for a mistake).
         Err(ConfigError::Flags(e)) => e.exit(),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     };
     let defs = match &config.schemas {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("--schemas {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| StartError::read("--schemas", path, e))?;
             validate::read_file(&text)?
         }
         None => Vec::new(),
@@ -47,5 +48,5 @@ async fn run() -> Result<(), String> {
         tracing::warn!("{warning}");
     }
     let state = state::State::new(config).await?;
-    server::serve(state).await
+    Ok(server::serve(state).await?)
 }

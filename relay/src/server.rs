@@ -13,7 +13,7 @@ use axum::Router;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::metrics::Turned;
-use crate::state::State;
+use crate::state::{StartError, State};
 use crate::{http, upgrade};
 
 /// How long a shutdown waits for connections to close.
@@ -92,11 +92,10 @@ pub fn router(state: Arc<State>) -> Router {
 
 /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully. Prints
 /// `listening on ADDR` once bound (tests read it to find the port).
-pub async fn serve(state: Arc<State>) -> Result<(), String> {
-    let listener = TcpListener::bind(state.config.listen)
-        .await
-        .map_err(|e| format!("--listen {}: {e}", state.config.listen))?;
-    let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+pub async fn serve(state: Arc<State>) -> Result<(), StartError> {
+    let listen = |e| StartError::Listen(state.config.listen, e);
+    let listener = TcpListener::bind(state.config.listen).await.map_err(listen)?;
+    let addr: SocketAddr = listener.local_addr().map_err(listen)?;
     let mut stop = std::pin::pin!(terminated());
     println!("listening on {addr}");
     tracing::info!(

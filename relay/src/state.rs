@@ -23,6 +23,36 @@ use crate::users::Users;
 /// Redis connections, logs, and the sockets being refused.
 const RESERVED_FDS: usize = 128;
 
+/// Why the relay cannot start.
+#[derive(Debug)]
+pub enum StartError {
+    /// A file a flag names cannot be read: the flag, the file, why.
+    Read(&'static str, std::path::PathBuf, std::io::Error),
+    /// The engine cannot start (Redis unreachable, refused the login...), in the engine's words.
+    Engine(String),
+    /// `--listen` cannot be bound.
+    Listen(std::net::SocketAddr, std::io::Error),
+}
+
+impl StartError {
+    /// The file of `flag` at `path` cannot be read.
+    pub fn read(flag: &'static str, path: &std::path::Path, e: std::io::Error) -> StartError {
+        StartError::Read(flag, path.to_path_buf(), e)
+    }
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            StartError::Read(flag, path, e) => write!(f, "{flag} {}: {e}", path.display()),
+            StartError::Engine(why) => f.write_str(why),
+            StartError::Listen(addr, e) => write!(f, "--listen {addr}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
 /// What every connection watches: one channel, so that an idle connection
 /// waits on one future for both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,17 +94,17 @@ pub struct State {
 
 impl State {
     /// Connects the engine.
-    pub async fn new(config: Config) -> Result<Arc<State>, String> {
+    pub async fn new(config: Config) -> Result<Arc<State>, StartError> {
         let engine = match config.engine {
             EngineKind::Memory => Engine::Memory(Memory::new(config.retain)),
             EngineKind::Redis => {
                 let ca = match &config.redis_ca {
-                    Some(path) => Some(std::fs::read(path).map_err(|e| format!("--redis-ca {}: {e}", path.display()))?),
+                    Some(path) => Some(std::fs::read(path).map_err(|e| StartError::read("--redis-ca", path, e))?),
                     None => None,
                 };
                 let engine =
                     RedisEngine::connect(&config.redis_url, ca.as_deref(), &config.stream_prefix, config.retain);
-                Engine::Redis(engine.await?)
+                Engine::Redis(engine.await.map_err(StartError::Engine)?)
             }
         };
         Ok(Arc::new(State {

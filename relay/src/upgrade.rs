@@ -241,7 +241,7 @@ impl hyper::service::Service<Request<Incoming>> for Http {
         let origin = req.headers().get(header::ORIGIN).map(HeaderValue::as_bytes);
         if let Err(why) = config.origins.check(origin, config.insecure_dev) {
             self.state.metrics.refused_connection(Turned::Origin);
-            let mut answer = Response::new(Body::from(serde_json::json!({ "error": why }).to_string()));
+            let mut answer = Response::new(Body::from(serde_json::json!({ "error": why.to_string() }).to_string()));
             *answer.status_mut() = StatusCode::FORBIDDEN;
             answer
                 .headers_mut()
