@@ -1,6 +1,6 @@
 //! The command line and the environment: everything the relay is told at
-//! start, parsed by clap ([`Flags`]); every mistake is an error that names
-//! the flag, and `--help` lists them all.
+//! start, parsed by clap (`derive(Parser)` on [`Config`]); every mistake is
+//! an error that names the flag, and `--help` lists them all.
 //!
 //! Every flag that takes a value may also come from the environment as
 //! `KAIWA_RELAY_<FLAG>` (`--max-payload` is `KAIWA_RELAY_MAX_PAYLOAD`); the
@@ -26,80 +26,24 @@ pub enum EngineKind {
     Redis,
 }
 
-/// The relay's configuration.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Where to listen (`--listen`, port 0 picks a free port).
-    pub listen: SocketAddr,
-    /// `--engine memory|redis`.
-    pub engine: EngineKind,
-    /// `--redis-url` (or `KAIWA_RELAY_REDIS_URL`).
-    pub redis_url: String,
-    /// `--redis-ca FILE`: the CA certificate (PEM) of a `rediss://` server,
-    /// when it is not one the system trusts.
-    pub redis_ca: Option<PathBuf>,
-    /// `--stream-prefix`: the Redis key prefix (see README, stream layout).
-    pub stream_prefix: String,
-    /// `--schemas FILE`: extra schemas, JSON (see README).
-    pub schemas: Option<PathBuf>,
-    /// `--mode development|strict`.
-    pub mode: Mode,
-    /// `--retain`: events kept for resume and idempotent refs.
-    pub retain: usize,
-    /// `--queue`: events a connection may have waiting to be written.
-    pub queue: usize,
-    /// `--max-payload`: the largest payload accepted, in bytes of JSON.
-    pub max_payload: usize,
-    /// `--rate`: publishes per second per connection (the burst is the same number).
-    pub rate: u32,
-    /// `--ping-interval`: how often the relay pings each WebSocket (zero: never).
-    pub ping_interval: Duration,
-    /// `--insecure-dev`: accept connections without a token.
-    pub insecure_dev: bool,
-    /// `--allow-origin` (repeatable, or comma-separated): the web origins
-    /// whose pages may connect (see [`Origins`]).
-    pub origins: Origins,
-    /// `--max-connections`: open TCP connections (HTTP and WebSocket) at
-    /// most, in this process (0: no limit).
-    pub max_connections: usize,
-    /// `--max-connections-per-address`: open TCP connections from one
-    /// client address at most (0: no limit).
-    pub max_connections_per_address: usize,
-    /// `--max-connections-per-user`: open WebSocket connections of one user
-    /// (token `sub`) at most (0: no limit).
-    pub max_connections_per_user: usize,
-    /// `--user-rate`: publishes per second of one user across all its
-    /// connections and HTTP requests (the burst is the same number).
-    pub user_rate: u32,
-    /// `--auth-rate`: `auth` frames per minute per connection (the burst is the same number).
-    pub auth_rate: u32,
-    /// `--header-timeout`: how long the head of an HTTP request may take to
-    /// arrive, counted from the connection's start or the previous answer.
-    pub header_timeout: Duration,
-    /// `--idle-timeout`: how long an HTTP answer may wait for the client to
-    /// read it, and the longest a request body may take to arrive.
-    pub idle_timeout: Duration,
-    /// `KAIWA_RELAY_SECRET`: the HS256 secret for tokens.
-    pub secret: Option<String>,
-}
-
 /// What `--help` says after the flags.
 const AFTER_HELP: &str = "Each flag but --insecure-dev may also be set as KAIWA_RELAY_<FLAG> (--max-payload: \
 KAIWA_RELAY_MAX_PAYLOAD); the command line wins.
 The HS256 secret for tokens comes from KAIWA_RELAY_SECRET; without it the relay refuses \
 to start unless --insecure-dev.";
 
-/// The command line, as clap reads it (with each flag's `KAIWA_RELAY_*`
-/// variable); [`Config`] is what the relay makes of it.
-#[derive(Debug, Parser)]
+/// The relay's configuration: the command line as clap reads it (each
+/// field's doc is its flag's `--help`), with each flag's `KAIWA_RELAY_*`
+/// variable, then the secret.
+#[derive(Clone, Debug, Parser)]
 #[command(name = "kaiwa-relay", version, about, after_help = AFTER_HELP, allow_negative_numbers = true)]
-pub struct Flags {
+pub struct Config {
     /// Where to listen (port 0 picks a free port).
     #[arg(long, env = "KAIWA_RELAY_LISTEN", default_value = "127.0.0.1:8787", value_name = "HOST:PORT", value_parser = address)]
-    listen: SocketAddr,
+    pub listen: SocketAddr,
     /// Where the events are stored: a bounded log in this process, or Redis streams shared by every relay on it.
     #[arg(long, env = "KAIWA_RELAY_ENGINE", default_value = "memory", value_name = "memory|redis", value_parser = engine)]
-    engine: EngineKind,
+    pub engine: EngineKind,
     /// The Redis server (redis:// or rediss://, or redis+unix:// for a socket).
     #[arg(
         long,
@@ -108,61 +52,67 @@ pub struct Flags {
         default_value = "redis://127.0.0.1:6379",
         value_name = "URL"
     )]
-    redis_url: String,
+    pub redis_url: String,
     /// The CA certificate (PEM) of a rediss:// server, when it is not one the system trusts.
     #[arg(long, env = "KAIWA_RELAY_REDIS_CA", value_name = "FILE")]
-    redis_ca: Option<PathBuf>,
+    pub redis_ca: Option<PathBuf>,
     /// The prefix of the relay's Redis keys (no braces).
     #[arg(long, env = "KAIWA_RELAY_STREAM_PREFIX", default_value = "kaiwa", value_name = "PREFIX", value_parser = prefix)]
-    stream_prefix: String,
+    pub stream_prefix: String,
     /// The app's schemas, JSON (`JSON.stringify(events.schemas)`).
     #[arg(long, env = "KAIWA_RELAY_SCHEMAS", value_name = "FILE")]
-    schemas: Option<PathBuf>,
+    pub schemas: Option<PathBuf>,
     /// strict: refuse events without a schema.
     #[arg(long, env = "KAIWA_RELAY_MODE", default_value = "development", value_name = "development|strict", value_parser = mode)]
-    mode: Mode,
+    pub mode: Mode,
     /// Events kept for resume and idempotent refs.
     #[arg(long, env = "KAIWA_RELAY_RETAIN", default_value = "100000", value_name = "N", value_parser = count)]
-    retain: usize,
+    pub retain: usize,
     /// Frames a connection may have waiting to be written.
     #[arg(long, env = "KAIWA_RELAY_QUEUE", default_value = "1024", value_name = "N", value_parser = count)]
-    queue: usize,
+    pub queue: usize,
     /// The largest payload accepted, in bytes of JSON.
     #[arg(long, env = "KAIWA_RELAY_MAX_PAYLOAD", default_value = "65536", value_name = "BYTES", value_parser = count)]
-    max_payload: usize,
+    pub max_payload: usize,
     /// Publishes per second per connection (the burst is the same number).
     #[arg(long, env = "KAIWA_RELAY_RATE", default_value = "1000", value_name = "N", value_parser = rate)]
-    rate: u32,
+    pub rate: u32,
     /// Publishes per second of one user, over all its connections and HTTP requests.
     #[arg(long, env = "KAIWA_RELAY_USER_RATE", default_value = "1000", value_name = "N", value_parser = rate)]
-    user_rate: u32,
+    pub user_rate: u32,
     /// `auth` frames per minute per connection.
     #[arg(long, env = "KAIWA_RELAY_AUTH_RATE", default_value = "30", value_name = "N", value_parser = rate)]
-    auth_rate: u32,
+    pub auth_rate: u32,
     /// How often the relay pings each WebSocket, in seconds (0: never).
     #[arg(long, env = "KAIWA_RELAY_PING_INTERVAL", default_value = "30", value_name = "SECONDS", value_parser = interval)]
-    ping_interval: Duration,
+    pub ping_interval: Duration,
     /// How long the head of an HTTP request may take to arrive, in seconds.
     #[arg(long, env = "KAIWA_RELAY_HEADER_TIMEOUT", default_value = "10", value_name = "SECONDS", value_parser = seconds)]
-    header_timeout: Duration,
+    pub header_timeout: Duration,
     /// How long an HTTP answer may wait to be read, and a request body to arrive, in seconds.
     #[arg(long, env = "KAIWA_RELAY_IDLE_TIMEOUT", default_value = "30", value_name = "SECONDS", value_parser = seconds)]
-    idle_timeout: Duration,
+    pub idle_timeout: Duration,
     /// Open TCP connections in this process at most (0: no limit; lowered to what `ulimit -n` allows).
     #[arg(long, env = "KAIWA_RELAY_MAX_CONNECTIONS", default_value = "10000", value_name = "N", value_parser = limit)]
-    max_connections: usize,
+    pub max_connections: usize,
     /// Open TCP connections from one client address at most (0: no limit).
     #[arg(long, env = "KAIWA_RELAY_MAX_CONNECTIONS_PER_ADDRESS", default_value = "1000", value_name = "N", value_parser = limit)]
-    max_connections_per_address: usize,
+    pub max_connections_per_address: usize,
     /// Open WebSocket connections of one user (token `sub`) at most (0: no limit).
     #[arg(long, env = "KAIWA_RELAY_MAX_CONNECTIONS_PER_USER", default_value = "64", value_name = "N", value_parser = limit)]
-    max_connections_per_user: usize,
+    pub max_connections_per_user: usize,
     /// A web origin whose pages may connect (repeatable, or comma-separated; `*`: any).
     #[arg(long, env = "KAIWA_RELAY_ALLOW_ORIGIN", value_name = "ORIGIN", value_parser = origins)]
     allow_origin: Vec<Origins>,
+    /// The origins of every `--allow-origin`, together (see [`Origins`]).
+    #[arg(skip)]
+    pub origins: Origins,
+    /// `KAIWA_RELAY_SECRET`: the HS256 secret for tokens.
+    #[arg(skip)]
+    pub secret: Option<String>,
     /// Accept connections without a token (anonymous admins): for development only.
     #[arg(long)]
-    insecure_dev: bool,
+    pub insecure_dev: bool,
 }
 
 /// Why the relay cannot start with what it was told.
@@ -216,42 +166,18 @@ impl Config {
     /// process's environment: each flag's `KAIWA_RELAY_*` variable, and the
     /// secret, `KAIWA_RELAY_SECRET`.
     pub fn parse<I: IntoIterator<Item = T>, T: Into<OsString> + Clone>(args: I) -> Result<Config, ConfigError> {
-        let flags = Flags::try_parse_from(args).map_err(ConfigError::Flags)?;
+        let mut config = Config::try_parse_from(args).map_err(ConfigError::Flags)?;
         if let Some(value) = std::env::var_os("KAIWA_RELAY_INSECURE_DEV") {
             return Err(ConfigError::InsecureDevFromEnv(value.to_string_lossy().into_owned()));
         }
-        let secret = std::env::var("KAIWA_RELAY_SECRET").ok().filter(|s| !s.is_empty());
-        if secret.is_none() && !flags.insecure_dev {
+        config.secret = std::env::var("KAIWA_RELAY_SECRET").ok().filter(|s| !s.is_empty());
+        if config.secret.is_none() && !config.insecure_dev {
             return Err(ConfigError::NoSecret);
         }
-        let mut origins = Origins::default();
-        for listed in flags.allow_origin {
-            origins.merge(listed);
+        for listed in std::mem::take(&mut config.allow_origin) {
+            config.origins.merge(listed);
         }
-        Ok(Config {
-            listen: flags.listen,
-            engine: flags.engine,
-            redis_url: flags.redis_url,
-            redis_ca: flags.redis_ca,
-            stream_prefix: flags.stream_prefix,
-            schemas: flags.schemas,
-            mode: flags.mode,
-            retain: flags.retain,
-            queue: flags.queue,
-            max_payload: flags.max_payload,
-            rate: flags.rate,
-            ping_interval: flags.ping_interval,
-            insecure_dev: flags.insecure_dev,
-            origins,
-            max_connections: flags.max_connections,
-            max_connections_per_address: flags.max_connections_per_address,
-            max_connections_per_user: flags.max_connections_per_user,
-            user_rate: flags.user_rate,
-            auth_rate: flags.auth_rate,
-            header_timeout: flags.header_timeout,
-            idle_timeout: flags.idle_timeout,
-            secret,
-        })
+        Ok(config)
     }
 }
 
