@@ -20,16 +20,16 @@ use std::time::Duration;
 
 use futures_util::stream::SplitSink;
 use futures_util::{Sink, SinkExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use crate::feed::reason;
+use crate::lane::Io;
 use crate::protocol::{Close, CLOSE_GOING_AWAY, CLOSE_LAGGING};
 
-/// A WebSocket on a TCP connection.
-pub type WebSocket = WebSocketStream<TcpStream>;
+/// A WebSocket on a TCP connection (shared with the fan-out: see [`crate::lane`]).
+pub type WebSocket = WebSocketStream<Io>;
 
 /// Frames written between two flushes at most.
 const WRITE_BATCH: usize = 64;
@@ -66,6 +66,12 @@ impl Outbox {
     /// Queues a text frame.
     pub fn push(&mut self, text: impl Into<Utf8Bytes>) {
         self.queue.push_back(Message::Text(text.into()));
+    }
+
+    /// Something waits in the socket's layers (the rest of a frame the
+    /// fan-out began): flush before anything else is written.
+    pub fn must_flush(&mut self) {
+        self.unflushed = true;
     }
 
     /// Whether something waits to be written or flushed.
