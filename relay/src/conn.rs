@@ -85,7 +85,7 @@ pub fn serve(socket: WebSocket, lane: Arc<Lane>, id: u64, state: Arc<State>) -> 
     state.metrics.connections.fetch_add(1, Relaxed);
     let (sink, stream) = socket.split();
     let conn = Conn {
-        _added: state.engine.hub().lanes.add(id, lane.clone()),
+        _added: state.lanes.add(id, lane.clone()),
         lane,
         stream,
         out: Outbox::new(sink),

@@ -34,10 +34,9 @@ use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use crate::engine::Fed;
+use crate::engine::{Engine, Fed};
 use crate::event::{Event, Offset};
 use crate::protocol::{Close, CLOSE_LAGGING};
-use crate::state::State;
 
 /// Patterns one connection may hold at most.
 pub const MAX_PATTERNS: usize = 10_000;
@@ -133,11 +132,11 @@ impl Feed {
     }
 
     /// A read of the log after `last`, `room` events at most.
-    pub fn catch_up(&self, state: &Arc<State>, room: usize) -> Reading {
+    pub fn catch_up<S: AsRef<Engine> + Send + Sync + 'static>(&self, state: &Arc<S>, room: usize) -> Reading {
         let (state, last, epoch) = (state.clone(), self.last, self.epoch.clone());
         let count = room.clamp(1, BATCH);
         Box::pin(async move {
-            let engine = &state.engine;
+            let engine = (*state).as_ref();
             loop {
                 // Read, then check (see "Order, gaps and duplicates").
                 let read = match engine.read_after(last, count).await {

@@ -16,6 +16,7 @@ use crate::config::{Config, EngineKind};
 use crate::engine::memory::Memory;
 use crate::engine::redis::RedisEngine;
 use crate::engine::{random_id, Engine};
+use crate::lane::Lanes;
 use crate::metrics::{Metrics, Turned};
 use crate::users::Users;
 
@@ -90,6 +91,15 @@ pub struct State {
     pub(crate) warned: AtomicU64,
     /// The limits per user.
     pub users: Users,
+    /// The connections the hub's fan-out writes to directly (see `lane.rs`).
+    pub lanes: Arc<Lanes>,
+}
+
+/// What reading the log needs of the relay ([`crate::feed::Feed::catch_up`]).
+impl AsRef<Engine> for State {
+    fn as_ref(&self) -> &Engine {
+        &self.engine
+    }
 }
 
 impl State {
@@ -107,7 +117,10 @@ impl State {
                 Engine::Redis(engine.await.map_err(StartError::Engine)?)
             }
         };
+        let lanes = Arc::new(Lanes::default());
+        engine.hub().direct(lanes.clone());
         Ok(Arc::new(State {
+            lanes,
             max_connections: descriptors(config.max_connections),
             users: Users::new(config.user_rate, config.max_connections_per_user),
             config,
