@@ -118,7 +118,7 @@ impl State {
             }
         };
         let lanes = Arc::new(Lanes::default());
-        engine.hub().direct(lanes.clone());
+        engine.hub().set_fanout(lanes.clone());
         Ok(Arc::new(State {
             lanes,
             max_connections: descriptors(config.max_connections),

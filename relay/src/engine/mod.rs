@@ -54,7 +54,7 @@ pub enum Fed {
 
 /// Where the hub hands every batch of events and every gap after its
 /// receivers: the direct fan-out (`lane.rs`), which lives above the engines
-/// (it reads the feed, which reads the engine) and is set by [`Hub::direct`].
+/// (it reads the feed, which reads the engine) and is set by [`Hub::set_fanout`].
 pub trait Direct: Send + Sync + std::fmt::Debug {
     /// Stored events, in offset order.
     fn deliver(&self, events: &[Arc<Event>]);
@@ -68,22 +68,30 @@ pub struct Hub {
     tx: broadcast::Sender<Fed>,
     head: Mutex<Offset>,
     /// The connections the fan-out writes to directly (see `lane.rs`).
-    direct: OnceLock<Arc<dyn Direct>>,
+    fanout: OnceLock<Arc<dyn Direct>>,
+    /// Whether connections hand their sockets to the fan-out when idle.
+    pub direct: bool,
 }
 
 impl Hub {
-    /// A hub whose head is `head`.
-    pub fn new(head: Offset) -> Hub {
+    /// A hub whose head is `head`. With `direct`, the fan-out writes to
+    /// idle connections' sockets itself; that pays when events come in
+    /// batches (the Redis reader hands over a whole read). The memory
+    /// engine fans out one event at a time from the publishing connection,
+    /// where the connections' own tasks, writing many events at once under
+    /// load, deliver several times more at saturation.
+    pub fn new(head: Offset, direct: bool) -> Hub {
         Hub {
             tx: broadcast::channel(HUB_CAPACITY).0,
             head: Mutex::new(head),
-            direct: OnceLock::new(),
+            fanout: OnceLock::new(),
+            direct,
         }
     }
 
     /// Sets where events go after the receivers (once; the relay's start does).
-    pub fn direct(&self, direct: Arc<dyn Direct>) {
-        let _ = self.direct.set(direct);
+    pub fn set_fanout(&self, fanout: Arc<dyn Direct>) {
+        let _ = self.fanout.set(fanout);
     }
 
     /// Sends a stored event to every subscriber; events must come in offset order.
@@ -102,8 +110,8 @@ impl Hub {
             let _ = self.tx.send(Fed::Event(event.clone()));
         }
         drop(head);
-        if let Some(direct) = self.direct.get() {
-            direct.deliver(&events);
+        if let Some(fanout) = self.fanout.get() {
+            fanout.deliver(&events);
         }
     }
 
@@ -111,8 +119,8 @@ impl Hub {
     /// missing: see [`Fed::Gap`].
     pub fn gap(&self, next: Offset) {
         let _ = self.tx.send(Fed::Gap(next));
-        if let Some(direct) = self.direct.get() {
-            direct.gap(next);
+        if let Some(fanout) = self.fanout.get() {
+            fanout.gap(next);
         }
     }
 
