@@ -106,7 +106,7 @@ impl State {
     /// Connects the engine.
     pub async fn new(config: Config) -> Result<Arc<State>, StartError> {
         let engine = match config.engine {
-            EngineKind::Memory => Engine::Memory(Memory::new(config.retain)),
+            EngineKind::Memory => Engine::Memory(Box::new(Memory::new(config.retain))),
             EngineKind::Redis => {
                 let ca = match &config.redis_ca {
                     Some(path) => Some(std::fs::read(path).map_err(|e| StartError::read("--redis-ca", path, e))?),

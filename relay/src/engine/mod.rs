@@ -162,7 +162,7 @@ pub struct Unavailable(pub String);
 #[derive(Debug)]
 pub enum Engine {
     /// In this process.
-    Memory(memory::Memory),
+    Memory(Box<memory::Memory>),
     /// In Redis.
     Redis(Arc<redis::RedisEngine>),
 }
