@@ -48,8 +48,8 @@ bench-transports: setup pkg
 bench-store: setup pkg
 	node bench/store.mjs
 
-# Rewrites js/events.d.ts from the Rust catalog, js/contract.js from src/limits.rs and the probe encoding,
-# and js/relay-contract.js from relay/src/protocol.rs (close codes, frame types, refusal kinds).
+# Rewrites js/core/events.d.ts from the Rust catalog, js/core/contract.js from src/limits.rs and the probe
+# encoding, and js/relay/contract.js from relay/src/protocol.rs (close codes, frame types, refusal kinds).
 types:
 	KAIWA_WRITE_TYPES=1 cargo test --lib _is_current
 	KAIWA_WRITE_TYPES=1 cargo test -p kaiwa-relay --test contract _is_current

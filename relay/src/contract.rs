@@ -1,5 +1,5 @@
 //! What the JS client shares with the relay, written to
-//! `js/relay-contract.js` by [`js_module`] from [`crate::protocol`]: the
+//! `js/relay/contract.js` by [`js_module`] from [`crate::protocol`]: the
 //! protocol version, the close codes, the frame types and the refusal
 //! kinds. `relay/tests/contract.rs` fails when the file drifts from them
 //! (`make types` rewrites it) and when PROTOCOL.md's tables do.
@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use crate::protocol::{RefusalKind, CLIENT_FRAMES, CLOSES, PROTOCOL, RELAY_FRAMES};
 
-/// The text of `js/relay-contract.js`.
+/// The text of `js/relay/contract.js`.
 pub fn js_module() -> String {
     let mut out = String::from(
         "// Generated from relay/src/protocol.rs by `make types` (relay/src/contract.rs): do not\n\

@@ -9,7 +9,7 @@
 //! |---|---|
 //! | [`config`] | the command line and the environment |
 //! | [`protocol`] | frames and close codes |
-//! | [`contract`] | `js/relay-contract.js`, the protocol's facts for the JS client |
+//! | [`contract`] | `js/relay/contract.js`, the protocol's facts for the JS client |
 //! | [`auth`] | tokens and who sees what |
 //! | [`validate`] | payload validation with `kaiwa_bus::schema` |
 //! | [`event`] | stored events and offsets |

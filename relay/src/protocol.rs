@@ -32,7 +32,7 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close: the engine cannot answer a resume now; reconnect later.
 pub const CLOSE_TRY_LATER: u16 = 1013;
 
-/// Every close code above, by name: what `js/relay-contract.js` exports
+/// Every close code above, by name: what `js/relay/contract.js` exports
 /// as `CLOSE` and PROTOCOL.md's "Close codes" table lists.
 pub const CLOSES: [(&str, u16); 8] = [
     ("AUTH", CLOSE_AUTH),

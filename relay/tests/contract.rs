@@ -1,6 +1,6 @@
 //! One protocol contract (issue 21): the close codes, frame types and
 //! refusal kinds are written once, in relay/src/protocol.rs. The JS client
-//! imports them from js/relay-contract.js, generated from it (`make types`
+//! imports them from js/relay/contract.js, generated from it (`make types`
 //! rewrites it; this test fails when it drifts), and PROTOCOL.md's tables
 //! list each of them, and nothing else.
 
@@ -21,7 +21,7 @@ fn set<T: Ord, I: IntoIterator<Item = T>>(items: I) -> BTreeSet<T> {
 
 #[test]
 fn relay_contract_js_is_current() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../js/relay-contract.js");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../js/relay/contract.js");
     let generated = kaiwa_relay::contract::js_module();
     if std::env::var_os("KAIWA_WRITE_TYPES").is_some() {
         std::fs::write(&path, &generated).unwrap();
@@ -29,7 +29,7 @@ fn relay_contract_js_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "js/relay-contract.js is out of date with relay/src/protocol.rs: run `make types`"
+        "js/relay/contract.js is out of date with relay/src/protocol.rs: run `make types`"
     );
 }
 
