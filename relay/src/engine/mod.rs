@@ -26,13 +26,12 @@ pub mod memory;
 pub mod redis;
 mod resp;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
 
 use crate::event::{Event, Offset, Scope};
-use crate::lane::Lanes;
 
 /// Events the hub keeps for connections that are behind: a few of the
 /// Redis reader's batches (1,000 entries), so a burst read at once does
@@ -53,13 +52,23 @@ pub enum Fed {
     Gap(Offset),
 }
 
+/// Where the hub hands every batch of events and every gap after its
+/// receivers: the direct fan-out (`lane.rs`), which lives above the engines
+/// (it reads the feed, which reads the engine) and is set by [`Hub::set_fanout`].
+pub trait Direct: Send + Sync + std::fmt::Debug {
+    /// Stored events, in offset order.
+    fn deliver(&self, events: &[Arc<Event>]);
+    /// See [`Fed::Gap`].
+    fn gap(&self, next: Offset);
+}
+
 /// The fan-out of stored events inside one instance.
 #[derive(Debug)]
 pub struct Hub {
     tx: broadcast::Sender<Fed>,
     head: Mutex<Offset>,
     /// The connections the fan-out writes to directly (see `lane.rs`).
-    pub lanes: Arc<Lanes>,
+    fanout: OnceLock<Arc<dyn Direct>>,
     /// Whether connections hand their sockets to the fan-out when idle.
     pub direct: bool,
 }
@@ -75,9 +84,14 @@ impl Hub {
         Hub {
             tx: broadcast::channel(HUB_CAPACITY).0,
             head: Mutex::new(head),
-            lanes: Arc::default(),
+            fanout: OnceLock::new(),
             direct,
         }
+    }
+
+    /// Sets where events go after the receivers (once; the relay's start does).
+    pub fn set_fanout(&self, fanout: Arc<dyn Direct>) {
+        let _ = self.fanout.set(fanout);
     }
 
     /// Sends a stored event to every subscriber; events must come in offset order.
@@ -96,14 +110,18 @@ impl Hub {
             let _ = self.tx.send(Fed::Event(event.clone()));
         }
         drop(head);
-        self.lanes.deliver(&events);
+        if let Some(fanout) = self.fanout.get() {
+            fanout.deliver(&events);
+        }
     }
 
     /// Says that events before `next` (the next one it will send) may be
     /// missing: see [`Fed::Gap`].
     pub fn gap(&self, next: Offset) {
         let _ = self.tx.send(Fed::Gap(next));
-        self.lanes.gap(next);
+        if let Some(fanout) = self.fanout.get() {
+            fanout.gap(next);
+        }
     }
 
     /// A receiver of every event after the returned head offset.
@@ -144,7 +162,7 @@ pub struct Unavailable(pub String);
 #[derive(Debug)]
 pub enum Engine {
     /// In this process.
-    Memory(memory::Memory),
+    Memory(Box<memory::Memory>),
     /// In Redis.
     Redis(Arc<redis::RedisEngine>),
 }
