@@ -15,10 +15,8 @@ use axum::Router;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::config::{Config, EngineKind};
-use crate::engine::memory::Memory;
-use crate::engine::redis::RedisEngine;
-use crate::engine::{random_id, Engine};
+use crate::config::Config;
+use crate::engine::{self, random_id, Engine};
 use crate::metrics::{Metrics, Turned};
 use crate::users::Users;
 use crate::{http, upgrade};
@@ -52,7 +50,7 @@ pub struct State {
     /// The configuration.
     pub config: Config,
     /// The engine.
-    pub engine: Engine,
+    pub engine: Arc<dyn Engine>,
     /// The counters.
     pub metrics: Metrics,
     /// This instance's id (part of each connection's origin).
@@ -78,18 +76,7 @@ pub struct State {
 impl State {
     /// Connects the engine.
     pub async fn new(config: Config) -> Result<Arc<State>, String> {
-        let engine = match config.engine {
-            EngineKind::Memory => Engine::Memory(Memory::new(config.retain)),
-            EngineKind::Redis => {
-                let ca = match &config.redis_ca {
-                    Some(path) => Some(std::fs::read(path).map_err(|e| format!("--redis-ca {}: {e}", path.display()))?),
-                    None => None,
-                };
-                let engine =
-                    RedisEngine::connect(&config.redis_url, ca.as_deref(), &config.stream_prefix, config.retain);
-                Engine::Redis(engine.await?)
-            }
-        };
+        let engine = engine::open(&config).await?;
         Ok(Arc::new(State {
             max_connections: descriptors(config.max_connections),
             users: Users::new(config.user_rate, config.max_connections_per_user),
