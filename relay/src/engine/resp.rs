@@ -65,38 +65,74 @@ fn number(s: &[u8]) -> Result<i64, String> {
         .ok_or_else(|| format!("bad length {:?}", String::from_utf8_lossy(s)))
 }
 
-/// Where the reply at `pos` ends, or `None` while `buf` does not hold all of it.
-fn end(buf: &[u8], pos: usize) -> Result<Option<usize>, String> {
-    let Some((head, mut next)) = line(buf, pos) else {
-        return Ok(None);
-    };
-    let Some((&kind, rest)) = head.split_first() else {
-        return Err("an empty reply line".into());
-    };
-    match kind {
-        b'+' | b'-' | b':' => Ok(Some(next)),
-        b'$' => {
-            let n = number(rest)?;
-            if n < 0 {
-                return Ok(Some(next));
-            }
-            let e = next + n as usize + 2;
-            Ok((buf.len() >= e).then_some(e))
-        }
-        b'*' => {
-            for _ in 0..number(rest)?.max(0) {
-                match end(buf, next)? {
-                    Some(e) => next = e,
-                    None => return Ok(None),
+/// How far the reply at the start of the read buffer has been scanned, so
+/// that each read goes on from there: a large reply arrives in many reads,
+/// and scanning it from its start after each was quadratic.
+#[derive(Debug, Default)]
+struct Scan {
+    /// Where the next value starts.
+    pos: usize,
+    /// The arrays open around it, outermost first: how many of their
+    /// values are still to come.
+    open: Vec<i64>,
+    /// Bytes of reply lines looked through so far: the tests check that
+    /// a reply is scanned once, however it arrives.
+    #[cfg_attr(not(test), allow(dead_code))]
+    scanned: usize,
+}
+
+impl Scan {
+    /// Scans on through `buf` (what was scanned before, and more): where
+    /// the reply at its start ends, or `None` while `buf` does not hold all
+    /// of it yet. Once it returns the end, it starts over.
+    fn on(&mut self, buf: &[u8]) -> Result<Option<usize>, String> {
+        loop {
+            let Some((head, next)) = line(buf, self.pos) else {
+                self.scanned += buf.len().saturating_sub(self.pos);
+                return Ok(None);
+            };
+            self.scanned += next - self.pos;
+            let Some((&kind, rest)) = head.split_first() else {
+                return Err("an empty reply line".into());
+            };
+            match kind {
+                b'+' | b'-' | b':' => self.pos = next,
+                b'$' => match usize::try_from(number(rest)?) {
+                    Err(_) => self.pos = next,
+                    Ok(n) => {
+                        let end = next.checked_add(n).and_then(|e| e.checked_add(2)).ok_or("bad length")?;
+                        if buf.len() < end {
+                            return Ok(None);
+                        }
+                        self.pos = end;
+                    }
+                },
+                b'*' => {
+                    let n = number(rest)?;
+                    self.pos = next;
+                    if n > 0 {
+                        self.open.push(n);
+                        continue;
+                    }
                 }
+                other => return Err(format!("unexpected reply type {:?}", other as char)),
             }
-            Ok(Some(next))
+            // A value is whole, and so is each array it was the last of.
+            loop {
+                let Some(left) = self.open.last_mut() else {
+                    return Ok(Some(std::mem::take(&mut self.pos)));
+                };
+                *left -= 1;
+                if *left > 0 {
+                    break;
+                }
+                self.open.pop();
+            }
         }
-        other => Err(format!("unexpected reply type {:?}", other as char)),
     }
 }
 
-/// The complete reply at `*pos` (as [`end`] found it), moving `*pos` past it.
+/// The complete reply at `*pos` (as [`Scan`] found it), moving `*pos` past it.
 fn parse<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Reply<'a>, String> {
     let (head, next) = line(buf, *pos).ok_or("a cut reply")?;
     *pos = next;
@@ -237,17 +273,24 @@ pub struct Conn {
     io: Box<dyn Io>,
     buf: Vec<u8>,
     out: Vec<u8>,
+    /// How far the reply at the start of `buf` has been scanned.
+    scan: Scan,
 }
 
 impl Conn {
+    fn new(io: Box<dyn Io>) -> Conn {
+        Conn {
+            io,
+            buf: Vec::with_capacity(64 * 1024),
+            out: Vec::new(),
+            scan: Scan::default(),
+        }
+    }
+
     /// Connects (with TLS for `rediss://`) and authenticates, within `wait`.
     pub async fn connect(info: &ConnectionInfo, tls: Option<&TlsConnector>, wait: Duration) -> Result<Conn, String> {
         let connect = async {
-            let mut conn = Conn {
-                io: open(info, tls).await?,
-                buf: Vec::with_capacity(64 * 1024),
-                out: Vec::new(),
-            };
+            let mut conn = Conn::new(open(info, tls).await?);
             let r = &info.redis;
             if let Some(password) = &r.password {
                 let mut args = vec![&b"AUTH"[..]];
@@ -309,7 +352,7 @@ impl Conn {
     /// only when the connection failed.
     pub async fn any_reply<T>(&mut self, then: impl FnOnce(&Reply) -> T) -> Result<T, String> {
         let used = loop {
-            if let Some(used) = end(&self.buf, 0)? {
+            if let Some(used) = self.scan.on(&self.buf)? {
                 break used;
             }
             if self.buf.capacity() - self.buf.len() < 16 * 1024 {
@@ -337,12 +380,19 @@ impl Conn {
 mod tests {
     use super::*;
 
+    fn end(buf: &[u8]) -> Result<Option<usize>, String> {
+        Scan::default().on(buf)
+    }
+
     fn complete(s: &str) -> Reply<'_> {
         let buf = s.as_bytes();
-        assert_eq!(end(buf, 0), Ok(Some(buf.len())), "{s:?}");
+        assert_eq!(end(buf), Ok(Some(buf.len())), "{s:?}");
+        let mut scan = Scan::default();
         for cut in 0..buf.len() {
-            assert_eq!(end(&buf[..cut], 0), Ok(None), "{s:?} cut at {cut}");
+            assert_eq!(end(&buf[..cut]), Ok(None), "{s:?} cut at {cut}");
+            assert_eq!(scan.on(&buf[..cut]), Ok(None), "{s:?} arriving, at {cut}");
         }
+        assert_eq!(scan.on(buf), Ok(Some(buf.len())), "{s:?} arrived");
         let mut pos = 0;
         let reply = parse(buf, &mut pos).unwrap();
         assert_eq!(pos, buf.len());
@@ -361,21 +411,32 @@ mod tests {
             complete("*2\r\n$0\r\n\r\n*1\r\n:1\r\n"),
             Reply::Array(vec![Reply::Text(b""), Reply::Array(vec![Reply::Int(1)])])
         );
-        assert!(end(b"?x\r\n", 0).is_err());
-        assert!(end(b"$x\r\n", 0).is_err());
+        assert!(end(b"?x\r\n").is_err());
+        assert!(end(b"$x\r\n").is_err());
+    }
+
+    /// An `XREAD` entry of the stored event `id` of `user`.
+    fn entry(id: &str, user: &str) -> String {
+        let fields = entries::test_fields(user);
+        let mut s = format!("*2\r\n${}\r\n{id}\r\n*{}\r\n", id.len(), fields.len());
+        for f in fields {
+            s += &format!("${}\r\n{f}\r\n", f.len());
+        }
+        s
+    }
+
+    /// An `XREAD` reply of `n` entries.
+    fn xread(n: usize) -> String {
+        let mut reply = format!("*1\r\n*2\r\n$14\r\n{{kaiwa}}:events\r\n*{n}\r\n");
+        for i in 0..n {
+            reply += &entry(&format!("5-{i}"), "u1");
+        }
+        reply
     }
 
     #[test]
     fn an_xread_reply_becomes_events() {
         use crate::event::Scope;
-        let entry = |id: &str, user: &str| {
-            let fields = entries::test_fields(user);
-            let mut s = format!("*2\r\n${}\r\n{id}\r\n*{}\r\n", id.len(), fields.len());
-            for f in fields {
-                s += &format!("${}\r\n{f}\r\n", f.len());
-            }
-            s
-        };
         let reply = format!(
             "*1\r\n*2\r\n$14\r\n{{kaiwa}}:events\r\n*3\r\n{}:7\r\n{}",
             entry("5-1", ""),
@@ -390,5 +451,211 @@ mod tests {
         );
         assert_eq!((events[1].name.as_str(), events[1].origin.as_str()), ("a.b", "i/1"));
         assert!(super::events(&complete("*-1\r\n")).is_empty());
+    }
+
+    /// Bytes arriving in these pieces, one per read; what is written is dropped.
+    struct Pieces(std::collections::VecDeque<Vec<u8>>);
+
+    impl AsyncRead for Pieces {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            if let Some(mut piece) = self.0.pop_front() {
+                let n = piece.len().min(buf.remaining());
+                buf.put_slice(&piece[..n]);
+                if n < piece.len() {
+                    self.0.push_front(piece.split_off(n));
+                }
+            }
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Pieces {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A connection reading `bytes` in pieces that end at `cuts`.
+    fn arriving(bytes: &[u8], cuts: impl IntoIterator<Item = usize>) -> Conn {
+        let mut pieces = std::collections::VecDeque::new();
+        let mut from = 0;
+        for cut in cuts.into_iter().chain([bytes.len()]) {
+            if cut > from {
+                pieces.push_back(bytes[from..cut].to_vec());
+                from = cut;
+            }
+        }
+        Conn::new(Box::new(Pieces(pieces)))
+    }
+
+    #[tokio::test]
+    async fn a_large_reply_read_in_small_pieces_is_scanned_once() {
+        let reply = xread(2000);
+        let mut conn = arriving(reply.as_bytes(), (1024..reply.len()).step_by(1024));
+        let read = conn.any_reply(events).await.unwrap();
+        assert_eq!(read.len(), 2000);
+        assert!(
+            conn.scan.scanned <= reply.len(),
+            "{} bytes scanned for a reply of {} bytes",
+            conn.scan.scanned,
+            reply.len()
+        );
+        assert!(conn.any_reply(|_| ()).await.is_err(), "nothing is left over");
+    }
+
+    /// `cargo test -p kaiwa-relay --release --lib resp_speed -- --ignored --nocapture`:
+    /// how long large `XREAD` replies arriving in 16 KiB reads take to parse.
+    #[tokio::test]
+    #[ignore = "a benchmark: run it on its own, in release"]
+    async fn resp_speed() {
+        for (entries, times) in [(1000, 200), (20_000, 10)] {
+            let reply = xread(entries);
+            let started = std::time::Instant::now();
+            for _ in 0..times {
+                let mut conn = arriving(reply.as_bytes(), (16384..reply.len()).step_by(16384));
+                assert_eq!(conn.any_reply(events).await.unwrap().len(), entries);
+            }
+            let each = started.elapsed() / times;
+            println!(
+                "an XREAD reply of {entries} entries ({} KiB) in 16 KiB reads: {each:?}",
+                reply.len() / 1024
+            );
+        }
+    }
+
+    /// The parts of a RESP2 reply, to encode ([`encode`]) and compare.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Value {
+        Nil,
+        NilArray,
+        Simple(String),
+        Error(String),
+        Int(i64),
+        Bulk(Vec<u8>),
+        Array(Vec<Value>),
+    }
+
+    fn encode(v: &Value, out: &mut Vec<u8>) {
+        use std::io::Write;
+        let _ = match v {
+            Value::Nil => write!(out, "$-1\r\n"),
+            Value::NilArray => write!(out, "*-1\r\n"),
+            Value::Simple(s) => write!(out, "+{s}\r\n"),
+            Value::Error(s) => write!(out, "-{s}\r\n"),
+            Value::Int(n) => write!(out, ":{n}\r\n"),
+            Value::Bulk(b) => {
+                let _ = write!(out, "${}\r\n", b.len());
+                out.extend_from_slice(b);
+                write!(out, "\r\n")
+            }
+            Value::Array(items) => {
+                let _ = write!(out, "*{}\r\n", items.len());
+                items.iter().for_each(|item| encode(item, out));
+                Ok(())
+            }
+        };
+    }
+
+    /// What our parser made of a reply, in the form both parsers share
+    /// (both nils are `Nil`, simple and bulk strings are `Bulk`).
+    fn ours(r: &Reply) -> Value {
+        match r {
+            Reply::Nil => Value::Nil,
+            Reply::Text(t) => Value::Bulk(t.to_vec()),
+            Reply::Int(n) => Value::Int(*n),
+            Reply::Error(e) => Value::Error(String::from_utf8_lossy(e).into_owned()),
+            Reply::Array(items) => Value::Array(items.iter().map(ours).collect()),
+        }
+    }
+
+    /// What the `redis` crate's parser made of a reply, in that form.
+    fn theirs(v: &redis::Value) -> Value {
+        match v {
+            redis::Value::Nil => Value::Nil,
+            redis::Value::Okay => Value::Bulk(b"OK".to_vec()),
+            redis::Value::SimpleString(s) => Value::Bulk(s.as_bytes().to_vec()),
+            redis::Value::BulkString(b) => Value::Bulk(b.clone()),
+            redis::Value::Int(n) => Value::Int(*n),
+            redis::Value::ServerError(e) => Value::Error(match e.details() {
+                Some(detail) => format!("{} {detail}", e.code()),
+                None => e.code().to_string(),
+            }),
+            redis::Value::Array(items) => Value::Array(items.iter().map(theirs).collect()),
+            other => panic!("not RESP2: {other:?}"),
+        }
+    }
+
+    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let line = "[^\r\n]{0,12}";
+        let leaf = prop_oneof![
+            Just(Value::Nil),
+            Just(Value::NilArray),
+            line.prop_map(Value::Simple),
+            "[A-Z]{1,8}( [^\r\n]{0,12})?".prop_map(Value::Error),
+            any::<i64>().prop_map(Value::Int),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::Bulk),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            proptest::collection::vec(inner, 0..6).prop_map(Value::Array)
+        })
+    }
+
+    proptest::proptest! {
+        /// Replies one after the other, cut into pieces at any points, come
+        /// out of the connection as the `redis` crate parses each of them,
+        /// each once it has arrived whole, and nothing is left over.
+        #[test]
+        fn replies_cut_anywhere_parse_as_the_redis_crate_parses_them(
+            values in proptest::collection::vec(value(), 1..4),
+            cuts in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..12),
+        ) {
+            let encoded: Vec<Vec<u8>> = values
+                .iter()
+                .map(|v| {
+                    let mut out = Vec::new();
+                    encode(v, &mut out);
+                    out
+                })
+                .collect();
+            let bytes = encoded.concat();
+            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+            cuts.sort_unstable();
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let (got, rest) = runtime.block_on(async {
+                let mut conn = arriving(&bytes, cuts);
+                let mut got = Vec::new();
+                for _ in &values {
+                    got.push(conn.any_reply(ours).await.unwrap());
+                }
+                (got, conn.any_reply(|_| ()).await)
+            });
+            let want: Vec<Value> = encoded
+                .iter()
+                .map(|one| theirs(&redis::parse_redis_value(one).unwrap()))
+                .collect();
+            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert!(rest.is_err(), "nothing is left over");
+        }
     }
 }
