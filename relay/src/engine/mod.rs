@@ -1,6 +1,9 @@
 //! Engines store events and fan them out to this instance's connections.
+//! Each is a module here implementing [`Engine`] (the seam: the rest of
+//! the relay holds an `Arc<dyn Engine>` made by [`open`]): [`memory`] and
+//! [`redis`]; relay/tests/conformance.rs runs the same tests on each.
 //!
-//! Both engines feed one [`Hub`]: a bounded `tokio::sync::broadcast` of
+//! Every engine feeds one [`Hub`]: a bounded `tokio::sync::broadcast` of
 //! stored events in offset order, plus the newest offset sent through it.
 //! A connection subscribes to the hub and learns the head offset in one
 //! step, so it knows exactly which events the hub will bring it and which it
