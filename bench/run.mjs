@@ -19,9 +19,11 @@ const out = quick ? 'test-output/bench' : 'bench/results';
 mkdirSync(out, { recursive: true });
 mkdirSync('test-output/bench', { recursive: true });
 
+// How busy the machine was: the figures of a shared machine are read with it.
+const loadAtStart = os.loadavg()[0];
 console.log('bench: Node…');
 const node = JSON.parse(
-	execFileSync('node', ['--expose-gc', 'bench/node.mjs', ...(quick ? ['quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 })
+	execFileSync('node', ['--expose-gc', '--single-threaded-gc', 'bench/node.mjs', ...(quick ? ['quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 })
 );
 
 console.log('bench: Chromium…');
@@ -88,6 +90,7 @@ const result = {
 	date: new Date().toISOString(),
 	quick,
 	machine: `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
+	load: { start: loadAtStart, end: os.loadavg()[0] },
 	engines: [node, chromium].map((e) => ({ engine: e.engine, timings: e.timings, memory: e.memory })),
 	size,
 	initMs,

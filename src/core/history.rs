@@ -177,10 +177,14 @@ impl<P> History<P> {
         if self.limit == 0 {
             return;
         }
-        if self.records.len() == self.limit {
-            self.records.pop_front();
+        if self.records.len() < self.limit {
+            self.records.push_back(record);
+        } else if let Some(oldest) = self.records.front_mut() {
+            // In place, then the ring turns by one: no copy of the oldest
+            // record out and of the new one back.
+            *oldest = record;
+            self.records.rotate_left(1);
         }
-        self.records.push_back(record);
     }
 
     fn index_of(&self, id: u64) -> Option<usize> {
@@ -254,6 +258,15 @@ mod tests {
         assert!(h.get(2).is_none());
         assert_eq!(h.get(4).map(|r| r.payload), Some(4));
         assert!(h.get(6).is_none());
+        // A limit above the capacity it starts with: the ring grew, and
+        // turns with slots to spare.
+        let mut h = History::new(DEFAULT_HISTORY_LIMIT + 500);
+        for id in 1..=4000 {
+            h.push(record(id));
+        }
+        assert!(h.iter().map(|r| r.id).eq(2501..=4000));
+        assert_eq!(h.get(2501).map(|r| r.payload), Some(2501));
+        assert_eq!(h.get(3333).map(|r| r.payload), Some(3333));
     }
 
     #[test]

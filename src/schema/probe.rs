@@ -176,6 +176,13 @@ pub trait Describe {
     fn kind(&self, index: usize) -> Kind {
         self.probe(index, ReadMode::Kind).kind
     }
+
+    /// The kinds of every probe packed four bits each (probe `j` at bits
+    /// `4j..4j + 4`), when they all fit in one word: the fast path of
+    /// [`crate::schema::Schema::check`].
+    fn word(&self) -> Option<u32> {
+        None
+    }
 }
 
 impl Describe for [Probe] {
@@ -266,6 +273,10 @@ impl Describe for Packed<'_> {
         }
         self.kind_of(index)
     }
+
+    fn word(&self) -> Option<u32> {
+        (self.fields < Self::KINDS_PER_WORD).then_some(self.word as u32)
+    }
 }
 
 #[cfg(test)]
@@ -342,5 +353,91 @@ mod tests {
             fields: 1,
         };
         assert_eq!(literal.probe(1, ReadMode::StringItems).bad_item, Some((0, Kind::Threw)));
+    }
+
+    /// [`Schema::check`](crate::schema::Schema::check) decides most valid
+    /// payloads from the packed word alone: it must always say what the long
+    /// way says (the same description, as a slice of probes, which has no
+    /// word). Random words over every field type, most nibbles drawn from
+    /// kinds the fields are sure of, so that both ways are taken often.
+    #[test]
+    fn the_packed_word_fast_path_agrees_with_the_full_check() {
+        use crate::schema::{tests::EVERY_TYPE as types, Schemas};
+        let mut schemas = Schemas::new(false);
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut fast, mut long) = (0, 0);
+        for round in 0..64 {
+            let fields: Vec<(String, String)> = (0..1 + round % 7)
+                .map(|i| {
+                    let ty = types[(random() % 8) as usize];
+                    let optional = if random() % 2 == 0 { "?" } else { "" };
+                    (format!("f{i}"), format!("{ty}{optional}"))
+                })
+                .collect();
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, t)| (k.as_str(), t.as_str())).collect();
+            let schema = schemas.compile("every.type", "1.0.0", "", "user", &fields).unwrap();
+            let codes: Vec<i32> = (0..Packed::width(fields.len()))
+                .map(|_| (random() % 4) as i32 - 1)
+                .collect();
+            for _ in 0..2000 {
+                // Object, then per field a likely kind (String, Number, Date,
+                // Missing...) or any nibble at all.
+                let mut word = Kind::Object as u32;
+                for j in 1..=fields.len() {
+                    let likely = [
+                        Kind::String,
+                        Kind::Number,
+                        Kind::Boolean,
+                        Kind::Date,
+                        Kind::Missing,
+                        Kind::Object,
+                    ];
+                    let r = random();
+                    let nibble = if r % 4 == 0 {
+                        (r >> 8) as u32 % 16
+                    } else {
+                        likely[(r >> 8) as usize % 6] as u32
+                    };
+                    word |= nibble << (4 * j);
+                }
+                if random() % 16 == 0 {
+                    word = (word & !15) | (random() % 16) as u32;
+                }
+                let packed = Packed {
+                    word: word as i32,
+                    codes: &codes,
+                    fields: fields.len(),
+                };
+                let probes: Vec<Probe> = (0..=fields.len())
+                    .map(|i| {
+                        packed.probe(
+                            i,
+                            if i == 0 {
+                                ReadMode::Kind
+                            } else {
+                                schema.plan().modes[i - 1]
+                            },
+                        )
+                    })
+                    .collect();
+                let issues = schema.check(&packed);
+                assert_eq!(issues, schema.check(probes.as_slice()), "{fields:?} word {word:#x}");
+                if issues.is_empty() {
+                    fast += 1;
+                } else {
+                    long += 1;
+                }
+            }
+        }
+        assert!(
+            fast > 2_000 && long > 2_000,
+            "valid and invalid both seen: {fast} valid, {long} not"
+        );
     }
 }
