@@ -4,7 +4,7 @@
 // (relay/examples/loadgen.rs, tokio-tungstenite). Writes
 // bench/results/relay.json and bench/results/relay.md.
 //
-// usage: node bench/relay/run.mjs [--events N] [--subscribers N] [--idle N]
+// usage: node bench/relay/run.mjs [--events N] [--subscribers N] [--idle N,N] [--everyday-seconds N]
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,11 @@ const opt = (name, fallback) => {
 };
 const SUBSCRIBERS = opt('subscribers', 1000);
 const EVENTS = opt('events', 1000);
-const IDLE = opt('idle', 10000);
+// Idle connections, fresh process each: every count is a row.
+const IDLE = process.argv.includes('--idle') ? process.argv[process.argv.indexOf('--idle') + 1].split(',').map(Number) : [10000, 50000];
+// Everyday load: one publisher at RATE events/s to SUBSCRIBERS for this long.
+const EVERYDAY_RATE = 100;
+const EVERYDAY_SECONDS = opt('everyday-seconds', 25);
 const RESUME = opt('resume', 10000);
 const PUBLISH_SECONDS = 5;
 // Publishers keep up to WINDOW publishes unacknowledged each, as a client's
@@ -27,6 +31,13 @@ const PUBLISH_SECONDS = 5;
 const PUBLISHERS = 16;
 const WINDOW = 256;
 const LOADGEN = 'target/release/examples/loadgen';
+// Descriptors for 50,000 connections on each side (the bench runs as root;
+// elsewhere ulimit fails and the limit stays as it was).
+const NOFILE = 200000;
+// The descriptors a process may have here: where that is fewer than an idle
+// row needs (its connections and some to spare, on each side), it is not run.
+const HARD_NOFILE = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()) || Infinity;
+const raised = (cmd, args) => ['sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null; exec "$@"`, 'sh', cmd, ...args.map(String)]];
 const children = [];
 
 function freePort() {
@@ -41,7 +52,7 @@ function freePort() {
 // Starts a server and resolves with its address from its "listening on" line.
 function start(cmd, args, env = {}) {
 	return new Promise((resolve, reject) => {
-		const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+		const child = spawn(...raised(cmd, args), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
 		children.push(child);
 		const timer = setTimeout(() => reject(new Error(`${cmd} did not start`)), 20000);
 		child.stdout.on('data', (chunk) => {
@@ -56,7 +67,7 @@ function start(cmd, args, env = {}) {
 }
 
 function loadgen(...args) {
-	const r = spawnSync(LOADGEN, args.map(String), { encoding: 'utf8', timeout: 240000 });
+	const r = spawnSync(...raised(LOADGEN, args), { encoding: 'utf8', timeout: 600000 });
 	if (r.status !== 0) throw new Error(`loadgen ${args.join(' ')} failed: ${r.stderr || r.error}`);
 	return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
@@ -111,8 +122,11 @@ const startServer = (name) =>
 const relay = await startServer('relay');
 const sio = await startServer('socketio');
 
-const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model }, config: { SUBSCRIBERS, EVENTS, IDLE, RESUME, PUBLISHERS, WINDOW, PUBLISH_SECONDS }, ceiling, relay: {}, socketio: {} };
+const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model }, config: { SUBSCRIBERS, EVENTS, IDLE, EVERYDAY_RATE, EVERYDAY_SECONDS, RESUME, PUBLISHERS, WINDOW, PUBLISH_SECONDS }, ceiling, relay: {}, socketio: {} };
 for (const [name, server, proto] of [['relay', relay, 'relay'], ['socketio', sio, 'sio']]) {
+	console.log(`${name}: everyday load, 1 publisher at ${EVERYDAY_RATE}/s -> ${SUBSCRIBERS}, ${EVERYDAY_SECONDS} s ...`);
+	results[name].everyday = loadgen(proto, 'everyday', server.addr, SUBSCRIBERS, EVERYDAY_RATE, EVERYDAY_SECONDS, server.pid);
+	console.log(results[name].everyday);
 	console.log(`${name}: fan-out 1 -> ${SUBSCRIBERS}, ${EVENTS} events ...`);
 	results[name].fanout = loadgen(proto, 'fanout', server.addr, SUBSCRIBERS, EVENTS);
 	console.log(results[name].fanout);
@@ -134,12 +148,19 @@ for (const [name, server, proto] of [['relay', relay, 'relay'], ['socketio', sio
 }
 // Memory per idle connection, each server freshly started (a Node heap grown
 // by the earlier scenarios would blur the figure).
-for (const [name, proto] of [['relay', 'relay'], ['socketio', 'sio']]) {
-	console.log(`${name}: RSS with ${IDLE} idle connections (fresh process) ...`);
-	const server = await startServer(name);
-	results[name].idle = loadgen(proto, 'idle', server.addr, IDLE, server.pid);
-	console.log(results[name].idle);
-	process.kill(server.pid, 'SIGKILL');
+for (const count of IDLE) {
+	for (const [name, proto] of [['relay', 'relay'], ['socketio', 'sio']]) {
+		if (count + 1000 > Math.min(NOFILE, HARD_NOFILE)) {
+			results[name][`idle${count}`] = { connections: count, skipped: `needs ${count + 1000} descriptors per process; the hard limit here is ${HARD_NOFILE}` };
+			console.log(results[name][`idle${count}`]);
+			continue;
+		}
+		console.log(`${name}: RSS with ${count} idle connections (fresh process) ...`);
+		const server = await startServer(name);
+		results[name][`idle${count}`] = loadgen(proto, 'idle', server.addr, count, server.pid);
+		console.log(results[name][`idle${count}`]);
+		process.kill(server.pid, 'SIGKILL');
+	}
 }
 console.log(`relay: resume ${RESUME} missed events ...`);
 results.relay.resume = loadgen('relay', 'resume', relay.addr, RESUME);
@@ -151,7 +172,9 @@ const ratio = (a, b) => (b ? a / b : NaN);
 results.checks = {
 	fanout_x_socketio: ratio(r.fanout.delivered_per_s, s.fanout.delivered_per_s),
 	p99_relay_le_socketio: r.fanout.p99_ms <= s.fanout.p99_ms,
-	memory_fraction_of_socketio: ratio(r.idle.kib_per_connection, s.idle.kib_per_connection),
+	everyday_x_socketio: ratio(r.everyday.deliveries_per_cpu_s, s.everyday.deliveries_per_cpu_s),
+	everyday_p99_relay_le_socketio: r.everyday.p99_ms <= s.everyday.p99_ms,
+	...Object.fromEntries(IDLE.map((n) => [`memory_fraction_of_socketio_${n}`, ratio(r[`idle${n}`].kib_per_connection, s[`idle${n}`].kib_per_connection)])),
 	publish_fraction_of_pipelined_xadd: ratio(r.publish.publish_per_s, ceiling.pipelined32)
 };
 const f = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
@@ -168,10 +191,14 @@ load generator in Rust (relay/examples/loadgen.rs). The machine is shared: treat
 | fan-out 1 → ${f(SUBSCRIBERS)}, ${f(EVENTS)} events: delivered events/s | ${f(r.fanout.delivered_per_s)} | ${f(s.fanout.delivered_per_s)} | ≥ 3× socket.io: **${f(c.fanout_x_socketio, 2)}×** |
 | fan-out p50 / p99 publish → receive (ms) | ${f(r.fanout.p50_ms, 1)} / ${f(r.fanout.p99_ms, 1)} | ${f(s.fanout.p50_ms, 1)} / ${f(s.fanout.p99_ms, 1)} | p99 ≤ socket.io: **${c.p99_relay_le_socketio ? 'yes' : 'no'}** |
 | fan-out deliveries (of expected) | ${f(r.fanout.delivered)} / ${f(r.fanout.expected)} | ${f(s.fanout.delivered)} / ${f(s.fanout.expected)} | all |
+| everyday load, 1 publisher at ${EVERYDAY_RATE}/s → ${f(SUBSCRIBERS)}, ${EVERYDAY_SECONDS} s: server CPU per delivery, µs user / system | ${f(r.everyday.user_us_per_delivery, 2)} / ${f(r.everyday.system_us_per_delivery, 2)} | ${f(s.everyday.user_us_per_delivery, 2)} / ${f(s.everyday.system_us_per_delivery, 2)} | user ≤ 0.5 µs |
+| everyday load: deliveries per server CPU-second | ${f(r.everyday.deliveries_per_cpu_s)} | ${f(s.everyday.deliveries_per_cpu_s)} | ≥ 2.5× socket.io: **${f(c.everyday_x_socketio, 2)}×** |
+| everyday load: p50 / p99 publish → receive (ms) | ${f(r.everyday.p50_ms, 2)} / ${f(r.everyday.p99_ms, 2)} | ${f(s.everyday.p50_ms, 2)} / ${f(s.everyday.p99_ms, 2)} | p99 ≤ socket.io: **${c.everyday_p99_relay_le_socketio ? 'yes' : 'no'}** |
+| everyday load: deliveries (of expected) | ${f(r.everyday.delivered)} / ${f(r.everyday.expected)} | ${f(s.everyday.delivered)} / ${f(s.everyday.expected)} | all |
 | publish throughput (${PUBLISHERS} connections × ${WINDOW} in flight, acked/s) | ${f(r.publish.publish_per_s)} | ${f(s.publish.publish_per_s)} | ≥ 30% of pipelined XADD: **${f(100 * c.publish_fraction_of_pipelined_xadd, 1)}%** |
 | publishes in Redis when the run ended (\`XADD\`s run, of acknowledged) | ${f(r.publish.xadds_by_end)} / ${f(r.publish.acked)} | ${f(s.publish.xadds_by_end)} / ${f(s.publish.acked)} | all |
 | CPU per publish, µs (Redis / server / load generator) | ${cpu(r.publish)} | ${cpu(s.publish)} | |
-| RSS per idle connection (${f(IDLE)} connections, fresh process, KiB) | ${f(r.idle.kib_per_connection, 1)} | ${f(s.idle.kib_per_connection, 1)} | ≤ 1/4 of socket.io: **${f(c.memory_fraction_of_socketio, 2)}** |
+${IDLE.map((n) => r[`idle${n}`].skipped ? `| RSS per idle connection (${f(n)} connections) | not measured: ${r[`idle${n}`].skipped} | | ≤ 2 KiB and ≤ 1/4 of socket.io |` : `| RSS per idle connection (${f(n)} connections, fresh process, KiB) | ${f(r[`idle${n}`].kib_per_connection, 2)} | ${f(s[`idle${n}`].kib_per_connection, 2)} | ≤ 2 KiB and ≤ 1/4 of socket.io: **${f(c[`memory_fraction_of_socketio_${n}`], 2)}** |`).join('\n')}
 | time to resume ${f(RESUME)} missed events (s) | ${f(r.resume.seconds, 3)} (${f(r.resume.received)} received, recovered: ${r.resume.recovered}) | no equivalent measured | |
 
 \`redis-benchmark\` XADD ceiling on this machine in the same run: ${f(ceiling.unpipelined)}/s unpipelined (50 clients), ${f(ceiling.pipelined32)}/s pipelined ×32.

@@ -3,17 +3,16 @@
 //! scenarios, and prints one JSON object of figures on stdout.
 //!
 //! ```text
-//! loadgen <relay|sio> fanout  ADDR SUBSCRIBERS EVENTS
-//! loadgen <relay|sio> publish ADDR CONNECTIONS SECONDS [WINDOW]
-//! loadgen <relay|sio> idle    ADDR CONNECTIONS PID
+//! loadgen <relay|sio> fanout   ADDR SUBSCRIBERS EVENTS
+//! loadgen <relay|sio> everyday ADDR SUBSCRIBERS RATE SECONDS PID
+//! loadgen <relay|sio> publish  ADDR CONNECTIONS SECONDS [WINDOW]
+//! loadgen <relay|sio> idle     ADDR CONNECTIONS PID
 //! loadgen relay       resume  ADDR EVENTS
 //! ```
 //!
 //! Relays are started with `--insecure-dev` (anonymous connections). Every
 //! scenario is bounded in time; a scenario that cannot finish says so.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -38,13 +37,28 @@ fn micros() -> u64 {
 }
 
 async fn connect(proto: Proto, addr: &str, subscribe: bool) -> Ws {
+    connect_from(proto, addr, subscribe, None).await
+}
+
+/// Connects from `source` (an address to bind before connecting) when
+/// given: one source address has some 28,000 ephemeral ports to one server.
+async fn connect_from(proto: Proto, addr: &str, subscribe: bool, source: Option<std::net::IpAddr>) -> Ws {
     let url = match proto {
         Proto::Relay => format!("ws://{addr}/v1/ws"),
         Proto::Sio => format!("ws://{addr}/socket.io/?EIO=4&transport=websocket"),
     };
     let mut backoff = 10;
     let (mut ws, _) = loop {
-        match tokio_tungstenite::connect_async(&url).await {
+        let attempt = async {
+            let Some(ip) = source else {
+                return tokio_tungstenite::connect_async(&url).await;
+            };
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind((ip, 0).into())?;
+            let tcp = socket.connect(addr.parse().expect("an address")).await?;
+            tokio_tungstenite::client_async(&url, MaybeTlsStream::Plain(tcp)).await
+        };
+        match attempt.await {
             Ok(ok) => break ok,
             Err(_) if backoff < 5000 => {
                 tokio::time::sleep(Duration::from_millis(backoff)).await;
@@ -169,34 +183,14 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 }
 
 async fn fanout(proto: Proto, addr: &str, subscribers: usize, events: u64) {
-    let received = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     let mut ready = Vec::new();
     for _ in 0..subscribers {
         ready.push(connect(proto, addr, true).await);
     }
     let expected = events;
-    for mut ws in ready {
-        let received = received.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(expected as usize);
-            let mut last = Instant::now();
-            while (lat.len() as u64) < expected {
-                match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
-                    Ok(Some(Ok(Message::Text(t)))) => {
-                        if let Some(at) = stamp(&t) {
-                            lat.push(micros().saturating_sub(at));
-                            last = Instant::now();
-                            received.fetch_add(1, Relaxed);
-                        } else if proto == Proto::Sio && &*t == "2" {
-                            let _ = ws.send(Message::Text("3".into())).await;
-                        }
-                    }
-                    _ => break,
-                }
-            }
-            (lat, last)
-        }));
+    for ws in ready {
+        tasks.push(tokio::spawn(receive(ws, proto, expected)));
     }
     let publisher = connect(proto, addr, false).await;
     let started = Instant::now();
@@ -210,7 +204,7 @@ async fn fanout(proto: Proto, addr: &str, subscribers: usize, events: u64) {
     }
     all.sort_unstable();
     let seconds = end.duration_since(started).as_secs_f64();
-    let delivered = received.load(Relaxed);
+    let delivered = all.len() as u64;
     println!(
         r#"{{"subscribers":{subscribers},"events":{events},"acked":{acked},"delivered":{delivered},"expected":{},"seconds":{seconds:.3},"delivered_per_s":{:.0},"p50_ms":{:.2},"p99_ms":{:.2}}}"#,
         events * subscribers as u64,
@@ -218,6 +212,82 @@ async fn fanout(proto: Proto, addr: &str, subscribers: usize, events: u64) {
         percentile(&all, 0.5),
         percentile(&all, 0.99)
     );
+}
+
+/// Everyday load: one publisher at `rate` events/s to `subscribers` for
+/// `seconds`, with the server's CPU (user and system, from `/proc/PID/stat`)
+/// over the publishing only, not the connecting.
+async fn everyday(proto: Proto, addr: &str, subscribers: usize, rate: u64, seconds: u64, pid: &str) {
+    let events = rate * seconds;
+    let mut ready = Vec::new();
+    for _ in 0..subscribers {
+        ready.push(connect(proto, addr, true).await);
+    }
+    let mut tasks = Vec::new();
+    for ws in ready {
+        tasks.push(tokio::spawn(receive(ws, proto, events)));
+    }
+    let mut publisher = connect(proto, addr, false).await;
+    let (user0, system0) = cpu_split(pid);
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+    let mut acked = 0;
+    for n in 0..events {
+        tick.tick().await;
+        publisher
+            .send(Message::Text(publish_frame(proto, n).into()))
+            .await
+            .unwrap();
+        // Take the acks (and socket.io's pings) already here, without waiting.
+        while let Some(Some(Ok(Message::Text(t)))) = publisher.next().now_or_never() {
+            if is_ack(proto, &t) {
+                acked += 1;
+            } else if proto == Proto::Sio && &*t == "2" {
+                publisher.send(Message::Text("3".into())).await.unwrap();
+            }
+        }
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap().0);
+    }
+    let (user1, system1) = cpu_split(pid);
+    let took = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let delivered = all.len() as f64;
+    let (user, system) = (user1 - user0, system1 - system0);
+    println!(
+        r#"{{"subscribers":{subscribers},"rate":{rate},"events":{events},"acked_by_end":{acked},"delivered":{delivered},"expected":{},"seconds":{took:.3},"server_user_s":{user:.2},"server_system_s":{system:.2},"user_us_per_delivery":{:.3},"system_us_per_delivery":{:.3},"deliveries_per_cpu_s":{:.0},"p50_ms":{:.2},"p99_ms":{:.2}}}"#,
+        events * subscribers as u64,
+        1e6 * user / delivered,
+        1e6 * system / delivered,
+        delivered / (user + system),
+        percentile(&all, 0.5),
+        percentile(&all, 0.99)
+    );
+}
+
+/// One subscriber: takes `expected` events (or stops after 10 s without
+/// one); their latencies in µs and when the last came.
+async fn receive(mut ws: Ws, proto: Proto, expected: u64) -> (Vec<u64>, Instant) {
+    let mut lat = Vec::with_capacity(expected as usize);
+    let mut last = Instant::now();
+    while (lat.len() as u64) < expected {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                if let Some(at) = stamp(&t) {
+                    lat.push(micros().saturating_sub(at));
+                    last = Instant::now();
+                } else if proto == Proto::Sio && &*t == "2" {
+                    let _ = ws.send(Message::Text("3".into())).await;
+                }
+            }
+            // The relay's pings (every --ping-interval) and their like.
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)))) => {}
+            _ => break,
+        }
+    }
+    (lat, last)
 }
 
 async fn publish(proto: Proto, addr: &str, connections: usize, seconds: u64, window: u64) {
@@ -251,20 +321,24 @@ async fn publish(proto: Proto, addr: &str, connections: usize, seconds: u64, win
     );
 }
 
-/// CPU time (user and system) process `pid` has used, in seconds; Linux
-/// counts it in ticks of 1/100 s.
+/// CPU time (user and system) process `pid` has used, in seconds.
 fn cpu_seconds(pid: &str) -> f64 {
+    let (user, system) = cpu_split(pid);
+    user + system
+}
+
+/// User and system CPU time process `pid` has used, in seconds; Linux
+/// counts them in ticks of 1/100 s.
+fn cpu_split(pid: &str) -> (f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The fields after the command name, which is in parentheses: utime and
     // stime are the 12th and 13th.
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let ticks: u64 = after
+    let mut ticks = after
         .split_whitespace()
         .skip(11)
-        .take(2)
-        .filter_map(|t| t.parse::<u64>().ok())
-        .sum();
-    ticks as f64 / 100.0
+        .map(|t| t.parse::<u64>().unwrap_or(0) as f64 / 100.0);
+    (ticks.next().unwrap_or(0.0), ticks.next().unwrap_or(0.0))
 }
 
 fn rss_kib(pid: &str) -> u64 {
@@ -279,9 +353,12 @@ fn rss_kib(pid: &str) -> u64 {
 
 async fn idle(proto: Proto, addr: &str, connections: usize, pid: &str) {
     let before = rss_kib(pid);
+    // 64 at a time, from 127.0.0.2, .3, ... 20,000 each.
     let mut conns = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        conns.push(connect(proto, addr, true).await);
+    let source = |i: usize| Some(std::net::IpAddr::from([127, 0, 0, 2 + (i / 20_000) as u8]));
+    for start in (0..connections).step_by(64) {
+        let batch = (start..connections.min(start + 64)).map(|i| connect_from(proto, addr, true, source(i)));
+        conns.extend(futures_util::future::join_all(batch).await);
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib(pid);
@@ -366,6 +443,7 @@ async fn main() {
     match arg(1).as_str() {
         "fanout" => fanout(proto, &arg(2), n(3) as usize, n(4)).await,
         "publish" => publish(proto, &arg(2), n(3) as usize, n(4), args.get(5).map_or(64, |_| n(5))).await,
+        "everyday" => everyday(proto, &arg(2), n(3) as usize, n(4), n(5), &arg(6)).await,
         "idle" => idle(proto, &arg(2), n(3) as usize, &arg(4)).await,
         "resume" => resume(&arg(2), n(3)).await,
         other => panic!("unknown scenario {other}"),

@@ -17,6 +17,12 @@
 //! The client's own pings are answered by the WebSocket layer; one that pings
 //! without reading is closed with 4008 (see [`crate::outbox`]).
 //!
+//! ## Events without waking the task
+//!
+//! While the connection has nothing of its own to write, the hub's fan-out
+//! writes its live events straight to its socket, and the task sleeps (see
+//! [`crate::lane`]); it takes them back when the socket is full.
+//!
 //! ## Backpressure
 //!
 //! Frames to send wait in `out` ([`Outbox`]), bounded by `--queue`. Replies are taken
@@ -35,7 +41,6 @@ use futures_util::future::{ready as done, BoxFuture};
 use futures_util::stream::SplitStream;
 use futures_util::{FutureExt, StreamExt};
 use kaiwa_bus::core::names::parse_pattern;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
@@ -43,7 +48,7 @@ use crate::auth::{self, Grant};
 use crate::engine::Fed;
 use crate::event::{now_ms, Event, Offset};
 use crate::feed::{Ending, Feed, Reading, Step, MAX_PATTERNS};
-use crate::filter::Filter;
+use crate::lane::{Added, Io, Lane};
 use crate::metrics::Turned;
 use crate::outbox::Outbox;
 use crate::protocol::*;
@@ -76,21 +81,19 @@ const TOO_BIG_LINGER: Duration = Duration::from_secs(1);
 
 /// A close code and its reason.
 pub type Close = (u16, String);
-/// A WebSocket on a TCP connection.
-pub type WebSocket = WebSocketStream<TcpStream>;
+/// A WebSocket on a TCP connection (shared with the fan-out: see [`crate::lane`]).
+pub type WebSocket = WebSocketStream<Io>;
 
 /// Serves one connection until it closes. The connection's state and its
 /// loop live in one allocation, the returned future.
-pub fn serve(socket: WebSocket, state: Arc<State>) -> BoxFuture<'static, ()> {
+pub fn serve(socket: WebSocket, lane: Arc<Lane>, id: u64, state: Arc<State>) -> BoxFuture<'static, ()> {
     state.metrics.connections.fetch_add(1, Relaxed);
-    let id = state.next_connection.fetch_add(1, Relaxed);
     let (sink, stream) = socket.split();
     let conn = Conn {
-        origin: format!("{}/{id}", state.instance),
+        _added: state.engine.hub().lanes.add(id, lane.clone()),
+        lane,
         stream,
         out: Outbox::new(sink),
-        filter: Filter::default(),
-        grant: Grant::anonymous(),
         user: None,
         tokens: f64::from(state.config.rate),
         refill: Instant::now(),
@@ -106,11 +109,12 @@ struct Conn {
     state: Arc<State>,
     stream: SplitStream<WebSocket>,
     out: Outbox,
-    filter: Filter,
-    grant: Grant,
+    /// The socket, the subscriptions and the grant, shared with the fan-out.
+    lane: Arc<Lane>,
+    /// Keeps the lane in the hub's fan-out while the connection lives.
+    _added: Added,
     /// The user's limits, held while the connection lives (none when anonymous).
     user: Option<Connected>,
-    origin: String,
     /// The publish rate limit's token bucket.
     tokens: f64,
     refill: Instant,
@@ -144,11 +148,9 @@ async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close>
     }
 }
 
-/// When the token expires, as a timer deadline (far away without `exp`).
-fn expiry(grant: &Grant) -> tokio::time::Instant {
-    let left = grant
-        .exp
-        .map_or(u64::MAX / 4, |exp| exp.saturating_mul(1000).saturating_sub(now_ms()));
+/// When a token that expires at `exp` expires, as a timer deadline (far away without `exp`).
+fn expiry(exp: Option<u64>) -> tokio::time::Instant {
+    let left = exp.map_or(u64::MAX / 4, |exp| exp.saturating_mul(1000).saturating_sub(now_ms()));
     tokio::time::Instant::now() + Duration::from_millis(left.min(u64::MAX / 4))
 }
 
@@ -160,6 +162,8 @@ impl Conn {
     fn serve(mut self) -> impl std::future::Future<Output = ()> + Send {
         async move {
             let close = self.run().await;
+            // From here on the fan-out writes nothing to this socket.
+            self.lane.take_back();
             if let Some(close) = close {
                 // Boxed, as is every rare or large step below: a task is as
                 // large as its largest state, and an idle connection should
@@ -181,7 +185,12 @@ impl Conn {
 
     /// Whether this connection receives `event`.
     fn admits(&self, event: &Event) -> bool {
-        event.origin != self.origin && self.grant.sees(&event.scope) && self.filter.matches(&event.name)
+        self.lane.lock().admits(&self.lane.origin, event)
+    }
+
+    /// The grant's expiry (seconds since the epoch).
+    fn exp(&self) -> Option<u64> {
+        self.lane.lock().grant.exp
     }
 
     /// Counts a 4008 close of a client that pings without reading.
@@ -227,7 +236,11 @@ impl Conn {
         };
         drop(hello);
         let epoch = self.state.engine.epoch();
-        let mut feed = Feed { rx, last, epoch };
+        let mut feed = Feed {
+            rx: Some(rx),
+            last,
+            epoch,
+        };
         let mut reading: Option<Reading> = from_log.then(|| feed.catch_up(&self.state, self.room()));
         let mut signal = self.state.signal.subscribe();
         if signal.borrow().going {
@@ -236,10 +249,24 @@ impl Conn {
         let mut pending = Pending::new();
         // Boxed, and only for a token that expires.
         let mut expired = self
-            .grant
-            .exp
-            .map(|_| Box::pin(tokio::time::sleep_until(expiry(&self.grant))));
+            .exp()
+            .map(|exp| Box::pin(tokio::time::sleep_until(expiry(Some(exp)))));
+        // Whether the fan-out writes this connection's live events (see `lane.rs`).
+        let mut direct = false;
         loop {
+            // Nothing of its own in flight: hand the socket to the fan-out,
+            // unless the hub holds events for it.
+            if !direct && reading.is_none() && !self.out.busy() {
+                match self.lane.go_direct(&mut feed) {
+                    None => direct = true,
+                    Some(step) => {
+                        if let Err(ending) = self.take(step, &mut feed, &mut reading) {
+                            return ending;
+                        }
+                        continue;
+                    }
+                }
+            }
             let room = self.room();
             // In this order: the ends first (they must not starve), then
             // what fills the queue, and writing last, when nothing else is
@@ -291,37 +318,29 @@ impl Conn {
                             return Some(close);
                         }
                     };
+                    let lane = self.lane.lock();
                     for event in &events {
-                        if self.admits(event) {
+                        if lane.admits(&self.lane.origin, event) {
                             self.out.queue.push_back(Message::Text(event.frame.clone()));
                             self.state.metrics.events_out.fetch_add(1, Relaxed);
                         }
                     }
+                    drop(lane);
                     if more {
                         reading = Some(feed.catch_up(&self.state, self.room()));
                     }
                 }
-                step = feed.live(), if reading.is_none() => {
-                    // This event and every other the hub holds now, in one wake-up.
-                    let mut step = Some(step);
-                    while let Some(s) = step.take() {
-                        match s {
-                            Step::Live(event) => {
-                                if let Err(close) = self.offer(&event) {
-                                    return Some(close);
-                                }
-                                step = feed.ready();
-                            }
-                            Step::Lagged => reading = Some(feed.catch_up(&self.state, self.room())),
-                            // Without a subscription, nothing was missed.
-                            Step::Gap if self.filter.is_empty() => step = feed.ready(),
-                            Step::Gap => {
-                                self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
-                                self.state.metrics.gap_closes.fetch_add(1, Relaxed);
-                                return Some((CLOSE_LAGGING, "events were trimmed before this relay read them: resume".into()));
-                            }
-                            Step::Closed => return None,
-                        }
+                (last, rx) = poll_fn(|cx| self.lane.poll_given_back(cx)), if direct => {
+                    // The socket was full (or the hub had a gap): the task
+                    // writes again, first what the socket did not take.
+                    direct = false;
+                    feed.last = feed.last.max(last);
+                    feed.rx = rx;
+                    self.out.must_flush();
+                }
+                step = feed.live(), if reading.is_none() && !direct => {
+                    if let Err(ending) = self.take(step, &mut feed, &mut reading) {
+                        return ending;
                     }
                 }
                 frame = next_frame(&mut self.stream), if pending.len() < IN_FLIGHT => match frame {
@@ -333,12 +352,12 @@ impl Conn {
                         }
                     }
                     Ok(Frame::Text(text)) => {
-                        let exp = self.grant.exp;
+                        let exp = self.exp();
                         if let Err(close) = Box::pin(self.frame(&text, &mut pending)).await {
                             return Some(close);
                         }
-                        if self.grant.exp != exp {
-                            expired = self.grant.exp.map(|_| Box::pin(tokio::time::sleep_until(expiry(&self.grant))));
+                        if self.exp() != exp {
+                            expired = self.exp().map(|exp| Box::pin(tokio::time::sleep_until(expiry(Some(exp)))));
                         }
                     }
                     Err(close) => return Some(close),
@@ -350,6 +369,33 @@ impl Conn {
                 }
             }
         }
+    }
+
+    /// Deals with what the hub gave, and with every other event it holds
+    /// now, in one wake-up; `Err` ends the connection.
+    fn take(&mut self, step: Step, feed: &mut Feed, reading: &mut Option<Reading>) -> Result<(), Ending> {
+        let mut step = Some(step);
+        while let Some(s) = step.take() {
+            match s {
+                Step::Live(event) => {
+                    self.offer(&event).map_err(Some)?;
+                    step = feed.ready();
+                }
+                Step::Lagged => *reading = Some(feed.catch_up(&self.state, self.room())),
+                // Without a subscription, nothing was missed.
+                Step::Gap if self.lane.lock().filter.is_empty() => step = feed.ready(),
+                Step::Gap => {
+                    self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
+                    self.state.metrics.gap_closes.fetch_add(1, Relaxed);
+                    return Err(Some((
+                        CLOSE_LAGGING,
+                        "events were trimmed before this relay read them: resume".into(),
+                    )));
+                }
+                Step::Closed => return Err(None),
+            }
+        }
+        Ok(())
     }
 
     /// Checks `hello`, subscribes, welcomes; where the feed starts.
@@ -365,12 +411,14 @@ impl Conn {
                 format!("protocol {newer} is newer than this relay's {PROTOCOL}: upgrade kaiwa-relay"),
             ));
         }
-        self.grant = match &hello.token {
+        let grant = match &hello.token {
             Some(token) => auth::verify(token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?,
             None if self.state.config.insecure_dev => Grant::anonymous(),
             None => return Err((CLOSE_AUTH, "a token is required".into())),
         };
-        if let Some(sub) = &self.grant.user {
+        let user = grant.user.clone();
+        self.lane.lock().grant = grant;
+        if let Some(sub) = &user {
             let connected = self.state.users.connect(sub).map_err(|why| {
                 self.state.metrics.refused_connection(Turned::User);
                 (CLOSE_TRY_LATER, why)
@@ -401,7 +449,7 @@ impl Conn {
             epoch: &epoch,
             offset: head.to_string(),
             recovered,
-            user: self.grant.user.as_deref(),
+            user: user.as_deref(),
             limits: self.state.config.limits(),
         };
         self.out.push(welcome.to_text());
@@ -431,7 +479,7 @@ impl Conn {
                 let req = Request::new(p.reference.as_ref(), p.name.as_ref(), p.payload);
                 let checked = self
                     .may_publish(req.reference)
-                    .and_then(|()| check(&self.state, &self.grant, self.origin.clone(), req));
+                    .and_then(|()| check(&self.state, &self.lane.lock().grant, self.lane.origin.to_string(), req));
                 // The refusal of a ref over the limit does not carry it back.
                 let reference: Option<String> = match p.reference {
                     Some(Text::Str(r)) if r.len() <= MAX_REF_BYTES => Some(r.into_owned()),
@@ -464,25 +512,27 @@ impl Conn {
             }
             "unsubscribe" => {
                 let p: Patterns = serde_json::from_str(text).map_err(|e| malformed("unsubscribe", e))?;
+                let mut lane = self.lane.lock();
                 for pattern in &p.patterns {
-                    self.filter.remove(pattern);
+                    lane.filter.remove(pattern);
                 }
             }
             "auth" => {
                 self.take_auth()?;
                 let a: Auth = serde_json::from_str(text).map_err(|e| malformed("auth", e))?;
                 let grant = auth::verify(&a.token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?;
-                if grant.user != self.grant.user {
+                let mut lane = self.lane.lock();
+                if grant.user != lane.grant.user {
                     return Err((CLOSE_AUTH, "the new token is for another user".into()));
                 }
                 // A refresh with the same subscribe claim, the usual one, has nothing to check.
-                if grant.subscribe != self.grant.subscribe {
+                if grant.subscribe != lane.grant.subscribe {
                     let allowed = grant.subscriptions();
-                    if let Some(p) = self.filter.uncovered(&allowed) {
+                    if let Some(p) = lane.filter.uncovered(&allowed) {
                         return Err((CLOSE_FORBIDDEN, format!("the new token does not allow {p:?}")));
                     }
                 }
-                self.grant = grant;
+                lane.grant = grant;
             }
             "ping" => pending.push_back(done(Reply::Pong.to_text()).boxed()),
             "hello" => return Err((CLOSE_MALFORMED, "hello was already received".into())),
@@ -492,7 +542,8 @@ impl Conn {
     }
 
     fn subscribe(&mut self, patterns: &[String]) -> Result<(), Close> {
-        let allowed = self.grant.subscriptions();
+        let mut lane = self.lane.lock();
+        let allowed = lane.grant.subscriptions();
         for p in patterns {
             parse_pattern(p).map_err(|e| (CLOSE_MALFORMED, format!("pattern {p:?}: {e}")))?;
             if !allowed.covers(p) {
@@ -500,8 +551,8 @@ impl Conn {
             }
         }
         for p in patterns {
-            self.filter.add(p);
-            if self.filter.len() > MAX_PATTERNS {
+            lane.filter.add(p);
+            if lane.filter.len() > MAX_PATTERNS {
                 return Err((
                     CLOSE_MALFORMED,
                     format!("more than {MAX_PATTERNS} patterns on one connection"),

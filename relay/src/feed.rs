@@ -51,8 +51,9 @@ pub type Ending = Option<(u16, String)>;
 /// receiver and the newest offset dealt with.
 #[derive(Debug)]
 pub struct Feed {
-    /// The hub's stored events.
-    pub rx: broadcast::Receiver<Fed>,
+    /// The hub's stored events (with the lane while the fan-out writes
+    /// this connection's events: see `lane.rs`).
+    pub rx: Option<broadcast::Receiver<Fed>>,
     /// The newest offset sent or skipped.
     pub last: Offset,
     /// The epoch the connection was welcomed in.
@@ -89,7 +90,10 @@ impl Feed {
     /// The next event of the hub after `last`.
     pub async fn live(&mut self) -> Step {
         loop {
-            let fed = match self.rx.recv().await {
+            let Some(rx) = self.rx.as_mut() else {
+                return std::future::pending().await;
+            };
+            let fed = match rx.recv().await {
                 Ok(fed) => fed,
                 Err(RecvError::Lagged(_)) => return Step::Lagged,
                 Err(RecvError::Closed) => return Step::Closed,
@@ -104,7 +108,7 @@ impl Feed {
     /// connection take a burst in one wake-up.
     pub fn ready(&mut self) -> Option<Step> {
         loop {
-            let fed = match self.rx.try_recv() {
+            let fed = match self.rx.as_mut()?.try_recv() {
                 Ok(fed) => fed,
                 Err(TryRecvError::Lagged(_)) => return Some(Step::Lagged),
                 Err(TryRecvError::Closed) => return Some(Step::Closed),

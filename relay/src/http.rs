@@ -169,6 +169,9 @@ pub async fn healthz(Extract(state): Extract<Arc<State>>) -> Response {
 
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(Extract(state): Extract<Arc<State>>) -> Response {
+    // The frames the fan-out wrote straight to sockets (see `lane.rs`).
+    let direct = state.engine.hub().lanes.take_written();
+    state.metrics.events_out.fetch_add(direct, Relaxed);
     let body = state
         .metrics
         .render(state.engine.errors(), state.engine.gaps(), state.open.load(Relaxed));

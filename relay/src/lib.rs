@@ -17,6 +17,7 @@
 //! | [`conn`] | one WebSocket connection |
 //! | [`outbox`] | a connection's sending half: batches, pongs, the close |
 //! | [`feed`] | what a connection receives: resume, live events, catch-up |
+//! | [`lane`] | a connection's socket, shared with the fan-out: events written without waking its task |
 //! | [`filter`] | sets of patterns: subscriptions, and what a token allows |
 //! | [`http`] | `POST /v1/events`, `/healthz`, `/metrics` |
 //! | [`metrics`] | the counters |
@@ -34,6 +35,7 @@ pub mod event;
 pub mod feed;
 pub mod filter;
 pub mod http;
+pub mod lane;
 pub mod metrics;
 pub mod origin;
 pub mod outbox;

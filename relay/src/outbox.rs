@@ -64,6 +64,12 @@ impl Outbox {
         self.queue.push_back(Message::Text(text.into()));
     }
 
+    /// Something waits in the socket's layers (the rest of a frame the
+    /// fan-out began): flush before anything else is written.
+    pub fn must_flush(&mut self) {
+        self.unflushed = true;
+    }
+
     /// Whether something waits to be written or flushed.
     pub fn busy(&self) -> bool {
         self.unflushed || !self.queue.is_empty()

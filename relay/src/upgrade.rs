@@ -48,6 +48,7 @@ use tower_service::Service as _;
 
 use crate::config::Config;
 use crate::conn;
+use crate::lane::{Io, Lane};
 use crate::metrics::Turned;
 use crate::server::{shutting_down, Slot, State};
 
@@ -92,14 +93,16 @@ pub async fn connection(tcp: TcpStream, slot: Slot, router: Router) {
         return;
     };
     let config = ws_config(&state.config);
+    let id = state.next_connection.fetch_add(1, Relaxed);
+    let lane = Lane::new(tcp, format!("{}/{id}", state.instance));
     let ws = Box::pin(WebSocketStream::from_partially_read(
-        tcp,
+        Io(lane.clone()),
         read,
         Role::Server,
         Some(config),
     ))
     .await;
-    conn::serve(ws, state.clone()).await;
+    conn::serve(ws, lane, id, state.clone()).await;
 }
 
 /// Serves HTTP until the connection closes, or until it answered a

@@ -36,6 +36,7 @@ use tokio::sync::broadcast;
 
 use crate::config::{Config, EngineKind};
 use crate::event::{Event, Offset, Scope};
+use crate::lane::Lanes;
 
 /// Events the hub keeps for connections that are behind: a few of the
 /// Redis reader's batches (1,000 entries), so a burst read at once does
@@ -61,6 +62,8 @@ pub enum Fed {
 pub struct Hub {
     tx: broadcast::Sender<Fed>,
     head: Mutex<Offset>,
+    /// The connections the fan-out writes to directly (see `lane.rs`).
+    pub lanes: Arc<Lanes>,
 }
 
 impl Hub {
@@ -69,22 +72,34 @@ impl Hub {
         Hub {
             tx: broadcast::channel(HUB_CAPACITY).0,
             head: Mutex::new(head),
+            lanes: Arc::default(),
         }
     }
 
     /// Sends a stored event to every subscriber; events must come in offset order.
     pub fn send(&self, event: Arc<Event>) {
+        self.send_all(vec![event]);
+    }
+
+    /// Sends stored events, in offset order: to every subscriber's
+    /// receiver first, then to the direct connections, in bursts (see `lane.rs`).
+    pub fn send_all(&self, events: Vec<Arc<Event>>) {
         let mut head = self.head.lock().unwrap_or_else(|e| e.into_inner());
-        if event.offset > *head {
-            *head = event.offset;
+        for event in &events {
+            if event.offset > *head {
+                *head = event.offset;
+            }
+            let _ = self.tx.send(Fed::Event(event.clone()));
         }
-        let _ = self.tx.send(Fed::Event(event));
+        drop(head);
+        self.lanes.deliver(&events);
     }
 
     /// Says that events before `next` (the next one it will send) may be
     /// missing: see [`Fed::Gap`].
     pub fn gap(&self, next: Offset) {
         let _ = self.tx.send(Fed::Gap(next));
+        self.lanes.gap(next);
     }
 
     /// A receiver of every event after the returned head offset.

@@ -303,10 +303,10 @@ impl RedisEngine {
                             }
                             Err(_) => break,
                         }
-                        for event in events {
-                            last = event.offset;
-                            self.hub.send(event);
+                        if let Some(newest) = events.last() {
+                            last = newest.offset;
                         }
+                        self.hub.send_all(events);
                     }
                     Err(e) => {
                         self.failed("XREAD", e);

@@ -1,0 +1,496 @@
+//! Events written straight from the fan-out to the sockets that take them.
+//!
+//! At everyday load a connection gets an event now and then, and its socket
+//! has room: waking its task to write one frame costs more than the write.
+//! So a connection with nothing of its own in flight hands its socket to the
+//! hub ("direct"): the hub's fan-out writes each event it admits (the
+//! WebSocket header and the `event` frame serialized once for every
+//! receiver, one `writev`) without blocking, and no task wakes.
+//!
+//! The connection's task takes its events back (it listens to the hub again,
+//! see `feed.rs`) when the socket did not take a whole frame, when the
+//! WebSocket layer is in the middle of writing one of its own frames, when
+//! the hub says events were trimmed ([`Fed::Gap`](crate::engine::Fed)), and
+//! when it closes. From there the queue and its bound apply as before: a
+//! client that does not read is closed with 4008.
+//!
+//! ## Once, and in order
+//!
+//! The hub sends an event to the connections' receivers first, then offers
+//! it here. A connection goes direct only when its queue is empty, all it
+//! wrote is flushed, it is not reading the log, and its receiver holds
+//! nothing new, checked under the lane's lock, which the fan-out takes too;
+//! both note the newest offset dealt with (`last`) and skip what it covers.
+//! So each event is written by exactly one of them, in offset order.
+//!
+//! ## One byte stream
+//!
+//! The fan-out and the WebSocket layer (replies, pings, pongs, the close)
+//! write to one socket, each write under the lane's lock. The fan-out writes
+//! only while the WebSocket layer has no frame written in part (`torn`); what
+//! the socket did not take of a frame of the fan-out (`rest`, one frame at
+//! most) is written before anything of the WebSocket layer's.
+
+use std::collections::HashMap;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{ready, Context, Poll, Waker};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::broadcast::{self, error::TryRecvError};
+
+use crate::auth::Grant;
+use crate::engine::Fed;
+use crate::event::{Event, Offset};
+use crate::feed::{Feed, Step};
+use crate::filter::Filter;
+
+/// Frames the fan-out writes to one socket in one system call at most.
+const BURST: usize = 32;
+
+/// A connection's socket, shared by its task and the fan-out.
+#[derive(Debug)]
+pub struct Lane {
+    tcp: TcpStream,
+    /// The connection's name, `instance/connection`: it does not receive its own events.
+    pub origin: Box<str>,
+    inner: Mutex<Inner>,
+}
+
+/// What the fan-out and the connection's task share.
+#[derive(Debug)]
+pub struct Inner {
+    /// The connection's subscriptions.
+    pub filter: Filter,
+    /// What its token grants.
+    pub grant: Grant,
+    /// The fan-out writes this connection's events.
+    direct: bool,
+    /// The connection's receiver of the hub while direct: the fan-out
+    /// empties it, so the hub does not keep events for it (see `go_direct`).
+    rx: Option<broadcast::Receiver<Fed>>,
+    /// The newest offset the fan-out dealt with (while direct).
+    last: Offset,
+    /// The WebSocket layer wrote part of a frame: the socket is not at a frame boundary.
+    torn: bool,
+    /// What the socket did not take of a frame the fan-out wrote.
+    rest: Vec<u8>,
+    /// The task to wake when the fan-out gives the connection back.
+    waker: Option<Waker>,
+}
+
+impl Inner {
+    /// Whether a connection of `origin` receives `event`.
+    pub fn admits(&self, origin: &str, event: &Event) -> bool {
+        *event.origin != *origin && self.grant.sees(&event.scope) && self.filter.matches(&event.name)
+    }
+
+    /// Gives the connection back to its task; `last` is where it takes over.
+    fn give_back(&mut self) {
+        self.direct = false;
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// Writes `rest`; `Ok(false)` when the socket is full.
+    fn write_rest(&mut self, tcp: &TcpStream) -> io::Result<bool> {
+        while !self.rest.is_empty() {
+            match tcp.try_write(&self.rest) {
+                Ok(n) => drop(self.rest.drain(..n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        self.rest = Vec::new();
+        Ok(true)
+    }
+}
+
+impl Lane {
+    /// The lane of a new connection (not direct).
+    pub fn new(tcp: TcpStream, origin: String) -> Arc<Lane> {
+        Arc::new(Lane {
+            tcp,
+            origin: origin.into(),
+            inner: Mutex::new(Inner {
+                filter: Filter::default(),
+                grant: Grant::anonymous(),
+                direct: false,
+                rx: None,
+                last: Offset::ZERO,
+                torn: false,
+                rest: Vec::new(),
+                waker: None,
+            }),
+        })
+    }
+
+    /// The shared part, locked.
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands the connection's events to the fan-out, unless its receiver
+    /// holds something: then that, for the task to deal with. Call only
+    /// when the task has nothing queued, flushed or read from the log.
+    ///
+    /// The receiver goes with them: a receiver nobody reads would keep the
+    /// hub's last [`crate::engine::HUB_CAPACITY`] events in memory, so the
+    /// fan-out reads past what it wrote.
+    pub fn go_direct(&self, feed: &mut Feed) -> Option<Step> {
+        let mut inner = self.lock();
+        let step = feed.ready();
+        if step.is_none() {
+            inner.direct = true;
+            inner.rx = feed.rx.take();
+            inner.last = feed.last;
+        }
+        step
+    }
+
+    /// Ready, with the newest offset the fan-out dealt with and the
+    /// receiver, once it gave the connection back (see the module's header).
+    pub fn poll_given_back(&self, cx: &mut Context<'_>) -> Poll<(Offset, Option<broadcast::Receiver<Fed>>)> {
+        let mut inner = self.lock();
+        if !inner.direct {
+            return Poll::Ready((inner.last, inner.rx.take()));
+        }
+        if !inner.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            inner.waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Takes the connection back (it is closing); the newest offset the fan-out dealt with.
+    pub fn take_back(&self) -> Offset {
+        let mut inner = self.lock();
+        inner.direct = false;
+        inner.rx = None;
+        inner.waker = None;
+        inner.last
+    }
+
+    /// Writes the events of `events` it admits after `last`, if this
+    /// connection is direct, in writes of `N` frames at most; how many
+    /// frames that wrote. (`N` is 1 for the usual single event: the room
+    /// for a burst is set up for every connection.)
+    fn deliver<const N: usize>(&self, events: &[Arc<Event>]) -> u64 {
+        let mut inner = self.lock();
+        let mut written = 0;
+        let mut next = 0;
+        while inner.direct && next < events.len() {
+            if inner.torn {
+                // The task writes these (from its receiver), after its own frame.
+                inner.give_back();
+                break;
+            }
+            // The next burst: up to N admitted frames, and how far it looked.
+            let mut heads = [([0u8; 10], 0usize); N];
+            let mut burst: [(&[u8], Offset); N] = [(&[], Offset::ZERO); N];
+            let (mut count, mut seen) = (0, inner.last);
+            while next < events.len() && count < N {
+                let event = &events[next];
+                next += 1;
+                if event.offset <= inner.last {
+                    continue;
+                }
+                seen = event.offset;
+                if inner.admits(&self.origin, event) {
+                    heads[count] = text_header(event.frame.len());
+                    burst[count] = (event.frame.as_bytes(), event.offset);
+                    count += 1;
+                }
+            }
+            if count == 0 {
+                inner.last = seen;
+                break;
+            }
+            let mut slices = [[IoSlice::new(&[]); 2]; N];
+            for (slice, ((head, len), (frame, _))) in slices.iter_mut().zip(heads.iter().zip(&burst)).take(count) {
+                *slice = [IoSlice::new(&head[..*len]), IoSlice::new(frame)];
+            }
+            // Nothing written (a full socket, or a broken one, which the
+            // task's next read or write finds) is given back whole.
+            let mut wrote = self
+                .tcp
+                .try_write_vectored(&slices.as_flattened()[..2 * count])
+                .unwrap_or(0);
+            if wrote == 0 {
+                inner.give_back();
+                break;
+            }
+            for i in 0..count {
+                let (head, frame) = (&heads[i].0[..heads[i].1], burst[i].0);
+                let total = head.len() + frame.len();
+                inner.last = burst[i].1;
+                written += 1;
+                if wrote >= total {
+                    wrote -= total;
+                    continue;
+                }
+                // The socket took part of this frame: the rest is written
+                // before anything else, and the task takes over after it.
+                let mut rest = Vec::with_capacity(total - wrote);
+                rest.extend_from_slice(head.get(wrote..).unwrap_or_default());
+                rest.extend_from_slice(&frame[wrote.saturating_sub(head.len())..]);
+                inner.rest = rest;
+                inner.give_back();
+                break;
+            }
+            if inner.direct {
+                inner.last = seen;
+            }
+        }
+        if inner.direct {
+            // Everything the receiver holds was dealt with (the hub sends to
+            // the receivers first, and one batch at a time).
+            if let Some(rx) = inner.rx.as_mut() {
+                while !matches!(rx.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
+            }
+        }
+        written
+    }
+
+    /// Events before `next` may never come through the hub: a connection
+    /// with subscriptions that has not dealt with them goes back to its
+    /// task, which reads the gap from its receiver and closes with 4008.
+    fn gap(&self, next: Offset) {
+        let mut inner = self.lock();
+        if inner.direct && next > inner.last && !inner.filter.is_empty() {
+            inner.give_back();
+        }
+    }
+}
+
+/// The header of an unmasked, final text frame of `len` bytes (RFC 6455,
+/// section 5.2), and its length.
+fn text_header(len: usize) -> ([u8; 10], usize) {
+    let mut head = [0u8; 10];
+    head[0] = 0x81;
+    if len < 126 {
+        head[1] = len as u8;
+        (head, 2)
+    } else if let Ok(short) = u16::try_from(len) {
+        head[1] = 126;
+        head[2..4].copy_from_slice(&short.to_be_bytes());
+        (head, 4)
+    } else {
+        head[1] = 127;
+        head[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        (head, 10)
+    }
+}
+
+/// The lanes of one instance's connections, for the hub's fan-out.
+#[derive(Debug, Default)]
+pub struct Lanes {
+    lanes: Mutex<HashMap<u64, Arc<Lane>>>,
+    /// Frames the fan-out wrote since the metrics last took them.
+    written: AtomicU64,
+}
+
+impl Lanes {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<Lane>>> {
+        self.lanes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a connection's lane; it is removed when the returned guard drops.
+    pub fn add(self: &Arc<Self>, id: u64, lane: Arc<Lane>) -> Added {
+        self.lock().insert(id, lane);
+        Added {
+            lanes: self.clone(),
+            id,
+        }
+    }
+
+    /// Offers stored events, in offset order, to every direct connection
+    /// (after the hub sent them to the receivers).
+    pub fn deliver(&self, events: &[Arc<Event>]) {
+        let lanes = self.lock();
+        let written: u64 = match events.len() {
+            1 => lanes.values().map(|lane| lane.deliver::<1>(events)).sum(),
+            _ => lanes.values().map(|lane| lane.deliver::<BURST>(events)).sum(),
+        };
+        drop(lanes);
+        if written > 0 {
+            self.written.fetch_add(written, Relaxed);
+        }
+    }
+
+    /// See [`Lane::gap`].
+    pub fn gap(&self, next: Offset) {
+        for lane in self.lock().values() {
+            lane.gap(next);
+        }
+    }
+
+    /// Frames written since the last call.
+    pub fn take_written(&self) -> u64 {
+        self.written.swap(0, Relaxed)
+    }
+}
+
+/// A lane in [`Lanes`], removed on drop.
+#[derive(Debug)]
+pub struct Added {
+    lanes: Arc<Lanes>,
+    id: u64,
+}
+
+impl Drop for Added {
+    fn drop(&mut self) {
+        self.lanes.lock().remove(&self.id);
+    }
+}
+
+/// The socket as the WebSocket layer reads and writes it.
+#[derive(Debug)]
+pub struct Io(pub Arc<Lane>);
+
+impl AsyncRead for Io {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let tcp = &self.0.tcp;
+        loop {
+            ready!(tcp.poll_read_ready(cx))?;
+            match tcp.try_read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let lane = &self.0;
+        loop {
+            {
+                let mut inner = lane.lock();
+                if inner.write_rest(&lane.tcp)? {
+                    match lane.tcp.try_write(buf) {
+                        Ok(n) => {
+                            inner.torn = n < buf.len();
+                            return Poll::Ready(Ok(n));
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => return Poll::Ready(Err(e)),
+                    }
+                }
+            }
+            ready!(lane.tcp.poll_write_ready(cx))?;
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let lane = &self.0;
+        loop {
+            if lane.lock().write_rest(&lane.tcp)? {
+                return Poll::Ready(Ok(()));
+            }
+            ready!(lane.tcp.poll_write_ready(cx))?;
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.as_mut().poll_flush(cx))?;
+        Poll::Ready(socket2::SockRef::from(&self.0.tcp).shutdown(std::net::Shutdown::Write))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Scope;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// The payloads of the text frames in `bytes`, as far as they are whole.
+    fn frames(bytes: &[u8]) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while bytes.len() >= at + 2 {
+            assert_eq!(bytes[at], 0x81, "a frame starts at byte {at}");
+            let (len, head) = match bytes[at + 1] {
+                126 if bytes.len() >= at + 4 => (usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])), 4),
+                127 => panic!("no frame here is that large"),
+                126 => break,
+                n => (usize::from(n), 2),
+            };
+            let Some(payload) = bytes.get(at + head..at + head + len) else {
+                break;
+            };
+            out.push(payload);
+            at += head + len;
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_frame_the_socket_takes_in_part_is_finished_before_anything_else() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        socket2::SockRef::from(&server).set_send_buffer_size(4096).unwrap();
+        let lane = Lane::new(server, "me".into());
+        lane.lock().filter.add("*");
+        let (tx, rx) = broadcast::channel(64);
+        let mut feed = Feed {
+            rx: Some(rx),
+            last: Offset::ZERO,
+            epoch: String::new(),
+        };
+        assert!(lane.go_direct(&mut feed).is_none());
+        // Frames of 20 KB to a client that reads nothing yet: the socket fills.
+        let pad = "x".repeat(20_000);
+        let events: Vec<_> = (1..=64)
+            .map(|n| {
+                let payload = format!(r#"{{"n":{n},"pad":"{pad}"}}"#);
+                Event::new(Offset { ms: n, seq: 0 }, "app.x", &payload, Scope::All, "other".into()).unwrap()
+            })
+            .collect();
+        for event in &events {
+            tx.send(Fed::Event(event.clone())).unwrap();
+        }
+        let wrote = lane.deliver::<BURST>(&events);
+        // Some were written, and the last of them only in part: the task has the connection back.
+        assert!(wrote > 0 && wrote < 64, "{wrote}");
+        assert!(!lane.lock().direct && !lane.lock().rest.is_empty());
+        // A frame of the WebSocket layer's own goes after the rest of that one.
+        let reader = tokio::spawn(async move {
+            let mut bytes = Vec::new();
+            let mut chunk = vec![0; 65536];
+            while frames(&bytes).last() != Some(&&b"ok"[..]) {
+                let n = client.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "the socket closed");
+                bytes.extend_from_slice(&chunk[..n]);
+            }
+            bytes
+        });
+        let mut io = Io(lane.clone());
+        io.write_all(&[0x81, 2, b'o', b'k']).await.unwrap();
+        io.flush().await.unwrap();
+        let bytes = reader.await.unwrap();
+        let got = frames(&bytes);
+        // Every frame whole, in order, the WebSocket layer's last.
+        assert_eq!(got.len() as u64, wrote + 1);
+        for (event, frame) in events.iter().zip(&got[..got.len() - 1]) {
+            assert_eq!(*frame, event.frame.as_bytes());
+        }
+    }
+
+    #[test]
+    fn headers_of_every_length_class() {
+        assert_eq!(text_header(5).0[..2], [0x81, 5]);
+        assert_eq!(text_header(125).1, 2);
+        assert_eq!(text_header(126).0[..4], [0x81, 126, 0, 126]);
+        assert_eq!(text_header(65_535).1, 4);
+        assert_eq!(text_header(65_536).0[..10], [0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
+    }
+}
