@@ -256,7 +256,7 @@ impl Conn {
         loop {
             // Nothing of its own in flight: hand the socket to the fan-out,
             // unless the hub holds events for it.
-            if !direct && reading.is_none() && !self.out.busy() {
+            if !direct && reading.is_none() && !self.out.busy() && self.state.engine.hub().direct {
                 match self.lane.go_direct(&mut feed) {
                     None => direct = true,
                     Some(step) => {

@@ -40,7 +40,7 @@ impl Memory {
             }),
             retain,
             epoch: random_id(),
-            hub: Hub::new(Offset::ZERO),
+            hub: Hub::new(Offset::ZERO, false),
         }
     }
 

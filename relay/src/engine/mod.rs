@@ -64,15 +64,23 @@ pub struct Hub {
     head: Mutex<Offset>,
     /// The connections the fan-out writes to directly (see `lane.rs`).
     pub lanes: Arc<Lanes>,
+    /// Whether connections hand their sockets to the fan-out when idle.
+    pub direct: bool,
 }
 
 impl Hub {
-    /// A hub whose head is `head`.
-    pub fn new(head: Offset) -> Hub {
+    /// A hub whose head is `head`. With `direct`, the fan-out writes to
+    /// idle connections' sockets itself; that pays when events come in
+    /// batches (the Redis reader hands over a whole read). The memory
+    /// engine fans out one event at a time from the publishing connection,
+    /// where the connections' own tasks, writing many events at once under
+    /// load, deliver several times more at saturation.
+    pub fn new(head: Offset, direct: bool) -> Hub {
         Hub {
             tx: broadcast::channel(HUB_CAPACITY).0,
             head: Mutex::new(head),
             lanes: Arc::default(),
+            direct,
         }
     }
 

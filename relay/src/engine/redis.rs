@@ -203,7 +203,7 @@ impl RedisEngine {
             epoch_key,
             retain,
             epoch: RwLock::new(epoch),
-            hub: Hub::new(head),
+            hub: Hub::new(head, true),
             errors: AtomicU64::new(0),
             gaps: AtomicU64::new(0),
         });
