@@ -19,7 +19,9 @@ use kaiwa_relay::event::{Offset, Scope};
 /// `redis-server` it needs (stopped when dropped).
 async fn engines(name: &str, retain: usize) -> Vec<(&'static str, Arc<dyn Engine>, Option<Redis>)> {
     let redis = Redis::start(&format!("conformance-{name}"), false).await;
-    let on_redis = RedisEngine::connect(&redis.url(), None, "kaiwa", retain).await.unwrap();
+    let on_redis = RedisEngine::connect(&redis.url(), None, "kaiwa", retain)
+        .await
+        .unwrap_or_else(|e| panic!("the Redis engine on {}: {e}", redis.url()));
     vec![
         ("memory", Arc::new(Memory::new(retain)), None),
         ("redis", on_redis, Some(redis)),
