@@ -18,7 +18,7 @@ setup:
 pkg:
 	scripts/setup.sh rust
 	scripts/setup.sh node
-	cargo build --lib --release --target wasm32-unknown-unknown
+	cargo build --lib --release --target wasm32-unknown-unknown --features wasm-no-std
 	wasm-bindgen --target web --no-typescript --out-dir target/pkg-raw \
 		target/wasm32-unknown-unknown/release/kaiwa_bus.wasm
 	node scripts/build-pkg.mjs --gufa -O3 --low-memory-unused --zero-filled-memory --converge

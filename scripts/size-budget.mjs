@@ -1,5 +1,5 @@
 // `make test`'s size check: the core entry (the .wasm plus the minified
-// main entry, gzip -9; scripts/lib/size.mjs) must stay within CORE_BUDGET (42 KB). Exits 1
+// main entry, gzip -9; scripts/lib/size.mjs) must stay within CORE_BUDGET (39.5 KB). Exits 1
 // above it, with the two parts, so a change that grows the package fails
 // here rather than in the next benchmark report. Needs pkg/ built.
 

@@ -12,7 +12,9 @@
 //! (docs/internals.md, "Size"). `Display` impls stay for Rust callers and
 //! tests, and only forward to the hand-built text.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 /// One mismatch between a payload and its schema.
 #[derive(Clone, Debug, PartialEq, Eq)]

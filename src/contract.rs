@@ -6,7 +6,9 @@
 //! `contract_js_is_current` test fails when the file drifts from the Rust
 //! definitions; `make types` rewrites it.
 
-use std::fmt::Write;
+use crate::prelude::*;
+
+use core::fmt::Write;
 
 use crate::base::HIDDEN_CHARS;
 use crate::limits;

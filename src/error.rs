@@ -16,7 +16,9 @@
 //! to it. In the wasm build, `src/wasm/mod.rs` turns any [`Message`] into a
 //! JS error through one function.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 use crate::base::{code_point, num, Issue};
 use crate::limits::{MAX_DEPTH, MAX_NAMES, MAX_NAME_LEN};
@@ -319,7 +321,7 @@ pub enum Error {
 }
 
 /// `Result` with this crate's [`Error`].
-pub type Result<T> = std::result::Result<T, Error>;
+pub type Result<T> = core::result::Result<T, Error>;
 
 impl Message for Error {
     fn message(&self) -> String {
@@ -349,7 +351,7 @@ macro_rules! display_and_into_error {
             }
         }
 
-        impl std::error::Error for $ty {}
+        impl core::error::Error for $ty {}
 
         impl From<$ty> for Error {
             fn from(error: $ty) -> Self {
@@ -367,7 +369,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {

@@ -16,9 +16,11 @@
 //! The start value is a per-page random seed ([`set_seed`], from the wasm
 //! start function), so colliding keys cannot be computed ahead of time.
 
-use std::hash::Hasher;
-use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::prelude::*;
+
+use alloc::rc::Rc;
+use core::hash::Hasher;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// The seed every new hasher starts from; see [`set_seed`].
 static SEED: AtomicU64 = AtomicU64::new(0x243f_6a88_85a3_08d3);
@@ -241,7 +243,7 @@ mod tests {
     fn hashes_differ_for_nearby_strings() {
         let hash = |s: &str| {
             let mut h = FoldHasher::default();
-            std::hash::Hash::hash(s, &mut h);
+            core::hash::Hash::hash(s, &mut h);
             h.finish()
         };
         assert_ne!(hash("auth.user.login"), hash("auth.user.logout"));

@@ -24,6 +24,12 @@
 //! That keeps every `RefCell` borrow short and lets the JS layer cross the
 //! JS/wasm boundary twice per emit, whatever the number of handlers.
 #![deny(missing_docs, missing_debug_implementations)]
+// The npm package's build (`make pkg`, feature `wasm-no-std`) links no `std`:
+// std's panic handler formats its message with `core::fmt` and brings
+// several KB of formatting code into the `.wasm` even with
+// `panic = "abort"`; `wasm::trap` (a bare `unreachable`) replaces it.
+// Every other build (host, `cargo test`, the wasm tests) is a `std` crate.
+#![cfg_attr(all(target_arch = "wasm32", feature = "wasm-no-std"), no_std)]
 // A panic in wasm poisons the instance: no code path that input can reach
 // may unwrap, index out of bounds or panic (tests may).
 #![cfg_attr(
@@ -41,13 +47,17 @@
     )
 )]
 
+extern crate alloc;
+
 pub mod base;
 pub mod contract;
 pub mod core;
 pub mod error;
 pub mod intern;
 pub mod limits;
+#[cfg(not(all(target_arch = "wasm32", feature = "wasm-no-std")))]
 pub mod local;
+mod prelude;
 pub mod schema;
 
 #[cfg(target_arch = "wasm32")]
@@ -55,4 +65,5 @@ pub mod wasm;
 
 pub use crate::core::{Core, Mode, Options};
 pub use crate::error::{EmitError, Error, InternError, NameError, Result, SchemaError};
+#[cfg(not(all(target_arch = "wasm32", feature = "wasm-no-std")))]
 pub use crate::local::LocalBus;

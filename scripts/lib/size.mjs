@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
-// The ceiling make test holds: 42 KB. The target is lower (40 KB, issue 20;
-// 36 KB, issue 24), and `make bench` reports it as met or not; the core
-// went past 40 KB with audiences, the name rule, cross-realm Dates and the
-// numbers-only emit (41.5 KB), so this ceiling stops it growing further
-// until that work brings it back under the target.
-export const CORE_BUDGET = 42 * 1024;
+// The ceiling make test holds: 39.5 KB. The target is lower (36 KB, issue
+// 24; issue 20's 40 KB is met), and `make bench` reports it as met or not;
+// the core went past 40 KB with audiences, the name rule, cross-realm Dates
+// and the numbers-only emit (41.7 KB), and came back to 39.1 KB when the
+// package's .wasm stopped linking std (docs/internals.md, "Size"), so this
+// ceiling stops it growing again until the 36 KB work lands.
+export const CORE_BUDGET = 39.5 * 1024;
 
 export const gzipSize = (buffer) => gzipSync(buffer, { level: 9 }).length;
 

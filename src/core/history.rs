@@ -10,8 +10,10 @@
 //! reference to the emitted JS object, not a copy). The payload lives as long
 //! as its record.
 
-use std::collections::VecDeque;
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::collections::VecDeque;
+use alloc::rc::Rc;
 
 use crate::base::{num, Issue};
 
@@ -180,10 +182,17 @@ impl<P> History<P> {
         if self.records.len() < self.limit {
             self.records.push_back(record);
         } else if let Some(oldest) = self.records.front_mut() {
-            // In place, then the ring turns by one: no copy of the oldest
-            // record out and of the new one back.
-            *oldest = record;
+            // In place, then the ring turns by one: no copy of the new
+            // record in after the oldest is popped out. The oldest is
+            // dropped last, once the ring is whole: a stack overflow that
+            // cuts its drop short (a JS exception unwinds wasm without
+            // running what is left) then leaks it, where `*oldest = record`
+            // would leave its half-freed fields in the ring to be freed
+            // again (tests/js/reentry.test.js under Node 18: "memory access
+            // out of bounds").
+            let old = core::mem::replace(oldest, record);
             self.records.rotate_left(1);
+            drop(old);
         }
     }
 
@@ -235,7 +244,7 @@ impl<P> History<P> {
 
     /// Removes every record and returns them, oldest first.
     pub fn take(&mut self) -> VecDeque<Record<P>> {
-        std::mem::take(&mut self.records)
+        core::mem::take(&mut self.records)
     }
 }
 

@@ -27,12 +27,14 @@
 //! deep, so a handler that re-emits its own event gets an error instead of a
 //! stack overflow.
 
+use crate::prelude::*;
+
 pub mod history;
 pub mod names;
 pub mod registry;
 pub mod stats;
 
-use std::rc::Rc;
+use alloc::rc::Rc;
 
 use crate::error::{EmitError, InternError, Message, NameError, SchemaError};
 use crate::schema::probe::{Describe, Plan};
@@ -321,7 +323,7 @@ impl<H: Clone, P> Core<H, P> {
 
     /// Forgets the statistics and hands back the records, for a caller that
     /// drops them later (outside a borrow).
-    pub fn take_history(&mut self) -> std::collections::VecDeque<Record<P>> {
+    pub fn take_history(&mut self) -> alloc::collections::VecDeque<Record<P>> {
         self.stats.clear();
         self.history.take()
     }

@@ -19,7 +19,9 @@
 //! refers to any more ([`Names::replace`]). It interns only names an emit
 //! may deliver.
 
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
 
 use crate::base::is_hidden;
 pub use crate::base::HIDDEN_CHARS;
@@ -113,9 +115,9 @@ pub fn matching_patterns(name: &str) -> impl Iterator<Item = String> + '_ {
     let prefixes = name
         .rmatch_indices('.')
         .map(move |(dot, _)| [name.get(..dot).unwrap_or_default(), ".*"].concat());
-    std::iter::once(String::from(name))
+    core::iter::once(String::from(name))
         .chain(prefixes)
-        .chain(std::iter::once(String::from("*")))
+        .chain(core::iter::once(String::from("*")))
 }
 
 /// Interned event names.

@@ -16,7 +16,9 @@
 //! Unsubscribing during dispatch is handled by the dispatcher, which checks
 //! [`Registry::contains`] (or its own flag) before each call.
 
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
 
 use crate::core::names::{parse_pattern, pattern_matches};
 use crate::error::NameError;

@@ -5,6 +5,8 @@
 //! were timed (the JS layer times the first emit of every task and a sample
 //! of the rest, see `timing` in the README).
 
+use crate::prelude::*;
+
 use crate::core::names::NameId;
 use crate::intern::slot;
 

@@ -12,6 +12,8 @@
 //!
 //! A trailing `?` makes the field optional: missing or `undefined` passes.
 
+use crate::prelude::*;
+
 use crate::schema::FieldType;
 
 /// A parsed field type, before literal strings are interned.

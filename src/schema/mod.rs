@@ -7,13 +7,15 @@
 //! numbered, so the JS reader can report a literal as a small integer.
 //! [`Schema::check`] validates a payload described by [`probe::Probe`]s.
 
+use crate::prelude::*;
+
 pub mod catalog;
 pub mod descriptor;
 pub mod probe;
 pub mod typescript;
 
-use std::fmt;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::fmt;
 
 pub use crate::base::Issue;
 use crate::base::{is_conventional, num};
@@ -265,6 +267,27 @@ impl Field {
     }
 }
 
+/// Runs `f` on the catalog, compiled at the first call of the thread.
+#[cfg(not(all(target_arch = "wasm32", feature = "wasm-no-std")))]
+fn with_compiled_catalog<R>(f: impl FnOnce(&Schemas) -> R) -> R {
+    std::thread_local! {
+        static CATALOG: Schemas = Schemas::compile_catalog();
+    }
+    CATALOG.with(f)
+}
+
+/// Runs `f` on the catalog, compiled at the first call of the page. The
+/// `no_std` build has no `thread_local!`; wasm32 without the atomics
+/// feature has one thread.
+#[cfg(all(target_arch = "wasm32", feature = "wasm-no-std"))]
+fn with_compiled_catalog<R>(f: impl FnOnce(&Schemas) -> R) -> R {
+    struct PageOnce(core::cell::OnceCell<Schemas>);
+    // SAFETY: wasm32 without the atomics feature has no threads.
+    unsafe impl Sync for PageOnce {}
+    static CATALOG: PageOnce = PageOnce(core::cell::OnceCell::new());
+    f(CATALOG.0.get_or_init(Schemas::compile_catalog))
+}
+
 /// The registered schemas and the atoms of their literal unions.
 #[derive(Clone, Debug, Default)]
 pub struct Schemas {
@@ -279,11 +302,8 @@ impl Schemas {
     /// compiled once per thread (once per page) and shared: a new bus copies
     /// only the two small interners and one pointer per schema.
     pub fn new(with_catalog: bool) -> Schemas {
-        thread_local! {
-            static CATALOG: Schemas = Schemas::compile_catalog();
-        }
         if with_catalog {
-            CATALOG.with(Schemas::clone)
+            with_compiled_catalog(Schemas::clone)
         } else {
             Schemas::default()
         }

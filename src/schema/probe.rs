@@ -25,6 +25,8 @@
 //! `js/probe.js` writes this encoding; [`Kind::NAMES`] and the layout numbers
 //! reach it through the generated `js/contract.js`.
 
+use crate::prelude::*;
+
 /// How the reader looks at a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]

@@ -2,6 +2,8 @@
 //! catalog (`js/events.d.ts`, checked by the `events_d_ts_is_current` test and
 //! rewritten by `make types`).
 
+use crate::prelude::*;
+
 use crate::schema::catalog::{CATALOG, DOMAINS};
 use crate::schema::descriptor::{self, Parsed};
 use crate::schema::FieldType;

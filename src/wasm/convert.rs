@@ -1,6 +1,8 @@
 //! Rust values to JS objects, for the bindings. The object literals are
 //! built in `js/wasm-imports.js`: one call per object.
 
+use crate::prelude::*;
+
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
@@ -69,7 +71,7 @@ pub fn record(r: &Record<()>) -> JsValue {
         r.duration_ms.unwrap_or(f64::NAN),
         strings(r.errors()),
         issues(r.issues()),
-        r.source().map(str::to_string),
+        r.source().map(String::from),
     )
 }
 

@@ -23,10 +23,11 @@
 //! set. What the unwound call had half done is completed or ignored by the
 //! next one (see `Core::fill_info`), never trusted blindly.
 //!
-//! This is the one `unsafe` block of the crate.
+//! This is the crate's one `unsafe` block, besides the `Sync` of the
+//! `no_std` build's catalog cache (`src/schema/mod.rs`).
 
-use std::cell::UnsafeCell;
-use std::fmt;
+use core::cell::UnsafeCell;
+use core::fmt;
 
 /// See the module documentation.
 pub(crate) struct Lock<T>(UnsafeCell<T>);

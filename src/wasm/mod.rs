@@ -8,10 +8,12 @@
 //! and a JS exception in the middle of a call (a stack overflow) leaves no
 //! borrow behind: the next call works.
 
+use crate::prelude::*;
+
 mod convert;
 mod lock;
 
-use std::cell::Cell;
+use core::cell::Cell;
 
 use js_sys::{Array, TypeError};
 use wasm_bindgen::prelude::*;
@@ -27,6 +29,16 @@ use lock::Lock;
 
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// The package's build links no `std` (feature `wasm-no-std`, see
+/// `src/lib.rs`), so this is its panic handler: a trap, with no message
+/// formatted (no input reaches a panic; one would be a bug, and shows as
+/// `RuntimeError: unreachable` with the wasm stack, as before).
+#[cfg(feature = "wasm-no-std")]
+#[panic_handler]
+fn trap(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 // No panic hook (console_error_panic_hook): no input reaches a panic (see
 // the deny-list in src/lib.rs), and the hook's message formatting cost 1.2 KB
@@ -82,8 +94,8 @@ pub struct BusCore {
     refused: Cell<Option<(NameId, EmitError)>>,
 }
 
-impl std::fmt::Debug for BusCore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for BusCore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("BusCore").finish_non_exhaustive()
     }
 }
@@ -187,7 +199,7 @@ impl BusCore {
                 if let Some(head) = grown.get_mut(..s.probes.len()) {
                     head.copy_from_slice(&s.probes);
                 }
-                let old = std::mem::replace(&mut s.probes, grown);
+                let old = core::mem::replace(&mut s.probes, grown);
                 s.retired.push(old);
             }
             s.probes.as_ptr() as u32
@@ -439,7 +451,7 @@ impl BusCore {
             probes: Vec::new(),
             retired: Vec::new(),
         };
-        let old = self.state.with(|s| std::mem::replace(s, empty));
+        let old = self.state.with(|s| core::mem::replace(s, empty));
         drop(old);
         self.refused.take();
     }
