@@ -48,7 +48,7 @@ bench-transports: setup pkg
 bench-store: setup pkg
 	node bench/store.mjs
 
-# Rewrites js/events.d.ts from the Rust catalog, and js/contract.js from src/limits.rs and the probe encoding.
+# Rewrites js/core/events.d.ts from the Rust catalog, and js/core/contract.js from src/limits.rs and the probe encoding.
 types:
 	KAIWA_WRITE_TYPES=1 cargo test --lib _is_current
 

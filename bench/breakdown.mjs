@@ -1,5 +1,5 @@
 // Where a validated emit's time goes, in Node: times each step of
-// js/bus.js's emit path on its own (reading the payload, the boundary call,
+// js/core/bus.js's emit path on its own (reading the payload, the boundary call,
 // the Rust decision and recording, the clock; the `meta` object and the
 // handler loop as an emit to one handler less an emit to none) beside the
 // whole emit and the references, interleaved round by round. Prints the median ns per call over the rounds (process CPU time,

@@ -1,7 +1,7 @@
 // The workload in Node: prints { engine, timings, memory } as JSON on stdout.
 // Run by bench/run.mjs as `node --expose-gc --single-threaded-gc bench/node.mjs [quick]`.
 
-import { memory } from '../pkg/runtime.js';
+import { memory } from '../pkg/core/runtime.js';
 import { runBench } from './workload.js';
 
 const result = runBench({

@@ -19,7 +19,7 @@ if (location.search.includes('devtools')) import('kaiwa-bus/devtools').then(({ m
 export async function measurePanelChunk() {
 	const result = await esbuild.build({
 		stdin: { contents: ENTRY, resolveDir: '.', loader: 'js' },
-		alias: { 'kaiwa-bus/devtools': './pkg/devtools.js', 'kaiwa-bus': './pkg/index.js' },
+		alias: { 'kaiwa-bus/devtools': './pkg/devtools/index.js', 'kaiwa-bus': './pkg/index.js' },
 		bundle: true,
 		splitting: true,
 		minify: true,

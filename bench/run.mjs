@@ -70,8 +70,8 @@ const { wasm, jsMinified } = await coreSize();
 // The JS a browser user of the bus loads (the devtools panel is a separate entry).
 const snippetDir = readdirSync('pkg/snippets')[0];
 const jsFiles = [
-	...readdirSync('pkg').filter((f) => f.endsWith('.js') && !['node.js', 'inline.js', 'wasm-inline.js'].includes(f) && !f.startsWith('devtools') && !f.startsWith('svelte')),
-	...readdirSync(`pkg/snippets/${snippetDir}/js`).map((f) => `snippets/${snippetDir}/js/${f}`)
+	...readdirSync('pkg', { recursive: true }).filter((f) => f.endsWith('.js') && !['node.js', 'inline.js', 'wasm-inline.js'].includes(f) && !/^(devtools|svelte|snippets)\//.test(f)),
+	...readdirSync(`pkg/snippets/${snippetDir}/js`, { recursive: true }).filter((f) => f.endsWith('.js')).map((f) => `snippets/${snippetDir}/js/${f}`)
 ];
 const glue = Buffer.concat(jsFiles.map((f) => readFileSync(`pkg/${f}`)));
 const size = {

@@ -1,11 +1,12 @@
 // Types of the kaiwa-bus package. The catalog's event map (KaiwaEvents) is
-// generated from the Rust catalog into events.d.ts.
+// generated from the Rust catalog into core/events.d.ts.
 
-import type { EventDefinitions } from './define.js';
-import type { KaiwaEvents } from './events.js';
+import type { EventDefinitions } from './core/define.js';
+import type { KaiwaEvents } from './core/events.js';
 
-export * from './define.js';
-export * from './events.js';
+export { defineEvents } from './core/define.js';
+export type { DescriptorType, EventDefinition, EventDefinitions, EventMapOf, EventsOf, PayloadFromDescriptors } from './core/define.js';
+export * from './core/events.js';
 
 /** 'development' delivers unknown events with a warning; 'strict' refuses them. */
 export type Mode = 'development' | 'strict';

@@ -2,9 +2,9 @@
 // `kaiwa-bus/inline` entry, js/inline.js, needs no init() at all.)
 
 import initWasm from './kaiwa_bus.js';
-import { attach } from './runtime.js';
+import { attach } from './core/runtime.js';
 
-export * from './api.js';
+export * from './core/api.js';
 
 let ready = null;
 

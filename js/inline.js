@@ -8,10 +8,10 @@
 // `node` condition maps this entry to node.js, which reads the .wasm file.
 
 import { initSync } from './kaiwa_bus.js';
-import { attach } from './runtime.js';
+import { attach } from './core/runtime.js';
 import wasmBase64 from './wasm-inline.js';
 
-export * from './api.js';
+export * from './core/api.js';
 
 function decode(base64) {
 	if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(base64);

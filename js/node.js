@@ -6,9 +6,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { initSync } from './kaiwa_bus.js';
-import { loadOnFirstUse, memory } from './runtime.js';
+import { loadOnFirstUse, memory } from './core/runtime.js';
 
-export * from './api.js';
+export * from './core/api.js';
 
 // The .wasm next to this file; when a bundler has moved this code into a
 // chunk of its own (an SSR build that bundles dependencies), the copy in the

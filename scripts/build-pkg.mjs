@@ -25,10 +25,10 @@ const defaultUrl = "module_or_path = new URL('kaiwa_bus_bg.wasm', import.meta.ur
 if (glue.split(defaultUrl).length !== 2) throw new Error(`build-pkg: expected one \`${defaultUrl}\` in wasm-bindgen's glue (did wasm-bindgen change?)`);
 writeFileSync(`${out}/kaiwa_bus.js`, glue.replace(defaultUrl, "throw new Error('kaiwa-bus: init() needs the module (js/index.js passes its URL)');"));
 cpSync(`${raw}/snippets`, `${out}/snippets`, { recursive: true });
-// js/ with its folders (js/devtools/), .js and .d.ts files; wasm-imports.js
+// js/ with its folders (one per entry: js/relay/, js/store/...), .js and .d.ts files; core/wasm-imports.js
 // reaches the package through wasm-bindgen's snippets/.
 for (const file of readdirSync('js', { recursive: true })) {
-	if ((file.endsWith('.js') && file !== 'wasm-imports.js') || file.endsWith('.d.ts')) cpSync(`js/${file}`, `${out}/${file}`);
+	if ((file.endsWith('.js') && file !== 'core/wasm-imports.js') || file.endsWith('.d.ts')) cpSync(`js/${file}`, `${out}/${file}`);
 }
 // The README with links that work on the npm page and in node_modules.
 writeFileSync(`${out}/README.md`, absoluteLinks(readFileSync('README.md', 'utf8'), 'README.md'));

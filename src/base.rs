@@ -80,7 +80,7 @@ pub fn code_point(c: char) -> String {
 /// holding one could look exactly like another: `auth.user\u{200B}.login`
 /// and `auth.user.login`, or `auth.user.\u{202E}nigol` and
 /// `auth.user.login`. The relay checks names with the same rule
-/// (`crate::core::names::check_event_name`), and `js/contract.js` carries
+/// (`crate::core::names::check_event_name`), and `js/core/contract.js` carries
 /// it to the history import.
 pub const HIDDEN_CHARS: [(char, char); 19] = [
     ('\u{0}', '\u{1F}'),

@@ -1,5 +1,5 @@
 //! The facts the JS layer must share with this crate, written to
-//! `js/contract.js` by [`js_module`]: the limits ([`crate::limits`]), the
+//! `js/core/contract.js` by [`js_module`]: the limits ([`crate::limits`]), the
 //! probe encoding (kind codes and names, read modes, the packed layout),
 //! the audiences a schema may name, and the characters no event name may
 //! hold ([`HIDDEN_CHARS`]). The
@@ -15,7 +15,7 @@ use crate::limits;
 use crate::schema::probe::{Kind, Packed, ReadMode};
 use crate::schema::Audience;
 
-/// The text of `js/contract.js`.
+/// The text of `js/core/contract.js`.
 pub fn js_module() -> String {
     let mut out = String::from(
         "// Generated from src/contract.rs by `make types`: do not edit. The facts JS\n\
@@ -83,6 +83,6 @@ pub(crate) fn assert_current(file: &str, generated: &str) {
 mod tests {
     #[test]
     fn contract_js_is_current() {
-        super::assert_current("js/contract.js", &super::js_module());
+        super::assert_current("js/core/contract.js", &super::js_module());
     }
 }

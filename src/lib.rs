@@ -6,7 +6,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`base`] | what every layer shares: a validation issue, the naming convention, number text without `core::fmt` |
-//! | [`contract`] | `js/contract.js`, generated: what JS shares with Rust |
+//! | [`contract`] | `js/core/contract.js`, generated: what JS shares with Rust |
 //! | [`core`] | names and patterns, the handler registry, history, statistics, and [`core::Core`], the emit state machine |
 //! | [`schema`] | schemas, the seed's 21-event [`schema::catalog`], the descriptor notation, and validation |
 //! | [`local`] | [`local::LocalBus`], a Rust-native bus over the core with `Fn` handlers |

@@ -1,7 +1,7 @@
 //! Every limit the bus enforces, in one place. The JS layer needs the same
 //! numbers (it checks lengths before copying a string into wasm memory,
 //! which never shrinks), so they are written once here and exported to JS by
-//! the generated `js/contract.js` (see [`crate::contract`]).
+//! the generated `js/core/contract.js` (see [`crate::contract`]).
 
 /// The longest event name or pattern accepted, in UTF-8 bytes.
 pub const MAX_NAME_LEN: usize = 1024;

@@ -14,8 +14,8 @@
 // The links are attached on first use and detached when the panel leaves
 // the bus.
 
-import { reviveDates } from '../history.js';
-import { messageOf } from '../errors.js';
+import { reviveDates } from '../history/index.js';
+import { messageOf } from '../core/errors.js';
 
 /** The EventBus under any wrappers (a wrapper's `bus` is the bus it wraps). */
 export function innermost(bus) {

@@ -1,21 +1,21 @@
-// The panel's fixed DOM: the launcher button, the toolbar (tabs, filters,
-// actions), the import banner, the statistics table and the footer, around
-// the event list (list.js) and the detail pane, with the parts of
-// buses.js (connection in the header, storage in the statistics). Built
+// The panel's fixed DOM: the launcher button, the toolbar (a tab per view,
+// filters, actions), the import banner and the footer, around the views
+// (views/), with the relay's connection (buses.js) in the header. Built
 // once per element; what the controls do is the element's (`on`).
 // Dragging the inner edge to resize is here too (startResize).
 
-import { SOURCES } from '../history.js';
+import { SOURCES } from '../history/index.js';
 import { h, setChildren, shownName } from './dom.js';
 
 export const DOCKS = ['bottom', 'right', 'left'];
 
 /**
- * Builds the panel around `list` (the event list's element) and `views`
- * (`{ id, title, el }` of views.js, after Events and Statistics) and returns
- * its parts by name; `ui.root` goes into the shadow root.
+ * Builds the panel around `views` (`{ id, title, el }` of views/index.js, in
+ * tab order, the first shown), `list` and `detail` (the Events view's list
+ * and detail pane, which the keys move between) and `connection` (a relay's
+ * status), and returns its parts by name; `ui.root` goes into the shadow root.
  */
-export function buildUi(list, on, status, views) {
+export function buildUi({ list, detail, connection }, on, views) {
 	const ui = {};
 	const tabButton = (tab, text) =>
 		h('button', { role: 'tab', id: `kd-tab-${tab}`, 'aria-controls': `kd-view-${tab}`, 'data-tab': tab, onclick: () => on.showTab(tab) }, text);
@@ -54,41 +54,7 @@ export function buildUi(list, on, status, views) {
 	ui.banner = h('div', { class: 'banner', role: 'status', hidden: true }, ui.bannerText, ui.bannerButton);
 
 	ui.list = list;
-	ui.detail = h('div', { class: 'detail', tabindex: '-1', role: 'region', 'aria-label': 'Selected event' });
-	ui.events = h('div', { class: 'view events', role: 'tabpanel' }, ui.list, ui.detail);
-	ui.statsBody = h('tbody');
-	ui.statsNote = h('p', { class: 'note' });
-	ui.stats = h(
-		'div',
-		{ class: 'view stats', role: 'tabpanel', hidden: true },
-		status.store,
-		h(
-			'table',
-			null,
-			h(
-				'thead',
-				null,
-				h(
-					'tr',
-					null,
-					h('th', null, 'Event'),
-					h('th', { class: 'num' }, 'Count'),
-					h('th', { class: 'num', title: 'Dispatches timed: the durations are over these' }, 'Timed'),
-					h('th', { class: 'num' }, 'Average'),
-					h('th', { class: 'num' }, 'Min'),
-					h('th', { class: 'num' }, 'Max')
-				)
-			),
-			ui.statsBody
-		),
-		ui.statsNote
-	);
-	ui.statsBody.addEventListener('click', (e) => {
-		const tr = e.target.closest('tr[data-name]');
-		if (!tr) return;
-		on.setFilter('name', tr.dataset.name);
-		on.showTab('events');
-	});
+	ui.detail = detail;
 	ui.footerCount = h('span', { role: 'status' });
 	ui.footerState = h('span');
 	ui.marks = h('span', { class: 'marks', hidden: true });
@@ -97,16 +63,15 @@ export function buildUi(list, on, status, views) {
 	ui.tabs = h(
 		'div',
 		{ class: 'tabs', role: 'tablist', 'aria-label': 'Views' },
-		tabButton('events', 'Events'),
-		tabButton('stats', 'Statistics'),
 		views.map((v) => tabButton(v.id, v.title))
 	);
-	ui.views = { events: ui.events, stats: ui.stats };
-	for (const v of views) ui.views[v.id] = v.el;
-	for (const [id, el] of Object.entries(ui.views)) {
+	ui.views = {};
+	for (const [i, { id, el }] of views.entries()) {
+		ui.views[id] = el;
 		el.id = `kd-view-${id}`;
+		el.setAttribute('role', 'tabpanel');
 		el.setAttribute('aria-labelledby', `kd-tab-${id}`);
-		el.hidden = id !== 'events';
+		el.hidden = i > 0;
 	}
 
 	ui.panel = h(
@@ -117,7 +82,7 @@ export function buildUi(list, on, status, views) {
 			'header',
 			{ class: 'toolbar' },
 			h('span', { class: 'title' }, 'kaiwa-bus'),
-			status.connection,
+			connection,
 			ui.tabs,
 			h('span', { class: 'filters' }, ui.domain, ui.name, ui.source, ui.text, ui.user, ui.users),
 			h('span', { class: 'actions' }, ui.pause, ui.clear, ui.exportButton, ui.importButton, ui.dock, ui.collapse)
@@ -154,6 +119,42 @@ export function fillMenus(ui, names, domains, users) {
 }
 
 /** The footer's marks: how many records are marked, and what to do with them. */
+/**
+ * The toolbar's, banner's and tabs' state: `{ paused, imported, disposed,
+ * hasBus, kept (records), tab, shortcut }` (cheap; runs on every change).
+ */
+export function renderChrome(ui, state) {
+	const { paused, imported, disposed } = state;
+	const importing = imported !== null;
+	ui.pause.textContent = paused ? 'Resume' : 'Pause';
+	ui.pause.setAttribute('aria-pressed', String(paused));
+	ui.pause.disabled = importing || disposed;
+	ui.clear.disabled = importing || !state.hasBus || disposed;
+	ui.banner.hidden = !importing && !disposed;
+	ui.banner.classList.remove('error');
+	ui.banner.classList.toggle('disposed', disposed && !importing);
+	ui.bannerButton.hidden = !importing;
+	if (importing) {
+		ui.bannerText.textContent = `Viewing ${imported.fileName} (${imported.records.length} events), read-only.`;
+	} else if (disposed) {
+		ui.bannerText.textContent = `This bus was disposed (bus.dispose()): the panel shows the ${state.kept} events it had kept, and can no longer emit or replay.`;
+	}
+	for (const button of ui.tabs.children) {
+		const selected = button.dataset.tab === state.tab;
+		button.setAttribute('aria-selected', String(selected));
+		button.tabIndex = selected ? 0 : -1; // one stop in the tab order; arrows move between tabs
+	}
+	ui.launcher.title = `Open kaiwa-bus devtools${state.shortcut ? ` (${state.shortcut})` : ''}`;
+}
+
+/** An error in the banner (a file that could not be imported). */
+export function showError(ui, message) {
+	ui.banner.hidden = false;
+	ui.banner.classList.add('error');
+	ui.bannerText.textContent = message;
+	ui.bannerButton.hidden = true;
+}
+
 export function renderMarks(marks, n, on) {
 	marks.hidden = n === 0;
 	if (n === 0) return marks.replaceChildren();

@@ -1,7 +1,7 @@
 // Copy as code: the `bus.emit('name', { … })` line that makes a record's
 // event again, Dates as `new Date('…')`, Maps and Sets as their
 // constructors. Written from the payload itself, with the bounds of the
-// export (js/history.js toPlain): cycles, depth and size are cut the same way.
+// export (js/history/index.js toPlain): cycles, depth and size are cut the same way.
 
 const MAX_DEPTH = 60;
 const BUDGET = 20_000; // values written at most; past it, '[Truncated]'

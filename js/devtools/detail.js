@@ -11,7 +11,7 @@ import { treeNode } from './tree.js';
 
 /**
  * The detail pane's content for record `r` (null: nothing selected). `ctx`
- * is the views' (views.js), plus `prefill(record)`: Edit and emit again.
+ * is the views' (views/index.js), plus `prefill(record)`: Edit and emit again.
  */
 export function detailNodes(r, ctx) {
 	if (r === null) return [h('p', { class: 'placeholder' }, 'Select an event to see its payload, schema and errors (Enter opens it, Escape comes back).')];
@@ -89,29 +89,4 @@ function schemaSection(name, ctx) {
 		}
 	}
 	return out;
-}
-
-/** The statistics table's rows, by event name, from getPerformanceStats()-shaped stats. */
-export function statsRows(stats) {
-	const rows = Object.entries(stats).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-	return rows.map(([name, s]) =>
-		h(
-			'tr',
-			{ 'data-name': name, title: 'Show these events' },
-			h('td', { class: 'name' }, shownName(name)),
-			h('td', { class: 'num' }, String(s.count)),
-			h('td', { class: 'num' }, String(s.timedCount)),
-			h('td', { class: 'num' }, formatMs(s.averageDuration)),
-			h('td', { class: 'num' }, formatMs(s.minDuration)),
-			h('td', { class: 'num' }, formatMs(s.maxDuration))
-		)
-	);
-}
-
-/** The note under the statistics table. */
-export function statsNote(rowCount, imported) {
-	return rowCount
-		? `Delivered and failed events${imported ? ' in the imported file' : ' since the bus started or its history was last cleared'}; ` +
-				"rejected ones are never dispatched. Durations are over the timed dispatches: by default the bus times a sample (its 'timing' option)."
-		: 'No event dispatched yet.';
 }

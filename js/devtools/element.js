@@ -1,27 +1,27 @@
 // <kaiwa-devtools>, the element: its state (settings, the records shown,
 // the filter, the selection, the marks), the live feed from the bus, and the
-// toolbar, tabs and banner around the list (list.js), the detail pane
-// (detail.js) and the views (views.js: Emit, Replay, Compare). Its module
-// header, js/devtools.js, says what the panel reads from the bus and what it
-// costs.
+// toolbar, tabs and banner around the views (views/index.js: Events, with
+// the list (list.js) and the detail pane (detail.js), Statistics, Emit,
+// Replay, Compare). Its module header, js/devtools/index.js, says what the
+// panel reads from the bus and what it costs.
 //
 // Every read of the bus goes through #read: a bus disposed while the panel
 // is open turns the panel to a "disposed" state (it shows what it had kept)
 // instead of throwing from a click or a frame.
 
-import { historyDocument, readHistoryDocument } from '../history.js';
+import { historyDocument, readHistoryDocument } from '../history/index.js';
 import { PanelLinks, isDisposed } from './actions.js';
 import { BusStatus } from './buses.js';
-import { DOCKS, buildUi, download, fillMenus, renderMarks, startResize } from './chrome.js';
-import { detailNodes, statsNote, statsRows } from './detail.js';
-import { setChildren, setText } from './dom.js';
+import { DOCKS, buildUi, download, fillMenus, renderChrome, renderMarks, showError, startResize } from './chrome.js';
+import { detailNodes } from './detail.js';
+import { h, setText } from './dom.js';
 import { addShortcut, panelKey } from './keys.js';
 import { EventList } from './list.js';
 import { loadPrefs, parseShortcut, savePrefs } from './prefs.js';
-import { byId, domainsOf, indexOfId, statsOf } from './records.js';
+import { byId, domainsOf, indexOfId } from './records.js';
 import { Shown } from './shown.js';
 import { adoptStyles } from './styles.js';
-import { VIEWS } from './views.js';
+import { VIEWS } from './views/index.js';
 
 const DEFAULT_SIZE = { bottom: 320, right: 600, left: 600 };
 const MIN_SIZE = 120;
@@ -43,7 +43,7 @@ const Base = globalThis.HTMLElement ?? /** @type {any} */ (class {});
 
 /**
  * `<kaiwa-devtools>`: give it a bus (`element.bus = bus`) and put it in the
- * page; mountDevtools() does both. See js/devtools.d.ts for the API.
+ * page; mountDevtools() does both. See js/devtools/index.d.ts for the API.
  */
 export class KaiwaDevtools extends Base {
 	// Settings (configure) and remembered preferences (localStorage).
@@ -57,7 +57,7 @@ export class KaiwaDevtools extends Base {
 	#connected = false;
 	#paused = false;
 	#imported = null; // { fileName, records } while viewing an imported file
-	#tab = 'events';
+	#tab = VIEWS[0].id; // the Events view, the panel's home
 
 	// The records shown (shown.js), and what the live feed has queued.
 	#shown = new Shown();
@@ -77,7 +77,7 @@ export class KaiwaDevtools extends Base {
 	#ui = null;
 	#list = null; // the windowed event list (list.js)
 	#status = new BusStatus(); // a relay's connection, a store's storage (buses.js)
-	#views = new Map(); // id -> what views.js's render() gave
+	#views = new Map(); // id -> what a view's render() gave (views/index.js)
 	#links = new PanelLinks(); // the panel's emits and replays (actions.js)
 
 	// fn(bus), or `fallback` when there is no bus or it was disposed.
@@ -93,8 +93,17 @@ export class KaiwaDevtools extends Base {
 		}
 	};
 
-	// What the views and the detail pane get (views.js).
+	// What the views and the detail pane get (views/index.js); the Events
+	// view's list and detail are added when the panel is built.
 	#ctx = {
+		list: null,
+		detail: null,
+		status: this.#status,
+		records: () => this.#shown.records,
+		showEvents: (name) => {
+			this.#setFilter('name', name);
+			this.#showTab(VIEWS[0].id);
+		},
 		bus: () => (this.#disposed ? null : this.#bus),
 		read: this.#read,
 		canAct: () => this.#bus !== null && !this.#disposed && this.#links.usable,
@@ -342,7 +351,7 @@ export class KaiwaDevtools extends Base {
 		this.#renderRows();
 		if (shown.menusDirty) this.#renderMenus();
 		this.#renderFooter();
-		if (this.#tab === 'stats') this.#renderStats();
+		this.#views.get(this.#tab)?.frame?.();
 	};
 
 	// Reads the records afresh: the imported file, or the bus history.
@@ -374,12 +383,15 @@ export class KaiwaDevtools extends Base {
 			onKey: (e) => this.#onListKey(e),
 			onChange: () => this.#schedule()
 		});
+		this.#ctx.list = this.#list.el;
+		this.#ctx.detail = h('div', { class: 'detail', tabindex: '-1', role: 'region', 'aria-label': 'Selected event' });
 		const views = VIEWS.map((view) => {
 			const built = view.render(this.#ctx);
 			this.#views.set(view.id, built);
 			return { id: view.id, title: view.title, el: built.el };
 		});
-		const ui = buildUi(this.#list.el, {
+		const parts = { list: this.#ctx.list, detail: this.#ctx.detail, connection: this.#status.connection };
+		const ui = buildUi(parts, {
 			showTab: (tab) => this.#showTab(tab),
 			setFilter: (key, value) => this.#setFilter(key, value),
 			pause: () => (this.paused = !this.#paused),
@@ -391,7 +403,7 @@ export class KaiwaDevtools extends Base {
 			open: () => this.open(),
 			leaveImport: () => this.#leaveImport(),
 			startResize: (e) => this.#startResize(e)
-		}, this.#status, views);
+		}, views);
 		const shadow = adoptStyles(this.attachShadow({ mode: 'open' }));
 		shadow.append(ui.root);
 		shadow.addEventListener('keydown', this.#onPanelKey);
@@ -418,30 +430,17 @@ export class KaiwaDevtools extends Base {
 
 	// Toolbar and banner state (cheap; runs on every state change).
 	#renderChrome() {
-		const ui = this.#ui;
-		const importing = this.#imported !== null;
 		if (this.#prefs.open) this.setAttribute('open', '');
 		else this.removeAttribute('open');
-		ui.pause.textContent = this.#paused ? 'Resume' : 'Pause';
-		ui.pause.setAttribute('aria-pressed', String(this.#paused));
-		const disposed = this.#disposed;
-		ui.pause.disabled = importing || disposed;
-		ui.clear.disabled = importing || !this.#bus || disposed;
-		ui.banner.hidden = !importing && !disposed;
-		ui.banner.classList.remove('error');
-		ui.banner.classList.toggle('disposed', disposed && !importing);
-		ui.bannerButton.hidden = !importing;
-		if (importing) {
-			ui.bannerText.textContent = `Viewing ${this.#imported.fileName} (${this.#imported.records.length} events), read-only.`;
-		} else if (disposed) {
-			ui.bannerText.textContent = `This bus was disposed (bus.dispose()): the panel shows the ${this.#shown.records.length} events it had kept, and can no longer emit or replay.`;
-		}
-		for (const button of ui.tabs.children) {
-			const selected = button.dataset.tab === this.#tab;
-			button.setAttribute('aria-selected', String(selected));
-			button.tabIndex = selected ? 0 : -1; // one stop in the tab order; arrows move between tabs
-		}
-		ui.launcher.title = `Open kaiwa-bus devtools${this.#settings.shortcut ? ` (${this.#settings.shortcut})` : ''}`;
+		renderChrome(this.#ui, {
+			paused: this.#paused,
+			imported: this.#imported,
+			disposed: this.#disposed,
+			hasBus: this.#bus !== null,
+			kept: this.#shown.records.length,
+			tab: this.#tab,
+			shortcut: this.#settings.shortcut
+		});
 		this.#renderFooter();
 	}
 
@@ -501,20 +500,8 @@ export class KaiwaDevtools extends Base {
 	#showTab(tab) {
 		this.#tab = tab;
 		for (const [id, el] of Object.entries(this.#ui.views)) el.hidden = id !== tab;
-		if (tab === 'stats') this.#renderStats();
 		this.#views.get(tab)?.shown?.();
 		this.#renderChrome();
-	}
-
-	#renderStats() {
-		const ui = this.#ui;
-		// A disposed bus's statistics are gone with it: those of the records kept.
-		const kept = this.#imported !== null || this.#disposed;
-		const stats = kept ? statsOf(this.#shown.records) : this.#read((bus) => bus.getPerformanceStats(), null);
-		const rows = statsRows(stats ?? statsOf(this.#shown.records));
-		setChildren(ui.statsBody, rows);
-		ui.statsNote.textContent = statsNote(rows.length, kept || stats === null);
-		this.#status.renderStore(this.#imported === null && !this.#disposed);
 	}
 
 	// --- The selected event -------------------------------------------------
@@ -561,16 +548,8 @@ export class KaiwaDevtools extends Base {
 		try {
 			this.importJSON(await chosen.text(), chosen.name);
 		} catch (error) {
-			this.#showError(`Could not import ${chosen.name}: ${error.message}`);
+			showError(this.#ui, `Could not import ${chosen.name}: ${error.message}`);
 		}
-	}
-
-	#showError(message) {
-		const ui = this.#ui;
-		ui.banner.hidden = false;
-		ui.banner.classList.add('error');
-		ui.bannerText.textContent = message;
-		ui.bannerButton.hidden = true;
 	}
 
 	#leaveImport() {
@@ -595,6 +574,7 @@ export class KaiwaDevtools extends Base {
 	#onPanelKey = (e) =>
 		panelKey(e, this.#ui, {
 			tab: this.#tab,
+			home: VIEWS[0].id,
 			showTab: (tab) => this.#showTab(tab),
 			close: () => this.close()
 		});

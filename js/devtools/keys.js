@@ -34,20 +34,21 @@ export function isTyping(target) {
 /**
  * A key pressed inside the panel: `/` focuses the search, Escape closes
  * what is open (the detail pane, a view, then the panel itself), arrows,
- * Home and End move between tabs. `on`: { tab, showTab(tab), close() }.
+ * Home and End move between tabs. `on`: { tab, home (the Events view's
+ * id), showTab(tab), close() }.
  */
 export function panelKey(e, ui, on) {
 	const target = /** @type {HTMLElement} */ (e.target);
 	if (e.key === '/' && !isTyping(target) && !e.ctrlKey && !e.metaKey && !e.altKey) {
 		e.preventDefault();
-		if (on.tab !== 'events') on.showTab('events');
+		if (on.tab !== on.home) on.showTab(on.home);
 		ui.text.focus();
 	} else if (e.key === 'Escape' && !e.defaultPrevented) {
 		e.preventDefault();
 		if (ui.detail.contains(target)) ui.list.focus();
-		else if (on.tab !== 'events') {
-			on.showTab('events');
-			ui.tabs.querySelector('[data-tab=events]').focus();
+		else if (on.tab !== on.home) {
+			on.showTab(on.home);
+			ui.tabs.querySelector(`[data-tab="${on.home}"]`).focus();
 		} else {
 			on.close();
 			ui.launcher.focus();

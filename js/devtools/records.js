@@ -2,7 +2,7 @@
 // text, the domain menu's prefixes, the statistics of an imported file, and
 // lookups by id. Pure functions over records; no DOM.
 
-import { GAP_EVENT, toPlain } from '../history.js';
+import { GAP_EVENT, toPlain } from '../history/index.js';
 
 export const byId = (a, b) => a.id - b.id;
 

@@ -4,7 +4,7 @@
 // start, its length and a Copy button (the whole of an 8 MB string in the
 // page would take seconds to lay out).
 
-import { messageOf } from '../errors.js';
+import { messageOf } from '../core/errors.js';
 import { copyText, formatDate, h, setText } from './dom.js';
 
 const TREE_CHILDREN_SHOWN = 200; // per object or array in the payload tree

@@ -22,8 +22,8 @@
 //! payload of a plain schema of up to seven fields crosses as one integer
 //! argument, with nothing written to memory.
 //!
-//! `js/probe.js` writes this encoding; [`Kind::NAMES`] and the layout numbers
-//! reach it through the generated `js/contract.js`.
+//! `js/core/probe.js` writes this encoding; [`Kind::NAMES`] and the layout numbers
+//! reach it through the generated `js/core/contract.js`.
 
 use crate::prelude::*;
 
@@ -85,7 +85,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Every kind by code, named as JS users know them; `js/probe.js` must
+    /// Every kind by code, named as JS users know them; `js/core/probe.js` must
     /// list the same names in the same order.
     pub const NAMES: [&'static str; 15] = [
         "undefined",
@@ -193,7 +193,7 @@ impl Describe for [Probe] {
     }
 }
 
-/// The description `js/probe.js` writes (see the module documentation).
+/// The description `js/core/probe.js` writes (see the module documentation).
 #[derive(Clone, Copy, Debug)]
 pub struct Packed<'a> {
     /// The kinds of probes 0 to 7.
@@ -285,7 +285,7 @@ impl Describe for Packed<'_> {
 mod tests {
     use super::*;
 
-    /// The kinds, packed as `js/probe.js` packs them.
+    /// The kinds, packed as `js/core/probe.js` packs them.
     fn word(kinds: &[Kind]) -> i32 {
         kinds.iter().enumerate().fold(0, |w, (i, k)| w | (*k as i32) << (4 * i))
     }

@@ -1,5 +1,5 @@
 //! Type names for messages, and the TypeScript event map generated from the
-//! catalog (`js/events.d.ts`, checked by the `events_d_ts_is_current` test and
+//! catalog (`js/core/events.d.ts`, checked by the `events_d_ts_is_current` test and
 //! rewritten by `make types`).
 
 use crate::prelude::*;
@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn events_d_ts_is_current() {
-        crate::contract::assert_current("js/events.d.ts", &catalog_declarations());
+        crate::contract::assert_current("js/core/events.d.ts", &catalog_declarations());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Rust values to JS objects, for the bindings. The object literals are
-//! built in `js/wasm-imports.js`: one call per object.
+//! built in `js/core/wasm-imports.js`: one call per object.
 
 use crate::prelude::*;
 
@@ -11,7 +11,7 @@ use crate::core::stats::Stat;
 use crate::schema::probe::Plan;
 use crate::schema::{Issue, Schema};
 
-#[wasm_bindgen(module = "/js/wasm-imports.js")]
+#[wasm_bindgen(module = "/js/core/wasm-imports.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeRecord)]
     #[allow(clippy::too_many_arguments)]
@@ -93,7 +93,7 @@ pub fn refusal(kind: &str, event: &str, message: &str, found: &[Issue], record: 
     make_refusal(kind, event, message, issues(found), record as f64)
 }
 
-/// `{ keys, modes }` for `js/probe.js`.
+/// `{ keys, modes }` for `js/core/probe.js`.
 pub fn plan(plan: &Plan) -> JsValue {
     let modes: Vec<u8> = plan.modes.iter().map(|m| *m as u8).collect();
     make_plan(strings(&plan.keys), modes)

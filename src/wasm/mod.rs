@@ -1,4 +1,4 @@
-//! The bindings the JS layer (`js/bus.js`) calls. Not a public API: users see
+//! The bindings the JS layer (`js/core/bus.js`) calls. Not a public API: users see
 //! the `EventBus` class of the JS layer, which wraps a [`BusCore`].
 //!
 //! Every method takes `&self`. The state lives in a [`lock::Lock`], lent out
@@ -65,7 +65,7 @@ struct State {
     /// The time recorded emits are stamped with, ms since the Unix epoch:
     /// the JS layer sets it whenever it reads the clock.
     now: f64,
-    /// Probe codes written by `js/probe.js` just before `emit` or `validate`.
+    /// Probe codes written by `js/core/probe.js` just before `emit` or `validate`.
     probes: Vec<i32>,
     /// Buffers replaced by a larger one. Kept, never freed: a payload reader
     /// interrupted by a nested emit may still write into the old one, and
@@ -74,7 +74,7 @@ struct State {
 }
 
 /// The description of a payload of `id` whose kinds are `word` and whose
-/// other codes `js/probe.js` wrote from index `from` of the probe buffer
+/// other codes `js/core/probe.js` wrote from index `from` of the probe buffer
 /// (see [`Packed`]; what the buffer lacks reads as a getter that threw, so
 /// validation fails closed).
 fn packed<'a>(core: &JsCore, probes: &'a [i32], id: NameId, word: i32, from: u32) -> Packed<'a> {
@@ -156,7 +156,7 @@ impl BusCore {
         }
     }
 
-    /// The names `js/probe.js` must give the kind codes, in code order.
+    /// The names `js/core/probe.js` must give the kind codes, in code order.
     #[wasm_bindgen(js_name = kindNames)]
     pub fn kind_names() -> Array {
         strings(&Kind::NAMES)
@@ -185,7 +185,7 @@ impl BusCore {
         strings(&self.state.with(|s| s.core.schemas().atoms().to_vec()))
     }
 
-    /// Where `js/probe.js` writes probe codes: room for at least `len`
+    /// Where `js/core/probe.js` writes probe codes: room for at least `len`
     /// integers. The address changes only when this is called with a larger
     /// `len`: then the buffer at least doubles, keeps its codes (a reader
     /// nested in another writes above the outer one's), and the old one is
@@ -216,7 +216,7 @@ impl BusCore {
 
     /// Checks and records an emit at nesting `depth`, planned for
     /// `handlers` handlers. The payload is described by `word` and the
-    /// codes `js/probe.js` wrote from index `from` of the probe buffer (see
+    /// codes `js/core/probe.js` wrote from index `from` of the probe buffer (see
     /// [`Packed`]). Returns the record id; its negation when a warning waits
     /// in [`BusCore::take_warning`]; 0 when refused, for
     /// [`BusCore::refuse`] to record. Infallible and given only numbers, so
@@ -393,7 +393,7 @@ impl BusCore {
         keys: Array,
         types: Array,
     ) -> Result<(), JsValue> {
-        // Arrays of strings (js/checks.js made them) read here, before the
+        // Arrays of strings (js/core/checks.js made them) read here, before the
         // loan: cheaper in glue and .wasm than wasm-bindgen's `Vec<String>`.
         let texts =
             |items: &Array| -> Vec<String> { items.iter().map(|v| v.as_string().unwrap_or_default()).collect() };

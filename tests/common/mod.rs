@@ -1,6 +1,6 @@
 //! Tests of the wasm bindings (`BusCore`), shared by `tests/node.rs` and
 //! `tests/browser.rs`: the same cases run in Node and in headless Chromium.
-//! They drive `BusCore` as `js/bus.js` does, probe buffer included.
+//! They drive `BusCore` as `js/core/bus.js` does, probe buffer included.
 
 use js_sys::{Array, Date, Int32Array, Object, Reflect};
 use kaiwa_bus::wasm::BusCore;
@@ -25,7 +25,7 @@ fn object(entries: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
-/// Writes probe codes where `js/probe.js` would (the extras, see
+/// Writes probe codes where `js/core/probe.js` would (the extras, see
 /// `src/schema/probe.rs`).
 fn write_probes(core: &BusCore, codes: &[i32]) {
     let ptr = core.probe_buffer(codes.len() as u32);
@@ -43,7 +43,7 @@ const LITERAL: i32 = 3;
 const NUMBER: i32 = 4;
 const DATE: i32 = 7;
 
-/// The kinds of up to eight probes packed in one word, as `js/probe.js`
+/// The kinds of up to eight probes packed in one word, as `js/core/probe.js`
 /// returns them.
 fn word(kinds: &[i32]) -> i32 {
     kinds.iter().enumerate().fold(0, |w, (i, k)| w | k << (4 * i))
@@ -259,7 +259,7 @@ fn nesting_deeper_than_the_limit_is_refused() {
     assert!(string(&refusal, "message").contains("more than 64 levels deep"));
     assert!(core.emit(id, 0, 0, 0, 1) > 0.0);
 }
-/// A JS array of strings, as js/checks.js hands field keys and descriptors.
+/// A JS array of strings, as js/core/checks.js hands field keys and descriptors.
 fn texts(items: &[&str]) -> Array {
     items.iter().map(|s| JsValue::from_str(s)).collect()
 }

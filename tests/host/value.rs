@@ -1,5 +1,5 @@
 //! A small JS-like value for host tests, and its [`Payload`] reader, which
-//! follows the same rules as `js/probe.js`.
+//! follows the same rules as `js/core/probe.js`.
 
 use std::rc::Rc;
 

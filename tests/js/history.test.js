@@ -1,11 +1,11 @@
-// The history record format (kaiwa-bus/history, js/history.js) and the
+// The history record format (kaiwa-bus/history, js/history/index.js) and the
 // panel's pure record functions (js/devtools/records.js), with the hostile
 // inputs of issue 9: a record or key named __proto__, a Proxy whose traps
 // throw, sub-objects reused 26 deep, names far over the limit, duplicate ids.
 // Runs in Node and in Chromium.
 
 import { EventBus } from '#kaiwa';
-import { HISTORY_FORMAT, HISTORY_VERSION, historyDocument, readHistoryDocument, reviveDates, toPlain } from '../../pkg/history.js';
+import { HISTORY_FORMAT, HISTORY_VERSION, historyDocument, readHistoryDocument, reviveDates, toPlain } from '../../pkg/history/index.js';
 import * as records from '../../pkg/devtools/records.js';
 import { assert, test } from './harness.js';
 

@@ -5,8 +5,8 @@
 // Chromium.
 
 import { EventBus, MAX_EMIT_DEPTH } from '#kaiwa';
-import { MAX_NAMES } from '../../pkg/contract.js';
-import { readHistoryDocument } from '../../pkg/history.js';
+import { MAX_NAMES } from '../../pkg/core/contract.js';
+import { readHistoryDocument } from '../../pkg/history/index.js';
 import { assert, assertHealthy, quiet, test } from './harness.js';
 
 const at = new Date('2026-11-26T10:00:00Z');

@@ -3,7 +3,7 @@
 // 'unsafe-eval' must write the same codes for every payload. Runs in Node
 // and in Chromium, against the built package's probe.js.
 
-import { compileReader, configure, readPayload } from '../../pkg/probe.js';
+import { compileReader, configure, readPayload } from '../../pkg/core/probe.js';
 import { assert, test } from './harness.js';
 
 // Read modes, as ReadMode in src/schema/probe.rs.

@@ -5,7 +5,7 @@
 // as it writes this realm's. Runs in Node and in Chromium.
 
 import { EventBus, ValidationError } from '#kaiwa';
-import { toPlain } from '../../pkg/history.js';
+import { toPlain } from '../../pkg/history/index.js';
 import { assert, inNode, test } from './harness.js';
 
 const at = new Date('2026-11-26T10:00:00Z');

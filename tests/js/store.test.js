@@ -3,6 +3,7 @@
 // The same cases run against both stores: what one promises, the other keeps.
 
 import { IndexedDbEventStore, MemoryEventStore, STORED_EVENT_VERSION, StoreError } from '#kaiwa-store';
+import { IndexedDbOutbox } from '../../pkg/relay/outbox.js';
 import { assert, inNode, test } from './harness.js';
 
 // A fresh IndexedDB factory in Node; the page's own in Chromium.
@@ -239,6 +240,46 @@ test('indexeddb: an open that never answers fails after openTimeoutMs, and a lat
 	assert.ok(first instanceof StoreError && first.kind === 'unavailable' && first.message.includes('did not answer'), `got ${first}`);
 	await store.open().catch(() => {});
 	assert.equal(calls, 2);
+});
+
+test('indexeddb: an open blocked by another tab fails as blocked, and so does a second open while the first still waits; both go through once it lets go', async () => {
+	const name = dbName();
+	// The other tab: version 1 open, versionchange ignored.
+	const held = await new Promise((resolve, reject) => {
+		const request = idb.open(name, 1);
+		request.onsuccess = () => resolve(request.result);
+		request.onerror = () => reject(request.error);
+	});
+	held.onversionchange = () => {};
+	// The store of the next release: it asks for version 2.
+	const next = { open: (n, version) => idb.open(n, version + 1) };
+	const store = new IndexedDbEventStore({ name, indexedDB: next, openTimeoutMs: 100 });
+	try {
+	const first = await store.open().then(() => null, (e) => e);
+	assert.ok(first instanceof StoreError && first.kind === 'blocked', `first open: got ${first}`);
+	// IndexedDB queues a second open of the same database behind the first,
+	// where it hears no `blocked` of its own: it must still say blocked.
+	const second = await store.open().then(() => null, (e) => e);
+	assert.ok(second instanceof StoreError && second.kind === 'blocked', `second open: got ${second}`);
+	} finally {
+		held.close();
+	}
+	await store.append([login('after')]);
+	assert.deepEqual((await store.read()).map((e) => e.payload.userId), ['after']);
+	store.close();
+});
+
+test("the relay's IndexedDB outbox: an open that never answers fails after openTimeoutMs as unavailable, and a later call tries again", async () => {
+	let calls = 0;
+	const hanging = { open: () => (calls++, {}) };
+	const outbox = new IndexedDbOutbox({ name: dbName(), indexedDB: hanging, openTimeoutMs: 30 });
+	// Before the outbox shared the store's opener it waited forever: give up after 2 s.
+	const deadline = new Promise((resolve) => setTimeout(() => resolve('still pending after 2 s'), 2000));
+	const first = await Promise.race([outbox.load().then(() => 'loaded', (e) => e), deadline]);
+	assert.ok(first?.kind === 'unavailable' && first.message.includes('did not answer'), `got ${first}`);
+	await outbox.load().catch(() => {});
+	assert.equal(calls, 2);
+	outbox.close();
 });
 
 test('indexeddb: storage full aborts the whole batch with a StoreError of kind quota', async () => {

@@ -1,4 +1,4 @@
-// The four svelte functions js/svelte-context.js uses (the workspace does not install svelte).
+// The four svelte functions js/svelte/context.js uses (the workspace does not install svelte).
 declare module 'svelte' {
 	export function getContext<T>(key: unknown): T;
 	export function hasContext(key: unknown): boolean;

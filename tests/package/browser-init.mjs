@@ -6,7 +6,7 @@
 // the bytes or a compiled WebAssembly.Module, and kaiwa-bus/inline needs no
 // init() at all. Needs pkg/ built. Prints `# init: N passed, M failed`.
 
-import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { launchChromium } from '../../scripts/lib/chromium.mjs';
 import { serveStatic } from '../../scripts/lib/static-server.mjs';
 
@@ -14,8 +14,7 @@ import { serveStatic } from '../../scripts/lib/static-server.mjs';
 const MOVED = 'test-output/init-moved';
 rmSync(MOVED, { recursive: true, force: true });
 mkdirSync(MOVED, { recursive: true });
-for (const file of readdirSync('pkg')) if (file.endsWith('.js')) cpSync(`pkg/${file}`, `${MOVED}/${file}`);
-cpSync('pkg/snippets', `${MOVED}/snippets`, { recursive: true });
+cpSync('pkg', MOVED, { recursive: true, filter: (file) => !file.endsWith('.wasm') });
 
 const page = (body) => `<!doctype html><meta charset="utf-8"><script type="module">
 	const out = {};

@@ -62,7 +62,7 @@ check('the .wasm is exported for bundlers', () => {
 
 check('the package ships its types, glue, snippets and wasm', () => {
 	const root = `${dir}/node_modules/kaiwa-bus`;
-	for (const file of ['index.d.ts', 'events.d.ts', 'index.js', 'node.js', 'kaiwa_bus.js', 'kaiwa_bus_bg.wasm', 'devtools.js', 'devtools.d.ts', 'devtools/element.js', 'history.js', 'history.d.ts', 'README.md']) {
+	for (const file of ['index.d.ts', 'core/events.d.ts', 'index.js', 'node.js', 'kaiwa_bus.js', 'kaiwa_bus_bg.wasm', 'devtools/index.js', 'devtools/index.d.ts', 'devtools/element.js', 'history/index.js', 'history/index.d.ts', 'core/bus.js', 'svelte/index.js', 'svelte/server.js', 'relay/index.js', 'relay/node.js', 'store/index.js', 'store/node.js', 'server/index.js', 'README.md']) {
 		if (!existsSync(`${root}/${file}`)) throw new Error(`missing ${file}`);
 	}
 	const snippets = readdirSync(`${root}/snippets`);
@@ -111,7 +111,7 @@ check("kaiwa-bus/inline is the Node entry in Node; kaiwa-bus/svelte resolves; in
 		import init, { init as named, EventBus } from 'kaiwa-bus/inline';
 		await init();
 		console.log(init === named, new EventBus().mode, import.meta.resolve('kaiwa-bus/inline').endsWith('/kaiwa-bus/node.js'),
-			import.meta.resolve('kaiwa-bus/svelte').endsWith('/kaiwa-bus/svelte-server.js'));
+			import.meta.resolve('kaiwa-bus/svelte').endsWith('/kaiwa-bus/svelte/server.js'));
 	`);
 	if (out.trim() !== 'true development true true') throw new Error(out);
 });

@@ -1,10 +1,10 @@
-// Every bus takes the same options (js/bus-options.js): each factory, and a
+// Every bus takes the same options (js/core/bus-options.js): each factory, and a
 // persistent bus over a relay bus, made with the app's own events in strict
 // mode, keeps mode, historyLimit and timing, accepts the app's events, and
 // hands on their Dates as Dates: from another tab (a BroadcastChannel), from
 // the relay (a real kaiwa-relay, strict, with the app's schemas file) and
 // from the store (fake-indexeddb, reopened). A misspelt option is an error
-// (but for the core entry's memory bus: see js/bus-options.js).
+// (but for the core entry's memory bus: see js/core/bus-options.js).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import WsWebSocket from 'ws';
 import { RelayError, createRelayBus } from '#kaiwa-relay';
-import { IndexedDbOutbox } from '../../pkg/outbox.js';
+import { IndexedDbOutbox } from '../../pkg/relay/outbox.js';
 import { owned, startRedis, startRelay, token, until } from './servers.js';
 
 const WebSocket = globalThis.WebSocket ?? WsWebSocket;

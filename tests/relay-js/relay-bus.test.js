@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import WsWebSocket from 'ws';
 import { ValidationError } from '#kaiwa';
 import { RelayError, createRelayBus, publish } from '#kaiwa-relay';
-import { GAP_EVENT } from '../../pkg/history.js';
-import { IndexedDbOutbox } from '../../pkg/outbox.js';
+import { GAP_EVENT } from '../../pkg/history/index.js';
+import { IndexedDbOutbox } from '../../pkg/relay/outbox.js';
 import { owned, startRedis, startRelay, token, until } from './servers.js';
 
 // Node 22 has a WebSocket of its own (make test runs this file on Node 22

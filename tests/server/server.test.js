@@ -14,7 +14,7 @@ import vm from 'node:vm';
 import { build } from 'esbuild';
 import WsWebSocket from 'ws';
 import { createRelayBus } from '#kaiwa-relay';
-import { RelayError, publish, relayToken } from '../../pkg/server.js';
+import { RelayError, publish, relayToken } from '../../pkg/server/index.js';
 import { SECRET, freePort, startRelay, until } from '../relay-js/servers.js';
 
 const WebSocket = globalThis.WebSocket ?? WsWebSocket;
@@ -113,7 +113,7 @@ test('bad input: an Error that names the problem', async () => {
 test('no WebAssembly and no Node API: bundled for a neutral platform, it runs with Web globals only', async () => {
 	// esbuild fails on any import of a Node module when the platform is neutral.
 	const { outputFiles } = await build({
-		entryPoints: [resolve('pkg/server.js')],
+		entryPoints: [resolve('pkg/server/index.js')],
 		bundle: true,
 		platform: 'neutral',
 		format: 'iife',
@@ -135,7 +135,7 @@ for (const major of [18, 20, 22]) {
 	test(`Node ${major}: relayToken and publish work`, () => {
 		const node = execFileSync('scripts/node-bin.sh', [String(major)], { encoding: 'utf8' }).trim();
 		const script = `
-			import { publish } from ${JSON.stringify(resolve('pkg/server.js'))};
+			import { publish } from ${JSON.stringify(resolve('pkg/server/index.js'))};
 			const [answer] = await publish({ url: process.argv[1], secret: process.argv[2] }, [{ name: 'auth.user.logout', payload: { userId: 'n', timestamp: new Date() } }]);
 			console.log(process.version, JSON.stringify(answer));`;
 		const out = execFileSync(node, ['--input-type=module', '-e', script, relay.http, SECRET], { encoding: 'utf8' });

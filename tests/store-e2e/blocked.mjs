@@ -2,7 +2,7 @@
 // tab holds the database open at an older version and does not close on
 // `versionchange`, so the store's open waits on it.
 //
-// The store opens version 1 (DB_VERSION in js/indexeddb-store.js), and no
+// The store opens version 1 (DB_VERSION in js/store/indexeddb.js), and no
 // version is older than 1, so today only the next version of the store can
 // be blocked. The test opens the store through Chromium's own indexedDB
 // with the version it asks for raised by one: the store of the next

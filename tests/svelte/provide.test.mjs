@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { compile } from 'svelte/compiler';
 import { render } from 'svelte/server';
 import { EventBus } from '../../pkg/inline.js';
-import { provideBus } from '../../pkg/svelte.js';
+import { provideBus } from '../../pkg/svelte/index.js';
 
 // A layout that calls provideBus(options) at the top of its <script>, as
 // the README's root layout does.

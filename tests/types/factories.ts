@@ -1,4 +1,4 @@
-// Type tests of the options every bus takes (js/bus-options.js): each
+// Type tests of the options every bus takes (js/core/bus-options.js): each
 // factory takes `events`, `mode`, `historyLimit`, `timing` and `catalog`,
 // types its bus with `events`, and a misspelt option is an error.
 

@@ -1,0 +1,673 @@
+// EventBus: the JS face of the Rust core (src/core, via src/wasm).
+//
+// Rust owns names, subscriptions, schemas, validation, history and stats.
+// This layer owns what must stay in JS: the handler functions (by
+// subscription id), the history's payloads (by record id), the handler loop
+// with its try/catch, promise tracking, and the payload reader. Most emits
+// cross into wasm once (core.emit), with numbers only, however many
+// handlers run. See docs/internals.md "How an emit runs".
+
+import { BusCore } from '../kaiwa_bus.js';
+import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf, recorded } from './errors.js';
+import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
+import { registerEvents } from './define.js';
+import { attachTransport } from './link.js';
+import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
+import { compileReader, probeWidth } from './probe.js';
+import { memory } from './runtime.js';
+
+/**
+ * How deep emits may nest: inside handlers, onRecord listeners, payload
+ * getters and Proxy traps alike (src/limits.rs MAX_DEPTH, via js/core/contract.js).
+ */
+export const MAX_EMIT_DEPTH = MAX_DEPTH;
+// With timing: 'sampled', the first emit of each task is timed, then one in
+// SAMPLE_EVERY while the task goes on emitting.
+const SAMPLE_EVERY = 32;
+
+const clock = globalThis.performance;
+const timeOrigin = clock.timeOrigin;
+
+// A handler error's message, cut before it crosses into wasm: the record
+// keeps MAX_ERROR_LEN characters, and wasm memory never shrinks.
+function shortMessage(error) {
+	const message = messageOf(error);
+	return message.length > MAX_ERROR_LEN ? `${message.slice(0, MAX_ERROR_LEN)}…` : message;
+}
+
+// What a disposed bus's core answers to every call.
+/** @type {any} */
+const DISPOSED = new Proxy(
+	{},
+	{
+		get() {
+			return () => {
+				throw new Error('kaiwa-bus: this EventBus was disposed; create a new one');
+			};
+		}
+	}
+);
+
+function atomMap(atoms) {
+	const map = new Map();
+	atoms.forEach((atom, id) => map.set(atom, id));
+	return map;
+}
+
+function planOf(plan) {
+	if (plan === undefined) return null;
+	return { read: compileReader(plan), width: probeWidth(plan) };
+}
+
+function hasUserId(payload, userId) {
+	try {
+		return payload !== null && typeof payload === 'object' && 'userId' in payload && payload.userId === userId;
+	} catch {
+		return false;
+	}
+}
+
+// What a handler gets besides the payload. `timestamp` is made on first use:
+// most handlers never read it, and a Date costs as much as a whole emit.
+// `source` is 'local' for an emit of this page, or the `source` of the
+// transport that handed the event in (see attach()), with its `offset` if
+// it gave one.
+class EventMeta {
+	#date = null;
+	constructor(name, id, time, source, offset) {
+		this.name = name;
+		this.id = id;
+		this.time = time;
+		this.source = source;
+		this.offset = offset;
+	}
+
+	get timestamp() {
+		this.#date ??= new Date(this.time);
+		return this.#date;
+	}
+}
+
+class Entry {
+	constructor(fn, once, link) {
+		this.fn = fn;
+		this.once = once;
+		this.live = true;
+		this.sub = 0;
+		this.link = link; // the transport link that subscribed, or null
+	}
+}
+
+const LOCAL = 'local';
+
+/**
+ * A typed, validated event bus. See README.md for the API table.
+ */
+export class EventBus {
+	#core;
+	#names = new Map(); // event name -> interned id
+	#nameOf = []; // id -> event name: Rust may give a forgotten name's id to a new one
+	#plans = []; // id -> reader plan, or null when the event has no schema
+	#atoms; // literal string -> atom id
+	#entries = new Map(); // subscription id -> Entry
+	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
+	#limit; // the history limit
+	// The history's payloads: Rust keeps the records, this layer their
+	// payloads, in a ring of a power of two slots (#keep).
+	#mask; // slots - 1, or -1 when the history keeps nothing
+	#keptIds = [];
+	#kept = [];
+	#listeners = new Set();
+	#detachers = new Set(); // of the attached transports
+	// What this bus lends the links of attached transports (js/core/link.js).
+	#side = {
+		receive: (name, payload, link, offset) => this.#nested(name, payload, link, offset),
+		add: (pattern, handler, link) => this.#add('link.on', pattern, handler, false, link),
+		drop: (entry) => this.#drop(entry),
+		detachers: this.#detachers
+	};
+	#view = null; // the probe buffer in wasm memory
+	#probeTop = 0; // its slots in use by reads in progress: a getter may emit
+	#probeFrom = 0; // where the last read's codes start
+	#time = Date.now(); // the wall clock at the last timed emit
+	#sampleEvery; // 1: time every emit; N: one emit in N after a task's first
+	#untimed = 0; // emits left before the next timed one
+	#taskResetQueued = false;
+	#depth = 0; // emits, validations and announcements running now, nested
+	#taskReset = () => {
+		this.#untimed = 0;
+		this.#taskResetQueued = false;
+	};
+
+	constructor(options) {
+		memory();
+		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
+		this.#core = new BusCore(strict, historyLimit, catalog);
+		this.#core.setTime(this.#time);
+		this.#limit = historyLimit;
+		// Capped: wasm memory cannot hold 2^30 records.
+		this.#mask = historyLimit === 0 ? -1 : 2 ** Math.min(Math.ceil(Math.log2(historyLimit)), 30) - 1;
+		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
+		this.#atoms = atomMap(this.#core.atoms());
+		if (events === undefined) return;
+		try {
+			registerEvents(this, events);
+		} catch (error) {
+			this.dispose();
+			throw error;
+		}
+	}
+
+	/** 'development' or 'strict'. */
+	get mode() {
+		return this.#core.strict ? 'strict' : 'development';
+	}
+
+	/** 'sampled' or 'every': which emits are timed. */
+	get timing() {
+		return this.#sampleEvery === 1 ? 'every' : 'sampled';
+	}
+
+	/** How many records the history keeps. */
+	get historyLimit() {
+		return this.#core.historyLimit;
+	}
+
+	// The id of a name, or -1 for a name strict mode refuses (Rust keeps
+	// nothing for it).
+	#intern(method, name) {
+		requireName(method, name);
+		const id = this.#core.intern(name);
+		if (id >= 0) this.#remember(name, id);
+		return id;
+	}
+
+	// Caches an id Rust gave `name`. When the name table is full, Rust gives
+	// a new name the id of one nothing refers to any more (src/core/mod.rs
+	// `intern`): what was cached for that name goes. The name is cached only
+	// once its plan is, so a call cut short (a stack overflow) leaves
+	// nothing half-registered.
+	#remember(name, id) {
+		const before = this.#nameOf[id];
+		if (before !== undefined && before !== name) {
+			this.#names.delete(before);
+			this.#snapshots[id] = undefined;
+		}
+		this.#plans[id] = planOf(this.#core.plan(id));
+		this.#nameOf[id] = name;
+		this.#names.set(name, id);
+	}
+
+	// Reads the payload: returns the first word of its description, and
+	// writes the rest into the wasm probe buffer from this.#probeFrom (see
+	// js/core/probe.js). The reader writes straight into wasm memory, above the
+	// slots of any read in progress: a getter that emits reads its own
+	// payload higher up, so each payload is read once, whatever the nesting.
+	// Only if a getter made wasm memory grow (which detaches the view) is
+	// the payload read again.
+	#probe(plan, payload) {
+		const from = this.#probeTop;
+		const end = from + plan.width;
+		let view = this.#view;
+		if (view === null || view.length < end) view = this.#probeView(end);
+		this.#probeTop = end;
+		let word;
+		try {
+			word = plan.read(payload, this.#atoms, view, from);
+		} finally {
+			this.#probeTop = from;
+		}
+		this.#probeFrom = from;
+		if (view === this.#view && view.length !== 0) return word;
+		if (view.length !== 0) {
+			// A nested read moved the buffer (Rust copied the codes written
+			// before the move); the rest went to the old one.
+			this.#probeView(end).set(view.subarray(from, end), from);
+			return word;
+		}
+		return this.#probeAgain(plan, payload, from, end);
+	}
+
+	// Reads into a JS array, then copies into wasm memory, where nothing can
+	// run between copy and use.
+	#probeAgain(plan, payload, from, end) {
+		const codes = new Int32Array(plan.width);
+		this.#probeTop = end;
+		let word;
+		try {
+			word = plan.read(payload, this.#atoms, codes, 0);
+		} finally {
+			this.#probeTop = from;
+		}
+		this.#probeView(end).set(codes, from);
+		return word;
+	}
+
+	#probeView(width) {
+		const length = Math.max(width, 256);
+		const ptr = this.#core.probeBuffer(length);
+		this.#view = new Int32Array(memory().buffer, ptr, length);
+		return this.#view;
+	}
+
+	/**
+	 * Validates `payload` against the event's schema, records the event, and
+	 * calls every matching handler as `handler(payload, meta)`.
+	 */
+	emit(name, payload) {
+		this.#nested(name, payload, null, undefined);
+	}
+
+	// Everything an emit runs (getters, traps, handlers, listeners) is one
+	// level deeper; restored, not decremented, whatever is thrown.
+	#nested(name, payload, link, offset) {
+		const depth = this.#depth;
+		this.#depth = depth + 1;
+		try {
+			this.#emit(name, payload, depth, link, offset);
+		} finally {
+			this.#depth = depth;
+		}
+	}
+
+	// An emit of this page (link null), or an event a transport's link
+	// handed in: then the record says where it came from, and the link's own
+	// handlers are skipped, so a transport never gets its events back.
+	#emit(name, payload, depth, link, offset) {
+		let id = this.#names.get(name);
+		if (id === undefined) {
+			id = this.#intern('emit', name);
+			if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+		}
+		const plan = this.#plans[id];
+		// Too deep: not read (a getter may be what recurses); Rust refuses.
+		const word = plan === null || depth >= MAX_EMIT_DEPTH ? 0 : this.#probe(plan, payload);
+		// A getter registered a new version of this schema while it was
+		// read: the description fits the old one. Start over, a level deeper.
+		if (this.#plans[id] !== plan) return this.#nested(name, payload, link, offset);
+		// Clock reads cost 40-130 ns each, more than a whole mitt emit: see
+		// "Timing" in the README for when an emit is timed.
+		const start = --this.#untimed < 0 ? this.#tick() : NaN;
+		const entries = this.#snapshots[id] ?? this.#snapshot(id);
+		const planned = entries.length;
+		const core = this.#core;
+		let record = core.emit(id, word, this.#probeFrom, depth, planned);
+		if (record <= 0) {
+			if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
+			record = -record;
+			report('warn', core.takeWarning());
+		}
+		this.#keep(record, payload);
+		if (link !== null) core.setSource(record, link.source);
+		let called = 0;
+		if (planned !== 0) {
+			const meta = new EventMeta(name, record, this.#time, link === null ? LOCAL : link.source, offset);
+			for (let i = 0; i < planned; i++) {
+				const entry = entries[i];
+				if (!entry.live || (link !== null && entry.link === link)) continue;
+				if (entry.once) this.#drop(entry);
+				called++;
+				try {
+					const result = entry.fn(payload, meta);
+					if (result != null && typeof result.then === 'function') this.#watch(result, name, record);
+				} catch (error) {
+					this.#failed(name, record, error);
+				}
+			}
+		}
+		// The record already says `planned` handlers and no duration. A
+		// handler that disposed of the bus took the record with it.
+		if ((called !== planned || start === start) && this.#core === core) core.finish(id, record, called, clock.now() - start);
+		if (this.#listeners.size !== 0) this.#announce(record, 'added');
+	}
+
+	// Reads the clock for a timed emit: the time of this emit's record and
+	// of the next untimed ones, and the start of its duration.
+	#tick() {
+		const start = clock.now();
+		this.#time = timeOrigin + start;
+		this.#core.setTime(this.#time);
+		this.#untimed = this.#sampleEvery - 1;
+		if (!this.#taskResetQueued) {
+			this.#taskResetQueued = true;
+			queueMicrotask(this.#taskReset);
+		}
+		return start;
+	}
+
+	// Keeps the payload of a record while Rust keeps the record (the last
+	// `limit` ids): in slot id & mask (a mask, not %, which divides), after
+	// letting go of the payload whose record has just left the history. Its
+	// slot belongs to no kept record: kept ids are less than `limit` apart,
+	// and the ring has `limit` slots or more.
+	#keep(record, payload) {
+		const mask = this.#mask;
+		if (mask < 0) return;
+		this.#kept[(record - this.#limit) & mask] = undefined;
+		const at = record & mask;
+		this.#keptIds[at] = record;
+		this.#kept[at] = payload;
+	}
+
+	#payloadOf(record) {
+		const at = record & this.#mask;
+		return this.#keptIds[at] === record ? this.#kept[at] : undefined;
+	}
+
+	// Records from Rust, with their payloads.
+	#withPayloads(records) {
+		for (const record of records) record.payload = this.#payloadOf(record.id);
+		return records;
+	}
+
+	#forget() {
+		this.#keptIds = [];
+		this.#kept = [];
+	}
+
+	// The error a refused emit throws, once its record has its payload.
+	#refused(refusal, payload, link) {
+		this.#keep(refusal.record, payload);
+		if (link !== null) this.#core.setSource(refusal.record, link.source);
+		return this.#refusalOf(refusal);
+	}
+
+	#snapshot(id) {
+		const entries = [];
+		for (const sub of this.#core.snapshot(id)) {
+			// Missing if a subscribe was cut short between Rust and here.
+			const entry = this.#entries.get(sub);
+			if (entry !== undefined) entries.push(entry);
+		}
+		this.#snapshots[id] = entries;
+		return entries;
+	}
+
+	// The error a refusal is thrown as, marked as recorded.
+	#refusalOf(r) {
+		if (this.#listeners.size !== 0) this.#announce(r.record, 'added');
+		const { kind, message, event } = r;
+		const error =
+			kind === 'validation'
+				? new ValidationError(message, event, r.issues)
+				: kind === 'unknown'
+					? new UnknownEventError(message, event)
+					: kind === 'depth'
+						? new EmitDepthError(message, event)
+						: new TypeError(`kaiwa-bus: ${message}`);
+		recorded.add(error);
+		return error;
+	}
+
+	// Reported, and added to the record while the bus lives: a handler may
+	// dispose of the bus, or its promise reject after dispose().
+	#failed(name, record, error) {
+		report('error', `Event handler error for ${name}:`, error);
+		if (this.#core !== DISPOSED) this.#core.addError(record, shortMessage(error));
+	}
+
+	#watch(promise, name, record) {
+		promise.then(undefined, (error) => {
+			this.#failed(name, record, error);
+			if (this.#listeners.size !== 0) this.#announce(record, 'updated');
+		});
+	}
+
+	#subscribe(method, pattern, handler, once) {
+		const entry = this.#add(method, pattern, handler, once, null);
+		return () => this.#drop(entry);
+	}
+
+	#add(method, pattern, handler, once, link) {
+		requireName(method, pattern);
+		requireFunction(method, pattern, handler);
+		const entry = new Entry(handler, once, link);
+		entry.sub = this.#core.subscribe(pattern, once);
+		this.#entries.set(entry.sub, entry);
+		this.#snapshots = [];
+		return entry;
+	}
+
+	#drop(entry) {
+		if (!entry.live) return;
+		entry.live = false;
+		this.#entries.delete(entry.sub);
+		this.#core.unsubscribe(entry.sub);
+		this.#snapshots = [];
+	}
+
+	/**
+	 * Calls `handler(payload, meta)` for every event matching `pattern`: an
+	 * event name, `'*'` for all events, or `'domain.*'`. Returns a function
+	 * that unsubscribes (calling it twice is harmless).
+	 */
+	on(pattern, handler) {
+		return this.#subscribe('on', pattern, handler, false);
+	}
+
+	/** Like `on`, for the next matching event only. */
+	once(pattern, handler) {
+		return this.#subscribe('once', pattern, handler, true);
+	}
+
+	/** Removes the oldest registration of `handler` on `pattern`, if any. */
+	off(pattern, handler) {
+		requireName('off', pattern);
+		requireFunction('off', pattern, handler);
+		for (const sub of this.#core.registrations(pattern)) {
+			const entry = this.#entries.get(sub);
+			if (entry !== undefined && entry.fn === handler) {
+				this.#drop(entry);
+				return;
+			}
+		}
+	}
+
+	/**
+	 * Connects a transport or a store: `transport` is `{ source, attach(link) }`,
+	 * where `source` names where the events it hands in come from ('tab',
+	 * 'remote', 'restored'…). `attach` gets a link: `link.receive(name,
+	 * payload, { offset })` hands the bus an event from elsewhere (validated
+	 * again, recorded with its source, delivered to local handlers with
+	 * `meta.source` and `meta.offset`; it throws what `emit` throws), and
+	 * `link.on(pattern, handler)` subscribes without ever getting back the
+	 * events this link handed in. `attach` may return a function to call on
+	 * detach. Returns `detach()`, which also removes the link's handlers and
+	 * makes `link.receive` throw. See docs/transports.md.
+	 */
+	attach(transport) {
+		return attachTransport(this, transport, this.#side);
+	}
+
+	/** Removes every handler, the history and the statistics. Schemas stay. */
+	clear() {
+		this.#core.clear();
+		this.#forget();
+		for (const entry of this.#entries.values()) entry.live = false;
+		this.#entries.clear();
+		this.#snapshots = [];
+		this.#announce(0, 'cleared');
+	}
+
+	/** Forgets the history and the statistics; handlers stay. */
+	clearHistory() {
+		this.#core.clearHistory();
+		this.#forget();
+		this.#announce(0, 'cleared');
+	}
+
+	/** Subscriptions to exactly `pattern` (wildcard subscribers are counted under their own pattern). */
+	getHandlerCount(pattern) {
+		requireName('getHandlerCount', pattern);
+		return this.#core.handlerCount(pattern);
+	}
+
+	/** Every record kept, oldest first (a copy). */
+	getEventHistory() {
+		return this.#withPayloads(this.#core.history(0, undefined));
+	}
+
+	/** The last `limit` records, oldest first. */
+	getRecentEvents(limit = 50) {
+		if (!Number.isInteger(limit) || limit < 0) {
+			throw new RangeError(`kaiwa-bus: getRecentEvents(limit): limit must be a whole number from 0 up, got ${describe(limit)}`);
+		}
+		return limit === 0 ? [] : this.#withPayloads(this.#core.history(Math.min(limit, MAX_HISTORY_LIMIT), undefined));
+	}
+
+	/** The records of one event, oldest first. */
+	getEventsByName(name) {
+		requireName('getEventsByName', name);
+		return this.#withPayloads(this.#core.history(0, name));
+	}
+
+	/** The records whose payload has this `userId`, oldest first. */
+	getEventFlow(userId) {
+		return this.getEventHistory().filter((r) => hasUserId(r.payload, userId));
+	}
+
+	/** `{ count, averageDuration, minDuration, maxDuration }` in ms, or `null`. */
+	getEventPerformanceStats(name) {
+		requireName('getEventPerformanceStats', name);
+		return this.#core.stats(name);
+	}
+
+	/** The statistics of every dispatched event, by name. */
+	getPerformanceStats() {
+		// Keyed by event names: no prototype, so '__proto__' is a name too.
+		const out = Object.create(null);
+		for (const [name, stats] of this.#core.allStats()) out[name] = stats;
+		return out;
+	}
+
+	/**
+	 * Follows the history live: `listener(record, 'added')` for each new
+	 * record, `listener(record, 'updated')` when a promise rejects later, and
+	 * `listener(null, 'cleared')` after `clear()` or `clearHistory()`.
+	 * Returns a function that stops it.
+	 */
+	onRecord(listener) {
+		requireFunction('onRecord', 'listener', listener, 'listener');
+		this.#listeners.add(listener);
+		return () => {
+			this.#listeners.delete(listener);
+		};
+	}
+
+	// Listeners count toward the depth limit like handlers: one that emits,
+	// or clears, from inside its own announcement stops there, and deeper
+	// records are not announced (they are still in the history).
+	#announce(id, change) {
+		if (this.#listeners.size === 0) return;
+		const depth = this.#depth;
+		if (depth > MAX_EMIT_DEPTH) return;
+		const record = change === 'cleared' ? null : this.#core.record(id);
+		if (record === undefined) return;
+		if (record !== null) record.payload = this.#payloadOf(id);
+		this.#depth = depth + 1;
+		try {
+			for (const listener of [...this.#listeners]) {
+				try {
+					listener(record, change);
+				} catch (error) {
+					report('error', 'kaiwa-bus: an onRecord listener failed:', error);
+				}
+			}
+		} finally {
+			this.#depth = depth;
+		}
+	}
+
+	/**
+	 * Registers a schema in the seed's `EventSchema` shape: `{ name, version,
+	 * description, payload }`, with `payload` in descriptor notation
+	 * (`'string'`, `'Date?'`, `"'a' | 'b'"`...), and optionally its
+	 * `audience` through the relay ('user', the default, 'all' or 'group').
+	 * Validation is compiled from the descriptors; a `validate` function, if
+	 * present, is not used.
+	 */
+	registerSchema(schema) {
+		const { name, version, description, audience, keys, types } = readSchema(schema);
+		this.#core.registerSchema(name, version, description, audience, keys, types);
+		this.#atoms = atomMap(this.#core.atoms());
+		const id = this.#names.get(name);
+		if (id !== undefined) this.#plans[id] = planOf(this.#core.plan(id));
+	}
+
+	/** `{ name, version, description, audience, payload }`, or `undefined`. */
+	getSchema(name) {
+		requireName('getSchema', name);
+		return this.#core.schema(name);
+	}
+
+	/** The names of every registered schema, sorted. */
+	getSchemaNames() {
+		return this.#core.schemaNames().sort();
+	}
+
+	/**
+	 * Checks a payload without emitting: `{ ok, known, issues }`. `known` is
+	 * false for an event without a schema, which is `ok` in development mode
+	 * and not in strict mode.
+	 */
+	validate(name, payload) {
+		let id = this.#names.get(name);
+		if (id === undefined) {
+			requireName('validate', name);
+			// A lookup keeps nothing for a name without a schema.
+			id = this.#core.lookup(name);
+			if (id >= 0) this.#remember(name, id);
+		}
+		const plan = id < 0 ? null : this.#plans[id];
+		if (plan === null) return { ok: !this.#core.strict, known: false, issues: [] };
+		const depth = this.#depth;
+		if (depth >= MAX_EMIT_DEPTH) {
+			throw new EmitDepthError(`kaiwa-bus: validate(${quote(name)}): calls nested more than ${MAX_EMIT_DEPTH} levels deep`, name);
+		}
+		this.#depth = depth + 1;
+		try {
+			const word = this.#probe(plan, payload);
+			// As in #emit: a getter registered a new version of this schema.
+			if (this.#plans[id] !== plan) return this.validate(name, payload);
+			const issues = this.#core.validate(id, payload, word, this.#probeFrom);
+			return { ok: issues.length === 0, known: true, issues };
+		} finally {
+			this.#depth = depth;
+		}
+	}
+
+	/**
+	 * Detaches every transport, and releases everything the bus holds in
+	 * wasm memory (history, payloads, names, schemas, subscriptions). Any
+	 * later call throws. Idempotent.
+	 */
+	dispose() {
+		const core = this.#core;
+		if (core === DISPOSED) return;
+		for (const detach of [...this.#detachers]) detach();
+		this.#core = DISPOSED;
+		for (const entry of this.#entries.values()) entry.live = false;
+		this.#entries.clear();
+		this.#snapshots = [];
+		this.#names.clear();
+		this.#nameOf = [];
+		this.#plans = [];
+		this.#listeners.clear();
+		this.#forget();
+		this.#view = null;
+		core.dispose();
+		try {
+			core.free();
+		} catch {
+			// A call cut short by a stack overflow left wasm-bindgen's borrow
+			// count set: the object stays, its state is already dropped.
+		}
+	}
+
+	/** The seed's `validateEvent`: `true` when `emit` would accept the payload. */
+	validateEvent(name, payload) {
+		const result = this.validate(name, payload);
+		if (!result.known) report('warn', `No schema found for event: ${name}`);
+		return result.ok;
+	}
+}

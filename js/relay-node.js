@@ -1,6 +1,0 @@
-// `kaiwa-bus/relay` in Node: the Node entry's loader, so that a relay-only import
-// creates buses (the module is compiled when the first one is).
-
-import './node.js';
-
-export * from './relay.js';
