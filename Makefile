@@ -48,9 +48,11 @@ bench-transports: setup pkg
 bench-store: setup pkg
 	node bench/store.mjs
 
-# Rewrites js/core/events.d.ts from the Rust catalog, and js/core/contract.js from src/limits.rs and the probe encoding.
+# Rewrites js/core/events.d.ts from the Rust catalog, js/core/contract.js from src/limits.rs and the probe
+# encoding, and js/relay/contract.js from relay/src/protocol.rs (close codes, frame types, refusal kinds).
 types:
 	KAIWA_WRITE_TYPES=1 cargo test --lib _is_current
+	KAIWA_WRITE_TYPES=1 cargo test -p kaiwa-relay --test contract _is_current
 
 # One suite's command N times in a row; fails if any run failed (a flake count):
 # make flake SUITE='cargo test -p kaiwa-relay --test documented' N=20

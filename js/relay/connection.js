@@ -36,17 +36,17 @@
 // flight, then reconnects after a back-off; 1001, 1013 and any drop
 // reconnect with resume after a back-off.
 
+import { CLIENT_FRAME, CLOSE, PROTOCOL, REFUSAL, RELAY_FRAME } from './contract.js';
 import { tokenClaims } from './token.js';
 
-// The protocol this client speaks: its hello says it, and a relay's welcome
-// must say it (or a later one).
-const PROTOCOL = 2;
+// PROTOCOL is the protocol this client speaks: its hello says it, and a
+// relay's welcome must say it (or a later one). The codes, frame types and
+// refusal kinds come from relay/src/protocol.rs (contract.js, generated).
 const STOP_CODES = new Map([
-	[4003, 'the relay refused a subscription pattern (4003)'],
-	[4400, 'the relay refused a frame as malformed (4400)']
+	[CLOSE.FORBIDDEN, `the relay refused a subscription pattern (${CLOSE.FORBIDDEN})`],
+	[CLOSE.MALFORMED, `the relay refused a frame as malformed (${CLOSE.MALFORMED})`]
 ]);
-const CLOSE_TOO_BIG = 1009;
-const RETRIED_REFUSALS = new Set(['unavailable', 'rate']);
+const RETRIED_REFUSALS = new Set([REFUSAL.UNAVAILABLE, REFUSAL.RATE]);
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 // A token is refreshed this long before it expires (half its life for a
@@ -105,7 +105,7 @@ function limitsOf(frame) {
  */
 export function overLimits(name, ref, json, limits, frame) {
 	if (!limits) return null;
-	const over = (what, limit) => new RelayError('too-large', `kaiwa-bus relay: ${name}: ${what}; this relay takes at most ${limit} bytes, so it was not sent`);
+	const over = (what, limit) => new RelayError(REFUSAL.TOO_LARGE, `kaiwa-bus relay: ${name}: ${what}; this relay takes at most ${limit} bytes, so it was not sent`);
 	if (!fits(json, limits.payload)) return over(`the payload is ${utf8Length(json)} bytes of JSON`, limits.payload);
 	if (!fits(ref, limits.ref)) return over(`its ref is ${utf8Length(ref)} bytes`, limits.ref);
 	if (frame !== undefined && !fits(frame, limits.frame)) return over(`its frame is ${utf8Length(frame)} bytes`, limits.frame);
@@ -243,7 +243,7 @@ export class RelayConnection {
 		this.#socket = socket;
 		socket.onopen = () => {
 			const resume = this.#epoch !== null && this.#offset !== null ? { epoch: this.#epoch, offset: this.#offset } : undefined;
-			socket.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL, token: token ?? null, subscribe: this.#patterns, resume }));
+			socket.send(JSON.stringify({ type: CLIENT_FRAME.HELLO, protocol: PROTOCOL, token: token ?? null, subscribe: this.#patterns, resume }));
 		};
 		socket.onmessage = (message) => {
 			if (socket !== this.#socket) return;
@@ -267,14 +267,14 @@ export class RelayConnection {
 
 	#receive(frame, token) {
 		switch (frame?.type) {
-			case 'welcome':
+			case RELAY_FRAME.WELCOME:
 				return this.#welcome(frame, token);
-			case 'event':
+			case RELAY_FRAME.EVENT:
 				if (this.#replay) return void this.#replay.events.push(frame);
 				return this.#deliver(frame);
-			case 'ack':
+			case RELAY_FRAME.ACK:
 				return this.#answered(frame.ref, (entry) => entry.resolve({ offset: frame.offset }), frame.offset);
-			case 'refused':
+			case RELAY_FRAME.REFUSED:
 				return this.#refused(frame);
 			default:
 				// pong, and frames of a later protocol version.
@@ -376,9 +376,9 @@ export class RelayConnection {
 		const stop = STOP_CODES.get(code);
 		if (stop) return this.#stop(`${stop}: ${reason}`);
 		this.#lastError = code === 1000 || code === 1005 ? null : `closed with ${code}${reason ? `: ${reason}` : ''}`;
-		if (code === CLOSE_TOO_BIG) this.#tooBig();
+		if (code === CLOSE.TOO_BIG) this.#tooBig();
 		// 4008 (lagging): at once, with resume; anything else after a back-off.
-		if (code === 4008) this.#connect();
+		if (code === CLOSE.LAGGING) this.#connect();
 		else this.#retry();
 	}
 
@@ -405,7 +405,7 @@ export class RelayConnection {
 		if (largest === null) return;
 		this.#frameCeiling = Math.min(this.#frameCeiling, bytes - 1);
 		this.#settle(largest, (e) =>
-			e.reject(new RelayError('too-large', `kaiwa-bus relay: ${e.name}: the relay closed the connection (1009) on a frame of ${bytes} bytes; it was not stored and is not sent again`))
+			e.reject(new RelayError(REFUSAL.TOO_LARGE, `kaiwa-bus relay: ${e.name}: the relay closed the connection (${CLOSE.TOO_BIG}) on a frame of ${bytes} bytes; it was not stored and is not sent again`))
 		);
 	}
 
@@ -442,7 +442,7 @@ export class RelayConnection {
 			if (socket !== this.#socket) return;
 			// No token, or the same one again (a static or cached one), refreshes nothing.
 			if (typeof fresh === 'string' && fresh !== token) {
-				this.#send(JSON.stringify({ type: 'auth', token: fresh }));
+				this.#send(JSON.stringify({ type: CLIENT_FRAME.AUTH, token: fresh }));
 				this.#scheduleRefresh(fresh);
 			} else {
 				this.#scheduleRefresh(token);
@@ -474,7 +474,7 @@ export class RelayConnection {
 			json = JSON.stringify(payload);
 			if (json === undefined) throw new TypeError('it is not a JSON value');
 		} catch (error) {
-			this.#settle(entry, (e) => e.reject(new RelayError('malformed', `kaiwa-bus relay: ${name}: the payload cannot be sent as JSON (${error?.message ?? error})`)));
+			this.#settle(entry, (e) => e.reject(new RelayError(REFUSAL.MALFORMED, `kaiwa-bus relay: ${name}: the payload cannot be sent as JSON (${error?.message ?? error})`)));
 			return false;
 		}
 		const head = `{"type":"publish","ref":${JSON.stringify(ref)},"name":${JSON.stringify(name)},"payload":`;

@@ -86,14 +86,14 @@ impl Grant {
     }
 
     /// Whether this grant may publish `name` with this payload `userId`.
-    pub fn may_publish(&self, name: &str, user: Option<&str>) -> Result<(), String> {
+    pub fn may_publish(&self, name: &str, user: Option<&str>) -> Result<(), Forbidden> {
         if !self.publish.iter().any(|p| covers(p, name)) {
-            return Err(format!("this token may not publish \"{name}\""));
+            return Err(Forbidden::Name(name.to_string()));
         }
         match user {
-            Some(owner) if !self.admin && self.user.as_deref() != Some(owner) => Err(format!(
-                "payload userId \"{owner}\" is not this token's user; only admin tokens publish for others"
-            )),
+            Some(owner) if !self.admin && self.user.as_deref() != Some(owner) => {
+                Err(Forbidden::OtherUser(owner.to_string()))
+            }
             _ => Ok(()),
         }
     }
@@ -108,15 +108,13 @@ impl Grant {
     /// with this payload `userId` and `groupId` (each if a string), or why
     /// it may not publish it. Called after [`Grant::may_publish`], so a
     /// non-admin's `userId` is absent or its own.
-    pub fn scope(&self, audience: Audience, user: Option<String>, group: Option<String>) -> Result<Scope, String> {
+    pub fn scope(&self, audience: Audience, user: Option<String>, group: Option<String>) -> Result<Scope, Forbidden> {
         Ok(match audience {
             Audience::All => Scope::All,
             Audience::Group => {
-                let group = group.ok_or("a 'group' event needs a string groupId")?;
+                let group = group.ok_or(Forbidden::NoGroupId)?;
                 if !self.admin && !self.groups.contains(&group) {
-                    return Err(format!(
-                        "this token is not in group \"{group}\" (its groups claim); only admin tokens publish to other groups"
-                    ));
+                    return Err(Forbidden::NotInGroup(group));
                 }
                 Scope::Group(group)
             }
@@ -140,10 +138,79 @@ impl Grant {
     }
 }
 
-/// Verifies an HS256 token. The error is the close reason (code 4001).
-pub fn verify(token: &str, secret: Option<&str>) -> Result<Grant, String> {
+/// Why a grant may not publish an event: a `forbidden` refusal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Forbidden {
+    /// The `publish` claim does not cover this name.
+    Name(String),
+    /// A non-admin token published a payload with another user's `userId`.
+    OtherUser(String),
+    /// A `'group'` event without a string `groupId`.
+    NoGroupId,
+    /// A non-admin token published to a group its `groups` claim does not list.
+    NotInGroup(String),
+}
+
+impl std::fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Forbidden::Name(name) => write!(f, "this token may not publish \"{name}\""),
+            Forbidden::OtherUser(owner) => write!(
+                f,
+                "payload userId \"{owner}\" is not this token's user; only admin tokens publish for others"
+            ),
+            Forbidden::NoGroupId => f.write_str("a 'group' event needs a string groupId"),
+            Forbidden::NotInGroup(group) => write!(
+                f,
+                "this token is not in group \"{group}\" (its groups claim); only admin tokens publish to other groups"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Forbidden {}
+
+/// Why a token is refused: the reason of the 4001 close, or of the HTTP 401.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// The relay has no `KAIWA_RELAY_SECRET` (`--insecure-dev`).
+    NoSecret,
+    /// Past its `exp`.
+    Expired,
+    /// Not signed with this relay's secret.
+    BadSignature,
+    /// Not a JWT, or a required claim missing or of the wrong type (what the JWT library calls it).
+    Bad(String),
+    /// Its `nbf` is this many seconds ahead of the relay's clock.
+    NotYet(u64),
+    /// A `publish` or `subscribe` pattern the bus refuses, and why.
+    Pattern(String, String),
+}
+
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            TokenError::NoSecret => {
+                f.write_str("this relay has no KAIWA_RELAY_SECRET (--insecure-dev); connect without a token")
+            }
+            TokenError::Expired => f.write_str("token expired"),
+            TokenError::BadSignature => f.write_str("bad token: invalid signature"),
+            TokenError::Bad(kind) => write!(f, "bad token: {kind}"),
+            TokenError::NotYet(ahead) => write!(
+                f,
+                "bad token: not valid yet (its nbf is {ahead} s ahead of this relay's clock)"
+            ),
+            TokenError::Pattern(pattern, why) => write!(f, "bad token: pattern {pattern:?}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// Verifies an HS256 token.
+pub fn verify(token: &str, secret: Option<&str>) -> Result<Grant, TokenError> {
     let Some(secret) = secret else {
-        return Err("this relay has no KAIWA_RELAY_SECRET (--insecure-dev); connect without a token".into());
+        return Err(TokenError::NoSecret);
     };
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
@@ -153,21 +220,18 @@ pub fn verify(token: &str, secret: Option<&str>) -> Result<Grant, String> {
     let data =
         decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).map_err(|e| {
             match e.kind() {
-                ErrorKind::ExpiredSignature => "token expired".to_string(),
-                ErrorKind::InvalidSignature => "bad token: invalid signature".to_string(),
-                other => format!("bad token: {other:?}"),
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                other => TokenError::Bad(format!("{other:?}")),
             }
         })?;
     let claims = data.claims;
     let now = crate::event::now_ms() / 1000;
     if let Some(nbf) = claims.nbf.filter(|&nbf| nbf > now + NBF_LEEWAY) {
-        return Err(format!(
-            "bad token: not valid yet (its nbf is {} s ahead of this relay's clock)",
-            nbf - now
-        ));
+        return Err(TokenError::NotYet(nbf - now));
     }
     for p in claims.publish.iter().chain(&claims.subscribe) {
-        parse_pattern(p).map_err(|e| format!("bad token: pattern {p:?}: {e}"))?;
+        parse_pattern(p).map_err(|e| TokenError::Pattern(p.clone(), e.to_string()))?;
     }
     Ok(Grant {
         user: Some(claims.sub),
@@ -239,16 +303,19 @@ mod tests {
         assert_eq!(*g.subscribe, ["*"]);
         assert!(g.publish.is_empty() && !g.admin);
         assert!(g.may_publish("a.b", None).is_err(), "no publish claim, no publishing");
-        assert!(verify(&t, Some("other")).unwrap_err().contains("signature"));
-        assert!(verify(&t, None).is_err());
+        assert_eq!(
+            verify(&t, Some("other")).unwrap_err().to_string(),
+            "bad token: invalid signature"
+        );
+        assert_eq!(verify(&t, None).unwrap_err(), TokenError::NoSecret);
         let old = token(serde_json::json!({"sub": "u1", "exp": 1000}), "s");
-        assert_eq!(verify(&old, Some("s")).unwrap_err(), "token expired");
+        assert_eq!(verify(&old, Some("s")).unwrap_err().to_string(), "token expired");
         assert!(verify("not.a.token", Some("s")).is_err());
         let no_sub = token(serde_json::json!({"exp": later()}), "s");
         assert!(verify(&no_sub, Some("s")).is_err());
         let now = crate::event::now_ms() / 1000;
         let early = token(serde_json::json!({"sub": "u1", "exp": later(), "nbf": now + 3600}), "s");
-        let why = verify(&early, Some("s")).unwrap_err();
+        let why = verify(&early, Some("s")).unwrap_err().to_string();
         assert!(why.contains("not valid yet") && why.contains("3600 s ahead"), "{why}");
         let skewed = token(
             serde_json::json!({"sub": "u1", "exp": later(), "nbf": now + NBF_LEEWAY / 2}),
@@ -272,6 +339,7 @@ mod tests {
         assert!(user
             .may_publish("auth.user.login", Some("u2"))
             .unwrap_err()
+            .to_string()
             .contains("u2"));
         assert!(user.may_publish("audio.playback.started", None).is_err());
         let u = |s: &str| Scope::User(s.into());
@@ -285,6 +353,7 @@ mod tests {
         assert!(user
             .scope(Audience::Group, None, Some("g2".into()))
             .unwrap_err()
+            .to_string()
             .contains("g2"));
         let admin = Grant { admin: true, ..user };
         assert!(admin.sees(&u("u2")) && admin.sees(&g("g2")) && admin.sees(&Scope::Admins));

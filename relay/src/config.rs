@@ -1,16 +1,18 @@
 //! The command line and the environment: everything the relay is told at
-//! start. Parsed by hand (a dozen flags do not need a parser crate); every
-//! mistake is an error that names the flag (or the variable).
+//! start, parsed by clap (`derive(Parser)` on [`Config`]); every mistake is
+//! an error that names the flag, and `--help` lists them all.
 //!
 //! Every flag that takes a value may also come from the environment as
 //! `KAIWA_RELAY_<FLAG>` (`--max-payload` is `KAIWA_RELAY_MAX_PAYLOAD`); the
 //! command line wins. `--insecure-dev` is taken from the command line only,
 //! where whoever starts the relay sees it.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::Parser;
 use kaiwa_bus::Mode;
 
 use crate::origin::Origins;
@@ -24,81 +26,124 @@ pub enum EngineKind {
     Redis,
 }
 
-/// The relay's configuration.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Where to listen (`--listen`, port 0 picks a free port).
-    pub listen: SocketAddr,
-    /// `--engine memory|redis`.
-    pub engine: EngineKind,
-    /// `--redis-url` (or `KAIWA_RELAY_REDIS_URL`).
-    pub redis_url: String,
-    /// `--redis-ca FILE`: the CA certificate (PEM) of a `rediss://` server,
-    /// when it is not one the system trusts.
-    pub redis_ca: Option<PathBuf>,
-    /// `--stream-prefix`: the Redis key prefix (see README, stream layout).
-    pub stream_prefix: String,
-    /// `--schemas FILE`: extra schemas, JSON (see README).
-    pub schemas: Option<PathBuf>,
-    /// `--mode development|strict`.
-    pub mode: Mode,
-    /// `--retain`: events kept for resume and idempotent refs.
-    pub retain: usize,
-    /// `--queue`: events a connection may have waiting to be written.
-    pub queue: usize,
-    /// `--max-payload`: the largest payload accepted, in bytes of JSON.
-    pub max_payload: usize,
-    /// `--rate`: publishes per second per connection (the burst is the same number).
-    pub rate: u32,
-    /// `--ping-interval`: how often the relay pings each WebSocket (zero: never).
-    pub ping_interval: Duration,
-    /// `--insecure-dev`: accept connections without a token.
-    pub insecure_dev: bool,
-    /// `--allow-origin` (repeatable, or comma-separated): the web origins
-    /// whose pages may connect (see [`Origins`]).
-    pub origins: Origins,
-    /// `--max-connections`: open TCP connections (HTTP and WebSocket) at
-    /// most, in this process (0: no limit).
-    pub max_connections: usize,
-    /// `--max-connections-per-address`: open TCP connections from one
-    /// client address at most (0: no limit).
-    pub max_connections_per_address: usize,
-    /// `--max-connections-per-user`: open WebSocket connections of one user
-    /// (token `sub`) at most (0: no limit).
-    pub max_connections_per_user: usize,
-    /// `--user-rate`: publishes per second of one user across all its
-    /// connections and HTTP requests (the burst is the same number).
-    pub user_rate: u32,
-    /// `--auth-rate`: `auth` frames per minute per connection (the burst is the same number).
-    pub auth_rate: u32,
-    /// `--header-timeout`: how long the head of an HTTP request may take to
-    /// arrive, counted from the connection's start or the previous answer.
-    pub header_timeout: Duration,
-    /// `--idle-timeout`: how long an HTTP answer may wait for the client to
-    /// read it, and the longest a request body may take to arrive.
-    pub idle_timeout: Duration,
-    /// `KAIWA_RELAY_SECRET`: the HS256 secret for tokens.
-    pub secret: Option<String>,
-}
-
-/// The usage text for `--help` and for mistakes.
-pub const USAGE: &str = "usage: kaiwa-relay [--listen 127.0.0.1:8787] [--engine memory|redis] \
-[--redis-url redis://127.0.0.1:6379] [--redis-ca FILE] [--stream-prefix kaiwa] [--schemas FILE] \
-[--mode development|strict] [--retain 100000] [--queue 1024] [--max-payload 65536] \
-[--rate 1000] [--user-rate 1000] [--auth-rate 30] [--ping-interval 30] [--header-timeout 10] \
-[--idle-timeout 30] [--max-connections 10000] [--max-connections-per-address 1000] \
-[--max-connections-per-user 64] [--allow-origin ORIGIN]... [--insecure-dev]
-Each flag but --insecure-dev may also be set as KAIWA_RELAY_<FLAG> (--max-payload: \
+/// What `--help` says after the flags.
+const AFTER_HELP: &str = "Each flag but --insecure-dev may also be set as KAIWA_RELAY_<FLAG> (--max-payload: \
 KAIWA_RELAY_MAX_PAYLOAD); the command line wins.
 The HS256 secret for tokens comes from KAIWA_RELAY_SECRET; without it the relay refuses \
 to start unless --insecure-dev.";
 
-/// Where a setting came from, for the error that names it.
-#[derive(Clone, Copy, PartialEq)]
-enum Source {
-    Args,
-    Env,
+/// The relay's configuration: the command line as clap reads it (each
+/// field's doc is its flag's `--help`), with each flag's `KAIWA_RELAY_*`
+/// variable, then the secret.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "kaiwa-relay", version, about, after_help = AFTER_HELP, allow_negative_numbers = true)]
+pub struct Config {
+    /// Where to listen (port 0 picks a free port).
+    #[arg(long, env = "KAIWA_RELAY_LISTEN", default_value = "127.0.0.1:8787", value_name = "HOST:PORT", value_parser = address)]
+    pub listen: SocketAddr,
+    /// Where the events are stored: a bounded log in this process, or Redis streams shared by every relay on it.
+    #[arg(long, env = "KAIWA_RELAY_ENGINE", default_value = "memory", value_name = "memory|redis", value_parser = engine)]
+    pub engine: EngineKind,
+    /// The Redis server (redis:// or rediss://, or redis+unix:// for a socket).
+    #[arg(
+        long,
+        env = "KAIWA_RELAY_REDIS_URL",
+        hide_env_values = true,
+        default_value = "redis://127.0.0.1:6379",
+        value_name = "URL"
+    )]
+    pub redis_url: String,
+    /// The CA certificate (PEM) of a rediss:// server, when it is not one the system trusts.
+    #[arg(long, env = "KAIWA_RELAY_REDIS_CA", value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
+    /// The prefix of the relay's Redis keys (no braces).
+    #[arg(long, env = "KAIWA_RELAY_STREAM_PREFIX", default_value = "kaiwa", value_name = "PREFIX", value_parser = prefix)]
+    pub stream_prefix: String,
+    /// The app's schemas, JSON (`JSON.stringify(events.schemas)`).
+    #[arg(long, env = "KAIWA_RELAY_SCHEMAS", value_name = "FILE")]
+    pub schemas: Option<PathBuf>,
+    /// strict: refuse events without a schema.
+    #[arg(long, env = "KAIWA_RELAY_MODE", default_value = "development", value_name = "development|strict", value_parser = mode)]
+    pub mode: Mode,
+    /// Events kept for resume and idempotent refs.
+    #[arg(long, env = "KAIWA_RELAY_RETAIN", default_value = "100000", value_name = "N", value_parser = count)]
+    pub retain: usize,
+    /// Frames a connection may have waiting to be written.
+    #[arg(long, env = "KAIWA_RELAY_QUEUE", default_value = "1024", value_name = "N", value_parser = count)]
+    pub queue: usize,
+    /// The largest payload accepted, in bytes of JSON.
+    #[arg(long, env = "KAIWA_RELAY_MAX_PAYLOAD", default_value = "65536", value_name = "BYTES", value_parser = count)]
+    pub max_payload: usize,
+    /// Publishes per second per connection (the burst is the same number).
+    #[arg(long, env = "KAIWA_RELAY_RATE", default_value = "1000", value_name = "N", value_parser = rate)]
+    pub rate: u32,
+    /// Publishes per second of one user, over all its connections and HTTP requests.
+    #[arg(long, env = "KAIWA_RELAY_USER_RATE", default_value = "1000", value_name = "N", value_parser = rate)]
+    pub user_rate: u32,
+    /// `auth` frames per minute per connection.
+    #[arg(long, env = "KAIWA_RELAY_AUTH_RATE", default_value = "30", value_name = "N", value_parser = rate)]
+    pub auth_rate: u32,
+    /// How often the relay pings each WebSocket, in seconds (0: never).
+    #[arg(long, env = "KAIWA_RELAY_PING_INTERVAL", default_value = "30", value_name = "SECONDS", value_parser = interval)]
+    pub ping_interval: Duration,
+    /// How long the head of an HTTP request may take to arrive, in seconds.
+    #[arg(long, env = "KAIWA_RELAY_HEADER_TIMEOUT", default_value = "10", value_name = "SECONDS", value_parser = seconds)]
+    pub header_timeout: Duration,
+    /// How long an HTTP answer may wait to be read, and a request body to arrive, in seconds.
+    #[arg(long, env = "KAIWA_RELAY_IDLE_TIMEOUT", default_value = "30", value_name = "SECONDS", value_parser = seconds)]
+    pub idle_timeout: Duration,
+    /// Open TCP connections in this process at most (0: no limit; lowered to what `ulimit -n` allows).
+    #[arg(long, env = "KAIWA_RELAY_MAX_CONNECTIONS", default_value = "10000", value_name = "N", value_parser = limit)]
+    pub max_connections: usize,
+    /// Open TCP connections from one client address at most (0: no limit).
+    #[arg(long, env = "KAIWA_RELAY_MAX_CONNECTIONS_PER_ADDRESS", default_value = "1000", value_name = "N", value_parser = limit)]
+    pub max_connections_per_address: usize,
+    /// Open WebSocket connections of one user (token `sub`) at most (0: no limit).
+    #[arg(long, env = "KAIWA_RELAY_MAX_CONNECTIONS_PER_USER", default_value = "64", value_name = "N", value_parser = limit)]
+    pub max_connections_per_user: usize,
+    /// A web origin whose pages may connect (repeatable, or comma-separated; `*`: any).
+    #[arg(long, env = "KAIWA_RELAY_ALLOW_ORIGIN", value_name = "ORIGIN", value_parser = origins)]
+    allow_origin: Vec<Origins>,
+    /// The origins of every `--allow-origin`, together (see [`Origins`]).
+    #[arg(skip)]
+    pub origins: Origins,
+    /// `KAIWA_RELAY_SECRET`: the HS256 secret for tokens.
+    #[arg(skip)]
+    pub secret: Option<String>,
+    /// Accept connections without a token (anonymous admins): for development only.
+    #[arg(long)]
+    pub insecure_dev: bool,
 }
+
+/// Why the relay cannot start with what it was told.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// A flag or variable clap refused, or `--help` and `--version` (which
+    /// are not mistakes: [`clap::Error::exit`] prints them and exits 0).
+    Flags(clap::Error),
+    /// `KAIWA_RELAY_INSECURE_DEV` is set: the flag is taken from the command line only.
+    InsecureDevFromEnv(String),
+    /// No `KAIWA_RELAY_SECRET` and no `--insecure-dev`.
+    NoSecret,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            ConfigError::Flags(e) => write!(f, "{e}"),
+            ConfigError::InsecureDevFromEnv(value) => write!(
+                f,
+                "KAIWA_RELAY_INSECURE_DEV={value} (--insecure-dev): --insecure-dev is taken from the command line only, where it can be seen"
+            ),
+            ConfigError::NoSecret => f.write_str(
+                "KAIWA_RELAY_SECRET is not set: set it to the HS256 secret your app signs \
+                 tokens with, or pass --insecure-dev to accept anonymous connections",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 impl Config {
     /// The largest frame a connection reads: frames up to twice the payload
@@ -117,197 +162,155 @@ impl Config {
         }
     }
 
-    /// Parses the arguments (without the program name) and the environment
-    /// (its `KAIWA_RELAY_*` variables: the secret and flags; others are ignored).
-    pub fn parse(args: &[String], env: &[(String, String)]) -> Result<Config, String> {
-        let secret = env
-            .iter()
-            .find(|(k, _)| k == "KAIWA_RELAY_SECRET")
-            .map(|(_, v)| v.clone());
-        let mut config = Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
-            engine: EngineKind::Memory,
-            redis_url: "redis://127.0.0.1:6379".into(),
-            redis_ca: None,
-            stream_prefix: "kaiwa".into(),
-            schemas: None,
-            mode: Mode::Development,
-            retain: 100_000,
-            queue: 1024,
-            max_payload: 65_536,
-            rate: 1000,
-            ping_interval: Duration::from_secs(30),
-            insecure_dev: false,
-            origins: Origins::default(),
-            max_connections: 10_000,
-            max_connections_per_address: 1000,
-            max_connections_per_user: 64,
-            user_rate: 1000,
-            auth_rate: 30,
-            header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            secret: secret.filter(|s| !s.is_empty()),
-        };
-        let mut pairs: Vec<(String, Option<&String>, Source)> = Vec::new();
-        let mut it = args.iter();
-        while let Some(flag) = it.next() {
-            if flag == "--help" || flag == "-h" {
-                return Err(USAGE.into());
-            }
-            let value = if flag == "--insecure-dev" {
-                None
-            } else {
-                Some(it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?)
-            };
-            pairs.push((flag.clone(), value, Source::Args));
+    /// Parses the command line (with the program name first) and this
+    /// process's environment: each flag's `KAIWA_RELAY_*` variable, and the
+    /// secret, `KAIWA_RELAY_SECRET`.
+    pub fn parse<I: IntoIterator<Item = T>, T: Into<OsString> + Clone>(args: I) -> Result<Config, ConfigError> {
+        let mut config = Config::try_parse_from(args).map_err(ConfigError::Flags)?;
+        if let Some(value) = std::env::var_os("KAIWA_RELAY_INSECURE_DEV") {
+            return Err(ConfigError::InsecureDevFromEnv(value.to_string_lossy().into_owned()));
         }
-        // The environment first, for the flags the command line does not set.
-        let from_env = env.iter().filter_map(|(key, value)| {
-            let flag = format!(
-                "--{}",
-                key.strip_prefix("KAIWA_RELAY_")?.to_lowercase().replace('_', "-")
-            );
-            (flag != "--secret" && !pairs.iter().any(|(f, _, _)| *f == flag)).then_some((
-                flag,
-                Some(value),
-                Source::Env,
-            ))
-        });
-        let env_pairs: Vec<_> = from_env.collect();
-        for (flag, value, source) in env_pairs.into_iter().chain(pairs) {
-            match config.set(&flag, value.map(String::as_str)) {
-                Ok(()) => {}
-                // Other programs' KAIWA_RELAY_* variables (KAIWA_RELAY_URL...) are not the relay's.
-                Err(None) if source == Source::Env => {}
-                Err(None) => return Err(format!("unknown flag {flag}\n{USAGE}")),
-                Err(Some(what)) => {
-                    let value = value.map_or("", String::as_str);
-                    return Err(match source {
-                        Source::Args => format!("{flag} {value}: {what}"),
-                        Source::Env => {
-                            let var = format!(
-                                "KAIWA_RELAY_{}",
-                                flag.trim_start_matches('-').to_uppercase().replace('-', "_")
-                            );
-                            format!("{var}={value} ({flag}): {what}")
-                        }
-                    });
-                }
-            }
-        }
+        config.secret = std::env::var("KAIWA_RELAY_SECRET").ok().filter(|s| !s.is_empty());
         if config.secret.is_none() && !config.insecure_dev {
-            return Err(
-                "KAIWA_RELAY_SECRET is not set: set it to the HS256 secret your app signs \
-                        tokens with, or pass --insecure-dev to accept anonymous connections"
-                    .into(),
-            );
+            return Err(ConfigError::NoSecret);
+        }
+        for listed in std::mem::take(&mut config.allow_origin) {
+            config.origins.merge(listed);
         }
         Ok(config)
     }
+}
 
-    /// Sets one flag: `Err(None)` for an unknown flag, `Err(Some(why))` for a bad value.
-    fn set(&mut self, flag: &str, value: Option<&str>) -> Result<(), Option<String>> {
-        let Some(value) = value else {
-            if flag != "--insecure-dev" {
-                return Err(None);
-            }
-            self.insecure_dev = true;
-            return Ok(());
-        };
-        let bad = |what: &str| Some(what.to_string());
-        let count = || positive(value).ok_or_else(|| bad("expected a positive integer"));
-        let limit = || {
-            value
-                .parse::<usize>()
-                .map_err(|_| bad("expected a number (0: no limit)"))
-        };
-        let rate = || count().and_then(|n| u32::try_from(n).map_err(|_| bad("expected a positive integer")));
-        let seconds = |zero: bool| {
-            value
-                .parse::<f64>()
-                .ok()
-                .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                .filter(|d| zero || !d.is_zero())
-                .ok_or_else(|| {
-                    bad(if zero {
-                        "expected seconds (0 turns pings off)"
-                    } else {
-                        "expected a positive number of seconds"
-                    })
-                })
-        };
-        match flag {
-            "--insecure-dev" => {
-                return Err(bad(
-                    "--insecure-dev is taken from the command line only, where it can be seen",
-                ))
-            }
-            "--listen" => self.listen = value.parse().map_err(|_| bad("expected host:port"))?,
-            "--engine" => {
-                self.engine = match value {
-                    "memory" => EngineKind::Memory,
-                    "redis" => EngineKind::Redis,
-                    _ => return Err(bad("expected memory or redis")),
-                }
-            }
-            "--redis-url" => self.redis_url = value.to_string(),
-            "--redis-ca" => self.redis_ca = Some(PathBuf::from(value)),
-            "--stream-prefix" => {
-                if value.is_empty() || value.contains(['{', '}']) {
-                    return Err(bad("expected a non-empty prefix without braces"));
-                }
-                self.stream_prefix = value.to_string();
-            }
-            "--schemas" => self.schemas = Some(PathBuf::from(value)),
-            "--mode" => {
-                self.mode = match value {
-                    "development" => Mode::Development,
-                    "strict" => Mode::Strict,
-                    _ => return Err(bad("expected development or strict")),
-                }
-            }
-            "--retain" => self.retain = count()?,
-            "--queue" => self.queue = count()?,
-            "--max-payload" => self.max_payload = count()?,
-            "--rate" => self.rate = rate()?,
-            "--user-rate" => self.user_rate = rate()?,
-            "--auth-rate" => self.auth_rate = rate()?,
-            "--ping-interval" => self.ping_interval = seconds(true)?,
-            "--header-timeout" => self.header_timeout = seconds(false)?,
-            "--idle-timeout" => self.idle_timeout = seconds(false)?,
-            "--max-connections" => self.max_connections = limit()?,
-            "--max-connections-per-address" => self.max_connections_per_address = limit()?,
-            "--max-connections-per-user" => self.max_connections_per_user = limit()?,
-            "--allow-origin" => self.origins.add(value).map_err(Some)?,
-            _ => return Err(None),
-        }
-        Ok(())
+// The value parsers: each says what it expected, after clap's "invalid
+// value 'X' for '--flag <N>':".
+
+fn address(value: &str) -> Result<SocketAddr, &'static str> {
+    value.parse().map_err(|_| "expected host:port")
+}
+
+fn engine(value: &str) -> Result<EngineKind, &'static str> {
+    match value {
+        "memory" => Ok(EngineKind::Memory),
+        "redis" => Ok(EngineKind::Redis),
+        _ => Err("expected memory or redis"),
     }
 }
 
-fn positive(text: &str) -> Option<usize> {
-    text.parse::<usize>().ok().filter(|&n| n > 0)
+fn mode(value: &str) -> Result<Mode, &'static str> {
+    match value {
+        "development" => Ok(Mode::Development),
+        "strict" => Ok(Mode::Strict),
+        _ => Err("expected development or strict"),
+    }
+}
+
+fn prefix(value: &str) -> Result<String, &'static str> {
+    if value.is_empty() || value.contains(['{', '}']) {
+        return Err("expected a non-empty prefix without braces");
+    }
+    Ok(value.to_string())
+}
+
+fn count(value: &str) -> Result<usize, &'static str> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or("expected a positive integer")
+}
+
+fn rate(value: &str) -> Result<u32, &'static str> {
+    count(value).and_then(|n| u32::try_from(n).map_err(|_| "expected a positive integer"))
+}
+
+fn limit(value: &str) -> Result<usize, &'static str> {
+    value.parse::<usize>().map_err(|_| "expected a number (0: no limit)")
+}
+
+fn duration(value: &str) -> Option<Duration> {
+    value
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+}
+
+fn interval(value: &str) -> Result<Duration, &'static str> {
+    duration(value).ok_or("expected seconds (0 turns pings off)")
+}
+
+fn seconds(value: &str) -> Result<Duration, &'static str> {
+    duration(value)
+        .filter(|d| !d.is_zero())
+        .ok_or("expected a positive number of seconds")
+}
+
+fn origins(value: &str) -> Result<Origins, crate::origin::OriginError> {
+    let mut origins = Origins::default();
+    origins.add(value)?;
+    Ok(origins)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
 
-    fn args(text: &str) -> Vec<String> {
-        text.split_whitespace().map(String::from).collect()
+    /// The environment is the process's: one test at a time sets it.
+    static ENV: Mutex<()> = Mutex::new(());
+
+    /// Parses `line` with exactly the `KAIWA_RELAY_*` variables `env`.
+    fn parse(line: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let _lock = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        let ours: Vec<String> = std::env::vars()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("KAIWA_RELAY_"))
+            .collect();
+        for key in ours {
+            std::env::remove_var(key);
+        }
+        for (key, value) in env {
+            std::env::set_var(key, value);
+        }
+        let parsed = Config::parse(std::iter::once("kaiwa-relay").chain(line.split_whitespace()));
+        for (key, _) in env {
+            std::env::remove_var(key);
+        }
+        parsed
     }
 
-    fn secret() -> Vec<(String, String)> {
-        vec![("KAIWA_RELAY_SECRET".into(), "s".into())]
+    const SECRET: (&str, &str) = ("KAIWA_RELAY_SECRET", "s");
+
+    fn err(line: &str) -> String {
+        parse(line, &[SECRET]).unwrap_err().to_string()
     }
 
     #[test]
     fn defaults_and_flags() {
-        let c = Config::parse(&args(""), &secret()).unwrap();
+        let c = parse("", &[SECRET]).unwrap();
         assert_eq!(c.engine, EngineKind::Memory);
         assert_eq!((c.retain, c.queue, c.max_payload), (100_000, 1024, 65_536));
-        let c = Config::parse(
-            &args("--engine redis --listen 127.0.0.1:0 --mode strict --retain 10 --insecure-dev"),
+        assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 8787)));
+        assert_eq!((c.rate, c.user_rate, c.auth_rate), (1000, 1000, 30));
+        assert_eq!(
+            (
+                c.max_connections,
+                c.max_connections_per_address,
+                c.max_connections_per_user
+            ),
+            (10_000, 1000, 64)
+        );
+        assert_eq!(
+            (c.header_timeout, c.idle_timeout),
+            (Duration::from_secs(10), Duration::from_secs(30))
+        );
+        assert_eq!(
+            (c.redis_url.as_str(), c.stream_prefix.as_str()),
+            ("redis://127.0.0.1:6379", "kaiwa")
+        );
+        assert!(!c.origins.is_set() && !c.insecure_dev && c.secret.as_deref() == Some("s"));
+        let c = parse(
+            "--engine redis --listen 127.0.0.1:0 --mode strict --retain 10 --insecure-dev",
             &[],
         )
         .unwrap();
@@ -316,51 +319,149 @@ mod tests {
         assert_eq!(c.listen.port(), 0);
         assert!(c.insecure_dev);
         assert_eq!(c.ping_interval, Duration::from_secs(30));
-        let c = Config::parse(&args("--redis-ca ca.pem"), &secret()).unwrap();
+        let c = parse("--redis-ca ca.pem", &[SECRET]).unwrap();
         assert_eq!(c.redis_ca, Some(PathBuf::from("ca.pem")));
-        let c = Config::parse(&args("--ping-interval 0.25 --max-connections 0"), &secret()).unwrap();
+        let c = parse("--ping-interval 0.25 --max-connections 0", &[SECRET]).unwrap();
         assert_eq!(c.ping_interval, Duration::from_millis(250));
         assert_eq!(c.max_connections, 0);
+        let c = parse(
+            "--allow-origin https://a.example --allow-origin https://b.example,https://c.example",
+            &[SECRET],
+        )
+        .unwrap();
+        for origin in ["https://a.example", "https://b.example", "https://c.example"] {
+            assert!(c.origins.check(Some(origin.as_bytes()), false).is_ok(), "{origin}");
+        }
+        assert!(c.origins.check(Some(b"https://d.example"), false).is_err());
     }
 
     #[test]
     fn flags_come_from_the_environment_too_and_the_command_line_wins() {
-        let mut env = secret();
-        env.push(("KAIWA_RELAY_MAX_PAYLOAD".into(), "100".into()));
-        env.push(("KAIWA_RELAY_RATE".into(), "7".into()));
-        env.push((
-            "KAIWA_RELAY_ALLOW_ORIGIN".into(),
-            "https://a.example,https://b.example".into(),
-        ));
-        env.push(("KAIWA_RELAY_URL".into(), "http://127.0.0.1:1".into()));
-        let c = Config::parse(&args("--rate 9"), &env).unwrap();
+        let env = [
+            SECRET,
+            ("KAIWA_RELAY_MAX_PAYLOAD", "100"),
+            ("KAIWA_RELAY_RATE", "7"),
+            ("KAIWA_RELAY_ALLOW_ORIGIN", "https://a.example,https://b.example"),
+            // Other programs' KAIWA_RELAY_* variables are not the relay's.
+            ("KAIWA_RELAY_URL", "http://127.0.0.1:1"),
+        ];
+        let c = parse("--rate 9", &env).unwrap();
         assert_eq!((c.max_payload, c.rate), (100, 9));
         assert!(c.origins.check(Some(b"https://b.example"), false).is_ok());
         assert!(c.origins.check(Some(b"https://c.example"), false).is_err());
-        let c = Config::parse(&args("--allow-origin https://c.example"), &env).unwrap();
+        let c = parse("--allow-origin https://c.example", &env).unwrap();
         assert!(
             c.origins.check(Some(b"https://a.example"), false).is_err(),
             "the command line's list replaces the environment's"
         );
-        env.push(("KAIWA_RELAY_QUEUE".into(), "none".into()));
-        let err = Config::parse(&[], &env).unwrap_err();
-        assert!(err.starts_with("KAIWA_RELAY_QUEUE=none (--queue)"), "{err}");
-        let dev = Config::parse(&[], &[("KAIWA_RELAY_INSECURE_DEV".into(), "1".into())]).unwrap_err();
-        assert!(dev.contains("command line only"), "{dev}");
+        let e = parse("", &[SECRET, ("KAIWA_RELAY_QUEUE", "none")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("invalid value 'none' for '--queue <N>': expected a positive integer"),
+            "{e}"
+        );
+        let dev = parse("", &[("KAIWA_RELAY_INSECURE_DEV", "1")]).unwrap_err().to_string();
+        assert_eq!(
+            dev,
+            "KAIWA_RELAY_INSECURE_DEV=1 (--insecure-dev): --insecure-dev is taken from the command line only, where it can be seen"
+        );
     }
 
     #[test]
     fn mistakes_name_the_flag() {
-        let err = |a: &str| Config::parse(&args(a), &secret()).unwrap_err();
-        assert!(err("--engine postgres").starts_with("--engine postgres"));
-        assert!(err("--retain 0").starts_with("--retain 0"));
-        assert!(err("--queue").starts_with("--queue needs a value"));
-        assert!(err("--frobnicate 1").starts_with("unknown flag --frobnicate"));
-        assert!(err("--ping-interval -1").starts_with("--ping-interval -1"));
-        assert!(err("--header-timeout 0").starts_with("--header-timeout 0"));
-        assert!(err("--stream-prefix a{b}").starts_with("--stream-prefix"));
-        assert!(err("--allow-origin https://a.example/x").starts_with("--allow-origin"));
-        let no_secret = Config::parse(&args(""), &[]).unwrap_err();
-        assert!(no_secret.contains("KAIWA_RELAY_SECRET"), "{no_secret}");
+        for (line, says) in [
+            (
+                "--engine postgres",
+                "invalid value 'postgres' for '--engine <memory|redis>': expected memory or redis",
+            ),
+            (
+                "--retain 0",
+                "invalid value '0' for '--retain <N>': expected a positive integer",
+            ),
+            ("--queue", "a value is required for '--queue <N>' but none was supplied"),
+            ("--frobnicate 1", "unexpected argument '--frobnicate' found"),
+            (
+                "--ping-interval -1",
+                "invalid value '-1' for '--ping-interval <SECONDS>': expected seconds (0 turns pings off)",
+            ),
+            (
+                "--header-timeout 0",
+                "invalid value '0' for '--header-timeout <SECONDS>': expected a positive number of seconds",
+            ),
+            (
+                "--stream-prefix a{b}",
+                "invalid value 'a{b}' for '--stream-prefix <PREFIX>'",
+            ),
+            (
+                "--allow-origin https://a.example/x",
+                "invalid value 'https://a.example/x' for '--allow-origin <ORIGIN>'",
+            ),
+            ("--max-connections x", "expected a number (0: no limit)"),
+            (
+                "--rate 5000000000",
+                "invalid value '5000000000' for '--rate <N>': expected a positive integer",
+            ),
+        ] {
+            let e = err(line);
+            assert!(e.contains(says), "{line}: {e}");
+        }
+        let no_secret = parse("", &[]).unwrap_err().to_string();
+        assert!(no_secret.starts_with("KAIWA_RELAY_SECRET is not set"), "{no_secret}");
+    }
+
+    #[test]
+    fn help_lists_every_flag_and_is_not_a_mistake() {
+        let Err(ConfigError::Flags(help)) = parse("--help", &[SECRET]) else {
+            panic!("--help parsed as a configuration");
+        };
+        assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert_eq!(help.exit_code(), 0);
+        let text = help.to_string();
+        let flags = [
+            "listen",
+            "engine",
+            "redis-url",
+            "redis-ca",
+            "stream-prefix",
+            "schemas",
+            "mode",
+            "retain",
+            "queue",
+            "max-payload",
+            "rate",
+            "user-rate",
+            "auth-rate",
+            "ping-interval",
+            "header-timeout",
+            "idle-timeout",
+            "max-connections",
+            "max-connections-per-address",
+            "max-connections-per-user",
+            "allow-origin",
+            "insecure-dev",
+        ];
+        for flag in flags {
+            assert!(
+                text.contains(&format!("--{flag} ")) || text.contains(&format!("--{flag}\n")),
+                "--{flag} in\n{text}"
+            );
+            if flag != "insecure-dev" {
+                let var = format!("KAIWA_RELAY_{}", flag.to_uppercase().replace('-', "_"));
+                assert!(text.contains(&format!("[env: {var}")), "{var} in\n{text}");
+            }
+        }
+        assert!(text.contains("KAIWA_RELAY_SECRET"), "{text}");
+        assert!(!text.contains("[env: KAIWA_RELAY_INSECURE_DEV"), "{text}");
+        // A Redis URL may hold a password: --help does not print the variable's value.
+        let Err(ConfigError::Flags(help)) = parse("--help", &[SECRET, ("KAIWA_RELAY_REDIS_URL", "redis://:pw@h")])
+        else {
+            panic!("--help parsed as a configuration");
+        };
+        assert!(!help.to_string().contains(":pw@"), "{help}");
+        let Err(ConfigError::Flags(bad)) = parse("--retain 0", &[SECRET]) else {
+            panic!("--retain 0 parsed");
+        };
+        assert_eq!(bad.exit_code(), 2);
     }
 }

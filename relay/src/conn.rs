@@ -41,19 +41,19 @@ use futures_util::future::{ready as done, BoxFuture};
 use futures_util::stream::SplitStream;
 use futures_util::{FutureExt, StreamExt};
 use kaiwa_bus::core::names::parse_pattern;
+use serde_json::value::RawValue;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
-use tokio_tungstenite::WebSocketStream;
 
 use crate::auth::{self, Grant};
 use crate::engine::Fed;
 use crate::event::{now_ms, Event, Offset};
 use crate::feed::{Ending, Feed, Reading, Step, MAX_PATTERNS};
-use crate::lane::{Added, Io, Lane};
+use crate::lane::{Added, Lane};
 use crate::metrics::Turned;
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, WebSocket};
 use crate::protocol::*;
 use crate::publish::{check, settle, user_rate, Request};
-use crate::server::{signalled, State};
+use crate::state::{signalled, State};
 use crate::users::Connected;
 
 /// Replies (acks, refusals, pongs) a connection may have pending; past
@@ -79,18 +79,13 @@ const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
 /// network failure (it would send the frame again).
 const TOO_BIG_LINGER: Duration = Duration::from_secs(1);
 
-/// A close code and its reason.
-pub type Close = (u16, String);
-/// A WebSocket on a TCP connection (shared with the fan-out: see [`crate::lane`]).
-pub type WebSocket = WebSocketStream<Io>;
-
 /// Serves one connection until it closes. The connection's state and its
 /// loop live in one allocation, the returned future.
 pub fn serve(socket: WebSocket, lane: Arc<Lane>, id: u64, state: Arc<State>) -> BoxFuture<'static, ()> {
     state.metrics.connections.fetch_add(1, Relaxed);
     let (sink, stream) = socket.split();
     let conn = Conn {
-        _added: state.engine.hub().lanes.add(id, lane.clone()),
+        _added: state.lanes.add(id, lane.clone()),
         lane,
         stream,
         out: Outbox::new(sink),
@@ -140,10 +135,13 @@ async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close>
     match stream.next().await {
         None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
         Some(Ok(Message::Text(t))) => Ok(Frame::Text(t)),
-        Some(Ok(Message::Binary(_))) => Err((CLOSE_MALFORMED, "binary frames are not part of protocol v2".into())),
+        Some(Ok(Message::Binary(_))) => Err(Close::new(CLOSE_MALFORMED, "binary frames are not part of protocol v2")),
         Some(Ok(Message::Pong(_))) => Ok(Frame::Pong),
         Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Ping),
-        Some(Err(e @ WsError::Capacity(_))) => Err((CLOSE_TOO_BIG, format!("frame larger than this relay reads: {e}"))),
+        Some(Err(e @ WsError::Capacity(_))) => Err(Close::new(
+            CLOSE_TOO_BIG,
+            format!("frame larger than this relay reads: {e}"),
+        )),
         Some(Err(_)) => Ok(Frame::Gone),
     }
 }
@@ -168,7 +166,7 @@ impl Conn {
                 // Boxed, as is every rare or large step below: a task is as
                 // large as its largest state, and an idle connection should
                 // not carry the room its closing or a publish needs.
-                let too_big = close.0 == CLOSE_TOO_BIG;
+                let too_big = close.code == CLOSE_TOO_BIG;
                 let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
                 if too_big {
                     tokio::time::sleep(TOO_BIG_LINGER).await;
@@ -206,7 +204,7 @@ impl Conn {
         }
         if self.room() == 0 {
             self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
-            return Err((CLOSE_LAGGING, "lagging: resume from your last offset".into()));
+            return Err(Close::new(CLOSE_LAGGING, "lagging: resume from your last offset"));
         }
         self.out.queue.push_back(Message::Text(event.frame.clone()));
         self.state.metrics.events_out.fetch_add(1, Relaxed);
@@ -218,7 +216,7 @@ impl Conn {
         let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
         let hello = loop {
             match tokio::time::timeout_at(deadline, next_frame(&mut self.stream)).await {
-                Err(_) => return Some((CLOSE_MALFORMED, "no hello within 10 s".into())),
+                Err(_) => return Some(Close::new(CLOSE_MALFORMED, "no hello within 10 s")),
                 Ok(Err(close)) => return Some(close),
                 Ok(Ok(Frame::Gone)) => return None,
                 Ok(Ok(Frame::Pong)) => continue,
@@ -244,7 +242,7 @@ impl Conn {
         let mut reading: Option<Reading> = from_log.then(|| feed.catch_up(&self.state, self.room()));
         let mut signal = self.state.signal.subscribe();
         if signal.borrow().going {
-            return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
+            return Some(Close::new(CLOSE_GOING_AWAY, "going away: reconnect"));
         }
         let mut pending = Pending::new();
         // Boxed, and only for a token that expires.
@@ -274,16 +272,16 @@ impl Conn {
             tokio::select! {
                 biased;
                 true = async { match expired.as_mut() { Some(timer) => { timer.await; true } None => false } }, if expired.is_some() => {
-                    return Some((CLOSE_AUTH, "token expired".into()));
+                    return Some(Close::new(CLOSE_AUTH, "token expired"));
                 }
                 now = signalled(&mut signal) => {
                     if now.going {
-                        return Some((CLOSE_GOING_AWAY, "going away: reconnect".into()));
+                        return Some(Close::new(CLOSE_GOING_AWAY, "going away: reconnect"));
                     }
                     // A tick of the ping clock.
                     if self.unanswered >= 2 {
                         self.state.metrics.ping_timeouts.fetch_add(1, Relaxed);
-                        return Some((CLOSE_NO_PONG, "no pong for two ping intervals".into()));
+                        return Some(Close::new(CLOSE_NO_PONG, "no pong for two ping intervals"));
                     }
                     self.unanswered += 1;
                     self.out.queue.push_back(Message::Ping(Default::default()));
@@ -387,9 +385,9 @@ impl Conn {
                 Step::Gap => {
                     self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
                     self.state.metrics.gap_closes.fetch_add(1, Relaxed);
-                    return Err(Some((
+                    return Err(Some(Close::new(
                         CLOSE_LAGGING,
-                        "events were trimmed before this relay read them: resume".into(),
+                        "events were trimmed before this relay read them: resume",
                     )));
                 }
                 Step::Closed => return Err(None),
@@ -402,26 +400,30 @@ impl Conn {
     async fn hello(&mut self, text: &str) -> Result<(tokio::sync::broadcast::Receiver<Fed>, Offset, bool), Close> {
         let kind = typed(text)?;
         if kind != "hello" {
-            return Err((CLOSE_MALFORMED, format!("the first frame must be hello, not {kind:?}")));
+            return Err(Close::new(
+                CLOSE_MALFORMED,
+                format!("the first frame must be hello, not {kind:?}"),
+            ));
         }
         let hello: Hello = serde_json::from_str(text).map_err(|e| malformed("hello", e))?;
         if let Some(newer) = hello.protocol.filter(|&p| p > PROTOCOL) {
-            return Err((
+            return Err(Close::new(
                 CLOSE_MALFORMED,
                 format!("protocol {newer} is newer than this relay's {PROTOCOL}: upgrade kaiwa-relay"),
             ));
         }
         let grant = match &hello.token {
-            Some(token) => auth::verify(token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?,
+            Some(token) => auth::verify(token, self.state.config.secret.as_deref())
+                .map_err(|m| Close::new(CLOSE_AUTH, m.to_string()))?,
             None if self.state.config.insecure_dev => Grant::anonymous(),
-            None => return Err((CLOSE_AUTH, "a token is required".into())),
+            None => return Err(Close::new(CLOSE_AUTH, "a token is required")),
         };
         let user = grant.user.clone();
         self.lane.lock().grant = grant;
         if let Some(sub) = &user {
             let connected = self.state.users.connect(sub).map_err(|why| {
                 self.state.metrics.refused_connection(Turned::User);
-                (CLOSE_TRY_LATER, why)
+                Close::new(CLOSE_TRY_LATER, why.to_string())
             })?;
             self.user = Some(connected);
         }
@@ -437,7 +439,7 @@ impl Conn {
                     Some(o) => engine
                         .can_resume(&r.epoch, o)
                         .await
-                        .map_err(|e| (CLOSE_TRY_LATER, e.0))?,
+                        .map_err(|e| Close::new(CLOSE_TRY_LATER, e.0))?,
                     None => false,
                 };
                 Some(offset.filter(|_| known))
@@ -462,20 +464,29 @@ impl Conn {
     /// Handles one frame after `hello`; a reply it owes goes to `pending`.
     async fn frame(&mut self, text: &str, pending: &mut Pending) -> Result<(), Close> {
         let started = Instant::now();
-        let publish = match serde_json::from_str::<Publish>(text) {
-            Ok(p) if p.kind.as_deref() == Some("publish") => Some(p),
-            _ => None,
+        // One parse of the frame, whatever its type. One that does not parse
+        // as a frame is parsed by its type: `ping` and `hello` need nothing
+        // more, the others close with 4400 saying what is wrong.
+        let mut frame = match serde_json::from_str::<Publish>(text) {
+            Ok(frame) if frame.kind.is_some() => frame,
+            _ => {
+                let kind = typed(text)?;
+                if kind == "auth" {
+                    self.take_auth()?;
+                }
+                if ["publish", "subscribe", "unsubscribe", "auth"].contains(&kind.as_str()) {
+                    return Err(strict(&kind, text));
+                }
+                Publish {
+                    kind: Some(kind.into()),
+                    ..Publish::default()
+                }
+            }
         };
-        let kind = match &publish {
-            Some(_) => std::borrow::Cow::Borrowed("publish"),
-            None => std::borrow::Cow::Owned(typed(text)?),
-        };
+        let kind = frame.kind.take().unwrap_or_default();
         match &*kind {
             "publish" => {
-                let p = match publish {
-                    Some(p) => p,
-                    None => serde_json::from_str(text).map_err(|e| malformed("publish", e))?,
-                };
+                let p = frame;
                 let req = Request::new(p.reference.as_ref(), p.name.as_ref(), p.payload);
                 let checked = self
                     .may_publish(req.reference)
@@ -507,36 +518,40 @@ impl Conn {
                 }
             }
             "subscribe" => {
-                let p: Patterns = serde_json::from_str(text).map_err(|e| malformed("subscribe", e))?;
-                self.subscribe(&p.patterns)?;
+                let patterns: Vec<String> = field(frame.patterns).ok_or_else(|| strict(&kind, text))?;
+                self.subscribe(&patterns)?;
             }
             "unsubscribe" => {
-                let p: Patterns = serde_json::from_str(text).map_err(|e| malformed("unsubscribe", e))?;
+                let patterns: Vec<String> = field(frame.patterns).ok_or_else(|| strict(&kind, text))?;
                 let mut lane = self.lane.lock();
-                for pattern in &p.patterns {
+                for pattern in &patterns {
                     lane.filter.remove(pattern);
                 }
             }
             "auth" => {
                 self.take_auth()?;
-                let a: Auth = serde_json::from_str(text).map_err(|e| malformed("auth", e))?;
-                let grant = auth::verify(&a.token, self.state.config.secret.as_deref()).map_err(|m| (CLOSE_AUTH, m))?;
+                let token: String = field(frame.token).ok_or_else(|| strict(&kind, text))?;
+                let grant = auth::verify(&token, self.state.config.secret.as_deref())
+                    .map_err(|m| Close::new(CLOSE_AUTH, m.to_string()))?;
                 let mut lane = self.lane.lock();
                 if grant.user != lane.grant.user {
-                    return Err((CLOSE_AUTH, "the new token is for another user".into()));
+                    return Err(Close::new(CLOSE_AUTH, "the new token is for another user"));
                 }
                 // A refresh with the same subscribe claim, the usual one, has nothing to check.
                 if grant.subscribe != lane.grant.subscribe {
                     let allowed = grant.subscriptions();
                     if let Some(p) = lane.filter.uncovered(&allowed) {
-                        return Err((CLOSE_FORBIDDEN, format!("the new token does not allow {p:?}")));
+                        return Err(Close::new(
+                            CLOSE_FORBIDDEN,
+                            format!("the new token does not allow {p:?}"),
+                        ));
                     }
                 }
                 lane.grant = grant;
             }
             "ping" => pending.push_back(done(Reply::Pong.to_text()).boxed()),
-            "hello" => return Err((CLOSE_MALFORMED, "hello was already received".into())),
-            other => return Err((CLOSE_MALFORMED, format!("unknown message type {other:?}"))),
+            "hello" => return Err(Close::new(CLOSE_MALFORMED, "hello was already received")),
+            other => return Err(Close::new(CLOSE_MALFORMED, format!("unknown message type {other:?}"))),
         }
         Ok(())
     }
@@ -545,15 +560,15 @@ impl Conn {
         let mut lane = self.lane.lock();
         let allowed = lane.grant.subscriptions();
         for p in patterns {
-            parse_pattern(p).map_err(|e| (CLOSE_MALFORMED, format!("pattern {p:?}: {e}")))?;
+            parse_pattern(p).map_err(|e| Close::new(CLOSE_MALFORMED, format!("pattern {p:?}: {e}")))?;
             if !allowed.covers(p) {
-                return Err((CLOSE_FORBIDDEN, format!("forbidden subscription {p:?}")));
+                return Err(Close::new(CLOSE_FORBIDDEN, format!("forbidden subscription {p:?}")));
             }
         }
         for p in patterns {
             lane.filter.add(p);
             if lane.filter.len() > MAX_PATTERNS {
-                return Err((
+                return Err(Close::new(
                     CLOSE_MALFORMED,
                     format!("more than {MAX_PATTERNS} patterns on one connection"),
                 ));
@@ -571,7 +586,7 @@ impl Conn {
         let next = self.auth_full_at.max(now).saturating_add(interval);
         if next > now.saturating_add(60_000) {
             self.state.metrics.auth_floods.fetch_add(1, Relaxed);
-            return Err((
+            return Err(Close::new(
                 CLOSE_MALFORMED,
                 format!("more than {per_minute} auth frames in a minute (--auth-rate): refresh a token once, shortly before it expires"),
             ));
@@ -632,4 +647,23 @@ fn typed(text: &str) -> Result<String, Close> {
         Ok(t) => Ok(t.kind.into_owned()),
         Err(e) => Err(malformed("malformed frame", e)),
     }
+}
+
+/// A field of a frame, as its type wants it (`None`: missing, or not that).
+fn field<T: serde::de::DeserializeOwned>(raw: Option<&RawValue>) -> Option<T> {
+    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
+}
+
+/// The 4400 for a frame of type `kind` that is not well formed, naming
+/// what is wrong as parsing it as that type says.
+fn strict(kind: &str, text: &str) -> Close {
+    let e = match kind {
+        "publish" => serde_json::from_str::<Publish>(text).err(),
+        "auth" => serde_json::from_str::<Auth>(text).err(),
+        _ => serde_json::from_str::<Patterns>(text).err(),
+    };
+    e.map_or_else(
+        || Close::new(CLOSE_MALFORMED, format!("{kind}: not a well-formed frame")),
+        |e| malformed(kind, e),
+    )
 }

@@ -34,10 +34,9 @@ use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use crate::engine::Fed;
+use crate::engine::{Engine, Fed};
 use crate::event::{Event, Offset};
-use crate::protocol::CLOSE_LAGGING;
-use crate::server::State;
+use crate::protocol::{Close, CLOSE_LAGGING};
 
 /// Patterns one connection may hold at most.
 pub const MAX_PATTERNS: usize = 10_000;
@@ -45,7 +44,7 @@ pub const MAX_PATTERNS: usize = 10_000;
 const BATCH: usize = 256;
 
 /// Why a connection ends: a close code and reason, or nothing (the client went away).
-pub type Ending = Option<(u16, String)>;
+pub type Ending = Option<Close>;
 
 /// What the connection's own task needs to feed it events: the hub's
 /// receiver and the newest offset dealt with.
@@ -133,11 +132,11 @@ impl Feed {
     }
 
     /// A read of the log after `last`, `room` events at most.
-    pub fn catch_up(&self, state: &Arc<State>, room: usize) -> Reading {
+    pub fn catch_up<S: AsRef<dyn Engine> + Send + Sync + 'static>(&self, state: &Arc<S>, room: usize) -> Reading {
         let (state, last, epoch) = (state.clone(), self.last, self.epoch.clone());
         let count = room.clamp(1, BATCH);
         Box::pin(async move {
-            let engine = &state.engine;
+            let engine = (*state).as_ref();
             loop {
                 // Read, then check (see "Order, gaps and duplicates").
                 let read = match engine.read_after(last, count).await {
@@ -166,9 +165,9 @@ impl Feed {
     /// once the read is done, and a short read taken for the end of the log
     /// would leave the events between it and the hub unsent. `Err` is the
     /// close (4008) when events were trimmed before this connection got them.
-    pub fn caught(&mut self, read: LogRead) -> Result<Caught, (u16, String)> {
+    pub fn caught(&mut self, read: LogRead) -> Result<Caught, Close> {
         let Some((events, more)) = read else {
-            return Err((CLOSE_LAGGING, "lagging past the retained log: resume".into()));
+            return Err(Close::new(CLOSE_LAGGING, "lagging past the retained log: resume"));
         };
         if let Some(newest) = events.last() {
             self.last = newest.offset;

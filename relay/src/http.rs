@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use crate::auth::{self, Grant};
 use crate::protocol::{json_error, Text};
 use crate::publish::{publish, user_rate, Request};
-use crate::server::State;
+use crate::state::State;
 
 /// Items one request may carry.
 const MAX_ITEMS: usize = 1000;
@@ -93,7 +93,7 @@ pub async fn post_events(Extract(state): Extract<Arc<State>>, headers: HeaderMap
     let grant = match bearer {
         Some(token) => match auth::verify(token, state.config.secret.as_deref()) {
             Ok(g) => g,
-            Err(m) => return error(StatusCode::UNAUTHORIZED, m),
+            Err(m) => return error(StatusCode::UNAUTHORIZED, m.to_string()),
         },
         None if state.config.insecure_dev => Grant::anonymous(),
         None => return error(StatusCode::UNAUTHORIZED, "Authorization: Bearer <token> is required"),
@@ -170,7 +170,7 @@ pub async fn healthz(Extract(state): Extract<Arc<State>>) -> Response {
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(Extract(state): Extract<Arc<State>>) -> Response {
     // The frames the fan-out wrote straight to sockets (see `lane.rs`).
-    let direct = state.engine.hub().lanes.take_written();
+    let direct = state.lanes.take_written();
     state.metrics.events_out.fetch_add(direct, Relaxed);
     let body = state
         .metrics

@@ -43,7 +43,7 @@ use tokio::net::TcpStream;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::auth::Grant;
-use crate::engine::Fed;
+use crate::engine::{Direct, Fed};
 use crate::event::{Event, Offset};
 use crate::feed::{Feed, Step};
 use crate::filter::Filter;
@@ -307,9 +307,16 @@ impl Lanes {
         }
     }
 
+    /// Frames written since the last call.
+    pub fn take_written(&self) -> u64 {
+        self.written.swap(0, Relaxed)
+    }
+}
+
+impl Direct for Lanes {
     /// Offers stored events, in offset order, to every direct connection
     /// (after the hub sent them to the receivers).
-    pub fn deliver(&self, events: &[Arc<Event>]) {
+    fn deliver(&self, events: &[Arc<Event>]) {
         let lanes = self.lock();
         let written: u64 = match events.len() {
             1 => lanes.values().map(|lane| lane.deliver::<1>(events)).sum(),
@@ -322,15 +329,10 @@ impl Lanes {
     }
 
     /// See [`Lane::gap`].
-    pub fn gap(&self, next: Offset) {
+    fn gap(&self, next: Offset) {
         for lane in self.lock().values() {
             lane.gap(next);
         }
-    }
-
-    /// Frames written since the last call.
-    pub fn take_written(&self) -> u64 {
-        self.written.swap(0, Relaxed)
     }
 }
 

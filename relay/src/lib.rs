@@ -9,6 +9,7 @@
 //! |---|---|
 //! | [`config`] | the command line and the environment |
 //! | [`protocol`] | frames and close codes |
+//! | [`contract`] | `js/relay/contract.js`, the protocol's facts for the JS client |
 //! | [`auth`] | tokens and who sees what |
 //! | [`validate`] | payload validation with `kaiwa_bus::schema` |
 //! | [`event`] | stored events and offsets |
@@ -21,6 +22,7 @@
 //! | [`filter`] | sets of patterns: subscriptions, and what a token allows |
 //! | [`http`] | `POST /v1/events`, `/healthz`, `/metrics` |
 //! | [`metrics`] | the counters |
+//! | [`state`] | what connections share: config, engine, counters, admission, the shutdown signal |
 //! | [`server`] | the router, start and graceful shutdown |
 //! | [`upgrade`] | accepting connections, HTTP/1.1 and the WebSocket upgrade |
 //! | [`origin`] | which web pages may connect (`--allow-origin`) |
@@ -30,6 +32,7 @@
 pub mod auth;
 pub mod config;
 pub mod conn;
+pub mod contract;
 pub mod engine;
 pub mod event;
 pub mod feed;
@@ -42,6 +45,7 @@ pub mod outbox;
 pub mod protocol;
 pub mod publish;
 pub mod server;
+pub mod state;
 pub mod upgrade;
 pub mod users;
 pub mod validate;

@@ -1,8 +1,9 @@
 //! `kaiwa-relay`: parses the command line, installs the schemas, connects
 //! the engine and serves (see README.md).
 
-use kaiwa_relay::config::Config;
-use kaiwa_relay::{server, validate};
+use kaiwa_relay::config::{Config, ConfigError};
+use kaiwa_relay::state::StartError;
+use kaiwa_relay::{server, state, validate};
 
 /// mimalloc instead of glibc's allocator: with many small, short-lived
 /// allocations per event (frames, replies) on a multi-threaded runtime,
@@ -25,13 +26,16 @@ async fn main() {
     }
 }
 
-async fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let env: Vec<(String, String)> = std::env::vars().collect();
-    let config = Config::parse(&args, &env)?;
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let config = match Config::parse(std::env::args_os()) {
+        Ok(config) => config,
+        // clap's own message (and exit code: 0 for --help, 2 for a mistake).
+        Err(ConfigError::Flags(e)) => e.exit(),
+        Err(e) => return Err(e.into()),
+    };
     let defs = match &config.schemas {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("--schemas {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| StartError::read("--schemas", path, e))?;
             validate::read_file(&text)?
         }
         None => Vec::new(),
@@ -43,6 +47,6 @@ async fn run() -> Result<(), String> {
         eprintln!("\n  *** {warning} ***\n");
         tracing::warn!("{warning}");
     }
-    let state = server::State::new(config).await?;
-    server::serve(state).await
+    let state = state::State::new(config).await?;
+    Ok(server::serve(state).await?)
 }

@@ -24,20 +24,28 @@ pub struct Origins {
 
 impl Origins {
     /// Adds origins: one, or several separated by commas.
-    pub fn add(&mut self, text: &str) -> Result<(), String> {
+    pub fn add(&mut self, text: &str) -> Result<(), OriginError> {
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             if item == "*" {
                 self.any = true;
                 continue;
             }
-            let origin = normalize(item).ok_or_else(|| {
-                format!("{item:?} is not an origin: expected scheme://host[:port] (no path), `null` or `*`")
-            })?;
+            let origin = normalize(item).ok_or_else(|| OriginError::NotAnOrigin(item.to_string()))?;
             if !self.listed.contains(&origin) {
                 self.listed.push(origin);
             }
         }
         Ok(())
+    }
+
+    /// Adds the origins `other` lists.
+    pub fn merge(&mut self, other: Origins) {
+        self.any |= other.any;
+        for origin in other.listed {
+            if !self.listed.contains(&origin) {
+                self.listed.push(origin);
+            }
+        }
     }
 
     /// Whether any origin was listed (or `*`).
@@ -46,7 +54,7 @@ impl Origins {
     }
 
     /// Whether a request with this `Origin` header may go on; the reason when not.
-    pub fn check(&self, header: Option<&[u8]>, insecure_dev: bool) -> Result<(), String> {
+    pub fn check(&self, header: Option<&[u8]>, insecure_dev: bool) -> Result<(), OriginError> {
         let Some(header) = header else {
             return Ok(());
         };
@@ -60,12 +68,9 @@ impl Origins {
             return Ok(());
         }
         Err(if insecure_dev && !self.is_set() {
-            format!(
-                "origin {text} may not connect: under --insecure-dev only pages served from this machine may \
-                 (add it with --allow-origin)"
-            )
+            OriginError::NotLocal(text.into_owned())
         } else {
-            format!("origin {text} is not allowed by this relay's --allow-origin")
+            OriginError::NotAllowed(text.into_owned())
         })
     }
 }
@@ -113,6 +118,38 @@ fn is_loopback(origin: &str) -> bool {
         || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// An origin that `--allow-origin` cannot take, or a page that may not connect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OriginError {
+    /// `--allow-origin` was given something that is not an origin.
+    NotAnOrigin(String),
+    /// Under `--insecure-dev` without `--allow-origin`: a page from another machine.
+    NotLocal(String),
+    /// A page whose origin `--allow-origin` does not list.
+    NotAllowed(String),
+}
+
+impl std::fmt::Display for OriginError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            OriginError::NotAnOrigin(item) => write!(
+                f,
+                "{item:?} is not an origin: expected scheme://host[:port] (no path), `null` or `*`"
+            ),
+            OriginError::NotLocal(origin) => write!(
+                f,
+                "origin {origin} may not connect: under --insecure-dev only pages served from this machine may \
+                 (add it with --allow-origin)"
+            ),
+            OriginError::NotAllowed(origin) => {
+                write!(f, "origin {origin} is not allowed by this relay's --allow-origin")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OriginError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,7 +196,7 @@ mod tests {
             "http://127.0.0.1.nip.io",
             "file://",
         ] {
-            let why = o.check(Some(remote.as_bytes()), true).unwrap_err();
+            let why = o.check(Some(remote.as_bytes()), true).unwrap_err().to_string();
             assert!(why.contains("--insecure-dev"), "{why}");
         }
         assert!(
@@ -171,7 +208,11 @@ mod tests {
     #[test]
     fn bad_origins_are_named() {
         let mut o = Origins::default();
-        assert!(o.add("https://a.example/app").unwrap_err().contains("a.example/app"));
+        assert!(o
+            .add("https://a.example/app")
+            .unwrap_err()
+            .to_string()
+            .contains("a.example/app"));
         assert!(o.add("a.example").is_err());
     }
 }

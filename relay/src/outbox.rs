@@ -22,10 +22,14 @@ use futures_util::stream::SplitSink;
 use futures_util::{Sink, SinkExt};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+use tokio_tungstenite::WebSocketStream;
 
-use crate::conn::{Close, WebSocket};
 use crate::feed::reason;
-use crate::protocol::{CLOSE_GOING_AWAY, CLOSE_LAGGING};
+use crate::lane::Io;
+use crate::protocol::{Close, CLOSE_GOING_AWAY, CLOSE_LAGGING};
+
+/// A WebSocket on a TCP connection (shared with the fan-out: see [`crate::lane`]).
+pub type WebSocket = WebSocketStream<Io>;
 
 /// Frames written between two flushes at most.
 const WRITE_BATCH: usize = 64;
@@ -114,7 +118,10 @@ impl Outbox {
             }
         }
         Poll::Ready(match self.pings >= MAX_PINGS_UNANSWERED {
-            true => Err((CLOSE_LAGGING, "lagging: the connection does not read its pongs".into())),
+            true => Err(Close::new(
+                CLOSE_LAGGING,
+                "lagging: the connection does not read its pongs",
+            )),
             false => Ok(()),
         })
     }
@@ -122,7 +129,7 @@ impl Outbox {
     /// Sends the close frame. Queued frames are dropped (the client resumes
     /// from its offset), except when the relay is going away: then they are
     /// written first.
-    pub async fn close(&mut self, (code, text): Close) {
+    pub async fn close(&mut self, Close { code, reason: text }: Close) {
         if code != CLOSE_GOING_AWAY {
             self.queue.clear();
         }

@@ -32,6 +32,24 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close: the engine cannot answer a resume now; reconnect later.
 pub const CLOSE_TRY_LATER: u16 = 1013;
 
+/// Every close code above, by name: what `js/relay/contract.js` exports
+/// as `CLOSE` and PROTOCOL.md's "Close codes" table lists.
+pub const CLOSES: [(&str, u16); 8] = [
+    ("AUTH", CLOSE_AUTH),
+    ("FORBIDDEN", CLOSE_FORBIDDEN),
+    ("LAGGING", CLOSE_LAGGING),
+    ("NO_PONG", CLOSE_NO_PONG),
+    ("MALFORMED", CLOSE_MALFORMED),
+    ("GOING_AWAY", CLOSE_GOING_AWAY),
+    ("TOO_BIG", CLOSE_TOO_BIG),
+    ("TRY_LATER", CLOSE_TRY_LATER),
+];
+
+/// The frames a client sends, by `type` (PROTOCOL.md, "Client → relay").
+pub const CLIENT_FRAMES: [&str; 6] = ["hello", "publish", "subscribe", "unsubscribe", "auth", "ping"];
+/// The frames the relay sends, by `type` (PROTOCOL.md, "Relay → client").
+pub const RELAY_FRAMES: [&str; 5] = ["welcome", "event", "ack", "refused", "pong"];
+
 /// The longest `ref` a publish may carry, in bytes.
 pub const MAX_REF_BYTES: usize = 256;
 
@@ -49,9 +67,37 @@ pub fn json_error(e: &serde_json::Error) -> String {
     )
 }
 
+/// Why the relay closes a connection: the close code and its reason, as
+/// the close frame carries them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Close {
+    /// One of the `CLOSE_*` codes.
+    pub code: u16,
+    /// In words, for the client's logs.
+    pub reason: String,
+}
+
+impl Close {
+    /// A close with `code` and `reason`.
+    pub fn new(code: u16, reason: impl Into<String>) -> Close {
+        Close {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Close {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} {}", self.code, self.reason)
+    }
+}
+
+impl std::error::Error for Close {}
+
 /// The 4400 close for a frame of type `what` that does not parse.
-pub fn malformed(what: &str, e: serde_json::Error) -> (u16, String) {
-    (CLOSE_MALFORMED, format!("{what}: {}", json_error(&e)))
+pub fn malformed(what: &str, e: serde_json::Error) -> Close {
+    Close::new(CLOSE_MALFORMED, format!("{what}: {}", json_error(&e)))
 }
 
 /// `welcome.limits`: what the relay accepts, so that a client refuses an
@@ -143,12 +189,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
-/// `publish`; every field optional here so that a missing one is refused
-/// with the `ref` when there is one.
-#[derive(Debug, Deserialize)]
+/// A frame after `hello`, parsed once whatever its type: the fields of
+/// `publish` (every one optional here so that a missing one is refused
+/// with the `ref` when there is one), and those of `subscribe`,
+/// `unsubscribe` and `auth` as written (read when the type says which).
+/// A frame that does not parse so, or whose field is not what its type
+/// needs, is parsed again by its type only to say what is wrong.
+#[derive(Debug, Default, Deserialize)]
 pub struct Publish<'a> {
-    /// The frame's `type`: a frame is parsed as a publish first (the most
-    /// frequent frame, parsed once), and by its type when it is not one.
+    /// The frame's `type`.
     #[serde(rename = "type", borrow, default)]
     pub kind: Option<std::borrow::Cow<'a, str>>,
     /// The client's id for this publish.
@@ -160,6 +209,12 @@ pub struct Publish<'a> {
     /// The payload, kept as written.
     #[serde(borrow, default)]
     pub payload: Option<&'a RawValue>,
+    /// `subscribe` and `unsubscribe`: the patterns, as written.
+    #[serde(borrow, default)]
+    pub patterns: Option<&'a RawValue>,
+    /// `auth`: the new token, as written.
+    #[serde(borrow, default)]
+    pub token: Option<&'a RawValue>,
 }
 
 /// `subscribe` and `unsubscribe`.
@@ -399,7 +454,7 @@ mod tests {
     #[test]
     fn a_lone_surrogate_is_named_as_such() {
         let e = serde_json::from_str::<Patterns>(r#"{"patterns":["a\ud83d.*"]}"#).unwrap_err();
-        let (code, reason) = malformed("subscribe", e);
+        let Close { code, reason } = malformed("subscribe", e);
         assert_eq!(code, CLOSE_MALFORMED);
         assert!(
             reason.starts_with("subscribe: a string holds a lone surrogate"),

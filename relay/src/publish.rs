@@ -36,7 +36,7 @@ use crate::auth::Grant;
 use crate::engine::{Draft, Unavailable};
 use crate::event::Offset;
 use crate::protocol::{Refusal, RefusalKind, Text, WireIssue, MAX_REF_BYTES};
-use crate::server::State;
+use crate::state::State;
 use crate::users::User;
 use crate::validate::{self, Invalid};
 
@@ -133,7 +133,7 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
     check_event_name(name).map_err(|e| Refusal::new(RefusalKind::Malformed, e.to_string()))?;
     grant
         .may_publish(name, None)
-        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
+        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m.to_string()))?;
     // Its audience decides who receives it: without a schema, 'user'.
     let audience = validate::audience(name);
     let (payload, user, group) = read_payload(raw.get(), audience.is_some())
@@ -155,10 +155,10 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
     })?;
     grant
         .may_publish(name, user.as_deref())
-        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
+        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m.to_string()))?;
     let scope = grant
         .scope(audience.unwrap_or_default(), user, group)
-        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m))?;
+        .map_err(|m| Refusal::new(RefusalKind::Forbidden, m.to_string()))?;
     let owner = grant.user.as_deref().unwrap_or("");
     Ok(Draft {
         name: name.to_string(),

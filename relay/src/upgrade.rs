@@ -50,7 +50,7 @@ use crate::config::Config;
 use crate::conn;
 use crate::lane::{Io, Lane};
 use crate::metrics::Turned;
-use crate::server::{shutting_down, Slot, State};
+use crate::state::{shutting_down, Slot, State};
 
 /// The WebSocket path.
 pub const WS_PATH: &str = "/v1/ws";
@@ -244,7 +244,7 @@ impl hyper::service::Service<Request<Incoming>> for Http {
         let origin = req.headers().get(header::ORIGIN).map(HeaderValue::as_bytes);
         if let Err(why) = config.origins.check(origin, config.insecure_dev) {
             self.state.metrics.refused_connection(Turned::Origin);
-            let mut answer = Response::new(Body::from(serde_json::json!({ "error": why }).to_string()));
+            let mut answer = Response::new(Body::from(serde_json::json!({ "error": why.to_string() }).to_string()));
             *answer.status_mut() = StatusCode::FORBIDDEN;
             answer
                 .headers_mut()

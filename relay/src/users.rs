@@ -91,14 +91,12 @@ impl Users {
     }
 
     /// Counts a new connection of `sub`, or says why it may not open.
-    pub fn connect(&self, sub: &str) -> Result<Connected, String> {
+    pub fn connect(&self, sub: &str) -> Result<Connected, TooManyConnections> {
         let user = self.user(sub);
         let max = self.max_connections;
         user.connections
             .fetch_update(Relaxed, Relaxed, |n| (max == 0 || n < max).then_some(n + 1))
-            .map_err(|n| {
-                format!("this user has {n} connections open, the most this relay allows (--max-connections-per-user); retry later")
-            })?;
+            .map_err(TooManyConnections)?;
         Ok(Connected(user))
     }
 
@@ -139,6 +137,23 @@ impl Users {
     }
 }
 
+/// A user holds `--max-connections-per-user` connections already (this
+/// many): the new one is closed with 1013.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooManyConnections(pub usize);
+
+impl std::fmt::Display for TooManyConnections {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "this user has {} connections open, the most this relay allows (--max-connections-per-user); retry later",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for TooManyConnections {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,7 +176,7 @@ mod tests {
         let users = Users::new(10, 2);
         let one = users.connect("u1").unwrap();
         let _two = users.connect("u1").unwrap();
-        assert!(users.connect("u1").unwrap_err().contains("2 connections"));
+        assert!(users.connect("u1").unwrap_err().to_string().contains("2 connections"));
         assert!(users.connect("u2").is_ok());
         drop(one);
         assert!(users.connect("u1").is_ok());

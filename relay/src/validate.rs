@@ -18,6 +18,7 @@ use kaiwa_bus::local::Payload;
 use kaiwa_bus::schema::probe::{Kind, Plan, Probe, ReadMode};
 use kaiwa_bus::schema::{Audience, FieldType, Issue, Schema, Schemas};
 use kaiwa_bus::Mode;
+use kaiwa_bus::SchemaError;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -67,36 +68,62 @@ pub enum Invalid {
 
 /// Reads a `--schemas` file: a JSON array of `{name, version, description,
 /// audience, payload}` (what `defineEvents` returns as `events.schemas`).
-pub fn read_file(text: &str) -> Result<Vec<SchemaDef>, String> {
-    serde_json::from_str(text).map_err(|e| format!("schemas file: {e}"))
+pub fn read_file(text: &str) -> Result<Vec<SchemaDef>, SchemasError> {
+    serde_json::from_str(text).map_err(SchemasError::File)
 }
+
+/// Why the `--schemas` file (or the catalog with it) cannot be installed.
+#[derive(Debug)]
+pub enum SchemasError {
+    /// The file is not a JSON array of schemas.
+    File(serde_json::Error),
+    /// A field's type is not a string (event, field).
+    FieldType(String, String),
+    /// A schema the bus refuses (a bad descriptor, audience, or version).
+    Schema(SchemaError),
+    /// [`install`] was called twice.
+    Installed,
+}
+
+impl std::fmt::Display for SchemasError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            SchemasError::File(e) => write!(f, "schemas file: {e}"),
+            SchemasError::FieldType(event, field) => {
+                write!(f, "schema {event}: field {field}: the type must be a string")
+            }
+            SchemasError::Schema(e) => write!(f, "{e}"),
+            SchemasError::Installed => f.write_str("schemas are already installed"),
+        }
+    }
+}
+
+impl std::error::Error for SchemasError {}
 
 /// Compiles the catalog and `defs` (failing with the first bad descriptor)
 /// and installs them for every thread. Call once, before serving.
-pub fn install(defs: Vec<SchemaDef>, mode: Mode) -> Result<(), String> {
+pub fn install(defs: Vec<SchemaDef>, mode: Mode) -> Result<(), SchemasError> {
     let schemas = compile(&defs)?;
-    RULES
-        .set(Rules { defs, mode })
-        .map_err(|_| "schemas are already installed".to_string())?;
+    RULES.set(Rules { defs, mode }).map_err(|_| SchemasError::Installed)?;
     SCHEMAS.with(|s| *s.borrow_mut() = Some(schemas));
     Ok(())
 }
 
-fn compile(defs: &[SchemaDef]) -> Result<Schemas, String> {
+fn compile(defs: &[SchemaDef]) -> Result<Schemas, SchemasError> {
     let mut schemas = Schemas::new(true);
     for def in defs {
         let mut fields = Vec::new();
         for (key, text) in &def.payload {
             let text = text
                 .as_str()
-                .ok_or_else(|| format!("schema {}: field {key}: the type must be a string", def.name))?;
+                .ok_or_else(|| SchemasError::FieldType(def.name.clone(), key.clone()))?;
             fields.push((key.as_str(), text));
         }
         let schema = schemas
             .compile(&def.name, &def.version, &def.description, &def.audience, &fields)
-            .map_err(|e| e.to_string())?;
+            .map_err(SchemasError::Schema)?;
         // A file may replace a catalog schema only with a higher version.
-        schemas.register(schema).map_err(|e| e.to_string())?;
+        schemas.register(schema).map_err(SchemasError::Schema)?;
     }
     Ok(schemas)
 }
@@ -297,12 +324,12 @@ mod tests {
         assert_eq!(audience("auth.user.login"), Audience::User, "the catalog's");
         let bad = read_file(r#"[{"name":"a.b","version":"1.0.0","audience":"public","payload":{}}]"#).unwrap();
         assert!(
-            compile(&bad).unwrap_err().contains("audience must be"),
+            compile(&bad).unwrap_err().to_string().contains("audience must be"),
             "{:?}",
             compile(&bad)
         );
         let no_group = read_file(r#"[{"name":"a.b","version":"1.0.0","audience":"group","payload":{}}]"#).unwrap();
-        assert!(compile(&no_group).unwrap_err().contains("groupId"));
+        assert!(compile(&no_group).unwrap_err().to_string().contains("groupId"));
     }
 
     #[test]
@@ -311,7 +338,11 @@ mod tests {
             .unwrap();
         assert!(compile(&defs).unwrap().get("app.item.added").is_some());
         let bad = read_file(r#"[{"name":"app.item.added","version":"1.0.0","payload":{"id":"strin"}}]"#).unwrap();
-        assert!(compile(&bad).unwrap_err().contains("field id"), "{:?}", compile(&bad));
+        assert!(
+            compile(&bad).unwrap_err().to_string().contains("field id"),
+            "{:?}",
+            compile(&bad)
+        );
         assert!(read_file("{").is_err());
     }
 }

@@ -29,14 +29,13 @@ pub mod memory;
 pub mod redis;
 mod resp;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
 
 use crate::config::{Config, EngineKind};
 use crate::event::{Event, Offset, Scope};
-use crate::lane::Lanes;
 
 /// Events the hub keeps for connections that are behind: a few of the
 /// Redis reader's batches (1,000 entries), so a burst read at once does
@@ -57,13 +56,23 @@ pub enum Fed {
     Gap(Offset),
 }
 
+/// Where the hub hands every batch of events and every gap after its
+/// receivers: the direct fan-out (`lane.rs`), which lives above the engines
+/// (it reads the feed, which reads the engine) and is set by [`Hub::set_fanout`].
+pub trait Direct: Send + Sync + std::fmt::Debug {
+    /// Stored events, in offset order.
+    fn deliver(&self, events: &[Arc<Event>]);
+    /// See [`Fed::Gap`].
+    fn gap(&self, next: Offset);
+}
+
 /// The fan-out of stored events inside one instance.
 #[derive(Debug)]
 pub struct Hub {
     tx: broadcast::Sender<Fed>,
     head: Mutex<Offset>,
     /// The connections the fan-out writes to directly (see `lane.rs`).
-    pub lanes: Arc<Lanes>,
+    fanout: OnceLock<Arc<dyn Direct>>,
     /// Whether connections hand their sockets to the fan-out when idle.
     pub direct: bool,
 }
@@ -79,9 +88,14 @@ impl Hub {
         Hub {
             tx: broadcast::channel(HUB_CAPACITY).0,
             head: Mutex::new(head),
-            lanes: Arc::default(),
+            fanout: OnceLock::new(),
             direct,
         }
+    }
+
+    /// Sets where events go after the receivers (once; the relay's start does).
+    pub fn set_fanout(&self, fanout: Arc<dyn Direct>) {
+        let _ = self.fanout.set(fanout);
     }
 
     /// Sends a stored event to every subscriber; events must come in offset order.
@@ -100,14 +114,18 @@ impl Hub {
             let _ = self.tx.send(Fed::Event(event.clone()));
         }
         drop(head);
-        self.lanes.deliver(&events);
+        if let Some(fanout) = self.fanout.get() {
+            fanout.deliver(&events);
+        }
     }
 
     /// Says that events before `next` (the next one it will send) may be
     /// missing: see [`Fed::Gap`].
     pub fn gap(&self, next: Offset) {
         let _ = self.tx.send(Fed::Gap(next));
-        self.lanes.gap(next);
+        if let Some(fanout) = self.fanout.get() {
+            fanout.gap(next);
+        }
     }
 
     /// A receiver of every event after the returned head offset.
@@ -207,17 +225,14 @@ impl dyn Engine {
     }
 }
 
-/// The engine `config` asks for (`--engine`), connected. A new engine is a
-/// module of this folder that implements [`Engine`], and its arm here.
-pub async fn open(config: &Config) -> Result<Arc<dyn Engine>, String> {
+/// The engine `config` asks for (`--engine`), connected; `ca`: the PEM
+/// file of `--redis-ca`, read. A new engine is a module of this folder that
+/// implements [`Engine`], and its arm here.
+pub async fn open(config: &Config, ca: Option<&[u8]>) -> Result<Arc<dyn Engine>, String> {
     Ok(match config.engine {
         EngineKind::Memory => Arc::new(memory::Memory::new(config.retain)),
         EngineKind::Redis => {
-            let ca = match &config.redis_ca {
-                Some(path) => Some(std::fs::read(path).map_err(|e| format!("--redis-ca {}: {e}", path.display()))?),
-                None => None,
-            };
-            redis::RedisEngine::connect(&config.redis_url, ca.as_deref(), &config.stream_prefix, config.retain).await?
+            redis::RedisEngine::connect(&config.redis_url, ca, &config.stream_prefix, config.retain).await?
         }
     })
 }
