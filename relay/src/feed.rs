@@ -132,7 +132,7 @@ impl Feed {
     }
 
     /// A read of the log after `last`, `room` events at most.
-    pub fn catch_up<S: AsRef<Engine> + Send + Sync + 'static>(&self, state: &Arc<S>, room: usize) -> Reading {
+    pub fn catch_up<S: AsRef<dyn Engine> + Send + Sync + 'static>(&self, state: &Arc<S>, room: usize) -> Reading {
         let (state, last, epoch) = (state.clone(), self.last, self.epoch.clone());
         let count = room.clamp(1, BATCH);
         Box::pin(async move {

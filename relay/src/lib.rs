@@ -13,7 +13,7 @@
 //! | [`auth`] | tokens and who sees what |
 //! | [`validate`] | payload validation with `kaiwa_bus::schema` |
 //! | [`event`] | stored events and offsets |
-//! | [`engine`] | the memory and Redis engines and the in-process fan-out |
+//! | [`engine`] | `trait Engine`, the memory and Redis engines, and the in-process fan-out |
 //! | [`publish`] | the publish pipeline shared by WebSocket and HTTP |
 //! | [`conn`] | one WebSocket connection |
 //! | [`outbox`] | a connection's sending half: batches, pongs, the close |

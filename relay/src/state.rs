@@ -12,10 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
-use crate::config::{Config, EngineKind};
-use crate::engine::memory::Memory;
-use crate::engine::redis::RedisEngine;
-use crate::engine::{random_id, Engine};
+use crate::config::Config;
+use crate::engine::{self, random_id, Engine};
 use crate::lane::Lanes;
 use crate::metrics::{Metrics, Turned};
 use crate::users::Users;
@@ -70,7 +68,7 @@ pub struct State {
     /// The configuration.
     pub config: Config,
     /// The engine.
-    pub engine: Engine,
+    pub engine: Arc<dyn Engine>,
     /// The counters.
     pub metrics: Metrics,
     /// This instance's id (part of each connection's origin).
@@ -96,27 +94,20 @@ pub struct State {
 }
 
 /// What reading the log needs of the relay ([`crate::feed::Feed::catch_up`]).
-impl AsRef<Engine> for State {
-    fn as_ref(&self) -> &Engine {
-        &self.engine
+impl AsRef<dyn Engine> for State {
+    fn as_ref(&self) -> &(dyn Engine + 'static) {
+        &*self.engine
     }
 }
 
 impl State {
     /// Connects the engine.
     pub async fn new(config: Config) -> Result<Arc<State>, StartError> {
-        let engine = match config.engine {
-            EngineKind::Memory => Engine::Memory(Box::new(Memory::new(config.retain))),
-            EngineKind::Redis => {
-                let ca = match &config.redis_ca {
-                    Some(path) => Some(std::fs::read(path).map_err(|e| StartError::read("--redis-ca", path, e))?),
-                    None => None,
-                };
-                let engine =
-                    RedisEngine::connect(&config.redis_url, ca.as_deref(), &config.stream_prefix, config.retain);
-                Engine::Redis(engine.await.map_err(StartError::Engine)?)
-            }
+        let ca = match &config.redis_ca {
+            Some(path) => Some(std::fs::read(path).map_err(|e| StartError::read("--redis-ca", path, e))?),
+            None => None,
         };
+        let engine = engine::open(&config, ca.as_deref()).await.map_err(StartError::Engine)?;
         let lanes = Arc::new(Lanes::default());
         engine.hub().set_fanout(lanes.clone());
         Ok(Arc::new(State {

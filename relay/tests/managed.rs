@@ -1,10 +1,11 @@
 //! Issue 20, item 7: managed Redis. `rediss://` against a `redis-server`
 //! with TLS on (plain TCP off, certificates made here with openssl), an ACL
-//! user with exactly the commands relay/README.md lists, and a Unix socket.
-//! Each runs everything the relay asks of Redis through two relays: the
-//! appender and the reader (the engine's own connections), the resume
-//! check and `XRANGE`, `PING` and the epoch (the redis crate's), idempotent
-//! refs and the ref hashes rolling over (a small `--retain`).
+//! user with exactly the commands relay/README.md lists, a Unix socket, and
+//! a database number. Each runs everything the relay asks of Redis through
+//! two relays: the appender and the reader (the engine's own connections),
+//! the resume check and `XRANGE`, `PING` and the epoch (the redis crate's),
+//! idempotent refs and the ref hashes rolling over (a small `--retain`):
+//! both paths to Redis, over each way of reaching it.
 
 mod common;
 
@@ -263,4 +264,27 @@ async fn a_unix_socket_carries_everything() {
     let url = format!("redis+unix://{}", redis.dir.join("redis.sock").display());
     let (a, b) = (relay(&url, &[]).await, relay(&url, &[]).await);
     round_trip(&a, &b).await;
+}
+
+#[tokio::test]
+async fn a_database_number_carries_everything() {
+    let redis = Redis::start("db", false).await;
+    let url = format!("{}/3", redis.url());
+    let (a, b) = (relay(&url, &[]).await, relay(&url, &[]).await);
+    round_trip(&a, &b).await;
+    // Every key in database 3, the appender's and the crate's alike.
+    assert_eq!(
+        redis
+            .cli(
+                None,
+                &["-n", "3", "EXISTS", "{kaiwa}:events", "{kaiwa}:epoch", "{kaiwa}:refs"]
+            )
+            .await,
+        "3"
+    );
+    assert_eq!(
+        redis.cli(None, &["-n", "0", "DBSIZE"]).await,
+        "0",
+        "nothing in database 0"
+    );
 }

@@ -1,6 +1,7 @@
 //! The Redis engine against a real `redis-server` started here: relays
 //! sharing one Redis, `kill -9` of a relay mid-burst, Redis restarted
-//! mid-run, trimming, idempotency across relays.
+//! mid-run, idempotency across relays. Trimming and resume are tested on
+//! both engines (resume.rs, conformance.rs).
 
 mod common;
 
@@ -50,30 +51,6 @@ async fn two_relays_share_one_redis() {
     u2.quiet().await;
     on_b.quiet().await;
     assert_eq!(a.http("GET", "/healthz", None, "").await.0, 200);
-}
-
-#[tokio::test]
-async fn a_trimmed_offset_is_not_recovered_on_redis() {
-    let redis = Redis::start("trim", false).await;
-    let relay = Relay::redis(&redis, &["--retain", "100"]).await;
-    let mut reader = Reader::join(&relay.addr).await;
-    let start = reader.last.clone();
-    reliable_burst(vec![relay.addr.clone()], "t", 0, 400).await;
-    reader.read_until(400, &[]).await;
-    let t = token(json!({"sub": "reader", "admin": true}));
-    let resume = |offset: &str| json!({"token": t, "subscribe": ["audio.*"], "resume": {"epoch": reader.epoch, "offset": offset}});
-    let (mut c, w) = Client::try_join(&relay.addr, resume(&start)).await.unwrap();
-    assert_eq!(w["recovered"], false, "the first events were trimmed");
-    c.quiet().await;
-    // From the 390th event: still stored, so recovered with the ten after it.
-    let (mut c, w) = Client::try_join(&relay.addr, resume(&reader.offsets[389]))
-        .await
-        .unwrap();
-    assert_eq!(w["recovered"], true);
-    for i in 390..400 {
-        assert_eq!(seq(&c.event().await), i);
-    }
-    c.quiet().await;
 }
 
 #[tokio::test]

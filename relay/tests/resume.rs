@@ -73,30 +73,43 @@ async fn a_replay_longer_than_the_queue_is_sent_whole() {
 
 #[tokio::test]
 async fn a_trimmed_offset_or_unknown_epoch_is_not_recovered() {
-    let relay = Relay::memory(&["--retain", "10"]).await;
-    let t = token(json!({"admin": true}));
-    let (_c, welcome) = Client::join(&relay.addr, Some(&t), &["*"]).await;
-    let epoch = welcome["epoch"].as_str().unwrap().to_string();
-    let start = welcome["offset"].as_str().unwrap().to_string();
-    burst(relay.addr.clone(), 0, 5).await;
-    let resume = |epoch: &str, offset: &str| json!({"token": t, "subscribe": ["*"], "resume": {"epoch": epoch, "offset": offset}});
-    // Five stored of ten kept: resuming from the start replays all five.
-    let (mut c, got) = Client::hello(&relay.addr, resume(&epoch, &start)).await;
-    let Got::Frame(w) = got else { panic!() };
-    assert_eq!(w["recovered"], true);
-    for i in 0..5 {
-        assert_eq!(seq(&c.event().await), i);
-    }
-    c.quiet().await;
-    burst(relay.addr.clone(), 5, 20).await;
-    for (epoch, offset) in [
-        (epoch.as_str(), start.as_str()),
-        ("another-epoch", w["offset"].as_str().unwrap()),
-        (epoch.as_str(), "garbage"),
-    ] {
-        let (mut c, got) = Client::hello(&relay.addr, resume(epoch, offset)).await;
-        let Got::Frame(w) = got else { panic!() };
-        assert_eq!(w["recovered"], false, "{epoch} {offset}");
+    for engine in ENGINES {
+        let on = OnEngine::start(engine, "trim", &["--retain", "100"]).await;
+        let addr = on.relay.addr.clone();
+        let mut reader = Reader::join(&addr).await;
+        let (epoch, start) = (reader.epoch.clone(), reader.last.clone());
+        let t = token(json!({"sub": "reader", "admin": true}));
+        let resume = |epoch: &str, offset: &str| json!({"token": t, "subscribe": ["audio.*"], "resume": {"epoch": epoch, "offset": offset}});
+        // Five stored, none trimmed: resuming from the start replays all five.
+        reliable_burst(vec![addr.clone()], "t", 0, 5).await;
+        reader.read_until(5, &[]).await;
+        let (mut c, w) = Client::try_join(&addr, resume(&epoch, &start)).await.unwrap();
+        assert_eq!(w["recovered"], true, "{engine:?}");
+        for i in 0..5 {
+            assert_eq!(seq(&c.event().await), i);
+        }
+        c.quiet().await;
+        // 400 of them with `--retain 100`: the first ones are trimmed (Redis
+        // trims approximately: it keeps between 100 and 199 here).
+        reliable_burst(vec![addr.clone()], "t", 5, 395).await;
+        reader.read_until(400, &[]).await;
+        for (epoch, offset) in [
+            (epoch.as_str(), start.as_str()),
+            ("another-epoch", reader.offsets[389].as_str()),
+            (epoch.as_str(), "garbage"),
+        ] {
+            let (mut c, w) = Client::try_join(&addr, resume(epoch, offset)).await.unwrap();
+            assert_eq!(w["recovered"], false, "{engine:?} {epoch} {offset}");
+            c.quiet().await;
+        }
+        // From the 390th event: still stored, so recovered with the ten after it.
+        let (mut c, w) = Client::try_join(&addr, resume(&epoch, &reader.offsets[389]))
+            .await
+            .unwrap();
+        assert_eq!(w["recovered"], true, "{engine:?}");
+        for i in 390..400 {
+            assert_eq!(seq(&c.event().await), i);
+        }
         c.quiet().await;
     }
 }

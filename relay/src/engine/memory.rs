@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use super::{random_id, Draft, Hub};
+use super::{random_id, Boxed, Draft, Engine, Hub, Stored, Unavailable};
 use crate::event::{now_ms, Event, Offset};
 
 #[derive(Debug)]
@@ -44,18 +44,8 @@ impl Memory {
         }
     }
 
-    /// The hub.
-    pub fn hub(&self) -> &Hub {
-        &self.hub
-    }
-
-    /// The epoch of this process's log.
-    pub fn epoch(&self) -> &str {
-        &self.epoch
-    }
-
     /// Stores and fans out (under one lock, so the hub sees offset order).
-    pub fn append(&self, draft: Draft) -> (Offset, bool) {
+    fn store(&self, draft: Draft) -> (Offset, bool) {
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(seen) = draft.idem.as_ref().and_then(|k| log.refs.get(k)) {
             return (*seen, false);
@@ -80,57 +70,38 @@ impl Memory {
         self.hub.send(event);
         (offset, true)
     }
+}
 
-    /// Up to `count` events after `after`.
-    pub fn read_after(&self, after: Offset, count: usize) -> Vec<Arc<Event>> {
+impl Engine for Memory {
+    fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The epoch of this process's log.
+    fn epoch(&self) -> String {
+        self.epoch.clone()
+    }
+
+    fn submit(&self, draft: Draft) -> Boxed<'_, Stored> {
+        let stored: Stored = Box::pin(std::future::ready(Ok(self.store(draft))));
+        Box::pin(std::future::ready(stored))
+    }
+
+    fn read_after(&self, after: Offset, count: usize) -> Boxed<'_, Result<Vec<Arc<Event>>, Unavailable>> {
         let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         let start = log.events.partition_point(|(e, _)| e.offset <= after);
-        log.events.range(start..).take(count).map(|(e, _)| e.clone()).collect()
+        let events = log.events.range(start..).take(count).map(|(e, _)| e.clone()).collect();
+        Box::pin(std::future::ready(Ok(events)))
     }
 
     /// Whether nothing after `offset` was trimmed, in this epoch.
-    pub fn can_resume(&self, epoch: &str, offset: Offset) -> bool {
+    fn can_resume<'a>(&'a self, epoch: &'a str, offset: Offset) -> Boxed<'a, Result<bool, Unavailable>> {
         let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-        epoch == self.epoch && offset >= log.trimmed && offset <= log.last
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn draft(n: u32, idem: Option<&str>) -> Draft {
-        Draft {
-            name: "a.b".into(),
-            payload: format!("{{\"n\":{n}}}"),
-            scope: crate::event::Scope::All,
-            origin: String::new(),
-            idem: idem.map(String::from),
-        }
+        let kept = epoch == self.epoch && offset >= log.trimmed && offset <= log.last;
+        Box::pin(std::future::ready(Ok(kept)))
     }
 
-    #[test]
-    fn bounded_log_with_resume_rules_and_refs() {
-        let m = Memory::new(3);
-        let offsets: Vec<Offset> = (0..5).map(|n| m.append(draft(n, None)).0).collect();
-        assert!(offsets.windows(2).all(|w| w[0] < w[1]));
-        let kept = m.read_after(Offset::ZERO, 10);
-        assert_eq!(kept.len(), 3);
-        assert_eq!(kept[0].offset, offsets[2]);
-        assert!(!m.can_resume(m.epoch(), Offset::ZERO), "events 0 and 1 are gone");
-        assert!(
-            m.can_resume(m.epoch(), offsets[1]),
-            "everything after the newest trimmed one is kept"
-        );
-        assert!(!m.can_resume("other", offsets[3]));
-        assert_eq!(m.read_after(offsets[3], 10).len(), 1);
-        let (first, new) = m.append(draft(9, Some("u:r1")));
-        assert!(new);
-        assert_eq!(
-            m.append(draft(10, Some("u:r1"))),
-            (first, false),
-            "a repeated ref is stored once"
-        );
-        assert_eq!(m.read_after(first, 10).len(), 0);
+    fn healthy(&self) -> Boxed<'_, bool> {
+        Box::pin(std::future::ready(true))
     }
 }

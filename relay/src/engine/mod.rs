@@ -1,6 +1,9 @@
 //! Engines store events and fan them out to this instance's connections.
+//! Each is a module here implementing [`Engine`] (the seam: the rest of
+//! the relay holds an `Arc<dyn Engine>` made by [`open`]): [`memory`] and
+//! [`redis`]; relay/tests/conformance.rs runs the same tests on each.
 //!
-//! Both engines feed one [`Hub`]: a bounded `tokio::sync::broadcast` of
+//! Every engine feeds one [`Hub`]: a bounded `tokio::sync::broadcast` of
 //! stored events in offset order, plus the newest offset sent through it.
 //! A connection subscribes to the hub and learns the head offset in one
 //! step, so it knows exactly which events the hub will bring it and which it
@@ -31,6 +34,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+use crate::config::{Config, EngineKind};
 use crate::event::{Event, Offset, Scope};
 
 /// Events the hub keeps for connections that are behind: a few of the
@@ -151,96 +155,86 @@ pub struct Draft {
     pub idem: Option<String>,
 }
 
+/// A future an engine returns: boxed, so that [`Engine`] can be used as
+/// `dyn Engine` (one allocation per call; the fan-out calls none).
+pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 /// What [`Engine::submit`] promises: the offset and whether it is new.
-pub type Stored = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Offset, bool), Unavailable>> + Send>>;
+pub type Stored = Boxed<'static, Result<(Offset, bool), Unavailable>>;
 
 /// The engine cannot answer now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unavailable(pub String);
 
-/// The configured engine.
-#[derive(Debug)]
-pub enum Engine {
-    /// In this process.
-    Memory(Box<memory::Memory>),
-    /// In Redis.
-    Redis(Arc<redis::RedisEngine>),
-}
-
-impl Engine {
-    /// The hub of stored events.
-    pub fn hub(&self) -> &Hub {
-        match self {
-            Engine::Memory(m) => m.hub(),
-            Engine::Redis(r) => r.hub(),
-        }
-    }
+/// Where events are stored: one log in offset order, with an epoch, a
+/// bounded length, idempotency keys, and a [`Hub`] that brings every event
+/// stored (by this instance or any other sharing the log) to this
+/// instance's connections. The relay only ever holds an `Arc<dyn Engine>`
+/// ([`open`] makes it); every engine passes the conformance suite
+/// (relay/tests/conformance.rs).
+///
+/// As Centrifuge's `Broker` (Publish, History, Subscribe, StreamPosition):
+/// [`submit`](Engine::submit) appends (an engine may store what is
+/// submitted in batches, as the Redis engine does), [`read_after`](Engine::read_after)
+/// reads from an offset, [`hub`](Engine::hub) follows, [`epoch`](Engine::epoch)
+/// tells a lost log from a kept one, and [`can_resume`](Engine::can_resume)
+/// says whether anything after an offset has been trimmed.
+pub trait Engine: Send + Sync + std::fmt::Debug {
+    /// The hub of stored events, in offset order: every event stored after
+    /// [`Hub::subscribe`] comes through it (or a [`Fed::Gap`] says it may not).
+    fn hub(&self) -> &Hub;
 
     /// The log's epoch: it changes when the log is lost.
-    pub fn epoch(&self) -> String {
-        match self {
-            Engine::Memory(m) => m.epoch().to_string(),
-            Engine::Redis(r) => r.epoch(),
-        }
+    fn epoch(&self) -> String;
+
+    /// Hands an event to the engine and returns a future of its offset and
+    /// whether it is new (`false`: the event stored before with the same
+    /// idempotency key). Events are stored in the order of `submit` calls
+    /// (awaiting the returned future is not needed for that), so a
+    /// connection can have many publishes in flight and keep their order.
+    fn submit(&self, draft: Draft) -> Boxed<'_, Stored>;
+
+    /// Up to `count` stored events after `after`, oldest first.
+    fn read_after(&self, after: Offset, count: usize) -> Boxed<'_, Result<Vec<Arc<Event>>, Unavailable>>;
+
+    /// Whether every event after `offset` of `epoch` is still stored
+    /// (nothing after it was trimmed, and the log is the same). An engine
+    /// may answer `false` when it cannot tell, never `true` wrongly.
+    fn can_resume<'a>(&'a self, epoch: &'a str, offset: Offset) -> Boxed<'a, Result<bool, Unavailable>>;
+
+    /// Whether the engine answers now.
+    fn healthy(&self) -> Boxed<'_, bool>;
+
+    /// Engine errors seen so far (connection losses, timeouts).
+    fn errors(&self) -> u64 {
+        0
     }
 
+    /// Times the engine's reader found events trimmed before it read them
+    /// (see [`Fed::Gap`]).
+    fn gaps(&self) -> u64 {
+        0
+    }
+}
+
+impl dyn Engine {
     /// Stores an event (or finds the one stored before with the same
     /// idempotency key) and returns its offset, and whether it is new.
     pub async fn append(&self, draft: Draft) -> Result<(Offset, bool), Unavailable> {
         self.submit(draft).await.await
     }
+}
 
-    /// Hands an event to the engine and returns a future of its result.
-    /// Events are stored in the order of `submit` calls (awaiting the
-    /// returned future is not needed for that), so a connection can have
-    /// many publishes in flight and keep their order.
-    pub async fn submit(&self, draft: Draft) -> Stored {
-        match self {
-            Engine::Memory(m) => Box::pin(std::future::ready(Ok(m.append(draft)))),
-            Engine::Redis(r) => r.submit(draft).await,
+/// The engine `config` asks for (`--engine`), connected; `ca`: the PEM
+/// file of `--redis-ca`, read. A new engine is a module of this folder that
+/// implements [`Engine`], and its arm here.
+pub async fn open(config: &Config, ca: Option<&[u8]>) -> Result<Arc<dyn Engine>, String> {
+    Ok(match config.engine {
+        EngineKind::Memory => Arc::new(memory::Memory::new(config.retain)),
+        EngineKind::Redis => {
+            redis::RedisEngine::connect(&config.redis_url, ca, &config.stream_prefix, config.retain).await?
         }
-    }
-
-    /// Up to `count` stored events after `after`, oldest first.
-    pub async fn read_after(&self, after: Offset, count: usize) -> Result<Vec<Arc<Event>>, Unavailable> {
-        match self {
-            Engine::Memory(m) => Ok(m.read_after(after, count)),
-            Engine::Redis(r) => r.read_after(after, count).await,
-        }
-    }
-
-    /// Whether every event after `offset` of `epoch` is still stored.
-    pub async fn can_resume(&self, epoch: &str, offset: Offset) -> Result<bool, Unavailable> {
-        match self {
-            Engine::Memory(m) => Ok(m.can_resume(epoch, offset)),
-            Engine::Redis(r) => r.can_resume(epoch, offset).await,
-        }
-    }
-
-    /// Whether the engine answers now.
-    pub async fn healthy(&self) -> bool {
-        match self {
-            Engine::Memory(_) => true,
-            Engine::Redis(r) => r.healthy().await,
-        }
-    }
-
-    /// Engine errors seen so far (connection losses, timeouts).
-    pub fn errors(&self) -> u64 {
-        match self {
-            Engine::Memory(_) => 0,
-            Engine::Redis(r) => r.errors(),
-        }
-    }
-
-    /// Times the engine's reader found events trimmed before it read them
-    /// (see [`Fed::Gap`]); the memory engine has no reader.
-    pub fn gaps(&self) -> u64 {
-        match self {
-            Engine::Memory(_) => 0,
-            Engine::Redis(r) => r.gaps(),
-        }
-    }
+    })
 }
 
 /// A random hex string (for epochs and instance ids), from the standard

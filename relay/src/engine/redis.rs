@@ -64,7 +64,7 @@ use redis::{Client, ConnectionAddr, RedisResult, Script, TlsCertificates};
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 
-use super::{entries, random_id, resp, Hub, Unavailable, ENGINE_TIMEOUT};
+use super::{entries, random_id, resp, Boxed, Draft, Engine, Hub, Stored, Unavailable, ENGINE_TIMEOUT};
 use crate::event::{Event, Offset};
 
 mod append;
@@ -212,26 +212,6 @@ impl RedisEngine {
         Ok(engine)
     }
 
-    /// The hub.
-    pub fn hub(&self) -> &Hub {
-        &self.hub
-    }
-
-    /// The epoch last seen in Redis.
-    pub fn epoch(&self) -> String {
-        self.epoch.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Engine errors so far.
-    pub fn errors(&self) -> u64 {
-        self.errors.load(Ordering::Relaxed)
-    }
-
-    /// Gaps the reader found so far.
-    pub fn gaps(&self) -> u64 {
-        self.gaps.load(Ordering::Relaxed)
-    }
-
     fn failed(&self, what: &str, e: impl std::fmt::Display) -> Unavailable {
         self.errors.fetch_add(1, Ordering::Relaxed);
         tracing::warn!("redis {what}: {e}");
@@ -258,51 +238,6 @@ impl RedisEngine {
             Ok(Err(e)) => Err(self.failed(what, e)),
             Err(_) => Err(self.failed(what, "timed out")),
         }
-    }
-
-    /// Up to `count` entries after `after` (`XRANGE (after + COUNT n`).
-    pub async fn read_after(&self, after: Offset, count: usize) -> Result<Vec<Arc<Event>>, Unavailable> {
-        let conn = &self.conn;
-        let mut cmd = redis::cmd("XRANGE");
-        cmd.arg(&self.stream)
-            .arg(format!("({after}"))
-            .arg("+")
-            .arg("COUNT")
-            .arg(count);
-        let cmd = &cmd;
-        let reply: redis::Value = self
-            .run(
-                "XRANGE",
-                again(move || async move { cmd.query_async(&mut conn.clone()).await }),
-            )
-            .await?;
-        Ok(entries::from_range(&reply))
-    }
-
-    /// Whether every entry after `offset` is still in the stream of `epoch`.
-    /// Trimming removes the oldest entries, so that holds when `offset` is
-    /// not older than the first entry kept, or when nothing was ever trimmed.
-    pub async fn can_resume(&self, epoch: &str, offset: Offset) -> Result<bool, Unavailable> {
-        let conn = &self.conn;
-        let script = Script::new(RESUME_INFO);
-        let mut call = script.key(&self.stream);
-        call.key(&self.epoch_key);
-        let (stored_epoch, _, last, first, added, length): (String, String, String, String, u64, u64) = self
-            .run("XINFO", again(|| async { call.invoke_async(&mut conn.clone()).await }))
-            .await?;
-        let (Some(last), Some(first)) = (Offset::parse(&last), Offset::parse(&first)) else {
-            return Ok(false);
-        };
-        Ok(stored_epoch == epoch && offset <= last && (offset >= first || added == length))
-    }
-
-    /// `PING`, bounded.
-    pub async fn healthy(&self) -> bool {
-        let conn = &self.conn;
-        let cmd = redis::cmd("PING");
-        let cmd = &cmd;
-        let ping = again(move || async move { cmd.query_async::<String>(&mut conn.clone()).await });
-        matches!(timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
     }
 
     /// A connection of the engine's own (see `resp.rs`), within `wait`.
@@ -381,6 +316,81 @@ impl RedisEngine {
             }
             sleep(backoff).await;
         }
+    }
+}
+
+impl Engine for RedisEngine {
+    fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The epoch last seen in Redis.
+    fn epoch(&self) -> String {
+        self.epoch.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Queued for the appender (see `append.rs`).
+    fn submit(&self, draft: Draft) -> Boxed<'_, Stored> {
+        Box::pin(RedisEngine::submit(self, draft))
+    }
+
+    /// Up to `count` entries after `after` (`XRANGE (after + COUNT n`).
+    fn read_after(&self, after: Offset, count: usize) -> Boxed<'_, Result<Vec<Arc<Event>>, Unavailable>> {
+        Box::pin(async move {
+            let conn = &self.conn;
+            let mut cmd = redis::cmd("XRANGE");
+            cmd.arg(&self.stream)
+                .arg(format!("({after}"))
+                .arg("+")
+                .arg("COUNT")
+                .arg(count);
+            let cmd = &cmd;
+            let reply: redis::Value = self
+                .run(
+                    "XRANGE",
+                    again(move || async move { cmd.query_async(&mut conn.clone()).await }),
+                )
+                .await?;
+            Ok(entries::from_range(&reply))
+        })
+    }
+
+    /// Whether every entry after `offset` is still in the stream of `epoch`.
+    /// Trimming removes the oldest entries, so that holds when `offset` is
+    /// not older than the first entry kept, or when nothing was ever trimmed.
+    fn can_resume<'a>(&'a self, epoch: &'a str, offset: Offset) -> Boxed<'a, Result<bool, Unavailable>> {
+        Box::pin(async move {
+            let conn = &self.conn;
+            let script = Script::new(RESUME_INFO);
+            let mut call = script.key(&self.stream);
+            call.key(&self.epoch_key);
+            let (stored_epoch, _, last, first, added, length): (String, String, String, String, u64, u64) = self
+                .run("XINFO", again(|| async { call.invoke_async(&mut conn.clone()).await }))
+                .await?;
+            let (Some(last), Some(first)) = (Offset::parse(&last), Offset::parse(&first)) else {
+                return Ok(false);
+            };
+            Ok(stored_epoch == epoch && offset <= last && (offset >= first || added == length))
+        })
+    }
+
+    /// `PING`, bounded.
+    fn healthy(&self) -> Boxed<'_, bool> {
+        Box::pin(async move {
+            let conn = &self.conn;
+            let cmd = redis::cmd("PING");
+            let cmd = &cmd;
+            let ping = again(move || async move { cmd.query_async::<String>(&mut conn.clone()).await });
+            matches!(timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
+        })
+    }
+
+    fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    fn gaps(&self) -> u64 {
+        self.gaps.load(Ordering::Relaxed)
     }
 }
 

@@ -65,38 +65,74 @@ fn number(s: &[u8]) -> Result<i64, String> {
         .ok_or_else(|| format!("bad length {:?}", String::from_utf8_lossy(s)))
 }
 
-/// Where the reply at `pos` ends, or `None` while `buf` does not hold all of it.
-fn end(buf: &[u8], pos: usize) -> Result<Option<usize>, String> {
-    let Some((head, mut next)) = line(buf, pos) else {
-        return Ok(None);
-    };
-    let Some((&kind, rest)) = head.split_first() else {
-        return Err("an empty reply line".into());
-    };
-    match kind {
-        b'+' | b'-' | b':' => Ok(Some(next)),
-        b'$' => {
-            let n = number(rest)?;
-            if n < 0 {
-                return Ok(Some(next));
-            }
-            let e = next + n as usize + 2;
-            Ok((buf.len() >= e).then_some(e))
-        }
-        b'*' => {
-            for _ in 0..number(rest)?.max(0) {
-                match end(buf, next)? {
-                    Some(e) => next = e,
-                    None => return Ok(None),
+/// How far the reply at the start of the read buffer has been scanned, so
+/// that each read goes on from there: a large reply arrives in many reads,
+/// and scanning it from its start after each was quadratic.
+#[derive(Debug, Default)]
+struct Scan {
+    /// Where the next value starts.
+    pos: usize,
+    /// The arrays open around it, outermost first: how many of their
+    /// values are still to come.
+    open: Vec<i64>,
+    /// Bytes of reply lines looked through so far: the tests check that
+    /// a reply is scanned once, however it arrives.
+    #[cfg_attr(not(test), allow(dead_code))]
+    scanned: usize,
+}
+
+impl Scan {
+    /// Scans on through `buf` (what was scanned before, and more): where
+    /// the reply at its start ends, or `None` while `buf` does not hold all
+    /// of it yet. Once it returns the end, it starts over.
+    fn on(&mut self, buf: &[u8]) -> Result<Option<usize>, String> {
+        loop {
+            let Some((head, next)) = line(buf, self.pos) else {
+                self.scanned += buf.len().saturating_sub(self.pos);
+                return Ok(None);
+            };
+            self.scanned += next - self.pos;
+            let Some((&kind, rest)) = head.split_first() else {
+                return Err("an empty reply line".into());
+            };
+            match kind {
+                b'+' | b'-' | b':' => self.pos = next,
+                b'$' => match usize::try_from(number(rest)?) {
+                    Err(_) => self.pos = next,
+                    Ok(n) => {
+                        let end = next.checked_add(n).and_then(|e| e.checked_add(2)).ok_or("bad length")?;
+                        if buf.len() < end {
+                            return Ok(None);
+                        }
+                        self.pos = end;
+                    }
+                },
+                b'*' => {
+                    let n = number(rest)?;
+                    self.pos = next;
+                    if n > 0 {
+                        self.open.push(n);
+                        continue;
+                    }
                 }
+                other => return Err(format!("unexpected reply type {:?}", other as char)),
             }
-            Ok(Some(next))
+            // A value is whole, and so is each array it was the last of.
+            loop {
+                let Some(left) = self.open.last_mut() else {
+                    return Ok(Some(std::mem::take(&mut self.pos)));
+                };
+                *left -= 1;
+                if *left > 0 {
+                    break;
+                }
+                self.open.pop();
+            }
         }
-        other => Err(format!("unexpected reply type {:?}", other as char)),
     }
 }
 
-/// The complete reply at `*pos` (as [`end`] found it), moving `*pos` past it.
+/// The complete reply at `*pos` (as [`Scan`] found it), moving `*pos` past it.
 fn parse<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Reply<'a>, String> {
     let (head, next) = line(buf, *pos).ok_or("a cut reply")?;
     *pos = next;
@@ -237,17 +273,24 @@ pub struct Conn {
     io: Box<dyn Io>,
     buf: Vec<u8>,
     out: Vec<u8>,
+    /// How far the reply at the start of `buf` has been scanned.
+    scan: Scan,
 }
 
 impl Conn {
+    fn new(io: Box<dyn Io>) -> Conn {
+        Conn {
+            io,
+            buf: Vec::with_capacity(64 * 1024),
+            out: Vec::new(),
+            scan: Scan::default(),
+        }
+    }
+
     /// Connects (with TLS for `rediss://`) and authenticates, within `wait`.
     pub async fn connect(info: &ConnectionInfo, tls: Option<&TlsConnector>, wait: Duration) -> Result<Conn, String> {
         let connect = async {
-            let mut conn = Conn {
-                io: open(info, tls).await?,
-                buf: Vec::with_capacity(64 * 1024),
-                out: Vec::new(),
-            };
+            let mut conn = Conn::new(open(info, tls).await?);
             let r = &info.redis;
             if let Some(password) = &r.password {
                 let mut args = vec![&b"AUTH"[..]];
@@ -309,7 +352,7 @@ impl Conn {
     /// only when the connection failed.
     pub async fn any_reply<T>(&mut self, then: impl FnOnce(&Reply) -> T) -> Result<T, String> {
         let used = loop {
-            if let Some(used) = end(&self.buf, 0)? {
+            if let Some(used) = self.scan.on(&self.buf)? {
                 break used;
             }
             if self.buf.capacity() - self.buf.len() < 16 * 1024 {
@@ -334,61 +377,4 @@ impl Conn {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn complete(s: &str) -> Reply<'_> {
-        let buf = s.as_bytes();
-        assert_eq!(end(buf, 0), Ok(Some(buf.len())), "{s:?}");
-        for cut in 0..buf.len() {
-            assert_eq!(end(&buf[..cut], 0), Ok(None), "{s:?} cut at {cut}");
-        }
-        let mut pos = 0;
-        let reply = parse(buf, &mut pos).unwrap();
-        assert_eq!(pos, buf.len());
-        reply
-    }
-
-    #[test]
-    fn replies_parse_in_place_and_cut_ones_wait() {
-        assert_eq!(complete("+OK\r\n"), Reply::Text(b"OK"));
-        assert_eq!(complete("-ERR no\r\n"), Reply::Error(b"ERR no"));
-        assert_eq!(complete(":42\r\n"), Reply::Int(42));
-        assert_eq!(complete("$-1\r\n"), Reply::Nil);
-        assert_eq!(complete("*-1\r\n"), Reply::Nil);
-        assert_eq!(complete("$4\r\na\r\nb\r\n"), Reply::Text(b"a\r\nb"));
-        assert_eq!(
-            complete("*2\r\n$0\r\n\r\n*1\r\n:1\r\n"),
-            Reply::Array(vec![Reply::Text(b""), Reply::Array(vec![Reply::Int(1)])])
-        );
-        assert!(end(b"?x\r\n", 0).is_err());
-        assert!(end(b"$x\r\n", 0).is_err());
-    }
-
-    #[test]
-    fn an_xread_reply_becomes_events() {
-        use crate::event::Scope;
-        let entry = |id: &str, user: &str| {
-            let fields = entries::test_fields(user);
-            let mut s = format!("*2\r\n${}\r\n{id}\r\n*{}\r\n", id.len(), fields.len());
-            for f in fields {
-                s += &format!("${}\r\n{f}\r\n", f.len());
-            }
-            s
-        };
-        let reply = format!(
-            "*1\r\n*2\r\n$14\r\n{{kaiwa}}:events\r\n*3\r\n{}:7\r\n{}",
-            entry("5-1", ""),
-            entry("5-2", "u1")
-        );
-        let events = events(&complete(&reply));
-        assert_eq!(events.len(), 2);
-        assert_eq!(events[0].offset, crate::event::Offset { ms: 5, seq: 1 });
-        assert_eq!(
-            (&events[0].scope, &events[1].scope),
-            (&Scope::User(String::new()), &Scope::User("u1".into()))
-        );
-        assert_eq!((events[1].name.as_str(), events[1].origin.as_str()), ("a.b", "i/1"));
-        assert!(super::events(&complete("*-1\r\n")).is_empty());
-    }
-}
+mod tests;

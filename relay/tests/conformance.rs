@@ -1,0 +1,193 @@
+//! What every engine promises (`trait Engine`, relay/src/engine/mod.rs),
+//! checked on each: the memory engine, and the Redis engine on a
+//! `redis-server` of its own. A new engine is added to [`engines`] and
+//! passes these before the relay may use it. What only one engine does
+//! (relays sharing a Redis, Redis restarting) is in the suites of the relay
+//! running on it (redis.rs, resume.rs...).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Redis, WAIT};
+use kaiwa_relay::engine::memory::Memory;
+use kaiwa_relay::engine::redis::RedisEngine;
+use kaiwa_relay::engine::{Draft, Engine, Fed};
+use kaiwa_relay::event::{Offset, Scope};
+
+/// Every engine, empty, keeping `retain` events: its name, it, and the
+/// `redis-server` it needs (stopped when dropped).
+async fn engines(name: &str, retain: usize) -> Vec<(&'static str, Arc<dyn Engine>, Option<Redis>)> {
+    let redis = Redis::start(&format!("conformance-{name}"), false).await;
+    let on_redis = RedisEngine::connect(&redis.url(), None, "kaiwa", retain)
+        .await
+        .unwrap_or_else(|e| panic!("the Redis engine on {}: {e}", redis.url()));
+    vec![
+        ("memory", Arc::new(Memory::new(retain)), None),
+        ("redis", on_redis, Some(redis)),
+    ]
+}
+
+/// The event `n`, with the idempotency key `idem`.
+fn draft(n: usize, idem: Option<&str>) -> Draft {
+    Draft {
+        name: "a.b".into(),
+        payload: format!(r#"{{"n":{n}}}"#),
+        scope: if n.is_multiple_of(2) {
+            Scope::All
+        } else {
+            Scope::User(format!("u{n}"))
+        },
+        origin: format!("i/{n}"),
+        idem: idem.map(String::from),
+    }
+}
+
+/// Submits every draft before awaiting any result (as a connection with
+/// many publishes in flight does); their offsets and whether each is new.
+async fn submit_all(engine: &dyn Engine, drafts: Vec<Draft>) -> Vec<(Offset, bool)> {
+    let mut stored = Vec::new();
+    for d in drafts {
+        stored.push(engine.submit(d).await);
+    }
+    let mut out = Vec::new();
+    for s in stored {
+        out.push(tokio::time::timeout(WAIT, s).await.expect("stored in time").unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn appends_are_stored_in_submit_order_and_read_back_from_any_offset() {
+    for (name, engine, _redis) in engines("order", 1000).await {
+        let epoch = engine.epoch();
+        assert!(!epoch.is_empty(), "{name}");
+        assert!(engine.healthy().await, "{name}");
+        assert_eq!(
+            engine.can_resume(&epoch, Offset::ZERO).await,
+            Ok(true),
+            "{name}: an empty log"
+        );
+        let stored = submit_all(&*engine, (0..10).map(|n| draft(n, None)).collect()).await;
+        assert!(stored.iter().all(|(_, new)| *new), "{name}");
+        let offsets: Vec<Offset> = stored.iter().map(|(o, _)| *o).collect();
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
+        let all = engine.read_after(Offset::ZERO, 100).await.unwrap();
+        assert_eq!(all.iter().map(|e| e.offset).collect::<Vec<_>>(), offsets, "{name}");
+        for (n, event) in all.iter().enumerate() {
+            let d = draft(n, None);
+            assert_eq!(
+                (&event.name, &event.scope, &event.origin),
+                (&d.name, &d.scope, &d.origin),
+                "{name}"
+            );
+            assert!(
+                event.frame.as_str().contains(&d.payload),
+                "{name}: {}",
+                event.frame.as_str()
+            );
+        }
+        let some = engine.read_after(offsets[4], 3).await.unwrap();
+        assert_eq!(
+            some.iter().map(|e| e.offset).collect::<Vec<_>>(),
+            offsets[5..8],
+            "{name}"
+        );
+        assert!(engine.read_after(offsets[9], 10).await.unwrap().is_empty(), "{name}");
+        for offset in [Offset::ZERO, offsets[3], offsets[9]] {
+            assert_eq!(engine.can_resume(&epoch, offset).await, Ok(true), "{name}: {offset}");
+        }
+        let later = Offset {
+            ms: offsets[9].ms + 60_000,
+            seq: 0,
+        };
+        assert_eq!(
+            engine.can_resume(&epoch, later).await,
+            Ok(false),
+            "{name}: after the newest"
+        );
+        assert_eq!(
+            engine.can_resume("other", offsets[3]).await,
+            Ok(false),
+            "{name}: another epoch"
+        );
+        assert_eq!(engine.epoch(), epoch, "{name}: the epoch stays");
+        assert_eq!((engine.errors(), engine.gaps()), (0, 0), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn the_hub_brings_every_event_stored_after_subscribing_in_order() {
+    for (name, engine, _redis) in engines("hub", 1000).await {
+        let before = submit_all(&*engine, vec![draft(0, None)]).await[0].0;
+        // The Redis engine's reader may bring the first one after this.
+        let (mut rx, head) = engine.hub().subscribe();
+        let offsets: Vec<Offset> = submit_all(&*engine, (1..6).map(|n| draft(n, None)).collect())
+            .await
+            .into_iter()
+            .map(|(o, _)| o)
+            .collect();
+        assert!(head < offsets[0], "{name}: the head is before what comes next");
+        let want: Vec<Offset> = [before].into_iter().chain(offsets).filter(|o| *o > head).collect();
+        for want in &want {
+            match tokio::time::timeout(WAIT, rx.recv()).await.expect("in time").unwrap() {
+                Fed::Event(event) => assert_eq!(event.offset, *want, "{name}"),
+                Fed::Gap(next) => panic!("{name}: a gap before {next}"),
+            }
+        }
+        assert_eq!(Some(engine.hub().head()), want.last().copied(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_ref_is_stored_once_while_its_event_is_kept() {
+    for (name, engine, _redis) in engines("refs", 100).await {
+        let first = submit_all(&*engine, vec![draft(0, Some("3:u1:r1"))]).await[0];
+        assert!(first.1, "{name}");
+        // Again later, twice in one batch, and beside a new ref.
+        let again = submit_all(
+            &*engine,
+            vec![
+                draft(1, Some("3:u1:r1")),
+                draft(2, Some("3:u1:r2")),
+                draft(3, Some("3:u1:r2")),
+            ],
+        )
+        .await;
+        assert_eq!(again[0], (first.0, false), "{name}");
+        assert!(again[1].1 && again[1].0 > first.0, "{name}");
+        assert_eq!(again[2], (again[1].0, false), "{name}");
+        assert_eq!(engine.read_after(Offset::ZERO, 100).await.unwrap().len(), 2, "{name}");
+        // Once its event is trimmed, the ref stores a new one.
+        submit_all(&*engine, (0..400).map(|n| draft(n, None)).collect()).await;
+        let after = submit_all(&*engine, vec![draft(1, Some("3:u1:r1"))]).await[0];
+        assert!(after.1 && after.0 > first.0, "{name}: {after:?}");
+    }
+}
+
+#[tokio::test]
+async fn trimming_keeps_the_newest_events_and_resume_knows_what_is_gone() {
+    for (name, engine, _redis) in engines("trim", 100).await {
+        let epoch = engine.epoch();
+        let offsets: Vec<Offset> = submit_all(&*engine, (0..400).map(|n| draft(n, None)).collect())
+            .await
+            .into_iter()
+            .map(|(o, _)| o)
+            .collect();
+        let kept: Vec<Offset> = engine
+            .read_after(Offset::ZERO, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.offset)
+            .collect();
+        // Redis trims approximately (`MAXLEN ~`): at least `retain` are kept.
+        assert!((100..400).contains(&kept.len()), "{name}: {} kept", kept.len());
+        assert_eq!(kept, offsets[400 - kept.len()..], "{name}: the newest are kept");
+        assert_eq!(engine.can_resume(&epoch, Offset::ZERO).await, Ok(false), "{name}");
+        let gone = offsets[400 - kept.len() - 2];
+        assert_eq!(engine.can_resume(&epoch, gone).await, Ok(false), "{name}: {gone}");
+        assert_eq!(engine.can_resume(&epoch, kept[0]).await, Ok(true), "{name}");
+        assert_eq!(engine.can_resume(&epoch, offsets[399]).await, Ok(true), "{name}");
+    }
+}
