@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cache/kaiwa-bus/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 PORT ?= 5173
 
-.PHONY: all setup pkg test demo flake bench bench-store bench-transports types fuzz clean relay bench-relay soak-relay release
+.PHONY: all setup pkg check test test-rust test-js test-relay test-browser audit advisories demo flake bench bench-store bench-transports types fuzz clean relay bench-relay soak-relay release
 
 all: pkg
 
@@ -26,6 +26,17 @@ pkg:
 # Every suite, with a summary of the tests each ran; fails if any ran none.
 test: setup
 	node scripts/test.mjs
+
+# The quick checks before a commit (seconds with warm caches): rustfmt, eslint, prettier, clippy
+# (host, wasm32 with and without std, relay), tsc, the Rust unit tests and the package's Node suites.
+check:
+	scripts/setup.sh rust
+	scripts/setup.sh node
+	node scripts/test.mjs check
+
+# One group of make test's steps each (scripts/test.mjs says which step is in which group).
+test-rust test-js test-relay test-browser: setup
+	node scripts/test.mjs $(@:test-%=%)
 
 # Builds the package, the relay and the www/ demo, and serves it on 127.0.0.1:$(PORT)
 # next to kaiwa-relay on a free port (REDIS_URL=redis://… for the relay on Redis).
@@ -63,6 +74,23 @@ flake:
 # A longer fuzz run than the one in `make test`.
 fuzz:
 	PROPTEST_CASES=2000000 cargo test --release --test fuzz
+
+# Licences, bans and sources of every Rust crate in the .wasm, the relay and the tests (cargo-deny,
+# deny.toml; offline), and the licences of what the npm packages bring into a user's project.
+# cargo-deny is built once into ~/.cache/kaiwa-bus first (many minutes).
+CARGO_DENY = $(shell scripts/setup.sh deny-bin)
+audit:
+	scripts/setup.sh deny
+	scripts/setup.sh node
+	$(CARGO_DENY) --workspace check licenses bans sources
+	node scripts/npm-licenses.mjs
+
+# Known vulnerabilities: RustSec's advisory database (cargo-deny fetches it from GitHub) and npm's
+# audit endpoint. Neither is reachable from this project's machines: there this fails, and says why.
+advisories:
+	scripts/setup.sh deny
+	scripts/setup.sh node
+	status=0; $(CARGO_DENY) --workspace check advisories || status=1; npm audit || status=1; exit $$status
 
 # The relay server (relay/): target/release/kaiwa-relay.
 relay:

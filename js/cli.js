@@ -90,10 +90,11 @@ async function importing(file, module) {
 	try {
 		return await import(pathToFileURL(file).href);
 	} catch (error) {
-		if (error?.code !== 'ERR_MODULE_NOT_FOUND' && error?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw new Error(`${module}: ${error?.message ?? error}`);
+		if (error?.code !== 'ERR_MODULE_NOT_FOUND' && error?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw new Error(`${module}: ${error?.message ?? error}`, { cause: error });
 		throw new Error(
 			`${module} could not be loaded: ${error.message}. kaiwa-bus schemas loads that one file with Node: ` +
-				"keep defineEvents() in a module that imports only packages ('kaiwa-bus') and .js files (no $lib/ aliases, no other .ts files)"
+				"keep defineEvents() in a module that imports only packages ('kaiwa-bus') and .js files (no $lib/ aliases, no other .ts files)",
+			{ cause: error }
 		);
 	}
 }

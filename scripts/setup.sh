@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=${1:-all}   # all | rust | musl | browser | redis | node | cross | cross-path
+want=${1:-all}   # all | rust | musl | browser | redis | node | cross | cross-path | deny | deny-bin
 
 rust() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown \
@@ -100,6 +100,19 @@ cross() {
   fi
 }
 
+# cargo-deny, for `make audit` and `make advisories` only, built from crates.io into the cache
+# (about 200 crates: many minutes, once per machine).
+DENY_VERSION=0.20.2
+deny_bin() {
+  echo "$HOME/.cache/kaiwa-bus/cargo-deny-$DENY_VERSION/bin/cargo-deny"
+}
+deny() {
+  if [ ! -x "$(deny_bin)" ]; then
+    echo "setup: building cargo-deny $DENY_VERSION (many minutes, once per machine)"
+    cargo install --locked cargo-deny --version "=$DENY_VERSION" --root "$HOME/.cache/kaiwa-bus/cargo-deny-$DENY_VERSION"
+  fi
+}
+
 # Where cross() put zig and cargo-zigbuild, for scripts/release.mjs's PATH.
 cross_path() {
   local dir="$HOME/.cache/kaiwa-bus/cross"
@@ -111,9 +124,11 @@ case "$want" in
   musl) musl ;;
   cross) cross ;;
   cross-path) cross_path ;;
+  deny) deny ;;
+  deny-bin) deny_bin ;;
   browser) browser ;;
   redis) redis ;;
   node) node_modules ;;
   all) rust; musl; browser; redis; node_modules ;;
-  *) echo "usage: scripts/setup.sh [all|rust|musl|browser|redis|node|cross|cross-path]" >&2; exit 2 ;;
+  *) echo "usage: scripts/setup.sh [all|rust|musl|browser|redis|node|cross|cross-path|deny|deny-bin]" >&2; exit 2 ;;
 esac

@@ -268,7 +268,7 @@ export function readHistoryDocument(text) {
 	try {
 		doc = JSON.parse(text);
 	} catch (error) {
-		throw new Error(`not JSON (${error.message})`);
+		throw new Error(`not JSON (${error.message})`, { cause: error });
 	}
 	let list = doc;
 	if (!Array.isArray(doc)) {

@@ -149,7 +149,7 @@ export class RelayBus {
 			const handlers = {
 				lead: (position) => this.#lead(position),
 				event: ({ name, payload }) => this.#tabsIn.receive(name, payload),
-				remote: (message) => this.#fromRelay(message, true),
+				remote: (message) => this.#fromRelay(message),
 				publish: (message) => this.#publishFor(message),
 				settled: (message) => this.#settled(message),
 				status: ({ status, seen = [] }) => {
@@ -234,7 +234,7 @@ export class RelayBus {
 		this.#connection = new RelayConnection({
 			...this.#options,
 			resume: position ?? undefined,
-			onEvent: (event) => this.#fromRelay(event, false),
+			onEvent: (event) => this.#fromRelay(event),
 			onGap: (gap) => this.#gap(gap, true),
 			onChange: () => this.#connectionChanged()
 		});
@@ -354,7 +354,7 @@ export class RelayBus {
 	}
 
 	// An event from the relay (from this tab's socket, or the leader's).
-	#fromRelay(event, viaTab) {
+	#fromRelay(event) {
 		if (this.#held) this.#held.push(event);
 		else this.#handOn(event);
 	}

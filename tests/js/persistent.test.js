@@ -4,7 +4,7 @@
 // storage fails. Node runs it on fake-indexeddb, Chromium on its IndexedDB.
 
 import { EventBus, ValidationError, createEventBus } from '#kaiwa';
-import { IndexedDbEventStore, MemoryEventStore, PersistentEventBus, StoreError, createPersistentBus } from '#kaiwa-store';
+import { MemoryEventStore, PersistentEventBus, StoreError, createPersistentBus } from '#kaiwa-store';
 import { assert, captureConsole, inNode, test } from './harness.js';
 
 const idb = inNode ? (await import('fake-indexeddb')).indexedDB : globalThis.indexedDB;

@@ -272,7 +272,7 @@ test(`property: random re-entry at random stack depths leaves the bus fully usab
 			bus.clear();
 			assert.equal(bus.getEventHistory().length, 0);
 		} catch (error) {
-			throw new Error(`run ${run} (seed ${seed}, depth ${depth} of ${limit}): ${error.message}`);
+			throw new Error(`run ${run} (seed ${seed}, depth ${depth} of ${limit}): ${error.message}`, { cause: error });
 		}
 		bus.dispose();
 	}

@@ -127,7 +127,7 @@ test('refusals map to errors: validation (with the relay issues), unknown, forbi
 test('redis: emits made while the relay is down wait in the outbox, then are delivered once each, in order', async () => {
 	const redis = await startRedis();
 	own.server(redis);
-	let server = await relay({ engine: 'redis', redisUrl: redis.url, insecure: true });
+	const server = await relay({ engine: 'redis', redisUrl: redis.url, insecure: true });
 	const port = server.port;
 	const a = relayBus(server.url);
 	const b = relayBus(server.url);
@@ -141,7 +141,7 @@ test('redis: emits made while the relay is down wait in the outbox, then are del
 	await until(() => a.connection.state === 'connecting', 'a to notice');
 	const pending = ['u1', 'u2', 'u3'].map((id) => a.emit('auth.user.login', login(id)));
 	assert.equal(a.connection.outbox, 3);
-	server = await relay({ port, engine: 'redis', redisUrl: redis.url, insecure: true });
+	await relay({ port, engine: 'redis', redisUrl: redis.url, insecure: true });
 	const offsets = (await Promise.all(pending)).map((r) => r.offset);
 	assert.equal(new Set(offsets).size, 3);
 	// A round trip after them: anything sent twice would reach b before it.
@@ -153,7 +153,7 @@ test('redis: emits made while the relay is down wait in the outbox, then are del
 });
 
 test('memory: a relay restart loses its log; the resume is not recovered and the gap is visible', async () => {
-	let server = await relay({ insecure: true });
+	const server = await relay({ insecure: true });
 	const port = server.port;
 	const b = relayBus(server.url);
 	await open(b);
@@ -166,7 +166,7 @@ test('memory: a relay restart loses its log; the resume is not recovered and the
 	const before = b.connection.epoch;
 	const lastSeen = b.connection.offset;
 	await server.kill();
-	server = await relay({ port, insecure: true });
+	await relay({ port, insecure: true });
 	await until(() => b.gaps.length === 1, 'the gap');
 	assert.notEqual(b.connection.epoch, before);
 	assert.ok(states.includes('gap') && states.at(-1) === 'open', states.join());

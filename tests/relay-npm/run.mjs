@@ -117,7 +117,7 @@ await check('installed from the tarballs with no cargo on PATH: npx kaiwa-relay 
 		await until(() => seen.length === 1, "alice's event at her other connection");
 		if (!(seen[0].timestamp instanceof Date) || seen[0].timestamp.getTime() !== at.getTime()) throw new Error(JSON.stringify(seen));
 	} catch (error) {
-		throw new Error(`${error.message}\n--- relay output:\n${relay.output()}`);
+		throw new Error(`${error.message}\n--- relay output:\n${relay.output()}`, { cause: error });
 	} finally {
 		for (const bus of buses) bus.close();
 		await stopGroup(relay.child);

@@ -82,7 +82,7 @@ export async function deployChecks(app, { check, clickThrough, freePort, browser
 				if (response.status !== 200 || !html.includes('Add tea')) throw new Error(`GET /: HTTP ${response.status}\n${html.slice(0, 2000)}`);
 				await clickThrough(browser.context, `${server.url}/?devtools`);
 			} catch (error) {
-				throw new Error(`${error.message}\n--- node build output:\n${server.output()}`);
+				throw new Error(`${error.message}\n--- node build output:\n${server.output()}`, { cause: error });
 			} finally {
 				await server.stop();
 			}

@@ -37,7 +37,7 @@ export async function keepingHistory(app, section, { check, run, startVite, read
 		try {
 			await storedAndRestored(browser.context, `${server.url}/?devtools`);
 		} catch (error) {
-			throw new Error(`${error.message}\n--- vite preview output:\n${server.output()}`);
+			throw new Error(`${error.message}\n--- vite preview output:\n${server.output()}`, { cause: error });
 		} finally {
 			await server.stop();
 		}

@@ -88,7 +88,7 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 		try {
 			await fn(server.url);
 		} catch (error) {
-			throw new Error(`${error.message}\n--- vite ${command} output:\n${server.output()}`);
+			throw new Error(`${error.message}\n--- vite ${command} output:\n${server.output()}`, { cause: error });
 		} finally {
 			await server.stop();
 		}

@@ -86,7 +86,7 @@ function run(cmd, args, cwd, retried = false) {
 	} catch (error) {
 		const output = `${error.stdout ?? ''}${error.stderr ?? ''}`;
 		if (!retried && nodeAbortedAtExit(error.status ?? 1, output)) return run(cmd, args, cwd, true);
-		throw new Error(`${[cmd, ...args].join(' ')} failed:\n${output}`);
+		throw new Error(`${[cmd, ...args].join(' ')} failed:\n${output}`, { cause: error });
 	}
 }
 
@@ -207,7 +207,7 @@ try {
 			try {
 				await clickThrough(browser.context, server.url);
 			} catch (error) {
-				throw new Error(`${error.message}\n--- vite dev output:\n${server.output()}`);
+				throw new Error(`${error.message}\n--- vite dev output:\n${server.output()}`, { cause: error });
 			} finally {
 				await server.stop();
 			}
@@ -218,7 +218,7 @@ try {
 			try {
 				await clickThrough(browser.context, `${server.url}/?devtools`);
 			} catch (error) {
-				throw new Error(`${error.message}\n--- vite preview output:\n${server.output()}`);
+				throw new Error(`${error.message}\n--- vite preview output:\n${server.output()}`, { cause: error });
 			} finally {
 				await server.stop();
 			}

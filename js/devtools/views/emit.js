@@ -127,7 +127,7 @@ class EmitView {
 	#check() {
 		const name = this.name.value;
 		const local = this.#errors.map((e) => h('li', { 'data-path': e.path }, `${e.path}: ${e.message}`));
-		let verdict = '';
+		let verdict;
 		let issues = [];
 		if (!name) verdict = 'No event picked.';
 		else {
