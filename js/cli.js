@@ -90,7 +90,8 @@ async function importing(file, module) {
 	try {
 		return await import(pathToFileURL(file).href);
 	} catch (error) {
-		if (error?.code !== 'ERR_MODULE_NOT_FOUND' && error?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw new Error(`${module}: ${error?.message ?? error}`, { cause: error });
+		if (error?.code !== 'ERR_MODULE_NOT_FOUND' && error?.code !== 'ERR_UNKNOWN_FILE_EXTENSION')
+			throw new Error(`${module}: ${error?.message ?? error}`, { cause: error });
 		throw new Error(
 			`${module} could not be loaded: ${error.message}. kaiwa-bus schemas loads that one file with Node: ` +
 				"keep defineEvents() in a module that imports only packages ('kaiwa-bus') and .js files (no $lib/ aliases, no other .ts files)",
@@ -111,12 +112,18 @@ function compile(source, file, module) {
 		return ts.transpileModule(source, { compilerOptions: options, fileName: file }).outputText;
 	}
 	if (typeof nodeModule.stripTypeScriptTypes === 'function') return nodeModule.stripTypeScriptTypes(source);
-	throw new Error(`${module} is TypeScript: install the typescript package in the app (npm install -D typescript), or run this with Node 22.13 or later`);
+	throw new Error(
+		`${module} is TypeScript: install the typescript package in the app (npm install -D typescript), or run this with Node 22.13 or later`
+	);
 }
 
 // The defineEvents() result among the module's exports.
 function pick(exports, module, exportName) {
-	const isEvents = (value) => value !== null && typeof value === 'object' && Array.isArray(value.schemas) && value.schemas.every((s) => typeof s?.name === 'string');
+	const isEvents = (value) =>
+		value !== null &&
+		typeof value === 'object' &&
+		Array.isArray(value.schemas) &&
+		value.schemas.every((s) => typeof s?.name === 'string');
 	if (exportName !== undefined) {
 		if (isEvents(exports[exportName])) return exports[exportName];
 		throw new Error(`${module}: its export ${JSON.stringify(exportName)} is not what defineEvents() returns`);
@@ -124,7 +131,8 @@ function pick(exports, module, exportName) {
 	if (isEvents(exports.events)) return exports.events;
 	const found = Object.keys(exports).filter((name) => isEvents(exports[name]));
 	if (found.length === 1) return exports[found[0]];
-	if (found.length === 0) throw new Error(`${module} exports no defineEvents() result: export it (export const events = defineEvents({ … }))`);
+	if (found.length === 0)
+		throw new Error(`${module} exports no defineEvents() result: export it (export const events = defineEvents({ … }))`);
 	throw new Error(`${module} exports several defineEvents() results (${found.join(', ')}): say which with --export NAME`);
 }
 
@@ -148,7 +156,9 @@ function check(json, { module, check: file }) {
 		return 0;
 	}
 	const lines = differences.length > 0 ? differences : ['the same schemas, in another order or form'];
-	process.stderr.write(`kaiwa-bus: ${file} is stale: it differs from ${module}:\n${lines.map((line) => `  ${line}\n`).join('')}${regenerate}\n`);
+	process.stderr.write(
+		`kaiwa-bus: ${file} is stale: it differs from ${module}:\n${lines.map((line) => `  ${line}\n`).join('')}${regenerate}\n`
+	);
 	return 1;
 }
 
@@ -164,10 +174,14 @@ function differ(current, stored, module, file) {
 			lines.push(`${name}: only in ${a ? module : file}`);
 			continue;
 		}
-		const keys = (x) => Object.keys(x).flatMap((key) => (key === 'payload' && x.payload && typeof x.payload === 'object' ? Object.keys(x.payload).map((f) => `payload.${f}`) : [key]));
+		const keys = (x) =>
+			Object.keys(x).flatMap((key) =>
+				key === 'payload' && x.payload && typeof x.payload === 'object' ? Object.keys(x.payload).map((f) => `payload.${f}`) : [key]
+			);
 		for (const key of new Set([...keys(a), ...keys(b)])) {
 			const read = (x) => (key.startsWith('payload.') ? x.payload?.[key.slice(8)] : x[key]);
-			if (JSON.stringify(read(a)) !== JSON.stringify(read(b))) lines.push(`${name}: ${key}: ${where(read(a), module)}, ${where(read(b), file)}`);
+			if (JSON.stringify(read(a)) !== JSON.stringify(read(b)))
+				lines.push(`${name}: ${key}: ${where(read(a), module)}, ${where(read(b), file)}`);
 		}
 	}
 	return lines;

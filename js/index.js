@@ -49,7 +49,7 @@ function loadError(input, cause) {
 				? 'Most likely a bundler pre-bundled kaiwa-bus away from its .wasm file (Vite does this in dev). ' +
 					"Fix: import from 'kaiwa-bus/inline' (or use 'kaiwa-bus/svelte'), which carries the module and needs no init(); " +
 					"or pass the file's URL: import wasmUrl from 'kaiwa-bus/kaiwa_bus_bg.wasm?url'; await init(wasmUrl)."
-				: 'Check that this URL serves kaiwa_bus_bg.wasm (with Vite: import wasmUrl from \'kaiwa-bus/kaiwa_bus_bg.wasm?url\').'),
+				: "Check that this URL serves kaiwa_bus_bg.wasm (with Vite: import wasmUrl from 'kaiwa-bus/kaiwa_bus_bg.wasm?url')."),
 		{ cause }
 	);
 }

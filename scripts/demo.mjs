@@ -47,7 +47,10 @@ export function buildDemo({ log = console.log } = {}) {
 	const manifest = JSON.parse(readFileSync(`${ROOT}/pkg/package.json`, 'utf8'));
 	rmSync(PACK_DIR, { recursive: true, force: true });
 	mkdirSync(PACK_DIR, { recursive: true });
-	const tarball = run('npm', ['pack', '--silent', '--pack-destination', PACK_DIR, `${ROOT}/pkg`], ROOT, true).trim().split('\n').at(-1);
+	const tarball = run('npm', ['pack', '--silent', '--pack-destination', PACK_DIR, `${ROOT}/pkg`], ROOT, true)
+		.trim()
+		.split('\n')
+		.at(-1);
 	log(`demo: packed ${tarball}; installing it into www/node_modules`);
 	// A fresh copy every time: an unchanged version number must not keep a stale install.
 	rmSync(`${WWW}/node_modules/kaiwa-bus`, { recursive: true, force: true });
@@ -179,7 +182,13 @@ export async function startDemo({ port = 5173, quiet = false, relay: withRelay =
 	const deadline = Date.now() + 30_000;
 	try {
 		for (;;) {
-			const status = await Promise.race([exited.then((code) => ({ exited: code })), fetch(url).then((r) => r.status, () => 0)]);
+			const status = await Promise.race([
+				exited.then((code) => ({ exited: code })),
+				fetch(url).then(
+					(r) => r.status,
+					() => 0
+				)
+			]);
 			if (typeof status === 'object') throw new Error(`demo: the server exited (${status.exited}) before answering`);
 			if (status === 200) break;
 			if (Date.now() > deadline) throw new Error(`demo: ${url} did not answer within 30 s`);
@@ -212,11 +221,15 @@ async function main() {
 	const onRelayExit = (code) => setTimeout(() => stopping || relayDied(code), 300);
 	const relayDied = (code) => {
 		const bar = '!'.repeat(72);
-		console.error(`\n${bar}\n!! demo: THE RELAY EXITED (${code}). The page keeps working on its local bus,\n!! but nothing reaches other users, the webhook fails and /devtools shows 'closed'.\n!! Restart \`make demo\` to get it back.\n${bar}\n`);
+		console.error(
+			`\n${bar}\n!! demo: THE RELAY EXITED (${code}). The page keeps working on its local bus,\n!! but nothing reaches other users, the webhook fails and /devtools shows 'closed'.\n!! Restart \`make demo\` to get it back.\n${bar}\n`
+		);
 	};
 	const demo = await startDemo({ port, redisUrl, onRelayExit });
 	console.log(`\nkaiwa-bus demo: ${demo.url}  (Ctrl+C stops it and the relay)`);
-	console.log(`  relay: ${demo.relay.http} (${redisUrl ? `--engine redis, ${redisUrl}` : '--engine memory'}), a secret made for this run`);
+	console.log(
+		`  relay: ${demo.relay.http} (${redisUrl ? `--engine redis, ${redisUrl}` : '--engine memory'}), a secret made for this run`
+	);
 	console.log(`  remote devtools (every user's events, demo-only admin token): ${demo.url}/devtools`);
 	const stop = async () => {
 		stopping = true;

@@ -38,7 +38,9 @@ while (queue.length > 0) {
 	if (name.startsWith('@kaiwa-relay/')) continue;
 	const path = resolve(name, dir);
 	if (path === null) {
-		problems.push(`${name} (needed by ${from}) is not in node_modules: add it to the workspace's devDependencies so its licence can be read`);
+		problems.push(
+			`${name} (needed by ${from}) is not in node_modules: add it to the workspace's devDependencies so its licence can be read`
+		);
 		continue;
 	}
 	if (seen.has(path)) continue;

@@ -55,17 +55,56 @@ const steps = [
 	// rust-version (the MSRV) against every dependency's; clippy's incompatible_msrv lint checks the std APIs we call.
 	{ name: 'MSRV (scripts/msrv.mjs)', groups: [CHECK, RUST, RELAY], cmd: ['node', 'scripts/msrv.mjs'] },
 	{ name: 'clippy (host)', groups: [CHECK, RUST], cmd: ['cargo', 'clippy', '--all-targets', '--', '-D', 'warnings'] },
-	{ name: 'clippy (wasm32)', groups: [CHECK, RUST], cmd: ['cargo', 'clippy', '--all-targets', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings'] },
+	{
+		name: 'clippy (wasm32)',
+		groups: [CHECK, RUST],
+		cmd: ['cargo', 'clippy', '--all-targets', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']
+	},
 	// The package's build (`make pkg`): the crate without std (feature wasm-no-std, src/lib.rs).
-	{ name: 'clippy (wasm32, no std)', groups: [CHECK, RUST], cmd: ['cargo', 'clippy', '--lib', '--target', 'wasm32-unknown-unknown', '--features', 'wasm-no-std', '--', '-D', 'warnings'] },
+	{
+		name: 'clippy (wasm32, no std)',
+		groups: [CHECK, RUST],
+		cmd: ['cargo', 'clippy', '--lib', '--target', 'wasm32-unknown-unknown', '--features', 'wasm-no-std', '--', '-D', 'warnings']
+	},
 	// PROPTEST_CASES bounds the property tests (tests/fuzz.rs) to seconds (256 cases in `make check`); `make fuzz` runs more.
-	{ name: 'rust host (cargo test)', groups: [CHECK, RUST], cmd: ['cargo', 'test'], env: { PROPTEST_CASES: quick ? '256' : '4096' }, count: cargoCounts, floor: 66 },
+	{
+		name: 'rust host (cargo test)',
+		groups: [CHECK, RUST],
+		cmd: ['cargo', 'test'],
+		env: { PROPTEST_CASES: quick ? '256' : '4096' },
+		count: cargoCounts,
+		floor: 66
+	},
 	// The relay (relay/): unit tests, then real relay processes against a real redis-server.
-	{ name: 'clippy (relay)', groups: [CHECK, RELAY], cmd: ['cargo', 'clippy', '-p', 'kaiwa-relay', '--all-targets', '--', '-D', 'warnings'] },
-	{ name: 'relay unit tests (cargo test)', groups: [CHECK, RELAY], cmd: ['cargo', 'test', '-p', 'kaiwa-relay', '--lib', '--bins'], count: cargoCounts, floor: 42 },
-	{ name: 'relay integration (cargo test)', groups: [RELAY], cmd: ['cargo', 'test', '-p', 'kaiwa-relay', '--test', '*'], count: cargoCounts, floor: 83 },
+	{
+		name: 'clippy (relay)',
+		groups: [CHECK, RELAY],
+		cmd: ['cargo', 'clippy', '-p', 'kaiwa-relay', '--all-targets', '--', '-D', 'warnings']
+	},
+	{
+		name: 'relay unit tests (cargo test)',
+		groups: [CHECK, RELAY],
+		cmd: ['cargo', 'test', '-p', 'kaiwa-relay', '--lib', '--bins'],
+		count: cargoCounts,
+		floor: 42
+	},
+	{
+		name: 'relay integration (cargo test)',
+		groups: [RELAY],
+		cmd: ['cargo', 'test', '-p', 'kaiwa-relay', '--test', '*'],
+		count: cargoCounts,
+		floor: 83
+	},
 	{ name: 'wasm in Node', groups: [RUST], cmd: wasmTest('node'), env: wasm, count: cargoCounts, floor: 13, sameTests: 'wasm' },
-	{ name: 'wasm in Chromium', groups: [RUST, BROWSER], cmd: wasmTest('browser'), env: wasm, count: cargoCounts, floor: 13, sameTests: 'wasm' },
+	{
+		name: 'wasm in Chromium',
+		groups: [RUST, BROWSER],
+		cmd: wasmTest('browser'),
+		env: wasm,
+		count: cargoCounts,
+		floor: 13,
+		sameTests: 'wasm'
+	},
 	{ name: 'build pkg/', groups: [CHECK, JS, RELAY, BROWSER], cmd: ['make', '--no-print-directory', 'pkg'] },
 	// The licences of what kaiwa-bus and kaiwa-relay bring into a user's project (the crates' are `make audit`'s).
 	{ name: 'npm licences', groups: [JS], cmd: ['node', 'scripts/npm-licenses.mjs'] },
@@ -75,26 +114,93 @@ const steps = [
 	// The ecosystem's package checks, on the packed package. attw: every entry resolves with its types
 	// under node10, node16 and bundler resolution; the package is ESM only, so a require() from CommonJS
 	// resolving to ESM is expected (cjs-resolves-to-esm), and the .wasm is a file for bundlers, not a module.
-	{ name: 'publint + attw (pkg/)', groups: [JS], cmd: ['sh', '-c', 'node_modules/.bin/publint --strict pkg && node_modules/.bin/attw --pack pkg --ignore-rules cjs-resolves-to-esm --exclude-entrypoints kaiwa_bus_bg.wasm --format table-flipped --no-color'] },
-	{ name: 'package tests (Node)', groups: [CHECK, JS], cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'], count: tapCounts, floor: 204, sameTests: 'package' },
+	{
+		name: 'publint + attw (pkg/)',
+		groups: [JS],
+		cmd: [
+			'sh',
+			'-c',
+			'node_modules/.bin/publint --strict pkg && node_modules/.bin/attw --pack pkg --ignore-rules cjs-resolves-to-esm --exclude-entrypoints kaiwa_bus_bg.wasm --format table-flipped --no-color'
+		]
+	},
+	{
+		name: 'package tests (Node)',
+		groups: [CHECK, JS],
+		cmd: ['node', '--expose-gc', '--test', '--test-reporter=tap', 'tests/js/'],
+		count: tapCounts,
+		floor: 204,
+		sameTests: 'package'
+	},
 	// engines: >=18. The oldest Node the package promises, from scripts/node-bin.sh.
-	{ name: 'package tests (Node 18)', groups: [JS], cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'], count: tapCounts, floor: 204, sameTests: 'package' },
-	{ name: 'package tests (Chromium)', groups: [JS, BROWSER], cmd: ['node', 'tests/js/run-browser.mjs'], count: lineCounts, floor: 206, sameTests: 'package' },
+	{
+		name: 'package tests (Node 18)',
+		groups: [JS],
+		cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 18)" --expose-gc --test --test-reporter=tap tests/js/'],
+		count: tapCounts,
+		floor: 204,
+		sameTests: 'package'
+	},
+	{
+		name: 'package tests (Chromium)',
+		groups: [JS, BROWSER],
+		cmd: ['node', 'tests/js/run-browser.mjs'],
+		count: lineCounts,
+		floor: 206,
+		sameTests: 'package'
+	},
 	// kaiwa-bus/svelte on Svelte's own runtime (svelte/compiler, svelte/server).
-	{ name: 'svelte binding (Node)', groups: [CHECK, JS], cmd: ['node', '--test', '--test-reporter=tap', 'tests/svelte/'], count: tapCounts, floor: 2 },
-	{ name: 'init errors (Chromium)', groups: [JS, BROWSER], cmd: ['node', 'tests/package/browser-init.mjs'], count: lineCounts, floor: 11 },
+	{
+		name: 'svelte binding (Node)',
+		groups: [CHECK, JS],
+		cmd: ['node', '--test', '--test-reporter=tap', 'tests/svelte/'],
+		count: tapCounts,
+		floor: 2
+	},
+	{
+		name: 'init errors (Chromium)',
+		groups: [JS, BROWSER],
+		cmd: ['node', 'tests/package/browser-init.mjs'],
+		count: lineCounts,
+		floor: 11
+	},
 	// kaiwa-bus/relay in Node against real kaiwa-relay processes (both engines, a real redis-server).
 	{ name: 'build relay (debug)', groups: [RELAY, BROWSER], cmd: ['cargo', 'build', '-p', 'kaiwa-relay'] },
-	{ name: 'relay client (Node)', groups: [RELAY], cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'], count: tapCounts, floor: 45, sameTests: 'relay client' },
-	{ name: 'relay client (Node 22)', groups: [RELAY], cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'], count: tapCounts, floor: 11, sameTests: 'relay client' },
+	{
+		name: 'relay client (Node)',
+		groups: [RELAY],
+		cmd: ['node', '--test', '--test-reporter=tap', 'tests/relay-js/'],
+		count: tapCounts,
+		floor: 45,
+		sameTests: 'relay client'
+	},
+	{
+		name: 'relay client (Node 22)',
+		groups: [RELAY],
+		cmd: ['sh', '-c', 'exec "$(scripts/node-bin.sh 22)" --test --test-reporter=tap tests/relay-js/relay-bus.test.js'],
+		count: tapCounts,
+		floor: 11,
+		sameTests: 'relay client'
+	},
 	// kaiwa-bus/server (tokens, publish; no WebAssembly; Node 18/20/22) and `kaiwa-bus schemas` against real relays.
-	{ name: 'server entry and schemas CLI', groups: [RELAY], cmd: ['node', '--test', '--test-reporter=tap', 'tests/server/'], count: tapCounts, floor: 12 },
+	{
+		name: 'server entry and schemas CLI',
+		groups: [RELAY],
+		cmd: ['node', '--test', '--test-reporter=tap', 'tests/server/'],
+		count: tapCounts,
+		floor: 12
+	},
 	// kaiwa-relay from npm: the static linux-x64 release binary packed as the release does, installed
 	// into a folder with no cargo on PATH, run with npx and talked to (tests/relay-npm/run.mjs). On a cold
 	// target/ the musl release build costs about 3.3 min of CPU (2 cores: ~2 min alone); warm, ~35 s in all.
 	{ name: 'relay from npm (no cargo)', groups: [RELAY], cmd: ['node', 'tests/relay-npm/run.mjs'], count: lineCounts, floor: 6 },
 	// The devtools panel on a persistent bus (storage, restored records) and on a relay bus (connection, outbox, gaps).
-	{ name: 'devtools on store and relay buses (Chromium)', groups: [BROWSER], cmd: ['node', 'tests/e2e/buses.test.mjs'], count: lineCounts, floor: 4 },
+	{
+		name: 'devtools on store and relay buses (Chromium)',
+		groups: [BROWSER],
+		cmd: ['node', 'tests/e2e/buses.test.mjs'],
+		count: lineCounts,
+		floor: 4
+	},
 	// What the panel does: Emit, Replay, Compare, the keyboard, an axe-core audit; and its edge cases (a disposed bus, huge strings, look-alike names).
 	{ name: 'devtools acting (Chromium)', groups: [BROWSER], cmd: ['node', 'tests/e2e/act.test.mjs'], count: lineCounts, floor: 16 },
 	// kaiwa-bus/relay in Chromium: tabs sharing one socket, handover, offline emits, a hostile channel.
@@ -107,11 +213,25 @@ const steps = [
 	// instead (tests/jscheck/tsconfig.json); tests/jscheck/*.d.ts stand in for what the workspace
 	// lacks (node:fs, svelte, the generated wasm-inline.js, Uint8Array.fromBase64). Incremental: an unchanged
 	// file is not checked again, and its errors are reported again from target/jscheck/tsbuildinfo.
-	{ name: 'js static check (tsc)', groups: [CHECK, JS], cmd: ['sh', '-c', 'wasm-bindgen --target web --out-dir target/jscheck target/wasm32-unknown-unknown/release/kaiwa_bus.wasm && node_modules/.bin/tsc -p tests/jscheck --incremental --tsBuildInfoFile target/jscheck/tsbuildinfo'] },
+	{
+		name: 'js static check (tsc)',
+		groups: [CHECK, JS],
+		cmd: [
+			'sh',
+			'-c',
+			'wasm-bindgen --target web --out-dir target/jscheck target/wasm32-unknown-unknown/release/kaiwa_bus.wasm && node_modules/.bin/tsc -p tests/jscheck --incremental --tsBuildInfoFile target/jscheck/tsbuildinfo'
+		]
+	},
 	// Each `@ts-expect-error` the compiler parsed is an assertion that a wrong type fails to compile.
 	{ name: 'types (tsc)', groups: [CHECK, JS], cmd: ['node', 'scripts/lib/type-assertions.mjs'], count: lineCounts, floor: 55 },
 	// One source of types: each entry's JS exports exactly the values its .d.ts declares, and the reference pages name them.
-	{ name: 'types match the JS and the docs (tsc)', groups: [CHECK, JS], cmd: ['node', 'scripts/lib/api-check.mjs'], count: lineCounts, floor: 24 },
+	{
+		name: 'types match the JS and the docs (tsc)',
+		groups: [CHECK, JS],
+		cmd: ['node', 'scripts/lib/api-check.mjs'],
+		count: lineCounts,
+		floor: 24
+	},
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
 	{ name: 'e2e (demo + devtools)', groups: [BROWSER], cmd: ['node', 'tests/e2e/run.mjs'], count: lineCounts, floor: 33 },
 	// Two fresh SvelteKit apps (2 on Node 20, 3 on Node 22) made from the README's code blocks, checked, served, clicked.

@@ -30,5 +30,7 @@ export function createEventBus(type = 'memory', options) {
 	}
 	const from = Object.hasOwn(PROVIDERS, type) ? PROVIDERS[type] : null;
 	if (from) throw new Error(`kaiwa-bus: createEventBus('${type}'): import '${from}' first, which provides it`);
-	throw new Error(`Unknown event bus type: ${String(type)} (this build provides 'memory', 'broadcast', 'redis', 'persistent', or pass a transport { source, attach(link) })`);
+	throw new Error(
+		`Unknown event bus type: ${String(type)} (this build provides 'memory', 'broadcast', 'redis', 'persistent', or pass a transport { source, attach(link) })`
+	);
 }

@@ -45,7 +45,9 @@ export function takeBusOrOptions(options, factory, own) {
 	delete ownOptions.bus;
 	if (given === undefined) return [new EventBus(busOptions), ownOptions];
 	if (given === null || typeof given !== 'object' || typeof given.emit !== 'function' || typeof given.on !== 'function') {
-		throw new TypeError(`kaiwa-bus: ${factory}(options): options.bus must be a bus (an EventBus, or one createRelayBus or createBroadcastBus made), got ${describe(given)}`);
+		throw new TypeError(
+			`kaiwa-bus: ${factory}(options): options.bus must be a bus (an EventBus, or one createRelayBus or createBroadcastBus made), got ${describe(given)}`
+		);
 	}
 	const clash = Object.keys(busOptions).find((key) => busOptions[key] !== undefined);
 	if (clash !== undefined) {
@@ -60,13 +62,15 @@ export function takeBusOrOptions(options, factory, own) {
 // [busOptions, ownOptions] of `options`; any other option (not undefined) throws naming it.
 function split(options, factory, own) {
 	if (options === undefined) options = {};
-	if (options === null || typeof options !== 'object') throw new TypeError(`kaiwa-bus: ${factory}(options): options must be an object, got ${describe(options)}`);
+	if (options === null || typeof options !== 'object')
+		throw new TypeError(`kaiwa-bus: ${factory}(options): options must be an object, got ${describe(options)}`);
 	const busOptions = {};
 	const ownOptions = {};
 	for (const [key, value] of Object.entries(options)) {
 		if (BUS_OPTIONS.includes(key)) busOptions[key] = value;
 		else if (own.includes(key)) ownOptions[key] = value;
-		else if (value !== undefined) throw new TypeError(`kaiwa-bus: ${factory}(options): unknown option ${JSON.stringify(key)}; it takes ${takes(own)}`);
+		else if (value !== undefined)
+			throw new TypeError(`kaiwa-bus: ${factory}(options): unknown option ${JSON.stringify(key)}; it takes ${takes(own)}`);
 	}
 	return [busOptions, ownOptions];
 }

@@ -77,7 +77,6 @@ export function readOptions(options) {
 	return { strict: mode === 'strict', historyLimit, catalog, timing, events };
 }
 
-
 // A schema in the seed's EventSchema shape, checked field by field before
 // anything crosses: `{ name, version, description, audience, keys, types }`
 // (Rust checks the audience's value, and that a 'group' event has a groupId).

@@ -34,7 +34,9 @@ export class MockEventBus {
 	/** @param {{ deliver?: boolean }} [options] */
 	constructor(options = {}) {
 		if (options === null || typeof options !== 'object') {
-			throw new TypeError(`kaiwa-bus: new MockEventBus(options): options must be an object such as { deliver: true }, got ${describe(options)}`);
+			throw new TypeError(
+				`kaiwa-bus: new MockEventBus(options): options must be an object such as { deliver: true }, got ${describe(options)}`
+			);
 		}
 		this.#deliver = options.deliver === true;
 	}

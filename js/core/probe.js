@@ -257,9 +257,17 @@ export function compileReader(plan) {
 	const body = `
 	return function read(p, atoms, out, base) {
 		let w = readSelf(p, atoms, out, base);
-		if (w !== ${OBJECT}) return w;${later.map((w) => `
-		let ${w} = 0;`).join('')}${fields.join('')}${later.map((w, i) => `
-		out[base + ${wordAt(plan, i + 1)}] = ${w};`).join('')}
+		if (w !== ${OBJECT}) return w;${later
+			.map(
+				(w) => `
+		let ${w} = 0;`
+			)
+			.join('')}${fields.join('')}${later
+			.map(
+				(w, i) => `
+		out[base + ${wordAt(plan, i + 1)}] = ${w};`
+			)
+			.join('')}
 		return w;
 	};`;
 	try {

@@ -28,7 +28,7 @@ export function memory() {
 	if (wasm === null && load !== null) attach(load());
 	if (wasm === null) {
 		throw new Error(
-			"kaiwa-bus: the WebAssembly module is not initialised: `await init()` before creating an EventBus, " +
+			'kaiwa-bus: the WebAssembly module is not initialised: `await init()` before creating an EventBus, ' +
 				"or import from 'kaiwa-bus/inline' (or use 'kaiwa-bus/svelte'), which needs no init()"
 		);
 	}

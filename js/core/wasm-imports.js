@@ -27,7 +27,13 @@ export function makeIssue(path, expected, received) {
 // Durations are NaN when no dispatch of the event was timed.
 export function makeStats(count, timedCount, averageDuration, minDuration, maxDuration) {
 	const orNull = (x) => (Number.isNaN(x) ? null : x);
-	return { count, timedCount, averageDuration: orNull(averageDuration), minDuration: orNull(minDuration), maxDuration: orNull(maxDuration) };
+	return {
+		count,
+		timedCount,
+		averageDuration: orNull(averageDuration),
+		minDuration: orNull(minDuration),
+		maxDuration: orNull(maxDuration)
+	};
 }
 
 export function makeRefusal(kind, event, message, issues, record) {
@@ -53,6 +59,8 @@ export function peekString(object, key) {
 // named `__proto__` or `constructor` is kept as a field.
 export function makeSchema(name, version, description, audience, keys, descriptors) {
 	const payload = Object.create(null);
-	keys.forEach((key, i) => Object.defineProperty(payload, key, { value: descriptors[i], enumerable: true, writable: true, configurable: true }));
+	keys.forEach((key, i) =>
+		Object.defineProperty(payload, key, { value: descriptors[i], enumerable: true, writable: true, configurable: true })
+	);
 	return { name, version, description, audience, payload };
 }

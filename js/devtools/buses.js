@@ -52,10 +52,21 @@ export class BusStatus {
 		this.count = h('span', { class: 'store-count' });
 		this.clearButton = h(
 			'button',
-			{ 'data-action': 'clear-stored', title: 'Remove every stored record (bus.clearStored()); the history shown stays', onclick: () => this.#clearStored() },
+			{
+				'data-action': 'clear-stored',
+				title: 'Remove every stored record (bus.clearStored()); the history shown stays',
+				onclick: () => this.#clearStored()
+			},
 			'Clear stored history'
 		);
-		this.store = h('div', { class: 'store', hidden: true }, h('span', { class: 'store-title' }, 'Storage'), this.where, this.count, this.clearButton);
+		this.store = h(
+			'div',
+			{ class: 'store', hidden: true },
+			h('span', { class: 'store-title' }, 'Storage'),
+			this.where,
+			this.count,
+			this.clearButton
+		);
 	}
 
 	/** Shows `bus` (null: nothing) while the panel is open; listens to its connection if it has one. */
@@ -106,7 +117,10 @@ export class BusStatus {
 		this.store.hidden = !shown || !bus || !('persistence' in bus);
 		if (this.store.hidden) return;
 		const { kind, reason } = bus.persistence;
-		setText(this.where, `Stored in ${WHERE[kind] ?? kind}${kind === 'memory-fallback' && reason ? `: ${reason}` : ''}${keeps(bus.retention)}`);
+		setText(
+			this.where,
+			`Stored in ${WHERE[kind] ?? kind}${kind === 'memory-fallback' && reason ? `: ${reason}` : ''}${keeps(bus.retention)}`
+		);
 		if (Date.now() - this.#countedAt >= COUNT_EVERY_MS) this.#recount();
 	}
 

@@ -18,7 +18,11 @@ export const DOCKS = ['bottom', 'right', 'left'];
 export function buildUi({ list, detail, connection }, on, views) {
 	const ui = {};
 	const tabButton = (tab, text) =>
-		h('button', { role: 'tab', id: `kd-tab-${tab}`, 'aria-controls': `kd-view-${tab}`, 'data-tab': tab, onclick: () => on.showTab(tab) }, text);
+		h(
+			'button',
+			{ role: 'tab', id: `kd-tab-${tab}`, 'aria-controls': `kd-view-${tab}`, 'data-tab': tab, onclick: () => on.showTab(tab) },
+			text
+		);
 	const filter = (key, el) => {
 		el.dataset.filter = key;
 		el.addEventListener('input', () => on.setFilter(key, el.value));
@@ -32,13 +36,28 @@ export function buildUi({ list, detail, connection }, on, views) {
 	ui.users = h('datalist', { id: 'kd-users' });
 	ui.source = filter(
 		'source',
-		h('select', { class: 'source', 'aria-label': 'Filter by source' }, h('option', { value: '' }, 'all sources'), SOURCES.map((s) => h('option', { value: s }, s)))
+		h(
+			'select',
+			{ class: 'source', 'aria-label': 'Filter by source' },
+			h('option', { value: '' }, 'all sources'),
+			SOURCES.map((s) => h('option', { value: s }, s))
+		)
 	);
-	ui.user = filter('user', h('input', { class: 'user', placeholder: 'userId', list: 'kd-users', 'aria-label': 'Filter by user (getEventFlow)' }));
+	ui.user = filter(
+		'user',
+		h('input', { class: 'user', placeholder: 'userId', list: 'kd-users', 'aria-label': 'Filter by user (getEventFlow)' })
+	);
 	ui.pause = action('pause', 'Pause', on.pause, 'Stop following the bus; Resume catches up');
 	ui.clear = action('clear', 'Clear', on.clear, "Clear the bus's history and statistics (bus.clearHistory())");
 	ui.exportButton = action('export', 'Export', on.download, 'Save the history as JSON');
-	ui.file = h('input', { type: 'file', 'data-file': 'import', accept: 'application/json,.json', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
+	ui.file = h('input', {
+		type: 'file',
+		'data-file': 'import',
+		accept: 'application/json,.json',
+		class: 'sr-only',
+		tabindex: '-1',
+		'aria-hidden': 'true'
+	});
 	ui.file.addEventListener('change', on.readFile);
 	ui.importButton = action('import', 'Import', () => ui.file.click(), 'Open an exported history, read-only');
 	ui.dock = h(
@@ -184,7 +203,8 @@ export function startResize(e, side, resizer, setSize, done) {
 	e.preventDefault();
 	resizer.setPointerCapture(e.pointerId);
 	const move = (m) => {
-		const size = side === 'bottom' ? globalThis.innerHeight - m.clientY : side === 'right' ? globalThis.innerWidth - m.clientX : m.clientX;
+		const size =
+			side === 'bottom' ? globalThis.innerHeight - m.clientY : side === 'right' ? globalThis.innerWidth - m.clientX : m.clientX;
 		setSize(size);
 	};
 	const end = () => {

@@ -48,9 +48,27 @@ class Writer {
 		try {
 			if (tag(v) === '[object Date]') return `new Date(${Number.isNaN(v.getTime()) ? 'NaN' : quote(v.toISOString())})`;
 			const inner = `${indent}\t`;
-			if (Array.isArray(v)) return this.list('[', ']', Array.from(v, (item) => this.value(item, inner)), indent);
-			if (v instanceof Map) return `new Map(${this.list('[', ']', Array.from(v, ([k, item]) => `[${this.value(k, inner)}, ${this.value(item, inner)}]`), indent)})`;
-			if (v instanceof Set) return `new Set(${this.list('[', ']', Array.from(v, (item) => this.value(item, inner)), indent)})`;
+			if (Array.isArray(v))
+				return this.list(
+					'[',
+					']',
+					Array.from(v, (item) => this.value(item, inner)),
+					indent
+				);
+			if (v instanceof Map)
+				return `new Map(${this.list(
+					'[',
+					']',
+					Array.from(v, ([k, item]) => `[${this.value(k, inner)}, ${this.value(item, inner)}]`),
+					indent
+				)})`;
+			if (v instanceof Set)
+				return `new Set(${this.list(
+					'[',
+					']',
+					Array.from(v, (item) => this.value(item, inner)),
+					indent
+				)})`;
 			const entries = [];
 			for (const key of Object.keys(v)) {
 				let item;

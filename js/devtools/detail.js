@@ -14,17 +14,30 @@ import { treeNode } from './tree.js';
  * is the views' (views/index.js), plus `prefill(record)`: Edit and emit again.
  */
 export function detailNodes(r, ctx) {
-	if (r === null) return [h('p', { class: 'placeholder' }, 'Select an event to see its payload, schema and errors (Enter opens it, Escape comes back).')];
+	if (r === null)
+		return [
+			h('p', { class: 'placeholder' }, 'Select an event to see its payload, schema and errors (Enter opens it, Escape comes back).')
+		];
 	const status = h('span', { class: 'copied', role: 'status' });
 	const copy = async () => setText(status, await copyText(emitCode(r.name, revived(ctx.bus(), r.name, r.payload)), 'the emit line'));
 	const shown = shownName(r.name);
 	const sections = [
-		h('h3', null, h('span', { class: 'name' }, shown), h('span', { class: `status status-${r.status}` }, `${STATUS_ICONS[r.status]} ${r.status}`), h('span', { class: 'placeholder' }, `#${r.id}`)),
+		h(
+			'h3',
+			null,
+			h('span', { class: 'name' }, shown),
+			h('span', { class: `status status-${r.status}` }, `${STATUS_ICONS[r.status]} ${r.status}`),
+			h('span', { class: 'placeholder' }, `#${r.id}`)
+		),
 		shown === r.name ? null : h('p', { class: 'warning' }, '⚠ This name holds invisible or look-alike characters, shown as ⟨U+…⟩.'),
 		h(
 			'p',
 			{ class: 'buttons' },
-			h('button', { type: 'button', 'data-action': 'prefill', disabled: !ctx.canAct(), onclick: () => ctx.prefill(r) }, 'Edit and emit again'),
+			h(
+				'button',
+				{ type: 'button', 'data-action': 'prefill', disabled: !ctx.canAct(), onclick: () => ctx.prefill(r) },
+				'Edit and emit again'
+			),
 			h('button', { type: 'button', 'data-action': 'copy-code', onclick: copy }, 'Copy as code'),
 			status
 		),
@@ -48,12 +61,25 @@ export function detailNodes(r, ctx) {
 				'table',
 				{ class: 'issues' },
 				h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', null, 'Expected'), h('th', null, 'Received'))),
-				h('tbody', null, r.issues.map((i) => h('tr', null, h('td', null, i.path || '(payload)'), h('td', null, i.expected), h('td', null, i.received))))
+				h(
+					'tbody',
+					null,
+					r.issues.map((i) =>
+						h('tr', null, h('td', null, i.path || '(payload)'), h('td', null, i.expected), h('td', null, i.received))
+					)
+				)
 			)
 		);
 	}
 	if (r.errors.length) {
-		sections.push(h('h4', null, r.status === 'rejected' ? 'Refused' : 'Handler errors'), h('ul', { class: 'errors' }, r.errors.map((e) => h('li', null, e))));
+		sections.push(
+			h('h4', null, r.status === 'rejected' ? 'Refused' : 'Handler errors'),
+			h(
+				'ul',
+				{ class: 'errors' },
+				r.errors.map((e) => h('li', null, e))
+			)
+		);
 	}
 	sections.push(h('h4', null, 'Payload'), h('div', { class: 'tree payload' }, treeNode(null, r.payload)));
 	sections.push(...schemaSection(r.name, ctx));
@@ -73,7 +99,11 @@ function schemaSection(name, ctx) {
 				'table',
 				{ class: 'schema' },
 				h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', null, 'Type'))),
-				h('tbody', null, Object.entries(schema.payload).map(([field, type]) => h('tr', null, h('td', null, field), h('td', null, type))))
+				h(
+					'tbody',
+					null,
+					Object.entries(schema.payload).map(([field, type]) => h('tr', null, h('td', null, field), h('td', null, type)))
+				)
 			)
 		);
 	}
@@ -84,7 +114,11 @@ function schemaSection(name, ctx) {
 		if (counts) {
 			out.push(
 				h('h4', null, 'Subscribed now'),
-				h('dl', { class: 'subscribers' }, patterns.flatMap((p, i) => [h('dt', null, shownName(p)), h('dd', null, String(counts[i]))]))
+				h(
+					'dl',
+					{ class: 'subscribers' },
+					patterns.flatMap((p, i) => [h('dt', null, shownName(p)), h('dd', null, String(counts[i]))])
+				)
 			);
 		}
 	}

@@ -124,8 +124,10 @@ export class KaiwaDevtools extends Base {
 	configure(options = {}) {
 		if (options === null || typeof options !== 'object') throw new TypeError('kaiwa-bus devtools: options must be an object');
 		const s = { ...this.#settings, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-		if (!DOCKS.includes(s.dock)) throw new TypeError(`kaiwa-bus devtools: dock must be one of ${DOCKS.join(', ')}, got ${JSON.stringify(s.dock)}`);
-		if (!Number.isInteger(s.maxRecords) || s.maxRecords < 1) throw new RangeError('kaiwa-bus devtools: maxRecords must be a whole number from 1 up');
+		if (!DOCKS.includes(s.dock))
+			throw new TypeError(`kaiwa-bus devtools: dock must be one of ${DOCKS.join(', ')}, got ${JSON.stringify(s.dock)}`);
+		if (!Number.isInteger(s.maxRecords) || s.maxRecords < 1)
+			throw new RangeError('kaiwa-bus devtools: maxRecords must be a whole number from 1 up');
 		this.#shortcut = parseShortcut(s.shortcut);
 		this.#settings = s;
 		// Remembered choices win over the defaults given here.
@@ -391,19 +393,23 @@ export class KaiwaDevtools extends Base {
 			return { id: view.id, title: view.title, el: built.el };
 		});
 		const parts = { list: this.#ctx.list, detail: this.#ctx.detail, connection: this.#status.connection };
-		const ui = buildUi(parts, {
-			showTab: (tab) => this.#showTab(tab),
-			setFilter: (key, value) => this.#setFilter(key, value),
-			pause: () => (this.paused = !this.#paused),
-			clear: () => this.#clear(),
-			download: () => this.#download(),
-			readFile: () => this.#readFile(),
-			dock: (side) => (this.dock = side),
-			close: () => this.close(),
-			open: () => this.open(),
-			leaveImport: () => this.#leaveImport(),
-			startResize: (e) => this.#startResize(e)
-		}, views);
+		const ui = buildUi(
+			parts,
+			{
+				showTab: (tab) => this.#showTab(tab),
+				setFilter: (key, value) => this.#setFilter(key, value),
+				pause: () => (this.paused = !this.#paused),
+				clear: () => this.#clear(),
+				download: () => this.#download(),
+				readFile: () => this.#readFile(),
+				dock: (side) => (this.dock = side),
+				close: () => this.close(),
+				open: () => this.open(),
+				leaveImport: () => this.#leaveImport(),
+				startResize: (e) => this.#startResize(e)
+			},
+			views
+		);
 		const shadow = adoptStyles(this.attachShadow({ mode: 'open' }));
 		shadow.append(ui.root);
 		shadow.addEventListener('keydown', this.#onPanelKey);
@@ -449,7 +455,10 @@ export class KaiwaDevtools extends Base {
 		const total = this.#shown.records.length;
 		const shown = this.#shown.matching.length;
 		setText(ui.footerCount, `${total} event${total === 1 ? '' : 's'} kept · ${shown} match${shown === 1 ? '' : 'es'}`);
-		setText(ui.footerState, this.#imported ? 'imported' : this.#disposed ? 'disposed' : this.#paused ? 'paused' : this.#bus ? 'live' : 'no bus');
+		setText(
+			ui.footerState,
+			this.#imported ? 'imported' : this.#disposed ? 'disposed' : this.#paused ? 'paused' : this.#bus ? 'live' : 'no bus'
+		);
 	}
 
 	#renderRows() {
@@ -487,7 +496,10 @@ export class KaiwaDevtools extends Base {
 		// The records' names and the schemas': as many as the records kept, plus the registry.
 		const names = [...new Set([...this.#schemaNames, ...shown.names.keys()])].sort();
 		fillMenus(this.#ui, names, domainsOf(names), shown.users.sorted(USER_SUGGESTIONS));
-		this.#ui.root.classList.toggle('with-sources', Array.from(shown.sources.keys()).some((s) => s !== 'local'));
+		this.#ui.root.classList.toggle(
+			'with-sources',
+			Array.from(shown.sources.keys()).some((s) => s !== 'local')
+		);
 	}
 
 	#setFilter(key, value) {
@@ -589,4 +601,3 @@ export class KaiwaDevtools extends Base {
 		startResize(e, side, resizer, setSize, () => this.#savePrefs());
 	}
 }
-

@@ -57,7 +57,8 @@ export function panelKey(e, ui, on) {
 		e.preventDefault();
 		const tabs = [...ui.tabs.children];
 		const at = tabs.indexOf(target);
-		const next = e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : (at + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length;
+		const next =
+			e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : (at + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length;
 		on.showTab(tabs[next].dataset.tab);
 		tabs[next].focus();
 	}

@@ -105,7 +105,8 @@ export class EventList {
 		for (let i = 0; i < count; i++) wanted.set(matching[n - 1 - first - i], first + i); // newest first
 		const free = [];
 		// The newest restored record under a record of this session: the separator goes above it.
-		const boundary = (fromTop) => fromTop > 0 && sourceOf(matching[n - 1 - fromTop]) === 'restored' && sourceOf(matching[n - fromTop]) !== 'restored';
+		const boundary = (fromTop) =>
+			fromTop > 0 && sourceOf(matching[n - 1 - fromTop]) === 'restored' && sourceOf(matching[n - fromTop]) !== 'restored';
 		for (const row of this.pool) {
 			if (row.record !== null && wanted.has(row.record)) {
 				this.#place(row, wanted.get(row.record), selectedId, boundary(wanted.get(row.record)), marked);
@@ -148,7 +149,18 @@ export class EventList {
 			boundary: false,
 			time: 0
 		};
-		row.el = h('div', { class: 'row', role: 'row', id: `kd-row-${this.pool.length}` }, row.mark, row.clock, row.ago, row.name, row.source, row.status, row.handlers, row.duration);
+		row.el = h(
+			'div',
+			{ class: 'row', role: 'row', id: `kd-row-${this.pool.length}` },
+			row.mark,
+			row.clock,
+			row.ago,
+			row.name,
+			row.source,
+			row.status,
+			row.handlers,
+			row.duration
+		);
 		this.pool.push(row);
 		this.window.append(row.el);
 		return row;

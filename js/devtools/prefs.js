@@ -40,11 +40,14 @@ export function savePrefs(key, prefs) {
 /** 'Alt+Shift+K' -> a matcher of keydown events, or null for false/''. */
 export function parseShortcut(text) {
 	if (!text) return null;
-	const parts = String(text).split('+').map((p) => p.trim().toLowerCase());
+	const parts = String(text)
+		.split('+')
+		.map((p) => p.trim().toLowerCase());
 	const key = parts.pop();
 	const mods = Object.assign(Object.create(null), { ctrl: false, alt: false, shift: false, meta: false }); // 'constructor' is no modifier
 	for (const p of parts) {
-		if (!(p in mods)) throw new TypeError(`kaiwa-bus devtools: unknown modifier ${JSON.stringify(p)} in shortcut ${JSON.stringify(text)}`);
+		if (!(p in mods))
+			throw new TypeError(`kaiwa-bus devtools: unknown modifier ${JSON.stringify(p)} in shortcut ${JSON.stringify(text)}`);
 		mods[p] = true;
 	}
 	// Letters and digits match by physical key, so Alt+Shift+K works on a Mac too.

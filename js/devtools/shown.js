@@ -54,7 +54,8 @@ export class Shown {
 		forgetText(this.records[at]);
 		this.records[at] = record;
 		const m = indexOfId(this.matching, record.id);
-		if ((m >= 0) !== this.matches(record)) this.rebuild = true; // its new error may change what matches
+		if (m >= 0 !== this.matches(record))
+			this.rebuild = true; // its new error may change what matches
 		else if (m >= 0) this.matching[m] = record;
 		return true;
 	}

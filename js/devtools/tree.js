@@ -14,7 +14,11 @@ const PREVIEW = 500; // characters of it
 
 function longString(label, value) {
 	const status = h('span', { class: 'copied', role: 'status' });
-	const copy = h('button', { type: 'button', 'data-action': 'copy-string', onclick: async () => setText(status, await copyText(value, 'the string')) }, 'Copy');
+	const copy = h(
+		'button',
+		{ type: 'button', 'data-action': 'copy-string', onclick: async () => setText(status, await copyText(value, 'the string')) },
+		'Copy'
+	);
 	return h(
 		'div',
 		{ class: 'leaf long' },
@@ -97,7 +101,8 @@ export function treeNode(key, value, depth = 0, ancestors = []) {
 			}
 			details.append(depth >= TREE_MAX_DEPTH ? h('div', { class: 'leaf' }, '…') : treeNode(childKey, child, depth + 1, inner));
 		}
-		if (entries.length > TREE_CHILDREN_SHOWN) details.append(h('div', { class: 'leaf more' }, `… ${entries.length - TREE_CHILDREN_SHOWN} more`));
+		if (entries.length > TREE_CHILDREN_SHOWN)
+			details.append(h('div', { class: 'leaf more' }, `… ${entries.length - TREE_CHILDREN_SHOWN} more`));
 	};
 	if (depth < 1) {
 		details.open = true;

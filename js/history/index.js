@@ -171,7 +171,11 @@ class Walk {
 				break;
 			}
 			const item = next(i);
-			out.push(pairs ? [this.plain(item[0], depth, '0') ?? null, this.plain(item[1], depth, '1') ?? null] : (this.plain(item, depth, `${i}`) ?? null));
+			out.push(
+				pairs
+					? [this.plain(item[0], depth, '0') ?? null, this.plain(item[1], depth, '1') ?? null]
+					: (this.plain(item, depth, `${i}`) ?? null)
+			);
 		}
 		return out;
 	}
@@ -304,7 +308,8 @@ function readRecord(r, i) {
 	const source = r.source ?? 'local';
 	if (!SOURCES.includes(source)) throw new Error(`${where}: "source" must be one of ${SOURCES.join(', ')}`);
 	const offset = r.offset ?? undefined;
-	if (offset !== undefined && !Number.isFinite(offset) && !isText(offset)) throw new Error(`${where}: "offset" must be a number or a string`);
+	if (offset !== undefined && !Number.isFinite(offset) && !isText(offset))
+		throw new Error(`${where}: "offset" must be a number or a string`);
 	const durationMs = r.durationMs ?? null;
 	if (durationMs !== null && !Number.isFinite(durationMs)) throw new Error(`${where}: "durationMs" must be a number or null`);
 	if (!Array.isArray(errors) || !errors.every(isText)) throw new Error(`${where}: "errors" must be an array of strings`);

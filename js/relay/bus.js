@@ -72,7 +72,8 @@ function shareKey({ url, token, identity, subscribe = ['*'] }) {
 const STALE_SCHEMAS =
 	'This app accepts it, so the relay runs other schemas than this app: regenerate its --schemas file from your ' +
 	'defineEvents module (npx kaiwa-bus schemas src/lib/events.ts -o relay-schemas.json) and restart the relay.';
-const withHint = (error) => (error.kind === 'validation' || error.kind === 'unknown' ? `${error.message.replace(/\.?$/, '.')} ${STALE_SCHEMAS}` : error.message);
+const withHint = (error) =>
+	error.kind === 'validation' || error.kind === 'unknown' ? `${error.message.replace(/\.?$/, '.')} ${STALE_SCHEMAS}` : error.message;
 
 // The relay's refusal, made here, of a payload over its limits; null if
 // none is known, or for a payload JSON cannot carry (the leader says so).
@@ -124,8 +125,10 @@ export class RelayBus {
 	 */
 	constructor(bus, { share = true, outbox = 'memory', outboxName, indexedDB, identity, ...options }) {
 		if (!(bus instanceof EventBus)) throw new TypeError('kaiwa-bus: new RelayBus(bus, options): bus must be an EventBus');
-		if (identity !== undefined && typeof identity !== 'string') throw new TypeError(`kaiwa-bus: options.identity must be a string, got ${typeof identity}`);
-		if (outbox !== 'memory' && outbox !== 'indexeddb') throw new TypeError(`kaiwa-bus: options.outbox must be 'memory' or 'indexeddb', got ${String(outbox)}`);
+		if (identity !== undefined && typeof identity !== 'string')
+			throw new TypeError(`kaiwa-bus: options.identity must be a string, got ${typeof identity}`);
+		if (outbox !== 'memory' && outbox !== 'indexeddb')
+			throw new TypeError(`kaiwa-bus: options.outbox must be 'memory' or 'indexeddb', got ${String(outbox)}`);
 		this.#bus = bus;
 		if (bus.getSchema(GAP_EVENT) === undefined) bus.registerSchema(GAP_SCHEMA);
 		// What arrives enters through the bus's seam: validated again, recorded
@@ -300,7 +303,13 @@ export class RelayBus {
 			try {
 				this.#tabs.postPublish(ref, entry.name, entry.payload);
 			} catch (error) {
-				this.#settled({ ref, error: { kind: 'malformed', message: `${entry.name}: the payload cannot be passed to the tab that holds the relay socket (${error?.message ?? error})` } });
+				this.#settled({
+					ref,
+					error: {
+						kind: 'malformed',
+						message: `${entry.name}: the payload cannot be passed to the tab that holds the relay socket (${error?.message ?? error})`
+					}
+				});
 			}
 		}
 	}
@@ -314,7 +323,8 @@ export class RelayBus {
 	#requeue(entries) {
 		for (const { ref, name, payload } of entries) {
 			if (this.#pending.has(ref) || this.#closed) continue;
-			const warn = (error) => report('warn', `kaiwa-bus: the relay refused ${name} from the outbox (${error.kind}): ${error.message}`);
+			const warn = (error) =>
+				report('warn', `kaiwa-bus: the relay refused ${name} from the outbox (${error.kind}): ${error.message}`);
 			this.#pending.set(ref, { name, payload, resolve: () => {}, reject: warn });
 			this.#send(ref);
 		}
@@ -340,7 +350,9 @@ export class RelayBus {
 		if (offset !== undefined) this.#remember(offset);
 		// The leader tells every tab; a 'closed' publish goes to the next leader instead.
 		if (this.#connection && this.#tabs && error?.kind !== 'closed') {
-			this.#tabs.postSettled(error ? { ref, error: { kind: error.kind, message: error.message, issues: error.issues ?? [] } } : { ref, offset });
+			this.#tabs.postSettled(
+				error ? { ref, error: { kind: error.kind, message: error.message, issues: error.issues ?? [] } } : { ref, offset }
+			);
 		}
 		if (this.#awaiting?.delete(ref)) this.#release();
 		const entry = this.#pending.get(ref);
@@ -396,7 +408,10 @@ export class RelayBus {
 		const entry = { ...gap, at: new Date() };
 		this.#gaps.push(entry);
 		if (this.#gaps.length > 100) this.#gaps.shift();
-		report('warn', `kaiwa-bus: the relay no longer has the events after ${gap.lostAfter}: some were missed (a gap); state shown may be stale`);
+		report(
+			'warn',
+			`kaiwa-bus: the relay no longer has the events after ${gap.lostAfter}: some were missed (a gap); state shown may be stale`
+		);
 		// A record in the history, for onRecord listeners and the panel, and an
 		// event handlers of GAP_EVENT (or '*') get, from 'remote'.
 		const { epoch, offset, lostAfter } = gap;

@@ -94,7 +94,10 @@ function fits(text, limit) {
 /** The relay's `welcome.limits`, if it sent them: `{ payload, frame, ref }` in bytes. */
 function limitsOf(frame) {
 	const limits = frame.limits;
-	const ok = limits !== null && typeof limits === 'object' && ['payload', 'frame', 'ref'].every((k) => Number.isSafeInteger(limits[k]) && limits[k] > 0);
+	const ok =
+		limits !== null &&
+		typeof limits === 'object' &&
+		['payload', 'frame', 'ref'].every((k) => Number.isSafeInteger(limits[k]) && limits[k] > 0);
 	return ok ? { payload: limits.payload, frame: limits.frame, ref: limits.ref } : null;
 }
 
@@ -105,7 +108,8 @@ function limitsOf(frame) {
  */
 export function overLimits(name, ref, json, limits, frame) {
 	if (!limits) return null;
-	const over = (what, limit) => new RelayError(REFUSAL.TOO_LARGE, `kaiwa-bus relay: ${name}: ${what}; this relay takes at most ${limit} bytes, so it was not sent`);
+	const over = (what, limit) =>
+		new RelayError(REFUSAL.TOO_LARGE, `kaiwa-bus relay: ${name}: ${what}; this relay takes at most ${limit} bytes, so it was not sent`);
 	if (!fits(json, limits.payload)) return over(`the payload is ${utf8Length(json)} bytes of JSON`, limits.payload);
 	if (!fits(ref, limits.ref)) return over(`its ref is ${utf8Length(ref)} bytes`, limits.ref);
 	if (frame !== undefined && !fits(frame, limits.frame)) return over(`its frame is ${utf8Length(frame)} bytes`, limits.frame);
@@ -156,7 +160,17 @@ export class RelayConnection {
 	 * @param {() => void} [options.onChange] called when state, position or outbox change
 	 * @param {{epoch: string, offset: string}} [options.resume] where to start: a position another connection reached
 	 */
-	constructor({ url, token = null, getToken, subscribe = ['*'], WebSocket = globalThis.WebSocket, onEvent, onGap = () => {}, onChange = () => {}, resume }) {
+	constructor({
+		url,
+		token = null,
+		getToken,
+		subscribe = ['*'],
+		WebSocket = globalThis.WebSocket,
+		onEvent,
+		onGap = () => {},
+		onChange = () => {},
+		resume
+	}) {
 		RelayConnection.check({ url, getToken, subscribe, WebSocket });
 		this.#url = url;
 		this.#tokenSource = getToken ?? (() => token);
@@ -171,17 +185,26 @@ export class RelayConnection {
 
 	/** Throws a TypeError naming the first bad option (url, WebSocket, getToken, subscribe). */
 	static check({ url, getToken, subscribe = ['*'], WebSocket = globalThis.WebSocket }) {
-		if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new TypeError(`kaiwa-bus relay: url must be a ws:// or wss:// URL, got ${String(url)}`);
+		if (typeof url !== 'string' || !/^wss?:\/\//.test(url))
+			throw new TypeError(`kaiwa-bus relay: url must be a ws:// or wss:// URL, got ${String(url)}`);
 		if (typeof WebSocket !== 'function') {
 			throw new TypeError('kaiwa-bus relay: no WebSocket here: pass { WebSocket } (in Node 20, from the `ws` package)');
 		}
 		if (getToken !== undefined && typeof getToken !== 'function') throw new TypeError('kaiwa-bus relay: getToken must be a function');
-		if (!Array.isArray(subscribe) || !subscribe.every((p) => typeof p === 'string')) throw new TypeError('kaiwa-bus relay: subscribe must be an array of patterns');
+		if (!Array.isArray(subscribe) || !subscribe.every((p) => typeof p === 'string'))
+			throw new TypeError('kaiwa-bus relay: subscribe must be an array of patterns');
 	}
 
 	/** `{ state, epoch, offset, outbox, error, limits }`: where the connection stands, and what the relay takes (null before its welcome). */
 	get status() {
-		return { state: this.#state, epoch: this.#epoch, offset: this.#offset, outbox: this.#outbox.length, error: this.#lastError, limits: this.#effectiveLimits() };
+		return {
+			state: this.#state,
+			epoch: this.#epoch,
+			offset: this.#offset,
+			outbox: this.#outbox.length,
+			error: this.#lastError,
+			limits: this.#effectiveLimits()
+		};
 	}
 
 	/**
@@ -218,7 +241,8 @@ export class RelayConnection {
 		this.#timers.clear();
 		this.#socket?.close(1000, 'closed by the client');
 		this.#socket = null;
-		for (const entry of this.#outbox.splice(0)) entry.reject(new RelayError('closed', 'kaiwa-bus relay: the connection was closed before the relay acknowledged this event'));
+		for (const entry of this.#outbox.splice(0))
+			entry.reject(new RelayError('closed', 'kaiwa-bus relay: the connection was closed before the relay acknowledged this event'));
 		this.#setState('closed');
 	}
 
@@ -243,7 +267,9 @@ export class RelayConnection {
 		this.#socket = socket;
 		socket.onopen = () => {
 			const resume = this.#epoch !== null && this.#offset !== null ? { epoch: this.#epoch, offset: this.#offset } : undefined;
-			socket.send(JSON.stringify({ type: CLIENT_FRAME.HELLO, protocol: PROTOCOL, token: token ?? null, subscribe: this.#patterns, resume }));
+			socket.send(
+				JSON.stringify({ type: CLIENT_FRAME.HELLO, protocol: PROTOCOL, token: token ?? null, subscribe: this.#patterns, resume })
+			);
 		};
 		socket.onmessage = (message) => {
 			if (socket !== this.#socket) return;
@@ -405,7 +431,12 @@ export class RelayConnection {
 		if (largest === null) return;
 		this.#frameCeiling = Math.min(this.#frameCeiling, bytes - 1);
 		this.#settle(largest, (e) =>
-			e.reject(new RelayError(REFUSAL.TOO_LARGE, `kaiwa-bus relay: ${e.name}: the relay closed the connection (${CLOSE.TOO_BIG}) on a frame of ${bytes} bytes; it was not stored and is not sent again`))
+			e.reject(
+				new RelayError(
+					REFUSAL.TOO_LARGE,
+					`kaiwa-bus relay: ${e.name}: the relay closed the connection (${CLOSE.TOO_BIG}) on a frame of ${bytes} bytes; it was not stored and is not sent again`
+				)
+			)
 		);
 	}
 
@@ -474,7 +505,14 @@ export class RelayConnection {
 			json = JSON.stringify(payload);
 			if (json === undefined) throw new TypeError('it is not a JSON value');
 		} catch (error) {
-			this.#settle(entry, (e) => e.reject(new RelayError(REFUSAL.MALFORMED, `kaiwa-bus relay: ${name}: the payload cannot be sent as JSON (${error?.message ?? error})`)));
+			this.#settle(entry, (e) =>
+				e.reject(
+					new RelayError(
+						REFUSAL.MALFORMED,
+						`kaiwa-bus relay: ${name}: the payload cannot be sent as JSON (${error?.message ?? error})`
+					)
+				)
+			);
 			return false;
 		}
 		const head = `{"type":"publish","ref":${JSON.stringify(ref)},"name":${JSON.stringify(name)},"payload":`;
@@ -553,6 +591,10 @@ export async function publish(url, token, events) {
 		headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
 		body: JSON.stringify(events)
 	});
-	if (!response.ok) throw new RelayError(response.status === 401 ? 'forbidden' : 'malformed', `kaiwa-bus relay: POST /v1/events answered ${response.status}: ${await response.text()}`);
+	if (!response.ok)
+		throw new RelayError(
+			response.status === 401 ? 'forbidden' : 'malformed',
+			`kaiwa-bus relay: POST /v1/events answered ${response.status}: ${await response.text()}`
+		);
 	return response.json();
 }

@@ -13,7 +13,8 @@ import { DatabaseOpener } from '../store/opener.js';
 
 const STORE = 'outbox';
 
-const createSchema = (db) => db.createObjectStore(STORE, { keyPath: 'seq', autoIncrement: true }).createIndex('ref', 'ref', { unique: true });
+const createSchema = (db) =>
+	db.createObjectStore(STORE, { keyPath: 'seq', autoIncrement: true }).createIndex('ref', 'ref', { unique: true });
 
 /** An outbox in memory: what a relay bus uses by default. */
 export class MemoryOutbox {
@@ -43,8 +44,10 @@ export class IndexedDbOutbox {
 	 * @param {number} [options.openTimeoutMs] how long opening may take before it fails as 'unavailable' or 'blocked' (default 5000)
 	 */
 	constructor({ name = 'kaiwa-bus-outbox', indexedDB = globalThis.indexedDB, openTimeoutMs = 5000 } = {}) {
-		if (!indexedDB || typeof indexedDB.open !== 'function') throw new TypeError("kaiwa-bus: outbox: 'indexeddb' needs IndexedDB, and there is none here");
-		const fail = (kind, message, cause) => Object.assign(new Error(`kaiwa-bus: outbox: ${message}`, cause === undefined ? undefined : { cause }), { kind });
+		if (!indexedDB || typeof indexedDB.open !== 'function')
+			throw new TypeError("kaiwa-bus: outbox: 'indexeddb' needs IndexedDB, and there is none here");
+		const fail = (kind, message, cause) =>
+			Object.assign(new Error(`kaiwa-bus: outbox: ${message}`, cause === undefined ? undefined : { cause }), { kind });
 		this.#opener = new DatabaseOpener({ indexedDB, name, version: 1, upgrade: createSchema, timeoutMs: openTimeoutMs, fail });
 	}
 
@@ -53,7 +56,12 @@ export class IndexedDbOutbox {
 		const db = await this.#opener.open();
 		return new Promise((resolve, reject) => {
 			const request = db.transaction(STORE, 'readonly').objectStore(STORE).getAll();
-			request.onsuccess = () => resolve(request.result.filter((e) => typeof e?.ref === 'string' && typeof e.name === 'string').map(({ ref, name, payload }) => ({ ref, name, payload })));
+			request.onsuccess = () =>
+				resolve(
+					request.result
+						.filter((e) => typeof e?.ref === 'string' && typeof e.name === 'string')
+						.map(({ ref, name, payload }) => ({ ref, name, payload }))
+				);
 			request.onerror = () => reject(request.error);
 		});
 	}
@@ -115,7 +123,9 @@ export class IndexedDbOutbox {
 			.catch((error) => {
 				// The events are still in the page's memory; only a crash would lose them now.
 				try {
-					console.warn(`kaiwa-bus: the relay outbox could not be written to IndexedDB: ${error?.name ?? 'Error'}: ${error?.message ?? error}`);
+					console.warn(
+						`kaiwa-bus: the relay outbox could not be written to IndexedDB: ${error?.name ?? 'Error'}: ${error?.message ?? error}`
+					);
 				} catch {
 					// A console that throws changes nothing.
 				}

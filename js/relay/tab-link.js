@@ -48,9 +48,14 @@ const FIELDS = {
 	leader: () => true,
 	resent: () => true,
 	publish: (m) => typeof m.ref === 'string' && typeof m.name === 'string' && Object.hasOwn(m, 'payload'),
-	settled: (m) => typeof m.ref === 'string' && (typeof m.offset === 'string' || (m.error !== null && typeof m.error === 'object' && typeof m.error.kind === 'string')),
+	settled: (m) =>
+		typeof m.ref === 'string' &&
+		(typeof m.offset === 'string' || (m.error !== null && typeof m.error === 'object' && typeof m.error.kind === 'string')),
 	remote: (m) => typeof m.name === 'string' && typeof m.offset === 'string' && Object.hasOwn(m, 'payload'),
-	status: (m) => m.status !== null && typeof m.status === 'object' && (m.seen === undefined || (Array.isArray(m.seen) && m.seen.every((o) => typeof o === 'string'))),
+	status: (m) =>
+		m.status !== null &&
+		typeof m.status === 'object' &&
+		(m.seen === undefined || (Array.isArray(m.seen) && m.seen.every((o) => typeof o === 'string'))),
 	gap: (m) => m.gap !== null && typeof m.gap === 'object'
 };
 
@@ -79,7 +84,9 @@ export class TabLink {
 	/** Whether tabs can share a socket here: Web Locks and BroadcastChannel. */
 	static available() {
 		const locks = globalThis.navigator?.locks;
-		return typeof locks?.request === 'function' && typeof locks.query === 'function' && typeof globalThis.BroadcastChannel === 'function';
+		return (
+			typeof locks?.request === 'function' && typeof locks.query === 'function' && typeof globalThis.BroadcastChannel === 'function'
+		);
 	}
 
 	/**
@@ -90,7 +97,8 @@ export class TabLink {
 	 * @param {typeof BroadcastChannel} [options.BroadcastChannel]
 	 */
 	constructor(channel, handlers, { elect = false, BroadcastChannel = globalThis.BroadcastChannel } = {}) {
-		if (typeof BroadcastChannel !== 'function') throw new TypeError('kaiwa-bus: no BroadcastChannel here: events between tabs need a browser (or Node 18+)');
+		if (typeof BroadcastChannel !== 'function')
+			throw new TypeError('kaiwa-bus: no BroadcastChannel here: events between tabs need a browser (or Node 18+)');
 		this.#handlers = handlers;
 		this.#channel = new BroadcastChannel(channel);
 		this.#channel.onmessage = (message) => this.#receive(message.data);
@@ -147,7 +155,10 @@ export class TabLink {
 				try {
 					this.#post('events', { events: [event] });
 				} catch (error) {
-					report('warn', `kaiwa-bus: ${event.name} was delivered in this tab but cannot be sent to the other tabs: ${error?.name ?? 'Error'}: ${error?.message ?? error}`);
+					report(
+						'warn',
+						`kaiwa-bus: ${event.name} was delivered in this tab but cannot be sent to the other tabs: ${error?.name ?? 'Error'}: ${error?.message ?? error}`
+					);
 				}
 			}
 		}
@@ -179,7 +190,10 @@ export class TabLink {
 	async peers() {
 		const { held = [] } = await globalThis.navigator.locks.query();
 		const prefix = `${this.#lock}|tab:`;
-		return held.filter((lock) => lock.name?.startsWith(prefix)).map((lock) => lock.name.slice(prefix.length)).filter((tab) => tab !== this.#tab);
+		return held
+			.filter((lock) => lock.name?.startsWith(prefix))
+			.map((lock) => lock.name.slice(prefix.length))
+			.filter((tab) => tab !== this.#tab);
 	}
 
 	postGap(gap) {
@@ -263,7 +277,10 @@ export class TabLink {
 	}
 
 	#receive(data) {
-		const check = data !== null && typeof data === 'object' && data.v === VERSION && typeof data.from === 'string' ? FIELDS[data.kind] : undefined;
+		const check =
+			data !== null && typeof data === 'object' && data.v === VERSION && typeof data.from === 'string'
+				? FIELDS[data.kind]
+				: undefined;
 		if (!check || !check(data)) return this.#refuse('a message that is not a kaiwa-bus message of this version');
 		// A channel never delivers to the object that posted: this is forged.
 		if (data.from === this.#tab) return this.#refuse('a message forged as coming from this tab');

@@ -25,12 +25,16 @@ const SERVER_TTL_SECONDS = 60;
  * @returns {Promise<string>}
  */
 export async function relayToken(options) {
-	if (options === null || typeof options !== 'object') throw new TypeError('kaiwa-bus/server: relayToken(options): expected { secret, sub, publish, subscribe, admin, groups, ttl }');
+	if (options === null || typeof options !== 'object')
+		throw new TypeError('kaiwa-bus/server: relayToken(options): expected { secret, sub, publish, subscribe, admin, groups, ttl }');
 	const { secret, sub, publish, subscribe, admin, groups, ttl = DEFAULT_TTL_SECONDS } = options;
 	const key = await signingKey(secret, 'relayToken');
-	if (typeof sub !== 'string' || sub === '') throw new TypeError(`kaiwa-bus/server: relayToken(): sub must be the user's id, a non-empty string, got ${shown(sub)}`);
-	if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) throw new RangeError(`kaiwa-bus/server: relayToken(): ttl must be a number of seconds above 0, got ${shown(ttl)}`);
-	if (admin !== undefined && typeof admin !== 'boolean') throw new TypeError(`kaiwa-bus/server: relayToken(): admin must be a boolean, got ${shown(admin)}`);
+	if (typeof sub !== 'string' || sub === '')
+		throw new TypeError(`kaiwa-bus/server: relayToken(): sub must be the user's id, a non-empty string, got ${shown(sub)}`);
+	if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl))
+		throw new RangeError(`kaiwa-bus/server: relayToken(): ttl must be a number of seconds above 0, got ${shown(ttl)}`);
+	if (admin !== undefined && typeof admin !== 'boolean')
+		throw new TypeError(`kaiwa-bus/server: relayToken(): admin must be a boolean, got ${shown(admin)}`);
 	const now = Math.floor(Date.now() / 1000);
 	const claims = { sub, iat: now, exp: now + Math.ceil(ttl) };
 	if (publish !== undefined) claims.publish = patterns('publish', publish);
@@ -38,7 +42,9 @@ export async function relayToken(options) {
 	if (admin !== undefined) claims.admin = admin;
 	if (groups !== undefined) {
 		if (!Array.isArray(groups) || !groups.every((group) => typeof group === 'string' && group !== '')) {
-			throw new TypeError(`kaiwa-bus/server: relayToken(): groups must be an array of group ids (non-empty strings), got ${shown(groups)}`);
+			throw new TypeError(
+				`kaiwa-bus/server: relayToken(): groups must be an array of group ids (non-empty strings), got ${shown(groups)}`
+			);
 		}
 		claims.groups = [...groups];
 	}
@@ -59,22 +65,32 @@ export async function relayToken(options) {
  * @param {Array<{ name: string, payload: unknown, ref?: string }>} events
  */
 export async function publish(relay, events) {
-	if (relay === null || typeof relay !== 'object') throw new TypeError('kaiwa-bus/server: publish(relay, events): relay must be { url, secret } or { url, token }');
+	if (relay === null || typeof relay !== 'object')
+		throw new TypeError('kaiwa-bus/server: publish(relay, events): relay must be { url, secret } or { url, token }');
 	const { url, secret, token } = relay;
 	if ((secret === undefined) === (token === undefined)) {
-		throw new TypeError('kaiwa-bus/server: publish(): give the relay either secret (the relay\'s KAIWA_RELAY_SECRET) or token (one relayToken() signed), not both, not neither');
+		throw new TypeError(
+			"kaiwa-bus/server: publish(): give the relay either secret (the relay's KAIWA_RELAY_SECRET) or token (one relayToken() signed), not both, not neither"
+		);
 	}
-	if (!Array.isArray(events)) throw new TypeError(`kaiwa-bus/server: publish(relay, events): events must be an array of { name, payload }, got ${shown(events)}`);
+	if (!Array.isArray(events))
+		throw new TypeError(`kaiwa-bus/server: publish(relay, events): events must be an array of { name, payload }, got ${shown(events)}`);
 	const origin = httpOrigin(url);
-	const bearer = token ?? (await relayToken({ secret, sub: 'server', admin: true, publish: ['*'], subscribe: [], ttl: SERVER_TTL_SECONDS }));
+	const bearer =
+		token ?? (await relayToken({ secret, sub: 'server', admin: true, publish: ['*'], subscribe: [], ttl: SERVER_TTL_SECONDS }));
 	let results;
 	try {
 		results = await post(origin, bearer, events);
 	} catch (error) {
 		if (error instanceof RelayError) throw error;
-		throw new RelayError('unavailable', `kaiwa-bus/server: publish(): could not reach the relay at ${origin} (${error?.cause?.message ?? error?.message ?? error})`);
+		throw new RelayError(
+			'unavailable',
+			`kaiwa-bus/server: publish(): could not reach the relay at ${origin} (${error?.cause?.message ?? error?.message ?? error})`
+		);
 	}
-	const refused = results.flatMap((result, i) => (result.refused ? [`${events[i].name} (${result.refused.kind}): ${result.refused.message}`] : []));
+	const refused = results.flatMap((result, i) =>
+		result.refused ? [`${events[i].name} (${result.refused.kind}): ${result.refused.message}`] : []
+	);
 	if (refused.length === 0) return results;
 	const first = results.find((result) => result.refused).refused;
 	const message = `kaiwa-bus/server: the relay refused ${refused.length} of ${results.length} events: ${refused.join('; ')}`;
@@ -92,7 +108,9 @@ function httpOrigin(url) {
 		// Said below.
 	}
 	if (parsed === null || !/^(http|ws)s?:$/.test(parsed.protocol)) {
-		throw new TypeError(`kaiwa-bus/server: publish(): url must be the relay's address (http://host:port, or the ws://host:port/v1/ws the browser uses), got ${shown(url)}`);
+		throw new TypeError(
+			`kaiwa-bus/server: publish(): url must be the relay's address (http://host:port, or the ws://host:port/v1/ws the browser uses), got ${shown(url)}`
+		);
 	}
 	return `${parsed.protocol.replace('ws', 'http')}//${parsed.host}`;
 }
@@ -115,11 +133,16 @@ async function signingKey(secret, call) {
 
 // Patterns as the relay reads them: '*', 'prefix.*' or an event name.
 function patterns(claim, list) {
-	if (!Array.isArray(list)) throw new TypeError(`kaiwa-bus/server: relayToken(): ${claim} must be an array of patterns ('*', 'cart.*', 'cart.item.added'), got ${shown(list)}`);
+	if (!Array.isArray(list))
+		throw new TypeError(
+			`kaiwa-bus/server: relayToken(): ${claim} must be an array of patterns ('*', 'cart.*', 'cart.item.added'), got ${shown(list)}`
+		);
 	for (const pattern of list) {
 		const body = typeof pattern === 'string' && pattern !== '*' ? pattern.replace(/\.\*$/, '') : '';
 		if (pattern !== '*' && (body === '' || body.includes('*'))) {
-			throw new TypeError(`kaiwa-bus/server: relayToken(): ${claim}: ${shown(pattern)} is not a pattern ('*', 'cart.*' or an event name)`);
+			throw new TypeError(
+				`kaiwa-bus/server: relayToken(): ${claim}: ${shown(pattern)} is not a pattern ('*', 'cart.*' or an event name)`
+			);
 		}
 	}
 	return [...list];

@@ -50,7 +50,8 @@ function createSchema(db) {
 	db.createObjectStore(CHUNKS, { autoIncrement: true }).createIndex('eids', 'eids', { unique: true, multiEntry: true });
 }
 
-const isChunk = (value) => value !== null && typeof value === 'object' && value.v === 1 && Number.isInteger(value.start) && Array.isArray(value.events);
+const isChunk = (value) =>
+	value !== null && typeof value === 'object' && value.v === 1 && Number.isInteger(value.start) && Array.isArray(value.events);
 // A null in `events` is an event trim() dropped from the middle of a chunk.
 const chunkOf = (events, start = 0) => ({ v: 1, start, eids: events.filter((e) => e !== null).map((e) => e.eid), events });
 
@@ -77,7 +78,8 @@ export class IndexedDbEventStore {
 	 */
 	constructor({ name = 'kaiwa-bus', indexedDB = globalThis.indexedDB, retain = {}, openTimeoutMs = 5000 } = {}) {
 		if (typeof name !== 'string' || name === '') throw new TypeError('kaiwa-bus store: options.name must be a non-empty string');
-		if (!Number.isFinite(openTimeoutMs) || openTimeoutMs <= 0) throw new RangeError('kaiwa-bus store: options.openTimeoutMs must be a number above 0');
+		if (!Number.isFinite(openTimeoutMs) || openTimeoutMs <= 0)
+			throw new RangeError('kaiwa-bus store: options.openTimeoutMs must be a number above 0');
 		this.#retain = readRetention(retain);
 		const fail = (kind, message, cause) => new StoreError(kind, message, cause);
 		this.#opener = new DatabaseOpener({ indexedDB, name, version: DB_VERSION, upgrade: createSchema, timeoutMs: openTimeoutMs, fail });
@@ -209,7 +211,12 @@ export class IndexedDbEventStore {
 				const counted = chunks.index('eids').count();
 				counted.onsuccess = () => {
 					let excess = counted.result - maxEvents;
-					if (excess > 0) sweep(() => excess-- > 0, () => excess <= 0, () => {});
+					if (excess > 0)
+						sweep(
+							() => excess-- > 0,
+							() => excess <= 0,
+							() => {}
+						);
 				};
 			};
 			const old = (event) => !(event?.timestamp instanceof Date && event.timestamp.getTime() >= cutoff);

@@ -53,12 +53,15 @@ export class DatabaseOpener {
 	open() {
 		if (this.#closed) return Promise.reject(this.#fail('closed', `"${this.#name}" was closed`));
 		if (this.#db) return Promise.resolve(this.#db);
-		if (!this.#idb || typeof this.#idb.open !== 'function') return Promise.reject(this.#fail('unavailable', 'IndexedDB is not available here'));
+		if (!this.#idb || typeof this.#idb.open !== 'function')
+			return Promise.reject(this.#fail('unavailable', 'IndexedDB is not available here'));
 		if (!this.#pending) {
 			try {
 				this.#pending = this.#request();
 			} catch (error) {
-				return Promise.reject(this.#fail('unavailable', `IndexedDB refused to open "${this.#name}": ${error?.message ?? error}`, error));
+				return Promise.reject(
+					this.#fail('unavailable', `IndexedDB refused to open "${this.#name}": ${error?.message ?? error}`, error)
+				);
 			}
 		}
 		const pending = this.#pending;
@@ -72,7 +75,12 @@ export class DatabaseOpener {
 				// A request that never answered is given up; a blocked one is kept for the next open().
 				if (!pending.blocked && this.#pending === pending) this.#pending = null;
 				const why = pending.blocked ? 'another tab holds an older version of it open' : 'IndexedDB did not answer';
-				reject(this.#fail(pending.blocked ? 'blocked' : 'unavailable', `opening "${this.#name}" took over ${this.#timeoutMs} ms: ${why}`));
+				reject(
+					this.#fail(
+						pending.blocked ? 'blocked' : 'unavailable',
+						`opening "${this.#name}" took over ${this.#timeoutMs} ms: ${why}`
+					)
+				);
 			}, this.#timeoutMs);
 			pending.waiters.add(waiter);
 		});
@@ -100,7 +108,16 @@ export class DatabaseOpener {
 		};
 		request.onblocked = () => (pending.blocked = true);
 		request.onupgradeneeded = () => this.#upgrade(request.result);
-		request.onerror = () => settle((w) => w.reject(this.#fail('unavailable', `opening "${this.#name}" failed: ${request.error?.name ?? 'Error'}: ${request.error?.message ?? ''}`, request.error)));
+		request.onerror = () =>
+			settle((w) =>
+				w.reject(
+					this.#fail(
+						'unavailable',
+						`opening "${this.#name}" failed: ${request.error?.name ?? 'Error'}: ${request.error?.message ?? ''}`,
+						request.error
+					)
+				)
+			);
 		request.onsuccess = () => {
 			const db = request.result;
 			// Closed meanwhile, or an answer that came after its callers gave up on it.

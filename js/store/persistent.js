@@ -52,7 +52,8 @@ const afterTask =
 				channel.port2.postMessage(null);
 			}
 		: (fn) => setTimeout(fn, 0);
-const whenIdle = typeof requestIdleCallback === 'function' ? (fn) => requestIdleCallback(fn, { timeout: 5000 }) : (fn) => setTimeout(fn, 1000);
+const whenIdle =
+	typeof requestIdleCallback === 'function' ? (fn) => requestIdleCallback(fn, { timeout: 5000 }) : (fn) => setTimeout(fn, 1000);
 
 // A queued event the bus refused without a record of it: not written.
 const DROPPED = 'dropped';
@@ -112,7 +113,9 @@ export class PersistentEventBus {
 			throw new TypeError('kaiwa-bus: new PersistentEventBus(bus, store): bus must be an EventBus');
 		}
 		if (store === null || typeof store !== 'object' || typeof store.append !== 'function' || typeof store.read !== 'function') {
-			throw new TypeError('kaiwa-bus: new PersistentEventBus(bus, store): store must be an EventStore (MemoryEventStore, IndexedDbEventStore, or one with the same methods)');
+			throw new TypeError(
+				'kaiwa-bus: new PersistentEventBus(bus, store): store must be an EventStore (MemoryEventStore, IndexedDbEventStore, or one with the same methods)'
+			);
 		}
 		if (!DURABILITY.includes(durability)) {
 			throw new TypeError(`kaiwa-bus: options.durability must be 'batched' or 'store-first', got ${String(durability)}`);
@@ -241,7 +244,11 @@ export class PersistentEventBus {
 			await this.#left.open?.();
 			await this.#left.clear();
 		} catch (error) {
-			throw new StoreError('failed', `the events in memory were cleared, but not those stored before the fallback to memory, which will come back on the next load (${reasonOf(error)})`, error);
+			throw new StoreError(
+				'failed',
+				`the events in memory were cleared, but not those stored before the fallback to memory, which will come back on the next load (${reasonOf(error)})`,
+				error
+			);
 		}
 	}
 

@@ -124,7 +124,8 @@ export function compileFilter(filter = {}) {
 	const { name, pattern, userId, eid, afterSeq } = filter;
 	const since = filter.since === undefined ? -Infinity : +filter.since;
 	const until = filter.until === undefined ? Infinity : +filter.until;
-	if (Number.isNaN(since) || Number.isNaN(until)) throw new TypeError('kaiwa-bus store: filter.since and filter.until must be Dates or numbers');
+	if (Number.isNaN(since) || Number.isNaN(until))
+		throw new TypeError('kaiwa-bus store: filter.since and filter.until must be Dates or numbers');
 	return (event) =>
 		(name === undefined || event.name === name) &&
 		(pattern === undefined || matchesPattern(pattern, event.name)) &&

@@ -88,7 +88,10 @@ for (const { entry, types, js } of entries) {
 	}
 	const doc = PAGES[entry];
 	const unnamed = declared.filter((n) => n !== 'default' && !names(page(doc), n));
-	check(`${entry}: ${doc} names each of its values`, unnamed.map((n) => `${doc} does not name \`${n}\``));
+	check(
+		`${entry}: ${doc} names each of its values`,
+		unnamed.map((n) => `${doc} does not name \`${n}\``)
+	);
 }
 
 // EventBus and its options, in docs/api.md.

@@ -59,7 +59,8 @@ export function deadLinks(markdown) {
 		} else if (target.startsWith(repo)) {
 			const file = path.slice(repo.length).split('/').slice(1).join('/');
 			if (!existsSync(file)) dead.push(`${target}: no file ${file} in the repository`);
-			else if (anchor !== undefined && !anchors(readFileSync(file, 'utf8')).has(anchor)) dead.push(`${target}: no such heading in ${file}`);
+			else if (anchor !== undefined && !anchors(readFileSync(file, 'utf8')).has(anchor))
+				dead.push(`${target}: no such heading in ${file}`);
 		}
 	}
 	return dead;

@@ -15,7 +15,14 @@ export const PLATFORMS = [
 	// Debian's musl-gcc compiles ring's and mimalloc's C (scripts/setup.sh musl).
 	{ name: 'linux-x64', os: 'linux', cpu: 'x64', target: 'x86_64-unknown-linux-musl', cargo: ['build'] },
 	// Cross-compiled, zig as C compiler and linker, and run through qemu (scripts/setup.sh cross).
-	{ name: 'linux-arm64', os: 'linux', cpu: 'arm64', target: 'aarch64-unknown-linux-musl', cargo: ['zigbuild'], emulator: 'qemu-aarch64-static' }
+	{
+		name: 'linux-arm64',
+		os: 'linux',
+		cpu: 'arm64',
+		target: 'aarch64-unknown-linux-musl',
+		cargo: ['zigbuild'],
+		emulator: 'qemu-aarch64-static'
+	}
 ];
 
 /** The version in a Cargo.toml: `relay/Cargo.toml`'s is the relay packages'. */
@@ -26,7 +33,10 @@ export const cargoVersion = (file) => readFileSync(file, 'utf8').match(/^version
  * `path`: the PATH to build with (cross builds need zig and cargo-zigbuild on it).
  */
 export function buildBinary(platform, path = process.env.PATH) {
-	execFileSync('cargo', [...platform.cargo, '--release', '--target', platform.target, '-p', 'kaiwa-relay'], { stdio: 'inherit', env: { ...process.env, PATH: path } });
+	execFileSync('cargo', [...platform.cargo, '--release', '--target', platform.target, '-p', 'kaiwa-relay'], {
+		stdio: 'inherit',
+		env: { ...process.env, PATH: path }
+	});
 	return `target/${platform.target}/release/kaiwa-relay`;
 }
 
@@ -42,7 +52,7 @@ export function startRelayProcess(cmd, args, options = {}) {
 		const take = (chunk) => {
 			output += chunk;
 			const match = output.match(/listening on ([\d.]+:\d+)/);
-			if (match) clearTimeout(timer), done({ child, address: match[1], output: () => output });
+			if (match) (clearTimeout(timer), done({ child, address: match[1], output: () => output }));
 		};
 		child.stdout.on('data', take);
 		child.stderr.on('data', take);
@@ -84,7 +94,10 @@ export function packRelay(binaries, out) {
 		chmodSync(`${dir}/bin/kaiwa-relay`, 0o755);
 		cpSync('LICENSE', `${dir}/LICENSE`);
 		const packageName = `@kaiwa-relay/${name}`;
-		writeFileSync(`${dir}/README.md`, `# ${packageName}\n\nThe ${name} binary of [kaiwa-relay](https://www.npmjs.com/package/kaiwa-relay), built static (${platform.target}). Install \`kaiwa-relay\`, which depends on it.\n`);
+		writeFileSync(
+			`${dir}/README.md`,
+			`# ${packageName}\n\nThe ${name} binary of [kaiwa-relay](https://www.npmjs.com/package/kaiwa-relay), built static (${platform.target}). Install \`kaiwa-relay\`, which depends on it.\n`
+		);
 		writeFileSync(
 			`${dir}/package.json`,
 			manifest({

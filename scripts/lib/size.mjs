@@ -19,7 +19,14 @@ export const gzipSize = (buffer) => gzipSync(buffer, { level: 9 }).length;
 /** { wasm, jsMinified: { raw, gzip }, totalGzip } of pkg/, in bytes. */
 export async function coreSize() {
 	const wasm = readFileSync('pkg/kaiwa_bus_bg.wasm');
-	const bundled = await esbuild.build({ entryPoints: ['pkg/index.js'], bundle: true, minify: true, format: 'esm', write: false, logLevel: 'warning' });
+	const bundled = await esbuild.build({
+		entryPoints: ['pkg/index.js'],
+		bundle: true,
+		minify: true,
+		format: 'esm',
+		write: false,
+		logLevel: 'warning'
+	});
 	const minified = Buffer.from(bundled.outputFiles[0].contents);
 	const size = { wasm: { raw: wasm.length, gzip: gzipSize(wasm) }, jsMinified: { raw: minified.length, gzip: gzipSize(minified) } };
 	return { ...size, totalGzip: size.wasm.gzip + size.jsMinified.gzip };

@@ -20,9 +20,7 @@ const diagnostics = ts.getPreEmitDiagnostics(program);
 
 // TS2578 is reported at the directive that expected an error and got none.
 const UNUSED_EXPECT_ERROR = 2578;
-const unused = new Set(
-	diagnostics.filter((d) => d.code === UNUSED_EXPECT_ERROR && d.file).map((d) => `${d.file.fileName}:${d.start}`)
-);
+const unused = new Set(diagnostics.filter((d) => d.code === UNUSED_EXPECT_ERROR && d.file).map((d) => `${d.file.fileName}:${d.start}`));
 // `commentDirectives` is the compiler's own list of the directives it parsed
 // in a file (ExpectError is type 0, Ignore type 1).
 const EXPECT_ERROR = 0;

@@ -36,7 +36,10 @@ async function shot(page, name, forDocs = 0) {
 			for (const el of root.querySelectorAll('.emit > div, .replay')) el.scrollTop = 0;
 		});
 	}
-	await page.screenshot({ path: `${SHOTS}/${name}`, clip: forDocs ? { x: 0, y: 800 - forDocs, width: 1280, height: forDocs } : undefined });
+	await page.screenshot({
+		path: `${SHOTS}/${name}`,
+		clip: forDocs ? { x: 0, y: 800 - forDocs, width: 1280, height: forDocs } : undefined
+	});
 	if (forDocs && DOC_SHOTS) {
 		mkdirSync('docs/images', { recursive: true });
 		copyFileSync(`${SHOTS}/${name}`, `docs/images/${name}`);
@@ -85,7 +88,10 @@ const field = (page, name) => panel(page, `.emit .field[data-field="${name}"]`);
 const jsonView = (page) => panel(page, '.emit textarea.json');
 const issues = (page) => panel(page, '.emit .issues-live li').allTextContents();
 
-test('emit: the form has an editor for every descriptor kind, the JSON view follows it, and Emit sends it as the panel', async ({ context, url }) => {
+test('emit: the form has an editor for every descriptor kind, the JSON view follows it, and Emit sends it as the panel', async ({
+	context,
+	url
+}) => {
 	const page = await emitPage(context, url);
 	// The panel asks the bus itself: count its validate calls.
 	await page.evaluate(() => {
@@ -96,7 +102,9 @@ test('emit: the form has an editor for every descriptor kind, the JSON view foll
 	await emitName(page).fill('form.all');
 	const kinds = await panel(page, '.emit .field').evaluateAll((rows) =>
 		rows.map((row) => {
-			const controls = [...row.querySelectorAll('input:not(.include), select, textarea, button')].map((c) => (c.tagName === 'INPUT' ? `input:${c.type}` : c.tagName.toLowerCase()));
+			const controls = [...row.querySelectorAll('input:not(.include), select, textarea, button')].map((c) =>
+				c.tagName === 'INPUT' ? `input:${c.type}` : c.tagName.toLowerCase()
+			);
 			return `${row.dataset.field}=${controls.join('+')}${row.querySelector('input.include') ? ' (optional)' : ''}`;
 		})
 	);
@@ -132,7 +140,17 @@ test('emit: the form has an editor for every descriptor kind, the JSON view foll
 	assert.equal(await field(page, 'until').locator('input.include').isChecked(), false);
 
 	const at = await page.evaluate(() => new Date('2024-05-06T07:08:09.010').toISOString());
-	const expected = { text: 'hello', count: 42, flag: true, at, tier: 'pro', tags: ['a', 'b'], meta: { k: 1 }, extra: [1, 2], note: 'left in' };
+	const expected = {
+		text: 'hello',
+		count: 42,
+		flag: true,
+		at,
+		tier: 'pro',
+		tags: ['a', 'b'],
+		meta: { k: 1 },
+		extra: [1, 2],
+		note: 'left in'
+	};
 	assert.deepEqual(JSON.parse(await jsonView(page).inputValue()), expected, 'the JSON view is the form');
 	assert.deepEqual(await issues(page), []);
 	assert.equal(await panelText(page, '.emit .verdict'), '✓ The bus accepts this payload.');
@@ -144,7 +162,13 @@ test('emit: the form has an editor for every descriptor kind, the JSON view foll
 	const got = await page.evaluate(() => {
 		const [{ name, source, payload }] = window.got;
 		const record = window.bus.getEventHistory().at(-1);
-		return { name, source, at: payload.at instanceof Date ? payload.at.toISOString() : typeof payload.at, payload: JSON.parse(JSON.stringify(payload)), record: { source: record.source, status: record.status, id: record.id } };
+		return {
+			name,
+			source,
+			at: payload.at instanceof Date ? payload.at.toISOString() : typeof payload.at,
+			payload: JSON.parse(JSON.stringify(payload)),
+			record: { source: record.source, status: record.status, id: record.id }
+		};
 	});
 	assert.deepEqual(got.payload, expected);
 	assert.equal(got.at, at, 'a Date field is emitted as a Date');
@@ -161,15 +185,32 @@ test('emit: the form has an editor for every descriptor kind, the JSON view foll
 test('emit: the JSON view drives the form; a value the form cannot hold is kept and the bus names the issue', async ({ context, url }) => {
 	const page = await emitPage(context, url);
 	await emitName(page).fill('form.all');
-	const payload = { text: 't', count: 'many', flag: false, at: '2024-01-02T03:04:05.006Z', tier: 'gold', tags: ['x'], meta: {}, extra: null, until: '2025-01-01T00:00:00.000Z' };
+	const payload = {
+		text: 't',
+		count: 'many',
+		flag: false,
+		at: '2024-01-02T03:04:05.006Z',
+		tier: 'gold',
+		tags: ['x'],
+		meta: {},
+		extra: null,
+		until: '2025-01-01T00:00:00.000Z'
+	};
 	await jsonView(page).fill(JSON.stringify(payload));
 	assert.equal(await field(page, 'text').locator('input').inputValue(), 't');
-	assert.equal(await field(page, 'at').locator('input').inputValue(), await page.evaluate(() => {
-		const d = new Date('2024-01-02T03:04:05.006Z');
-		const p = (n, w = 2) => String(n).padStart(w, '0');
-		return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-	}));
-	assert.equal(await field(page, 'until').locator('input.include').isChecked(), true, 'an optional field present in the JSON is included');
+	assert.equal(
+		await field(page, 'at').locator('input').inputValue(),
+		await page.evaluate(() => {
+			const d = new Date('2024-01-02T03:04:05.006Z');
+			const p = (n, w = 2) => String(n).padStart(w, '0');
+			return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+		})
+	);
+	assert.equal(
+		await field(page, 'until').locator('input.include').isChecked(),
+		true,
+		'an optional field present in the JSON is included'
+	);
 	assert.match(await field(page, 'count').locator('.note').textContent(), /^kept as "many": edit it in the JSON$/);
 	assert.equal(await field(page, 'tier').locator('select').inputValue(), 'gold');
 	// The issues are exactly what bus.validate says of the same payload.
@@ -204,7 +245,10 @@ test('emit: the JSON view drives the form; a value the form cannot hold is kept 
 	await page.close();
 });
 
-test('emit: a free name in development mode is delivered; a strict bus refuses it, and the panel says why before and after', async ({ context, url }) => {
+test('emit: a free name in development mode is delivered; a strict bus refuses it, and the panel says why before and after', async ({
+	context,
+	url
+}) => {
 	const page = await emitPage(context, url);
 	await emitName(page).fill('panel.free.name');
 	assert.equal(await panelText(page, '.emit .fields'), 'No schema: write the payload as JSON.');
@@ -231,7 +275,10 @@ test('emit: a free name in development mode is delivered; a strict bus refuses i
 	await page.close();
 });
 
-test('emit on a relay bus: the event goes to the relay and another client gets it; the relay refusing it is shown', async ({ context, url }) => {
+test('emit on a relay bus: the event goes to the relay and another client gets it; the relay refusing it is shown', async ({
+	context,
+	url
+}) => {
 	const relay = await startRelay({ insecure: true, mode: 'strict' });
 	const page = await openPage(context, url);
 	const other = await openPage(context, url);
@@ -247,18 +294,27 @@ test('emit on a relay bus: the event goes to the relay and another client gets i
 		await panel(page, '.emit .field[data-field=userId] input').fill('from-the-panel');
 		await panel(page, '[data-action=emit]').click();
 		await other.waitForFunction(() => window.got.includes('auth.user.logout'));
-		await page.waitForFunction(() => /stored by the relay at offset/.test(document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.emit .result').textContent));
+		await page.waitForFunction(() =>
+			/stored by the relay at offset/.test(
+				document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.emit .result').textContent
+			)
+		);
 		assert.equal(await page.evaluate(() => window.bus.getEventHistory().at(-1).source), 'devtools');
 
 		// Known here (development mode), unknown to the strict relay: refused there.
 		await emitName(page).fill('panel.only.here');
 		await jsonView(page).fill('{"x": 1}');
 		await panel(page, '[data-action=emit]').click();
-		await page.waitForFunction(() => /refused by the relay/.test(document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.emit .result').textContent));
+		await page.waitForFunction(() =>
+			/refused by the relay/.test(document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.emit .result').textContent)
+		);
 		assert.match(await panelText(page, '.emit .result'), /^⊘ #\d+ delivered here, but refused by the relay \(\w+\): .+/);
 		assert.deepEqual(await other.evaluate(() => window.got), ['auth.user.logout'], 'the refused event reached no one else');
 		// The relay bus warns of a refusal nobody awaited: the panel's own emit is shown instead.
-		assert.deepEqual(page.complaints.filter((c) => !/^console\.warning: kaiwa-bus: the relay refused panel\.only\.here \(unknown\)/.test(c)), []);
+		assert.deepEqual(
+			page.complaints.filter((c) => !/^console\.warning: kaiwa-bus: the relay refused panel\.only\.here \(unknown\)/.test(c)),
+			[]
+		);
 	} finally {
 		await page.close();
 		await other.close();
@@ -266,24 +322,41 @@ test('emit on a relay bus: the event goes to the relay and another client gets i
 	}
 });
 
-test('Edit and emit again fills the form from a record; Copy as code gives the emit line, Dates included, for live and imported records', async ({ context, url }) => {
+test('Edit and emit again fills the form from a record; Copy as code gives the emit line, Dates included, for live and imported records', async ({
+	context,
+	url
+}) => {
 	const page = await openPage(context, url);
 	await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
 	await page.evaluate(() => {
 		window.bus = new window.kaiwa.EventBus();
 		window.panel = window.kaiwa.mountDevtools(window.bus, { open: true, storageKey: false });
-		window.bus.emit('auth.user.login', { userId: 'u1', email: 'u1@example.com', tier: 'pro', timestamp: new Date('2024-02-03T04:05:06.789Z') });
+		window.bus.emit('auth.user.login', {
+			userId: 'u1',
+			email: 'u1@example.com',
+			tier: 'pro',
+			timestamp: new Date('2024-02-03T04:05:06.789Z')
+		});
 	});
 	await panel(page, '.window .row[data-id="1"]:not([hidden])').click();
 	await panel(page, '.detail [data-action=copy-code]').click();
-	await page.waitForFunction(() => /^Copied/.test(document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.detail .copied').textContent));
+	await page.waitForFunction(() =>
+		/^Copied/.test(document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.detail .copied').textContent)
+	);
 	const code = await page.evaluate(() => navigator.clipboard.readText());
-	assert.equal(code, "bus.emit('auth.user.login', {\n\tuserId: 'u1',\n\temail: 'u1@example.com',\n\ttier: 'pro',\n\ttimestamp: new Date('2024-02-03T04:05:06.789Z')\n});");
+	assert.equal(
+		code,
+		"bus.emit('auth.user.login', {\n\tuserId: 'u1',\n\temail: 'u1@example.com',\n\ttier: 'pro',\n\ttimestamp: new Date('2024-02-03T04:05:06.789Z')\n});"
+	);
 	// The line runs, and makes the same event again.
 	const again = await page.evaluate((line) => {
 		new Function('bus', line)(window.bus);
 		const [a, b] = window.bus.getEventHistory().slice(-2);
-		return { same: JSON.stringify(a.payload) === JSON.stringify(b.payload), date: b.payload.timestamp instanceof Date, status: b.status };
+		return {
+			same: JSON.stringify(a.payload) === JSON.stringify(b.payload),
+			date: b.payload.timestamp instanceof Date,
+			status: b.status
+		};
 	}, code);
 	assert.deepEqual(again, { same: true, date: true, status: 'delivered' });
 
@@ -299,14 +372,22 @@ test('Edit and emit again fills the form from a record; Copy as code gives the e
 		const r = window.bus.getEventHistory().at(-1);
 		return { ...r.payload, timestamp: r.payload.timestamp.toISOString(), source: r.source };
 	});
-	assert.deepEqual(edited, { userId: 'u2', email: 'u1@example.com', tier: 'pro', timestamp: '2024-02-03T04:05:06.789Z', source: 'devtools' });
+	assert.deepEqual(edited, {
+		userId: 'u2',
+		email: 'u1@example.com',
+		tier: 'pro',
+		timestamp: '2024-02-03T04:05:06.789Z',
+		source: 'devtools'
+	});
 
 	// An imported record has its Dates as ISO strings: the schema makes them Dates again.
 	await page.evaluate(() => window.panel.importJSON(window.panel.exportJSON(), 'report.json'));
 	await panel(page, '[data-tab=events]').click();
 	await panel(page, '.window .row[data-id="1"]:not([hidden])').click();
 	await panel(page, '.detail [data-action=copy-code]').click();
-	await page.waitForFunction(() => /^Copied/.test(document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.detail .copied').textContent));
+	await page.waitForFunction(() =>
+		/^Copied/.test(document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.detail .copied').textContent)
+	);
 	assert.equal(await page.evaluate(() => navigator.clipboard.readText()), code);
 	assert.deepEqual(page.complaints, []);
 	await page.close();
@@ -331,7 +412,12 @@ function bugReport(gap = 400, t0 = Date.parse('2024-03-01T10:00:00.000Z')) {
 		format: 'kaiwa-bus/history',
 		version: 1,
 		exportedAt: new Date(t0 + 1000).toISOString(),
-		records: [logout(1, 0), record(2, 'kaiwa.relay.gap', 1, { epoch: 'e', offset: '9' }, { source: 'remote' }), logout(3, gap), logout(4, 2 * gap)]
+		records: [
+			logout(1, 0),
+			record(2, 'kaiwa.relay.gap', 1, { epoch: 'e', offset: '9' }, { source: 'remote' }),
+			logout(3, gap),
+			logout(4, 2 * gap)
+		]
 	});
 }
 
@@ -344,7 +430,10 @@ const replayed = (page) =>
 	);
 const replayStatus = (page) => panelText(page, '.replay-status');
 
-test('replay an export into a relay bus: stepwise, at the recorded pace, 10× faster, paused and stopped; nothing reaches the relay unless "also publish"', async ({ context, url }) => {
+test('replay an export into a relay bus: stepwise, at the recorded pace, 10× faster, paused and stopped; nothing reaches the relay unless "also publish"', async ({
+	context,
+	url
+}) => {
 	const relay = await startRelay({ insecure: true });
 	const page = await openPage(context, url);
 	const other = await openPage(context, url);
@@ -355,13 +444,20 @@ test('replay an export into a relay bus: stepwise, at the recorded pace, 10× fa
 		await page.waitForFunction(() => window.bus.connection.state === 'open');
 		await other.waitForFunction(() => window.bus.connection.state === 'open');
 		await panel(page, '[data-tab=replay]').click();
-		await panel(page, '.replay input[type=file]').setInputFiles({ name: 'bug-report.json', mimeType: 'application/json', buffer: Buffer.from(bugReport()) });
+		await panel(page, '.replay input[type=file]').setInputFiles({
+			name: 'bug-report.json',
+			mimeType: 'application/json',
+			buffer: Buffer.from(bugReport())
+		});
 		await until(async () => /^3 events from bug-report\.json: 0 of 3 replayed/.test(await replayStatus(page)), 'the export to load');
 		assert.match(await replayStatus(page), /ready\. Not published: the local bus only\.$/);
 
 		// One step: the first event, its Date revived; the cursor on the second.
 		await panel(page, '[data-action=replay-step]').click();
-		assert.deepEqual((await replayed(page)).map((r) => [r.userId, r.date]), [['user-1', true]]);
+		assert.deepEqual(
+			(await replayed(page)).map((r) => [r.userId, r.date]),
+			[['user-1', true]]
+		);
 		assert.equal(await panel(page, '.replay-list li[aria-current=step]').getAttribute('data-index'), '1');
 		assert.match(await panel(page, '.replay-list li[data-index="0"] .outcome').textContent(), /^✓ replayed as #\d+$/);
 		assert.match(await replayStatus(page), /1 of 3 replayed \(1 accepted, 0 refused\), paused/);
@@ -381,11 +477,18 @@ test('replay an export into a relay bus: stepwise, at the recorded pace, 10× fa
 		await panel(page, '[data-action=replay-play]').click();
 		await until(async () => (await replayed(page)).length === 6, 'the fast replay');
 		times = (await replayed(page)).map((r) => r.time);
-		assert.ok(times[5] - times[3] >= 75 && times[5] - times[3] < times[2] - times[0], `10× faster: ${times[5] - times[3]} ms from first to last`);
+		assert.ok(
+			times[5] - times[3] >= 75 && times[5] - times[3] < times[2] - times[0],
+			`10× faster: ${times[5] - times[3]} ms from first to last`
+		);
 
 		// A report of events 3 s apart, paused after the first: nothing more until Play.
 		await panel(page, '[data-action=replay-speed]').selectOption('1');
-		await panel(page, '.replay input[type=file]').setInputFiles({ name: 'slow.json', mimeType: 'application/json', buffer: Buffer.from(bugReport(3000)) });
+		await panel(page, '.replay input[type=file]').setInputFiles({
+			name: 'slow.json',
+			mimeType: 'application/json',
+			buffer: Buffer.from(bugReport(3000))
+		});
 		await until(async () => /^3 events from slow\.json/.test(await replayStatus(page)), 'the second export to load');
 		await panel(page, '[data-action=replay-play]').click();
 		await until(async () => (await replayed(page)).length === 7, 'the first of the slow replay');
@@ -396,7 +499,11 @@ test('replay an export into a relay bus: stepwise, at the recorded pace, 10× fa
 		await panel(page, '[data-action=replay-play]').click();
 		await until(async () => (await replayed(page)).length === 8, 'the replay to go on');
 		await panel(page, '[data-action=replay-play]').click(); // Pause again
-		await panel(page, '.replay input[type=file]').setInputFiles({ name: 'bug-report.json', mimeType: 'application/json', buffer: Buffer.from(bugReport()) });
+		await panel(page, '.replay input[type=file]').setInputFiles({
+			name: 'bug-report.json',
+			mimeType: 'application/json',
+			buffer: Buffer.from(bugReport())
+		});
 
 		// None of it went to the relay. The control: an emit from the panel does.
 		await panel(page, '[data-tab=emit]').click();
@@ -423,7 +530,10 @@ test('replay an export into a relay bus: stepwise, at the recorded pace, 10× fa
 	}
 });
 
-test('records marked in the list (Ctrl+click, Space) are compared side by side, differences marked by sign, and replayed', async ({ context, url }) => {
+test('records marked in the list (Ctrl+click, Space) are compared side by side, differences marked by sign, and replayed', async ({
+	context,
+	url
+}) => {
 	const page = await openPage(context, url);
 	await page.evaluate(() => {
 		window.bus = new window.kaiwa.EventBus();
@@ -438,7 +548,9 @@ test('records marked in the list (Ctrl+click, Space) are compared side by side, 
 	assert.equal(await panelText(page, '.window .row[data-id="1"]:not([hidden]) .mark'), '◆');
 	assert.match(await panelText(page, '.footer .marks'), /^2 marked/);
 	await panel(page, '[data-action=compare-marked]').click();
-	const rows = await panel(page, '.diff tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.path, tr.dataset.diff, tr.cells[0].textContent]));
+	const rows = await panel(page, '.diff tbody tr').evaluateAll((trs) =>
+		trs.map((tr) => [tr.dataset.path, tr.dataset.diff, tr.cells[0].textContent])
+	);
 	assert.deepEqual(rows, [
 		['(event)', 'same', '=same'],
 		['(status)', 'same', '=same'],
@@ -458,14 +570,20 @@ test('records marked in the list (Ctrl+click, Space) are compared side by side, 
 	await panel(page, '[data-action=replay-marked]').click();
 	await panel(page, '[data-action=replay-speed]').selectOption('Infinity');
 	await panel(page, '[data-action=replay-play]').click();
-	await until(async () => /2 of 2 replayed \(2 accepted, 0 refused\), done/.test(await replayStatus(page)), 'the marked records to replay');
+	await until(
+		async () => /2 of 2 replayed \(2 accepted, 0 refused\), done/.test(await replayStatus(page)),
+		'the marked records to replay'
+	);
 	const sources = await page.evaluate(() => window.bus.getEventHistory().map((r) => r.source ?? 'local'));
 	assert.deepEqual(sources, ['local', 'local', 'replay', 'replay']);
 	assert.deepEqual(page.complaints, []);
 	await page.close();
 });
 
-test('keyboard: / focuses the search, arrows and Enter move and open, Space marks, Escape closes, arrows move between tabs', async ({ context, url }) => {
+test('keyboard: / focuses the search, arrows and Enter move and open, Space marks, Escape closes, arrows move between tabs', async ({
+	context,
+	url
+}) => {
 	const page = await openPage(context, url);
 	await page.evaluate(() => {
 		window.bus = new window.kaiwa.EventBus();
@@ -473,10 +591,13 @@ test('keyboard: / focuses the search, arrows and Enter move and open, Space mark
 		for (let i = 1; i <= 3; i++) window.bus.emit('key.board', { i });
 	});
 	await panel(page, '.window .row[data-id="3"]:not([hidden])').waitFor();
-	const focused = () => shadowEval(page, (root) => {
-		const el = root.activeElement;
-		return el ? `${el.tagName.toLowerCase()}${el.className ? `.${el.className.split(' ')[0]}` : ''}${el.dataset.tab ? `[${el.dataset.tab}]` : ''}` : 'none';
-	});
+	const focused = () =>
+		shadowEval(page, (root) => {
+			const el = root.activeElement;
+			return el
+				? `${el.tagName.toLowerCase()}${el.className ? `.${el.className.split(' ')[0]}` : ''}${el.dataset.tab ? `[${el.dataset.tab}]` : ''}`
+				: 'none';
+		});
 	await panel(page, '.list').focus();
 	await page.keyboard.press('/');
 	assert.equal(await focused(), 'input', 'the search');
@@ -512,7 +633,10 @@ test('keyboard: / focuses the search, arrows and Enter move and open, Space mark
 	await page.close();
 });
 
-test('screen readers: the list is a grid with its row count, the selection its active row, statuses in words and signs', async ({ context, url }) => {
+test('screen readers: the list is a grid with its row count, the selection its active row, statuses in words and signs', async ({
+	context,
+	url
+}) => {
 	const page = await openPage(context, url);
 	await page.evaluate(() => {
 		window.bus = new window.kaiwa.EventBus();
@@ -538,7 +662,10 @@ test('screen readers: the list is a grid with its row count, the selection its a
 	assert.equal(await panel(page, `#${active}`).getAttribute('data-id'), '2');
 	assert.equal(await panel(page, `#${active}`).getAttribute('aria-selected'), 'true');
 	assert.equal(await panel(page, `#${active}`).getAttribute('aria-rowindex'), '3');
-	assert.deepEqual(page.complaints.filter((c) => !/boom/.test(c)), []);
+	assert.deepEqual(
+		page.complaints.filter((c) => !/boom/.test(c)),
+		[]
+	);
 	await page.close();
 });
 
@@ -562,8 +689,13 @@ test('axe-core finds no serious or critical violation in the list, detail, stati
 		} catch {}
 	});
 	// The control: the audit sees into the panel's shadow root.
-	await shadowEval(page, (root) => root.querySelector('.toolbar').append(Object.assign(document.createElement('input'), { className: 'planted' })));
-	assert.ok((await audit(page)).some((v) => v.startsWith('label (critical)')), 'an unlabelled input planted in the panel is found');
+	await shadowEval(page, (root) =>
+		root.querySelector('.toolbar').append(Object.assign(document.createElement('input'), { className: 'planted' }))
+	);
+	assert.ok(
+		(await audit(page)).some((v) => v.startsWith('label (critical)')),
+		'an unlabelled input planted in the panel is found'
+	);
 	await shadowEval(page, (root) => root.querySelector('.planted').remove());
 
 	await emitName(page).fill('form.all');
@@ -577,7 +709,11 @@ test('axe-core finds no serious or critical violation in the list, detail, stati
 	await panel(page, '[data-tab=stats]').click();
 	states.statistics = await audit(page);
 	await panel(page, '[data-tab=replay]').click();
-	await panel(page, '.replay input[type=file]').setInputFiles({ name: 'bug.json', mimeType: 'application/json', buffer: Buffer.from(bugReport()) });
+	await panel(page, '.replay input[type=file]').setInputFiles({
+		name: 'bug.json',
+		mimeType: 'application/json',
+		buffer: Buffer.from(bugReport())
+	});
 	await panel(page, '[data-action=replay-step]').click();
 	states.replay = await audit(page);
 	await panel(page, '[data-tab=events]').click();

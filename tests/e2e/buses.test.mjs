@@ -84,7 +84,9 @@ test('store: restored records are set apart in the list, with a separator above 
 	assert.equal(rows[2].style.split(' ')[1], 'dashed', 'the separator is a line above the newest restored record');
 	// The source filter on 'restored' keeps only them: no separator without a row of this session above.
 	await panel(page, 'select.source').selectOption('restored');
-	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelectorAll('.window .row:not([hidden])').length === 3);
+	await page.waitForFunction(
+		() => document.querySelector('kaiwa-devtools').shadowRoot.querySelectorAll('.window .row:not([hidden])').length === 3
+	);
 	assert.equal(await panel(page, '.window .row[data-boundary]:not([hidden])').count(), 0);
 	await panel(page, 'select.source').selectOption('');
 	await panel(page, '.window .row[data-boundary]').waitFor();
@@ -93,7 +95,10 @@ test('store: restored records are set apart in the list, with a separator above 
 	await page.close();
 });
 
-test('store: the statistics show where and how many events are stored; Clear stored history empties the store', async ({ context, url }) => {
+test('store: the statistics show where and how many events are stored; Clear stored history empties the store', async ({
+	context,
+	url
+}) => {
 	const name = `panel-stats-${Date.now()}`;
 	const page = await openPage(context, url);
 	await page.evaluate(async (name) => {
@@ -107,17 +112,24 @@ test('store: the statistics show where and how many events are stored; Clear sto
 	await panel(page, '.tabs button[data-tab=stats]').click();
 	await panel(page, '.store').waitFor();
 	assert.match(await panel(page, '.store-where').textContent(), /^Stored in IndexedDB; keeps everything$/);
-	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.store-count').textContent === '5 events stored');
+	await page.waitForFunction(
+		() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.store-count').textContent === '5 events stored'
+	);
 	await page.screenshot({ path: `${SHOTS}/store-stats.png` });
 	await panel(page, 'button[data-action=clear-stored]').click();
-	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.store-count').textContent === '0 events stored');
+	await page.waitForFunction(
+		() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.store-count').textContent === '0 events stored'
+	);
 	assert.equal(await page.evaluate(() => window.bus.storedCount()), 0, 'the store is empty');
 	assert.equal(await page.evaluate(() => window.bus.getEventHistory().length), 5, "this session's history stays");
 	assert.deepEqual(page.complaints, []);
 	await page.close();
 });
 
-test('store: in memory as a fallback, the statistics say so and why; a plain EventBus has no storage section nor connection', async ({ context, url }) => {
+test('store: in memory as a fallback, the statistics say so and why; a plain EventBus has no storage section nor connection', async ({
+	context,
+	url
+}) => {
 	const page = await openPage(context, url);
 	await page.evaluate(async () => {
 		const indexedDB = {
@@ -132,8 +144,13 @@ test('store: in memory as a fallback, the statistics say so and why; a plain Eve
 	});
 	await panel(page, '.tabs button[data-tab=stats]').click();
 	await panel(page, '.store').waitFor();
-	assert.match(await panel(page, '.store-where').textContent(), /^Stored in memory, as a fallback \(lost on reload\): .*IndexedDB refused by the test.*; keeps the newest 100,000 events$/);
-	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.store-count').textContent === '1 event stored');
+	assert.match(
+		await panel(page, '.store-where').textContent(),
+		/^Stored in memory, as a fallback \(lost on reload\): .*IndexedDB refused by the test.*; keeps the newest 100,000 events$/
+	);
+	await page.waitForFunction(
+		() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.store-count').textContent === '1 event stored'
+	);
 	assert.equal(await panel(page, '.connection').isVisible(), false, 'a store has no connection');
 	// The same panel switched to a plain EventBus.
 	await page.evaluate(() => {
@@ -145,7 +162,10 @@ test('store: in memory as a fallback, the statistics say so and why; a plain Eve
 	await page.close();
 });
 
-test('relay: the header shows the connection and the outbox through a relay restart, and the gap it causes; no listener while collapsed', async ({ context, url }) => {
+test('relay: the header shows the connection and the outbox through a relay restart, and the gap it causes; no listener while collapsed', async ({
+	context,
+	url
+}) => {
 	let relay = await startRelay({ insecure: true });
 	const port = relay.port;
 	const page = await openPage(context, url);
@@ -180,14 +200,18 @@ test('relay: the header shows the connection and the outbox through a relay rest
 		await page.evaluate(() => {
 			for (const id of ['a', 'b', 'c']) window.bus.emit('auth.user.logout', { userId: id, timestamp: new Date() });
 		});
-		await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent === 'outbox 3');
+		await page.waitForFunction(
+			() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent === 'outbox 3'
+		);
 		assert.equal(await panel(page, '.gaps').isVisible(), false, 'no gap yet');
 		await page.screenshot({ path: `${SHOTS}/relay-down.png` });
 
 		// A memory relay restarted has lost its log: the resume is a gap.
 		relay = await startRelay({ port, insecure: true });
 		await panel(page, '.connection[data-state=open] .gaps:not([hidden])').waitFor();
-		await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent === 'outbox 0');
+		await page.waitForFunction(
+			() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent === 'outbox 0'
+		);
 		const gap = await page.evaluate(() => window.bus.gaps.at(-1).at.toTimeString().slice(0, 8));
 		assert.match(await panel(page, '.gaps').textContent(), new RegExp(`^⚠ 1 gap, last ${gap}\\.\\d{3}$`));
 		// The gap is also a record, a marker row in the list.
@@ -205,14 +229,23 @@ test('relay: the header shows the connection and the outbox through a relay rest
 		await page.evaluate(() => {
 			window.bus.emit('auth.user.logout', { userId: 'while-collapsed', timestamp: new Date() }); // resolves once the relay is back: not awaited
 		});
-		assert.equal(await page.evaluate(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent), 'outbox 0');
+		assert.equal(
+			await page.evaluate(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent),
+			'outbox 0'
+		);
 		await page.evaluate(() => window.panel.open());
 		assert.equal(await page.evaluate(() => window.listeners), 1);
-		assert.equal(await page.evaluate(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent), 'outbox 1');
+		assert.equal(
+			await page.evaluate(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.outbox').textContent),
+			'outbox 1'
+		);
 		await page.evaluate(() => window.panel.remove());
 		assert.equal(await page.evaluate(() => window.listeners), 0, 'removed, the panel does not listen');
 		// Chromium logs each refused WebSocket as an error; the bus itself logs none.
-		assert.deepEqual(page.complaints.filter((c) => !/WebSocket connection to .* failed/.test(c)), []);
+		assert.deepEqual(
+			page.complaints.filter((c) => !/WebSocket connection to .* failed/.test(c)),
+			[]
+		);
 	} finally {
 		await page.close();
 		await relay.kill();

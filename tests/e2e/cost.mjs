@@ -51,7 +51,13 @@ try {
 		for (const panel of ['none', 'closed', 'open']) {
 			const runs = [];
 			for (let i = 0; i < RUNS; i++) runs.push(await run(panel, pace));
-			results.push({ pace, panel, task: median(runs.map((r) => r.task)), script: median(runs.map((r) => r.script)), rows: runs[0].rows });
+			results.push({
+				pace,
+				panel,
+				task: median(runs.map((r) => r.task)),
+				script: median(runs.map((r) => r.script)),
+				rows: runs[0].rows
+			});
 		}
 	}
 } finally {

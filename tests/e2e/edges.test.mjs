@@ -33,7 +33,10 @@ test('mountDevtools on a disposed bus throws a clear error and adds nothing to t
 	await page.close();
 });
 
-test('a bus disposed while the panel is open: the panel says so and keeps its records; rows, tabs and views throw nothing', async ({ context, url }) => {
+test('a bus disposed while the panel is open: the panel says so and keeps its records; rows, tabs and views throw nothing', async ({
+	context,
+	url
+}) => {
 	const page = await openPage(context, url);
 	await page.evaluate(() => {
 		window.bus = new window.kaiwa.EventBus();
@@ -49,7 +52,9 @@ test('a bus disposed while the panel is open: the panel says so and keeps its re
 
 	await page.evaluate(() => window.bus.dispose());
 	await panel(page, '.window .row[data-id="2"]:not([hidden])').click();
-	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.footer').textContent.includes('disposed'));
+	await page.waitForFunction(() =>
+		document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.footer').textContent.includes('disposed')
+	);
 	assert.match(await panelText(page, '.banner'), /^This bus was disposed \(bus\.dispose\(\)\): the panel shows the 3 events it had kept/);
 	assert.equal(await panel(page, '.banner').isVisible(), true);
 	assert.match(await panelText(page, '.detail'), /auth\.user\.logout/, 'the record is still shown');
@@ -69,7 +74,9 @@ test('a bus disposed while the panel is open: the panel says so and keeps its re
 	await page.evaluate(() => {
 		window.panel.bus = new window.kaiwa.EventBus();
 	});
-	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.footer').textContent.endsWith('live'));
+	await page.waitForFunction(() =>
+		document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.footer').textContent.endsWith('live')
+	);
 	assert.equal(await panel(page, '.banner').isVisible(), false);
 	await page.close();
 });
@@ -89,7 +96,9 @@ test('an 8 MB string shows a preview with its length, and Copy puts the whole st
 	assert.match(detail, /body: "abab.*…" 8,388,608 characters Copy/);
 	assert.match(detail, /small: "ok"/);
 	await panel(page, '.detail [data-action=copy-string]').click();
-	await page.waitForFunction(() => /^Copied the string/.test(document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.leaf.long .copied').textContent));
+	await page.waitForFunction(() =>
+		/^Copied the string/.test(document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.leaf.long .copied').textContent)
+	);
 	assert.equal(await page.evaluate(async () => (await navigator.clipboard.readText()) === window.huge), true, 'the whole string, copied');
 	assert.deepEqual(page.complaints, []);
 	await page.close();
@@ -97,7 +106,10 @@ test('an 8 MB string shows a preview with its length, and Copy puts the whole st
 
 // The bus, the relay and an import refuse such names (the naming rule); a
 // store written before that rule can still hand them back as restored records.
-test('names with invisible or look-alike characters are shown visibly: in the list, the name filter and the detail', async ({ context, url }) => {
+test('names with invisible or look-alike characters are shown visibly: in the list, the name filter and the detail', async ({
+	context,
+	url
+}) => {
 	const page = await openPage(context, url);
 	const names = ['auth.user.login', 'auth.user.login\u200b', 'auth.user.\u200dlogin', 'auth.\u202euser.login\u202c'];
 	await page.evaluate(async (names) => {
@@ -122,7 +134,9 @@ test('names with invisible or look-alike characters are shown visibly: in the li
 		select.value = name;
 		select.dispatchEvent(new Event('input'));
 	}, names[1]);
-	await page.waitForFunction(() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.list').getAttribute('aria-rowcount') === '2');
+	await page.waitForFunction(
+		() => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.list').getAttribute('aria-rowcount') === '2'
+	);
 	await panel(page, '.window .row[data-id="-3"]:not([hidden])').click();
 	assert.match(await panelText(page, '.detail'), /auth\.user\.login⟨U\+200B⟩.*⚠ This name holds invisible or look-alike characters/);
 	assert.deepEqual(page.complaints, []);

@@ -89,7 +89,14 @@ export function panelRows(page) {
 				const id = Number(row.dataset.id);
 				if (rows.has(id)) continue;
 				const text = (cls) => row.querySelector(cls)?.textContent;
-				rows.set(id, { id, name: text('.name'), source: text('.source'), status: text('.status'), handlers: text('.handlers'), duration: text('.duration') });
+				rows.set(id, {
+					id,
+					name: text('.name'),
+					source: text('.source'),
+					status: text('.status'),
+					handlers: text('.handlers'),
+					duration: text('.duration')
+				});
 			}
 			if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) break;
 		}
@@ -101,14 +108,17 @@ export function panelRows(page) {
 
 /** How many rows the panel's list has (its aria-rowcount, less the header). */
 export function rowCount(page) {
-	return inPanel(page, '.list').getAttribute('aria-rowcount').then((n) => Number(n) - 1);
+	return inPanel(page, '.list')
+		.getAttribute('aria-rowcount')
+		.then((n) => Number(n) - 1);
 }
 
 /** Waits until the panel's list has exactly `count` rows. */
 export async function waitForRows(page, count) {
 	try {
 		await page.waitForFunction(
-			(n) => document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.list').getAttribute('aria-rowcount') === String(n + 1),
+			(n) =>
+				document.querySelector('kaiwa-devtools').shadowRoot.querySelector('.list').getAttribute('aria-rowcount') === String(n + 1),
 			count,
 			{ timeout: 10_000 }
 		);
@@ -191,7 +201,8 @@ export const FLOW = [
 ];
 
 /** The console error the bus logs for the noisy transcript's failing handler. */
-export const NOISY_HANDLER_ERROR = /^console\.error: Event handler error for audio\.transcription\.completed: Error: transcript confidence 0\.31/;
+export const NOISY_HANDLER_ERROR =
+	/^console\.error: Event handler error for audio\.transcription\.completed: Error: transcript confidence 0\.31/;
 
 /** Clicks through every feature of the demo, as FLOW lists. */
 export async function clickThrough(page) {
@@ -240,7 +251,12 @@ export async function countMutations(page) {
 		window.__observer = new MutationObserver((list) => {
 			window.__mutations += list.length;
 		});
-		window.__observer.observe(document.querySelector('kaiwa-devtools').shadowRoot, { subtree: true, childList: true, characterData: true, attributes: true });
+		window.__observer.observe(document.querySelector('kaiwa-devtools').shadowRoot, {
+			subtree: true,
+			childList: true,
+			characterData: true,
+			attributes: true
+		});
 	});
 	return () => page.evaluate(() => new Promise((done) => setTimeout(() => done(window.__mutations), 0)));
 }
@@ -250,7 +266,13 @@ export function emitMetrics(page, count, metric = 'e2e') {
 	return page.evaluate(
 		([n, name]) => {
 			for (let i = 0; i < n; i++) {
-				window.kaiwaBus.emit('analytics.performance.metric', { sessionId: 'e2e', metric: name, value: i, unit: 'count', timestamp: new Date() });
+				window.kaiwaBus.emit('analytics.performance.metric', {
+					sessionId: 'e2e',
+					metric: name,
+					value: i,
+					unit: 'count',
+					timestamp: new Date()
+				});
 			}
 		},
 		[count, metric]

@@ -47,13 +47,17 @@ test('an imported record named __proto__ gets a statistics row and pollutes no p
 	const banner = await importFile(page, historyFile([record(1, '__proto__'), record(2, 'constructor'), record(3, 'auth.user.login')]));
 	assert.match(banner, /^Viewing hostile\.json \(3 events\)/);
 	await inPanel(page, '[data-tab=stats]').click();
-	const table = await inPanel(page, '.stats tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
+	const table = await inPanel(page, '.stats tbody tr').evaluateAll((trs) =>
+		trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent])
+	);
 	assert.deepEqual(table, [
 		['__proto__', '1'],
 		['auth.user.login', '1'],
 		['constructor', '1']
 	]);
-	const polluted = await page.evaluate(() => ['count', 'timedCount', 'total', 'averageDuration', 'minDuration', 'maxDuration'].filter((key) => key in {}));
+	const polluted = await page.evaluate(() =>
+		['count', 'timedCount', 'total', 'averageDuration', 'minDuration', 'maxDuration'].filter((key) => key in {})
+	);
 	assert.deepEqual(polluted, [], 'Object.prototype has none of the statistics fields');
 	// The bus still reads an optional field as absent.
 	await page.evaluate(() => window.kaiwaBus.emit('auth.user.logout', { userId: 'u', timestamp: new Date() }));
@@ -157,7 +161,9 @@ test(
 		}
 		await waitForRows(page, 50);
 		const users = await inPanel(page, 'datalist option').evaluateAll((options) => options.map((o) => o.value));
-		const names = await inPanel(page, '[data-filter=name] option').evaluateAll((options) => options.map((o) => o.value).filter((v) => v.startsWith('e2e.')));
+		const names = await inPanel(page, '[data-filter=name] option').evaluateAll((options) =>
+			options.map((o) => o.value).filter((v) => v.startsWith('e2e.'))
+		);
 		const kept = await page.evaluate(() => {
 			const history = window.kaiwaBus.getEventHistory().slice(-50);
 			const userIds = history.map((r) => r.payload?.userId).filter((u) => typeof u === 'string');

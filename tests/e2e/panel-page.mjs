@@ -14,7 +14,8 @@ export async function openPage(context, url) {
 	page.complaints = [];
 	page.on('pageerror', (e) => page.complaints.push(`page error: ${e.message}`));
 	page.on('console', (m) => {
-		if ((m.type() === 'error' || m.type() === 'warning') && !NO_SCHEMA.test(m.text())) page.complaints.push(`console.${m.type()}: ${m.text()}`);
+		if ((m.type() === 'error' || m.type() === 'warning') && !NO_SCHEMA.test(m.text()))
+			page.complaints.push(`console.${m.type()}: ${m.text()}`);
 	});
 	await page.goto(`${url}/tests/e2e/buses.html`);
 	await page.waitForSelector('body[data-ready=yes]', { state: 'attached' });

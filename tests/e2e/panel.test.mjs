@@ -46,7 +46,10 @@ test('the server renders the page without bus or panel; the browser adds both', 
 	// and no page imports it statically: rendering a page loads no bus.
 	const serverFiles = readdirSync('www/build/server', { recursive: true }).filter((f) => f.endsWith('.js'));
 	const withBus = serverFiles.filter((file) => /BusCore|kaiwa_bus_bg/.test(readFileSync(`www/build/server/${file}`, 'utf8')));
-	assert.ok(withBus.length > 0 && withBus.every((file) => /(^|\/)(relay-)?node\.js-[^/]+\.js$/.test(file)), `only kaiwa-bus/relay holds the bus: ${withBus}`);
+	assert.ok(
+		withBus.length > 0 && withBus.every((file) => /(^|\/)(relay-)?node\.js-[^/]+\.js$/.test(file)),
+		`only kaiwa-bus/relay holds the bus: ${withBus}`
+	);
 	// Everything a page's module imports statically, transitively (dynamic import() runs in the browser only).
 	const loaded = new Set();
 	const visit = (file) => {
@@ -59,12 +62,16 @@ test('the server renders the page without bus or panel; the browser adds both', 
 	const pages = serverFiles.filter((f) => f.includes('entries/pages/'));
 	for (const file of pages) visit(file);
 	assert.ok(loaded.size > pages.length, `the pages' imports were followed: ${[...loaded]}`);
-	assert.deepEqual(withBus.filter((file) => loaded.has(file)), [], 'rendering a page loads no bus');
+	assert.deepEqual(
+		withBus.filter((file) => loaded.has(file)),
+		[],
+		'rendering a page loads no bus'
+	);
 	assert.equal(await page.locator('kaiwa-devtools').count(), 1);
 	assert.equal(await page.locator('kaiwa-devtools').getAttribute('open'), '', 'the panel starts open');
 	const bus = await page.evaluate(() => ({ names: window.kaiwaBus.getSchemaNames(), mode: window.kaiwaBus.mode }));
 	assert.equal(bus.mode, 'development');
-	assert.equal(bus.names.length, 22, 'window.kaiwaBus is the bus, with the seed catalog and the demo\'s one event');
+	assert.equal(bus.names.length, 22, "window.kaiwaBus is the bus, with the seed catalog and the demo's one event");
 	assert.ok(bus.names.includes('app.notice.posted'), "$lib/events.js's events registered once the page is ready");
 	assert.equal(await inPanel(page, '.empty').innerText(), 'No events yet.');
 });
@@ -87,11 +94,19 @@ test(
 			assert.equal(row.duration, formatMs(record.durationMs), `duration of #${record.id}`);
 		}
 		// The bus times a sample of emits (its `timing` option): untimed ones show '—'.
-		assert.ok(history.some((r) => r.durationMs !== null && r.status !== 'rejected'), 'some emits are timed');
-		assert.ok(history.some((r) => r.durationMs === null && r.status !== 'rejected'), 'some are not (nested emits of a task)');
+		assert.ok(
+			history.some((r) => r.durationMs !== null && r.status !== 'rejected'),
+			'some emits are timed'
+		);
+		assert.ok(
+			history.some((r) => r.durationMs === null && r.status !== 'rejected'),
+			'some are not (nested emits of a task)'
+		);
 		const colors = await page.evaluate(() => {
 			const root = document.querySelector('kaiwa-devtools').shadowRoot;
-			return ['delivered', 'failed', 'rejected'].map((s) => getComputedStyle(root.querySelector(`.row[data-status=${s}] .status`)).color);
+			return ['delivered', 'failed', 'rejected'].map(
+				(s) => getComputedStyle(root.querySelector(`.row[data-status=${s}] .status`)).color
+			);
 		});
 		assert.equal(new Set(colors).size, 3, `each status has its own colour: ${colors}`);
 		await clickRow(page, history.find((r) => r.status === 'failed').id);
@@ -110,7 +125,10 @@ test(
 		await clickThrough(page);
 		const history = await busHistory(page);
 		const expect = async (what, keep) => {
-			const want = history.filter(keep).map((r) => r.id).reverse();
+			const want = history
+				.filter(keep)
+				.map((r) => r.id)
+				.reverse();
 			assert.ok(want.length > 0 && want.length < history.length, `${what}: the case must narrow the list`);
 			assert.deepEqual(ids(await panelRows(page)), want, what);
 		};
@@ -164,7 +182,9 @@ test('a rejected event shows its validation issues, refusal and schema', async (
 	for (const error of record.errors) assert.ok(text.includes(error), `the refusal is shown: ${error}`);
 	const schema = await page.evaluate(() => window.kaiwaBus.getSchema('auth.user.login'));
 	assert.equal(await inPanel(page, '.detail .schema-head').innerText(), `auth.user.login v${schema.version} — ${schema.description}`);
-	const fields = await inPanel(page, '.detail table.schema tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+	const fields = await inPanel(page, '.detail table.schema tbody tr').evaluateAll((trs) =>
+		trs.map((tr) => [...tr.cells].map((td) => td.textContent))
+	);
 	assert.deepEqual(fields, Object.entries(schema.payload));
 	const subscribers = await inPanel(page, '.detail dl.subscribers').innerText();
 	const handlers = await page.evaluate(() => window.kaiwaBus.getHandlerCount('auth.user.login'));
@@ -236,7 +256,11 @@ test(
 		await inPanel(page, '[data-action=live]').click();
 		await waitForRows(page, FLOW.length + 3);
 
-		await inPanel(page, 'input[data-file=import]').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"nope": 1}') });
+		await inPanel(page, 'input[data-file=import]').setInputFiles({
+			name: 'bad.json',
+			mimeType: 'application/json',
+			buffer: Buffer.from('{"nope": 1}')
+		});
 		await inPanel(page, '.banner.error').waitFor();
 		assert.match(await inPanel(page, '.banner').innerText(), /Could not import bad\.json: not a kaiwa-bus history export/);
 	},
@@ -265,9 +289,15 @@ test(
 		const message = (await busHistory(page)).find((r) => r.name === 'conversation.message.sent' && r.payload.content === XSS);
 		await clickRow(page, message.id);
 		assert.ok((await detailText(page)).includes(`content: ${JSON.stringify(XSS)}`), 'the payload shows the characters');
-		assert.ok(rows.some((r) => r.name === XSS), 'an HTML event name is shown as characters');
+		assert.ok(
+			rows.some((r) => r.name === XSS),
+			'an HTML event name is shown as characters'
+		);
 		await clickRow(page, rows.find((r) => r.name === 'analytics.error.occurred').id);
-		assert.ok((await inPanel(page, '.detail ul.errors').innerText()).includes(`Error: ${XSS}`), 'a handler error is shown as characters');
+		assert.ok(
+			(await inPanel(page, '.detail ul.errors').innerText()).includes(`Error: ${XSS}`),
+			'a handler error is shown as characters'
+		);
 		const found = await page.evaluate(() => ({
 			xss: window.__xss,
 			inPanel: document.querySelector('kaiwa-devtools').shadowRoot.querySelectorAll('img, script').length,
@@ -313,14 +343,23 @@ test(
 	async ({ page }) => {
 		await clickThrough(page);
 		await inPanel(page, '[data-tab=stats]').click();
-		const table = await inPanel(page, '.stats tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+		const table = await inPanel(page, '.stats tbody tr').evaluateAll((trs) =>
+			trs.map((tr) => [...tr.cells].map((td) => td.textContent))
+		);
 		const stats = await page.evaluate(() => window.kaiwaBus.getPerformanceStats());
-		assert.deepEqual(table.map(([name]) => name), Object.keys(stats).sort());
+		assert.deepEqual(
+			table.map(([name]) => name),
+			Object.keys(stats).sort()
+		);
 		for (const [name, count, timed, average, min, max] of table) {
 			const s = stats[name];
 			assert.equal(Number(count), s.count, `${name} count`);
 			assert.equal(Number(timed), s.timedCount, `${name} timed count`);
-			for (const [text, value] of [[average, s.averageDuration], [min, s.minDuration], [max, s.maxDuration]]) {
+			for (const [text, value] of [
+				[average, s.averageDuration],
+				[min, s.minDuration],
+				[max, s.maxDuration]
+			]) {
 				assert.equal(text, formatMs(value), `${name}`);
 			}
 		}
@@ -461,7 +500,9 @@ test(
 				const source = readFileSync(path, 'utf8');
 				for (const match of source.matchAll(/\bfrom\s+['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]/g)) {
 					const spec = match[1] ?? match[2];
-					const target = spec.startsWith('.') ? relative(root, resolve(dirname(path), spec)) : spec.replace(/^\$lib\/features\//, '');
+					const target = spec.startsWith('.')
+						? relative(root, resolve(dirname(path), spec))
+						: spec.replace(/^\$lib\/features\//, '');
 					const other = target.split(sep)[0].split('/')[0];
 					const crosses = (spec.startsWith('.') || spec.startsWith('$lib/features/')) && other !== feature;
 					assert.ok(!crosses, `${relative('.', path)} imports ${spec}, another feature`);
@@ -480,11 +521,21 @@ test(
 		const lock = JSON.parse(readFileSync('www/node_modules/.package-lock.json', 'utf8'));
 		assert.match(lock.packages['node_modules/kaiwa-bus'].resolved, /target\/pack\/kaiwa-bus-[^/]+\.tgz$/);
 		const app = JSON.parse(readFileSync('www/package.json', 'utf8'));
-		assert.equal({ ...app.dependencies, ...app.devDependencies }['kaiwa-bus'], undefined, 'not in package.json: the lock file stays stable');
+		assert.equal(
+			{ ...app.dependencies, ...app.devDependencies }['kaiwa-bus'],
+			undefined,
+			'not in package.json: the lock file stays stable'
+		);
 		const assets = readdirSync('www/build/client/_app/immutable/assets');
-		assert.ok(assets.some((f) => /^kaiwa_bus_bg\..+\.wasm$/.test(f)), 'the client build carries the .wasm');
+		assert.ok(
+			assets.some((f) => /^kaiwa_bus_bg\..+\.wasm$/.test(f)),
+			'the client build carries the .wasm'
+		);
 		const client = readdirSync('www/build/client/_app/immutable', { recursive: true }).filter((f) => f.endsWith('.js'));
-		assert.ok(client.some((f) => readFileSync(`www/build/client/_app/immutable/${f}`, 'utf8').includes('kaiwa-devtools')), 'and the panel');
+		assert.ok(
+			client.some((f) => readFileSync(`www/build/client/_app/immutable/${f}`, 'utf8').includes('kaiwa-devtools')),
+			'and the panel'
+		);
 		// Server code may import both entries: neither touches the DOM in Node.
 		const node = execFileSync(
 			'node',
@@ -500,7 +551,10 @@ test(
 			],
 			{ cwd: 'www', encoding: 'utf8' }
 		).trim();
-		assert.equal(node, 'KaiwaDevtools defineDevtools mountDevtools | kaiwa-bus devtools: custom elements need a browser (call this in the browser only, e.g. in onMount)');
+		assert.equal(
+			node,
+			'KaiwaDevtools defineDevtools mountDevtools | kaiwa-bus devtools: custom elements need a browser (call this in the browser only, e.g. in onMount)'
+		);
 	},
 	{ browser: false }
 );

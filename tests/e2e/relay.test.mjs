@@ -43,7 +43,9 @@ function records(page, name, field = 'userId') {
  * that any further copy would have come too; returns them all.
  */
 async function waitRecords(page, name, count, { from, field } = {}) {
-	await page.waitForFunction(([n, c]) => window.kaiwaBus.getEventHistory().filter((r) => r.name === n).length >= c, [name, count], { timeout: 15_000 });
+	await page.waitForFunction(([n, c]) => window.kaiwaBus.getEventHistory().filter((r) => r.name === n).length >= c, [name, count], {
+		timeout: 15_000
+	});
 	await roundTrip(from, page);
 	return records(page, name, field);
 }
@@ -64,7 +66,11 @@ async function roundTrip(from, to) {
 	const text = `e2e marker ${++markers}`;
 	await until(() => from.evaluate(() => window.kaiwaBus.connection.outbox === 0), 'the outbox stored');
 	await from.evaluate((t) => window.kaiwaBus.emit('app.notice.posted', { text: t, by: 'e2e', at: new Date() }), text);
-	await to.waitForFunction((t) => window.kaiwaBus.getEventHistory().some((r) => r.name === 'app.notice.posted' && r.payload.text === t), text, { timeout: 15_000 });
+	await to.waitForFunction(
+		(t) => window.kaiwaBus.getEventHistory().some((r) => r.name === 'app.notice.posted' && r.payload.text === t),
+		text,
+		{ timeout: 15_000 }
+	);
 }
 
 async function relayConnections(demo) {
@@ -111,12 +117,24 @@ test("two tabs of one user get each other's events once, over one socket at the 
 	const second = await openDemo(context, url, { keepCookies: true }).finally(() => context.off('page', watch)); // the session: signed in as aiko already
 	try {
 		await connected(second.page, 'user-aiko');
-		assert.match(await second.page.getByTestId('relay-state').innerText(), /through another tab’s socket/, 'the second tab uses the first one\'s socket');
+		assert.match(
+			await second.page.getByTestId('relay-state').innerText(),
+			/through another tab’s socket/,
+			"the second tab uses the first one's socket"
+		);
 		assert.equal(await second.page.evaluate(() => window.kaiwaBus.connection.leader), false, 'the second tab holds no socket');
 		await button(page, 'Start conversation').click();
 		await button(second.page, 'Get Plus').click();
-		assert.deepEqual(await waitRecords(second.page, 'conversation.started', 1, { from: page }), ['tab:user-aiko'], 'the first tab\'s event in the second, once');
-		assert.deepEqual(await waitRecords(page, 'subscription.created', 1, { from: second.page }), ['tab:user-aiko'], 'the second tab\'s event in the first, once');
+		assert.deepEqual(
+			await waitRecords(second.page, 'conversation.started', 1, { from: page }),
+			['tab:user-aiko'],
+			"the first tab's event in the second, once"
+		);
+		assert.deepEqual(
+			await waitRecords(page, 'subscription.created', 1, { from: second.page }),
+			['tab:user-aiko'],
+			"the second tab's event in the first, once"
+		);
 		assert.deepEqual(await records(page, 'conversation.started'), ['local:user-aiko']);
 		assert.match(await page.getByTestId('elsewhere').innerText(), /subscription\.created for user-aiko tab/);
 		// No socket of its own, checked after the round trips above, not after a pause: the page's
@@ -133,7 +151,11 @@ test("two tabs of one user get each other's events once, over one socket at the 
 	}
 });
 
-test("another user in another browser sees none of the first user's events; the remote devtools see both", async ({ page, context, url }) => {
+test("another user in another browser sees none of the first user's events; the remote devtools see both", async ({
+	page,
+	context,
+	url
+}) => {
 	// The admin page first, in the user's browser: were it to share its socket with the user's tab, the user would see every user's events.
 	const admin = await context.newPage();
 	await admin.goto(`${url}/devtools`);
@@ -149,7 +171,10 @@ test("another user in another browser sees none of the first user's events; the 
 		await button(ben, 'Start conversation').click();
 		await button(page, 'Get Pro').click();
 		// The admin sees the three, from the relay.
-		await admin.waitForFunction(() => window.kaiwaBus.getEventHistory().filter((r) => /^(conversation\.started|subscription\.created)$/.test(r.name)).length === 3);
+		await admin.waitForFunction(
+			() =>
+				window.kaiwaBus.getEventHistory().filter((r) => /^(conversation\.started|subscription\.created)$/.test(r.name)).length === 3
+		);
 		assert.deepEqual((await records(admin, 'conversation.started')).sort(), ['remote:user-ben', 'remote:user-yuki']);
 		assert.deepEqual(await records(admin, 'subscription.created'), ['remote:user-yuki']);
 		// A round trip each way through the relay (the markers are public notices): what the other
@@ -160,13 +185,19 @@ test("another user in another browser sees none of the first user's events; the 
 		assert.deepEqual(await records(ben, 'conversation.started'), ['local:user-ben'], 'ben sees only his own');
 		assert.deepEqual(await records(ben, 'subscription.created'), []);
 		const elsewhere = await ben.getByTestId('elsewhere').locator('li').allInnerTexts();
-		assert.ok(elsewhere.length === 1 && /^app\.notice\.posted for \(no user\) remote\b/.test(elsewhere[0]), `from elsewhere only yuki's public marker: ${JSON.stringify(elsewhere)}`);
+		assert.ok(
+			elsewhere.length === 1 && /^app\.notice\.posted for \(no user\) remote\b/.test(elsewhere[0]),
+			`from elsewhere only yuki's public marker: ${JSON.stringify(elsewhere)}`
+		);
 		// The panel: remote records, which user each belongs to (the user filter).
 		await setFilter(admin, 'user', 'user-ben');
 		const rows = await panelRows(admin);
-		assert.ok(rows.length >= 1 && rows.every((r) => r.source === 'remote'), `ben's records in the admin panel: ${JSON.stringify(rows)}`);
+		assert.ok(
+			rows.length >= 1 && rows.every((r) => r.source === 'remote'),
+			`ben's records in the admin panel: ${JSON.stringify(rows)}`
+		);
 		assert.ok(rows.some((r) => r.name === 'conversation.started'));
-		assert.ok(!rows.some((r) => r.name === 'subscription.created'), 'the user filter leaves yuki\'s out');
+		assert.ok(!rows.some((r) => r.name === 'subscription.created'), "the user filter leaves yuki's out");
 	} finally {
 		await admin.close();
 		await other.close();
@@ -179,10 +210,18 @@ test("a maintenance notice (audience 'all') reaches another user's browser; that
 		await button(ben, 'Start conversation').click(); // private: stays with ben
 		await until(() => ben.evaluate(() => window.kaiwaBus.connection.outbox === 0), "ben's conversation stored");
 		await button(ben, 'Post a maintenance notice').click();
-		await page.getByTestId('notice').getByText(/Notice from user-ben: Maintenance tonight/).waitFor();
+		await page
+			.getByTestId('notice')
+			.getByText(/Notice from user-ben: Maintenance tonight/)
+			.waitFor();
 		assert.match(await page.getByTestId('notice').innerText(), /remote$/, 'from the relay');
 		assert.match(await ben.getByTestId('notice').innerText(), /local$/);
-		const notice = await page.evaluate(() => window.kaiwaBus.getEventHistory().filter((r) => r.name === 'app.notice.posted').map((r) => [r.status, r.payload.at instanceof Date]));
+		const notice = await page.evaluate(() =>
+			window.kaiwaBus
+				.getEventHistory()
+				.filter((r) => r.name === 'app.notice.posted')
+				.map((r) => [r.status, r.payload.at instanceof Date])
+		);
 		assert.deepEqual(notice, [['delivered', true]], "validated with $lib/events.js's schema, its Date a Date");
 		// ben's conversation was stored before his notice, and events arrive in order: yuki never got it.
 		assert.deepEqual(await records(page, 'conversation.started'), [], "ben's conversation is his");
@@ -214,14 +253,30 @@ test("the payment webhook's subscription.renewed reaches that user's tabs, not a
 		await waitReady(ben);
 		await signIn(ben, 'ben@example.com');
 		await button(page, 'Payment webhook').click();
-		await page.getByTestId('webhook').getByText(/stored subscription\.renewed at offset \S+/).waitFor();
-		const subscriptionId = await page.evaluate(() => window.kaiwaBus.getEventHistory().find((r) => r.name === 'subscription.created').payload.subscriptionId);
+		await page
+			.getByTestId('webhook')
+			.getByText(/stored subscription\.renewed at offset \S+/)
+			.waitFor();
+		const subscriptionId = await page.evaluate(
+			() => window.kaiwaBus.getEventHistory().find((r) => r.name === 'subscription.created').payload.subscriptionId
+		);
 		// The relay stored the renewal before ben's markers (the webhook answered with its offset).
-		assert.deepEqual(await waitRecords(page, 'subscription.renewed', 1, { from: ben, field: 'subscriptionId' }), [`remote:${subscriptionId}`]);
-		assert.deepEqual(await waitRecords(second.page, 'subscription.renewed', 1, { from: ben, field: 'subscriptionId' }), [`remote:${subscriptionId}`]);
-		assert.equal(await page.evaluate(() => window.kaiwaBus.getEventHistory().find((r) => r.name === 'subscription.renewed').payload.nextBillingDate instanceof Date), true, 'a Date again');
+		assert.deepEqual(await waitRecords(page, 'subscription.renewed', 1, { from: ben, field: 'subscriptionId' }), [
+			`remote:${subscriptionId}`
+		]);
+		assert.deepEqual(await waitRecords(second.page, 'subscription.renewed', 1, { from: ben, field: 'subscriptionId' }), [
+			`remote:${subscriptionId}`
+		]);
+		assert.equal(
+			await page.evaluate(
+				() =>
+					window.kaiwaBus.getEventHistory().find((r) => r.name === 'subscription.renewed').payload.nextBillingDate instanceof Date
+			),
+			true,
+			'a Date again'
+		);
 		await roundTrip(page, ben); // stored after the renewal, so delivered after it
-		assert.deepEqual(await records(ben, 'subscription.renewed'), [], 'not another user\'s');
+		assert.deepEqual(await records(ben, 'subscription.renewed'), [], "not another user's");
 		second.assertClean();
 	} finally {
 		await second.page.close();
@@ -239,15 +294,27 @@ test(
 			await page.locator('[data-testid=relay-state]:not([data-state=open])').waitFor();
 			// The bus retries with backoff: 'connecting' until the relay is back.
 			assert.match(await state.innerText(), /^Relay not connected \(connecting, retrying, as user-yuki\)/);
-			assert.equal(await page.locator('kaiwa-devtools .connection').getAttribute('data-state'), 'connecting', 'the panel says it too');
+			assert.equal(
+				await page.locator('kaiwa-devtools .connection').getAttribute('data-state'),
+				'connecting',
+				'the panel says it too'
+			);
 			await button(page, 'Start conversation').click();
 			await button(page, 'Send').click();
 			await page.locator('li.message.assistant').waitFor();
 			assert.deepEqual(await records(page, 'conversation.started'), ['local:user-yuki'], 'delivered here at once');
-			const statuses = await page.evaluate(() => window.kaiwaBus.getEventHistory().slice(-3).map((r) => r.status));
+			const statuses = await page.evaluate(() =>
+				window.kaiwaBus
+					.getEventHistory()
+					.slice(-3)
+					.map((r) => r.status)
+			);
 			assert.deepEqual(statuses, ['delivered', 'delivered', 'delivered']);
 			await button(page, 'Payment webhook').click();
-			await page.getByTestId('webhook').getByText(/^failed: /).waitFor();
+			await page
+				.getByTestId('webhook')
+				.getByText(/^failed: /)
+				.waitFor();
 		} finally {
 			await demo.relay.restart();
 		}
@@ -275,7 +342,11 @@ test(
 			const health = await fetch(`${demo.relay.http}/healthz`);
 			assert.equal(health.status, 200, 'the relay reaches its Redis');
 			assert.equal((await fetch(`${demo.url}/api/relay-token`)).status, 401, 'no token without a session');
-			const signIn = await fetch(`${demo.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: demo.url }, body: JSON.stringify({ email: 'mei@example.com', tier: 'pro' }) });
+			const signIn = await fetch(`${demo.url}/api/session`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', origin: demo.url },
+				body: JSON.stringify({ email: 'mei@example.com', tier: 'pro' })
+			});
 			assert.equal(signIn.status, 200);
 			const cookie = signIn.headers.get('set-cookie').split(';')[0];
 			const { userId, token } = await (await fetch(`${demo.url}/api/relay-token`, { headers: { cookie } })).json();
@@ -284,8 +355,16 @@ test(
 			assert.equal(claims.sub, 'user-mei');
 			assert.ok(!claims.admin && claims.exp - Date.now() / 1000 <= 600, `a user's short-lived token: ${JSON.stringify(claims)}`);
 			const forged = `${cookie.split('.')[0]}.AAAA`;
-			assert.equal((await fetch(`${demo.url}/api/relay-token`, { headers: { cookie: forged } })).status, 401, 'a forged session cookie is no session');
-			const hook = await fetch(`${demo.url}/api/payment-webhook`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', origin: demo.url }, body: '{}' });
+			assert.equal(
+				(await fetch(`${demo.url}/api/relay-token`, { headers: { cookie: forged } })).status,
+				401,
+				'a forged session cookie is no session'
+			);
+			const hook = await fetch(`${demo.url}/api/payment-webhook`, {
+				method: 'POST',
+				headers: { cookie, 'content-type': 'application/json', origin: demo.url },
+				body: '{}'
+			});
 			assert.equal(hook.status, 200, await hook.clone().text());
 			assert.match((await hook.json()).offset, /^\d+-\d+$/, 'stored in the Redis stream');
 		} finally {

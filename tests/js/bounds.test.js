@@ -57,7 +57,10 @@ test('every string a schema sends into wasm has a limit, with a clear error and 
 		[{ payload: { a: `'${'v'.repeat(5000)}'` } }, /descriptor of field "a" is 5002 characters long; the limit is 4096/]
 	];
 	for (const [change, message] of cases) {
-		assert.throws(() => bus.registerSchema({ ...base, ...change }), (error) => error instanceof RangeError && message.test(error.message));
+		assert.throws(
+			() => bus.registerSchema({ ...base, ...change }),
+			(error) => error instanceof RangeError && message.test(error.message)
+		);
 	}
 	// Rust checks bytes: 2000 two-byte characters are 4000 bytes, under the JS
 	// length check's 4096 characters but over nothing; 3000 are 6000 bytes.
@@ -73,7 +76,11 @@ test('dispose() releases the bus; later calls throw a clear Error; disposing twi
 	bus.emit('auth.user.logout', { userId: 'u', timestamp: at });
 	bus.dispose();
 	bus.dispose();
-	for (const call of [() => bus.emit('auth.user.logout', { userId: 'u', timestamp: at }), () => bus.on('a.b', () => {}), () => bus.getEventHistory()]) {
+	for (const call of [
+		() => bus.emit('auth.user.logout', { userId: 'u', timestamp: at }),
+		() => bus.on('a.b', () => {}),
+		() => bus.getEventHistory()
+	]) {
 		assert.throws(call, /this EventBus was disposed/);
 	}
 	assertHealthy(new EventBus());
@@ -86,19 +93,29 @@ test('getSchema keeps a field named __proto__, so re-registering it keeps valida
 	assert.deepEqual(Object.keys(schema.payload), ['__proto__', 'a']);
 	assert.equal(Object.getPrototypeOf(schema.payload), null);
 	bus.registerSchema({ ...schema, version: '2.0.0' });
-	assert.throws(() => bus.emit('app.proto.field', { a: 1 }), (e) => e instanceof ValidationError && e.issues[0].path === '__proto__');
+	assert.throws(
+		() => bus.emit('app.proto.field', { a: 1 }),
+		(e) => e instanceof ValidationError && e.issues[0].path === '__proto__'
+	);
 	bus.emit('app.proto.field', JSON.parse('{"__proto__": "x", "a": 1}'));
 	assert.equal(bus.getEventHistory().at(-1).status, 'delivered');
 });
 
 test("fields named like Object.prototype's members count only when the payload has them", () => {
 	const bus = new EventBus({ catalog: false });
-	bus.registerSchema({ name: 'app.proto.optional', version: '1.0.0', payload: { constructor: 'string?', toString: 'number?', valueOf: 'any?' } });
+	bus.registerSchema({
+		name: 'app.proto.optional',
+		version: '1.0.0',
+		payload: { constructor: 'string?', toString: 'number?', valueOf: 'any?' }
+	});
 	bus.registerSchema({ name: 'app.proto.required', version: '1.0.0', payload: { hasOwnProperty: 'any' } });
 	bus.emit('app.proto.optional', {});
 	bus.emit('app.proto.optional', { constructor: 'c', toString: 1 });
 	assert.throws(() => bus.emit('app.proto.optional', { toString: 'no' }), ValidationError);
-	assert.throws(() => bus.emit('app.proto.required', {}), (e) => e instanceof ValidationError && e.issues[0].path === 'hasOwnProperty');
+	assert.throws(
+		() => bus.emit('app.proto.required', {}),
+		(e) => e instanceof ValidationError && e.issues[0].path === 'hasOwnProperty'
+	);
 	bus.emit('app.proto.required', { hasOwnProperty: 0 });
 	class WithToString {
 		toString() {

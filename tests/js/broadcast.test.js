@@ -15,7 +15,7 @@ const login = (userId) => ({ userId, email: `${userId}@example.com`, tier: 'pro'
 // Chromium, after the heavy tests before this file, over a second later);
 // 10 s at most, so a loaded machine is not a failure.
 async function until(check) {
-	for (const end = Date.now() + 10_000; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+	for (const end = Date.now() + 10_000; !check() && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
 	assert.ok(check(), 'timed out');
 }
 
@@ -80,7 +80,10 @@ test('broadcast: a payload that cannot be cloned is delivered here and reported 
 	});
 	assert.equal(delivered, 1);
 	const warnings = calls.warn.map((args) => args.join(' '));
-	assert.ok(warnings.some((w) => w.includes('cannot be sent to the other tabs') && w.includes('DataCloneError')), warnings.join('\n'));
+	assert.ok(
+		warnings.some((w) => w.includes('cannot be sent to the other tabs') && w.includes('DataCloneError')),
+		warnings.join('\n')
+	);
 	a.close();
 });
 

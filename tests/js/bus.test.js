@@ -45,7 +45,10 @@ test('options: defaults, strict mode, history limit, and bad options', () => {
 	const strict = new EventBus({ mode: 'strict', historyLimit: 5 });
 	assert.equal(strict.mode, 'strict');
 	assert.equal(strict.historyLimit, 5);
-	assert.throws(() => new EventBus({ mode: 'production' }), { name: 'TypeError', message: /options\.mode must be 'development' or 'strict'/ });
+	assert.throws(() => new EventBus({ mode: 'production' }), {
+		name: 'TypeError',
+		message: /options\.mode must be 'development' or 'strict'/
+	});
 	assert.throws(() => new EventBus({ historyLimit: -1 }), { name: 'RangeError', message: /historyLimit/ });
 	assert.throws(() => new EventBus({ historyLimit: 1.5 }), { name: 'RangeError' });
 	assert.throws(() => new EventBus('strict'), { name: 'TypeError', message: /options must be an object/ });
@@ -110,13 +113,7 @@ test("wildcards: '*' and 'domain.*' in subscription order", () => {
 	bus.on('conversation.*', () => calls.push('conversation'));
 	bus.emit('auth.user.login', login());
 	bus.emit('auth.user.logout', { userId: 'u1', timestamp: at });
-	assert.deepEqual(calls, [
-		'all:auth.user.login',
-		'exact',
-		'auth:auth.user.login',
-		'all:auth.user.logout',
-		'auth:auth.user.logout'
-	]);
+	assert.deepEqual(calls, ['all:auth.user.login', 'exact', 'auth:auth.user.login', 'all:auth.user.logout', 'auth:auth.user.logout']);
 	assert.equal(bus.getHandlerCount('*'), 1);
 	assert.equal(bus.getHandlerCount('auth.*'), 1);
 	assert.equal(bus.getHandlerCount('auth.user.login'), 1);
@@ -458,7 +455,10 @@ test('bad calls throw a TypeError that says what is wrong, and the bus keeps wor
 		[() => bus.emit('', {}), /event name must not be empty/],
 		[() => bus.emit('auth.*', login()), /'\*' is only allowed/],
 		[() => bus.emit('x'.repeat(2000), {}), /2000 characters long; the limit is 1024 bytes/],
-		[() => bus.on('auth.user.login', 'nope'), /on\("auth.user.login", handler\): the handler must be a function, got the string "nope"/],
+		[
+			() => bus.on('auth.user.login', 'nope'),
+			/on\("auth.user.login", handler\): the handler must be a function, got the string "nope"/
+		],
 		[() => bus.on('auth.user.login'), /the handler must be a function, got undefined/],
 		[() => bus.once(null, () => {}), /once\(\): the name must be a string, got null/],
 		[() => bus.on('a*b', () => {}), /only allowed as the pattern/],

@@ -85,9 +85,18 @@ test('defineEvents: an audience in the long form, user by default; the bus keeps
 	});
 	// A group event names its group in a required string groupId: the bus says so at registration.
 	const noGroup = defineEvents({ 'room.message.sent': { audience: 'group', payload: { text: 'string' } } });
-	assert.throws(() => createEventBus('memory', { events: noGroup }), /room\.message\.sent: field groupId: audience 'group' needs a required field groupId/);
-	assert.throws(() => bus.registerSchema({ name: 'a.b', version: '1.0.0', audience: 7, payload: {} }), { name: 'TypeError', message: /audience must be/ });
-	assert.throws(() => bus.registerSchema({ name: 'a.b', version: '1.0.0', audience: 'everyone', payload: {} }), /audience must be 'user', 'all' or 'group': "everyone"/);
+	assert.throws(
+		() => createEventBus('memory', { events: noGroup }),
+		/room\.message\.sent: field groupId: audience 'group' needs a required field groupId/
+	);
+	assert.throws(() => bus.registerSchema({ name: 'a.b', version: '1.0.0', audience: 7, payload: {} }), {
+		name: 'TypeError',
+		message: /audience must be/
+	});
+	assert.throws(
+		() => bus.registerSchema({ name: 'a.b', version: '1.0.0', audience: 'everyone', payload: {} }),
+		/audience must be 'user', 'all' or 'group': "everyone"/
+	);
 	bus.emit('cart.item.added', { itemId: 'i' });
 });
 
@@ -110,7 +119,10 @@ test('defineEvents: bad definitions and events that did not come from it are cle
 });
 
 test("the 'Record<string, any>' descriptor at run time: any object, not null, an array, a Date or a primitive", () => {
-	const bus = createEventBus('memory', { mode: 'strict', events: defineEvents({ 'app.ctx.saved': { ctx: 'Record<string, any>', extra: 'Record<string, any>?' } }) });
+	const bus = createEventBus('memory', {
+		mode: 'strict',
+		events: defineEvents({ 'app.ctx.saved': { ctx: 'Record<string, any>', extra: 'Record<string, any>?' } })
+	});
 	const got = [];
 	bus.on('app.ctx.saved', (p) => got.push(p.ctx));
 	const accepted = [{}, { a: 1, nested: { b: [1] } }, new Map(), Object.create(null)];

@@ -85,7 +85,10 @@ test('history: sub-objects reused 26 deep are walked once, within a budget', () 
 
 test('history: imported names obey the bus name limit', () => {
 	const dots = '.'.repeat(20_000);
-	assert.throws(() => readHistoryDocument(file([record({ name: `a${dots}b` })])), /record 1: "name" is 20002 bytes long; the limit is 1024 bytes/);
+	assert.throws(
+		() => readHistoryDocument(file([record({ name: `a${dots}b` })])),
+		/record 1: "name" is 20002 bytes long; the limit is 1024 bytes/
+	);
 	const wide = 'é'.repeat(513); // 1026 UTF-8 bytes in 513 UTF-16 units
 	assert.throws(() => readHistoryDocument(file([record({ name: wide })])), /"name" is 1026 bytes long/);
 	assert.throws(() => readHistoryDocument(file([record({ name: '' })])), /record 1: "name" must not be empty/);
@@ -107,7 +110,12 @@ test('history: duplicate ids are refused; records are sorted by id', () => {
 
 test('history: source and offset are carried; a missing source reads as local', () => {
 	const read = readHistoryDocument(
-		file([record({ id: 1 }), record({ id: 2, source: 'tab' }), record({ id: 3, source: 'remote', offset: '1700000000000-0' }), record({ id: 4, source: 'restored', offset: 7 })])
+		file([
+			record({ id: 1 }),
+			record({ id: 2, source: 'tab' }),
+			record({ id: 3, source: 'remote', offset: '1700000000000-0' }),
+			record({ id: 4, source: 'restored', offset: 7 })
+		])
 	);
 	const carried = [
 		['local', undefined],
@@ -125,7 +133,10 @@ test('history: source and offset are carried; a missing source reads as local', 
 		carried,
 		'written back as read'
 	);
-	assert.throws(() => readHistoryDocument(file([record({ source: 'elsewhere' })])), /record 1: "source" must be one of local, tab, remote, restored/);
+	assert.throws(
+		() => readHistoryDocument(file([record({ source: 'elsewhere' })])),
+		/record 1: "source" must be one of local, tab, remote, restored/
+	);
 	assert.throws(() => readHistoryDocument(file([record({ offset: { x: 1 } })])), /record 1: "offset" must be a number or a string/);
 });
 
@@ -182,17 +193,25 @@ test('history: export honours toJSON as JSON.stringify does, and never writes wh
 		keyed: { toJSON: (key) => `key ${key}` },
 		list: [{ toJSON: (key) => `index ${key}` }],
 		nested: { toJSON: () => ({ inner: new Session() }) },
-		self: { a: 1, toJSON() {
-			return this;
-		} },
+		self: {
+			a: 1,
+			toJSON() {
+				return this;
+			}
+		},
 		date: at
 	};
 	const plain = toPlain(payload);
 	assert.deepEqual(plain, JSON.parse(JSON.stringify(payload)), 'what JSON.stringify writes');
-	assert.equal(JSON.stringify(historyDocument([{ ...readHistoryDocument(file([record({})]))[0], payload }])).includes('secret-token'), false);
-	const throwing = { toJSON() {
-		throw new Error('no copy');
-	} };
+	assert.equal(
+		JSON.stringify(historyDocument([{ ...readHistoryDocument(file([record({})]))[0], payload }])).includes('secret-token'),
+		false
+	);
+	const throwing = {
+		toJSON() {
+			throw new Error('no copy');
+		}
+	};
 	assert.deepEqual(toPlain({ throwing }), { throwing: '[toJSON threw: Error: no copy]' });
 	assert.equal(toPlain(Object(5n)), '5n', 'a boxed BigInt as a BigInt');
 });
@@ -221,7 +240,12 @@ test('history: the budget bounds what is written: one marker for what was cut, n
 
 test("docs/devtools.md's reproduction: an export replayed into a bus in code gives the same events, Dates as Dates", () => {
 	const reported = new EventBus();
-	reported.emit('auth.user.login', { userId: 'u1', email: 'u1@example.com', tier: 'pro', timestamp: new Date('2024-02-03T04:05:06.789Z') });
+	reported.emit('auth.user.login', {
+		userId: 'u1',
+		email: 'u1@example.com',
+		tier: 'pro',
+		timestamp: new Date('2024-02-03T04:05:06.789Z')
+	});
 	try {
 		reported.emit('auth.user.login', { userId: 2 });
 	} catch {}
@@ -239,6 +263,9 @@ test("docs/devtools.md's reproduction: an export replayed into a bus in code giv
 	const [again] = bus.getEventHistory();
 	assert.ok(again.payload.timestamp instanceof Date);
 	assert.equal(again.payload.timestamp.toISOString(), '2024-02-03T04:05:06.789Z');
-	assert.deepEqual(bus.getEventHistory().map((r) => r.status), ['delivered', 'rejected']);
+	assert.deepEqual(
+		bus.getEventHistory().map((r) => r.status),
+		['delivered', 'rejected']
+	);
 	assert.match(refused[0], /^#2 auth\.user\.login refused \(rejected in the report\): /);
 });

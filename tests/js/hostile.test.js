@@ -33,9 +33,18 @@ test('circular and very deep payloads are accepted (fields are read, never walke
 	for (let i = 0; i < 100_000; i++) deep = deep.next = {};
 	const got = [];
 	bus.on('*', (p) => got.push(p));
-	assert.equal(outcome(() => bus.emit('auth.user.login', circular)), null);
-	assert.equal(outcome(() => bus.emit('conversation.error', { conversationId: 'c', error: 'e', context: root, timestamp: at })), null);
-	assert.equal(outcome(() => quiet(() => bus.emit('app.deep.thing', root))), null);
+	assert.equal(
+		outcome(() => bus.emit('auth.user.login', circular)),
+		null
+	);
+	assert.equal(
+		outcome(() => bus.emit('conversation.error', { conversationId: 'c', error: 'e', context: root, timestamp: at })),
+		null
+	);
+	assert.equal(
+		outcome(() => quiet(() => bus.emit('app.deep.thing', root))),
+		null
+	);
 	assert.deepEqual(got, [circular, got[1], root]);
 	assertHealthy(bus);
 });
@@ -45,10 +54,18 @@ test('huge payloads: a 10 MB string and a million-item string[] are validated an
 	const big = 'x'.repeat(10 * 1024 * 1024);
 	let delivered = 0;
 	bus.on('*', () => delivered++);
-	assert.equal(outcome(() => bus.emit('conversation.message.sent', { conversationId: 'c', messageId: 'm', role: 'user', content: big, timestamp: at })), null);
+	assert.equal(
+		outcome(() =>
+			bus.emit('conversation.message.sent', { conversationId: 'c', messageId: 'm', role: 'user', content: big, timestamp: at })
+		),
+		null
+	);
 	const words = Array.from({ length: 1_000_000 }, (_, i) => `w${i}`);
 	const lesson = { userId: 'u', lessonId: 'l', wordsLearned: words, score: 1, timestamp: at };
-	assert.equal(outcome(() => bus.emit('vocabulary.lesson.completed', lesson)), null);
+	assert.equal(
+		outcome(() => bus.emit('vocabulary.lesson.completed', lesson)),
+		null
+	);
 	words[999_999] = 7;
 	const error = outcome(() => bus.emit('vocabulary.lesson.completed', lesson));
 	assert.deepEqual(error.issues, [{ path: 'wordsLearned[999999]', expected: 'string', received: 'number' }]);
@@ -73,7 +90,10 @@ test('Proxy objects whose traps throw, and getters that throw, are refused by na
 	for (const payload of hostile) {
 		const error = outcome(() => bus.emit('auth.user.login', payload));
 		assert.ok(error instanceof ValidationError, 'refused');
-		assert.ok(error.issues.some((i) => i.received === 'a getter that threw'), JSON.stringify(error.issues));
+		assert.ok(
+			error.issues.some((i) => i.received === 'a getter that threw'),
+			JSON.stringify(error.issues)
+		);
 	}
 	// Without a schema nothing is read: the Proxy is delivered as is.
 	let got = null;
@@ -91,7 +111,10 @@ test('__proto__ and constructor keys, class instances, Map, Set and frozen objec
 	bus.on('auth.user.login', (p) => got.push(p));
 	const parsed = JSON.parse('{"__proto__": {"userId": 1}, "constructor": 5, "userId": "u", "email": "e", "tier": "t"}');
 	parsed.timestamp = at;
-	assert.equal(outcome(() => bus.emit('auth.user.login', parsed)), null);
+	assert.equal(
+		outcome(() => bus.emit('auth.user.login', parsed)),
+		null
+	);
 	assert.equal(Object.prototype.userId, undefined, 'no prototype pollution');
 	class Login {
 		constructor() {
@@ -99,9 +122,15 @@ test('__proto__ and constructor keys, class instances, Map, Set and frozen objec
 		}
 	}
 	const instance = new Login();
-	assert.equal(outcome(() => bus.emit('auth.user.login', instance)), null);
+	assert.equal(
+		outcome(() => bus.emit('auth.user.login', instance)),
+		null
+	);
 	const frozen = Object.freeze(login());
-	assert.equal(outcome(() => bus.emit('auth.user.login', frozen)), null);
+	assert.equal(
+		outcome(() => bus.emit('auth.user.login', frozen)),
+		null
+	);
 	assert.deepEqual(got, [parsed, instance, frozen]);
 	const map = outcome(() => bus.emit('auth.user.login', new Map(Object.entries(login()))));
 	assert.equal(map.issues.length, 4, 'a Map is an object without those fields');
@@ -114,13 +143,21 @@ test('a schema whose keys look like code cannot inject into the compiled reader'
 	const bus = new EventBus();
 	const keys = ['"]; globalThis.__pwned = 1; //', "'\n}); globalThis.__pwned = 2; (() => {", '</script>', '__proto__x', 'constructor'];
 	const payload = Object.fromEntries(keys.map((k) => [k, 'v']));
-	bus.registerSchema({ name: 'app.keys.odd', version: '1.0.0', description: '', payload: Object.fromEntries(keys.map((k) => [k, 'string'])) });
+	bus.registerSchema({
+		name: 'app.keys.odd',
+		version: '1.0.0',
+		description: '',
+		payload: Object.fromEntries(keys.map((k) => [k, 'string']))
+	});
 	assert.deepEqual(Object.keys(bus.getSchema('app.keys.odd').payload), keys);
 	let got = null;
 	bus.on('app.keys.odd', (p) => {
 		got = p;
 	});
-	assert.equal(outcome(() => bus.emit('app.keys.odd', payload)), null);
+	assert.equal(
+		outcome(() => bus.emit('app.keys.odd', payload)),
+		null
+	);
 	assert.equal(got, payload);
 	assert.equal(globalThis.__pwned, undefined);
 	const error = outcome(() => bus.emit('app.keys.odd', { ...payload, [keys[0]]: 1 }));
@@ -150,7 +187,10 @@ test('symbols, BigInt, NaN, Infinity, invalid Dates and functions in fields are 
 		assert.equal(error.issues[0].received, received);
 	}
 	// Symbol-keyed properties are not fields: ignored.
-	assert.equal(outcome(() => bus.emit('auth.user.login', { ...login(), [Symbol('x')]: 1 })), null);
+	assert.equal(
+		outcome(() => bus.emit('auth.user.login', { ...login(), [Symbol('x')]: 1 })),
+		null
+	);
 	assertHealthy(bus);
 });
 
@@ -161,7 +201,10 @@ test('lone UTF-16 surrogates: fine in payload strings, refused in names and sche
 		got = p;
 	});
 	const odd = { ...login(), email: 'a\uD800b' };
-	assert.equal(outcome(() => bus.emit('auth.user.login', odd)), null);
+	assert.equal(
+		outcome(() => bus.emit('auth.user.login', odd)),
+		null
+	);
 	assert.equal(got.email, 'a\uD800b');
 	for (const call of [
 		() => bus.emit('app.x\uD800', {}),
@@ -219,13 +262,26 @@ test('handlers: not functions are refused; odd throws and odd promises are conta
 		throw Object.create(null);
 	});
 	bus.on('auth.user.login', () => {
-		throw new Proxy({}, { get: () => { throw new Error('no'); }, getPrototypeOf: () => { throw new Error('no'); } });
+		throw new Proxy(
+			{},
+			{
+				get: () => {
+					throw new Error('no');
+				},
+				getPrototypeOf: () => {
+					throw new Error('no');
+				}
+			}
+		);
 	});
 	bus.on('auth.user.login', () => new Promise(() => {}));
 	bus.on('auth.user.login', () => Promise.reject(Symbol('why')));
 	bus.on('auth.user.login', () => after++);
 	await captureConsole(async () => {
-		assert.equal(outcome(() => bus.emit('auth.user.login', login())), null);
+		assert.equal(
+			outcome(() => bus.emit('auth.user.login', login())),
+			null
+		);
 		await settle();
 	});
 	assert.equal(after, 1);
@@ -249,7 +305,10 @@ test('a console that throws does not break the bus', () => {
 			throw new Error('handler');
 		});
 		bus.on('app.any.thing', () => ran++);
-		assert.equal(outcome(() => bus.emit('app.any.thing', {})), null);
+		assert.equal(
+			outcome(() => bus.emit('app.any.thing', {})),
+			null
+		);
 		assert.equal(ran, 1);
 	} finally {
 		Object.assign(console, { warn, error });
@@ -271,7 +330,10 @@ test('a payload getter that emits on the same bus while being validated', () => 
 	});
 	const names = [];
 	bus.on('*', (_, meta) => names.push(meta.name));
-	assert.equal(outcome(() => bus.emit('auth.user.login', payload)), null);
+	assert.equal(
+		outcome(() => bus.emit('auth.user.login', payload)),
+		null
+	);
 	// The nested emit read its payload above the outer one's codes: the
 	// getter ran once, and both events were validated.
 	assert.equal(reads, 1);
@@ -305,7 +367,10 @@ test('a getter that registers a wider schema mid-read moves the probe buffer saf
 			return 'a@example.com';
 		}
 	});
-	assert.equal(outcome(() => bus.emit('auth.user.login', payload)), null);
+	assert.equal(
+		outcome(() => bus.emit('auth.user.login', payload)),
+		null
+	);
 	assert.deepEqual(
 		bus.getEventsByName('app.wide.event').map((r) => r.status),
 		['delivered']

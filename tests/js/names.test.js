@@ -31,7 +31,10 @@ test('names: a name with a control or invisible character is refused by emit, on
 	quiet(() => bus.emit('café.commande passée', {}));
 	assert.deepEqual(heard, ['auth.user.login', 'café.commande passée'], 'plain names, spaces and accents go through');
 	for (const [name, code] of LOOK_ALIKES) {
-		assert.throws(() => bus.emit(name, login), (e) => e instanceof TypeError && e.message.includes(code) && e.message.includes('invisible'));
+		assert.throws(
+			() => bus.emit(name, login),
+			(e) => e instanceof TypeError && e.message.includes(code) && e.message.includes('invisible')
+		);
 		assert.throws(() => bus.on(name, () => {}), TypeError);
 		assert.throws(() => bus.on(`${name}.*`, () => {}), TypeError);
 	}
@@ -52,12 +55,16 @@ test('names: a history import refuses them too', () => {
 		JSON.stringify({
 			format: 'kaiwa-bus/history',
 			version: 1,
-			records: [{ id: 1, name, payload: {}, timestamp: at.toISOString(), status: 'delivered', handlerCount: 0, errors: [], issues: [] }]
+			records: [
+				{ id: 1, name, payload: {}, timestamp: at.toISOString(), status: 'delivered', handlerCount: 0, errors: [], issues: [] }
+			]
 		});
 	assert.equal(readHistoryDocument(doc('auth.user.login'))[0].name, 'auth.user.login');
 	for (const [name, code] of LOOK_ALIKES) {
 		// The import pads to four digits (U+0007); the bus does not (U+7), to save bytes in the .wasm.
-		assert.throws(() => readHistoryDocument(doc(name)), { message: new RegExp(`record 1: "name" contains ${code.replace('U+', 'U\\+0*')}`) });
+		assert.throws(() => readHistoryDocument(doc(name)), {
+			message: new RegExp(`record 1: "name" contains ${code.replace('U+', 'U\\+0*')}`)
+		});
 	}
 });
 
@@ -104,7 +111,9 @@ test('names: when every name is still in the history, a new one is refused with 
 	quiet(() => {
 		for (let i = 0; i < MAX_NAMES; i++) bus.emit(`app.item.${i}`, {});
 	});
-	assert.throws(() => bus.emit('app.other.a', {}), { message: /without a schema, each in the history or subscribed to; register schemas, or clear the history/ });
+	assert.throws(() => bus.emit('app.other.a', {}), {
+		message: /without a schema, each in the history or subscribed to; register schemas, or clear the history/
+	});
 	bus.emit('auth.user.logout', { userId: 'u1', timestamp: at });
 	bus.clearHistory();
 	quiet(() => bus.emit('app.other.a', {}));

@@ -46,7 +46,7 @@ test("the seed's shape: new PersistentEventBus(bus, store) stores each emitted e
 	assert.equal(await store.count(), 2);
 });
 
-test('batched: every event of one task is written in one append, in order (a handler\'s emits after its own); a refused event is stored as rejected', async () => {
+test("batched: every event of one task is written in one append, in order (a handler's emits after its own); a refused event is stored as rejected", async () => {
 	const store = new MemoryEventStore();
 	const appends = [];
 	const append = store.append.bind(store);
@@ -60,7 +60,10 @@ test('batched: every event of one task is written in one append, in order (a han
 	await bus.flush();
 	assert.deepEqual(appends, [['auth.user.login', 'auth.user.login', 'auth.user.logout', 'audio.playback.started']]);
 	const stored = await store.read();
-	assert.deepEqual(stored.map((e) => e.status), ['delivered', 'rejected', 'delivered', 'delivered']);
+	assert.deepEqual(
+		stored.map((e) => e.status),
+		['delivered', 'rejected', 'delivered', 'delivered']
+	);
 	assert.ok(stored[1].errors[0].includes('userId: expected string, received number'), stored[1].errors[0]);
 	assert.deepEqual(stored[1].issues[0], { path: 'userId', expected: 'string', received: 'number' });
 });
@@ -77,7 +80,10 @@ test('store-first: stored before any handler runs; emit resolves after dispatch'
 	await bus.flush();
 	assert.deepEqual(storedWhenHandled, [1]);
 	assert.equal(await store.count(), 1, 'stored once, not again after dispatch');
-	const refused = await bus.emit('auth.user.login', { userId: 1 }).then(() => null, (e) => e);
+	const refused = await bus.emit('auth.user.login', { userId: 1 }).then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(refused instanceof ValidationError, `got ${refused}`);
 });
 
@@ -86,7 +92,12 @@ test('store-first: a store that fails means no handler ran, the caller is told, 
 	await bus.ready;
 	let ran = 0;
 	bus.on('auth.user.login', () => ran++);
-	const { warnings, result } = await withWarnings(() => bus.emit('auth.user.login', login('a')).then(() => null, (e) => e));
+	const { warnings, result } = await withWarnings(() =>
+		bus.emit('auth.user.login', login('a')).then(
+			() => null,
+			(e) => e
+		)
+	);
 	assert.ok(result instanceof StoreError && result.kind === 'quota', `got ${result}`);
 	assert.equal(ran, 0);
 	assert.equal(bus.persistence.kind, 'memory-fallback');
@@ -147,7 +158,10 @@ test('restore brings back only the newest historyLimit records', async () => {
 	await first.flush();
 	const second = createPersistentBus({ name, indexedDB: idb, historyLimit: 2 });
 	await second.ready;
-	assert.deepEqual(second.getEventHistory().map((r) => r.payload.userId), ['u3', 'u4']);
+	assert.deepEqual(
+		second.getEventHistory().map((r) => r.payload.userId),
+		['u3', 'u4']
+	);
 });
 
 test('replay(filter) iterates stored events oldest first, across pages', async () => {

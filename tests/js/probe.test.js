@@ -63,14 +63,18 @@ function payloads(plan) {
 	for (const key of plan.keys) Object.defineProperty(getter, key, { get: trap, enumerable: true });
 	out.push(getter);
 	// Inherited keys: from Object.prototype (not a field), from a class (a field).
-	out.push({}, Object.create(null), new (class {
-		toString() {
-			return 'a class';
-		}
-		get name() {
-			return 'realtime';
-		}
-	})());
+	out.push(
+		{},
+		Object.create(null),
+		new (class {
+			toString() {
+				return 'a class';
+			}
+			get name() {
+				return 'realtime';
+			}
+		})()
+	);
 	const own = {};
 	for (const key of plan.keys) Object.defineProperty(own, key, { value: ['a', 1], enumerable: true });
 	out.push(own);
@@ -116,7 +120,10 @@ test('without new Function (a strict CSP), compileReader falls back to the refer
 	}
 	assert.equal(tried, 1);
 	const payload = { userId: 'u', email: 3, tier: 't', timestamp: new Date(0) };
-	assert.deepEqual(read(reader, payload, 15), read((p, a, o, b) => readPayload(plans[0], p, a, o, b), payload, 15));
+	assert.deepEqual(
+		read(reader, payload, 15),
+		read((p, a, o, b) => readPayload(plans[0], p, a, o, b), payload, 15)
+	);
 });
 
 test('configure({ jitless: true }) gives the reference reader, writing what the compiled one writes', () => {

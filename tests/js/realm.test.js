@@ -35,16 +35,28 @@ test("realm: another realm's Date is a Date to a 'Date' field, and not an object
 	assert.equal(delivered, 2, 'this realm’s Date and the other’s are both accepted');
 	assert.deepEqual(bus.validate('auth.user.login', login(foreign)), { ok: true, known: true, issues: [] });
 	const invalid = new realm.Date(Number.NaN);
-	assert.throws(() => bus.emit('auth.user.login', login(invalid)), (e) => e instanceof ValidationError && e.issues[0].received === 'Invalid Date');
+	assert.throws(
+		() => bus.emit('auth.user.login', login(invalid)),
+		(e) => e instanceof ValidationError && e.issues[0].received === 'Invalid Date'
+	);
 	for (const date of [at, foreign]) {
-		assert.throws(() => bus.emit('app.note.saved', { meta: date }), (e) => e instanceof ValidationError && e.issues[0].received === 'Date');
+		assert.throws(
+			() => bus.emit('app.note.saved', { meta: date }),
+			(e) => e instanceof ValidationError && e.issues[0].received === 'Date'
+		);
 	}
 	bus.emit('app.note.saved', { meta: new realm.Object() });
 	// An object that only claims to be a Date is an object.
 	const claims = { [Symbol.toStringTag]: 'Date' };
-	assert.throws(() => bus.emit('auth.user.login', login(claims)), (e) => e instanceof ValidationError && e.issues[0].received === 'object');
+	assert.throws(
+		() => bus.emit('auth.user.login', login(claims)),
+		(e) => e instanceof ValidationError && e.issues[0].received === 'object'
+	);
 	const dateProto = Object.create(realm.Date.prototype);
-	assert.throws(() => bus.emit('auth.user.login', login(dateProto)), (e) => e.issues[0].received === 'object');
+	assert.throws(
+		() => bus.emit('auth.user.login', login(dateProto)),
+		(e) => e.issues[0].received === 'object'
+	);
 });
 
 test("realm: export writes another realm's Date, Map, Set and boxed primitives as this realm's", () => {

@@ -86,7 +86,10 @@ test('a Proxy trap that re-emits while a refused literal is quoted is held to th
 	});
 	assert.throws(() => bus.emit('conversation.started', payload), ValidationError);
 	assert.ok(traps <= MAX_EMIT_DEPTH + 1, `${traps} trap calls`);
-	assert.ok(bus.getEventHistory().some((r) => r.errors.some((e) => /levels deep/.test(e))), 'the depth limit was hit');
+	assert.ok(
+		bus.getEventHistory().some((r) => r.errors.some((e) => /levels deep/.test(e))),
+		'the depth limit was hit'
+	);
 	assertHealthy(bus);
 });
 
@@ -123,7 +126,9 @@ test('emit, on, first emits and reads near the JS stack limit fail recoverably a
 
 test('a strict bus near the JS stack limit refuses unknown events and stays whole', () => {
 	const bus = new EventBus({ mode: 'strict' });
-	assertRecoverable(untilStackOverflow((i) => assert.throws(() => bus.emit(`app.strict.s${i % 500}`, {}), { name: 'UnknownEventError' })));
+	assertRecoverable(
+		untilStackOverflow((i) => assert.throws(() => bus.emit(`app.strict.s${i % 500}`, {}), { name: 'UnknownEventError' }))
+	);
 	assert.throws(() => bus.emit('app.strict.s1', {}), { name: 'UnknownEventError' });
 	assertHealthy(bus);
 });
@@ -213,7 +218,11 @@ test('a getter that registers a new version of the schema being read: the payloa
 		};
 		// Read as 1.0.0 says, `a` is a string; 2.0.0 wants `b`, which is missing.
 		if (call === 'emit') assert.throws(() => bus.emit(name, payload), ValidationError);
-		else assert.deepEqual(bus.validate(name, payload).issues.map((i) => i.path), ['b']);
+		else
+			assert.deepEqual(
+				bus.validate(name, payload).issues.map((i) => i.path),
+				['b']
+			);
 		assert.ok(registered);
 		assertHealthy(bus);
 	}

@@ -26,7 +26,7 @@ function refused(bus, name, payload) {
 	return { error: null, delivered };
 }
 
-test('the catalog has the seed\'s 21 events, with the seed\'s descriptors', () => {
+test("the catalog has the seed's 21 events, with the seed's descriptors", () => {
 	const bus = new EventBus();
 	assert.deepEqual(bus.getSchemaNames(), Object.keys(SEED).sort());
 	for (const [name, { fields }] of Object.entries(SEED)) {
@@ -72,7 +72,10 @@ for (const [name, { fields, valid }] of Object.entries(SEED)) {
 			assert.equal(delivered, 0);
 			assert.equal(error.name, 'ValidationError');
 			assert.equal(error.event, name);
-			assert.deepEqual(error.issues.map((i) => i.path), [key]);
+			assert.deepEqual(
+				error.issues.map((i) => i.path),
+				[key]
+			);
 			assert.equal(error.issues[0].received, wrong.received);
 			assert.equal(error.message, `${name}: ${key}: expected ${error.issues[0].expected}, received ${wrong.received}`);
 
@@ -88,7 +91,7 @@ for (const [name, { fields, valid }] of Object.entries(SEED)) {
 	});
 }
 
-test('issues say what was expected, in the seed\'s notation', () => {
+test("issues say what was expected, in the seed's notation", () => {
 	const bus = new EventBus();
 	const expected = (name, key, value) => {
 		const { error } = refused(bus, name, { ...SEED[name].valid, [key]: value });
@@ -225,12 +228,15 @@ test('strict mode: unknown events and bad names throw UnknownEventError and are 
 	let calls = 0;
 	bus.on('*', () => calls++);
 	for (const name of ['cart.item.added', 'userLogin', 'CONVERSATION_STARTED']) {
-		assert.throws(() => bus.emit(name, {}), (error) => {
-			assert.ok(error instanceof UnknownEventError);
-			assert.equal(error.name, 'UnknownEventError');
-			assert.equal(error.event, name);
-			return true;
-		});
+		assert.throws(
+			() => bus.emit(name, {}),
+			(error) => {
+				assert.ok(error instanceof UnknownEventError);
+				assert.equal(error.name, 'UnknownEventError');
+				assert.equal(error.event, name);
+				return true;
+			}
+		);
 	}
 	assert.equal(calls, 0);
 	assert.deepEqual(
@@ -238,7 +244,12 @@ test('strict mode: unknown events and bad names throw UnknownEventError and are 
 		['rejected', 'rejected', 'rejected']
 	);
 	assert.match(bus.getEventHistory()[1].errors[0], /naming convention/);
-	bus.registerSchema({ name: 'cart.item.added', version: '1.0.0', description: 'An item went into the cart', payload: { sku: 'string' } });
+	bus.registerSchema({
+		name: 'cart.item.added',
+		version: '1.0.0',
+		description: 'An item went into the cart',
+		payload: { sku: 'string' }
+	});
 	bus.emit('cart.item.added', { sku: 'A' });
 	assert.equal(calls, 1);
 });

@@ -39,7 +39,7 @@ function broadcast(channel, log) {
 
 // Waits until `check()` holds, 10 s at most; fails when it never does.
 const until = async (check) => {
-	for (const end = Date.now() + 10_000; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+	for (const end = Date.now() + 10_000; !check() && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
 	assert.ok(check(), 'timed out');
 };
 
@@ -71,7 +71,7 @@ test('an event handed in through a transport is validated, delivered with its so
 	assert.deepEqual(
 		a.getEventHistory().map((r) => `${r.name}:${r.source ?? 'local'}`),
 		['auth.user.login:local', 'auth.user.logout:tab'],
-		'nothing came back to A before B\'s own event'
+		"nothing came back to A before B's own event"
 	);
 	logB.length = 0;
 

@@ -98,7 +98,13 @@ export const SEED = {
 	},
 	'analytics.feature.used': {
 		fields: { userId: 'string?', sessionId: 'string', feature: 'string', action: 'string', properties: 'record', timestamp: 'Date' },
-		valid: { sessionId: 'auth-session', feature: 'conversation', action: 'user_login_processed', properties: { tier: 'pro' }, timestamp: at }
+		valid: {
+			sessionId: 'auth-session',
+			feature: 'conversation',
+			action: 'user_login_processed',
+			properties: { tier: 'pro' },
+			timestamp: at
+		}
 	},
 	'analytics.error.occurred': {
 		fields: { userId: 'string?', sessionId: 'string', error: 'string', context: 'record', timestamp: 'Date' },

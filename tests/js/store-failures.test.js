@@ -59,7 +59,10 @@ test('batched: a payload IndexedDB cannot copy is stored as its JSON-safe copy, 
 	// What IndexedDB holds, read by a store of its own, as the next load would.
 	const store = new IndexedDbEventStore({ name, indexedDB: idb });
 	const stored = await store.read();
-	assert.deepEqual(stored.map((e) => e.userId), ['a', 'odd', 'b', 'later']);
+	assert.deepEqual(
+		stored.map((e) => e.userId),
+		['a', 'odd', 'b', 'later']
+	);
 	assert.equal(stored[1].payload.extra, '[getter threw: Error: not cloneable]');
 	assert.equal(stored[1].payload.timestamp, at.toISOString(), 'the JSON-safe copy');
 	assert.match(stored[1].errors[0], /could not be stored as it is \(Error: not cloneable\), only its JSON-safe copy/);
@@ -86,7 +89,11 @@ async function fallenBack(name, clear) {
 	await first.flush();
 	const bus = new PersistentEventBus(new EventBus(), failingWrites(name, clear));
 	await bus.ready;
-	assert.deepEqual(bus.getEventHistory().map((r) => r.payload.userId), ['before'], 'restored from IndexedDB');
+	assert.deepEqual(
+		bus.getEventHistory().map((r) => r.payload.userId),
+		['before'],
+		'restored from IndexedDB'
+	);
 	await captureConsole(async () => {
 		bus.emit('auth.user.login', login('after'));
 		await bus.flush();
@@ -110,9 +117,15 @@ test('clearStored() after a fallback, when IndexedDB cannot be cleared, rejects 
 	const bus = await fallenBack(name, async () => {
 		throw new StoreError('failed', 'a readwrite transaction failed: UnknownError');
 	});
-	const error = await bus.clearStored().then(() => null, (e) => e);
+	const error = await bus.clearStored().then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(error instanceof StoreError, `got ${error}`);
-	assert.match(error.message, /the events in memory were cleared, but not those stored before the fallback to memory, which will come back on the next load \(failed: a readwrite transaction failed: UnknownError\)/);
+	assert.match(
+		error.message,
+		/the events in memory were cleared, but not those stored before the fallback to memory, which will come back on the next load \(failed: a readwrite transaction failed: UnknownError\)/
+	);
 	assert.equal(await bus.storedCount(), 0, 'memory is cleared');
 	const next = new IndexedDbEventStore({ name, indexedDB: idb });
 	assert.equal(await next.count(), 1, 'what the message says: it is still there');

@@ -43,11 +43,21 @@ for (const [kind, make] of Object.entries(stores)) {
 	test(`${kind}: append keeps order, gives increasing seq, and stores an eid once`, async () => {
 		const store = make();
 		const first = await store.append([login('a'), login('b'), { ...login('c'), eid: 'same' }]);
-		assert.deepEqual(first.map((e) => e.payload.userId), ['a', 'b', 'c']);
+		assert.deepEqual(
+			first.map((e) => e.payload.userId),
+			['a', 'b', 'c']
+		);
 		assert.ok(first[0].seq < first[1].seq && first[1].seq < first[2].seq);
 		const again = await store.append([{ ...login('c'), eid: 'same' }, login('d')]);
-		assert.deepEqual(again.map((e) => e.payload.userId), ['d'], 'the repeated eid is skipped, the batch goes on');
-		assert.deepEqual((await store.read()).map((e) => e.payload.userId), ['a', 'b', 'c', 'd']);
+		assert.deepEqual(
+			again.map((e) => e.payload.userId),
+			['d'],
+			'the repeated eid is skipped, the batch goes on'
+		);
+		assert.deepEqual(
+			(await store.read()).map((e) => e.payload.userId),
+			['a', 'b', 'c', 'd']
+		);
 		assert.equal(await store.count(), 4);
 		store.close();
 	});
@@ -56,7 +66,11 @@ for (const [kind, make] of Object.entries(stores)) {
 		const store = make();
 		const added = await store.append([
 			login('a', at('2026-11-30T10:00:00Z')),
-			{ name: 'auth.user.logout', payload: { userId: 'a', timestamp: at('2026-11-30T10:01:00Z') }, timestamp: at('2026-11-30T10:01:00Z') },
+			{
+				name: 'auth.user.logout',
+				payload: { userId: 'a', timestamp: at('2026-11-30T10:01:00Z') },
+				timestamp: at('2026-11-30T10:01:00Z')
+			},
 			{ name: 'audio.recording.started', payload: { sessionId: 's' }, timestamp: at('2026-11-30T10:02:00Z') },
 			login('b', at('2026-11-30T10:03:00Z'))
 		]);
@@ -64,7 +78,10 @@ for (const [kind, make] of Object.entries(stores)) {
 		assert.deepEqual(names(await store.read({ name: 'auth.user.login' })), ['auth.user.login:a', 'auth.user.login:b']);
 		assert.deepEqual(names(await store.read({ pattern: 'auth.*' })), ['auth.user.login:a', 'auth.user.logout:a', 'auth.user.login:b']);
 		assert.deepEqual(names(await store.read({ userId: 'a' })), ['auth.user.login:a', 'auth.user.logout:a']);
-		assert.deepEqual(names(await store.read({ since: at('2026-11-30T10:01:00Z'), until: at('2026-11-30T10:02:00Z') })), ['auth.user.logout:a', 'audio.recording.started:null']);
+		assert.deepEqual(names(await store.read({ since: at('2026-11-30T10:01:00Z'), until: at('2026-11-30T10:02:00Z') })), [
+			'auth.user.logout:a',
+			'audio.recording.started:null'
+		]);
 		assert.deepEqual(names(await store.read({ afterSeq: added[2].seq })), ['auth.user.login:b']);
 		assert.deepEqual(names(await store.read({ eid: added[1].eid })), ['auth.user.logout:a']);
 		assert.deepEqual(names(await store.read({ newest: true, limit: 2 })), ['audio.recording.started:null', 'auth.user.login:b']);
@@ -76,11 +93,23 @@ for (const [kind, make] of Object.entries(stores)) {
 	test(`${kind}: trim drops by age, then the oldest past maxEvents`, async () => {
 		const store = make();
 		const old = new Date(Date.now() - 60 * 60_000);
-		await store.append([login('old1', old), login('old2', old), login('n1', new Date()), login('n2', new Date()), login('n3', new Date())]);
+		await store.append([
+			login('old1', old),
+			login('old2', old),
+			login('n1', new Date()),
+			login('n2', new Date()),
+			login('n3', new Date())
+		]);
 		assert.equal(await store.trim({ maxAgeMs: 10 * 60_000 }), 2);
-		assert.deepEqual((await store.read()).map((e) => e.userId), ['n1', 'n2', 'n3']);
+		assert.deepEqual(
+			(await store.read()).map((e) => e.userId),
+			['n1', 'n2', 'n3']
+		);
 		assert.equal(await store.trim({ maxEvents: 1 }), 2);
-		assert.deepEqual((await store.read()).map((e) => e.userId), ['n3']);
+		assert.deepEqual(
+			(await store.read()).map((e) => e.userId),
+			['n3']
+		);
 		store.close();
 	});
 
@@ -93,14 +122,26 @@ for (const [kind, make] of Object.entries(stores)) {
 		await store.append([ahead, ...old.slice(0, 1500), login('fresh', new Date()), ...old.slice(1500)]);
 		assert.equal(await store.trim({ maxAgeMs: 60_000 }), 2000);
 		const kept = await store.read();
-		assert.deepEqual(kept.map((e) => e.userId), ['ahead', 'fresh']);
+		assert.deepEqual(
+			kept.map((e) => e.userId),
+			['ahead', 'fresh']
+		);
 		assert.equal(await store.count(), 2);
 		assert.ok(kept[1].seq > kept[0].seq, 'the kept events keep their order');
-		assert.deepEqual((await store.read({ afterSeq: kept[0].seq })).map((e) => e.userId), ['fresh']);
+		assert.deepEqual(
+			(await store.read({ afterSeq: kept[0].seq })).map((e) => e.userId),
+			['fresh']
+		);
 		assert.equal(await store.trim({ maxEvents: 1 }), 1);
-		assert.deepEqual((await store.read()).map((e) => e.userId), ['fresh']);
+		assert.deepEqual(
+			(await store.read()).map((e) => e.userId),
+			['fresh']
+		);
 		await store.append([login('later')]);
-		assert.deepEqual((await store.read({ newest: true, limit: 2 })).map((e) => e.userId), ['fresh', 'later']);
+		assert.deepEqual(
+			(await store.read({ newest: true, limit: 2 })).map((e) => e.userId),
+			['fresh', 'later']
+		);
 		if (store.skipped !== undefined) assert.equal(store.skipped, 0, 'what trim dropped is not counted as unreadable');
 		store.close();
 	});
@@ -111,7 +152,10 @@ for (const [kind, make] of Object.entries(stores)) {
 		await store.clear();
 		assert.equal(await store.count(), 0);
 		store.close();
-		const error = await store.read().then(() => null, (e) => e);
+		const error = await store.read().then(
+			() => null,
+			(e) => e
+		);
 		assert.ok(error instanceof StoreError, `got ${error}`);
 		assert.equal(error.kind, 'closed');
 	});
@@ -124,10 +168,16 @@ for (const [kind, make] of Object.entries(stores)) {
 			[{ name: 'a.b', timestamp: 'not a date' }, '"timestamp"'],
 			[{ name: 'a.b', source: 'elsewhere' }, '"source"']
 		]) {
-			const error = await store.append([login('ok'), bad]).then(() => null, (e) => e);
+			const error = await store.append([login('ok'), bad]).then(
+				() => null,
+				(e) => e
+			);
 			assert.ok(error instanceof TypeError && error.message.includes(words), `${JSON.stringify(bad)}: ${error}`);
 		}
-		const filterError = await store.read({ limit: 0 }).then(() => null, (e) => e);
+		const filterError = await store.read({ limit: 0 }).then(
+			() => null,
+			(e) => e
+		);
 		assert.ok(filterError instanceof RangeError && filterError.message.includes('filter.limit'));
 		assert.equal(await store.count(), 0, 'a batch with a bad event stores none of it');
 		await store.append([login('after')]);
@@ -142,21 +192,43 @@ test('indexeddb: a batch larger than one chunk keeps its order, and seqs survive
 	assert.equal(added.length, 2500);
 	assert.equal(await store.count(), 2500);
 	const all = await store.read();
-	assert.deepEqual(all.map((e) => e.userId), added.map((e) => e.userId));
-	assert.deepEqual(all.map((e) => e.seq), added.map((e) => e.seq));
-	assert.ok(all.every((e, i) => i === 0 || e.seq > all[i - 1].seq), 'seqs increase');
+	assert.deepEqual(
+		all.map((e) => e.userId),
+		added.map((e) => e.userId)
+	);
+	assert.deepEqual(
+		all.map((e) => e.seq),
+		added.map((e) => e.seq)
+	);
+	assert.ok(
+		all.every((e, i) => i === 0 || e.seq > all[i - 1].seq),
+		'seqs increase'
+	);
 	assert.equal(await store.trim({ maxEvents: 1200 }), 1300);
 	const kept = await store.read();
-	assert.deepEqual(kept.map((e) => e.seq), all.slice(1300).map((e) => e.seq), 'the kept events keep their seq');
-	assert.deepEqual((await store.read({ afterSeq: kept[99].seq, limit: 2 })).map((e) => e.userId), ['u1400', 'u1401']);
-	assert.deepEqual((await store.read({ newest: true, limit: 2 })).map((e) => e.userId), ['u2498', 'u2499']);
+	assert.deepEqual(
+		kept.map((e) => e.seq),
+		all.slice(1300).map((e) => e.seq),
+		'the kept events keep their seq'
+	);
+	assert.deepEqual(
+		(await store.read({ afterSeq: kept[99].seq, limit: 2 })).map((e) => e.userId),
+		['u1400', 'u1401']
+	);
+	assert.deepEqual(
+		(await store.read({ newest: true, limit: 2 })).map((e) => e.userId),
+		['u2498', 'u2499']
+	);
 	store.close();
 });
 
 test('memory: bounded by retain.maxEvents as it appends', async () => {
 	const store = new MemoryEventStore({ retain: { maxEvents: 3 } });
 	for (const id of ['a', 'b', 'c', 'd', 'e']) await store.append([login(id)]);
-	assert.deepEqual((await store.read()).map((e) => e.userId), ['c', 'd', 'e']);
+	assert.deepEqual(
+		(await store.read()).map((e) => e.userId),
+		['c', 'd', 'e']
+	);
 });
 
 test('indexeddb: a payload the structured clone cannot copy is stored as its JSON-safe copy, with the reason', async () => {
@@ -164,7 +236,10 @@ test('indexeddb: a payload the structured clone cannot copy is stored as its JSO
 	await store.append([{ name: 'x.fn', payload: { id: 'f1', run() {} } }, login('after')]);
 	const [fn, after] = await store.read();
 	assert.deepEqual(fn.payload, { id: 'f1' }, 'what JSON keeps of it');
-	assert.ok(fn.errors.some((e) => e.includes('could not be stored as it is')), fn.errors.join());
+	assert.ok(
+		fn.errors.some((e) => e.includes('could not be stored as it is')),
+		fn.errors.join()
+	);
 	assert.equal(after.userId, 'after');
 	store.close();
 });
@@ -187,7 +262,10 @@ test('indexeddb: records it cannot read are skipped and counted, never handed on
 		open.onerror = () => reject(open.error);
 	});
 	await store.append([login('b')]);
-	assert.deepEqual((await store.read()).map((e) => e.userId), ['a', 'b']);
+	assert.deepEqual(
+		(await store.read()).map((e) => e.userId),
+		['a', 'b']
+	);
 	assert.equal(store.skipped, 2);
 	store.close();
 });
@@ -220,7 +298,10 @@ test('indexeddb: a versionchange from another tab closes this connection, and th
 	});
 	// The database is at version 2 now; this build opens version 1, which
 	// IndexedDB refuses (VersionError): the store says so, plainly.
-	const error = await store.append([login('after')]).then(() => null, (e) => e);
+	const error = await store.append([login('after')]).then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(error instanceof StoreError && error.kind === 'unavailable', `got ${error}`);
 	assert.ok(error.message.includes('VersionError'), error.message);
 	store.close();
@@ -228,7 +309,10 @@ test('indexeddb: a versionchange from another tab closes this connection, and th
 
 test('indexeddb: no IndexedDB at all is a StoreError of kind unavailable', async () => {
 	const store = new IndexedDbEventStore({ name: dbName(), indexedDB: null });
-	const error = await store.open().then(() => null, (e) => e);
+	const error = await store.open().then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(error instanceof StoreError && error.kind === 'unavailable', `got ${error}`);
 });
 
@@ -236,7 +320,10 @@ test('indexeddb: an open that never answers fails after openTimeoutMs, and a lat
 	let calls = 0;
 	const hanging = { open: () => (calls++, {}) };
 	const store = new IndexedDbEventStore({ name: dbName(), indexedDB: hanging, openTimeoutMs: 30 });
-	const first = await store.open().then(() => null, (e) => e);
+	const first = await store.open().then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(first instanceof StoreError && first.kind === 'unavailable' && first.message.includes('did not answer'), `got ${first}`);
 	await store.open().catch(() => {});
 	assert.equal(calls, 2);
@@ -255,17 +342,26 @@ test('indexeddb: an open blocked by another tab fails as blocked, and so does a 
 	const next = { open: (n, version) => idb.open(n, version + 1) };
 	const store = new IndexedDbEventStore({ name, indexedDB: next, openTimeoutMs: 100 });
 	try {
-	const first = await store.open().then(() => null, (e) => e);
-	assert.ok(first instanceof StoreError && first.kind === 'blocked', `first open: got ${first}`);
-	// IndexedDB queues a second open of the same database behind the first,
-	// where it hears no `blocked` of its own: it must still say blocked.
-	const second = await store.open().then(() => null, (e) => e);
-	assert.ok(second instanceof StoreError && second.kind === 'blocked', `second open: got ${second}`);
+		const first = await store.open().then(
+			() => null,
+			(e) => e
+		);
+		assert.ok(first instanceof StoreError && first.kind === 'blocked', `first open: got ${first}`);
+		// IndexedDB queues a second open of the same database behind the first,
+		// where it hears no `blocked` of its own: it must still say blocked.
+		const second = await store.open().then(
+			() => null,
+			(e) => e
+		);
+		assert.ok(second instanceof StoreError && second.kind === 'blocked', `second open: got ${second}`);
 	} finally {
 		held.close();
 	}
 	await store.append([login('after')]);
-	assert.deepEqual((await store.read()).map((e) => e.payload.userId), ['after']);
+	assert.deepEqual(
+		(await store.read()).map((e) => e.payload.userId),
+		['after']
+	);
 	store.close();
 });
 
@@ -275,7 +371,13 @@ test("the relay's IndexedDB outbox: an open that never answers fails after openT
 	const outbox = new IndexedDbOutbox({ name: dbName(), indexedDB: hanging, openTimeoutMs: 30 });
 	// Before the outbox shared the store's opener it waited forever: give up after 2 s.
 	const deadline = new Promise((resolve) => setTimeout(() => resolve('still pending after 2 s'), 2000));
-	const first = await Promise.race([outbox.load().then(() => 'loaded', (e) => e), deadline]);
+	const first = await Promise.race([
+		outbox.load().then(
+			() => 'loaded',
+			(e) => e
+		),
+		deadline
+	]);
 	assert.ok(first?.kind === 'unavailable' && first.message.includes('did not answer'), `got ${first}`);
 	await outbox.load().catch(() => {});
 	assert.equal(calls, 2);
@@ -315,7 +417,10 @@ test('indexeddb: storage full aborts the whole batch with a StoreError of kind q
 	const store = new IndexedDbEventStore({ name, indexedDB: failing });
 	// 2,500 events: three chunks, the third of which does not fit.
 	const burst = Array.from({ length: 2500 }, (_, i) => login(`u${i}`));
-	const error = await store.append(burst).then(() => null, (e) => e);
+	const error = await store.append(burst).then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(error instanceof StoreError && error.kind === 'quota', `got ${error}`);
 	assert.equal(await store.count(), 0, 'no torn batch: none of it was stored');
 	store.close();

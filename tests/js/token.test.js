@@ -23,12 +23,23 @@ test('tokenClaims reads unpadded base64url claims, in UTF-8: sub, admin, exp', (
 	const payloads = tokens.map((t) => t.split('.')[1]);
 	// What this test is about is there: no padding (lengths of 2 and 3 past a multiple of 4) and base64url's own characters.
 	assert.ok(payloads.some((p) => p.length % 4 === 2) && payloads.some((p) => p.length % 4 === 3), payloads.join(' '));
-	assert.ok(payloads.some((p) => /[-_]/.test(p)), payloads.join(' '));
+	assert.ok(
+		payloads.some((p) => /[-_]/.test(p)),
+		payloads.join(' ')
+	);
 	for (const [i, token] of tokens.entries()) assert.deepEqual(tokenClaims(token), cases[i]);
 });
 
 test('tokenClaims of what is not a JWT with a claims object is null', () => {
-	for (const token of ['', 'abc', 'a.%%%.c', `a.${base64url('null')}.c`, `a.${base64url('[1]')}.c`, `a.${base64url('"sub"')}.c`, `a.${base64url('{"sub":')}.c`]) {
+	for (const token of [
+		'',
+		'abc',
+		'a.%%%.c',
+		`a.${base64url('null')}.c`,
+		`a.${base64url('[1]')}.c`,
+		`a.${base64url('"sub"')}.c`,
+		`a.${base64url('{"sub":')}.c`
+	]) {
 		assert.equal(tokenClaims(token), null, token);
 	}
 });

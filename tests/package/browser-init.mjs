@@ -110,12 +110,20 @@ try {
 		),
 		moved.moved
 	);
-	check('init(url) with a wrong URL names it', /threw: kaiwa-bus: could not load the WebAssembly module from \/pkg\/no-such\.wasm/.test(moved.wrongUrl), moved.wrongUrl);
+	check(
+		'init(url) with a wrong URL names it',
+		/threw: kaiwa-bus: could not load the WebAssembly module from \/pkg\/no-such\.wasm/.test(moved.wrongUrl),
+		moved.wrongUrl
+	);
 	check('after those errors, init() with the right URL works and the bus records', moved.after === 1, moved.after);
 	check('no uncaught error in that page', moved.errors.length === 0, moved.errors);
 	for (const kind of Object.keys(INPUTS)) {
 		const out = await open(`init-${kind}.html`);
-		check(`init() given ${kind === 'module' ? 'a WebAssembly.Module' : kind === 'bytes' ? 'the bytes' : 'a Response'}: the bus delivers`, out[kind] === `u-${kind}` && out.errors.length === 0, out);
+		check(
+			`init() given ${kind === 'module' ? 'a WebAssembly.Module' : kind === 'bytes' ? 'the bytes' : 'a Response'}: the bus delivers`,
+			out[kind] === `u-${kind}` && out.errors.length === 0,
+			out
+		);
 	}
 	const inline = await open('inline.html');
 	check('kaiwa-bus/inline: a bus at once, no init()', inline.inline === 'u', inline.inline);

@@ -15,7 +15,10 @@ import { deadLinks } from '../../scripts/lib/readme-links.mjs';
 const dir = resolve('test-output/consumer');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir, resolve('pkg')], { encoding: 'utf8' }).trim().split('\n').at(-1);
+const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir, resolve('pkg')], { encoding: 'utf8' })
+	.trim()
+	.split('\n')
+	.at(-1);
 writeFileSync(`${dir}/package.json`, JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
 execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', `./${tarball}`], { cwd: dir, stdio: 'inherit' });
 
@@ -62,7 +65,28 @@ check('the .wasm is exported for bundlers', () => {
 
 check('the package ships its types, glue, snippets and wasm', () => {
 	const root = `${dir}/node_modules/kaiwa-bus`;
-	for (const file of ['index.d.ts', 'core/events.d.ts', 'index.js', 'node.js', 'kaiwa_bus.js', 'kaiwa_bus_bg.wasm', 'devtools/index.js', 'devtools/index.d.ts', 'devtools/element.js', 'history/index.js', 'history/index.d.ts', 'core/bus.js', 'svelte/index.js', 'svelte/server.js', 'relay/index.js', 'relay/node.js', 'store/index.js', 'store/node.js', 'server/index.js', 'README.md']) {
+	for (const file of [
+		'index.d.ts',
+		'core/events.d.ts',
+		'index.js',
+		'node.js',
+		'kaiwa_bus.js',
+		'kaiwa_bus_bg.wasm',
+		'devtools/index.js',
+		'devtools/index.d.ts',
+		'devtools/element.js',
+		'history/index.js',
+		'history/index.d.ts',
+		'core/bus.js',
+		'svelte/index.js',
+		'svelte/server.js',
+		'relay/index.js',
+		'relay/node.js',
+		'store/index.js',
+		'store/node.js',
+		'server/index.js',
+		'README.md'
+	]) {
 		if (!existsSync(`${root}/${file}`)) throw new Error(`missing ${file}`);
 	}
 	const snippets = readdirSync(`${root}/snippets`);
@@ -101,12 +125,16 @@ check('bundled into a server build, the Node entry still initialises and finds i
 	);
 	// As an SSR build that bundles dependencies does: the package's code moves
 	// into another file, and its "sideEffects" decide what survives.
-	execFileSync(resolve('node_modules/.bin/esbuild'), ['server.js', '--bundle', '--platform=node', '--format=esm', '--outfile=bundle/server.mjs', '--log-level=warning'], { cwd: dir });
+	execFileSync(
+		resolve('node_modules/.bin/esbuild'),
+		['server.js', '--bundle', '--platform=node', '--format=esm', '--outfile=bundle/server.mjs', '--log-level=warning'],
+		{ cwd: dir }
+	);
 	const out = execFileSync('node', ['bundle/server.mjs'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
 	if (out.trim() !== 'server build delivered 1') throw new Error(out);
 });
 
-check("kaiwa-bus/inline is the Node entry in Node; kaiwa-bus/svelte resolves; init is the default export", () => {
+check('kaiwa-bus/inline is the Node entry in Node; kaiwa-bus/svelte resolves; init is the default export', () => {
 	const out = node(`
 		import init, { init as named, EventBus } from 'kaiwa-bus/inline';
 		await init();
@@ -127,8 +155,11 @@ check('kaiwa-bus/inline.js decodes and instantiates its own copy of the .wasm (a
 });
 
 check('svelte is an optional peer dependency', () => {
-	const manifest = JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("kaiwa-bus/package.json"))'], { cwd: dir, encoding: 'utf8' }));
-	if (manifest.peerDependencies?.svelte === undefined || manifest.peerDependenciesMeta?.svelte?.optional !== true) throw new Error(JSON.stringify(manifest));
+	const manifest = JSON.parse(
+		execFileSync('node', ['-p', 'JSON.stringify(require("kaiwa-bus/package.json"))'], { cwd: dir, encoding: 'utf8' })
+	);
+	if (manifest.peerDependencies?.svelte === undefined || manifest.peerDependenciesMeta?.svelte?.optional !== true)
+		throw new Error(JSON.stringify(manifest));
 	if (existsSync(`${dir}/node_modules/svelte`)) throw new Error('installing kaiwa-bus installed svelte');
 });
 
@@ -137,7 +168,12 @@ check('importing every entry in Node compiles no WebAssembly; the first bus comp
 	rmSync(log, { force: true });
 	const out = execFileSync(
 		'node',
-		['--import', resolve('scripts/lib/count-wasm.mjs'), '--input-type=module', '-e', `
+		[
+			'--import',
+			resolve('scripts/lib/count-wasm.mjs'),
+			'--input-type=module',
+			'-e',
+			`
 			import { readFileSync, existsSync } from 'node:fs';
 			const count = () => (existsSync(process.env.KAIWA_WASM_LOG) ? readFileSync(process.env.KAIWA_WASM_LOG, 'utf8').trim().split('\\n').length : 0);
 			const { defineEvents, MockEventBus, createEventBus } = await import('kaiwa-bus');
@@ -148,16 +184,19 @@ check('importing every entry in Node compiles no WebAssembly; the first bus comp
 			createEventBus('memory', { events }).emit('cart.item.added', { itemId: 'tea' });
 			createEventBus('memory', { events });
 			console.log(before, count());
-		`],
+		`
+		],
 		{ cwd: dir, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, KAIWA_WASM_LOG: log } }
 	);
 	if (out.trim() !== '0 1') throw new Error(`compilations before the first bus and after two: ${out.trim()} (expected 0 1)`);
 });
 
-check('bundled and run where no .wasm is (a server deployed without node_modules): defineEvents and MockEventBus work, a bus names the problem', () => {
-	writeFileSync(
-		`${dir}/render.js`,
-		`import { EventBus, MockEventBus, defineEvents, init } from 'kaiwa-bus';
+check(
+	'bundled and run where no .wasm is (a server deployed without node_modules): defineEvents and MockEventBus work, a bus names the problem',
+	() => {
+		writeFileSync(
+			`${dir}/render.js`,
+			`import { EventBus, MockEventBus, defineEvents, init } from 'kaiwa-bus';
 		const events = defineEvents({ 'cart.item.added': { itemId: 'string' } });
 		const mock = new MockEventBus();
 		mock.emit('cart.item.added', { itemId: 'tea' });
@@ -165,19 +204,25 @@ check('bundled and run where no .wasm is (a server deployed without node_modules
 		try { new EventBus(); } catch (error) { refused = error.message; }
 		const rejected = await init().then(() => '', (error) => error.message);
 		console.log(JSON.stringify({ schemas: events.schemas.length, emitted: mock.getEmittedEvents().length, refused, rejected }));`
-	);
-	const away = mkdtempSync(join(tmpdir(), 'kaiwa-no-modules-'));
-	try {
-		execFileSync(resolve('node_modules/.bin/esbuild'), ['render.js', '--bundle', '--platform=node', '--format=esm', `--outfile=${away}/render.mjs`, '--log-level=warning'], { cwd: dir });
-		const result = JSON.parse(execFileSync('node', [`${away}/render.mjs`], { cwd: away, encoding: 'utf8', stdio: 'pipe' }));
-		if (result.schemas !== 1 || result.emitted !== 1) throw new Error(JSON.stringify(result));
-		for (const message of [result.refused, result.rejected]) {
-			if (!/cannot create a bus: kaiwa_bus_bg\.wasm is neither next to .* deployed without node_modules/.test(message)) throw new Error(`the error does not say what happened: ${JSON.stringify(message)}`);
+		);
+		const away = mkdtempSync(join(tmpdir(), 'kaiwa-no-modules-'));
+		try {
+			execFileSync(
+				resolve('node_modules/.bin/esbuild'),
+				['render.js', '--bundle', '--platform=node', '--format=esm', `--outfile=${away}/render.mjs`, '--log-level=warning'],
+				{ cwd: dir }
+			);
+			const result = JSON.parse(execFileSync('node', [`${away}/render.mjs`], { cwd: away, encoding: 'utf8', stdio: 'pipe' }));
+			if (result.schemas !== 1 || result.emitted !== 1) throw new Error(JSON.stringify(result));
+			for (const message of [result.refused, result.rejected]) {
+				if (!/cannot create a bus: kaiwa_bus_bg\.wasm is neither next to .* deployed without node_modules/.test(message))
+					throw new Error(`the error does not say what happened: ${JSON.stringify(message)}`);
+			}
+		} finally {
+			rmSync(away, { recursive: true, force: true });
 		}
-	} finally {
-		rmSync(away, { recursive: true, force: true });
 	}
-});
+);
 
 check("the package's README links work on the npm page and in node_modules; LICENSE, CHANGELOG, repository, homepage, bugs", () => {
 	const root = `${dir}/node_modules/kaiwa-bus`;

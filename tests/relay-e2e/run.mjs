@@ -36,7 +36,13 @@ const seen = (page) => page.evaluate(() => window.seen);
 const emit = (page, sessionId, stored = false) =>
 	page.evaluate(
 		async ([s, stored]) => {
-			const sent = window.bus.emit('analytics.performance.metric', { sessionId: s, metric: 'm', value: 1, unit: 'n', timestamp: new Date() });
+			const sent = window.bus.emit('analytics.performance.metric', {
+				sessionId: s,
+				metric: 'm',
+				value: 1,
+				unit: 'n',
+				timestamp: new Date()
+			});
 			if (stored) await sent;
 		},
 		[sessionId, stored]
@@ -64,7 +70,7 @@ async function connections(relay) {
 	return Number(text.match(/^kaiwa_relay_connections (\d+)/m)?.[1]);
 }
 
-test('two tabs get each other\'s events exactly once, over one WebSocket at the relay', async ({ context, url, relay }) => {
+test("two tabs get each other's events exactly once, over one WebSocket at the relay", async ({ context, url, relay }) => {
 	const [a, b] = [await openTab(context, url, relay), await openTab(context, url, relay)];
 	const leaders = await Promise.all([a, b].map((p) => p.evaluate(() => window.bus.connection.leader)));
 	assert.deepEqual(leaders.sort(), [false, true], 'one leader');
@@ -75,18 +81,25 @@ test('two tabs get each other\'s events exactly once, over one WebSocket at the 
 	await emit(a, 'from-a', true);
 	await emit(b, 'from-b', true);
 	await outside.emit('analytics.performance.metric', metric('out-side'));
-	await until(() => got.length === 2, 'the tabs\' events outside');
+	await until(() => got.length === 2, "the tabs' events outside");
 	// Anything doubled (a tab's event back through the relay) arrives before this.
 	await roundTrip(outside, [a, b], 'out-end');
 	for (const page of [a, b]) {
-		assert.deepEqual((await seen(page)).sort(), ['from-a', 'from-b', 'out-end', 'out-side'].map((s) => `analytics.performance.metric:${s}`));
+		assert.deepEqual(
+			(await seen(page)).sort(),
+			['from-a', 'from-b', 'out-end', 'out-side'].map((s) => `analytics.performance.metric:${s}`)
+		);
 	}
 	assert.deepEqual(got.sort(), ['from-a', 'from-b']);
 	outside.close();
 	await Promise.all([a.close(), b.close()]);
 });
 
-test('buses of two identities in one browser never share a socket; buses of one identity do; getToken needs an identity', async ({ context, url, relay }) => {
+test('buses of two identities in one browser never share a socket; buses of one identity do; getToken needs an identity', async ({
+	context,
+	url,
+	relay
+}) => {
 	const page = await openTab(context, url, relay);
 	const result = await page.evaluate(async (relayUrl) => {
 		// A static token's sub and admin claims are its identity (unverified: only to tell them apart).
@@ -120,7 +133,11 @@ test('buses of two identities in one browser never share a socket; buses of one 
 	await page.close();
 });
 
-test('a follower tab\'s burst of emits posts nothing while it runs, then reaches the relay through the leader once each, in order', async ({ context, url, relay }) => {
+test("a follower tab's burst of emits posts nothing while it runs, then reaches the relay through the leader once each, in order", async ({
+	context,
+	url,
+	relay
+}) => {
 	const [a, b] = [await openTab(context, url, relay), await openTab(context, url, relay)];
 	const follower = (await a.evaluate(() => window.bus.connection.leader)) ? b : a;
 	const outside = createRelayBus({ url: relay.url, token: null, WebSocket });
@@ -141,13 +158,19 @@ test('a follower tab\'s burst of emits posts nothing while it runs, then reaches
 		const postedDuring = posted;
 		BroadcastChannel.prototype.postMessage = post;
 		await Promise.all(sent);
-		const refused = await bad.then(() => null, (e) => e.kind);
+		const refused = await bad.then(
+			() => null,
+			(e) => e.kind
+		);
 		return { postedDuring, refused };
 	});
 	assert.equal(postedDuring, 0, 'no message posted during the emits');
 	assert.equal(refused, 'malformed');
 	await until(() => got.length === 20, 'the burst outside');
-	assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `burst-${i}`));
+	assert.deepEqual(
+		got,
+		Array.from({ length: 20 }, (_, i) => `burst-${i}`)
+	);
 	outside.close();
 	await Promise.all([a.close(), b.close()]);
 });
@@ -177,7 +200,17 @@ async function handover(context, url, relay, end) {
 	const stream = (page, prefix) =>
 		page.evaluate((prefix) => {
 			let i = 0;
-			const timer = setInterval(() => window.bus.emit('analytics.performance.metric', { sessionId: `${prefix}-${i++}`, metric: 'm', value: 1, unit: 'n', timestamp: new Date() }), 3);
+			const timer = setInterval(
+				() =>
+					window.bus.emit('analytics.performance.metric', {
+						sessionId: `${prefix}-${i++}`,
+						metric: 'm',
+						value: 1,
+						unit: 'n',
+						timestamp: new Date()
+					}),
+				3
+			);
 			window.stop = () => (clearInterval(timer), i);
 		}, prefix);
 	await Promise.all([stream(follower, 'tab-f'), stream(late, 'tab-l')]);
@@ -191,31 +224,59 @@ async function handover(context, url, relay, end) {
 			await new Promise((r) => setTimeout(r, 10));
 		}
 	})();
-	await until(async () => (await Promise.all(tabs.map((t) => t.evaluate(() => window.bus.connection)))).some((c) => c.leader && c.state === 'open'), 'a new leader');
+	await until(
+		async () =>
+			(await Promise.all(tabs.map((t) => t.evaluate(() => window.bus.connection)))).some((c) => c.leader && c.state === 'open'),
+		'a new leader'
+	);
 	await burst;
 	const [f, l] = await Promise.all(tabs.map((t) => t.evaluate(() => window.stop())));
-	await until(() => got.filter((s) => s.startsWith('tab-')).length >= f + l, 'the tabs\' events outside', 20_000);
+	await until(() => got.filter((s) => s.startsWith('tab-')).length >= f + l, "the tabs' events outside", 20_000);
 	await roundTrip(outside, tabs, 'out-end');
 	const ids = (n, prefix) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-	for (const [tab, name] of [[follower, 'the old follower'], [late, 'the tab that opened late']]) {
+	for (const [tab, name] of [
+		[follower, 'the old follower'],
+		[late, 'the tab that opened late']
+	]) {
 		const mine = (await seen(tab)).map((s) => s.split(':')[1]);
 		const twice = mine.filter((s, i) => mine.indexOf(s) !== i);
 		assert.deepEqual(twice, [], `${name} got these twice`);
-		assert.deepEqual(mine.filter((s) => s.startsWith('out-') && s !== 'out-pre'), [...sent, 'out-end'], `${name}: every outside event once, in order`);
-		assert.deepEqual(mine.filter((s) => s.startsWith('tab-f-')), ids(f, 'tab-f'), name);
-		assert.deepEqual(mine.filter((s) => s.startsWith('tab-l-')), ids(l, 'tab-l'), name);
-		if (tab === late) assert.deepEqual(mine.filter((s) => s.includes('pre')), [], 'the late tab got nothing from before it opened');
+		assert.deepEqual(
+			mine.filter((s) => s.startsWith('out-') && s !== 'out-pre'),
+			[...sent, 'out-end'],
+			`${name}: every outside event once, in order`
+		);
+		assert.deepEqual(
+			mine.filter((s) => s.startsWith('tab-f-')),
+			ids(f, 'tab-f'),
+			name
+		);
+		assert.deepEqual(
+			mine.filter((s) => s.startsWith('tab-l-')),
+			ids(l, 'tab-l'),
+			name
+		);
+		if (tab === late)
+			assert.deepEqual(
+				mine.filter((s) => s.includes('pre')),
+				[],
+				'the late tab got nothing from before it opened'
+			);
 	}
 	assert.deepEqual(
 		got.filter((s) => s.startsWith('tab-')).sort(),
 		[...ids(f, 'tab-f'), ...ids(l, 'tab-l')].sort(),
-		'the tabs\' events reached the relay once each'
+		"the tabs' events reached the relay once each"
 	);
 	outside.close();
 	await Promise.all(tabs.map((t) => t.close()));
 }
 
-test('the leader tab closes with publishes in flight: the socket is handed over; every tab gets each event once, and a tab that opened late nothing from before it opened', async ({ context, url, relay }) => {
+test('the leader tab closes with publishes in flight: the socket is handed over; every tab gets each event once, and a tab that opened late nothing from before it opened', async ({
+	context,
+	url,
+	relay
+}) => {
 	await handover(context, url, relay, (leader) => leader.close({ runBeforeUnload: false }));
 });
 
@@ -232,7 +293,10 @@ test('the leader tab crashes with publishes in flight: the same', async ({ conte
 // What a script of the origin in another page can post on the tabs' own
 // channel, and what it may get through: a tab event (any tab may emit), but
 // no relay message, unless it comes from the leader.
-test('a hostile script on the tabs\' channel: a tab event gets through (the channel is the real one); forged relay events, statuses, settlements, gaps and leader claims are refused, warned about, never dispatched, and move no position', async ({ context, url }) => {
+test("a hostile script on the tabs' channel: a tab event gets through (the channel is the real one); forged relay events, statuses, settlements, gaps and leader claims are refused, warned about, never dispatched, and move no position", async ({
+	context,
+	url
+}) => {
 	const redis = await startRedis();
 	let relay = await startRelay({ engine: 'redis', redisUrl: redis.url, insecure: true });
 	try {
@@ -251,7 +315,18 @@ test('a hostile script on the tabs\' channel: a tab event gets through (the chan
 		const otherId = await evil.evaluate(() => window.heard.find((m) => m.kind === 'events').from);
 
 		// The positive control: a well-formed tab event from anyone is dispatched, as from a tab.
-		await evil.evaluate(() => window.forge({ kind: 'events', from: 'x', events: [{ name: 'analytics.performance.metric', payload: { sessionId: 'control', metric: 'm', value: 1, unit: 'n', timestamp: new Date() } }] }));
+		await evil.evaluate(() =>
+			window.forge({
+				kind: 'events',
+				from: 'x',
+				events: [
+					{
+						name: 'analytics.performance.metric',
+						payload: { sessionId: 'control', metric: 'm', value: 1, unit: 'n', timestamp: new Date() }
+					}
+				]
+			})
+		);
 		for (const tab of tabs) await tab.waitForFunction(() => window.seen.includes('analytics.performance.metric:control'));
 
 		const payload = (s) => ({ sessionId: s, metric: 'm', value: 1, unit: 'n', timestamp: new Date().toISOString() });
@@ -259,12 +334,34 @@ test('a hostile script on the tabs\' channel: a tab event gets through (the chan
 			([otherId, p]) => {
 				const forged = (s) => ({ ...p, sessionId: s });
 				window.forge({ kind: 'events', from: 'x', events: [{ name: 'analytics.performance.metric', payload: { sessionId: 7 } }] });
-				window.forge({ kind: 'remote', from: 'x', name: 'analytics.performance.metric', offset: '9999999999999-0', payload: forged('remote-x') });
-				window.forge({ kind: 'remote', from: otherId, name: 'analytics.performance.metric', offset: '9999999999999-1', payload: forged('remote-f') });
-				window.forge({ kind: 'status', from: 'y', status: { state: 'closed', epoch: 'forged', offset: '9999999999999-2', outbox: 99, error: 'forged' } });
+				window.forge({
+					kind: 'remote',
+					from: 'x',
+					name: 'analytics.performance.metric',
+					offset: '9999999999999-0',
+					payload: forged('remote-x')
+				});
+				window.forge({
+					kind: 'remote',
+					from: otherId,
+					name: 'analytics.performance.metric',
+					offset: '9999999999999-1',
+					payload: forged('remote-f')
+				});
+				window.forge({
+					kind: 'status',
+					from: 'y',
+					status: { state: 'closed', epoch: 'forged', offset: '9999999999999-2', outbox: 99, error: 'forged' }
+				});
 				window.forge({ kind: 'gap', from: 'z', gap: { epoch: 'forged', offset: '9999999999999-3', lostAfter: null } });
 				window.forge({ kind: 'leader', from: 'w' });
-				window.forge({ kind: 'remote', from: 'w', name: 'analytics.performance.metric', offset: '9999999999999-4', payload: forged('remote-w') });
+				window.forge({
+					kind: 'remote',
+					from: 'w',
+					name: 'analytics.performance.metric',
+					offset: '9999999999999-4',
+					payload: forged('remote-w')
+				});
 			},
 			[otherId, payload('')]
 		);
@@ -280,30 +377,36 @@ test('a hostile script on the tabs\' channel: a tab event gets through (the chan
 		];
 		const count = (page, re) => page.warnings.filter((w) => re.test(w)).length;
 		const want = (re) => expected.filter((e) => e.source === re.source).length;
-		await until(() => expected.every((re) => count(follower, re) >= want(re)), 'the follower\'s warnings', 10_000).catch((error) => {
+		await until(() => expected.every((re) => count(follower, re) >= want(re)), "the follower's warnings", 10_000).catch((error) => {
 			throw new Error(`${error.message}: ${follower.warnings.join('\n')}`);
 		});
-		await until(() => count(leader, /while this tab holds the relay socket/) >= 6, 'the leader\'s warnings', 10_000);
+		await until(() => count(leader, /while this tab holds the relay socket/) >= 6, "the leader's warnings", 10_000);
 
 		// A settlement forged for a publish the follower has in flight: the relay is away, so it stays in flight.
 		await relay.kill();
 		await follower.waitForFunction(() => window.bus.connection.state === 'connecting');
 		await follower.evaluate(() => {
 			window.pending = 'pending';
-			window.bus.emit('analytics.performance.metric', { sessionId: 'in-flight', metric: 'm', value: 1, unit: 'n', timestamp: new Date() }).then(
-				({ offset }) => (window.pending = offset),
-				(error) => (window.pending = `refused: ${error.kind}`)
-			);
+			window.bus
+				.emit('analytics.performance.metric', { sessionId: 'in-flight', metric: 'm', value: 1, unit: 'n', timestamp: new Date() })
+				.then(
+					({ offset }) => (window.pending = offset),
+					(error) => (window.pending = `refused: ${error.kind}`)
+				);
 		});
 		const ref = await evil.evaluate(async () => {
-			while (!window.heard.some((m) => m.kind === 'publish' && m.payload.sessionId === 'in-flight')) await new Promise((r) => setTimeout(r, 10));
+			while (!window.heard.some((m) => m.kind === 'publish' && m.payload.sessionId === 'in-flight'))
+				await new Promise((r) => setTimeout(r, 10));
 			const { ref } = window.heard.find((m) => m.kind === 'publish' && m.payload.sessionId === 'in-flight');
 			window.forge({ kind: 'settled', from: 'x', ref, offset: '9999999999999-5' });
 			window.forge({ kind: 'settled', from: 'x', ref, error: { kind: 'forbidden', message: 'forged', issues: [] } });
 			return ref;
 		});
 		assert.match(ref, /-\d+$/);
-		await until(() => count(follower, /refused a settled message from a tab that does not hold the relay socket/) === 2, 'the settlements refused');
+		await until(
+			() => count(follower, /refused a settled message from a tab that does not hold the relay socket/) === 2,
+			'the settlements refused'
+		);
 		assert.equal(await follower.evaluate(() => window.pending), 'pending', 'the forged settlements settled nothing');
 		relay = await startRelay({ port: relay.port, engine: 'redis', redisUrl: redis.url, insecure: true });
 		await follower.waitForFunction(() => window.pending !== 'pending');
@@ -312,13 +415,23 @@ test('a hostile script on the tabs\' channel: a tab event gets through (the chan
 		// Nothing forged was dispatched, and the position is the relay's: the
 		// follower takes over from it with no gap.
 		for (const tab of tabs) {
-			assert.deepEqual((await seen(tab)).filter((s) => /remote-|:7$/.test(s)), [], 'nothing forged was dispatched');
+			assert.deepEqual(
+				(await seen(tab)).filter((s) => /remote-|:7$/.test(s)),
+				[],
+				'nothing forged was dispatched'
+			);
 		}
 		const outside = createRelayBus({ url: relay.url, token: null, WebSocket });
 		await until(() => outside.connection.state === 'open', 'the outside client');
 		await leader.close({ runBeforeUnload: false });
 		await outside.emit('analytics.performance.metric', metric('while-no-leader'));
-		await until(async () => (await Promise.all([other, follower].map((t) => t.evaluate(() => window.bus.connection)))).some((c) => c.leader && c.state === 'open'), 'a new leader');
+		await until(
+			async () =>
+				(await Promise.all([other, follower].map((t) => t.evaluate(() => window.bus.connection)))).some(
+					(c) => c.leader && c.state === 'open'
+				),
+			'a new leader'
+		);
 		await roundTrip(outside, [other, follower], 'after');
 		for (const tab of [other, follower]) {
 			assert.deepEqual(await tab.evaluate(() => window.bus.gaps), [], 'resumed from the real position: no gap');
@@ -360,7 +473,10 @@ test('redis: the relay stopped, emits made, the relay back: all delivered once, 
 	}
 });
 
-test("outbox 'indexeddb': emits made offline, the tab closed, reopened with the relay back: each delivered once, in order", async ({ context, url }) => {
+test("outbox 'indexeddb': emits made offline, the tab closed, reopened with the relay back: each delivered once, in order", async ({
+	context,
+	url
+}) => {
 	const redis = await startRedis();
 	let relay = await startRelay({ engine: 'redis', redisUrl: redis.url, insecure: true });
 	const port = relay.port;
@@ -396,7 +512,11 @@ test("outbox 'indexeddb': emits made offline, the tab closed, reopened with the 
 		await until(() => got.includes('end'), 'the last event');
 		await roundTrip(outside, [reopened], 'out-end');
 		assert.deepEqual(got, [...Array.from({ length: 5 }, (_, i) => `kept-${i}`), 'end']);
-		assert.deepEqual(await seen(reopened), ['end', 'out-end'].map((s) => `analytics.performance.metric:${s}`), 'not dispatched again in the reopened tab');
+		assert.deepEqual(
+			await seen(reopened),
+			['end', 'out-end'].map((s) => `analytics.performance.metric:${s}`),
+			'not dispatched again in the reopened tab'
+		);
 		outside.close();
 		await reopened.close();
 	} finally {

@@ -71,15 +71,23 @@ test('a relay that speaks protocol 1 is refused before anything is published to 
 			const frame = JSON.parse(String(data));
 			frames.push(frame);
 			// A protocol-1 relay's welcome: no `protocol`.
-			if (frame.type === 'hello') socket.send(JSON.stringify({ type: 'welcome', epoch: 'e', offset: '1-0', recovered: false, user: 'alice' }));
+			if (frame.type === 'hello')
+				socket.send(JSON.stringify({ type: 'welcome', epoch: 'e', offset: '1-0', recovered: false, user: 'alice' }));
 		})
 	);
 	await new Promise((resolve) => old.once('listening', resolve));
 	const { bus: b } = bus(`ws://127.0.0.1:${old.address().port}/v1/ws`, 'alice');
 	const emitted = b.emit('cart.item.added', { itemId: 'book' });
-	const error = await emitted.then(() => null, (e) => e);
+	const error = await emitted.then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(error instanceof RelayError, String(error));
 	assert.equal(b.connection.state, 'closed');
 	assert.match(b.connection.error, /protocol 1.*upgrade kaiwa-relay/);
-	assert.deepEqual(frames.map((f) => [f.type, f.protocol]), [['hello', 2]], 'a hello that says protocol 2, and no publish');
+	assert.deepEqual(
+		frames.map((f) => [f.type, f.protocol]),
+		[['hello', 2]],
+		'a hello that says protocol 2, and no publish'
+	);
 });

@@ -52,9 +52,15 @@ const FACTORIES = {
 	relay: (extra) => track(createRelayBus({ ...relayOptions('u1'), ...BUS, ...extra })),
 	"createEventBus('redis')": (extra) => track(createEventBus('redis', { ...relayOptions('u1'), ...BUS, ...extra })),
 	persistent: (extra) => createPersistentBus({ name: 'factories', indexedDB: new IDBFactory(), ...BUS, ...extra }),
-	"createEventBus('persistent')": (extra) => createEventBus('persistent', { name: 'factories', indexedDB: new IDBFactory(), ...BUS, ...extra }),
+	"createEventBus('persistent')": (extra) =>
+		createEventBus('persistent', { name: 'factories', indexedDB: new IDBFactory(), ...BUS, ...extra }),
 	'persistent over relay': (extra) =>
-		createPersistentBus({ name: 'factories', indexedDB: new IDBFactory(), bus: track(createRelayBus({ ...relayOptions('u1'), ...BUS })), ...extra })
+		createPersistentBus({
+			name: 'factories',
+			indexedDB: new IDBFactory(),
+			bus: track(createRelayBus({ ...relayOptions('u1'), ...BUS })),
+			...extra
+		})
 };
 
 for (const [name, create] of Object.entries(FACTORIES)) {
@@ -74,7 +80,10 @@ for (const [name, create] of Object.entries(FACTORIES)) {
 	// Not the core entry's memory bus: that check would cost the core's size budget (TypeScript flags it there).
 	if (name === 'memory') continue;
 	test(`${name}: a misspelt option is a TypeError naming it, not ignored`, () => {
-		assert.throws(() => create({ evnts: events }), /unknown option "evnts"; it takes the bus options \(events, mode, historyLimit, timing, catalog\)/);
+		assert.throws(
+			() => create({ evnts: events }),
+			/unknown option "evnts"; it takes the bus options \(events, mode, historyLimit, timing, catalog\)/
+		);
 	});
 }
 
@@ -134,5 +143,8 @@ test('a persistent bus over a relay bus: stored and restored with Dates, and the
 	const [restored] = reopened.getEventHistory();
 	assert.equal(restored.source, 'restored');
 	assert.ok(restored.payload.at instanceof Date);
-	assert.throws(() => createPersistentBus({ bus: peer, mode: 'strict' }), /options\.mode beside options\.bus: .*give mode to the factory that made it/);
+	assert.throws(
+		() => createPersistentBus({ bus: peer, mode: 'strict' }),
+		/options\.mode beside options\.bus: .*give mode to the factory that made it/
+	);
 });

@@ -24,7 +24,11 @@ function relayBus(url, options = {}) {
 }
 
 const open = (bus) => until(() => bus.connection.state === 'open', 'the connection to open');
-const failure = (promise) => promise.then(() => null, (error) => error);
+const failure = (promise) =>
+	promise.then(
+		() => null,
+		(error) => error
+	);
 const blob = (id, bytes) => ({ id, blob: 'x'.repeat(bytes) });
 
 /**
@@ -78,14 +82,24 @@ test('limits: the welcome says what the relay takes; an emit over them is refuse
 	const over = bus.emit('app.blob.added', blob('over', 1500));
 	const huge = bus.emit('app.blob.added', blob('huge', 100_000));
 	const after = bus.emit('app.blob.added', blob('after', 10));
-	for (const [error, bytes] of [[await failure(over), 1523], [await failure(huge), 100_023]]) {
+	for (const [error, bytes] of [
+		[await failure(over), 1523],
+		[await failure(huge), 100_023]
+	]) {
 		assert.ok(error instanceof RelayError && error.kind === 'too-large', `got ${error}`);
-		assert.match(error.message, new RegExp(`app.blob.added: the payload is ${bytes} bytes of JSON; this relay takes at most 1000 bytes`));
+		assert.match(
+			error.message,
+			new RegExp(`app.blob.added: the payload is ${bytes} bytes of JSON; this relay takes at most 1000 bytes`)
+		);
 	}
 	await after;
 	await until(() => seen.includes('after'), 'the event after them');
 	assert.deepEqual(seen, ['after']);
-	assert.deepEqual(publishes(log).map((f) => f.payload.id), ['after'], 'neither was sent');
+	assert.deepEqual(
+		publishes(log).map((f) => f.payload.id),
+		['after'],
+		'neither was sent'
+	);
 	assert.equal(log.sockets.length, 1, 'no reconnect');
 	// Bytes are counted in UTF-8, as the relay counts them: 400 'é' are 802 bytes of JSON, 600 are 1202.
 	await bus.emit('app.blob.added', { id: 'é', blob: 'é'.repeat(400) });
@@ -121,7 +135,12 @@ test("an oversized entry an older version left in an 'indexeddb' outbox is refus
 	const { indexedDB } = await import('fake-indexeddb');
 	const outboxName = `outbox-old-${Date.now()}`;
 	const old = new IndexedDbOutbox({ name: outboxName, indexedDB });
-	for (const [ref, bytes] of [['old-1', 10], ['old-2', 300_000], ['old-3', 10]]) old.add(ref, 'app.blob.added', blob(ref, bytes));
+	for (const [ref, bytes] of [
+		['old-1', 10],
+		['old-2', 300_000],
+		['old-3', 10]
+	])
+		old.add(ref, 'app.blob.added', blob(ref, bytes));
 	await old.flush();
 	old.close();
 	const server = await start(await startRelay({ insecure: true }));
@@ -135,7 +154,11 @@ test("an oversized entry an older version left in an 'indexeddb' outbox is refus
 	await until(() => seen.length === 2, 'the two that fit');
 	await until(() => bus.connection.outbox === 0, 'the outbox to drain');
 	assert.deepEqual(seen, ['old-1', 'old-3']);
-	assert.deepEqual(publishes(log).map((f) => f.ref), ['old-1', 'old-3'], 'old-2 was never sent');
+	assert.deepEqual(
+		publishes(log).map((f) => f.ref),
+		['old-1', 'old-3'],
+		'old-2 was never sent'
+	);
 	assert.equal(log.sockets.length, 1);
 	const left = new IndexedDbOutbox({ name: outboxName, indexedDB });
 	await until(async () => (await left.load()).length === 0, 'the outbox in IndexedDB to be empty');
@@ -186,7 +209,12 @@ test('4008: a client that stopped reading is closed as lagging, resumes at once,
 	}
 	log.sockets[0].resume();
 	await until(() => seen.length === ids.length, 'every event at the slow client', 30_000).catch((error) => {
-		throw new Error(`${error.message}: ${seen.length} of ${ids.length}, closes ${log.closes}, sockets ${log.sockets.length}, ${JSON.stringify(slow.connection)} ${JSON.stringify(log.received.filter((f) => f.type !== 'event'))} ${JSON.stringify(log.sent.filter((f) => f.type === 'hello'))} last ${seen.at(-1)} offsets ${log.received.filter((f) => f.type === 'event').slice(-3).map((f) => f.offset)}`);
+		throw new Error(
+			`${error.message}: ${seen.length} of ${ids.length}, closes ${log.closes}, sockets ${log.sockets.length}, ${JSON.stringify(slow.connection)} ${JSON.stringify(log.received.filter((f) => f.type !== 'event'))} ${JSON.stringify(log.sent.filter((f) => f.type === 'hello'))} last ${seen.at(-1)} offsets ${log.received
+				.filter((f) => f.type === 'event')
+				.slice(-3)
+				.map((f) => f.offset)}`
+		);
 	});
 	assert.deepEqual(seen, ids, 'every event once, in order');
 	assert.deepEqual(log.closes, [4008]);
@@ -215,7 +243,7 @@ test('a reconnect with publishes unanswered: the resume replays those the relay 
 	assert.ok(log.sent.filter((f) => f.type === 'hello')[1].resume, 'the reconnect resumed');
 	// Positive control and round trip: the watcher's event reaches the bus after the replay.
 	await watcher.emit('app.counter.added', { id: 'end' });
-	await until(() => seen.includes('end/remote'), 'the watcher\'s event at the bus');
+	await until(() => seen.includes('end/remote'), "the watcher's event at the bus");
 	const replayed = log.received.filter((f) => f.type === 'event' && offsets.includes(f.offset));
 	assert.equal(replayed.length, 3, 'the relay did replay the three to the client that sent them');
 	assert.deepEqual(seen, ['u1/local', 'u2/local', 'u3/local', 'end/remote'], 'each once, where it was emitted');
@@ -282,7 +310,10 @@ test('a token that really expires: refreshed before it does, the connection stay
 	await bus.emit('auth.user.logout', { userId: 'u1', timestamp: at });
 	assert.equal(bus.connection.state, 'open');
 	assert.equal(log.sockets.length, 1, 'never reconnected');
-	assert.ok(log.sent.some((f) => f.type === 'auth'), 'a fresh token was sent');
+	assert.ok(
+		log.sent.some((f) => f.type === 'auth'),
+		'a fresh token was sent'
+	);
 });
 
 test('a token that expires with no fresh one to be had: the relay closes with 4001 at expiry, and the client reconnects with resume, missing nothing', async () => {
@@ -322,7 +353,10 @@ test('a token valid for 90 days: no refresh storm (the refresh is further away t
 	process.on('warning', warned);
 	let calls = 0;
 	const { WebSocket: Watched, log } = watched();
-	const bus = relayBus(server.url, { WebSocket: Watched, getToken: () => (calls++, token({ sub: 'u1', publish: ['*'] }, 90 * 24 * 3600)) });
+	const bus = relayBus(server.url, {
+		WebSocket: Watched,
+		getToken: () => (calls++, token({ sub: 'u1', publish: ['*'] }, 90 * 24 * 3600))
+	});
 	await open(bus);
 	// Twenty round trips: a refresh timer that fires at once would have run many times by then.
 	for (let i = 0; i < 20; i++) await bus.emit('auth.user.logout', { userId: 'u1', timestamp: at });

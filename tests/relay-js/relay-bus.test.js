@@ -30,9 +30,10 @@ async function relay(options) {
 	return own.server(await startRelay(options));
 }
 
-const open = (bus) => until(() => bus.connection.state === 'open', 'the connection to open').catch((error) => {
-	throw new Error(`${error.message}: ${JSON.stringify(bus.connection)}`);
-});
+const open = (bus) =>
+	until(() => bus.connection.state === 'open', 'the connection to open').catch((error) => {
+		throw new Error(`${error.message}: ${JSON.stringify(bus.connection)}`);
+	});
 
 for (const engine of ['memory', 'redis']) {
 	test(`${engine}: an event reaches the other client with its Dates, once; the publisher's promise gives its offset; no echo`, async () => {
@@ -58,9 +59,16 @@ for (const engine of ['memory', 'redis']) {
 		assert.equal(b.getEventHistory().at(-1).source, 'remote', 'recorded with its source');
 		// A round trip: b's event reaches a after anything the relay sent a before it.
 		await b.emit('auth.user.login', login('u2'));
-		await until(() => seenA.length === 2, 'b\'s event at a');
-		assert.deepEqual(seenA.map((p) => p.userId), ['u1', 'u2'], 'a saw its own event once, locally, not back from the relay');
-		assert.deepEqual(seenB.map((p) => p.userId), ['u1', 'u2']);
+		await until(() => seenA.length === 2, "b's event at a");
+		assert.deepEqual(
+			seenA.map((p) => p.userId),
+			['u1', 'u2'],
+			'a saw its own event once, locally, not back from the relay'
+		);
+		assert.deepEqual(
+			seenB.map((p) => p.userId),
+			['u1', 'u2']
+		);
 	});
 }
 
@@ -94,7 +102,10 @@ test('the emits of one task are sent after it, one publish per frame, in order, 
 		[...ids, 'late'].map((id) => ['publish', id]),
 		'one publish per frame, in order, at the end of the task'
 	);
-	const refused = await bad.then(() => null, (e) => e);
+	const refused = await bad.then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(refused instanceof RelayError && refused.kind === 'malformed', `got ${refused}`);
 	const offsets = (await Promise.all([...sent, late])).map((r) => r.offset);
 	assert.equal(new Set(offsets).size, 51, 'each stored once');
@@ -110,16 +121,28 @@ test('refusals map to errors: validation (with the relay issues), unknown, forbi
 	await open(loose);
 	let ran = 0;
 	loose.on('*', () => ran++);
-	const validation = await loose.emit('auth.user.login', { userId: 'u1', email: 1 }).then(() => null, (e) => e);
+	const validation = await loose.emit('auth.user.login', { userId: 'u1', email: 1 }).then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(validation instanceof ValidationError, `got ${validation}`);
-	assert.ok(validation.issues.some((i) => i.path === 'email' && i.expected === 'string' && i.received === 'number'), JSON.stringify(validation.issues));
-	const unknown = await loose.emit('app.thing.happened', {}).then(() => null, (e) => e);
+	assert.ok(
+		validation.issues.some((i) => i.path === 'email' && i.expected === 'string' && i.received === 'number'),
+		JSON.stringify(validation.issues)
+	);
+	const unknown = await loose.emit('app.thing.happened', {}).then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(unknown instanceof RelayError && unknown.kind === 'unknown', `got ${unknown}`);
 	assert.equal(ran, 2, 'both were dispatched locally before the relay answered');
 
 	const readOnly = relayBus(strict.url, { token: token({ sub: 'u2' }) });
 	await open(readOnly);
-	const forbidden = await readOnly.emit('auth.user.logout', { userId: 'u2', timestamp: at }).then(() => null, (e) => e);
+	const forbidden = await readOnly.emit('auth.user.logout', { userId: 'u2', timestamp: at }).then(
+		() => null,
+		(e) => e
+	);
 	assert.ok(forbidden instanceof RelayError && forbidden.kind === 'forbidden', `got ${forbidden}`);
 	assert.equal(readOnly.connection.outbox, 0);
 });
@@ -177,7 +200,11 @@ test('memory: a relay restart loses its log; the resume is not recovered and the
 	assert.equal(record.status, 'delivered');
 	assert.equal(record.source, 'remote');
 	assert.deepEqual(record.payload, { epoch: gap.epoch, offset: gap.offset, lostAfter: lastSeen });
-	assert.deepEqual(added.map((r) => r.name), [GAP_EVENT], 'onRecord listeners got it');
+	assert.deepEqual(
+		added.map((r) => r.name),
+		[GAP_EVENT],
+		'onRecord listeners got it'
+	);
 	assert.equal(handled.length, 1);
 	assert.equal(handled[0].meta.source, 'remote');
 	assert.equal(handled[0].meta.offset, gap.offset);
@@ -214,7 +241,11 @@ test('publish() posts events from server code; a user sees only their own', asyn
 		{ name: 'subscription.renewed', payload: { userId: 'u2', subscriptionId: 's2', nextBillingDate: at, timestamp: at } }
 	]);
 	await until(() => seen.u2.length === 1, 'u2 to get its renewal');
-	assert.deepEqual(seen.u2.map((p) => p.subscriptionId), ['s2'], 'u2 does not see u1 events');
+	assert.deepEqual(
+		seen.u2.map((p) => p.subscriptionId),
+		['s2'],
+		'u2 does not see u1 events'
+	);
 });
 
 test("outbox: 'indexeddb': events emitted while the relay is down survive the bus being closed, and the next bus sends them once each, in order", async () => {
@@ -249,7 +280,7 @@ test("outbox: 'indexeddb': events emitted while the relay is down survive the bu
 	await until(() => second.connection.outbox === 0, 'the outbox to drain');
 	// A round trip: the watcher's event reaches the second bus after anything sent before it.
 	await watcher.emit('auth.user.login', login('w'));
-	await until(() => again.includes('w'), 'the watcher\'s event at the second bus');
+	await until(() => again.includes('w'), "the watcher's event at the second bus");
 	assert.deepEqual(seen, ['o1', 'o2', 'o3', 'w'], 'once each, in order (and w, locally)');
 	assert.deepEqual(again, ['w'], 'not dispatched again where they were sent from');
 	// Nothing left for a third bus, once the acks are written.
@@ -277,7 +308,8 @@ test('a client that closes stops being counted at the relay (not 30 s later)', a
 
 test('bad options are clear errors', () => {
 	assert.throws(() => createRelayBus({ url: 'http://x', WebSocket }), /ws:\/\/ or wss:\/\//);
-	if (typeof globalThis.WebSocket !== 'function') assert.throws(() => createRelayBus({ url: 'ws://127.0.0.1:1/v1/ws', WebSocket: undefined }), /ws` package/);
+	if (typeof globalThis.WebSocket !== 'function')
+		assert.throws(() => createRelayBus({ url: 'ws://127.0.0.1:1/v1/ws', WebSocket: undefined }), /ws` package/);
 	assert.throws(() => createRelayBus({ url: 'ws://127.0.0.1:1/v1/ws', WebSocket, getToken: 'x' }), /getToken must be a function/);
 	assert.throws(() => createRelayBus({ url: 'ws://127.0.0.1:1/v1/ws', WebSocket, outbox: 'disk' }), /options.outbox/);
 });

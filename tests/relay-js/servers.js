@@ -48,14 +48,20 @@ function start(cmd, args, ready, env = {}) {
 	});
 }
 
-const stopped = (child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
+const stopped = (child) =>
+	child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
 
 /** Starts kaiwa-relay; `port` 0 picks one. Resolves to { url, http, port, kill(signal) }. */
 export async function startRelay({ port = 0, engine = 'memory', redisUrl, mode = 'development', insecure = false, extra = [] } = {}) {
 	const args = ['--listen', `127.0.0.1:${port}`, '--engine', engine, '--mode', mode, ...extra];
 	if (redisUrl) args.push('--redis-url', redisUrl);
 	if (insecure) args.push('--insecure-dev');
-	const { child, match } = await start(RELAY_BIN, args, /listening on ([\d.]+:\d+)/, insecure ? {} : { KAIWA_RELAY_SECRET: SECRET, RUST_LOG: 'warn' });
+	const { child, match } = await start(
+		RELAY_BIN,
+		args,
+		/listening on ([\d.]+:\d+)/,
+		insecure ? {} : { KAIWA_RELAY_SECRET: SECRET, RUST_LOG: 'warn' }
+	);
 	const address = match[1];
 	return {
 		port: Number(address.split(':').at(-1)),
@@ -72,7 +78,11 @@ export async function startRelay({ port = 0, engine = 'memory', redisUrl, mode =
 export async function startRedis(port) {
 	port ??= await freePort();
 	const dir = mkdtempSync(join(tmpdir(), 'kaiwa-redis-'));
-	const { child } = await start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], /Ready to accept connections/);
+	const { child } = await start(
+		'redis-server',
+		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+		/Ready to accept connections/
+	);
 	return {
 		port,
 		url: `redis://127.0.0.1:${port}`,

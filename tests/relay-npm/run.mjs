@@ -63,14 +63,20 @@ delete env.RUSTUP_HOME;
 function install(tarballs, flags = []) {
 	const dir = mkdtempSync(join(tmpdir(), 'kaiwa-relay-npm-'));
 	writeFileSync(`${dir}/package.json`, JSON.stringify({ name: 'relay-user', private: true }));
-	execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', ...flags, ...tarballs], { cwd: dir, env, stdio: 'pipe' });
+	execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', ...flags, ...tarballs], {
+		cwd: dir,
+		env,
+		stdio: 'pipe'
+	});
 	return dir;
 }
 
 /** Starts a relay with `cmd args` in `dir`, with the test's PATH and a secret. */
-const startRelay = (cmd, args, dir) => startRelayProcess(cmd, args, { cwd: dir, env: { ...env, KAIWA_RELAY_SECRET: SECRET, RUST_LOG: 'warn' } });
+const startRelay = (cmd, args, dir) =>
+	startRelayProcess(cmd, args, { cwd: dir, env: { ...env, KAIWA_RELAY_SECRET: SECRET, RUST_LOG: 'warn' } });
 
-const exited = (child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
+const exited = (child) =>
+	child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
 /** Ends the process group of a relay this test started (the launcher, and the binary even if the launcher is gone). */
 async function stopGroup(child) {
 	try {
@@ -86,7 +92,8 @@ const x64 = PLATFORMS.find((p) => p.name === 'linux-x64');
 console.log(`# building the ${x64.target} release binary`);
 const binary = buildBinary(x64);
 const packages = packRelay({ [x64.name]: binary }, `${OUT}/packages`);
-for (const p of packages) console.log(`# ${p.name}: ${(p.bytes / 1024).toFixed(0)} KiB packed, ${(p.unpacked / 1024).toFixed(0)} KiB unpacked`);
+for (const p of packages)
+	console.log(`# ${p.name}: ${(p.bytes / 1024).toFixed(0)} KiB packed, ${(p.unpacked / 1024).toFixed(0)} KiB unpacked`);
 const tarballs = packages.map((p) => p.tarball);
 const dirs = [];
 
@@ -132,8 +139,12 @@ await check('the launcher passes SIGTERM on: the relay shuts down and the launch
 		if (health.status !== 200) throw new Error(`healthz: ${health.status}`);
 		process.kill(relay.child.pid, 'SIGTERM'); // the launcher only, not its group
 		await until(() => relay.child.exitCode !== null || relay.child.signalCode !== null, 'the launcher to exit', 15_000);
-		if (relay.child.exitCode !== 0) throw new Error(`the launcher exited with ${relay.child.exitCode ?? relay.child.signalCode}:\n${relay.output()}`);
-		const refused = await fetch(`http://${relay.address}/healthz`).then(() => false, () => true);
+		if (relay.child.exitCode !== 0)
+			throw new Error(`the launcher exited with ${relay.child.exitCode ?? relay.child.signalCode}:\n${relay.output()}`);
+		const refused = await fetch(`http://${relay.address}/healthz`).then(
+			() => false,
+			() => true
+		);
 		if (!refused) throw new Error('the relay still answers after the launcher exited');
 	} finally {
 		await stopGroup(relay.child);
@@ -158,15 +169,22 @@ await check('installed with --omit=optional: npx kaiwa-relay names the missing p
 
 await check("the relay package's README and PROTOCOL links work on the npm page and in node_modules", () => {
 	const root = `${dirs[0]}/node_modules/kaiwa-relay`;
-	for (const file of ['README.md', 'PROTOCOL.md', 'LICENSE']) if (!existsSync(`${root}/${file}`)) throw new Error(`no ${file} in the package`);
-	const dead = ['README.md', 'PROTOCOL.md'].flatMap((file) => deadLinks(readFileSync(`${root}/${file}`, 'utf8')).map((d) => `${file}: ${d}`));
+	for (const file of ['README.md', 'PROTOCOL.md', 'LICENSE'])
+		if (!existsSync(`${root}/${file}`)) throw new Error(`no ${file} in the package`);
+	const dead = ['README.md', 'PROTOCOL.md'].flatMap((file) =>
+		deadLinks(readFileSync(`${root}/${file}`, 'utf8')).map((d) => `${file}: ${d}`)
+	);
 	if (dead.length) throw new Error(dead.join('\n'));
 });
 
 await check('publint and attw accept kaiwa-relay (ESM only: a require() from CommonJS resolving to ESM is expected)', () => {
 	const main = packages.find((p) => p.name === 'kaiwa-relay');
 	execFileSync('node_modules/.bin/publint', ['--strict', `${OUT}/packages/kaiwa-relay`], { stdio: 'pipe' });
-	execFileSync('node_modules/.bin/attw', [main.tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'table-flipped', '--no-color'], { stdio: 'pipe' });
+	execFileSync(
+		'node_modules/.bin/attw',
+		[main.tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'table-flipped', '--no-color'],
+		{ stdio: 'pipe' }
+	);
 });
 
 for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

@@ -80,8 +80,14 @@ test('a field changed in events.ts: --check fails naming it and the command; the
 	try {
 		const checked = cli('schemas', 'src/lib/events.ts', '--check', 'relay-schemas.json');
 		assert.equal(checked.status, 1);
-		assert.match(checked.stderr, /relay-schemas\.json is stale: it differs from src\/lib\/events\.ts:\n {2}cart\.item\.added: payload\.qty: "'one' \| 'two'" in src\/lib\/events\.ts, "number" in relay-schemas\.json\n/);
-		assert.match(checked.stderr, /Regenerate it, and restart the relay with it:\n {2}npx kaiwa-bus schemas src\/lib\/events\.ts -o relay-schemas\.json/);
+		assert.match(
+			checked.stderr,
+			/relay-schemas\.json is stale: it differs from src\/lib\/events\.ts:\n {2}cart\.item\.added: payload\.qty: "'one' \| 'two'" in src\/lib\/events\.ts, "number" in relay-schemas\.json\n/
+		);
+		assert.match(
+			checked.stderr,
+			/Regenerate it, and restart the relay with it:\n {2}npx kaiwa-bus schemas src\/lib\/events\.ts -o relay-schemas\.json/
+		);
 		// The relay of the previous test still runs the old file.
 		const [relay] = servers;
 		const bus = createRelayBus({ url: relay.url, WebSocket, token: null, events: loadEvents("'one' | 'two'"), mode: 'strict' });
@@ -91,7 +97,10 @@ test('a field changed in events.ts: --check fails naming it and the command; the
 		try {
 			const refused = await bus.emit('cart.item.added', { itemId: 'tea', qty: 'one', at: new Date() }).catch((e) => e);
 			assert.ok(refused instanceof ValidationError, `got ${refused}`);
-			assert.match(refused.message, /qty: expected number, received string\. This app accepts it, so the relay runs other schemas than this app: regenerate its --schemas file .*npx kaiwa-bus schemas/);
+			assert.match(
+				refused.message,
+				/qty: expected number, received string\. This app accepts it, so the relay runs other schemas than this app: regenerate its --schemas file .*npx kaiwa-bus schemas/
+			);
 			await until(() => warnings.length > 0, 'the warning');
 			assert.match(warnings[0], /the relay refused cart\.item\.added \(validation\): .*regenerate its --schemas file/);
 		} finally {
@@ -106,7 +115,10 @@ test('a field changed in events.ts: --check fails naming it and the command; the
 test('modules it cannot read: errors that name the fix (exit 2); --check of a missing file exits 1', () => {
 	writeFileSync(`${APP}/src/lib/aliased.ts`, "import { shared } from '$lib/shared';\nexport const events = shared;\n");
 	writeFileSync(`${APP}/src/lib/none.js`, 'export const x = 1;\n');
-	writeFileSync(`${APP}/src/lib/two.js`, "import { defineEvents } from 'kaiwa-bus';\nexport const a = defineEvents({ 'a.b': {} });\nexport const b = defineEvents({ 'b.c': {} });\n");
+	writeFileSync(
+		`${APP}/src/lib/two.js`,
+		"import { defineEvents } from 'kaiwa-bus';\nexport const a = defineEvents({ 'a.b': {} });\nexport const b = defineEvents({ 'b.c': {} });\n"
+	);
 	const expect = (args, status, pattern) => {
 		const { status: got, stderr } = cli(...args);
 		assert.equal(got, status, stderr);
@@ -120,7 +132,10 @@ test('modules it cannot read: errors that name the fix (exit 2); --check of a mi
 	expect(['schemas', 'src/lib/events.ts', '--check', 'missing.json'], 1, /missing\.json does not exist\. Regenerate it/);
 	assert.equal(cli('schemas', 'src/lib/two.js', '--export', 'b').stdout, JSON.stringify(defineEvents({ 'b.c': {} }).schemas));
 	assert.ok(!readdirSync(`${APP}/src/lib`).some((f) => f.includes('kaiwa-schemas')), 'no compiled file left behind');
-	assert.ok(existsSync(`${APP}/relay-schemas.json`) && readFileSync(`${APP}/relay-schemas.json`, 'utf8').startsWith('[{"name":"cart.item.added"'));
+	assert.ok(
+		existsSync(`${APP}/relay-schemas.json`) &&
+			readFileSync(`${APP}/relay-schemas.json`, 'utf8').startsWith('[{"name":"cart.item.added"')
+	);
 });
 
 // The definitions of events.ts with `qty` of that type, for the app's bus in this process.

@@ -51,7 +51,9 @@ test('relayToken: a token the relay accepts, with its claims in force; a wrong s
 	await open(alice);
 	const { offset } = await alice.emit('auth.user.logout', { userId: 'alice', timestamp: at });
 	assert.equal(typeof offset, 'string');
-	const refused = await alice.emit('conversation.started', { conversationId: 'c', userId: 'alice', targetLanguage: 'ja', mode: 'traditional', timestamp: at }).catch((e) => e);
+	const refused = await alice
+		.emit('conversation.started', { conversationId: 'c', userId: 'alice', targetLanguage: 'ja', mode: 'traditional', timestamp: at })
+		.catch((e) => e);
 	assert.equal(refused.kind, 'forbidden', 'the publish claim is in force');
 	const forged = await relayToken({ secret: 'not-the-relay-secret', sub: 'mallory', admin: true, publish: ['*'] });
 	const refusedForged = await publish({ url: relay.http, token: forged }, [logout('alice')]).catch((e) => e);
@@ -74,12 +76,21 @@ test("publish with the relay's secret: the event for alice reaches alice only; w
 	const token = await relayToken({ secret: SECRET, sub: 'billing', admin: true, publish: ['auth.*'], subscribe: [] });
 	await publish({ url: relay.url, token }, [logout('bob')]);
 	await until(() => seen.bob.length === 1, "bob's event at bob");
-	assert.deepEqual(seen.bob.map((p) => p.userId), ['bob']);
-	assert.deepEqual(seen.alice.map((p) => p.userId), ['alice']);
+	assert.deepEqual(
+		seen.bob.map((p) => p.userId),
+		['bob']
+	);
+	assert.deepEqual(
+		seen.alice.map((p) => p.userId),
+		['alice']
+	);
 });
 
 test('publish: a refusal rejects with a RelayError naming it, with every answer in results; an unreachable relay is kind unavailable', async () => {
-	const refused = await publish({ url: relay.http, secret: SECRET }, [logout('carol'), { name: 'auth.user.logout', payload: { userId: 7, timestamp: at } }]).catch((e) => e);
+	const refused = await publish({ url: relay.http, secret: SECRET }, [
+		logout('carol'),
+		{ name: 'auth.user.logout', payload: { userId: 7, timestamp: at } }
+	]).catch((e) => e);
 	assert.ok(refused instanceof RelayError, `got ${refused}`);
 	assert.equal(refused.kind, 'validation');
 	assert.match(refused.message, /refused 1 of 2 events: auth\.user\.logout \(validation\): .*userId: expected string, received number/);
@@ -95,7 +106,10 @@ test('publish: a refusal rejects with a RelayError naming it, with every answer 
 });
 
 test('bad input: an Error that names the problem', async () => {
-	await assert.rejects(relayToken({ secret: undefined, sub: 'u' }), /secret is missing: pass the relay's KAIWA_RELAY_SECRET, and set it in this server's environment/);
+	await assert.rejects(
+		relayToken({ secret: undefined, sub: 'u' }),
+		/secret is missing: pass the relay's KAIWA_RELAY_SECRET, and set it in this server's environment/
+	);
 	await assert.rejects(relayToken({ secret: '', sub: 'u' }), /secret is empty/);
 	await assert.rejects(relayToken({ secret: SECRET, sub: '' }), /sub must be the user's id/);
 	await assert.rejects(relayToken({ secret: SECRET, sub: 'u', ttl: 0 }), /ttl must be a number of seconds above 0/);

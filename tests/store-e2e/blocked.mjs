@@ -22,7 +22,11 @@ export function blockedTests(openPage) {
 				const [holder, page] = await Promise.all([openPage(context, url), openPage(context, url)]);
 				// Positive control: the same upgrade with no other tab holding the database opens it.
 				const control = await page.evaluate(async (nextVersion) => {
-					const bus = window.kaiwa.createPersistentBus({ name: 'blocked-control', indexedDB: eval(nextVersion), openTimeoutMs: 1000 });
+					const bus = window.kaiwa.createPersistentBus({
+						name: 'blocked-control',
+						indexedDB: eval(nextVersion),
+						openTimeoutMs: 1000
+					});
 					await bus.ready;
 					bus.emit('auth.user.logout', { userId: 'u1', timestamp: new Date() });
 					await bus.flush();
@@ -44,7 +48,7 @@ export function blockedTests(openPage) {
 								resolve();
 							};
 							request.onerror = () => reject(request.error);
-						}),
+						})
 				);
 				const blocked = await page.evaluate(async (nextVersion) => {
 					const warnings = [];
@@ -59,7 +63,10 @@ export function blockedTests(openPage) {
 				}, NEXT_VERSION);
 				assert.equal(await holder.evaluate(() => window.sawVersionChange), true, 'the holder was asked to let go');
 				assert.equal(blocked.persistence.kind, 'memory-fallback');
-				assert.match(blocked.persistence.reason, /^blocked: .*opening "blocked" took over 1000 ms: another tab holds an older version of it open/);
+				assert.match(
+					blocked.persistence.reason,
+					/^blocked: .*opening "blocked" took over 1000 ms: another tab holds an older version of it open/
+				);
 				assert.deepEqual(blocked.history, ['auth.user.logout'], 'the bus works, in memory');
 				assert.equal(blocked.warnings.length, 1, `one warning: ${blocked.warnings}`);
 				assert.match(blocked.warnings[0], /kept in memory only/);
@@ -67,7 +74,11 @@ export function blockedTests(openPage) {
 				// The holder lets go: the next open goes through (and upgrades).
 				await holder.evaluate(() => window.held.close());
 				const after = await page.evaluate(async (nextVersion) => {
-					const store = new window.kaiwa.IndexedDbEventStore({ name: 'blocked', indexedDB: eval(nextVersion), openTimeoutMs: 5000 });
+					const store = new window.kaiwa.IndexedDbEventStore({
+						name: 'blocked',
+						indexedDB: eval(nextVersion),
+						openTimeoutMs: 5000
+					});
 					await store.append([{ name: 'auth.user.logout', payload: { userId: 'u2', timestamp: new Date() } }]);
 					const names = (await store.read()).map((e) => e.payload.userId);
 					store.close();
@@ -75,7 +86,7 @@ export function blockedTests(openPage) {
 				}, NEXT_VERSION);
 				assert.deepEqual(after, ['u2']);
 				await Promise.all([holder.close(), page.close()]);
-			},
-		},
+			}
+		}
 	];
 }

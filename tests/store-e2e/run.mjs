@@ -29,7 +29,14 @@ const readStore = (page, name) =>
 		const store = new window.kaiwa.IndexedDbEventStore({ name });
 		const events = await store.read();
 		store.close();
-		return events.map((e) => ({ eid: e.eid, name: e.name, i: e.payload?.i ?? null, source: e.source, status: e.status, date: e.payload?.timestamp instanceof Date }));
+		return events.map((e) => ({
+			eid: e.eid,
+			name: e.name,
+			i: e.payload?.i ?? null,
+			source: e.source,
+			status: e.status,
+			date: e.payload?.timestamp instanceof Date
+		}));
 	}, name);
 
 test('emit, reload: the history and the panel show the earlier records as restored', async ({ context, url }) => {
@@ -89,7 +96,10 @@ test('a tab closed during a burst (no unload handlers) leaves a contiguous prefi
 		events.map((_, i) => i),
 		'the stored events are 0..n-1: a prefix, with no hole'
 	);
-	assert.ok(events.every((e) => e.name === 'analytics.performance.metric' && e.status === 'delivered' && e.date), 'every stored record is whole');
+	assert.ok(
+		events.every((e) => e.name === 'analytics.performance.metric' && e.status === 'delivered' && e.date),
+		'every stored record is whole'
+	);
 	console.log(`#   ${events.length} of 2000 events were stored before the tab closed`);
 	await reader.close();
 });
@@ -121,7 +131,8 @@ test('retention trims the store to its limits, in the background', async ({ cont
 		// A first session that keeps everything...
 		const first = window.kaiwa.createPersistentBus({ name: 'retain' });
 		await first.ready;
-		for (let i = 0; i < 300; i++) first.emit('analytics.feature.used', { sessionId: 's', feature: 'f', action: 'a', properties: {}, timestamp: new Date(), i });
+		for (let i = 0; i < 300; i++)
+			first.emit('analytics.feature.used', { sessionId: 's', feature: 'f', action: 'a', properties: {}, timestamp: new Date(), i });
 		await first.flush();
 		const store = new window.kaiwa.IndexedDbEventStore({ name: 'retain' });
 		const before = await store.count();

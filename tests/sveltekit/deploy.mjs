@@ -23,15 +23,24 @@ const COUNT_WASM = resolve('scripts/lib/count-wasm.mjs');
  * its HTTP parser, llhttp, when first loaded.
  */
 const compilations = (file) =>
-	(existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)) : []).filter(
-		(c) => !/\(node:internal\/|at node:internal\//.test(c.stack.split('\n')[0])
-	);
+	(existsSync(file)
+		? readFileSync(file, 'utf8')
+				.trim()
+				.split('\n')
+				.filter(Boolean)
+				.map((line) => JSON.parse(line))
+		: []
+	).filter((c) => !/\(node:internal\/|at node:internal\//.test(c.stack.split('\n')[0]));
 
 /** Runs `script` (an ES module's text) in `cwd` with the counter preloaded; returns how many compilations it logged. */
 function countIn(app, cwd, script) {
 	const dir = mkdtempSync(join(tmpdir(), 'kaiwa-wasm-log-'));
 	try {
-		execFileSync(app.nodeBin, ['--import', COUNT_WASM, '--input-type=module', '-e', script], { cwd, env: { ...process.env, KAIWA_WASM_LOG: `${dir}/log` }, stdio: 'pipe' });
+		execFileSync(app.nodeBin, ['--import', COUNT_WASM, '--input-type=module', '-e', script], {
+			cwd,
+			env: { ...process.env, KAIWA_WASM_LOG: `${dir}/log` },
+			stdio: 'pipe'
+		});
 		return compilations(`${dir}/log`).length;
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
@@ -44,7 +53,12 @@ const wasmFiles = (dir) => readdirSync(dir, { recursive: true }).filter((file) =
 /** Starts the adapter-node server in `dir` on `port` with the counter; resolves when it answers. */
 function startNodeServer(app, dir, port, log) {
 	const env = { ...process.env, HOST: '127.0.0.1', PORT: String(port), KAIWA_WASM_LOG: log };
-	return startServer('node build', app.nodeBin, ['--import', COUNT_WASM, 'build/index.js'], { cwd: dir, env, url: `http://127.0.0.1:${port}`, timeout: 30_000 });
+	return startServer('node build', app.nodeBin, ['--import', COUNT_WASM, 'build/index.js'], {
+		cwd: dir,
+		env,
+		url: `http://127.0.0.1:${port}`,
+		timeout: 30_000
+	});
 }
 
 /**
@@ -60,36 +74,56 @@ export async function deployChecks(app, { check, clickThrough, freePort, browser
 		if (found.length) throw new Error(`the client build ships ${found.join(', ')}, which no page loads`);
 	});
 	if (!app.deploy) return;
-	await check(`${app.label}: adapter-node's build/ run without node_modules: 200, the button works, no WebAssembly compiled by the app on the server`, async () => {
-		// The counter sees kaiwa-bus's compilation: none at import, one at the first bus.
-		const counted = countIn(app, app.dir, "const { createEventBus } = await import('kaiwa-bus'); if (typeof createEventBus !== 'function') throw 0;");
-		const countedBus = countIn(app, app.dir, "const { createEventBus } = await import('kaiwa-bus'); createEventBus('memory'); createEventBus('memory');");
-		if (counted !== 0 || countedBus !== 1) throw new Error(`count-wasm.mjs counted ${counted} compilations at import and ${countedBus} for two buses (expected 0 and 1)`);
+	await check(
+		`${app.label}: adapter-node's build/ run without node_modules: 200, the button works, no WebAssembly compiled by the app on the server`,
+		async () => {
+			// The counter sees kaiwa-bus's compilation: none at import, one at the first bus.
+			const counted = countIn(
+				app,
+				app.dir,
+				"const { createEventBus } = await import('kaiwa-bus'); if (typeof createEventBus !== 'function') throw 0;"
+			);
+			const countedBus = countIn(
+				app,
+				app.dir,
+				"const { createEventBus } = await import('kaiwa-bus'); createEventBus('memory'); createEventBus('memory');"
+			);
+			if (counted !== 0 || countedBus !== 1)
+				throw new Error(
+					`count-wasm.mjs counted ${counted} compilations at import and ${countedBus} for two buses (expected 0 and 1)`
+				);
 
-		if (!existsSync(`${app.dir}/build/index.js`)) throw new Error('no build/index.js: is adapter-node configured (tests/sveltekit/kit3/vite.config.ts)?');
-		const dir = mkdtempSync(join(tmpdir(), 'kaiwa-deploy-'));
-		try {
-			cpSync(`${app.dir}/build`, `${dir}/build`, { recursive: true });
-			cpSync(`${app.dir}/package.json`, `${dir}/package.json`);
-			for (let up = dir; up !== dirname(up); up = dirname(up)) {
-				if (existsSync(`${up}/node_modules`)) throw new Error(`${up}/node_modules exists: the deploy folder must have none above it`);
-			}
-			const log = `${dir}/wasm.log`;
-			const server = await startNodeServer(app, dir, await freePort(), log);
+			if (!existsSync(`${app.dir}/build/index.js`))
+				throw new Error('no build/index.js: is adapter-node configured (tests/sveltekit/kit3/vite.config.ts)?');
+			const dir = mkdtempSync(join(tmpdir(), 'kaiwa-deploy-'));
 			try {
-				const response = await fetch(server.url);
-				const html = await response.text();
-				if (response.status !== 200 || !html.includes('Add tea')) throw new Error(`GET /: HTTP ${response.status}\n${html.slice(0, 2000)}`);
-				await clickThrough(browser.context, `${server.url}/?devtools`);
-			} catch (error) {
-				throw new Error(`${error.message}\n--- node build output:\n${server.output()}`, { cause: error });
+				cpSync(`${app.dir}/build`, `${dir}/build`, { recursive: true });
+				cpSync(`${app.dir}/package.json`, `${dir}/package.json`);
+				for (let up = dir; up !== dirname(up); up = dirname(up)) {
+					if (existsSync(`${up}/node_modules`))
+						throw new Error(`${up}/node_modules exists: the deploy folder must have none above it`);
+				}
+				const log = `${dir}/wasm.log`;
+				const server = await startNodeServer(app, dir, await freePort(), log);
+				try {
+					const response = await fetch(server.url);
+					const html = await response.text();
+					if (response.status !== 200 || !html.includes('Add tea'))
+						throw new Error(`GET /: HTTP ${response.status}\n${html.slice(0, 2000)}`);
+					await clickThrough(browser.context, `${server.url}/?devtools`);
+				} catch (error) {
+					throw new Error(`${error.message}\n--- node build output:\n${server.output()}`, { cause: error });
+				} finally {
+					await server.stop();
+				}
+				const compiled = compilations(log);
+				if (compiled.length)
+					throw new Error(
+						`the server compiled ${compiled.length} WebAssembly module(s):\n${compiled.map((c) => `${c.how}\n${c.stack}`).join('\n\n')}`
+					);
 			} finally {
-				await server.stop();
+				rmSync(dir, { recursive: true, force: true });
 			}
-			const compiled = compilations(log);
-			if (compiled.length) throw new Error(`the server compiled ${compiled.length} WebAssembly module(s):\n${compiled.map((c) => `${c.how}\n${c.stack}`).join('\n\n')}`);
-		} finally {
-			rmSync(dir, { recursive: true, force: true });
 		}
-	});
+	);
 }

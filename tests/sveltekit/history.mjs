@@ -31,17 +31,20 @@ export async function keepingHistory(app, section, { check, run, startVite, read
 		run(app.nodeBin, ['node_modules/svelte-check/bin/svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings'], app.dir);
 	});
 	if (!ready) return;
-	await check(`${label}: production build in strict mode: a click's event is stored; after a reload it is restored with its Date a Date, and a new click is accepted`, async () => {
-		run(app.nodeBin, ['node_modules/vite/bin/vite.js', 'build'], app.dir);
-		const server = await startVite(app, 'preview');
-		try {
-			await storedAndRestored(browser.context, `${server.url}/?devtools`);
-		} catch (error) {
-			throw new Error(`${error.message}\n--- vite preview output:\n${server.output()}`, { cause: error });
-		} finally {
-			await server.stop();
+	await check(
+		`${label}: production build in strict mode: a click's event is stored; after a reload it is restored with its Date a Date, and a new click is accepted`,
+		async () => {
+			run(app.nodeBin, ['node_modules/vite/bin/vite.js', 'build'], app.dir);
+			const server = await startVite(app, 'preview');
+			try {
+				await storedAndRestored(browser.context, `${server.url}/?devtools`);
+			} catch (error) {
+				throw new Error(`${error.message}\n--- vite preview output:\n${server.output()}`, { cause: error });
+			} finally {
+				await server.stop();
+			}
 		}
-	});
+	);
 }
 
 /** The bus's records of cart.item.added (the panel's bus is the layout's), once its stored records are back. */
@@ -56,7 +59,12 @@ const cartRecords = (page) =>
 			records: bus
 				.getEventHistory()
 				.filter((r) => r.name === 'cart.item.added')
-				.map((r) => ({ source: r.source, status: r.status, isDate: r.payload.at instanceof Date, at: r.payload.at instanceof Date ? r.payload.at.toISOString() : String(r.payload.at) }))
+				.map((r) => ({
+					source: r.source,
+					status: r.status,
+					isDate: r.payload.at instanceof Date,
+					at: r.payload.at instanceof Date ? r.payload.at.toISOString() : String(r.payload.at)
+				}))
 		};
 	});
 
@@ -69,7 +77,9 @@ async function clickAndSee(page, count, problems) {
 	await page.getByRole('button', { name: 'Add tea' }).click();
 	const shown = page.locator('.cart-count', { hasText: new RegExp(`^${count} in the cart, the last at `) });
 	await shown.waitFor({ timeout: 10_000 }).catch(() => {
-		throw new Error(`the click did not reach the cart (in strict mode, an event without a registered schema is refused):\n${problems.join('\n')}`);
+		throw new Error(
+			`the click did not reach the cart (in strict mode, an event without a registered schema is refused):\n${problems.join('\n')}`
+		);
 	});
 	return (await shown.innerText()).match(ISO)?.[0];
 }
@@ -85,22 +95,31 @@ async function storedAndRestored(context, url) {
 		if (response.status() !== 200) throw new Error(`GET ${url}: HTTP ${response.status()}`);
 		await hydrated(page);
 		const first = await cartRecords(page);
-		if (first.mode !== 'strict' || first.persistence !== 'indexeddb' || first.records.length !== 0) throw new Error(`before the click: ${JSON.stringify(first)}`);
+		if (first.mode !== 'strict' || first.persistence !== 'indexeddb' || first.records.length !== 0)
+			throw new Error(`before the click: ${JSON.stringify(first)}`);
 		const at = await clickAndSee(page, 1, problems);
 		const stored = await cartRecords(page);
-		if (stored.records.length !== 1 || stored.records[0].status !== 'delivered' || stored.records[0].at !== at) throw new Error(`after the click (shown at ${at}): ${JSON.stringify(stored)}`);
+		if (stored.records.length !== 1 || stored.records[0].status !== 'delivered' || stored.records[0].at !== at)
+			throw new Error(`after the click (shown at ${at}): ${JSON.stringify(stored)}`);
 
 		await page.reload();
 		await hydrated(page);
 		const restored = await cartRecords(page);
 		const [record] = restored.records;
-		if (restored.records.length !== 1 || record.source !== 'restored' || record.status !== 'delivered') throw new Error(`after the reload: ${JSON.stringify(restored)}`);
+		if (restored.records.length !== 1 || record.source !== 'restored' || record.status !== 'delivered')
+			throw new Error(`after the reload: ${JSON.stringify(restored)}`);
 		if (!record.isDate || record.at !== at) throw new Error(`the restored event's at is not the Date ${at}: ${JSON.stringify(record)}`);
 		// The custom event after the reload, in strict mode: accepted, delivered, stored beside the restored one.
 		const again = await clickAndSee(page, 1, problems);
 		const after = await cartRecords(page);
 		const latest = after.records.at(-1);
-		if (after.records.length !== 2 || latest.source === 'restored' || latest.status !== 'delivered' || !latest.isDate || latest.at !== again) {
+		if (
+			after.records.length !== 2 ||
+			latest.source === 'restored' ||
+			latest.status !== 'delivered' ||
+			!latest.isDate ||
+			latest.at !== again
+		) {
 			throw new Error(`the click after the reload: ${JSON.stringify(after)}`);
 		}
 		if (problems.length) throw new Error(problems.join('\n'));

@@ -59,7 +59,11 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 	const write = commands.find((c) => c.includes(' -o '));
 	const stale = commands.find((c) => c.includes(' --check '));
 	const sh = (command, env = {}) =>
-		spawnSync('sh', ['-c', command], { cwd: app.dir, encoding: 'utf8', env: { ...process.env, ...env, PATH: `${dirname(app.nodeBin)}:${process.env.PATH}` } });
+		spawnSync('sh', ['-c', command], {
+			cwd: app.dir,
+			encoding: 'utf8',
+			env: { ...process.env, ...env, PATH: `${dirname(app.nodeBin)}:${process.env.PATH}` }
+		});
 	const ready = await check(`${label}: the section's blocks type-check (svelte-check) and its command writes the relay's schemas`, () => {
 		if (!files['src/routes/+layout.svelte'] || !files['src/routes/relay-token/+server.ts'] || !write || !stale) {
 			throw new Error(`the README's Many users section lacks its blocks or commands: ${Object.keys(files)}; ${commands}`);
@@ -79,7 +83,12 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 
 	const engine = app.name === 'kit2' ? 'redis' : 'memory';
 	const redis = engine === 'redis' ? await startRedis() : null;
-	const relay = await startRelay({ engine, redisUrl: redis?.url, mode: 'strict', extra: ['--schemas', join(app.dir, 'relay-schemas.json')] });
+	const relay = await startRelay({
+		engine,
+		redisUrl: redis?.url,
+		mode: 'strict',
+		extra: ['--schemas', join(app.dir, 'relay-schemas.json')]
+	});
 	const env = { RELAY_URL: relay.url, KAIWA_RELAY_SECRET: SECRET };
 	const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 	// `vite dev` or `vite preview` with the relay's address and secret, while `fn(url)` runs.
@@ -95,14 +104,18 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 	};
 	try {
 		let bobSaw = null;
-		await check(`${label}: production build against a strict ${engine} relay: a notice reaches every page; Alice's event reaches her other tab and her other browser with its Date`, async () => {
-			let built = sh('node node_modules/vite/bin/vite.js build', env);
-			if (nodeAbortedAtExit(built.status, `${built.stdout}${built.stderr}`)) built = sh('node node_modules/vite/bin/vite.js build', env);
-			if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}${built.stderr}`);
-			await served('preview', async (url) => {
-				bobSaw = await twoUsers(browser, url);
-			});
-		});
+		await check(
+			`${label}: production build against a strict ${engine} relay: a notice reaches every page; Alice's event reaches her other tab and her other browser with its Date`,
+			async () => {
+				let built = sh('node node_modules/vite/bin/vite.js build', env);
+				if (nodeAbortedAtExit(built.status, `${built.stdout}${built.stderr}`))
+					built = sh('node node_modules/vite/bin/vite.js build', env);
+				if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}${built.stderr}`);
+				await served('preview', async (url) => {
+					bobSaw = await twoUsers(browser, url);
+				});
+			}
+		);
 		// Audiences (issue 20 item 2): 'user' is the default, so Bob never gets Alice's cart event (before them he did).
 		await check(`${label}: Bob gets the notices and never Alice's cart event (audience 'user', the default)`, () => {
 			if (bobSaw === null) throw new Error('the check above did not get as far as the notice after her event');
@@ -110,21 +123,30 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 				throw new Error(`bob got alice's private event: ${bobSaw.count}; ${JSON.stringify(bobSaw.lines)}`);
 			}
 		});
-		await check(`${label}: a field changed in events.ts: --check fails naming it, the relay on the old file refuses with what to regenerate`, async () => {
-			edit(app, 'src/lib/events.ts', "itemId: 'string'", "sku: 'string'");
-			edit(app, 'src/lib/cart/AddToCart.svelte', "itemId: 'tea'", "sku: 'tea'");
-			const checked = sh(stale);
-			if (checked.status !== 1 || !/cart\.item\.added: payload\.sku: "string" in src\/lib\/events\.ts, absent from relay-schemas\.json/.test(checked.stderr) || !checked.stderr.includes(write)) {
-				throw new Error(`${stale}: exit ${checked.status}:\n${checked.stdout}${checked.stderr}`);
+		await check(
+			`${label}: a field changed in events.ts: --check fails naming it, the relay on the old file refuses with what to regenerate`,
+			async () => {
+				edit(app, 'src/lib/events.ts', "itemId: 'string'", "sku: 'string'");
+				edit(app, 'src/lib/cart/AddToCart.svelte', "itemId: 'tea'", "sku: 'tea'");
+				const checked = sh(stale);
+				if (
+					checked.status !== 1 ||
+					!/cart\.item\.added: payload\.sku: "string" in src\/lib\/events\.ts, absent from relay-schemas\.json/.test(
+						checked.stderr
+					) ||
+					!checked.stderr.includes(write)
+				) {
+					throw new Error(`${stale}: exit ${checked.status}:\n${checked.stdout}${checked.stderr}`);
+				}
+				// A dev server started afresh on these files (the quick start's run left Vite's dependency cache
+				// without kaiwa-bus/relay: finding it later re-bundles, and the page loaded before that reload
+				// has two copies of the package).
+				rmSync(join(app.dir, 'node_modules/.vite'), { recursive: true, force: true });
+				await served('dev', (url) => refusedAsStale(browser, url));
+				const regenerated = sh(`${write} && ${stale}`);
+				if (regenerated.status !== 0) throw new Error(`after regenerating, ${stale}: ${regenerated.stderr}`);
 			}
-			// A dev server started afresh on these files (the quick start's run left Vite's dependency cache
-			// without kaiwa-bus/relay: finding it later re-bundles, and the page loaded before that reload
-			// has two copies of the package).
-			rmSync(join(app.dir, 'node_modules/.vite'), { recursive: true, force: true });
-			await served('dev', (url) => refusedAsStale(browser, url));
-			const regenerated = sh(`${write} && ${stale}`);
-			if (regenerated.status !== 0) throw new Error(`after regenerating, ${stale}: ${regenerated.stderr}`);
-		});
+		);
 	} finally {
 		await browser.close();
 		await relay.kill();
@@ -159,7 +181,11 @@ async function signIn(browser, url, user, tabs, problems) {
 const noticesOn = (page) => page.locator('.activity li', { hasText: NOTICE }).count();
 
 async function postNotice(url, text) {
-	const response = await fetch(`${url}/test-notice`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(text) });
+	const response = await fetch(`${url}/test-notice`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(text)
+	});
 	if (!response.ok) throw new Error(`POST /test-notice: HTTP ${response.status}: ${await response.text()}`);
 }
 
@@ -168,17 +194,21 @@ async function noticeReachesAll(url, pages, text, ms) {
 	const before = await Promise.all(pages.map(noticesOn));
 	await postNotice(url, text);
 	const arrived = pages.map((page, i) =>
-		page.locator('.activity li', { hasText: NOTICE }).nth(before[i]).waitFor({ timeout: ms }).then(
-			() => true,
-			() => false
-		)
+		page
+			.locator('.activity li', { hasText: NOTICE })
+			.nth(before[i])
+			.waitFor({ timeout: ms })
+			.then(
+				() => true,
+				() => false
+			)
 	);
 	return (await Promise.all(arrived)).every(Boolean);
 }
 
 /** Until every page is connected to the relay: a notice reaches them all (they connect after hydration). */
 async function allConnected(url, pages) {
-	for (const end = Date.now() + 30_000; Date.now() < end; ) {
+	for (const end = Date.now() + 30_000; Date.now() < end;) {
 		if (await noticeReachesAll(url, pages, 'are you there?', 1500)) return;
 	}
 	throw new Error(`not every page got a notice within 30 s: ${await Promise.all(pages.map(noticesOn))}`);
@@ -187,7 +217,8 @@ async function allConnected(url, pages) {
 async function twoUsers(browser, url) {
 	const problems = [];
 	const html = await (await fetch(url, { headers: { cookie: 'test-user=alice' } })).text();
-	if (!html.includes('Add tea') || !html.includes('0 in the cart')) throw new Error(`the server did not render alice's page:\n${html.slice(0, 2000)}`);
+	if (!html.includes('Add tea') || !html.includes('0 in the cart'))
+		throw new Error(`the server did not render alice's page:\n${html.slice(0, 2000)}`);
 	const alice = await signIn(browser, url, 'alice', 2, problems);
 	const aliceElsewhere = await signIn(browser, url, 'alice', 1, problems);
 	const bob = await signIn(browser, url, 'bob', 1, problems);
@@ -198,7 +229,11 @@ async function twoUsers(browser, url) {
 		// The positive control of the public path: a notice (audience 'all') reaches every page.
 		await allConnected(url, [tab1, tab2, laptop, bobs]);
 		await tab1.getByRole('button', { name: 'Add tea' }).click();
-		for (const [page, where] of [[tab1, 'her tab'], [tab2, 'her other tab'], [laptop, 'her other browser']]) {
+		for (const [page, where] of [
+			[tab1, 'her tab'],
+			[tab2, 'her other tab'],
+			[laptop, 'her other browser']
+		]) {
 			const count = page.locator('.cart-count', { hasText: /^1 in the cart, the last at / });
 			await count.waitFor({ timeout: 10_000 }).catch(() => {
 				throw new Error(`alice's event did not reach ${where} with its Date`);
@@ -228,7 +263,11 @@ async function refusedAsStale(browser, url) {
 		await allConnected(url, [page]);
 		await page.getByRole('button', { name: 'Add tea' }).click();
 		const text = (await warned).text();
-		if (!/itemId: expected string, received undefined\. This app accepts it, so the relay runs other schemas than this app: regenerate its --schemas file .*npx kaiwa-bus schemas/.test(text)) {
+		if (
+			!/itemId: expected string, received undefined\. This app accepts it, so the relay runs other schemas than this app: regenerate its --schemas file .*npx kaiwa-bus schemas/.test(
+				text
+			)
+		) {
 			throw new Error(`the warning does not say what to regenerate: ${text}`);
 		}
 		if (problems.length) throw new Error(problems.join('\n'));

@@ -105,13 +105,18 @@ function freePort() {
 async function startVite(app, command, env = {}) {
 	const port = await freePort();
 	const args = ['node_modules/vite/bin/vite.js', command, '--host', '127.0.0.1', '--port', String(port), '--strictPort'];
-	return startServer(`vite ${command}`, app.nodeBin, args, { cwd: app.dir, env: { ...process.env, ...env }, url: `http://127.0.0.1:${port}` });
+	return startServer(`vite ${command}`, app.nodeBin, args, {
+		cwd: app.dir,
+		env: { ...process.env, ...env },
+		url: `http://127.0.0.1:${port}`
+	});
 }
 
 /** The click-through of one served app; throws what went wrong. */
 async function clickThrough(context, url) {
 	const html = await (await fetch(url)).text();
-	if (!html.includes('Add tea') || !html.includes('0 in the cart')) throw new Error(`the server did not render the page:\n${html.slice(0, 2000)}`);
+	if (!html.includes('Add tea') || !html.includes('0 in the cart'))
+		throw new Error(`the server did not render the page:\n${html.slice(0, 2000)}`);
 	const page = await context.newPage();
 	const problems = [];
 	page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
@@ -159,12 +164,17 @@ async function clickThrough(context, url) {
 }
 
 // The app of the quick start, from the blocks before "Keeping history"; that section's and "Many users"'s blocks are built on it after (history.mjs, many-users.mjs).
-const [readme, historySection = '', manyUsersSection = ''] = readFileSync(`${ROOT}/README.md`, 'utf8').split(/^(?=### Keeping history across reloads|## Many users)/m);
+const [readme, historySection = '', manyUsersSection = ''] = readFileSync(`${ROOT}/README.md`, 'utf8').split(
+	/^(?=### Keeping history across reloads|## Many users)/m
+);
 const files = readmeFiles(readme);
 console.log(`# README blocks: ${Object.keys(files).join(', ')}`);
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
-const tarball = run('npm', ['pack', '--silent', '--pack-destination', OUT, `${ROOT}/pkg`], ROOT).trim().split('\n').at(-1);
+const tarball = run('npm', ['pack', '--silent', '--pack-destination', OUT, `${ROOT}/pkg`], ROOT)
+	.trim()
+	.split('\n')
+	.at(-1);
 
 const browser = await launchChromium();
 try {
@@ -172,7 +182,8 @@ try {
 		if (only && spec.name !== only) continue;
 		const app = { ...spec, dir: `${OUT}/${spec.name}`, nodeBin: nodeOf(spec.node) };
 		const ready = await check(`${app.label}: a fresh app with the README's files installs`, () => {
-			if (Object.keys(files).length < 5 || !files['src/routes/+layout.svelte']) throw new Error(`the README's SvelteKit blocks are missing: ${Object.keys(files)}`);
+			if (Object.keys(files).length < 5 || !files['src/routes/+layout.svelte'])
+				throw new Error(`the README's SvelteKit blocks are missing: ${Object.keys(files)}`);
 			cpSync(`${HERE}/template`, app.dir, { recursive: true });
 			// Each version's pinned package.json and lock file (and SvelteKit 2's svelte.config.js: 3 takes none).
 			cpSync(`${HERE}/${app.name}`, app.dir, { recursive: true });
@@ -190,7 +201,11 @@ try {
 		if (!ready) continue;
 		await check(`${app.label}: svelte-check passes (lang="ts")`, () => {
 			run(app.nodeBin, ['node_modules/@sveltejs/kit/svelte-kit.js', 'sync'], app.dir);
-			run(app.nodeBin, ['node_modules/svelte-check/bin/svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings'], app.dir);
+			run(
+				app.nodeBin,
+				['node_modules/svelte-check/bin/svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings'],
+				app.dir
+			);
 		});
 		await check(`${app.label}: SSR with Svelte's server renderer: a bus per render, no handler runs, errors name the fix`, () => {
 			cpSync(`${HERE}/ssr-check.mjs`, `${app.dir}/ssr-check.mjs`);

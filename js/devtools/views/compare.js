@@ -55,7 +55,8 @@ export function diffRows(a, b) {
 	return rows;
 }
 
-const cut = (text) => (text === undefined ? '' : text.length > PREVIEW ? `${text.slice(0, PREVIEW)}… (${text.length.toLocaleString('en')} characters)` : text);
+const cut = (text) =>
+	text === undefined ? '' : text.length > PREVIEW ? `${text.slice(0, PREVIEW)}… (${text.length.toLocaleString('en')} characters)` : text;
 
 class CompareView {
 	#ctx;
@@ -75,24 +76,50 @@ class CompareView {
 	shown() {
 		const marked = this.#ctx.marked('order');
 		if (marked.length < 2) {
-			setChildren(this.body, [h('p', { class: 'note' }, `Mark two records in the Events list (Ctrl+click, or Space on the selected row) to compare them; ${marked.length} marked.`)]);
+			setChildren(this.body, [
+				h(
+					'p',
+					{ class: 'note' },
+					`Mark two records in the Events list (Ctrl+click, or Space on the selected row) to compare them; ${marked.length} marked.`
+				)
+			]);
 			return;
 		}
 		const [a, b] = marked.slice(-2);
 		const rows = [
 			{ path: '(event)', kind: a.name === b.name ? 'same' : 'changed', left: shownName(a.name), right: shownName(b.name) },
-			{ path: '(status)', kind: a.status === b.status ? 'same' : 'changed', left: `${STATUS_ICONS[a.status]} ${a.status}`, right: `${STATUS_ICONS[b.status]} ${b.status}` },
+			{
+				path: '(status)',
+				kind: a.status === b.status ? 'same' : 'changed',
+				left: `${STATUS_ICONS[a.status]} ${a.status}`,
+				right: `${STATUS_ICONS[b.status]} ${b.status}`
+			},
 			...diffRows(a.payload, b.payload)
 		];
 		const changed = rows.filter((r) => r.kind !== 'same').length;
 		const shown = this.onlyDiff.checked ? rows.filter((r) => r.kind !== 'same') : rows;
 		const head = (r) => `#${r.id} ${shownName(r.name)} (${formatDate(r.timestamp)})`;
 		setChildren(this.body, [
-			h('p', { class: 'note', role: 'status' }, changed === 0 ? 'No differences.' : `${changed} difference${changed === 1 ? '' : 's'} in ${rows.length} fields.`),
+			h(
+				'p',
+				{ class: 'note', role: 'status' },
+				changed === 0 ? 'No differences.' : `${changed} difference${changed === 1 ? '' : 's'} in ${rows.length} fields.`
+			),
 			h(
 				'table',
 				{ class: 'diff' },
-				h('thead', null, h('tr', null, h('th', { class: 'sign' }, h('span', { class: 'sr-only' }, 'Difference')), h('th', null, 'Field'), h('th', null, head(a)), h('th', null, head(b)))),
+				h(
+					'thead',
+					null,
+					h(
+						'tr',
+						null,
+						h('th', { class: 'sign' }, h('span', { class: 'sr-only' }, 'Difference')),
+						h('th', null, 'Field'),
+						h('th', null, head(a)),
+						h('th', null, head(b))
+					)
+				),
 				h(
 					'tbody',
 					null,
@@ -101,7 +128,12 @@ class CompareView {
 						return h(
 							'tr',
 							{ 'data-diff': r.kind, 'data-path': r.path },
-							h('td', { class: 'sign', title: label }, h('span', { 'aria-hidden': 'true' }, sign), h('span', { class: 'sr-only' }, label)),
+							h(
+								'td',
+								{ class: 'sign', title: label },
+								h('span', { 'aria-hidden': 'true' }, sign),
+								h('span', { class: 'sr-only' }, label)
+							),
 							h('td', { class: 'path' }, r.path),
 							h('td', { class: 'left' }, cut(r.left)),
 							h('td', { class: 'right' }, cut(r.right))

@@ -34,7 +34,14 @@ class EmitView {
 		this.#ctx = ctx;
 		const id = `kd-emit${++views}`;
 		this.names = h('datalist', { id: `${id}-names` });
-		this.name = h('input', { id: `${id}-name`, list: `${id}-names`, autocomplete: 'off', spellcheck: 'false', placeholder: 'auth.user.login', oninput: () => this.#pick() });
+		this.name = h('input', {
+			id: `${id}-name`,
+			list: `${id}-names`,
+			autocomplete: 'off',
+			spellcheck: 'false',
+			placeholder: 'auth.user.login',
+			oninput: () => this.#pick()
+		});
 		this.fields = h('div', { class: 'fields' });
 		this.json = h('textarea', { id: `${id}-json`, class: 'json', rows: 14, spellcheck: 'false', oninput: () => this.#fromJson() });
 		this.issues = h('ul', { class: 'issues-live', 'aria-label': 'Issues the bus would raise' });
@@ -53,7 +60,15 @@ class EmitView {
 				h('p', { class: 'buttons' }, this.emitButton, this.copyButton),
 				this.result
 			),
-			h('div', { class: 'emit-side' }, h('label', { for: this.json.id }, 'Payload as JSON (Dates as ISO strings)'), this.json, h('h4', null, 'Issues'), this.verdict, this.issues)
+			h(
+				'div',
+				{ class: 'emit-side' },
+				h('label', { for: this.json.id }, 'Payload as JSON (Dates as ISO strings)'),
+				this.json,
+				h('h4', null, 'Issues'),
+				this.verdict,
+				this.issues
+			)
 		);
 		this.#pick();
 	}
@@ -61,7 +76,10 @@ class EmitView {
 	/** The view is shown: offer the bus's event names again. */
 	shown() {
 		const names = this.#ctx.read((bus) => bus.getSchemaNames(), []);
-		setChildren(this.names, names.map((name) => h('option', { value: name })));
+		setChildren(
+			this.names,
+			names.map((name) => h('option', { value: name }))
+		);
 		this.#check();
 	}
 
@@ -74,15 +92,28 @@ class EmitView {
 
 	#pick(keep = false) {
 		const name = this.name.value;
-		const schema = name ? this.#ctx.read((bus) => bus.getSchema(name), undefined) ?? null : null;
+		const schema = name ? (this.#ctx.read((bus) => bus.getSchema(name), undefined) ?? null) : null;
 		if (schema === this.#schema && schema !== null) return;
 		this.#schema = schema;
 		this.#form = schema ? new PayloadForm(schema, () => this.#fromForm()) : null;
 		setChildren(
 			this.fields,
 			this.#form
-				? [h('p', { class: 'note' }, `${shownName(schema.name)} v${schema.version}${schema.description ? ` — ${schema.description}` : ''}`), this.#form.el]
-				: [h('p', { class: 'note' }, name ? 'No schema: write the payload as JSON.' : 'Pick an event: one with a schema gets a form.')]
+				? [
+						h(
+							'p',
+							{ class: 'note' },
+							`${shownName(schema.name)} v${schema.version}${schema.description ? ` — ${schema.description}` : ''}`
+						),
+						this.#form.el
+					]
+				: [
+						h(
+							'p',
+							{ class: 'note' },
+							name ? 'No schema: write the payload as JSON.' : 'Pick an event: one with a schema gets a form.'
+						)
+					]
 		);
 		if (keep) return;
 		if (this.#form) this.#fromForm();
@@ -137,8 +168,14 @@ class EmitView {
 				else {
 					issues = result.issues;
 					const mode = this.#ctx.read((bus) => bus.mode, 'development');
-					if (!result.known) verdict = result.ok ? 'No schema: the bus delivers it as it is (development mode).' : `No schema: the bus refuses it (${mode} mode).`;
-					else verdict = result.ok ? '✓ The bus accepts this payload.' : `⊘ The bus would refuse it: ${issues.length} issue${issues.length === 1 ? '' : 's'}.`;
+					if (!result.known)
+						verdict = result.ok
+							? 'No schema: the bus delivers it as it is (development mode).'
+							: `No schema: the bus refuses it (${mode} mode).`;
+					else
+						verdict = result.ok
+							? '✓ The bus accepts this payload.'
+							: `⊘ The bus would refuse it: ${issues.length} issue${issues.length === 1 ? '' : 's'}.`;
 				}
 			} catch (error) {
 				verdict = `⊘ ${messageOf(error)}`;
@@ -147,7 +184,9 @@ class EmitView {
 		setText(this.verdict, verdict);
 		setChildren(this.issues, [
 			...local,
-			...issues.map((i) => h('li', { 'data-path': i.path }, `${i.path || '(payload)'}: expected ${i.expected}, received ${i.received}`))
+			...issues.map((i) =>
+				h('li', { 'data-path': i.path }, `${i.path || '(payload)'}: expected ${i.expected}, received ${i.received}`)
+			)
 		]);
 		this.emitButton.disabled = !name || this.#errors.length > 0 || !this.#ctx.canAct();
 	}
@@ -173,8 +212,18 @@ class EmitView {
 			sent.then(
 				(answer) =>
 					attempt === this.#sending &&
-					setText(this.result, answer?.offset === undefined ? `✓ ${id}done` : `✓ ${id}delivered here; stored by the relay at offset ${answer.offset}`),
-				(refusal) => attempt === this.#sending && setText(this.result, `⊘ ${id}delivered here, but refused by the relay${refusal?.kind ? ` (${refusal.kind})` : ''}: ${messageOf(refusal)}`)
+					setText(
+						this.result,
+						answer?.offset === undefined
+							? `✓ ${id}done`
+							: `✓ ${id}delivered here; stored by the relay at offset ${answer.offset}`
+					),
+				(refusal) =>
+					attempt === this.#sending &&
+					setText(
+						this.result,
+						`⊘ ${id}delivered here, but refused by the relay${refusal?.kind ? ` (${refusal.kind})` : ''}: ${messageOf(refusal)}`
+					)
 			);
 		}
 		this.#check();

@@ -52,7 +52,12 @@ export function jsonText(value, space) {
 const EDITORS = {
 	string(id, changed) {
 		const input = h('input', { id, type: 'text', oninput: changed });
-		return { input, el: input, read: () => ({ present: true, value: input.value }), write: (v) => typeof v === 'string' && ((input.value = v), true) };
+		return {
+			input,
+			el: input,
+			read: () => ({ present: true, value: input.value }),
+			write: (v) => typeof v === 'string' && ((input.value = v), true)
+		};
 	},
 	number(id, changed) {
 		const input = h('input', { id, type: 'number', step: 'any', oninput: changed });
@@ -66,11 +71,20 @@ const EDITORS = {
 	},
 	boolean(id, changed) {
 		const input = h('input', { id, type: 'checkbox', onchange: changed });
-		return { input, el: input, read: () => ({ present: true, value: input.checked }), write: (v) => typeof v === 'boolean' && ((input.checked = v), true) };
+		return {
+			input,
+			el: input,
+			read: () => ({ present: true, value: input.checked }),
+			write: (v) => typeof v === 'boolean' && ((input.checked = v), true)
+		};
 	},
 	Date(id, changed) {
 		const input = h('input', { id, type: 'datetime-local', step: '0.001', oninput: changed });
-		const now = h('button', { type: 'button', title: 'The current time', onclick: () => ((input.value = localDateTime(new Date())), changed()) }, 'Now');
+		const now = h(
+			'button',
+			{ type: 'button', title: 'The current time', onclick: () => ((input.value = localDateTime(new Date())), changed()) },
+			'Now'
+		);
 		const write = (v) => {
 			const date = isDate(v) ? v : typeof v === 'string' ? new Date(v) : null;
 			if (date === null || Number.isNaN(date.getTime())) return false;
@@ -86,7 +100,11 @@ const EDITORS = {
 		};
 	},
 	literal(id, changed, { literals }) {
-		const input = h('select', { id, onchange: changed }, literals.map((l) => h('option', { value: l }, JSON.stringify(l))));
+		const input = h(
+			'select',
+			{ id, onchange: changed },
+			literals.map((l) => h('option', { value: l }, JSON.stringify(l)))
+		);
 		let other = null; // an option for a prefilled value outside the union (a rejected record's)
 		return {
 			input,
@@ -110,7 +128,12 @@ const EDITORS = {
 		const add = (text = '') => {
 			const n = items.children.length + 1;
 			const item = h('input', { type: 'text', 'aria-label': `${name} item ${n}`, oninput: changed, value: text });
-			const li = h('li', null, item, h('button', { type: 'button', 'aria-label': `Remove ${name} item ${n}`, onclick: () => (li.remove(), changed()) }, '−'));
+			const li = h(
+				'li',
+				null,
+				item,
+				h('button', { type: 'button', 'aria-label': `Remove ${name} item ${n}`, onclick: () => (li.remove(), changed()) }, '−')
+			);
 			items.append(li);
 			return item;
 		};
@@ -164,7 +187,13 @@ export class PayloadForm {
 			const id = `${prefix}-${i}`;
 			const editor = make(id, () => this.#edited(field), { ...type, name });
 			const include = type.optional
-				? h('input', { type: 'checkbox', class: 'include', title: `Include ${name}`, 'aria-label': `Include ${name}`, onchange: () => this.#include(field) })
+				? h('input', {
+						type: 'checkbox',
+						class: 'include',
+						title: `Include ${name}`,
+						'aria-label': `Include ${name}`,
+						onchange: () => this.#include(field)
+					})
 				: null;
 			const note = h('span', { class: 'note', hidden: true });
 			const field = { name, type, editor, include, note, raw: undefined, hasRaw: false };
@@ -181,7 +210,11 @@ export class PayloadForm {
 		});
 		this.changed = changed;
 		this.extra = {}; // keys of a prefilled payload that the schema does not have: kept as they are
-		this.el = h('div', { class: 'form' }, this.fields.map((f) => f.row));
+		this.el = h(
+			'div',
+			{ class: 'form' },
+			this.fields.map((f) => f.row)
+		);
 	}
 
 	#edited(field) {

@@ -46,14 +46,36 @@ class ReplayView {
 		this.#ctx = ctx;
 		const id = `kd-replay${++views}`;
 		const button = (action, text, onclick, title) => h('button', { type: 'button', 'data-action': action, title, onclick }, text);
-		this.file = h('input', { type: 'file', 'data-file': 'replay', accept: 'application/json,.json', class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#readFile() });
-		this.useMarked = button('replay-marked', 'Marked records', () => this.#load(this.#ctx.marked(), 'the marked records'), 'The records marked in the Events list (Ctrl+click or Space)');
-		this.useImported = button('replay-imported', 'Imported file', () => this.#load(this.#ctx.imported().records, this.#ctx.imported().fileName), 'The file opened with Import');
+		this.file = h('input', {
+			type: 'file',
+			'data-file': 'replay',
+			accept: 'application/json,.json',
+			class: 'sr-only',
+			tabindex: '-1',
+			'aria-hidden': 'true',
+			onchange: () => this.#readFile()
+		});
+		this.useMarked = button(
+			'replay-marked',
+			'Marked records',
+			() => this.#load(this.#ctx.marked(), 'the marked records'),
+			'The records marked in the Events list (Ctrl+click or Space)'
+		);
+		this.useImported = button(
+			'replay-imported',
+			'Imported file',
+			() => this.#load(this.#ctx.imported().records, this.#ctx.imported().fileName),
+			'The file opened with Import'
+		);
 		this.open = button('replay-open', 'Open an export…', () => this.file.click(), 'A history exported with Export (a bug report, say)');
 		this.play = button('replay-play', 'Play', () => (this.#playing ? this.pause() : this.#play()));
 		this.step = button('replay-step', 'Step', () => this.#step(), 'Replay the next event now');
 		this.stopButton = button('replay-stop', 'Stop', () => this.#rewind(), 'Stop, and put the cursor back at the start');
-		this.speed = h('select', { id: `${id}-speed`, 'data-action': 'replay-speed', onchange: () => this.#reschedule() }, SPEEDS.map(([v, text]) => h('option', { value: v }, text)));
+		this.speed = h(
+			'select',
+			{ id: `${id}-speed`, 'data-action': 'replay-speed', onchange: () => this.#reschedule() },
+			SPEEDS.map(([v, text]) => h('option', { value: v }, text))
+		);
 		this.publish = h('input', { id: `${id}-publish`, type: 'checkbox', 'data-action': 'replay-publish' });
 		this.publishLabel = h('label', { for: this.publish.id }, 'also publish');
 		this.status = h('p', { class: 'replay-status', role: 'status' });
@@ -215,7 +237,14 @@ class ReplayView {
 		this.play.setAttribute('aria-pressed', String(this.#playing));
 		this.stopButton.disabled = empty || (this.#cursor === 0 && !this.#playing);
 		const { replayed, refused } = this.#done;
-		const where = this.#cursor >= entries.length ? 'done' : this.#playing ? `playing, next in ${(this.#wait() / 1000).toFixed(1)} s` : this.#cursor === 0 ? 'ready' : 'paused';
+		const where =
+			this.#cursor >= entries.length
+				? 'done'
+				: this.#playing
+					? `playing, next in ${(this.#wait() / 1000).toFixed(1)} s`
+					: this.#cursor === 0
+						? 'ready'
+						: 'paused';
 		setText(
 			this.status,
 			empty

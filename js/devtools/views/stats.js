@@ -14,7 +14,16 @@ export const statsView = {
 		const body = h('tbody');
 		const note = h('p', { class: 'note' });
 		const column = (text, title) => h('th', { class: 'num', title }, text);
-		const head = h('tr', null, h('th', null, 'Event'), column('Count'), column('Timed', 'Dispatches timed: the durations are over these'), column('Average'), column('Min'), column('Max'));
+		const head = h(
+			'tr',
+			null,
+			h('th', null, 'Event'),
+			column('Count'),
+			column('Timed', 'Dispatches timed: the durations are over these'),
+			column('Average'),
+			column('Min'),
+			column('Max')
+		);
 		const el = h('div', { class: 'view stats' }, ctx.status.store, h('table', null, h('thead', null, head), body), note);
 		body.addEventListener('click', (e) => {
 			const tr = /** @type {HTMLElement} */ (e.target).closest('tr[data-name]');
