@@ -28,7 +28,7 @@ pub enum StartError {
     /// A file a flag names cannot be read: the flag, the file, why.
     Read(&'static str, std::path::PathBuf, std::io::Error),
     /// The engine cannot start (Redis unreachable, refused the login...), in the engine's words.
-    Engine(String),
+    Engine(crate::engine::redis::ConnectError),
     /// `--listen` cannot be bound.
     Listen(std::net::SocketAddr, std::io::Error),
 }
@@ -44,7 +44,7 @@ impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         match self {
             StartError::Read(flag, path, e) => write!(f, "{flag} {}: {e}", path.display()),
-            StartError::Engine(why) => f.write_str(why),
+            StartError::Engine(why) => write!(f, "{why}"),
             StartError::Listen(addr, e) => write!(f, "--listen {addr}: {e}"),
         }
     }

@@ -228,7 +228,7 @@ impl dyn Engine {
 /// The engine `config` asks for (`--engine`), connected; `ca`: the PEM
 /// file of `--redis-ca`, read. A new engine is a module of this folder that
 /// implements [`Engine`], and its arm here.
-pub async fn open(config: &Config, ca: Option<&[u8]>) -> Result<Arc<dyn Engine>, String> {
+pub async fn open(config: &Config, ca: Option<&[u8]>) -> Result<Arc<dyn Engine>, redis::ConnectError> {
     Ok(match config.engine {
         EngineKind::Memory => Arc::new(memory::Memory::new(config.retain)),
         EngineKind::Redis => {

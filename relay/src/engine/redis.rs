@@ -88,6 +88,48 @@ for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
 return {epoch, 'x', f['last-generated-id'], f['recorded-first-entry-id'], f['entries-added'], f['length']}
 ";
 
+/// Why the Redis engine cannot start. The URL in each is `--redis-url`
+/// with its password hidden.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// `--redis-url` cannot be used: the URL, why.
+    Url(String, String),
+    /// A `rediss://…#insecure` URL: refused.
+    Insecure(String),
+    /// `--redis-ca` with a URL that is not `rediss://`.
+    CaWithoutTls(String),
+    /// The TLS settings cannot be made.
+    Tls(resp::Error),
+    /// Redis does not answer: the URL, why.
+    Unreachable(String, redis::RedisError),
+    /// A first command failed: the URL, why.
+    Redis(String, redis::RedisError),
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            ConnectError::Url(shown, why) => write!(f, "--redis-url {shown}: {why}"),
+            ConnectError::Insecure(shown) => write!(
+                f,
+                "--redis-url {shown}: #insecure is not supported: certificates are always checked; \
+                 give the Redis server's CA certificate with --redis-ca FILE"
+            ),
+            ConnectError::CaWithoutTls(shown) => {
+                write!(
+                    f,
+                    "--redis-ca is for rediss:// URLs, and --redis-url {shown} is not one"
+                )
+            }
+            ConnectError::Tls(e) => write!(f, "{e}"),
+            ConnectError::Unreachable(shown, e) => write!(f, "cannot reach Redis at {shown}: {e}"),
+            ConnectError::Redis(shown, e) => write!(f, "Redis at {shown}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
 /// The Redis engine.
 pub struct RedisEngine {
     client: Client,
@@ -123,23 +165,14 @@ impl RedisEngine {
         ca: Option<&[u8]>,
         prefix: &str,
         retain: usize,
-    ) -> Result<Arc<RedisEngine>, String> {
+    ) -> Result<Arc<RedisEngine>, ConnectError> {
         let shown = redacted(url);
-        let url_error = |e: redis::RedisError| format!("--redis-url {shown}: {}", e.to_string().replace(url, &shown));
+        let url_error = |e: redis::RedisError| ConnectError::Url(shown.clone(), e.to_string().replace(url, &shown));
         let client = Client::open(url).map_err(url_error)?;
         let tls = match &client.get_connection_info().addr {
-            ConnectionAddr::TcpTls { insecure: true, .. } => {
-                return Err(format!(
-                    "--redis-url {shown}: #insecure is not supported: certificates are always checked; \
-                     give the Redis server's CA certificate with --redis-ca FILE"
-                ))
-            }
-            ConnectionAddr::TcpTls { .. } => Some(resp::tls_config(ca)?),
-            _ if ca.is_some() => {
-                return Err(format!(
-                    "--redis-ca is for rediss:// URLs, and --redis-url {shown} is not one"
-                ))
-            }
+            ConnectionAddr::TcpTls { insecure: true, .. } => return Err(ConnectError::Insecure(shown)),
+            ConnectionAddr::TcpTls { .. } => Some(resp::tls_config(ca).map_err(ConnectError::Tls)?),
+            _ if ca.is_some() => return Err(ConnectError::CaWithoutTls(shown)),
             _ => None,
         };
         let client = match ca {
@@ -161,10 +194,10 @@ impl RedisEngine {
             .set_max_delay(1000);
         let mut conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
-            .map_err(|e| format!("cannot reach Redis at {shown}: {e}"))?;
+            .map_err(|e| ConnectError::Unreachable(shown.clone(), e))?;
         let stream = format!("{{{prefix}}}:events");
         let epoch_key = format!("{{{prefix}}}:epoch");
-        let fail = |e: redis::RedisError| format!("Redis at {shown}: {e}");
+        let fail = |e: redis::RedisError| ConnectError::Redis(shown.clone(), e);
         let _: () = redis::cmd("SET")
             .arg(&epoch_key)
             .arg(random_id())
@@ -241,7 +274,7 @@ impl RedisEngine {
     }
 
     /// A connection of the engine's own (see `resp.rs`), within `wait`.
-    async fn own_connection(&self, wait: Duration) -> Result<resp::Conn, String> {
+    async fn own_connection(&self, wait: Duration) -> Result<resp::Conn, resp::Error> {
         resp::Conn::connect(self.client.get_connection_info(), self.tls.as_ref(), wait).await
     }
 
@@ -421,28 +454,26 @@ fn redacted(url: &str) -> String {
 }
 
 /// A string reply's text, or an error reply's.
-fn text_or_error(reply: &resp::Reply) -> Result<String, String> {
+fn text_or_error(reply: &resp::Reply) -> Result<String, resp::Error> {
     match reply {
-        resp::Reply::Error(e) => Err(String::from_utf8_lossy(e).into_owned()),
+        resp::Reply::Error(e) => Err(resp::Error::Reply(String::from_utf8_lossy(e).into_owned())),
         reply => reply
             .text()
             .map(String::from)
-            .ok_or_else(|| format!("unexpected reply {reply:?}")),
+            .ok_or_else(|| resp::Error::Unexpected(format!("{reply:?}"))),
     }
 }
 
 /// The epoch key's value, on the reader's connection.
-async fn read_epoch(conn: &mut resp::Conn, key: &str) -> Result<Option<String>, String> {
+async fn read_epoch(conn: &mut resp::Conn, key: &str) -> Result<Option<String>, resp::Error> {
     let args: [&[u8]; 2] = [b"GET", key.as_bytes()];
     let get = conn.call(&args, |r| r.text().map(String::from));
-    timeout(ENGINE_TIMEOUT, get)
-        .await
-        .unwrap_or_else(|_| Err("timed out".into()))
+    timeout(ENGINE_TIMEOUT, get).await.unwrap_or(Err(resp::Error::TimedOut))
 }
 
 /// The events after `last` (`XREAD COUNT … BLOCK … STREAMS stream last`),
 /// none when the block timed out.
-async fn read_stream(conn: &mut resp::Conn, stream: &str, last: Offset) -> Result<Vec<Arc<Event>>, String> {
+async fn read_stream(conn: &mut resp::Conn, stream: &str, last: Offset) -> Result<Vec<Arc<Event>>, resp::Error> {
     let (count, block, last) = (READ_COUNT.to_string(), BLOCK_MS.to_string(), last.to_string());
     let args: [&[u8]; 8] = [
         b"XREAD",
@@ -457,7 +488,7 @@ async fn read_stream(conn: &mut resp::Conn, stream: &str, last: Offset) -> Resul
     let read = conn.call(&args, resp::events);
     timeout(Duration::from_millis(BLOCK_MS) + ENGINE_TIMEOUT, read)
         .await
-        .unwrap_or_else(|_| Err("timed out".into()))
+        .unwrap_or(Err(resp::Error::TimedOut))
 }
 
 #[cfg(test)]

@@ -235,7 +235,7 @@ impl RedisEngine {
                         // still in step, unless the script is gone.
                         Ok(Ok(Err(e))) => {
                             self.answer(batch, Err(self.failed("XADD", &e)));
-                            if e.starts_with("NOSCRIPT") {
+                            if matches!(&e, resp::Error::Reply(text) if text.starts_with("NOSCRIPT")) {
                                 break e;
                             }
                             continue;
@@ -246,7 +246,7 @@ impl RedisEngine {
                         }
                         Err(_) => {
                             self.answer(batch, Err(self.failed("XADD", "timed out")));
-                            break "timed out".to_string();
+                            break resp::Error::TimedOut;
                         }
                     };
                     let results = self.appended(&reply);

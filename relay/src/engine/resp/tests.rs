@@ -4,7 +4,7 @@
 
 use super::*;
 
-fn end(buf: &[u8]) -> Result<Option<usize>, String> {
+fn end(buf: &[u8]) -> Result<Option<usize>, Malformed> {
     Scan::default().on(buf)
 }
 
