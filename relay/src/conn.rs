@@ -41,8 +41,7 @@ use futures_util::future::{ready as done, BoxFuture};
 use futures_util::stream::SplitStream;
 use futures_util::{FutureExt, StreamExt};
 use kaiwa_bus::core::names::parse_pattern;
-use serde_json::value::RawValue;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::{self, Grant};
 use crate::engine::Fed;
@@ -52,9 +51,14 @@ use crate::lane::{Added, Lane};
 use crate::metrics::Turned;
 use crate::outbox::{Outbox, WebSocket};
 use crate::protocol::*;
-use crate::publish::{check, settle, user_rate, Request};
+use crate::publish::{check, settle, Request};
 use crate::state::{signalled, State};
 use crate::users::Connected;
+
+mod frame;
+mod limits;
+
+use frame::{field, next_frame, strict, typed, Frame};
 
 /// Replies (acks, refusals, pongs) a connection may have pending; past
 /// that, its frames are not read until the oldest is answered.
@@ -67,8 +71,6 @@ type Pending = VecDeque<BoxFuture<'static, String>>;
 
 /// How long a client has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long, at most, publishes wait for the one refused with `rate` before them.
-const RATE_BLOCK: Duration = Duration::from_secs(10);
 /// How long a closing connection may take to finish the frames it is
 /// writing and its close frame (a client that stopped reading holds it).
 const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -120,30 +122,6 @@ struct Conn {
     rate_blocked: Option<Box<(Box<str>, Instant)>>,
     /// Pings sent since the last pong.
     unanswered: u8,
-}
-
-enum Frame {
-    Text(Utf8Bytes),
-    /// A WebSocket pong: the client is there.
-    Pong,
-    /// A WebSocket ping (answered by the WebSocket layer).
-    Ping,
-    Gone,
-}
-
-async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close> {
-    match stream.next().await {
-        None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
-        Some(Ok(Message::Text(t))) => Ok(Frame::Text(t)),
-        Some(Ok(Message::Binary(_))) => Err(Close::new(CLOSE_MALFORMED, "binary frames are not part of protocol v2")),
-        Some(Ok(Message::Pong(_))) => Ok(Frame::Pong),
-        Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Ping),
-        Some(Err(e @ WsError::Capacity(_))) => Err(Close::new(
-            CLOSE_TOO_BIG,
-            format!("frame larger than this relay reads: {e}"),
-        )),
-        Some(Err(_)) => Ok(Frame::Gone),
-    }
 }
 
 /// When a token that expires at `exp` expires, as a timer deadline (far away without `exp`).
@@ -576,94 +554,4 @@ impl Conn {
         }
         Ok(())
     }
-
-    /// The `auth` rate limit: `--auth-rate` frames per minute, bursts of as
-    /// many; over it, 4400 (a client refreshing in a loop).
-    fn take_auth(&mut self) -> Result<(), Close> {
-        let per_minute = self.state.config.auth_rate;
-        let interval = 60_000 / u64::from(per_minute.max(1));
-        let now = now_ms();
-        let next = self.auth_full_at.max(now).saturating_add(interval);
-        if next > now.saturating_add(60_000) {
-            self.state.metrics.auth_floods.fetch_add(1, Relaxed);
-            return Err(Close::new(
-                CLOSE_MALFORMED,
-                format!("more than {per_minute} auth frames in a minute (--auth-rate): refresh a token once, shortly before it expires"),
-            ));
-        }
-        self.auth_full_at = next;
-        Ok(())
-    }
-
-    /// The rate limit, in the connection's publish order: once a publish is
-    /// refused with `rate`, the later ones are refused too (without spending
-    /// the bucket) until that ref is sent again, so a client that retries in
-    /// order never has a later event stored before an earlier one. The block
-    /// lapses after [`RATE_BLOCK`] (a client that gave that event up). The
-    /// same for `--rate` (this connection's bucket) and `--user-rate` (its user's).
-    fn may_publish(&mut self, reference: Option<&str>) -> Result<(), Refusal> {
-        let over_rate = |state: &State| {
-            state.metrics.refused(RefusalKind::Rate);
-            let rate = state.config.rate;
-            Err(Refusal::new(
-                RefusalKind::Rate,
-                format!("over {rate} publishes per second; retry later"),
-            ))
-        };
-        if let Some(blocked) = &self.rate_blocked {
-            let (blocked, since) = &**blocked;
-            if reference != Some(&**blocked) && since.elapsed() < RATE_BLOCK {
-                return over_rate(&self.state);
-            }
-        }
-        let allowed = match self.take_token() {
-            true => user_rate(&self.state, self.user.as_ref().map(|u| &*u.0)),
-            false => over_rate(&self.state),
-        };
-        self.rate_blocked = match (&allowed, reference) {
-            (Ok(()), _) | (Err(_), None) => None,
-            (Err(_), Some(r)) => Some(Box::new((r.into(), Instant::now()))),
-        };
-        allowed
-    }
-
-    /// The rate limit: `--rate` publishes per second, bursts of as many.
-    fn take_token(&mut self) -> bool {
-        let rate = f64::from(self.state.config.rate);
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.refill).as_secs_f64() * rate).min(rate);
-        self.refill = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-fn typed(text: &str) -> Result<String, Close> {
-    match serde_json::from_str::<Typed>(text) {
-        Ok(t) => Ok(t.kind.into_owned()),
-        Err(e) => Err(malformed("malformed frame", e)),
-    }
-}
-
-/// A field of a frame, as its type wants it (`None`: missing, or not that).
-fn field<T: serde::de::DeserializeOwned>(raw: Option<&RawValue>) -> Option<T> {
-    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
-}
-
-/// The 4400 for a frame of type `kind` that is not well formed, naming
-/// what is wrong as parsing it as that type says.
-fn strict(kind: &str, text: &str) -> Close {
-    let e = match kind {
-        "publish" => serde_json::from_str::<Publish>(text).err(),
-        "auth" => serde_json::from_str::<Auth>(text).err(),
-        _ => serde_json::from_str::<Patterns>(text).err(),
-    };
-    e.map_or_else(
-        || Close::new(CLOSE_MALFORMED, format!("{kind}: not a well-formed frame")),
-        |e| malformed(kind, e),
-    )
 }
