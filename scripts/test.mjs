@@ -232,6 +232,8 @@ const steps = [
 		count: lineCounts,
 		floor: 24
 	},
+	// Every relative link between the repository's Markdown files leads to a file and a heading that exist.
+	{ name: 'docs links', groups: [CHECK, JS], cmd: ['node', 'scripts/lib/doc-links.mjs'], count: lineCounts, floor: 23 },
 	// Builds the www/ demo from the packed package, serves it, clicks through it in Chromium.
 	{ name: 'e2e (demo + devtools)', groups: [BROWSER], cmd: ['node', 'tests/e2e/run.mjs'], count: lineCounts, floor: 33 },
 	// Two fresh SvelteKit apps (2 on Node 20, 3 on Node 22) made from the README's code blocks, checked, served, clicked.
