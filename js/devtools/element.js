@@ -187,7 +187,11 @@ export class KaiwaDevtools extends Base {
 		return JSON.stringify(historyDocument(records), null, 2);
 	}
 
-	/** Shows an exported history read-only, as the Import button does. Throws if the text is not one. */
+	/**
+	 * Shows an exported history read-only, as the Import button does. Throws if the text is not one.
+	 * @param {string} text
+	 * @param {string} [fileName]
+	 */
 	importJSON(text, fileName = 'imported history') {
 		const records = readHistoryDocument(text);
 		this.#imported = { fileName, records };

@@ -99,6 +99,7 @@ export class RelayBus {
 	#options;
 	#connection = null;
 	#tabs = null;
+	/** @type {import('./index.js').RelayConnectionStatus} */
 	#status = { state: 'connecting', epoch: null, offset: null, outbox: 0, error: null, limits: null };
 	#pending = new Map();
 	#listeners = new Set();
@@ -186,6 +187,7 @@ export class RelayBus {
 	}
 
 	/** `{ state, epoch, offset, outbox, error, leader }`: the socket (this tab's or the leader's) and this tab's unacknowledged events. */
+	/** @returns {import('./index.js').RelayBusConnection} */
 	get connection() {
 		return { ...this.#status, outbox: this.#pending.size, leader: this.#connection !== null };
 	}
