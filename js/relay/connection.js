@@ -60,11 +60,7 @@ const TIMER_MAX_MS = 2 ** 31 - 1;
 
 /** A relay's refusal of a publish, or the connection's end: `kind` says which. */
 export class RelayError extends Error {
-	/**
-	 * @param {import('./index.js').RelayError['kind']} kind
-	 * @param {string} message
-	 * @param {import('../index.js').ValidationIssue[]} [issues]
-	 */
+	/** @param {import('./index.js').RelayError['kind']} kind @param {string} message @param {import('../index.js').ValidationIssue[]} [issues] */
 	constructor(kind, message, issues = []) {
 		super(message);
 		this.name = /** @type {const} */ ('RelayError');
