@@ -474,6 +474,7 @@ const RELAY_OPTIONS = ['url', 'token', 'getToken', 'subscribe', 'WebSocket', 'sh
  * A bus connected to kaiwa-relay: the bus options (js/core/bus-options.js) and
  * `{ url, token | getToken, subscribe = ['*'], WebSocket, share = true,
  * outbox = 'memory', outboxName, indexedDB, identity }`.
+ * @param {import('./index.js').RelayOptions & import('../index.js').EventBusOptions & { events?: unknown, catalog?: boolean }} options
  */
 export function createRelayBus(options) {
 	const [bus, own] = takeBusOptions(options, 'createRelayBus', RELAY_OPTIONS);
