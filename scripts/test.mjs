@@ -231,7 +231,7 @@ const steps = [
 		groups: [CHECK, JS],
 		cmd: ['node', 'scripts/lib/api-check.mjs'],
 		count: lineCounts,
-		floor: 36
+		floor: 37
 	},
 	// Every relative link between the repository's Markdown files leads to a file and a heading that exist.
 	{ name: 'docs links', groups: [CHECK, JS], cmd: ['node', 'scripts/lib/doc-links.mjs'], count: lineCounts, floor: 23 },

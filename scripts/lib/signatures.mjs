@@ -12,7 +12,8 @@
 // - a class: the constructor's parameters as a function's; every declared
 //   member of the declared class itself (not those of its base, such as
 //   HTMLElement's) present in the JS (own, inherited, or given by wrap.js's
-//   passOn()) with a type assignable to the declared one; no public member
+//   passOn(), whose list is checked against wrap.d.ts's PassedOn) with a
+//   type assignable to the declared one; no public member
 //   of the JS class the .d.ts lacks (a custom element's lifecycle callbacks
 //   aside);
 // - anything else: its type assignable to the declared one.
@@ -166,6 +167,23 @@ export function checkSignatures(program, pairs, check) {
 		}
 		return problems;
 	};
+
+	// What passOn() gives is what the .d.ts's PassedOn says a wrapper has: wrap.js's PASSED_ON and READ_THROUGH.
+	const wrapJs = program.getSourceFiles().find((f) => f.fileName.endsWith('js/core/wrap.js'));
+	if (wrapJs) {
+		const listed = [];
+		wrapJs.forEachChild(function visit(node) {
+			if (ts.isVariableDeclaration(node) && ['PASSED_ON', 'READ_THROUGH'].includes(node.name.getText()))
+				listed.push(...(node.initializer?.elements ?? []).map((e) => e.text));
+			node.forEachChild(visit);
+		});
+		const declared = wrapperMembers();
+		check(`js/core/wrap.js: passOn() gives exactly the members wrap.d.ts's PassedOn declares (${declared.size})`, [
+			...[...declared].filter((m) => !listed.includes(m)).map((m) => `PassedOn declares ${m}, PASSED_ON and READ_THROUGH lack it`),
+			...listed.filter((m) => !declared.has(m)).map((m) => `wrap.js passes on ${m}, PassedOn lacks it`),
+			...(declared.size === 0 ? ['no PassedOn type found in js/core/wrap.d.ts'] : [])
+		]);
+	}
 
 	const seen = new Set();
 	for (const [js, dts] of pairs) {
