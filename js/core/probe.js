@@ -312,3 +312,16 @@ export function compileReader(plan) {
 		return generic;
 	}
 }
+
+/** What the bus keeps per event with a schema: its reader and width, or null without a plan. */
+export function planOf(plan) {
+	if (plan === undefined) return null;
+	return { read: compileReader(plan), width: probeWidth(plan) };
+}
+
+/** The schemas' literals (the core's atoms), by text: literal -> atom id. */
+export function atomMap(atoms) {
+	const map = new Map();
+	atoms.forEach((atom, id) => map.set(atom, id));
+	return map;
+}
