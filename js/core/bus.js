@@ -49,6 +49,10 @@ const DISPOSED = new Proxy(
 export class EventBus {
 	#core;
 	#names = new Map(); // event name -> interned id
+	// The last name emitted and its id (-1: none), so that a run of emits
+	// of one event skips the lookup. Forgotten whenever #names changes.
+	#lastName = '';
+	#lastId = -1;
 	#nameOf = []; // id -> event name: Rust may give a forgotten name's id to a new one
 	#plans = []; // id -> reader plan, or null when the event has no schema
 	#atoms; // literal string -> atom id
@@ -124,6 +128,7 @@ export class EventBus {
 	// once its plan is, so a call cut short (a stack overflow) leaves
 	// nothing half-registered.
 	#remember(name, id) {
+		this.#lastId = -1;
 		const before = this.#nameOf[id];
 		if (before !== undefined && before !== name) {
 			this.#names.delete(before);
@@ -147,12 +152,8 @@ export class EventBus {
 		let view = this.#view;
 		if (view === null || view.length < end) view = this.#probeView(end);
 		this.#probeTop = end;
-		let word;
-		try {
-			word = plan.read(payload, this.#atoms, view, from);
-		} finally {
-			this.#probeTop = from;
-		}
+		const word = plan.read(payload, this.#atoms, view, from);
+		this.#probeTop = from;
 		this.#probeFrom = from;
 		if (view === this.#view && view.length !== 0) return word;
 		if (view.length !== 0) {
@@ -169,12 +170,8 @@ export class EventBus {
 	#probeAgain(plan, payload, from, end) {
 		const codes = new Int32Array(plan.width);
 		this.#probeTop = end;
-		let word;
-		try {
-			word = plan.read(payload, this.#atoms, codes, 0);
-		} finally {
-			this.#probeTop = from;
-		}
+		const word = plan.read(payload, this.#atoms, codes, 0);
+		this.#probeTop = from;
 		this.#probeView(end).set(codes, from);
 		return word;
 	}
@@ -195,14 +192,18 @@ export class EventBus {
 	}
 
 	// Everything an emit runs (getters, traps, handlers, listeners) is one
-	// level deeper; restored, not decremented, whatever is thrown.
+	// level deeper; restored, not decremented, whatever is thrown. So are
+	// the probe buffer's slots in use, should a read be cut short (a stack
+	// overflow: the readers catch everything else).
 	#nested(name, payload, link, offset) {
 		const depth = this.#depth;
+		const top = this.#probeTop;
 		this.#depth = depth + 1;
 		try {
 			this.#emit(name, payload, depth, link, offset);
 		} finally {
 			this.#depth = depth;
+			this.#probeTop = top;
 		}
 	}
 
@@ -210,10 +211,15 @@ export class EventBus {
 	// handed in: then the record says where it came from, and the link's own
 	// handlers are skipped, so a transport never gets its events back.
 	#emit(name, payload, depth, link, offset) {
-		let id = this.#names.get(name);
-		if (id === undefined) {
-			id = this.#intern('emit', name);
-			if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+		let id = this.#lastId;
+		if (name !== this.#lastName || id < 0) {
+			id = this.#names.get(name);
+			if (id === undefined) {
+				id = this.#intern('emit', name);
+				if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+			}
+			this.#lastName = name;
+			this.#lastId = id;
 		}
 		const plan = this.#plans[id];
 		// Too deep: not read (a getter may be what recurses); Rust refuses.
@@ -523,6 +529,7 @@ export class EventBus {
 		if (depth >= MAX_EMIT_DEPTH) {
 			throw new EmitDepthError(`kaiwa-bus: validate(${quote(name)}): calls nested more than ${MAX_EMIT_DEPTH} levels deep`, name);
 		}
+		const top = this.#probeTop;
 		this.#depth = depth + 1;
 		try {
 			const word = this.#probe(plan, payload);
@@ -532,6 +539,7 @@ export class EventBus {
 			return { ok: issues.length === 0, known: true, issues };
 		} finally {
 			this.#depth = depth;
+			this.#probeTop = top;
 		}
 	}
 
@@ -549,6 +557,7 @@ export class EventBus {
 		this.#entries.clear();
 		this.#snapshots = [];
 		this.#names.clear();
+		this.#lastId = -1;
 		this.#nameOf = [];
 		this.#plans = [];
 		this.#listeners.clear();
