@@ -14,7 +14,7 @@ export async function run(quick) {
 	if (cpu) {
 		// Spin, so bench/run.mjs can tell which renderer runs this page.
 		await window.__cpuMark();
-		for (const t0 = performance.now(); performance.now() - t0 < 300;);
+		for (const t0 = performance.now(); performance.now() - t0 < 300; );
 		await window.__cpuMs();
 	}
 	const result = await runBench({

@@ -76,33 +76,12 @@ export function summarize(result) {
 			shown: () => `wasm +${e.memory.wasmGrowthBytes} B, heap ${times(e.memory.heapGrowthRatio ?? 1)}`
 		});
 	}
-	targets.push({
-		engine: 'package',
-		what: '.wasm + minified JS ≤ 36 KB gzip',
-		value: totalGzip,
-		limit: CORE_TARGET,
-		met: totalGzip <= CORE_TARGET,
-		shown: kb
-	});
+	targets.push({ engine: 'package', what: '.wasm + minified JS ≤ 36 KB gzip', value: totalGzip, limit: CORE_TARGET, met: totalGzip <= CORE_TARGET, shown: kb });
 	if (initMedian !== null) {
-		targets.push({
-			engine: 'Chromium',
-			what: 'init() < 10 ms (median of fresh pages)',
-			value: initMedian,
-			limit: 10,
-			met: initMedian < 10,
-			shown: (x) => `${x.toFixed(2)} ms`
-		});
+		targets.push({ engine: 'Chromium', what: 'init() < 10 ms (median of fresh pages)', value: initMedian, limit: 10, met: initMedian < 10, shown: (x) => `${x.toFixed(2)} ms` });
 	}
 	const readyMedian = result.readyMs ? { core: median(result.readyMs.core), inline: median(result.readyMs.inline) } : null;
-	return {
-		readyMedian,
-		engines,
-		targets: targets.map(({ shown, ...t }) => ({ ...t, text: shown(t.value) })),
-		totalGzip,
-		initMedian,
-		initAfterDownload
-	};
+	return { readyMedian, engines, targets: targets.map(({ shown, ...t }) => ({ ...t, text: shown(t.value) })), totalGzip, initMedian, initAfterDownload };
 }
 
 export function renderMarkdown(result) {
@@ -117,12 +96,7 @@ export function renderMarkdown(result) {
 		''
 	];
 	for (const [engine, e] of Object.entries(summary.engines)) {
-		lines.push(
-			`**${engine}** (${e.clock})`,
-			'',
-			'| | 1 handler | ×mitt | ×mitt+zod | 10 handlers | ×mitt | ×mitt+zod |',
-			'|---|---:|---:|---:|---:|---:|---:|'
-		);
+		lines.push(`**${engine}** (${e.clock})`, '', '| | 1 handler | ×mitt | ×mitt+zod | 10 handlers | ×mitt | ×mitt+zod |', '|---|---:|---:|---:|---:|---:|---:|');
 		for (const name of Object.keys(e.cases[1])) {
 			const cell = (h) => {
 				const c = e.cases[h][name];
@@ -163,22 +137,8 @@ export function renderMarkdown(result) {
 			''
 		);
 	}
-	lines.push(
-		'Memory during a million validated emits (history limit 1000):',
-		'',
-		'| emits | ' +
-			Object.keys(summary.engines)
-				.map((e) => `${e} wasm | ${e} JS heap`)
-				.join(' | ') +
-			' |'
-	);
-	lines.push(
-		'|---:|' +
-			Object.keys(summary.engines)
-				.map(() => '---:|---:')
-				.join('|') +
-			'|'
-	);
+	lines.push('Memory during a million validated emits (history limit 1000):', '', '| emits | ' + Object.keys(summary.engines).map((e) => `${e} wasm | ${e} JS heap`).join(' | ') + ' |');
+	lines.push('|---:|' + Object.keys(summary.engines).map(() => '---:|---:').join('|') + '|');
 	const engines = Object.values(summary.engines);
 	engines[0].memory.samples.forEach((s, i) => {
 		const cells = engines.map((e) => `${kb(e.memory.samples[i].wasmBytes)} | ${kb(e.memory.samples[i].heapBytes)}`);

@@ -24,10 +24,7 @@ mkdirSync('test-output/bench', { recursive: true });
 const loadAtStart = os.loadavg()[0];
 console.log('bench: Node…');
 const node = JSON.parse(
-	execFileSync('node', ['--expose-gc', '--single-threaded-gc', 'bench/node.mjs', ...(quick ? ['quick'] : [])], {
-		encoding: 'utf8',
-		maxBuffer: 1 << 26
-	})
+	execFileSync('node', ['--expose-gc', '--single-threaded-gc', 'bench/node.mjs', ...(quick ? ['quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 })
 );
 
 console.log('bench: Chromium…');
@@ -77,12 +74,8 @@ const { wasm, jsMinified } = await coreSize();
 // The JS a browser user of the bus loads (the devtools panel is a separate entry).
 const snippetDir = readdirSync('pkg/snippets')[0];
 const jsFiles = [
-	...readdirSync('pkg', { recursive: true }).filter(
-		(f) => f.endsWith('.js') && !['node.js', 'inline.js', 'wasm-inline.js'].includes(f) && !/^(devtools|svelte|snippets)\//.test(f)
-	),
-	...readdirSync(`pkg/snippets/${snippetDir}/js`, { recursive: true })
-		.filter((f) => f.endsWith('.js'))
-		.map((f) => `snippets/${snippetDir}/js/${f}`)
+	...readdirSync('pkg', { recursive: true }).filter((f) => f.endsWith('.js') && !['node.js', 'inline.js', 'wasm-inline.js'].includes(f) && !/^(devtools|svelte|snippets)\//.test(f)),
+	...readdirSync(`pkg/snippets/${snippetDir}/js`, { recursive: true }).filter((f) => f.endsWith('.js')).map((f) => `snippets/${snippetDir}/js/${f}`)
 ];
 const glue = Buffer.concat(jsFiles.map((f) => readFileSync(`pkg/${f}`)));
 const size = {

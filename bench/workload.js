@@ -123,19 +123,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 // alike. Before them, each case's `warmup` emits, then `warmupRounds`
 // untimed rounds of them all: the engine settles its code for each case
 // beside the others (zod's first timed rounds in Chromium were 2-4x its
-// later ones). `now()` reads the clock in ms, and may
-// return a promise (Chromium's CPU clock, bench/renderer-clock.mjs): what
-// reading it twice costs is measured first and taken off each round.
+// later ones). `now()` reads the clock in ms, and may return a promise
+// (Chromium's CPU clock, bench/renderer-clock.mjs): what reading it twice
+// costs is measured first and taken off each round.
 // Returns [{ case, handlers, samples: ns/emit[] }].
-export async function runTimings({
-	now,
-	rounds = 21,
-	perRound = 100_000,
-	warmup = 100_000,
-	warmupRounds = 3,
-	handlerCounts = [1, 10],
-	only
-} = {}) {
+export async function runTimings({ now, rounds = 21, perRound = 100_000, warmup = 100_000, warmupRounds = 3, handlerCounts = [1, 10], only } = {}) {
 	const payload = loginPayload();
 	const runs = [];
 	for (const handlers of handlerCounts) {
