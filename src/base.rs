@@ -6,7 +6,7 @@
 //!
 //! ## Messages without `core::fmt`
 //!
-//! Code the wasm build reaches builds its text with `concat` and [`num`],
+//! Code the wasm build reaches builds its text with [`cat`] and [`num`],
 //! never `format!`, `write!` or `to_string` on a `Display` type: `core::fmt`
 //! and the `Display` impls it instantiates cost several KB of `.wasm`
 //! (docs/internals.md, "Size"). `Display` impls stay for Rust callers and
@@ -32,7 +32,7 @@ impl Issue {
     /// payload itself).
     pub fn message(&self) -> String {
         let path = if self.path.is_empty() { "payload" } else { &self.path };
-        [path, ": expected ", &self.expected, ", received ", &self.received].concat()
+        cat(&[path, ": expected ", &self.expected, ", received ", &self.received])
     }
 }
 
@@ -40,6 +40,35 @@ impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message())
     }
+}
+
+/// `parts` end to end: `[..].concat()` without alloc's `join_generic_copy`,
+/// whose overflow `expect` and slice checks kept their panic messages and
+/// `library/alloc/src/str.rs` in the `.wasm`'s data (docs/internals.md, "Size").
+pub fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().fold(0, |len: usize, part| len.saturating_add(part.len())));
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+/// The first `max` characters of `text`, or `None` when it has no more
+/// than that. By bytes (a character starts at every byte that is not a
+/// UTF-8 continuation byte) rather than `chars().take(max).collect()` or
+/// `char_indices().nth(max)`, which bring character decoding and a fast
+/// character counter into the .wasm.
+pub fn head_chars(text: &str, max: usize) -> Option<&str> {
+    let mut kept = 0usize;
+    for (at, byte) in text.bytes().enumerate() {
+        if byte & 0xC0 != 0x80 {
+            if kept == max {
+                return text.get(..at);
+            }
+            kept = kept.saturating_add(1);
+        }
+    }
+    None
 }
 
 /// `n` in decimal, without `core::fmt`.

@@ -588,7 +588,7 @@ export class EventBus {
 	 */
 	registerSchema(schema) {
 		const { name, version, description, audience, keys, types } = readSchema(schema);
-		this.#core.registerSchema(name, version, description, audience, keys, types);
+		this.#core.registerSchema([name, version, description, audience], keys, types);
 		this.#atoms = atomMap(this.#core.atoms());
 		const id = this.#names.get(name);
 		if (id !== undefined) this.#plans[id] = planOf(this.#core.plan(id));

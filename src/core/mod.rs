@@ -29,6 +29,8 @@
 
 use crate::prelude::*;
 
+use crate::base::cat;
+
 pub mod history;
 pub mod names;
 pub mod registry;
@@ -497,20 +499,18 @@ impl<H: Clone, P> Core<H, P> {
 
 fn unknown_event_warning(name: &str, bad_name: bool) -> String {
     if bad_name {
-        [
+        cat(&[
             "kaiwa-bus: \"",
             name,
             "\" breaks the event naming convention \
              (lower-case dot notation: domain.action[.result]) and has no schema; \
              it is delivered unvalidated, and strict mode would refuse it",
-        ]
-        .concat()
+        ])
     } else {
-        [
+        cat(&[
             "kaiwa-bus: no schema is registered for \"",
             name,
             "\"; it is delivered unvalidated, and strict mode would refuse it",
-        ]
-        .concat()
+        ])
     }
 }

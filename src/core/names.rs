@@ -23,8 +23,8 @@ use crate::prelude::*;
 
 use alloc::rc::Rc;
 
-use crate::base::is_hidden;
 pub use crate::base::HIDDEN_CHARS;
+use crate::base::{cat, is_hidden};
 use crate::error::NameError;
 use crate::intern::Interner;
 
@@ -114,7 +114,7 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
 pub fn matching_patterns(name: &str) -> impl Iterator<Item = String> + '_ {
     let prefixes = name
         .rmatch_indices('.')
-        .map(move |(dot, _)| [name.get(..dot).unwrap_or_default(), ".*"].concat());
+        .map(move |(dot, _)| cat(&[name.get(..dot).unwrap_or_default(), ".*"]));
     core::iter::once(String::from(name))
         .chain(prefixes)
         .chain(core::iter::once(String::from("*")))
@@ -223,7 +223,7 @@ mod tests {
                 "{bad:?}"
             );
             assert!(parse_pattern(bad).is_err(), "{bad:?}");
-            assert!(parse_pattern(&[bad, ".*"].concat()).is_err(), "{bad:?}");
+            assert!(parse_pattern(&cat(&[bad, ".*"])).is_err(), "{bad:?}");
         }
         let message = crate::error::Message::message(&check_event_name("auth.user\u{200B}.login").unwrap_err());
         assert_eq!(

@@ -82,8 +82,18 @@ impl<H: Clone> Registry<H> {
     /// Removes a subscription; `None` if it is already gone (a harmless
     /// second unsubscribe).
     pub fn unsubscribe(&mut self, id: SubId) -> Option<H> {
+        // Moved to the end and popped rather than `Vec::remove`, whose index
+        // check kept its panic message in the .wasm.
         let at = self.position(id)?;
-        Some(self.subscriptions.remove(at).handler)
+        let tail = self.subscriptions.get_mut(at..)?;
+        let mut moving = tail.iter_mut();
+        if let Some(mut gone) = moving.next() {
+            for next in moving {
+                core::mem::swap(gone, next);
+                gone = next;
+            }
+        }
+        self.subscriptions.pop().map(|s| s.handler)
     }
 
     /// Whether the subscription is still registered.

@@ -18,7 +18,7 @@ use alloc::rc::Rc;
 use core::fmt;
 
 pub use crate::base::Issue;
-use crate::base::{is_conventional, num};
+use crate::base::{cat, is_conventional, num};
 use crate::error::SchemaError;
 use crate::intern::{slot, Interner};
 use crate::limits::{MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN};
@@ -95,7 +95,7 @@ impl Version {
 impl Version {
     /// `MAJOR.MINOR.PATCH`.
     pub fn text(&self) -> String {
-        [&num(self.0), ".", &num(self.1), ".", &num(self.2)].concat()
+        cat(&[&num(self.0), ".", &num(self.1), ".", &num(self.2)])
     }
 }
 
@@ -251,7 +251,7 @@ impl Field {
                 (Kind::Array, None) => true,
                 (Kind::Array, Some((index, item))) => {
                     return Some(Issue {
-                        path: [&self.key, "[", &num(u64::from(index)), "]"].concat(),
+                        path: cat(&[&self.key, "[", &num(u64::from(index)), "]"]),
                         expected: "string".into(),
                         received: item.describe(0).into(),
                     })
@@ -285,7 +285,13 @@ fn with_compiled_catalog<R>(f: impl FnOnce(&Schemas) -> R) -> R {
     // SAFETY: wasm32 without the atomics feature has no threads.
     unsafe impl Sync for PageOnce {}
     static CATALOG: PageOnce = PageOnce(core::cell::OnceCell::new());
-    f(CATALOG.0.get_or_init(Schemas::compile_catalog))
+    // `get` and `set` rather than `get_or_init`, whose reentrancy panic kept
+    // its message in the .wasm; nothing here can re-enter.
+    if CATALOG.0.get().is_none() {
+        let _ = CATALOG.0.set(Schemas::compile_catalog());
+    }
+    let empty = Schemas::default();
+    f(CATALOG.0.get().unwrap_or(&empty))
 }
 
 /// The registered schemas and the atoms of their literal unions.

@@ -10,6 +10,8 @@
 
 use crate::prelude::*;
 
+use crate::base::{cat, head_chars};
+
 mod convert;
 mod lock;
 
@@ -104,7 +106,7 @@ impl core::fmt::Debug for BusCore {
 /// for a bad name or pattern, an `Error` otherwise, with the message
 /// prefixed once. Each operation's error type converts through it.
 fn js_error(error: &dyn Message) -> JsValue {
-    let message = ["kaiwa-bus: ", &error.message()].concat();
+    let message = cat(&["kaiwa-bus: ", &error.message()]);
     if error.is_type_error() {
         TypeError::new(&message).into()
     } else {
@@ -382,22 +384,18 @@ impl BusCore {
             .collect()
     }
 
-    /// Compiles and registers a schema given in descriptor notation.
+    /// Compiles and registers a schema given in descriptor notation: `head`
+    /// is `[name, version, description, audience]`, `keys` and `types` the
+    /// fields' keys and descriptors. Three arrays of strings (js/core/checks.js
+    /// made them), read here before the loan: cheaper in glue and .wasm than
+    /// wasm-bindgen's `&str` and `Vec<String>` arguments (docs/internals.md,
+    /// "Size").
     #[wasm_bindgen(js_name = registerSchema)]
-    pub fn register_schema(
-        &self,
-        name: &str,
-        version: &str,
-        description: &str,
-        audience: &str,
-        keys: Array,
-        types: Array,
-    ) -> Result<(), JsValue> {
-        // Arrays of strings (js/core/checks.js made them) read here, before the
-        // loan: cheaper in glue and .wasm than wasm-bindgen's `Vec<String>`.
+    pub fn register_schema_texts(&self, head: Array, keys: Array, types: Array) -> Result<(), JsValue> {
         let texts =
             |items: &Array| -> Vec<String> { items.iter().map(|v| v.as_string().unwrap_or_default()).collect() };
-        let (keys, types) = (texts(&keys), texts(&types));
+        let (head, keys, types) = (texts(&head), texts(&keys), texts(&types));
+        let [name, version, description, audience] = [0, 1, 2, 3].map(|i| head.get(i).map_or("", String::as_str));
         let fields: Vec<(&str, &str)> = keys
             .iter()
             .map(String::as_str)
@@ -469,6 +467,21 @@ impl BusCore {
     }
 }
 
+impl BusCore {
+    /// [`BusCore::register_schema_texts`] with the head as arguments, for Rust callers (the wasm tests).
+    pub fn register_schema(
+        &self,
+        name: &str,
+        version: &str,
+        description: &str,
+        audience: &str,
+        keys: Array,
+        types: Array,
+    ) -> Result<(), JsValue> {
+        self.register_schema_texts(strings(&[name, version, description, audience]), keys, types)
+    }
+}
+
 /// What `emit` throws, before the JS layer makes it an `Error`.
 fn refusal(error: &EmitError, record: u64) -> JsValue {
     let kind = match error {
@@ -488,9 +501,8 @@ fn quote_refused_literals(payload: &JsValue, issues: &mut [Issue]) {
             continue;
         }
         if let Some(value) = convert::peek_string(payload, &issue.path) {
-            let shown: String = value.chars().take(40).collect();
-            let more = if shown.len() < value.len() { "…" } else { "" };
-            issue.received = ["'", &shown, more, "'"].concat();
+            let (shown, more) = head_chars(&value, 40).map_or((value.as_str(), ""), |head| (head, "…"));
+            issue.received = cat(&["'", shown, more, "'"]);
         }
     }
 }
