@@ -53,6 +53,14 @@ pub fn cat(parts: &[&str]) -> String {
     out
 }
 
+/// `String::from(text)`, kept out of line: schema compilation makes a
+/// dozen owned strings, and each inlined copy of the allocation and its
+/// error path cost more .wasm than a call (docs/internals.md, "Size").
+#[inline(never)]
+pub fn owned(text: &str) -> String {
+    String::from(text)
+}
+
 /// The first `max` characters of `text`, or `None` when it has no more
 /// than that. By bytes (a character starts at every byte that is not a
 /// UTF-8 continuation byte) rather than `chars().take(max).collect()` or

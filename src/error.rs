@@ -20,7 +20,7 @@ use crate::prelude::*;
 
 use core::fmt;
 
-use crate::base::{cat, code_point, num, Issue};
+use crate::base::{cat, code_point, num, owned, Issue};
 use crate::limits::{MAX_DEPTH, MAX_NAMES, MAX_NAME_LEN};
 
 /// What every error of the crate can say about itself.
@@ -62,7 +62,7 @@ pub enum NameError {
 impl Message for NameError {
     fn message(&self) -> String {
         match self {
-            NameError::Empty => "event name must not be empty".into(),
+            NameError::Empty => owned("event name must not be empty"),
             NameError::TooLong { len } => cat(&[
                 "event name is ",
                 &num(*len as u64),

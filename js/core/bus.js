@@ -499,7 +499,7 @@ export class EventBus {
 	/** Subscriptions to exactly `pattern` (wildcard subscribers are counted under their own pattern). */
 	getHandlerCount(pattern) {
 		requireName('getHandlerCount', pattern);
-		return this.#core.handlerCount(pattern);
+		return this.#core.registrations(pattern).length;
 	}
 
 	/** Every record kept, oldest first (a copy). */

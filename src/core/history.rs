@@ -15,7 +15,7 @@ use crate::prelude::*;
 use alloc::collections::VecDeque;
 use alloc::rc::Rc;
 
-use crate::base::{cat, head_chars, num, Issue};
+use crate::base::{cat, head_chars, num, owned, Issue};
 
 pub use crate::limits::{DEFAULT_HISTORY_LIMIT, MAX_ERRORS_PER_RECORD, MAX_ERROR_LEN};
 
@@ -146,7 +146,7 @@ impl<P> Record<P> {
 }
 
 fn truncate(message: &str) -> String {
-    head_chars(message, MAX_ERROR_LEN).map_or_else(|| String::from(message), |head| cat(&[head, "…"]))
+    head_chars(message, MAX_ERROR_LEN).map_or_else(|| owned(message), |head| cat(&[head, "…"]))
 }
 
 /// The last `limit` records.

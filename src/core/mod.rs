@@ -29,7 +29,7 @@
 
 use crate::prelude::*;
 
-use crate::base::cat;
+use crate::base::{cat, owned};
 
 pub mod history;
 pub mod names;
@@ -162,7 +162,7 @@ impl<H: Clone, P> Core<H, P> {
                 } else {
                     let id = self
                         .forgettable()
-                        .ok_or_else(|| InternError::Full { event: name.into() })?;
+                        .ok_or_else(|| InternError::Full { event: owned(name) })?;
                     self.reuse(id, name);
                     id
                 }
@@ -372,9 +372,7 @@ impl<H: Clone, P> Core<H, P> {
             return Err(EmitError::UnknownId { id: id.0 });
         };
         if depth >= MAX_DEPTH {
-            return Err(EmitError::DepthExceeded {
-                event: String::from(&**name),
-            });
+            return Err(EmitError::DepthExceeded { event: owned(name) });
         }
         if let Some(schema) = info.schema.as_deref() {
             let issues = schema.check(probes);
@@ -382,14 +380,14 @@ impl<H: Clone, P> Core<H, P> {
                 return Ok(None);
             }
             return Err(EmitError::Validation {
-                event: String::from(&**name),
+                event: owned(name),
                 issues,
             });
         }
         let bad_name = !info.conventional;
         match self.mode {
             Mode::Strict => Err(EmitError::UnknownEvent {
-                event: String::from(&**name),
+                event: owned(name),
                 bad_name,
             }),
             Mode::Development if info.warned => Ok(None),
@@ -428,10 +426,10 @@ impl<H: Clone, P> Core<H, P> {
     /// without interning it, and returns the record id and the error.
     pub fn reject_unnamed(&mut self, name: &str, payload: P, now: f64, depth: usize) -> (u64, EmitError) {
         let error = if depth >= MAX_DEPTH {
-            EmitError::DepthExceeded { event: name.into() }
+            EmitError::DepthExceeded { event: owned(name) }
         } else {
             EmitError::UnknownEvent {
-                event: name.into(),
+                event: owned(name),
                 bad_name: !is_conventional(name),
             }
         };

@@ -24,7 +24,7 @@ use crate::prelude::*;
 use alloc::rc::Rc;
 
 pub use crate::base::HIDDEN_CHARS;
-use crate::base::{cat, is_hidden};
+use crate::base::{cat, is_hidden, owned};
 use crate::error::NameError;
 use crate::intern::Interner;
 
@@ -57,7 +57,7 @@ fn check_text(text: &str) -> Result<(), NameError> {
     }
     if let Some(found) = text.chars().find(|&c| is_hidden(c)) {
         return Err(NameError::Hidden {
-            name: text.into(),
+            name: owned(text),
             found,
         });
     }
@@ -70,7 +70,7 @@ fn check_text(text: &str) -> Result<(), NameError> {
 pub fn check_event_name(name: &str) -> Result<(), NameError> {
     check_text(name)?;
     if name.contains('*') {
-        return Err(NameError::Wildcard { name: name.into() });
+        return Err(NameError::Wildcard { name: owned(name) });
     }
     Ok(())
 }
@@ -86,7 +86,7 @@ pub fn parse_pattern(text: &str) -> Result<Pattern<'_>, NameError> {
         None => (text, false),
     };
     if head.is_empty() || head.contains('*') {
-        return Err(NameError::Wildcard { name: text.into() });
+        return Err(NameError::Wildcard { name: owned(text) });
     }
     Ok(if wildcard {
         Pattern::Prefix(head)

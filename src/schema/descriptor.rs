@@ -14,6 +14,8 @@
 
 use crate::prelude::*;
 
+use crate::base::owned;
+
 use crate::schema::FieldType;
 
 /// A parsed field type, before literal strings are interned.
@@ -81,7 +83,7 @@ fn literals(text: &str) -> Result<Vec<String>, &'static str> {
             return Err("a string literal may not contain its own quote");
         }
         if !values.iter().any(|v| v == inner) {
-            values.push(String::from(inner));
+            values.push(owned(inner));
         }
     }
     Ok(values)

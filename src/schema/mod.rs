@@ -18,7 +18,7 @@ use alloc::rc::Rc;
 use core::fmt;
 
 pub use crate::base::Issue;
-use crate::base::{cat, is_conventional, num};
+use crate::base::{cat, is_conventional, num, owned};
 use crate::error::SchemaError;
 use crate::intern::{slot, Interner};
 use crate::limits::{MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN};
@@ -180,8 +180,8 @@ impl Schema {
         if root.kind != Kind::Object {
             issues.push(Issue {
                 path: String::new(),
-                expected: "object".into(),
-                received: root.kind.describe(root.aux).into(),
+                expected: owned("object"),
+                received: owned(root.kind.describe(root.aux)),
             });
             return issues;
         }
@@ -252,8 +252,8 @@ impl Field {
                 (Kind::Array, Some((index, item))) => {
                     return Some(Issue {
                         path: cat(&[&self.key, "[", &num(u64::from(index)), "]"]),
-                        expected: "string".into(),
-                        received: item.describe(0).into(),
+                        expected: owned("string"),
+                        received: owned(item.describe(0)),
                     })
                 }
                 _ => false,
@@ -262,7 +262,7 @@ impl Field {
         (!ok).then(|| Issue {
             path: self.key.clone(),
             expected: self.expected.clone(),
-            received: p.kind.describe(p.aux).into(),
+            received: owned(p.kind.describe(p.aux)),
         })
     }
 }
@@ -339,14 +339,14 @@ impl Schemas {
         payload: &[(&str, &str)],
     ) -> Result<Schema, SchemaError> {
         let bad = |field: &str, text: &str, reason: &str| SchemaError::Descriptor {
-            event: name.into(),
-            field: field.into(),
-            text: text.into(),
-            reason: reason.into(),
+            event: owned(name),
+            field: owned(field),
+            text: owned(text),
+            reason: owned(reason),
         };
         let too_long = |what: &'static str, len: usize, limit: usize| {
             (len > limit).then(|| SchemaError::TooLong {
-                event: name.into(),
+                event: owned(name),
                 what,
                 len,
                 limit,
@@ -380,7 +380,7 @@ impl Schemas {
             let (parsed, optional) = descriptor::parse(text).map_err(|reason| bad(key, text, reason))?;
             let (ty, expected) = match parsed {
                 Parsed::Plain(ty) => {
-                    let expected = String::from(typescript::plain_type(&ty));
+                    let expected = owned(typescript::plain_type(&ty));
                     (ty, expected)
                 }
                 Parsed::Literals(values) => {
@@ -392,11 +392,11 @@ impl Schemas {
                 }
             };
             fields.push(Field {
-                key: key.into(),
+                key: owned(key),
                 sure: Field::sure(&ty, optional),
                 ty,
                 optional,
-                descriptor: text.into(),
+                descriptor: owned(text),
                 expected,
             });
         }
@@ -413,7 +413,7 @@ impl Schemas {
             ));
         }
         let plan = Plan {
-            keys: fields.iter().map(|f| f.key.clone()).collect(),
+            keys: fields.iter().map(|f| owned(&f.key)).collect(),
             modes: fields
                 .iter()
                 .map(|f| match f.ty {
@@ -424,9 +424,9 @@ impl Schemas {
                 .collect(),
         };
         Ok(Schema {
-            name: name.into(),
+            name: owned(name),
             version,
-            description: description.into(),
+            description: owned(description),
             audience,
             fields,
             plan,
