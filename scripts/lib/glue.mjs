@@ -64,3 +64,69 @@ export function compactGlue(glue) {
 	glue = cut(glue, 'encodeInto polyfill', "if (!('encodeInto' in cachedTextEncoder)) {", '\n    };\n}\n', '');
 	return glue;
 }
+
+// The .wasm's exports of the class's methods (`buscore_registerSchema`, `__wbg_buscore_free`...)
+// renamed to one or two letters, in the export section and in the glue's `wasm.<name>` calls: the
+// names are in both files, and nothing but the glue calls them (docs/internals.md, "Size"). The
+// other exports (memory, wasm-bindgen's __wbindgen_*) keep their names. Returns both files.
+export function shortExports(wasm, glue) {
+	const names = new Map();
+	const short = (i) => String.fromCharCode(97 + (i % 26)) + (i < 26 ? '' : String(Math.floor(i / 26)));
+	const out = [wasm.subarray(0, 8)];
+	for (let start = 8; start < wasm.length;) {
+		const id = wasm[start];
+		const [size, sizeEnd] = leb(wasm, start + 1);
+		const payload = wasm.subarray(sizeEnd, sizeEnd + size);
+		const end = sizeEnd + size;
+		if (id !== 7) {
+			out.push(wasm.subarray(start, end));
+			start = end;
+			continue;
+		}
+		start = end;
+		// The export section: a count, then per export its name, a kind byte and an index.
+		const [count, first] = leb(payload, 0);
+		const entries = [encodeLeb(count)];
+		for (let i = 0, p = first; i < count; i++) {
+			const [length, nameStart] = leb(payload, p);
+			let name = Buffer.from(payload.subarray(nameStart, nameStart + length)).toString('utf8');
+			const [, indexEnd] = leb(payload, nameStart + length + 1);
+			if (/^(__wbg_)?buscore_\w+$/.test(name)) {
+				names.set(name, short(names.size));
+				name = names.get(name);
+			}
+			const bytes = Buffer.from(name, 'utf8');
+			entries.push(encodeLeb(bytes.length), bytes, payload.subarray(nameStart + length, indexEnd));
+			p = indexEnd;
+		}
+		const section = Buffer.concat(entries);
+		out.push(Buffer.from([7]), encodeLeb(section.length), section);
+	}
+	glue = glue.replace(/\bwasm\.((?:__wbg_)?buscore_\w+)\b/g, (whole, name) => {
+		if (!names.has(name)) throw new Error(`build-pkg: the glue calls wasm.${name}, which the .wasm does not export`);
+		return `wasm.${names.get(name)}`;
+	});
+	if (names.size === 0 || /buscore_/.test(glue))
+		throw new Error("build-pkg: the class's exports were not all renamed (did wasm-bindgen change?)");
+	return { wasm: Buffer.concat(out), glue };
+}
+
+function leb(bytes, at) {
+	let value = 0;
+	for (let shift = 0; ; shift += 7) {
+		const byte = bytes[at++];
+		value += (byte & 0x7f) * 2 ** shift;
+		if (byte < 0x80) return [value, at];
+	}
+}
+
+function encodeLeb(value) {
+	const bytes = [];
+	do {
+		let byte = value & 0x7f;
+		value = Math.floor(value / 128);
+		if (value > 0) byte |= 0x80;
+		bytes.push(byte);
+	} while (value > 0);
+	return Buffer.from(bytes);
+}

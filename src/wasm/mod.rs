@@ -17,7 +17,7 @@ mod lock;
 
 use core::cell::Cell;
 
-use js_sys::{Array, TypeError};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::core::history::Record;
@@ -106,12 +106,7 @@ impl core::fmt::Debug for BusCore {
 /// for a bad name or pattern, an `Error` otherwise, with the message
 /// prefixed once. Each operation's error type converts through it.
 fn js_error(error: &dyn Message) -> JsValue {
-    let message = cat(&["kaiwa-bus: ", &error.message()]);
-    if error.is_type_error() {
-        TypeError::new(&message).into()
-    } else {
-        js_sys::Error::new(&message).into()
-    }
+    convert::make_error(&cat(&["kaiwa-bus: ", &error.message()]), error.is_type_error())
 }
 
 macro_rules! into_js_error {
@@ -367,15 +362,20 @@ impl BusCore {
         stat.map_or(JsValue::NULL, convert::stats)
     }
 
-    /// `[name, stats]` pairs of every dispatched event.
+    /// Every dispatched event's name and statistics, in turn: `[name,
+    /// stats, name, stats…]`, one flat array rather than one per event
+    /// (less glue and .wasm).
     #[wasm_bindgen(js_name = allStats)]
     pub fn all_stats(&self) -> Array {
         let all: Vec<_> = self
             .state
             .with(|s| s.core.all_stats().map(|(name, stat)| (name.clone(), stat)).collect());
-        all.into_iter()
-            .map(|(name, s)| JsValue::from(Array::of2(&JsValue::from_str(&name), &convert::stats(s))))
-            .collect()
+        let out = Array::new();
+        for (name, stat) in all {
+            out.push(&JsValue::from_str(&name));
+            out.push(&convert::stats(stat));
+        }
+        out
     }
 
     /// Compiles and registers a schema given in descriptor notation: `head`
