@@ -176,7 +176,24 @@ pub fn is_conventional(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{code_point, is_hidden, num, HIDDEN_CHARS};
+    use super::{cat, code_point, head_chars, is_hidden, num, HIDDEN_CHARS};
+
+    #[test]
+    fn head_chars_counts_characters_not_bytes() {
+        for text in ["", "a", "abc", "日本語のテキスト", "é́x", "🙂🙂🙂a", "aé日🙂"] {
+            for max in 0..6 {
+                let kept: String = text.chars().take(max).collect();
+                let expected = (kept.len() < text.len()).then_some(kept.as_str());
+                assert_eq!(head_chars(text, max), expected, "{text:?} {max}");
+            }
+        }
+    }
+
+    #[test]
+    fn cat_is_concat() {
+        assert_eq!(cat(&[]), "");
+        assert_eq!(cat(&["a", "", "日本", "🙂"]), ["a", "", "日本", "🙂"].concat());
+    }
 
     #[test]
     fn numbers() {

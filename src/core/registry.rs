@@ -175,6 +175,23 @@ mod tests {
     }
 
     #[test]
+    fn unsubscribe_keeps_the_others_in_order() {
+        let mut r = Registry::default();
+        let ids: Vec<SubId> = ["a", "b", "c", "d", "e"]
+            .into_iter()
+            .map(|h| r.subscribe("*", h, false).unwrap())
+            .collect();
+        assert_eq!(r.unsubscribe(ids[1]), Some("b"));
+        assert_eq!(r.unsubscribe(ids[4]), Some("e"));
+        assert_eq!(r.unsubscribe(ids[0]), Some("a"));
+        assert_eq!(handlers(&r.snapshot("x.y")), ["c", "d"]);
+        assert!(r.contains(ids[2]) && r.contains(ids[3]) && !r.contains(ids[1]));
+        let f = r.subscribe("*", "f", false).unwrap();
+        assert_eq!(handlers(&r.snapshot("x.y")), ["c", "d", "f"]);
+        assert_eq!(r.unsubscribe(f), Some("f"));
+    }
+
+    #[test]
     fn same_handler_twice_is_two_registrations() {
         let mut r = Registry::default();
         r.subscribe("a.b", "h", false).unwrap();
