@@ -166,6 +166,7 @@ impl<P> History<P> {
     }
 
     /// Appends a record, dropping the oldest when full.
+    #[inline]
     pub fn push(&mut self, record: Record<P>) {
         if self.limit == 0 {
             return;

@@ -359,6 +359,7 @@ impl<H: Clone, P> Core<H, P> {
     /// of the schema's plan, see [`crate::schema::probe`]), applies the mode
     /// to unknown events, and refuses a `depth` of [`MAX_DEPTH`] or more.
     /// `Ok` carries a warning to show once.
+    #[inline]
     pub fn check(
         &mut self,
         id: NameId,
@@ -398,11 +399,13 @@ impl<H: Clone, P> Core<H, P> {
         }
     }
 
+    #[inline]
     fn next_record(&mut self, id: NameId, payload: P, now: f64, status: Status) -> Record<P> {
         let name = self.names.name(id).cloned().unwrap_or_else(|| "".into());
         self.new_record(name, payload, now, status)
     }
 
+    #[inline]
     fn new_record(&mut self, name: Rc<str>, payload: P, now: f64, status: Status) -> Record<P> {
         let record = self.next_record;
         self.next_record = self.next_record.wrapping_add(1);
@@ -412,6 +415,7 @@ impl<H: Clone, P> Core<H, P> {
     /// Records an emit that [`Core::check`] accepted, at `now` (ms since the
     /// Unix epoch), as delivered to `handler_count` handlers; returns its
     /// record id.
+    #[inline]
     pub fn start(&mut self, id: NameId, payload: P, now: f64, handler_count: u32) -> u64 {
         let mut entry = self.next_record(id, payload, now, Status::Delivered);
         entry.handler_count = handler_count;

@@ -171,6 +171,7 @@ impl Schema {
     /// Checks a payload described by its probes (see [`probe`]): the payload
     /// itself, then one probe per field in schema order. Returns every
     /// issue; empty means valid.
+    #[inline]
     pub fn check(&self, probes: &(impl Describe + ?Sized)) -> Vec<Issue> {
         if probes.word().is_some_and(|word| self.sure(word)) {
             return Vec::new();
@@ -201,6 +202,7 @@ impl Schema {
     /// payload valid whatever else the probes say: an object whose every
     /// field's kind is [`Field::sure`]. The common case, in a few
     /// instructions; `false` sends [`Schema::check`] the long way.
+    #[inline]
     fn sure(&self, word: u32) -> bool {
         let mut kinds = word;
         if kinds & 15 != Kind::Object as u32 {
