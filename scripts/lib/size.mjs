@@ -9,7 +9,7 @@ import * as esbuild from 'esbuild';
 // The ceiling make test holds: issue 24's target, 36 KB. The core went past
 // 40 KB with audiences, the name rule, cross-realm Dates and the numbers-only
 // emit (41.7 KB), came back to 39.1 KB when the package's .wasm stopped
-// linking std, and to 35.6 KB with the cuts in docs/internals.md, "Size".
+// linking std, and to 35.8 KB with the cuts in docs/internals.md, "Size".
 export const CORE_BUDGET = 36 * 1024;
 
 // Text that a panic path the core has cut would bring back into the .wasm's
