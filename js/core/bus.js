@@ -404,7 +404,7 @@ export class EventBus {
 	/** Subscriptions to exactly `pattern` (wildcard subscribers are counted under their own pattern). */
 	getHandlerCount(pattern) {
 		requireName('getHandlerCount', pattern);
-		return this.#core.handlerCount(pattern);
+		return this.#core.registrations(pattern).length;
 	}
 
 	/** Every record kept, oldest first (a copy). */
@@ -441,7 +441,8 @@ export class EventBus {
 	getPerformanceStats() {
 		// Keyed by event names: no prototype, so '__proto__' is a name too.
 		const out = Object.create(null);
-		for (const [name, stats] of this.#core.allStats()) out[name] = stats;
+		const all = this.#core.allStats(); // [name, stats, name, stats…]
+		for (let i = 0; i < all.length; i += 2) out[all[i]] = all[i + 1];
 		return out;
 	}
 
@@ -493,7 +494,7 @@ export class EventBus {
 	 */
 	registerSchema(schema) {
 		const { name, version, description, audience, keys, types } = readSchema(schema);
-		this.#core.registerSchema(name, version, description, audience, keys, types);
+		this.#core.registerSchema([name, version, description, audience], keys, types);
 		this.#atoms = atomMap(this.#core.atoms());
 		const id = this.#names.get(name);
 		if (id !== undefined) this.#plans[id] = planOf(this.#core.plan(id));
