@@ -191,3 +191,60 @@ async fn trimming_keeps_the_newest_events_and_resume_knows_what_is_gone() {
         assert_eq!(engine.can_resume(&epoch, offsets[399]).await, Ok(true), "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_batch_is_stored_in_order_as_one_submit_after_another() {
+    for (name, engine, _redis) in engines("batch", 1000).await {
+        let (mut rx, head) = engine.hub().subscribe();
+        let before = engine.append_all(vec![draft(0, Some("3:u1:r0"))]).await;
+        let before = before[0].clone().unwrap();
+        assert!(before.1 && before.0 > head, "{name}");
+        // Refs new, repeated within the batch, and stored before, among
+        // events without one.
+        let batch = vec![
+            draft(1, None),
+            draft(2, Some("3:u1:r1")),
+            draft(3, Some("3:u1:r0")),
+            draft(4, Some("3:u1:r1")),
+            draft(5, None),
+            draft(6, Some("3:u2:r1")),
+        ];
+        let stored: Vec<(Offset, bool)> = engine.append_all(batch).await.into_iter().map(Result::unwrap).collect();
+        let new: Vec<bool> = stored.iter().map(|(_, new)| *new).collect();
+        assert_eq!(new, [true, true, false, false, true, true], "{name}");
+        assert_eq!(stored[2].0, before.0, "{name}: the ref stored before");
+        assert_eq!(stored[3].0, stored[1].0, "{name}: the ref repeated in the batch");
+        let offsets = [before.0, stored[0].0, stored[1].0, stored[4].0, stored[5].0];
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
+        let all = engine.read_after(Offset::ZERO, 100).await.unwrap();
+        assert_eq!(all.iter().map(|e| e.offset).collect::<Vec<_>>(), offsets, "{name}");
+        for (event, n) in all.iter().zip([0, 1, 2, 5, 6]) {
+            let d = draft(n, None);
+            assert_eq!(
+                (&event.name, &event.scope, &event.origin),
+                (&d.name, &d.scope, &d.origin),
+                "{name}"
+            );
+            assert!(
+                event.frame.as_str().contains(&d.payload),
+                "{name}: {}",
+                event.frame.as_str()
+            );
+        }
+        for want in offsets {
+            match tokio::time::timeout(WAIT, rx.recv()).await.expect("in time").unwrap() {
+                Fed::Event(event) => assert_eq!(event.offset, want, "{name}"),
+                Fed::Gap(next) => panic!("{name}: a gap before {next}"),
+            }
+        }
+        // A batch after single submits, and single submits after it, keep the order.
+        let single = engine.submit(draft(7, None)).await;
+        let batch = engine.submit_all((8..11).map(|n| draft(n, None)).collect()).await;
+        let last = engine.submit(draft(11, None)).await;
+        let mut offsets = vec![single.await.unwrap().0];
+        offsets.extend(batch.await.into_iter().map(|r| r.unwrap().0));
+        offsets.push(last.await.unwrap().0);
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
+        assert!(engine.append_all(Vec::new()).await.is_empty(), "{name}: an empty batch");
+    }
+}
