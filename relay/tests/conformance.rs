@@ -13,7 +13,7 @@ use common::{Redis, WAIT};
 use kaiwa_relay::engine::memory::Memory;
 use kaiwa_relay::engine::redis::RedisEngine;
 use kaiwa_relay::engine::{Draft, Engine, Fed};
-use kaiwa_relay::event::{Offset, Scope};
+use kaiwa_relay::event::{Event, Offset, Scope};
 
 /// Every engine, empty, keeping `retain` events: its name, it, and the
 /// `redis-server` it needs (stopped when dropped).
@@ -40,6 +40,24 @@ fn draft(n: usize, idem: Option<&str>) -> Draft {
         },
         origin: format!("i/{n}"),
         idem: idem.map(String::from),
+    }
+}
+
+/// Checks that `events` are the drafts numbered `ns`, in that order.
+fn assert_drafts(name: &str, events: &[Arc<Event>], ns: &[usize]) {
+    assert_eq!(events.len(), ns.len(), "{name}");
+    for (event, &n) in events.iter().zip(ns) {
+        let d = draft(n, None);
+        assert_eq!(
+            (&event.name, &event.scope, &event.origin),
+            (&d.name, &d.scope, &d.origin),
+            "{name}"
+        );
+        assert!(
+            event.frame.as_str().contains(&d.payload),
+            "{name}: {}",
+            event.frame.as_str()
+        );
     }
 }
 
@@ -74,19 +92,7 @@ async fn appends_are_stored_in_submit_order_and_read_back_from_any_offset() {
         assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
         let all = engine.read_after(Offset::ZERO, 100).await.unwrap();
         assert_eq!(all.iter().map(|e| e.offset).collect::<Vec<_>>(), offsets, "{name}");
-        for (n, event) in all.iter().enumerate() {
-            let d = draft(n, None);
-            assert_eq!(
-                (&event.name, &event.scope, &event.origin),
-                (&d.name, &d.scope, &d.origin),
-                "{name}"
-            );
-            assert!(
-                event.frame.as_str().contains(&d.payload),
-                "{name}: {}",
-                event.frame.as_str()
-            );
-        }
+        assert_drafts(name, &all, &(0..10).collect::<Vec<_>>());
         let some = engine.read_after(offsets[4], 3).await.unwrap();
         assert_eq!(
             some.iter().map(|e| e.offset).collect::<Vec<_>>(),
@@ -218,19 +224,7 @@ async fn a_batch_is_stored_in_order_as_one_submit_after_another() {
         assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
         let all = engine.read_after(Offset::ZERO, 100).await.unwrap();
         assert_eq!(all.iter().map(|e| e.offset).collect::<Vec<_>>(), offsets, "{name}");
-        for (event, n) in all.iter().zip([0, 1, 2, 5, 6]) {
-            let d = draft(n, None);
-            assert_eq!(
-                (&event.name, &event.scope, &event.origin),
-                (&d.name, &d.scope, &d.origin),
-                "{name}"
-            );
-            assert!(
-                event.frame.as_str().contains(&d.payload),
-                "{name}: {}",
-                event.frame.as_str()
-            );
-        }
+        assert_drafts(name, &all, &[0, 1, 2, 5, 6]);
         for want in offsets {
             match tokio::time::timeout(WAIT, rx.recv()).await.expect("in time").unwrap() {
                 Fed::Event(event) => assert_eq!(event.offset, want, "{name}"),
