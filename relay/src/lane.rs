@@ -96,6 +96,16 @@ impl Inner {
         }
     }
 
+    /// Keeps what the socket did not take of a frame (`head`, then
+    /// `frame`) of which it took `wrote` bytes, to be written before
+    /// anything else.
+    fn keep_rest(&mut self, head: &[u8], frame: &[u8], wrote: usize) {
+        let mut rest = Vec::with_capacity(head.len() + frame.len() - wrote);
+        rest.extend_from_slice(head.get(wrote..).unwrap_or_default());
+        rest.extend_from_slice(&frame[wrote.saturating_sub(head.len())..]);
+        self.rest = rest;
+    }
+
     /// Writes `rest`; `Ok(false)` when the socket is full.
     fn write_rest(&mut self, tcp: &TcpStream) -> io::Result<bool> {
         while !self.rest.is_empty() {
@@ -163,6 +173,28 @@ impl Lane {
             inner.waker = Some(cx.waker().clone());
         }
         Poll::Pending
+    }
+
+    /// Writes a text frame of the connection's own (its `welcome`)
+    /// straight to the socket, as the fan-out writes events: the WebSocket
+    /// layer keeps the room of the largest batch it wrote for the
+    /// connection's whole life, and for an idle connection that would be
+    /// the welcome. What the socket does not take is written before
+    /// anything else, on the next write or flush ([`Sent::Partly`]: flush).
+    pub fn write_text(&self, frame: &str) -> Sent {
+        let mut inner = self.lock();
+        if inner.torn || !inner.rest.is_empty() {
+            return Sent::Not;
+        }
+        let (head, len) = text_header(frame.len());
+        let slices = [IoSlice::new(&head[..len]), IoSlice::new(frame.as_bytes())];
+        // A broken socket keeps it all: the flush finds the error.
+        let wrote = self.tcp.try_write_vectored(&slices).unwrap_or(0);
+        if wrote == len + frame.len() {
+            return Sent::Whole;
+        }
+        inner.keep_rest(&head[..len], frame.as_bytes(), wrote);
+        Sent::Partly
     }
 
     /// Takes the connection back (it is closing); the newest offset the fan-out dealt with.
@@ -234,10 +266,7 @@ impl Lane {
                 }
                 // The socket took part of this frame: the rest is written
                 // before anything else, and the task takes over after it.
-                let mut rest = Vec::with_capacity(total - wrote);
-                rest.extend_from_slice(head.get(wrote..).unwrap_or_default());
-                rest.extend_from_slice(&frame[wrote.saturating_sub(head.len())..]);
-                inner.rest = rest;
+                inner.keep_rest(head, frame, wrote);
                 inner.give_back();
                 break;
             }
@@ -283,6 +312,17 @@ fn text_header(len: usize) -> ([u8; 10], usize) {
         head[2..10].copy_from_slice(&(len as u64).to_be_bytes());
         (head, 10)
     }
+}
+
+/// What [`Lane::write_text`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// The socket took the whole frame.
+    Whole,
+    /// It took part: the rest waits for a flush.
+    Partly,
+    /// Nothing written (the WebSocket layer is mid-frame): queue it.
+    Not,
 }
 
 /// The lanes of one instance's connections, for the hub's fan-out.
@@ -421,7 +461,11 @@ mod tests {
             assert_eq!(bytes[at], 0x81, "a frame starts at byte {at}");
             let (len, head) = match bytes[at + 1] {
                 126 if bytes.len() >= at + 4 => (usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])), 4),
-                127 => panic!("no frame here is that large"),
+                127 if bytes.len() >= at + 10 => {
+                    let len = u64::from_be_bytes(bytes[at + 2..at + 10].try_into().unwrap());
+                    (usize::try_from(len).unwrap(), 10)
+                }
+                127 => break,
                 126 => break,
                 n => (usize::from(n), 2),
             };
@@ -485,6 +529,37 @@ mod tests {
         for (event, frame) in events.iter().zip(&got[..got.len() - 1]) {
             assert_eq!(*frame, event.frame.as_bytes());
         }
+    }
+
+    #[tokio::test]
+    async fn a_text_frame_of_its_own_the_socket_takes_in_part_is_finished_on_the_flush() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        socket2::SockRef::from(&server).set_send_buffer_size(4096).unwrap();
+        let lane = Lane::new(server, "me".into());
+        // One that fits, then one the socket cannot take whole (the client reads nothing yet).
+        assert_eq!(lane.write_text("hi"), Sent::Whole);
+        let big = "y".repeat(1 << 20);
+        assert_eq!(lane.write_text(&big), Sent::Partly);
+        // While a rest waits, nothing else is written straight.
+        assert_eq!(lane.write_text("later"), Sent::Not);
+        let reader = tokio::spawn(async move {
+            let mut bytes = Vec::new();
+            let mut chunk = vec![0; 65536];
+            while frames(&bytes).last() != Some(&&b"ok"[..]) {
+                let n = client.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "the socket closed");
+                bytes.extend_from_slice(&chunk[..n]);
+            }
+            bytes
+        });
+        let mut io = Io(lane.clone());
+        io.flush().await.unwrap();
+        io.write_all(&[0x81, 2, b'o', b'k']).await.unwrap();
+        let bytes = reader.await.unwrap();
+        let got = frames(&bytes);
+        assert_eq!(got, [&b"hi"[..], big.as_bytes(), b"ok"]);
     }
 
     #[test]
