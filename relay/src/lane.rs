@@ -481,13 +481,30 @@ mod tests {
         out
     }
 
-    #[tokio::test]
-    async fn a_frame_the_socket_takes_in_part_is_finished_before_anything_else() {
+    /// A lane whose socket takes 4 KiB or so unread, and its client end.
+    async fn small_socket() -> (Arc<Lane>, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         let (server, _) = listener.accept().await.unwrap();
         socket2::SockRef::from(&server).set_send_buffer_size(4096).unwrap();
-        let lane = Lane::new(server, "me".into());
+        (Lane::new(server, "me".into()), client)
+    }
+
+    /// What `client` reads up to and with a text frame `ok`.
+    async fn read_to_ok(mut client: TcpStream) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut chunk = vec![0; 65536];
+        while frames(&bytes).last() != Some(&&b"ok"[..]) {
+            let n = client.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the socket closed");
+            bytes.extend_from_slice(&chunk[..n]);
+        }
+        bytes
+    }
+
+    #[tokio::test]
+    async fn a_frame_the_socket_takes_in_part_is_finished_before_anything_else() {
+        let (lane, client) = small_socket().await;
         lane.lock().filter.add("*");
         let (tx, rx) = broadcast::channel(64);
         let mut feed = Feed {
@@ -512,16 +529,7 @@ mod tests {
         assert!(wrote > 0 && wrote < 64, "{wrote}");
         assert!(!lane.lock().direct && lane.lock().rest.is_some());
         // A frame of the WebSocket layer's own goes after the rest of that one.
-        let reader = tokio::spawn(async move {
-            let mut bytes = Vec::new();
-            let mut chunk = vec![0; 65536];
-            while frames(&bytes).last() != Some(&&b"ok"[..]) {
-                let n = client.read(&mut chunk).await.unwrap();
-                assert!(n > 0, "the socket closed");
-                bytes.extend_from_slice(&chunk[..n]);
-            }
-            bytes
-        });
+        let reader = tokio::spawn(read_to_ok(client));
         let mut io = Io(lane.clone());
         io.write_all(&[0x81, 2, b'o', b'k']).await.unwrap();
         io.flush().await.unwrap();
@@ -536,27 +544,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_text_frame_of_its_own_the_socket_takes_in_part_is_finished_on_the_flush() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        socket2::SockRef::from(&server).set_send_buffer_size(4096).unwrap();
-        let lane = Lane::new(server, "me".into());
+        let (lane, client) = small_socket().await;
         // One that fits, then one the socket cannot take whole (the client reads nothing yet).
         assert_eq!(lane.write_text("hi"), Sent::Whole);
         let big = "y".repeat(1 << 20);
         assert_eq!(lane.write_text(&big), Sent::Partly);
         // While a rest waits, nothing else is written straight.
         assert_eq!(lane.write_text("later"), Sent::Not);
-        let reader = tokio::spawn(async move {
-            let mut bytes = Vec::new();
-            let mut chunk = vec![0; 65536];
-            while frames(&bytes).last() != Some(&&b"ok"[..]) {
-                let n = client.read(&mut chunk).await.unwrap();
-                assert!(n > 0, "the socket closed");
-                bytes.extend_from_slice(&chunk[..n]);
-            }
-            bytes
-        });
+        let reader = tokio::spawn(read_to_ok(client));
         let mut io = Io(lane.clone());
         io.flush().await.unwrap();
         io.write_all(&[0x81, 2, b'o', b'k']).await.unwrap();
