@@ -18,8 +18,8 @@ const dir = pathToFileURL(resolve(process.argv[2] ?? 'pkg')).href;
 const rounds = Number(process.argv[3] ?? 11);
 const { EventBus } = await import(`${dir}/node.js`);
 const { BusCore } = await import(`${dir}/kaiwa_bus.js`);
-const { compileReader } = await import(`${dir}/probe.js`);
-const { memory } = await import(`${dir}/runtime.js`);
+const { compileReader } = await import(`${dir}/core/probe.js`);
+const { memory } = await import(`${dir}/core/runtime.js`);
 
 const NAME = 'auth.user.login';
 const payload = loginPayload();

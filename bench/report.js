@@ -23,7 +23,7 @@ const times = (x) => `${x.toFixed(2)}×`;
 // { engine -> handlers -> case -> { median, min, max } }, ratios and targets.
 export function summarize(result) {
 	const engines = {};
-	for (const { engine, timings, memory } of result.engines) {
+	for (const { engine, clock, timings, memory } of result.engines) {
 		const byHandlers = {};
 		for (const t of timings) {
 			byHandlers[t.handlers] ??= {};
@@ -40,6 +40,7 @@ export function summarize(result) {
 		const settled = memory[Math.min(2, memory.length - 1)];
 		const last = at(1_000_000);
 		engines[engine] = {
+			clock: clock ?? 'wall time',
 			cases: byHandlers,
 			ratios,
 			memory: {
@@ -89,11 +90,13 @@ export function renderMarkdown(result) {
 		`# kaiwa-bus benchmark`,
 		'',
 		`Run ${result.date.slice(0, 16).replace('T', ' ')} UTC on ${result.machine}${result.load ? `, load average ${result.load.start.toFixed(1)} at the start and ${result.load.end.toFixed(1)} at the end` : ''}${result.quick ? ' (quick smoke run: figures mean nothing)' : ''}.`,
-		`Median ns per emit of the seed's \`auth.user.login\` payload (with a real \`Date\`), min–max over the rounds; ratios against mitt and mitt + zod v4 in the same run.`,
+		`Median ns per emit of the seed's \`auth.user.login\` payload (with a real \`Date\`), min–max over the rounds; ratios against mitt and mitt + zod v4 in the same run. ` +
+			`The cases take turns round by round, each round timed in the engine's CPU time where there is one: Node's process CPU time, Chromium's renderer main thread's (read from Linux's /proc by bench/run.mjs: a page has no CPU clock), ` +
+			`both with the GC on that thread (\`--single-threaded-gc\`), so time spent waiting for a core on a busy machine does not count.`,
 		''
 	];
 	for (const [engine, e] of Object.entries(summary.engines)) {
-		lines.push(`**${engine}**`, '', '| | 1 handler | ×mitt | ×mitt+zod | 10 handlers | ×mitt | ×mitt+zod |', '|---|---:|---:|---:|---:|---:|---:|');
+		lines.push(`**${engine}** (${e.clock})`, '', '| | 1 handler | ×mitt | ×mitt+zod | 10 handlers | ×mitt | ×mitt+zod |', '|---|---:|---:|---:|---:|---:|---:|');
 		for (const name of Object.keys(e.cases[1])) {
 			const cell = (h) => {
 				const c = e.cases[h][name];

@@ -12,6 +12,7 @@ import { serveStatic } from '../scripts/lib/static-server.mjs';
 import { coreSize, gzipSize } from '../scripts/lib/size.mjs';
 import { measurePanelChunk } from './panel-chunk.mjs';
 import { buildReadyBundles, measureReady } from './ready.mjs';
+import { available as cpuClockAvailable, lendCpuClock } from './renderer-clock.mjs';
 import { renderMarkdown, renderSvg, summarize } from './report.js';
 
 const quick = process.argv.includes('--quick');
@@ -38,12 +39,15 @@ await esbuild.build({
 const readyBytes = await buildReadyBundles();
 let readyMs;
 const server = await serveStatic('.');
-const browser = await launchChromium({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
+// GC work on the main thread, whose CPU time the page is timed in (as
+// bench/node.mjs runs Node with --single-threaded-gc).
+const browser = await launchChromium({ args: ['--js-flags=--expose-gc --single-threaded-gc', '--enable-precise-memory-info'] });
 let chromium;
 const initMs = [];
 const initAfterDownloadMs = [];
 try {
 	const page = await browser.context.newPage();
+	if (cpuClockAvailable) await lendCpuClock(page);
 	await page.goto(`${server.url}/bench/page.html${quick ? '?quick' : ''}`);
 	await page.waitForFunction(() => window.__bench, null, { timeout: 30 * 60_000 });
 	chromium = await page.evaluate(() => window.__bench);
@@ -91,7 +95,7 @@ const result = {
 	quick,
 	machine: `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
 	load: { start: loadAtStart, end: os.loadavg()[0] },
-	engines: [node, chromium].map((e) => ({ engine: e.engine, timings: e.timings, memory: e.memory })),
+	engines: [node, chromium].map((e) => ({ engine: e.engine, clock: e.clock, timings: e.timings, memory: e.memory })),
 	size,
 	initMs,
 	initAfterDownloadMs,

@@ -116,10 +116,18 @@ function makeLoop() {
 	return new Function('emit', 'count', 'for (let i = 0; i < count; i++) emit();');
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
 // Times every case with 1 and with 10 handlers: `rounds` timed rounds of
-// `perRound` emits after `warmup` emits, the cases interleaved round by
-// round so drift hits them alike. Returns [{ case, handlers, samples: ns/emit[] }].
-export function runTimings({ now, rounds = 11, perRound = 100_000, warmup = 100_000, handlerCounts = [1, 10], only } = {}) {
+// `perRound` emits, the cases interleaved round by round so drift hits them
+// alike. Before them, each case's `warmup` emits, then `warmupRounds`
+// untimed rounds of them all: the engine settles its code for each case
+// beside the others (zod's first timed rounds in Chromium were 2-4x its
+// later ones). `now()` reads the clock in ms, and may return a promise
+// (Chromium's CPU clock, bench/renderer-clock.mjs): what reading it twice
+// costs is measured first and taken off each round.
+// Returns [{ case, handlers, samples: ns/emit[] }].
+export async function runTimings({ now, rounds = 21, perRound = 100_000, warmup = 100_000, warmupRounds = 3, handlerCounts = [1, 10], only } = {}) {
 	const payload = loginPayload();
 	const runs = [];
 	for (const handlers of handlerCounts) {
@@ -131,11 +139,18 @@ export function runTimings({ now, rounds = 11, perRound = 100_000, warmup = 100_
 			runs.push({ case: name, handlers, emit, loop, samples: [] });
 		}
 	}
+	for (let r = 0; r < warmupRounds; r++) for (const run of runs) run.loop(run.emit, perRound);
+	const empty = [];
+	for (let i = 0; i < 21; i++) {
+		const t0 = await now();
+		empty.push((await now()) - t0);
+	}
+	const overhead = median(empty);
 	for (let r = 0; r < rounds; r++) {
 		for (const run of runs) {
-			const t0 = now();
+			const t0 = await now();
 			run.loop(run.emit, perRound);
-			run.samples.push(((now() - t0) * 1e6) / perRound);
+			run.samples.push((((await now()) - t0 - overhead) * 1e6) / perRound);
 		}
 	}
 	return runs.map(({ case: c, handlers, samples }) => ({ case: c, handlers, samples }));
@@ -157,8 +172,8 @@ export function runMemory({ total = 1_000_000, checkpoints = [0, 100_000, 250_00
 
 // Everything one engine measures: timings, then memory. `quick` is the smoke
 // run of `make test` (tiny counts; the figures mean nothing).
-export function runBench({ quick, now, wasmBytes, heapBytes }) {
-	const timings = runTimings(quick ? { now, rounds: 2, perRound: 2_000, warmup: 2_000 } : { now });
+export async function runBench({ quick, now, wasmBytes, heapBytes }) {
+	const timings = await runTimings(quick ? { now, rounds: 2, perRound: 2_000, warmup: 2_000, warmupRounds: 1 } : { now });
 	const memory = runMemory({
 		total: quick ? 5_000 : 1_000_000,
 		checkpoints: quick ? [0, 2_500, 5_000] : undefined,

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { compactGlue, shortExports } from './lib/glue.mjs';
 import { absoluteLinks } from './lib/readme-links.mjs';
 
 const raw = 'target/pkg-raw';
@@ -17,18 +18,12 @@ const out = 'pkg';
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out);
-// wasm-bindgen's glue without its default `new URL('kaiwa_bus_bg.wasm',
-// import.meta.url)`: bundlers (Vite) emit that file wherever the glue goes,
-// so apps on kaiwa-bus/inline shipped an unused .wasm. index.js, the one
-// entry that loads the file by URL, passes it instead.
-const glue = readFileSync(`${raw}/kaiwa_bus.js`, 'utf8');
-const defaultUrl = "module_or_path = new URL('kaiwa_bus_bg.wasm', import.meta.url);";
-if (glue.split(defaultUrl).length !== 2)
-	throw new Error(`build-pkg: expected one \`${defaultUrl}\` in wasm-bindgen's glue (did wasm-bindgen change?)`);
-writeFileSync(
-	`${out}/kaiwa_bus.js`,
-	glue.replace(defaultUrl, "throw new Error('kaiwa-bus: init() needs the module (js/index.js passes its URL)');")
-);
+// wasm-bindgen's glue, cut to what the package uses (scripts/lib/glue.mjs). Its loader
+// had a default `new URL('kaiwa_bus_bg.wasm', import.meta.url)`: bundlers (Vite) emit that
+// file wherever the glue goes, so apps on kaiwa-bus/inline shipped an unused .wasm. The
+// loader that replaces it has none: js/index.js, the one entry that loads the file by URL,
+// passes it.
+const glue = compactGlue(readFileSync(`${raw}/kaiwa_bus.js`, 'utf8'));
 cpSync(`${raw}/snippets`, `${out}/snippets`, { recursive: true });
 // js/ with its folders (one per entry: js/relay/, js/store/...), .js and .d.ts files; core/wasm-imports.js
 // reaches the package through wasm-bindgen's snippets/.
@@ -71,7 +66,10 @@ if (!existsSync(cached)) {
 	execFileSync('node_modules/.bin/wasm-opt', [`${raw}/kaiwa_bus_bg.wasm`, '-o', `${cached}.tmp`, ...flags], { stdio: 'inherit' });
 	renameSync(`${cached}.tmp`, cached);
 }
-cpSync(cached, `${out}/kaiwa_bus_bg.wasm`);
+// The glue is written with the .wasm: both call the class's methods by short names (scripts/lib/glue.mjs).
+const short = shortExports(readFileSync(cached), glue);
+writeFileSync(`${out}/kaiwa_bus_bg.wasm`, short.wasm);
+writeFileSync(`${out}/kaiwa_bus.js`, short.glue);
 
 // The .wasm as base64 for the `kaiwa-bus/inline` entry (js/inline.js).
 writeFileSync(

@@ -6,7 +6,7 @@
 //!
 //! ## Messages without `core::fmt`
 //!
-//! Code the wasm build reaches builds its text with `concat` and [`num`],
+//! Code the wasm build reaches builds its text with [`cat`] and [`num`],
 //! never `format!`, `write!` or `to_string` on a `Display` type: `core::fmt`
 //! and the `Display` impls it instantiates cost several KB of `.wasm`
 //! (docs/internals.md, "Size"). `Display` impls stay for Rust callers and
@@ -32,7 +32,7 @@ impl Issue {
     /// payload itself).
     pub fn message(&self) -> String {
         let path = if self.path.is_empty() { "payload" } else { &self.path };
-        [path, ": expected ", &self.expected, ", received ", &self.received].concat()
+        cat(&[path, ": expected ", &self.expected, ", received ", &self.received])
     }
 }
 
@@ -40,6 +40,43 @@ impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message())
     }
+}
+
+/// `parts` end to end: `[..].concat()` without alloc's `join_generic_copy`,
+/// whose overflow `expect` and slice checks kept their panic messages and
+/// `library/alloc/src/str.rs` in the `.wasm`'s data (docs/internals.md, "Size").
+pub fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().fold(0, |len: usize, part| len.saturating_add(part.len())));
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+/// `String::from(text)`, kept out of line: schema compilation makes a
+/// dozen owned strings, and each inlined copy of the allocation and its
+/// error path cost more .wasm than a call (docs/internals.md, "Size").
+#[inline(never)]
+pub fn owned(text: &str) -> String {
+    String::from(text)
+}
+
+/// The first `max` characters of `text`, or `None` when it has no more
+/// than that. By bytes (a character starts at every byte that is not a
+/// UTF-8 continuation byte) rather than `chars().take(max).collect()` or
+/// `char_indices().nth(max)`, which bring character decoding and a fast
+/// character counter into the .wasm.
+pub fn head_chars(text: &str, max: usize) -> Option<&str> {
+    let mut kept = 0usize;
+    for (at, byte) in text.bytes().enumerate() {
+        if byte & 0xC0 != 0x80 {
+            if kept == max {
+                return text.get(..at);
+            }
+            kept = kept.saturating_add(1);
+        }
+    }
+    None
 }
 
 /// `n` in decimal, without `core::fmt`.
@@ -139,7 +176,24 @@ pub fn is_conventional(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{code_point, is_hidden, num, HIDDEN_CHARS};
+    use super::{cat, code_point, head_chars, is_hidden, num, HIDDEN_CHARS};
+
+    #[test]
+    fn head_chars_counts_characters_not_bytes() {
+        for text in ["", "a", "abc", "日本語のテキスト", "é́x", "🙂🙂🙂a", "aé日🙂"] {
+            for max in 0..6 {
+                let kept: String = text.chars().take(max).collect();
+                let expected = (kept.len() < text.len()).then_some(kept.as_str());
+                assert_eq!(head_chars(text, max), expected, "{text:?} {max}");
+            }
+        }
+    }
+
+    #[test]
+    fn cat_is_concat() {
+        assert_eq!(cat(&[]), "");
+        assert_eq!(cat(&["a", "", "日本", "🙂"]), ["a", "", "日本", "🙂"].concat());
+    }
 
     #[test]
     fn numbers() {

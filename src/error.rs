@@ -20,7 +20,7 @@ use crate::prelude::*;
 
 use core::fmt;
 
-use crate::base::{code_point, num, Issue};
+use crate::base::{cat, code_point, num, owned, Issue};
 use crate::limits::{MAX_DEPTH, MAX_NAMES, MAX_NAME_LEN};
 
 /// What every error of the crate can say about itself.
@@ -62,29 +62,26 @@ pub enum NameError {
 impl Message for NameError {
     fn message(&self) -> String {
         match self {
-            NameError::Empty => "event name must not be empty".into(),
-            NameError::TooLong { len } => [
+            NameError::Empty => owned("event name must not be empty"),
+            NameError::TooLong { len } => cat(&[
                 "event name is ",
                 &num(*len as u64),
                 " bytes long; the limit is ",
                 &num(MAX_NAME_LEN as u64),
-            ]
-            .concat(),
-            NameError::Wildcard { name } => [
+            ]),
+            NameError::Wildcard { name } => cat(&[
                 "\"",
                 name,
                 "\": '*' is only allowed as the pattern '*' or at the end of 'prefix.*', \
                  and never in an emitted event name",
-            ]
-            .concat(),
-            NameError::Hidden { name, found } => [
+            ]),
+            NameError::Hidden { name, found } => cat(&[
                 "\"",
                 name,
                 "\": event names may not contain control or invisible characters (it has ",
                 &code_point(*found),
                 ")",
-            ]
-            .concat(),
+            ]),
         }
     }
 
@@ -116,15 +113,14 @@ impl Message for InternError {
     fn message(&self) -> String {
         match self {
             InternError::Name(error) => error.message(),
-            InternError::Full { event } => [
+            InternError::Full { event } => cat(&[
                 "\"",
                 event,
                 "\": this bus already keeps ",
                 &num(MAX_NAMES as u64),
                 " event names without a schema, each in the history or subscribed to; \
                  register schemas, or clear the history",
-            ]
-            .concat(),
+            ]),
         }
     }
 
@@ -189,30 +185,27 @@ impl Message for EmitError {
     fn message(&self) -> String {
         match self {
             EmitError::Validation { event, issues } => match issues.first() {
-                Some(first) => [event, ": ", &first.message()].concat(),
-                None => [event, ": invalid payload"].concat(),
+                Some(first) => cat(&[event, ": ", &first.message()]),
+                None => cat(&[event, ": invalid payload"]),
             },
-            EmitError::UnknownEvent { event, bad_name: true } => [
+            EmitError::UnknownEvent { event, bad_name: true } => cat(&[
                 "\"",
                 event,
                 "\" breaks the event naming convention \
                  (lower-case dot notation: domain.action[.result]); strict mode refuses it",
-            ]
-            .concat(),
-            EmitError::UnknownEvent { event, bad_name: false } => [
+            ]),
+            EmitError::UnknownEvent { event, bad_name: false } => cat(&[
                 "no schema is registered for \"",
                 event,
                 "\"; strict mode refuses unknown events",
-            ]
-            .concat(),
-            EmitError::DepthExceeded { event } => [
+            ]),
+            EmitError::DepthExceeded { event } => cat(&[
                 event,
                 ": handlers emitted events more than ",
                 &num(MAX_DEPTH as u64),
                 " levels deep; is a handler re-emitting the event it handles?",
-            ]
-            .concat(),
-            EmitError::UnknownId { id } => ["no event name has the id ", &num(u64::from(*id)), " on this bus"].concat(),
+            ]),
+            EmitError::UnknownId { id } => cat(&["no event name has the id ", &num(u64::from(*id)), " on this bus"]),
         }
     }
 
@@ -265,7 +258,7 @@ impl Message for SchemaError {
                 what,
                 len,
                 limit,
-            } => [
+            } => cat(&[
                 "schema ",
                 event,
                 ": the ",
@@ -274,8 +267,7 @@ impl Message for SchemaError {
                 &num(*len as u64),
                 " long; the limit is ",
                 &num(*limit as u64),
-            ]
-            .concat(),
+            ]),
             SchemaError::Descriptor {
                 event,
                 field,
@@ -285,23 +277,22 @@ impl Message for SchemaError {
                 let field = if field.is_empty() {
                     String::new()
                 } else {
-                    ["field ", field, ": "].concat()
+                    cat(&["field ", field, ": "])
                 };
-                ["schema ", event, ": ", &field, reason, ": \"", text, "\""].concat()
+                cat(&["schema ", event, ": ", &field, reason, ": \"", text, "\""])
             }
             SchemaError::VersionNotHigher {
                 event,
                 current,
                 offered,
-            } => [
+            } => cat(&[
                 "schema ",
                 event,
                 ": version ",
                 offered,
                 " is not higher than the registered ",
                 current,
-            ]
-            .concat(),
+            ]),
         }
     }
 }

@@ -5,6 +5,7 @@
 // bench/results/relay.json and bench/results/relay.md.
 //
 // usage: node bench/relay/run.mjs [--events N] [--subscribers N] [--idle N,N] [--everyday-seconds N]
+//        node bench/relay/run.mjs --publish-only   (the publish row alone, printed, no files written)
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,8 @@ const PUBLISH_SECONDS = 5;
 const PUBLISHERS = 16;
 const WINDOW = 256;
 const LOADGEN = 'target/release/examples/loadgen';
+const PUBLISH_ONLY = process.argv.includes('--publish-only');
+const XADD_RUN = 200000;
 // Descriptors for 50,000 connections on each side (the bench runs as root;
 // elsewhere ulimit fails and the limit stays as it was).
 const NOFILE = 200000;
@@ -42,7 +45,10 @@ const HARD_NOFILE = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'ut
 // which a container may leave out of its bounding set, root or not.
 const capBnd = /CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
 const CAP_SYS_RESOURCE = 24n;
-const noRaise = capBnd && ((BigInt('0x' + capBnd) >> CAP_SYS_RESOURCE) & 1n) === 0n ? ' (no CAP_SYS_RESOURCE in this container, so not even root can raise it)' : '';
+const noRaise =
+	capBnd && ((BigInt('0x' + capBnd) >> CAP_SYS_RESOURCE) & 1n) === 0n
+		? ' (no CAP_SYS_RESOURCE in this container, so not even root can raise it)'
+		: '';
 const raised = (cmd, args) => ['sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null; exec "$@"`, 'sh', cmd, ...args.map(String)]];
 const children = [];
 
@@ -92,8 +98,27 @@ function xadds(port) {
 	return Number(/cmdstat_xadd:calls=(\d+)/.exec(info)?.[1] ?? 0);
 }
 
-function redisBenchmark(port, pipeline) {
-	const args = ['-h', '127.0.0.1', '-p', port, '-n', '200000', '-c', '50', '-P', pipeline, '-q', 'XADD', 'bench:ceiling', 'MAXLEN', '~', '100000', '*', 'f', 'v'];
+function redisBenchmark(port, pipeline, fields = ['f', 'v']) {
+	const args = [
+		'-h',
+		'127.0.0.1',
+		'-p',
+		port,
+		'-n',
+		XADD_RUN,
+		'-c',
+		'50',
+		'-P',
+		pipeline,
+		'-q',
+		'XADD',
+		'bench:ceiling',
+		'MAXLEN',
+		'~',
+		'100000',
+		'*',
+		...fields
+	];
 	const r = spawnSync('redis-benchmark', args.map(String), { encoding: 'utf8', timeout: 120000 });
 	const m = /([\d.]+) requests per second/.exec(r.stdout);
 	if (!m) throw new Error(`redis-benchmark: ${r.stdout}${r.stderr}`);
@@ -111,32 +136,98 @@ process.on('exit', cleanup);
 
 const redisPort = await freePort();
 const dir = mkdtempSync(join(tmpdir(), 'kaiwa-bench-redis-'));
-const redis = spawn('redis-server', ['--port', redisPort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir].map(String), { stdio: 'ignore' });
+const redis = spawn(
+	'redis-server',
+	['--port', redisPort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir].map(String),
+	{ stdio: 'ignore' }
+);
 children.push(redis);
 await new Promise((r) => setTimeout(r, 500));
 const redisUrl = `redis://127.0.0.1:${redisPort}`;
 
 console.log('redis-benchmark XADD ceiling ...');
 const ceiling = { unpipelined: redisBenchmark(redisPort, 1), pipelined32: redisBenchmark(redisPort, 32) };
+// Redis CPU per plain pipelined XADD of the entry the relay stores for the
+// publish run's event (its one field \`e\`: the head, see
+// relay/src/engine/entries.rs, then the payload), measured as the publishes
+// are: Redis's CPU time over the run ÷ entries.
+const head = 'analytics.performance.metric*0123456789abcdef/1*u';
+const payload = JSON.stringify({
+	sessionId: 'bench',
+	metric: 'tick',
+	value: 123456,
+	unit: 'event',
+	timestamp: '2026-11-30T06:00:00.000Z',
+	n: 123456,
+	t: 1764482400000000
+});
+// Three runs, the lowest counts: on a shared machine the figure swings
+// (1.5 to 2.5 µs), and a high one would flatter the ratio.
+ceiling.xadd_redis_cpu_us_runs = [1, 2, 3].map(() => {
+	const before = cpuSeconds(redis.pid);
+	redisBenchmark(redisPort, 32, ['e', `${head.length}:${head}${payload}`]);
+	return (1e6 * (cpuSeconds(redis.pid) - before)) / XADD_RUN;
+});
+ceiling.xadd_redis_cpu_us = Math.min(...ceiling.xadd_redis_cpu_us_runs);
 console.log(ceiling);
 spawnSync('redis-cli', ['-p', String(redisPort), 'DEL', 'bench:ceiling']);
 
 const startServer = (name) =>
 	name === 'relay'
-		? start('target/release/kaiwa-relay', ['--listen', '127.0.0.1:0', '--engine', 'redis', '--redis-url', redisUrl, '--insecure-dev', '--rate', '1000000', '--max-connections', '0', '--max-connections-per-address', '0'], { RUST_LOG: 'warn' })
+		? start(
+				'target/release/kaiwa-relay',
+				[
+					'--listen',
+					'127.0.0.1:0',
+					'--engine',
+					'redis',
+					'--redis-url',
+					redisUrl,
+					'--insecure-dev',
+					'--rate',
+					'1000000',
+					'--max-connections',
+					'0',
+					'--max-connections-per-address',
+					'0'
+				],
+				{ RUST_LOG: 'warn' }
+			)
 		: start('node', ['bench/relay/socketio-server.mjs', redisUrl]);
 const relay = await startServer('relay');
-const sio = await startServer('socketio');
+const sio = PUBLISH_ONLY ? null : await startServer('socketio');
 
-const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model }, config: { SUBSCRIBERS, EVENTS, IDLE, EVERYDAY_RATE, EVERYDAY_SECONDS, RESUME, PUBLISHERS, WINDOW, PUBLISH_SECONDS }, ceiling, relay: {}, socketio: {} };
-for (const [name, server, proto] of [['relay', relay, 'relay'], ['socketio', sio, 'sio']]) {
+if (PUBLISH_ONLY) {
+	const publish = publishRun('relay', relay);
+	console.log(publish);
+	console.log({ redis_cpu_publish_x_xadd: publish.cpu_us_per_publish.redis / ceiling.xadd_redis_cpu_us });
+	cleanup();
+	process.exit(0);
+}
+const results = {
+	machine: { cpus: cpus().length, model: cpus()[0]?.model },
+	config: { SUBSCRIBERS, EVENTS, IDLE, EVERYDAY_RATE, EVERYDAY_SECONDS, RESUME, PUBLISHERS, WINDOW, PUBLISH_SECONDS },
+	ceiling,
+	relay: {},
+	socketio: {}
+};
+for (const [name, server, proto] of [
+	['relay', relay, 'relay'],
+	['socketio', sio, 'sio']
+]) {
 	console.log(`${name}: everyday load, 1 publisher at ${EVERYDAY_RATE}/s -> ${SUBSCRIBERS}, ${EVERYDAY_SECONDS} s ...`);
 	results[name].everyday = loadgen(proto, 'everyday', server.addr, SUBSCRIBERS, EVERYDAY_RATE, EVERYDAY_SECONDS, server.pid);
 	console.log(results[name].everyday);
 	console.log(`${name}: fan-out 1 -> ${SUBSCRIBERS}, ${EVENTS} events ...`);
 	results[name].fanout = loadgen(proto, 'fanout', server.addr, SUBSCRIBERS, EVENTS);
 	console.log(results[name].fanout);
-	console.log(`${name}: publish throughput, ${PUBLISHERS} connections x ${WINDOW} in flight, ${PUBLISH_SECONDS} s ...`);
+	results[name].publish = publishRun(proto, server);
+	console.log(results[name].publish);
+}
+
+// One publish run: acknowledged publishes, and CPU per publish of each process.
+function publishRun(proto, server) {
+	console.log(`${proto}: publish throughput, ${PUBLISHERS} connections x ${WINDOW} in flight, ${PUBLISH_SECONDS} s ...`);
 	const before = { redis: cpuSeconds(redis.pid), server: cpuSeconds(server.pid), xadds: xadds(redisPort) };
 	const publish = loadgen(proto, 'publish', server.addr, PUBLISHERS, PUBLISH_SECONDS, WINDOW);
 	// Acknowledged is not stored for every server: count what reached Redis.
@@ -149,15 +240,20 @@ for (const [name, server, proto] of [['relay', relay, 'relay'], ['socketio', sio
 		server: perPublish(cpuSeconds(server.pid) - before.server),
 		loadgen: perPublish(publish.loadgen_cpu_s)
 	};
-	results[name].publish = publish;
-	console.log(publish);
+	return publish;
 }
 // Memory per idle connection, each server freshly started (a Node heap grown
 // by the earlier scenarios would blur the figure).
 for (const count of IDLE) {
-	for (const [name, proto] of [['relay', 'relay'], ['socketio', 'sio']]) {
+	for (const [name, proto] of [
+		['relay', 'relay'],
+		['socketio', 'sio']
+	]) {
 		if (count + 1000 > Math.min(NOFILE, HARD_NOFILE)) {
-			results[name][`idle${count}`] = { connections: count, skipped: `needs ${count + 1000} descriptors per process; the hard limit here is ${HARD_NOFILE}${noRaise}` };
+			results[name][`idle${count}`] = {
+				connections: count,
+				skipped: `needs ${count + 1000} descriptors per process; the hard limit here is ${HARD_NOFILE}${noRaise}`
+			};
 			console.log(results[name][`idle${count}`]);
 			continue;
 		}
@@ -180,8 +276,11 @@ results.checks = {
 	p99_relay_le_socketio: r.fanout.p99_ms <= s.fanout.p99_ms,
 	everyday_x_socketio: ratio(r.everyday.deliveries_per_cpu_s, s.everyday.deliveries_per_cpu_s),
 	everyday_p99_relay_le_socketio: r.everyday.p99_ms <= s.everyday.p99_ms,
-	...Object.fromEntries(IDLE.map((n) => [`memory_fraction_of_socketio_${n}`, ratio(r[`idle${n}`].kib_per_connection, s[`idle${n}`].kib_per_connection)])),
-	publish_fraction_of_pipelined_xadd: ratio(r.publish.publish_per_s, ceiling.pipelined32)
+	...Object.fromEntries(
+		IDLE.map((n) => [`memory_fraction_of_socketio_${n}`, ratio(r[`idle${n}`].kib_per_connection, s[`idle${n}`].kib_per_connection)])
+	),
+	publish_fraction_of_pipelined_xadd: ratio(r.publish.publish_per_s, ceiling.pipelined32),
+	redis_cpu_publish_x_xadd: ratio(r.publish.cpu_us_per_publish.redis, ceiling.xadd_redis_cpu_us)
 };
 const f = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 const c = results.checks;
@@ -204,10 +303,12 @@ load generator in Rust (relay/examples/loadgen.rs). The machine is shared: treat
 | publish throughput (${PUBLISHERS} connections × ${WINDOW} in flight, acked/s) | ${f(r.publish.publish_per_s)} | ${f(s.publish.publish_per_s)} | ≥ 30% of pipelined XADD: **${f(100 * c.publish_fraction_of_pipelined_xadd, 1)}%** |
 | publishes in Redis when the run ended (\`XADD\`s run, of acknowledged) | ${f(r.publish.xadds_by_end)} / ${f(r.publish.acked)} | ${f(s.publish.xadds_by_end)} / ${f(s.publish.acked)} | all |
 | CPU per publish, µs (Redis / server / load generator) | ${cpu(r.publish)} | ${cpu(s.publish)} | |
-${IDLE.map((n) => r[`idle${n}`].skipped ? `| RSS per idle connection (${f(n)} connections) | not measured: ${r[`idle${n}`].skipped} | | ≤ 2 KiB and ≤ 1/4 of socket.io |` : `| RSS per idle connection (${f(n)} connections, fresh process, KiB) | ${f(r[`idle${n}`].kib_per_connection, 2)} | ${f(s[`idle${n}`].kib_per_connection, 2)} | ≤ 2 KiB and ≤ 1/4 of socket.io: **${f(c[`memory_fraction_of_socketio_${n}`], 2)}** |`).join('\n')}
+| Redis CPU per validated, idempotent publish (with \`ref\`), µs | ${f(r.publish.cpu_us_per_publish.redis, 2)} | | ≤ 2× a plain pipelined XADD's (${f(ceiling.xadd_redis_cpu_us, 2)} µs): **${f(c.redis_cpu_publish_x_xadd, 2)}×** |
+${IDLE.map((n) => (r[`idle${n}`].skipped ? `| RSS per idle connection (${f(n)} connections) | not measured: ${r[`idle${n}`].skipped} | | ≤ 2 KiB and ≤ 1/4 of socket.io |` : `| RSS per idle connection (${f(n)} connections, fresh process, KiB) | ${f(r[`idle${n}`].kib_per_connection, 2)} | ${f(s[`idle${n}`].kib_per_connection, 2)} | ≤ 2 KiB and ≤ 1/4 of socket.io: **${f(c[`memory_fraction_of_socketio_${n}`], 2)}** |`)).join('\n')}
 | time to resume ${f(RESUME)} missed events (s) | ${f(r.resume.seconds, 3)} (${f(r.resume.received)} received, recovered: ${r.resume.recovered}) | no equivalent measured | |
 
 \`redis-benchmark\` XADD ceiling on this machine in the same run: ${f(ceiling.unpipelined)}/s unpipelined (50 clients), ${f(ceiling.pipelined32)}/s pipelined ×32.
+A plain pipelined XADD (×32, 50 clients, \`MAXLEN ~\`) of the entry the relay stores for the publish run's event cost Redis ${f(ceiling.xadd_redis_cpu_us, 2)} µs of CPU each, the lowest of three runs (${ceiling.xadd_redis_cpu_us_runs.map((us) => f(us, 2)).join(', ')} µs), measured as the publishes are (Redis's CPU time over the run ÷ entries).
 In the publish run Redis, the server and the load generator share the ${results.machine.cpus} cores: their CPU per publish
 (process CPU time over the run ÷ publishes acknowledged) adds up to ${f(sumCpu(r.publish), 1)} µs for kaiwa-relay, so these cores
 could acknowledge at most ${f((results.machine.cpus * 1e6) / sumCpu(r.publish))} publishes/s even fully busy; one Redis core alone, at ${f(r.publish.cpu_us_per_publish.redis, 1)} µs each, at most ${f(1e6 / r.publish.cpu_us_per_publish.redis)}/s.

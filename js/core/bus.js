@@ -8,12 +8,14 @@
 // handlers run. See docs/internals.md "How an emit runs".
 
 import { BusCore } from '../kaiwa_bus.js';
-import { EmitDepthError, UnknownEventError, ValidationError, describe, messageOf, recorded } from './errors.js';
+import { EmitDepthError, describe, refusalError, shortMessage } from './errors.js';
 import { MAX_HISTORY_LIMIT, quote, readOptions, readSchema, report, requireFunction, requireName } from './checks.js';
 import { registerEvents } from './define.js';
 import { attachTransport } from './link.js';
-import { MAX_DEPTH, MAX_ERROR_LEN } from './contract.js';
-import { compileReader, probeWidth } from './probe.js';
+import { MAX_DEPTH } from './contract.js';
+import { atomMap, planOf } from './probe.js';
+import { DROPPED, Entry, EventMeta, LIVE, LOCAL, ONCE } from './dispatch.js';
+import { Payloads, flowOf } from './payloads.js';
 import { memory } from './runtime.js';
 
 /**
@@ -28,13 +30,6 @@ const SAMPLE_EVERY = 32;
 const clock = globalThis.performance;
 const timeOrigin = clock.timeOrigin;
 
-// A handler error's message, cut before it crosses into wasm: the record
-// keeps MAX_ERROR_LEN characters, and wasm memory never shrinks.
-function shortMessage(error) {
-	const message = messageOf(error);
-	return message.length > MAX_ERROR_LEN ? `${message.slice(0, MAX_ERROR_LEN)}…` : message;
-}
-
 // What a disposed bus's core answers to every call.
 /** @type {any} */
 const DISPOSED = new Proxy(
@@ -48,75 +43,22 @@ const DISPOSED = new Proxy(
 	}
 );
 
-function atomMap(atoms) {
-	const map = new Map();
-	atoms.forEach((atom, id) => map.set(atom, id));
-	return map;
-}
-
-function planOf(plan) {
-	if (plan === undefined) return null;
-	return { read: compileReader(plan), width: probeWidth(plan) };
-}
-
-function hasUserId(payload, userId) {
-	try {
-		return payload !== null && typeof payload === 'object' && 'userId' in payload && payload.userId === userId;
-	} catch {
-		return false;
-	}
-}
-
-// What a handler gets besides the payload. `timestamp` is made on first use:
-// most handlers never read it, and a Date costs as much as a whole emit.
-// `source` is 'local' for an emit of this page, or the `source` of the
-// transport that handed the event in (see attach()), with its `offset` if
-// it gave one.
-class EventMeta {
-	#date = null;
-	constructor(name, id, time, source, offset) {
-		this.name = name;
-		this.id = id;
-		this.time = time;
-		this.source = source;
-		this.offset = offset;
-	}
-
-	get timestamp() {
-		this.#date ??= new Date(this.time);
-		return this.#date;
-	}
-}
-
-class Entry {
-	constructor(fn, once, link) {
-		this.fn = fn;
-		this.once = once;
-		this.live = true;
-		this.sub = 0;
-		this.link = link; // the transport link that subscribed, or null
-	}
-}
-
-const LOCAL = 'local';
-
 /**
  * A typed, validated event bus. See README.md for the API table.
  */
 export class EventBus {
 	#core;
 	#names = new Map(); // event name -> interned id
+	// The last name emitted and its id (-1: none), so that a run of emits
+	// of one event skips the lookup. Forgotten whenever #names changes.
+	#lastName = '';
+	#lastId = -1;
 	#nameOf = []; // id -> event name: Rust may give a forgotten name's id to a new one
 	#plans = []; // id -> reader plan, or null when the event has no schema
 	#atoms; // literal string -> atom id
 	#entries = new Map(); // subscription id -> Entry
 	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
-	#limit; // the history limit
-	// The history's payloads: Rust keeps the records, this layer their
-	// payloads, in a ring of a power of two slots (#keep).
-	#mask; // slots - 1, or -1 when the history keeps nothing
-	#keptIds = [];
-	#kept = [];
+	#payloads; // the history's payloads, by record id
 	#listeners = new Set();
 	#detachers = new Set(); // of the attached transports
 	// What this bus lends the links of attached transports (js/core/link.js).
@@ -144,9 +86,7 @@ export class EventBus {
 		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
 		this.#core = new BusCore(strict, historyLimit, catalog);
 		this.#core.setTime(this.#time);
-		this.#limit = historyLimit;
-		// Capped: wasm memory cannot hold 2^30 records.
-		this.#mask = historyLimit === 0 ? -1 : 2 ** Math.min(Math.ceil(Math.log2(historyLimit)), 30) - 1;
+		this.#payloads = new Payloads(historyLimit);
 		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
 		this.#atoms = atomMap(this.#core.atoms());
 		if (events === undefined) return;
@@ -188,6 +128,7 @@ export class EventBus {
 	// once its plan is, so a call cut short (a stack overflow) leaves
 	// nothing half-registered.
 	#remember(name, id) {
+		this.#lastId = -1;
 		const before = this.#nameOf[id];
 		if (before !== undefined && before !== name) {
 			this.#names.delete(before);
@@ -211,12 +152,8 @@ export class EventBus {
 		let view = this.#view;
 		if (view === null || view.length < end) view = this.#probeView(end);
 		this.#probeTop = end;
-		let word;
-		try {
-			word = plan.read(payload, this.#atoms, view, from);
-		} finally {
-			this.#probeTop = from;
-		}
+		const word = plan.read(payload, this.#atoms, view, from);
+		this.#probeTop = from;
 		this.#probeFrom = from;
 		if (view === this.#view && view.length !== 0) return word;
 		if (view.length !== 0) {
@@ -233,12 +170,8 @@ export class EventBus {
 	#probeAgain(plan, payload, from, end) {
 		const codes = new Int32Array(plan.width);
 		this.#probeTop = end;
-		let word;
-		try {
-			word = plan.read(payload, this.#atoms, codes, 0);
-		} finally {
-			this.#probeTop = from;
-		}
+		const word = plan.read(payload, this.#atoms, codes, 0);
+		this.#probeTop = from;
 		this.#probeView(end).set(codes, from);
 		return word;
 	}
@@ -259,14 +192,18 @@ export class EventBus {
 	}
 
 	// Everything an emit runs (getters, traps, handlers, listeners) is one
-	// level deeper; restored, not decremented, whatever is thrown.
+	// level deeper; restored, not decremented, whatever is thrown. So are
+	// the probe buffer's slots in use, should a read be cut short (a stack
+	// overflow: the readers catch everything else).
 	#nested(name, payload, link, offset) {
 		const depth = this.#depth;
+		const top = this.#probeTop;
 		this.#depth = depth + 1;
 		try {
 			this.#emit(name, payload, depth, link, offset);
 		} finally {
 			this.#depth = depth;
+			this.#probeTop = top;
 		}
 	}
 
@@ -274,10 +211,15 @@ export class EventBus {
 	// handed in: then the record says where it came from, and the link's own
 	// handlers are skipped, so a transport never gets its events back.
 	#emit(name, payload, depth, link, offset) {
-		let id = this.#names.get(name);
-		if (id === undefined) {
-			id = this.#intern('emit', name);
-			if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+		let id = this.#lastId;
+		if (name !== this.#lastName || id < 0) {
+			id = this.#names.get(name);
+			if (id === undefined) {
+				id = this.#intern('emit', name);
+				if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+			}
+			this.#lastName = name;
+			this.#lastId = id;
 		}
 		const plan = this.#plans[id];
 		// Too deep: not read (a getter may be what recurses); Rust refuses.
@@ -297,15 +239,14 @@ export class EventBus {
 			record = -record;
 			report('warn', core.takeWarning());
 		}
-		this.#keep(record, payload);
+		this.#payloads.keep(record, payload);
 		if (link !== null) core.setSource(record, link.source);
 		let called = 0;
 		if (planned !== 0) {
 			const meta = new EventMeta(name, record, this.#time, link === null ? LOCAL : link.source, offset);
 			for (let i = 0; i < planned; i++) {
 				const entry = entries[i];
-				if (!entry.live || (link !== null && entry.link === link)) continue;
-				if (entry.once) this.#drop(entry);
+				if ((entry.state !== LIVE || link !== null) && this.#passes(entry, link)) continue;
 				called++;
 				try {
 					const result = entry.fn(payload, meta);
@@ -335,41 +276,12 @@ export class EventBus {
 		return start;
 	}
 
-	// Keeps the payload of a record while Rust keeps the record (the last
-	// `limit` ids): in slot id & mask (a mask, not %, which divides), after
-	// letting go of the payload whose record has just left the history. Its
-	// slot belongs to no kept record: kept ids are less than `limit` apart,
-	// and the ring has `limit` slots or more.
-	#keep(record, payload) {
-		const mask = this.#mask;
-		if (mask < 0) return;
-		this.#kept[(record - this.#limit) & mask] = undefined;
-		const at = record & mask;
-		this.#keptIds[at] = record;
-		this.#kept[at] = payload;
-	}
-
-	#payloadOf(record) {
-		const at = record & this.#mask;
-		return this.#keptIds[at] === record ? this.#kept[at] : undefined;
-	}
-
-	// Records from Rust, with their payloads.
-	#withPayloads(records) {
-		for (const record of records) record.payload = this.#payloadOf(record.id);
-		return records;
-	}
-
-	#forget() {
-		this.#keptIds = [];
-		this.#kept = [];
-	}
-
 	// The error a refused emit throws, once its record has its payload.
 	#refused(refusal, payload, link) {
-		this.#keep(refusal.record, payload);
+		this.#payloads.keep(refusal.record, payload);
 		if (link !== null) this.#core.setSource(refusal.record, link.source);
-		return this.#refusalOf(refusal);
+		if (this.#listeners.size !== 0) this.#announce(refusal.record, 'added');
+		return refusalError(refusal);
 	}
 
 	#snapshot(id) {
@@ -381,22 +293,6 @@ export class EventBus {
 		}
 		this.#snapshots[id] = entries;
 		return entries;
-	}
-
-	// The error a refusal is thrown as, marked as recorded.
-	#refusalOf(r) {
-		if (this.#listeners.size !== 0) this.#announce(r.record, 'added');
-		const { kind, message, event } = r;
-		const error =
-			kind === 'validation'
-				? new ValidationError(message, event, r.issues)
-				: kind === 'unknown'
-					? new UnknownEventError(message, event)
-					: kind === 'depth'
-						? new EmitDepthError(message, event)
-						: new TypeError(`kaiwa-bus: ${message}`);
-		recorded.add(error);
-		return error;
 	}
 
 	// Reported, and added to the record while the bus lives: a handler may
@@ -428,9 +324,18 @@ export class EventBus {
 		return entry;
 	}
 
+	// Whether the handler loop passes `entry` by: unsubscribed (during this
+	// dispatch, too), or a handler of the link that handed the event in. A
+	// `once` handler is dropped before its call.
+	#passes(entry, link) {
+		if (entry.state === DROPPED || (link !== null && entry.link === link)) return true;
+		if (entry.state === ONCE) this.#drop(entry);
+		return false;
+	}
+
 	#drop(entry) {
-		if (!entry.live) return;
-		entry.live = false;
+		if (entry.state === DROPPED) return;
+		entry.state = DROPPED;
 		this.#entries.delete(entry.sub);
 		this.#core.unsubscribe(entry.sub);
 		this.#snapshots = [];
@@ -482,8 +387,8 @@ export class EventBus {
 	/** Removes every handler, the history and the statistics. Schemas stay. */
 	clear() {
 		this.#core.clear();
-		this.#forget();
-		for (const entry of this.#entries.values()) entry.live = false;
+		this.#payloads.forget();
+		for (const entry of this.#entries.values()) entry.state = DROPPED;
 		this.#entries.clear();
 		this.#snapshots = [];
 		this.#announce(0, 'cleared');
@@ -492,19 +397,19 @@ export class EventBus {
 	/** Forgets the history and the statistics; handlers stay. */
 	clearHistory() {
 		this.#core.clearHistory();
-		this.#forget();
+		this.#payloads.forget();
 		this.#announce(0, 'cleared');
 	}
 
 	/** Subscriptions to exactly `pattern` (wildcard subscribers are counted under their own pattern). */
 	getHandlerCount(pattern) {
 		requireName('getHandlerCount', pattern);
-		return this.#core.handlerCount(pattern);
+		return this.#core.registrations(pattern).length;
 	}
 
 	/** Every record kept, oldest first (a copy). */
 	getEventHistory() {
-		return this.#withPayloads(this.#core.history(0, undefined));
+		return this.#payloads.attach(this.#core.history(0, undefined));
 	}
 
 	/** The last `limit` records, oldest first. */
@@ -512,18 +417,18 @@ export class EventBus {
 		if (!Number.isInteger(limit) || limit < 0) {
 			throw new RangeError(`kaiwa-bus: getRecentEvents(limit): limit must be a whole number from 0 up, got ${describe(limit)}`);
 		}
-		return limit === 0 ? [] : this.#withPayloads(this.#core.history(Math.min(limit, MAX_HISTORY_LIMIT), undefined));
+		return limit === 0 ? [] : this.#payloads.attach(this.#core.history(Math.min(limit, MAX_HISTORY_LIMIT), undefined));
 	}
 
 	/** The records of one event, oldest first. */
 	getEventsByName(name) {
 		requireName('getEventsByName', name);
-		return this.#withPayloads(this.#core.history(0, name));
+		return this.#payloads.attach(this.#core.history(0, name));
 	}
 
 	/** The records whose payload has this `userId`, oldest first. */
 	getEventFlow(userId) {
-		return this.getEventHistory().filter((r) => hasUserId(r.payload, userId));
+		return flowOf(this.getEventHistory(), userId);
 	}
 
 	/** `{ count, averageDuration, minDuration, maxDuration }` in ms, or `null`. */
@@ -536,7 +441,8 @@ export class EventBus {
 	getPerformanceStats() {
 		// Keyed by event names: no prototype, so '__proto__' is a name too.
 		const out = Object.create(null);
-		for (const [name, stats] of this.#core.allStats()) out[name] = stats;
+		const all = this.#core.allStats(); // [name, stats, name, stats…]
+		for (let i = 0; i < all.length; i += 2) out[all[i]] = all[i + 1];
 		return out;
 	}
 
@@ -563,7 +469,7 @@ export class EventBus {
 		if (depth > MAX_EMIT_DEPTH) return;
 		const record = change === 'cleared' ? null : this.#core.record(id);
 		if (record === undefined) return;
-		if (record !== null) record.payload = this.#payloadOf(id);
+		if (record !== null) record.payload = this.#payloads.of(id);
 		this.#depth = depth + 1;
 		try {
 			for (const listener of [...this.#listeners]) {
@@ -588,7 +494,7 @@ export class EventBus {
 	 */
 	registerSchema(schema) {
 		const { name, version, description, audience, keys, types } = readSchema(schema);
-		this.#core.registerSchema(name, version, description, audience, keys, types);
+		this.#core.registerSchema([name, version, description, audience], keys, types);
 		this.#atoms = atomMap(this.#core.atoms());
 		const id = this.#names.get(name);
 		if (id !== undefined) this.#plans[id] = planOf(this.#core.plan(id));
@@ -624,6 +530,7 @@ export class EventBus {
 		if (depth >= MAX_EMIT_DEPTH) {
 			throw new EmitDepthError(`kaiwa-bus: validate(${quote(name)}): calls nested more than ${MAX_EMIT_DEPTH} levels deep`, name);
 		}
+		const top = this.#probeTop;
 		this.#depth = depth + 1;
 		try {
 			const word = this.#probe(plan, payload);
@@ -633,6 +540,7 @@ export class EventBus {
 			return { ok: issues.length === 0, known: true, issues };
 		} finally {
 			this.#depth = depth;
+			this.#probeTop = top;
 		}
 	}
 
@@ -646,14 +554,15 @@ export class EventBus {
 		if (core === DISPOSED) return;
 		for (const detach of [...this.#detachers]) detach();
 		this.#core = DISPOSED;
-		for (const entry of this.#entries.values()) entry.live = false;
+		for (const entry of this.#entries.values()) entry.state = DROPPED;
 		this.#entries.clear();
 		this.#snapshots = [];
 		this.#names.clear();
+		this.#lastId = -1;
 		this.#nameOf = [];
 		this.#plans = [];
 		this.#listeners.clear();
-		this.#forget();
+		this.#payloads.forget();
 		this.#view = null;
 		core.dispose();
 		try {

@@ -1,6 +1,8 @@
 // The errors `emit` throws. Each is a real `Error` with a `name` and the
 // structured detail a program needs; the message names the first problem.
 
+import { MAX_ERROR_LEN } from './contract.js';
+
 /** The payload does not match the event's schema. */
 // The errors emit threw after making a record of the event (a refusal the
 // history shows); PersistentEventBus stores those, and not the others.
@@ -58,4 +60,26 @@ export function messageOf(thrown) {
 			return '(a thrown value that cannot be described)';
 		}
 	}
+}
+
+// A handler error's message, cut before it crosses into wasm: the record
+// keeps MAX_ERROR_LEN characters, and wasm memory never shrinks.
+export function shortMessage(error) {
+	const message = messageOf(error);
+	return message.length > MAX_ERROR_LEN ? `${message.slice(0, MAX_ERROR_LEN)}…` : message;
+}
+
+// The error a refusal of the core (`{ kind, message, event, issues }`) is
+// thrown as, marked as recorded.
+export function refusalError({ kind, message, event, issues }) {
+	const error =
+		kind === 'validation'
+			? new ValidationError(message, event, issues)
+			: kind === 'unknown'
+				? new UnknownEventError(message, event)
+				: kind === 'depth'
+					? new EmitDepthError(message, event)
+					: new TypeError(`kaiwa-bus: ${message}`);
+	recorded.add(error);
+	return error;
 }

@@ -76,6 +76,29 @@ function otherKind(type) {
 	return type === 'function' ? FUNCTION : type === 'bigint' ? BIGINT : SYMBOL;
 }
 
+// A Date (this realm's, or a subclass): getTime() tells a valid one from an
+// invalid one. Anything else that passed `instanceof Date` (an object made
+// from Date.prototype, a Proxy) gets what objectKind gives it.
+function dateKind(value) {
+	try {
+		const time = getTime.call(value);
+		return time === time ? DATE : INVALID_DATE;
+	} catch {
+		return objectKind(value);
+	}
+}
+
+// The prototype of an object that is not a Proxy, read as the `__proto__`
+// property: the engine inlines that load, where Object.getPrototypeOf() is
+// a call of about 8 ns. undefined if it throws (a Proxy's trap).
+function protoOf(value) {
+	try {
+		return value.__proto__;
+	} catch {
+		return undefined;
+	}
+}
+
 function objectKind(value) {
 	if (value === null) return NULL;
 	if (Array.isArray(value)) return ARRAY;
@@ -244,7 +267,8 @@ export function compileReader(plan) {
 		// which keeps the reader small enough for the engine to inline the
 		// rest (a Date field's check) whole: 3-5x faster.
 		const read = `mode${plan.modes[i]}(v, atoms, out, base + ${PROBE_EXTRAS * j})`;
-		const kind = plan.modes[i] === MODE_KIND ? `typeof v === 'string' ? ${STRING} : ${read}` : read;
+		// So is a Date, whose check is then small enough to inline too.
+		const kind = plan.modes[i] === MODE_KIND ? `typeof v === 'string' ? ${STRING} : v instanceof Date ? dateKind(v) : ${read}` : read;
 		return `
 		try {
 			const v = ${loadCode(key)};
@@ -254,10 +278,20 @@ export function compileReader(plan) {
 		}`;
 	});
 	const later = words.slice(1);
+	// The payload: a plain object, the common case, is told inline by its
+	// \`__proto__\`. Anything else goes to readSelf(), as in the reference
+	// reader: a Proxy (its get trap may throw, or lie), an array or a Date
+	// whose own "__proto__" key claims Object.prototype. The one case told
+	// apart from the reference reader: a Date of another realm (an iframe's)
+	// given a "__proto__" key holding this realm's Object.prototype, which
+	// reads as an object.
 	const body = `
 	return function read(p, atoms, out, base) {
-		let w = readSelf(p, atoms, out, base);
-		if (w !== ${OBJECT}) return w;${later
+		let w = ${OBJECT};
+		if (typeof p !== 'object' || p === null || protoOf(p) !== OBJECT_PROTOTYPE || isArray(p) || p instanceof Date) {
+			w = readSelf(p, atoms, out, base);
+			if (w !== ${OBJECT}) return w;
+		}${later
 			.map(
 				(w) => `
 		let ${w} = 0;`
@@ -272,9 +306,22 @@ export function compileReader(plan) {
 	};`;
 	try {
 		const names = MODES.map((mode) => `mode${mode}`);
-		const make = new Function('readSelf', 'readInherited', ...names, body);
-		return make(readSelf, readInherited, ...MODES.map((mode) => READERS[mode]));
+		const make = new Function('readSelf', 'readInherited', 'protoOf', 'isArray', 'dateKind', 'OBJECT_PROTOTYPE', ...names, body);
+		return make(readSelf, readInherited, protoOf, Array.isArray, dateKind, OBJECT_PROTOTYPE, ...MODES.map((mode) => READERS[mode]));
 	} catch {
 		return generic;
 	}
+}
+
+/** What the bus keeps per event with a schema: its reader and width, or null without a plan. */
+export function planOf(plan) {
+	if (plan === undefined) return null;
+	return { read: compileReader(plan), width: probeWidth(plan) };
+}
+
+/** The schemas' literals (the core's atoms), by text: literal -> atom id. */
+export function atomMap(atoms) {
+	const map = new Map();
+	atoms.forEach((atom, id) => map.set(atom, id));
+	return map;
 }

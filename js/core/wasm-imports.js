@@ -20,6 +20,11 @@ export function makeRecord(id, name, timestamp, status, handlerCount, durationMs
 	return record;
 }
 
+// A bus error (src/wasm/mod.rs, js_error): a TypeError for a bad argument.
+export function makeError(message, typeError) {
+	return typeError ? new TypeError(message) : new Error(message);
+}
+
 export function makeIssue(path, expected, received) {
 	return { path, expected, received };
 }

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{self, Grant};
 use crate::protocol::{json_error, Text};
-use crate::publish::{publish, user_rate, Request};
+use crate::publish::{publish_all, user_rate, Request};
 use crate::state::State;
 
 /// Items one request may carry.
@@ -143,18 +143,22 @@ pub async fn post_events(Extract(state): Extract<Arc<State>>, headers: HeaderMap
     };
     // Every item of a user's requests counts in the user's `--user-rate`.
     let user = grant.user.as_deref().map(|sub| state.users.user(sub));
-    let mut answers: Vec<Value> = Vec::with_capacity(items.len());
-    for item in &items {
-        let req = Request::new(item.reference.as_ref(), item.name.as_ref(), item.payload);
-        let published = match user_rate(&state, user.as_deref()) {
-            Ok(()) => publish(&state, &grant, String::new(), req).await,
-            Err(refusal) => Err(refusal),
-        };
-        answers.push(match published {
+    // Stored in one batch, in order.
+    let reqs = items
+        .iter()
+        .map(|item| {
+            user_rate(&state, user.as_deref())?;
+            Ok(Request::new(item.reference.as_ref(), item.name.as_ref(), item.payload))
+        })
+        .collect();
+    let answers: Vec<Value> = publish_all(&state, &grant, "", reqs)
+        .await
+        .into_iter()
+        .map(|published| match published {
             Ok(offset) => json!({ "offset": offset.to_string() }),
             Err(refusal) => json!({ "refused": refusal }),
-        });
-    }
+        })
+        .collect();
     Json(answers).into_response()
 }
 

@@ -88,11 +88,34 @@ pub fn user_rate(state: &State, user: Option<&User>) -> Result<(), Refusal> {
     }
 }
 
-/// Checks and stores one event; the offset it got, or why not.
-pub async fn publish(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Result<Offset, Refusal> {
+/// Checks events that arrived together (each already past its rate limit,
+/// or refused by it) and stores those that pass in one batch
+/// ([`Engine::submit_all`](crate::engine::Engine::submit_all)), in order:
+/// for each, the offset it got, or why not.
+pub async fn publish_all(
+    state: &State,
+    grant: &Grant,
+    origin: &str,
+    reqs: Vec<Result<Request<'_>, Refusal>>,
+) -> Vec<Result<Offset, Refusal>> {
     let started = Instant::now();
-    let draft = check(state, grant, origin, req)?;
-    settle(state, state.engine.append(draft).await, started)
+    let mut drafts = Vec::with_capacity(reqs.len());
+    let checked: Vec<Result<(), Refusal>> = reqs
+        .into_iter()
+        .map(|req| {
+            drafts.push(check(state, grant, origin.to_string(), req?)?);
+            Ok(())
+        })
+        .collect();
+    let mut stored = state.engine.append_all(drafts).await.into_iter();
+    checked
+        .into_iter()
+        .map(|checked| {
+            checked?;
+            let unavailable = || Err(Unavailable("the event store is unavailable; retry".into()));
+            settle(state, stored.next().unwrap_or_else(unavailable), started)
+        })
+        .collect()
 }
 
 /// Steps 1 to 6: the event to store, or why not.

@@ -13,7 +13,7 @@ use common::{Redis, WAIT};
 use kaiwa_relay::engine::memory::Memory;
 use kaiwa_relay::engine::redis::RedisEngine;
 use kaiwa_relay::engine::{Draft, Engine, Fed};
-use kaiwa_relay::event::{Offset, Scope};
+use kaiwa_relay::event::{Event, Offset, Scope};
 
 /// Every engine, empty, keeping `retain` events: its name, it, and the
 /// `redis-server` it needs (stopped when dropped).
@@ -40,6 +40,24 @@ fn draft(n: usize, idem: Option<&str>) -> Draft {
         },
         origin: format!("i/{n}"),
         idem: idem.map(String::from),
+    }
+}
+
+/// Checks that `events` are the drafts numbered `ns`, in that order.
+fn assert_drafts(name: &str, events: &[Arc<Event>], ns: &[usize]) {
+    assert_eq!(events.len(), ns.len(), "{name}");
+    for (event, &n) in events.iter().zip(ns) {
+        let d = draft(n, None);
+        assert_eq!(
+            (&event.name, &event.scope, &event.origin),
+            (&d.name, &d.scope, &d.origin),
+            "{name}"
+        );
+        assert!(
+            event.frame.as_str().contains(&d.payload),
+            "{name}: {}",
+            event.frame.as_str()
+        );
     }
 }
 
@@ -74,19 +92,7 @@ async fn appends_are_stored_in_submit_order_and_read_back_from_any_offset() {
         assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
         let all = engine.read_after(Offset::ZERO, 100).await.unwrap();
         assert_eq!(all.iter().map(|e| e.offset).collect::<Vec<_>>(), offsets, "{name}");
-        for (n, event) in all.iter().enumerate() {
-            let d = draft(n, None);
-            assert_eq!(
-                (&event.name, &event.scope, &event.origin),
-                (&d.name, &d.scope, &d.origin),
-                "{name}"
-            );
-            assert!(
-                event.frame.as_str().contains(&d.payload),
-                "{name}: {}",
-                event.frame.as_str()
-            );
-        }
+        assert_drafts(name, &all, &(0..10).collect::<Vec<_>>());
         let some = engine.read_after(offsets[4], 3).await.unwrap();
         assert_eq!(
             some.iter().map(|e| e.offset).collect::<Vec<_>>(),
@@ -189,5 +195,50 @@ async fn trimming_keeps_the_newest_events_and_resume_knows_what_is_gone() {
         assert_eq!(engine.can_resume(&epoch, gone).await, Ok(false), "{name}: {gone}");
         assert_eq!(engine.can_resume(&epoch, kept[0]).await, Ok(true), "{name}");
         assert_eq!(engine.can_resume(&epoch, offsets[399]).await, Ok(true), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_is_stored_in_order_as_one_submit_after_another() {
+    for (name, engine, _redis) in engines("batch", 1000).await {
+        let (mut rx, head) = engine.hub().subscribe();
+        let before = engine.append_all(vec![draft(0, Some("3:u1:r0"))]).await;
+        let before = before[0].clone().unwrap();
+        assert!(before.1 && before.0 > head, "{name}");
+        // Refs new, repeated within the batch, and stored before, among
+        // events without one.
+        let batch = vec![
+            draft(1, None),
+            draft(2, Some("3:u1:r1")),
+            draft(3, Some("3:u1:r0")),
+            draft(4, Some("3:u1:r1")),
+            draft(5, None),
+            draft(6, Some("3:u2:r1")),
+        ];
+        let stored: Vec<(Offset, bool)> = engine.append_all(batch).await.into_iter().map(Result::unwrap).collect();
+        let new: Vec<bool> = stored.iter().map(|(_, new)| *new).collect();
+        assert_eq!(new, [true, true, false, false, true, true], "{name}");
+        assert_eq!(stored[2].0, before.0, "{name}: the ref stored before");
+        assert_eq!(stored[3].0, stored[1].0, "{name}: the ref repeated in the batch");
+        let offsets = [before.0, stored[0].0, stored[1].0, stored[4].0, stored[5].0];
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
+        let all = engine.read_after(Offset::ZERO, 100).await.unwrap();
+        assert_eq!(all.iter().map(|e| e.offset).collect::<Vec<_>>(), offsets, "{name}");
+        assert_drafts(name, &all, &[0, 1, 2, 5, 6]);
+        for want in offsets {
+            match tokio::time::timeout(WAIT, rx.recv()).await.expect("in time").unwrap() {
+                Fed::Event(event) => assert_eq!(event.offset, want, "{name}"),
+                Fed::Gap(next) => panic!("{name}: a gap before {next}"),
+            }
+        }
+        // A batch after single submits, and single submits after it, keep the order.
+        let single = engine.submit(draft(7, None)).await;
+        let batch = engine.submit_all((8..11).map(|n| draft(n, None)).collect()).await;
+        let last = engine.submit(draft(11, None)).await;
+        let mut offsets = vec![single.await.unwrap().0];
+        offsets.extend(batch.await.into_iter().map(|r| r.unwrap().0));
+        offsets.push(last.await.unwrap().0);
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
+        assert!(engine.append_all(Vec::new()).await.is_empty(), "{name}: an empty batch");
     }
 }

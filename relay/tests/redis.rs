@@ -176,3 +176,58 @@ async fn pipelined_publishes_are_stored_and_acked_in_order() {
         "stored in the order published"
     );
 }
+
+#[tokio::test]
+async fn the_items_of_one_http_request_are_stored_together() {
+    let redis = Redis::start("http-batch", false).await;
+    let relay = Relay::redis(&redis, &[]).await;
+    let t = token(json!({"sub": "u1"}));
+    // Warm: the appender's script is loaded and one event stored.
+    let one = json!([{"name": "audio.playback.started", "payload": playback(0), "ref": "h0"}]);
+    let (status, body) = relay.http("POST", "/v1/events", Some(&t), &one.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    redis.cli(None, &["CONFIG", "RESETSTAT"]).await;
+    // 50 items, one of them a ref repeated within the request, one a ref
+    // stored before it.
+    let mut items: Vec<_> = (1..=48)
+        .map(|i| json!({"name": "audio.playback.started", "payload": playback(i), "ref": format!("h{i}")}))
+        .collect();
+    items.push(json!({"name": "audio.playback.started", "payload": playback(7), "ref": "h7"}));
+    items.push(json!({"name": "audio.playback.started", "payload": playback(0), "ref": "h0"}));
+    let (status, body) = relay
+        .http("POST", "/v1/events", Some(&t), &json!(items).to_string())
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let answers: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    let offsets: Vec<&str> = answers
+        .iter()
+        .map(|a| a["offset"].as_str().expect("an offset"))
+        .collect();
+    let parsed: Vec<(u64, u64)> = offsets[..48]
+        .iter()
+        .map(|o| {
+            o.split_once('-')
+                .map(|(ms, seq)| (ms.parse().unwrap(), seq.parse().unwrap()))
+                .unwrap()
+        })
+        .collect();
+    assert!(parsed.windows(2).all(|w| w[0] < w[1]), "in order: {body}");
+    assert_eq!(offsets[48], offsets[6], "the repeated ref gets its first offset");
+    let first: serde_json::Value =
+        serde_json::from_str(&relay.http("POST", "/v1/events", Some(&t), &one.to_string()).await.1).unwrap();
+    assert_eq!(
+        offsets[49],
+        first[0]["offset"].as_str().unwrap(),
+        "the ref stored before"
+    );
+    assert_eq!(redis.cli(None, &["XLEN", "{kaiwa}:events"]).await, "49");
+    // Stored in one batch (not one script call per item, each awaited).
+    let stats = redis.cli(None, &["INFO", "commandstats"]).await;
+    let calls: u64 = stats
+        .lines()
+        .find_map(|l| l.strip_prefix("cmdstat_evalsha:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stats}"));
+    assert!(calls <= 10, "{calls} script calls for 50 items");
+}

@@ -15,7 +15,7 @@ use crate::prelude::*;
 use alloc::collections::VecDeque;
 use alloc::rc::Rc;
 
-use crate::base::{num, Issue};
+use crate::base::{cat, head_chars, num, owned, Issue};
 
 pub use crate::limits::{DEFAULT_HISTORY_LIMIT, MAX_ERRORS_PER_RECORD, MAX_ERROR_LEN};
 
@@ -140,22 +140,13 @@ impl<P> Record<P> {
         }
         d.dropped_errors = d.dropped_errors.saturating_add(1);
         if let Some(last) = d.errors.last_mut() {
-            *last = ["… and ", &num(d.dropped_errors as u64), " more handler errors"].concat();
+            *last = cat(&["… and ", &num(d.dropped_errors as u64), " more handler errors"]);
         }
     }
 }
 
 fn truncate(message: &str) -> String {
-    // A loop rather than `char_indices().nth()`, whose `advance_by` brings
-    // a fast character counter the .wasm does not need.
-    let mut kept = 0;
-    for (cut, _) in message.char_indices() {
-        if kept == MAX_ERROR_LEN {
-            return [message.get(..cut).unwrap_or_default(), "…"].concat();
-        }
-        kept = kept.saturating_add(1);
-    }
-    String::from(message)
+    head_chars(message, MAX_ERROR_LEN).map_or_else(|| owned(message), |head| cat(&[head, "…"]))
 }
 
 /// The last `limit` records.
@@ -175,6 +166,7 @@ impl<P> History<P> {
     }
 
     /// Appends a record, dropping the oldest when full.
+    #[inline]
     pub fn push(&mut self, record: Record<P>) {
         if self.limit == 0 {
             return;

@@ -29,6 +29,8 @@
 
 use crate::prelude::*;
 
+use crate::base::{cat, owned};
+
 pub mod history;
 pub mod names;
 pub mod registry;
@@ -160,7 +162,7 @@ impl<H: Clone, P> Core<H, P> {
                 } else {
                     let id = self
                         .forgettable()
-                        .ok_or_else(|| InternError::Full { event: name.into() })?;
+                        .ok_or_else(|| InternError::Full { event: owned(name) })?;
                     self.reuse(id, name);
                     id
                 }
@@ -357,6 +359,7 @@ impl<H: Clone, P> Core<H, P> {
     /// of the schema's plan, see [`crate::schema::probe`]), applies the mode
     /// to unknown events, and refuses a `depth` of [`MAX_DEPTH`] or more.
     /// `Ok` carries a warning to show once.
+    #[inline]
     pub fn check(
         &mut self,
         id: NameId,
@@ -370,9 +373,7 @@ impl<H: Clone, P> Core<H, P> {
             return Err(EmitError::UnknownId { id: id.0 });
         };
         if depth >= MAX_DEPTH {
-            return Err(EmitError::DepthExceeded {
-                event: String::from(&**name),
-            });
+            return Err(EmitError::DepthExceeded { event: owned(name) });
         }
         if let Some(schema) = info.schema.as_deref() {
             let issues = schema.check(probes);
@@ -380,14 +381,14 @@ impl<H: Clone, P> Core<H, P> {
                 return Ok(None);
             }
             return Err(EmitError::Validation {
-                event: String::from(&**name),
+                event: owned(name),
                 issues,
             });
         }
         let bad_name = !info.conventional;
         match self.mode {
             Mode::Strict => Err(EmitError::UnknownEvent {
-                event: String::from(&**name),
+                event: owned(name),
                 bad_name,
             }),
             Mode::Development if info.warned => Ok(None),
@@ -398,11 +399,13 @@ impl<H: Clone, P> Core<H, P> {
         }
     }
 
+    #[inline]
     fn next_record(&mut self, id: NameId, payload: P, now: f64, status: Status) -> Record<P> {
         let name = self.names.name(id).cloned().unwrap_or_else(|| "".into());
         self.new_record(name, payload, now, status)
     }
 
+    #[inline]
     fn new_record(&mut self, name: Rc<str>, payload: P, now: f64, status: Status) -> Record<P> {
         let record = self.next_record;
         self.next_record = self.next_record.wrapping_add(1);
@@ -412,6 +415,7 @@ impl<H: Clone, P> Core<H, P> {
     /// Records an emit that [`Core::check`] accepted, at `now` (ms since the
     /// Unix epoch), as delivered to `handler_count` handlers; returns its
     /// record id.
+    #[inline]
     pub fn start(&mut self, id: NameId, payload: P, now: f64, handler_count: u32) -> u64 {
         let mut entry = self.next_record(id, payload, now, Status::Delivered);
         entry.handler_count = handler_count;
@@ -426,10 +430,10 @@ impl<H: Clone, P> Core<H, P> {
     /// without interning it, and returns the record id and the error.
     pub fn reject_unnamed(&mut self, name: &str, payload: P, now: f64, depth: usize) -> (u64, EmitError) {
         let error = if depth >= MAX_DEPTH {
-            EmitError::DepthExceeded { event: name.into() }
+            EmitError::DepthExceeded { event: owned(name) }
         } else {
             EmitError::UnknownEvent {
-                event: name.into(),
+                event: owned(name),
                 bad_name: !is_conventional(name),
             }
         };
@@ -497,20 +501,18 @@ impl<H: Clone, P> Core<H, P> {
 
 fn unknown_event_warning(name: &str, bad_name: bool) -> String {
     if bad_name {
-        [
+        cat(&[
             "kaiwa-bus: \"",
             name,
             "\" breaks the event naming convention \
              (lower-case dot notation: domain.action[.result]) and has no schema; \
              it is delivered unvalidated, and strict mode would refuse it",
-        ]
-        .concat()
+        ])
     } else {
-        [
+        cat(&[
             "kaiwa-bus: no schema is registered for \"",
             name,
             "\"; it is delivered unvalidated, and strict mode would refuse it",
-        ]
-        .concat()
+        ])
     }
 }

@@ -23,8 +23,8 @@ use crate::prelude::*;
 
 use alloc::rc::Rc;
 
-use crate::base::is_hidden;
 pub use crate::base::HIDDEN_CHARS;
+use crate::base::{cat, is_hidden, owned};
 use crate::error::NameError;
 use crate::intern::Interner;
 
@@ -57,7 +57,7 @@ fn check_text(text: &str) -> Result<(), NameError> {
     }
     if let Some(found) = text.chars().find(|&c| is_hidden(c)) {
         return Err(NameError::Hidden {
-            name: text.into(),
+            name: owned(text),
             found,
         });
     }
@@ -70,7 +70,7 @@ fn check_text(text: &str) -> Result<(), NameError> {
 pub fn check_event_name(name: &str) -> Result<(), NameError> {
     check_text(name)?;
     if name.contains('*') {
-        return Err(NameError::Wildcard { name: name.into() });
+        return Err(NameError::Wildcard { name: owned(name) });
     }
     Ok(())
 }
@@ -86,7 +86,7 @@ pub fn parse_pattern(text: &str) -> Result<Pattern<'_>, NameError> {
         None => (text, false),
     };
     if head.is_empty() || head.contains('*') {
-        return Err(NameError::Wildcard { name: text.into() });
+        return Err(NameError::Wildcard { name: owned(text) });
     }
     Ok(if wildcard {
         Pattern::Prefix(head)
@@ -114,7 +114,7 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
 pub fn matching_patterns(name: &str) -> impl Iterator<Item = String> + '_ {
     let prefixes = name
         .rmatch_indices('.')
-        .map(move |(dot, _)| [name.get(..dot).unwrap_or_default(), ".*"].concat());
+        .map(move |(dot, _)| cat(&[name.get(..dot).unwrap_or_default(), ".*"]));
     core::iter::once(String::from(name))
         .chain(prefixes)
         .chain(core::iter::once(String::from("*")))
@@ -223,7 +223,7 @@ mod tests {
                 "{bad:?}"
             );
             assert!(parse_pattern(bad).is_err(), "{bad:?}");
-            assert!(parse_pattern(&[bad, ".*"].concat()).is_err(), "{bad:?}");
+            assert!(parse_pattern(&cat(&[bad, ".*"])).is_err(), "{bad:?}");
         }
         let message = crate::error::Message::message(&check_event_name("auth.user\u{200B}.login").unwrap_err());
         assert_eq!(

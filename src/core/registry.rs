@@ -82,8 +82,18 @@ impl<H: Clone> Registry<H> {
     /// Removes a subscription; `None` if it is already gone (a harmless
     /// second unsubscribe).
     pub fn unsubscribe(&mut self, id: SubId) -> Option<H> {
+        // Moved to the end and popped rather than `Vec::remove`, whose index
+        // check kept its panic message in the .wasm.
         let at = self.position(id)?;
-        Some(self.subscriptions.remove(at).handler)
+        let tail = self.subscriptions.get_mut(at..)?;
+        let mut moving = tail.iter_mut();
+        if let Some(mut gone) = moving.next() {
+            for next in moving {
+                core::mem::swap(gone, next);
+                gone = next;
+            }
+        }
+        self.subscriptions.pop().map(|s| s.handler)
     }
 
     /// Whether the subscription is still registered.
@@ -162,6 +172,23 @@ mod tests {
         assert!(r.contains(b));
         assert_eq!(r.unsubscribe(b), Some("b"));
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn unsubscribe_keeps_the_others_in_order() {
+        let mut r = Registry::default();
+        let ids: Vec<SubId> = ["a", "b", "c", "d", "e"]
+            .into_iter()
+            .map(|h| r.subscribe("*", h, false).unwrap())
+            .collect();
+        assert_eq!(r.unsubscribe(ids[1]), Some("b"));
+        assert_eq!(r.unsubscribe(ids[4]), Some("e"));
+        assert_eq!(r.unsubscribe(ids[0]), Some("a"));
+        assert_eq!(handlers(&r.snapshot("x.y")), ["c", "d"]);
+        assert!(r.contains(ids[2]) && r.contains(ids[3]) && !r.contains(ids[1]));
+        let f = r.subscribe("*", "f", false).unwrap();
+        assert_eq!(handlers(&r.snapshot("x.y")), ["c", "d", "f"]);
+        assert_eq!(r.unsubscribe(f), Some("f"));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use alloc::rc::Rc;
 use core::fmt;
 
 pub use crate::base::Issue;
-use crate::base::{is_conventional, num};
+use crate::base::{cat, is_conventional, num, owned};
 use crate::error::SchemaError;
 use crate::intern::{slot, Interner};
 use crate::limits::{MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN};
@@ -95,7 +95,7 @@ impl Version {
 impl Version {
     /// `MAJOR.MINOR.PATCH`.
     pub fn text(&self) -> String {
-        [&num(self.0), ".", &num(self.1), ".", &num(self.2)].concat()
+        cat(&[&num(self.0), ".", &num(self.1), ".", &num(self.2)])
     }
 }
 
@@ -171,6 +171,7 @@ impl Schema {
     /// Checks a payload described by its probes (see [`probe`]): the payload
     /// itself, then one probe per field in schema order. Returns every
     /// issue; empty means valid.
+    #[inline]
     pub fn check(&self, probes: &(impl Describe + ?Sized)) -> Vec<Issue> {
         if probes.word().is_some_and(|word| self.sure(word)) {
             return Vec::new();
@@ -180,8 +181,8 @@ impl Schema {
         if root.kind != Kind::Object {
             issues.push(Issue {
                 path: String::new(),
-                expected: "object".into(),
-                received: root.kind.describe(root.aux).into(),
+                expected: owned("object"),
+                received: owned(root.kind.describe(root.aux)),
             });
             return issues;
         }
@@ -201,6 +202,7 @@ impl Schema {
     /// payload valid whatever else the probes say: an object whose every
     /// field's kind is [`Field::sure`]. The common case, in a few
     /// instructions; `false` sends [`Schema::check`] the long way.
+    #[inline]
     fn sure(&self, word: u32) -> bool {
         let mut kinds = word;
         if kinds & 15 != Kind::Object as u32 {
@@ -251,9 +253,9 @@ impl Field {
                 (Kind::Array, None) => true,
                 (Kind::Array, Some((index, item))) => {
                     return Some(Issue {
-                        path: [&self.key, "[", &num(u64::from(index)), "]"].concat(),
-                        expected: "string".into(),
-                        received: item.describe(0).into(),
+                        path: cat(&[&self.key, "[", &num(u64::from(index)), "]"]),
+                        expected: owned("string"),
+                        received: owned(item.describe(0)),
                     })
                 }
                 _ => false,
@@ -262,7 +264,7 @@ impl Field {
         (!ok).then(|| Issue {
             path: self.key.clone(),
             expected: self.expected.clone(),
-            received: p.kind.describe(p.aux).into(),
+            received: owned(p.kind.describe(p.aux)),
         })
     }
 }
@@ -285,7 +287,13 @@ fn with_compiled_catalog<R>(f: impl FnOnce(&Schemas) -> R) -> R {
     // SAFETY: wasm32 without the atomics feature has no threads.
     unsafe impl Sync for PageOnce {}
     static CATALOG: PageOnce = PageOnce(core::cell::OnceCell::new());
-    f(CATALOG.0.get_or_init(Schemas::compile_catalog))
+    // `get` and `set` rather than `get_or_init`, whose reentrancy panic kept
+    // its message in the .wasm; nothing here can re-enter.
+    if CATALOG.0.get().is_none() {
+        let _ = CATALOG.0.set(Schemas::compile_catalog());
+    }
+    let empty = Schemas::default();
+    f(CATALOG.0.get().unwrap_or(&empty))
 }
 
 /// The registered schemas and the atoms of their literal unions.
@@ -333,14 +341,14 @@ impl Schemas {
         payload: &[(&str, &str)],
     ) -> Result<Schema, SchemaError> {
         let bad = |field: &str, text: &str, reason: &str| SchemaError::Descriptor {
-            event: name.into(),
-            field: field.into(),
-            text: text.into(),
-            reason: reason.into(),
+            event: owned(name),
+            field: owned(field),
+            text: owned(text),
+            reason: owned(reason),
         };
         let too_long = |what: &'static str, len: usize, limit: usize| {
             (len > limit).then(|| SchemaError::TooLong {
-                event: name.into(),
+                event: owned(name),
                 what,
                 len,
                 limit,
@@ -374,7 +382,7 @@ impl Schemas {
             let (parsed, optional) = descriptor::parse(text).map_err(|reason| bad(key, text, reason))?;
             let (ty, expected) = match parsed {
                 Parsed::Plain(ty) => {
-                    let expected = String::from(typescript::plain_type(&ty));
+                    let expected = owned(typescript::plain_type(&ty));
                     (ty, expected)
                 }
                 Parsed::Literals(values) => {
@@ -386,11 +394,11 @@ impl Schemas {
                 }
             };
             fields.push(Field {
-                key: key.into(),
+                key: owned(key),
                 sure: Field::sure(&ty, optional),
                 ty,
                 optional,
-                descriptor: text.into(),
+                descriptor: owned(text),
                 expected,
             });
         }
@@ -407,7 +415,7 @@ impl Schemas {
             ));
         }
         let plan = Plan {
-            keys: fields.iter().map(|f| f.key.clone()).collect(),
+            keys: fields.iter().map(|f| owned(&f.key)).collect(),
             modes: fields
                 .iter()
                 .map(|f| match f.ty {
@@ -418,9 +426,9 @@ impl Schemas {
                 .collect(),
         };
         Ok(Schema {
-            name: name.into(),
+            name: owned(name),
             version,
-            description: description.into(),
+            description: owned(description),
             audience,
             fields,
             plan,

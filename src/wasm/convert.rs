@@ -43,6 +43,9 @@ extern "C" {
         keys: Array,
         descriptors: Array,
     ) -> JsValue;
+    /// A `TypeError` or an `Error`: one import rather than js-sys's two.
+    #[wasm_bindgen(js_name = makeError)]
+    pub(crate) fn make_error(message: &str, type_error: bool) -> JsValue;
     #[wasm_bindgen(js_name = peekString)]
     pub(crate) fn peek_string(object: &JsValue, key: &str) -> Option<String>;
 }

@@ -10,12 +10,14 @@
 
 use crate::prelude::*;
 
+use crate::base::{cat, head_chars};
+
 mod convert;
 mod lock;
 
 use core::cell::Cell;
 
-use js_sys::{Array, TypeError};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::core::history::Record;
@@ -104,12 +106,7 @@ impl core::fmt::Debug for BusCore {
 /// for a bad name or pattern, an `Error` otherwise, with the message
 /// prefixed once. Each operation's error type converts through it.
 fn js_error(error: &dyn Message) -> JsValue {
-    let message = ["kaiwa-bus: ", &error.message()].concat();
-    if error.is_type_error() {
-        TypeError::new(&message).into()
-    } else {
-        js_sys::Error::new(&message).into()
-    }
+    convert::make_error(&cat(&["kaiwa-bus: ", &error.message()]), error.is_type_error())
 }
 
 macro_rules! into_js_error {
@@ -334,12 +331,6 @@ impl BusCore {
         drop(self.state.with(|s| s.core.take_history()));
     }
 
-    /// Subscriptions to exactly `pattern`.
-    #[wasm_bindgen(js_name = handlerCount)]
-    pub fn handler_count(&self, pattern: &str) -> u32 {
-        self.state.with(|s| s.core.handler_count(pattern) as u32)
-    }
-
     /// Records, oldest first: the last `limit` (0: all), of one event if
     /// `name` is given.
     pub fn history(&self, limit: u32, name: Option<String>) -> Array {
@@ -371,33 +362,34 @@ impl BusCore {
         stat.map_or(JsValue::NULL, convert::stats)
     }
 
-    /// `[name, stats]` pairs of every dispatched event.
+    /// Every dispatched event's name and statistics, in turn: `[name,
+    /// stats, name, stats…]`, one flat array rather than one per event
+    /// (less glue and .wasm).
     #[wasm_bindgen(js_name = allStats)]
     pub fn all_stats(&self) -> Array {
         let all: Vec<_> = self
             .state
             .with(|s| s.core.all_stats().map(|(name, stat)| (name.clone(), stat)).collect());
-        all.into_iter()
-            .map(|(name, s)| JsValue::from(Array::of2(&JsValue::from_str(&name), &convert::stats(s))))
-            .collect()
+        let out = Array::new();
+        for (name, stat) in all {
+            out.push(&JsValue::from_str(&name));
+            out.push(&convert::stats(stat));
+        }
+        out
     }
 
-    /// Compiles and registers a schema given in descriptor notation.
+    /// Compiles and registers a schema given in descriptor notation: `head`
+    /// is `[name, version, description, audience]`, `keys` and `types` the
+    /// fields' keys and descriptors. Three arrays of strings (js/core/checks.js
+    /// made them), read here before the loan: cheaper in glue and .wasm than
+    /// wasm-bindgen's `&str` and `Vec<String>` arguments (docs/internals.md,
+    /// "Size").
     #[wasm_bindgen(js_name = registerSchema)]
-    pub fn register_schema(
-        &self,
-        name: &str,
-        version: &str,
-        description: &str,
-        audience: &str,
-        keys: Array,
-        types: Array,
-    ) -> Result<(), JsValue> {
-        // Arrays of strings (js/core/checks.js made them) read here, before the
-        // loan: cheaper in glue and .wasm than wasm-bindgen's `Vec<String>`.
+    pub fn register_schema_texts(&self, head: Array, keys: Array, types: Array) -> Result<(), JsValue> {
         let texts =
             |items: &Array| -> Vec<String> { items.iter().map(|v| v.as_string().unwrap_or_default()).collect() };
-        let (keys, types) = (texts(&keys), texts(&types));
+        let (head, keys, types) = (texts(&head), texts(&keys), texts(&types));
+        let [name, version, description, audience] = [0, 1, 2, 3].map(|i| head.get(i).map_or("", String::as_str));
         let fields: Vec<(&str, &str)> = keys
             .iter()
             .map(String::as_str)
@@ -469,6 +461,30 @@ impl BusCore {
     }
 }
 
+/// Rust-only methods (the wasm tests call them): the JS layer does the same
+/// through the exported ones, with one export fewer each in the glue and
+/// the .wasm.
+impl BusCore {
+    /// Subscriptions to exactly `pattern`: the length of
+    /// [`BusCore::registrations`], which is what JS reads.
+    pub fn handler_count(&self, pattern: &str) -> u32 {
+        self.state.with(|s| s.core.handler_count(pattern) as u32)
+    }
+
+    /// [`BusCore::register_schema_texts`] with the head as arguments.
+    pub fn register_schema(
+        &self,
+        name: &str,
+        version: &str,
+        description: &str,
+        audience: &str,
+        keys: Array,
+        types: Array,
+    ) -> Result<(), JsValue> {
+        self.register_schema_texts(strings(&[name, version, description, audience]), keys, types)
+    }
+}
+
 /// What `emit` throws, before the JS layer makes it an `Error`.
 fn refusal(error: &EmitError, record: u64) -> JsValue {
     let kind = match error {
@@ -488,9 +504,8 @@ fn quote_refused_literals(payload: &JsValue, issues: &mut [Issue]) {
             continue;
         }
         if let Some(value) = convert::peek_string(payload, &issue.path) {
-            let shown: String = value.chars().take(40).collect();
-            let more = if shown.len() < value.len() { "…" } else { "" };
-            issue.received = ["'", &shown, more, "'"].concat();
+            let (shown, more) = head_chars(&value, 40).map_or((value.as_str(), ""), |head| (head, "…"));
+            issue.received = cat(&["'", shown, more, "'"]);
         }
     }
 }

@@ -53,11 +53,30 @@ const values = [
 	10n,
 	Symbol('s'),
 	new Proxy({}, { get: trap }),
-	new Proxy(['a'], { get: trap })
+	new Proxy(['a'], { get: trap }),
+	// What passes `instanceof Date` without being one, or is one in disguise:
+	// the compiled reader's inline Date check must say what objectKind says.
+	new (class extends Date {})(0),
+	Object.create(Date.prototype),
+	Object.setPrototypeOf(['a'], Date.prototype),
+	new Proxy(new Date(0), {}),
+	Object.defineProperty(new Date(0), '__proto__', { value: Object.prototype })
 ];
 
 function payloads(plan) {
 	const out = [null, undefined, 'text', 7, [], new Date(0), new Proxy({}, { getPrototypeOf: trap })];
+	// Payloads the compiled reader's inline plain-object check (by
+	// `__proto__`) must pass to readSelf: a Proxy whose get trap throws, an
+	// array or a Date whose \`__proto__\` claims Object.prototype, an object
+	// whose own "__proto__" key hides its prototype.
+	const fields = Object.fromEntries(plan.keys.map((k) => [k, 'x']));
+	out.push(
+		new Proxy(fields, { get: trap }),
+		Object.setPrototypeOf(['a'], Object.prototype),
+		Object.defineProperty(new Date(0), '__proto__', { value: Object.prototype }),
+		Object.defineProperty(['a'], '__proto__', { value: Object.prototype }),
+		JSON.parse(`{"__proto__": {}, ${plan.keys.map((k) => `${JSON.stringify(k)}: 1`).join(', ') || '"a": 1'}}`)
+	);
 	for (const value of values) out.push(Object.fromEntries(plan.keys.map((k) => [k, value])));
 	const getter = {};
 	for (const key of plan.keys) Object.defineProperty(getter, key, { get: trap, enumerable: true });

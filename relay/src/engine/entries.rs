@@ -13,7 +13,7 @@ use crate::event::{Event, Offset, Scope};
 /// The events of an `XRANGE` reply; entries that are not events are skipped.
 pub fn from_range(reply: &Value) -> Vec<Arc<Event>> {
     match reply {
-        Value::Array(entries) => entries.iter().filter_map(entry).collect(),
+        Value::Array(entries) => entries.iter().filter_map(range_entry).collect(),
         _ => Vec::new(),
     }
 }
@@ -27,7 +27,7 @@ fn text(v: &Value) -> Option<&str> {
 }
 
 /// One `[id, [field, value, ...]]` entry.
-fn entry(v: &Value) -> Option<Arc<Event>> {
+fn range_entry(v: &Value) -> Option<Arc<Event>> {
     let Value::Array(parts) = v else { return None };
     let [id, Value::Array(fields)] = parts.as_slice() else {
         return None;
@@ -38,23 +38,41 @@ fn entry(v: &Value) -> Option<Arc<Event>> {
     event(text(id)?, pairs)
 }
 
-/// The `head` field of a stored entry: the event's name, the connection
-/// that published it (empty for HTTP) and its scope (who receives it: see
-/// [`Scope::encode`]), separated by `*`, the one character no event name
-/// may hold (it is the wildcard) and no origin holds; the scope comes last,
-/// so a user or group in it may hold anything. For example
-/// `auth.user.login*9f3a…/12*u:u1`.
+/// The one field `e` of a stored entry: the length of its head in bytes,
+/// `:`, the head, then the payload (JSON text), for example
+/// `31:auth.user.login*9f3a…/12*u:u1{"userId":"u1"}`. The head is the
+/// event's name, the connection that published it (empty for HTTP) and its
+/// scope (who receives it: see [`Scope::encode`]), separated by `*`, the one
+/// character no event name may hold (it is the wildcard) and no origin
+/// holds; the scope comes last, so a user or group in it may hold anything.
+/// The time stored is the entry id's.
 ///
-/// An entry is this field and `payload` (JSON text); the time stored is its
-/// id's. Two fields rather than one per part: every field is two more
-/// arguments for Redis to move in the append script and two more strings in
-/// every read (see `APPEND_MANY`).
-pub fn head(name: &str, origin: &str, scope: &Scope) -> String {
-    [name, origin, &scope.encode()].join("*")
+/// One field made here, not one per part: every field is two more
+/// arguments for Redis to move in the append script (see `APPEND_MANY`)
+/// and two more strings in every read.
+pub fn entry(name: &str, origin: &str, scope: &Scope, payload: &str) -> String {
+    let scope = scope.encode();
+    let head = name.len() + 1 + origin.len() + 1 + scope.len();
+    let mut e = String::with_capacity(head + payload.len() + 6);
+    e.push_str(&head.to_string());
+    e.push(':');
+    for part in [name, "*", origin, "*", &scope, payload] {
+        e.push_str(part);
+    }
+    e
+}
+
+/// The name, origin and scope of a head (see [`entry`]).
+fn head(value: &str) -> Option<(&str, &str, Scope)> {
+    let mut parts = value.splitn(3, '*');
+    let name = parts.next().unwrap_or("");
+    let origin = parts.next().unwrap_or("");
+    Some((name, origin, Scope::decode(parts.next().unwrap_or(""))?))
 }
 
 /// The event of the entry `id` with these fields and values. Entries of
-/// relays before audiences are read too: an `event` field (name, origin,
+/// earlier relays are read too: `head` and `payload` apart (before the one
+/// field `e`); before audiences, an `event` field (name, origin,
 /// the payload's `userId` or nothing) or, older still, `name`, `ts`, `user`,
 /// `origin` apart; their user is the event's scope, and without one it
 /// reached everyone (`Scope::All`), as those relays sent it.
@@ -63,11 +81,16 @@ pub fn event<'a>(id: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> O
     let (mut name, mut payload, mut user, mut origin, mut scope) = ("", "", "", "", None);
     for (key, value) in pairs {
         match key {
+            "e" => {
+                let (length, rest) = value.split_once(':')?;
+                let length: usize = length.parse().ok()?;
+                let (n, o, s) = head(rest.get(..length)?)?;
+                (name, origin, scope) = (n, o, Some(s));
+                payload = rest.get(length..)?;
+            }
             "head" => {
-                let mut parts = value.splitn(3, '*');
-                name = parts.next().unwrap_or("");
-                origin = parts.next().unwrap_or("");
-                scope = Some(Scope::decode(parts.next().unwrap_or(""))?);
+                let (n, o, s) = head(value)?;
+                (name, origin, scope) = (n, o, Some(s));
             }
             "event" => {
                 let mut parts = value.splitn(3, '*');
@@ -92,13 +115,8 @@ pub fn event<'a>(id: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> O
 /// The fields of a stored `a.b` event of `user` published by `i/1`, as the
 /// tests of both readers write them.
 #[cfg(test)]
-pub(crate) fn test_fields(user: &str) -> [String; 4] {
-    [
-        "head".into(),
-        head("a.b", "i/1", &Scope::User(user.into())),
-        "payload".into(),
-        r#"{"x":1}"#.into(),
-    ]
+pub(crate) fn test_fields(user: &str) -> [String; 2] {
+    ["e".into(), entry("a.b", "i/1", &Scope::User(user.into()), r#"{"x":1}"#)]
 }
 
 #[cfg(test)]
@@ -115,18 +133,27 @@ mod tests {
     }
 
     #[test]
-    fn the_head_keeps_any_name_and_scope_and_older_entries_still_read() {
+    fn an_entry_keeps_any_name_scope_and_payload_and_older_entries_still_read() {
         // Names may hold spaces (not `*`); users and groups may hold anything.
-        for (name, origin, scope) in [
-            ("a b.c d", "i/1", Scope::User("u *1* 2".into())),
-            ("a.b", "", Scope::All),
-            ("x", "i/2", Scope::User(String::new())),
-            ("x", "i/2", Scope::Group("*".into())),
-            ("x", "", Scope::Admins),
+        for (name, origin, scope, payload) in [
+            ("a b.c d", "i/1", Scope::User("u *1* 2".into()), "[]"),
+            ("a.b", "", Scope::All, r#"{"s":"*9:x*"}"#),
+            ("x", "i/2", Scope::User(String::new()), "{}"),
+            ("x", "i/2", Scope::Group("*:田中".into()), r#"{"a":"田中"}"#),
+            ("x", "", Scope::Admins, "1"),
         ] {
-            let fields = [("head", head(name, origin, &scope)), ("payload", "[]".into())];
-            let e = event("7-0", fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+            let value = entry(name, origin, &scope, payload);
+            let e = event("7-0", [("e", value.as_str())].into_iter()).unwrap();
             assert_eq!((e.name.as_str(), e.origin.as_str(), &e.scope), (name, origin, &scope));
+            assert!(e.frame.as_str().contains(payload), "{}", e.frame);
+            // As relays before the one field stored it.
+            let head = value.split_once(':').unwrap().1.strip_suffix(payload).unwrap();
+            let fields = [("head", head), ("payload", payload)];
+            let e = event("7-0", fields.into_iter()).unwrap();
+            assert_eq!((e.name.as_str(), e.origin.as_str(), &e.scope), (name, origin, &scope));
+        }
+        for broken in ["a.b*i/1*q{}", "9:a.b*i/1*q{}", "99:a.b*i/1*a{}", "x:a.b*i/1*a{}"] {
+            assert!(event("7-0", [("e", broken)].into_iter()).is_none(), "{broken}");
         }
         let unknown = [("head", "a.b*i/1*q"), ("payload", "{}")];
         assert!(

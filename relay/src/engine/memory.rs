@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use super::{random_id, Boxed, Draft, Engine, Hub, Stored, Unavailable};
+use super::{random_id, Boxed, Draft, Engine, Hub, Stored, StoredAll, Unavailable};
 use crate::event::{now_ms, Event, Offset};
 
 #[derive(Debug)]
@@ -44,15 +44,16 @@ impl Memory {
         }
     }
 
-    /// Stores and fans out (under one lock, so the hub sees offset order).
-    fn store(&self, draft: Draft) -> (Offset, bool) {
-        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+    /// Stores an event in `log` (held by the caller, who hands the event
+    /// to the hub before letting go of it, so the hub sees offset order):
+    /// the event stored now, if it is new, and its offset and whether it is.
+    fn store(&self, log: &mut Log, draft: Draft) -> (Option<Arc<Event>>, (Offset, bool)) {
         if let Some(seen) = draft.idem.as_ref().and_then(|k| log.refs.get(k)) {
-            return (*seen, false);
+            return (None, (*seen, false));
         }
         let offset = log.last.next(now_ms());
         let Some(event) = Event::new(offset, &draft.name, &draft.payload, draft.scope, draft.origin) else {
-            return (log.last, false);
+            return (None, (log.last, false));
         };
         log.last = offset;
         if let Some(key) = &draft.idem {
@@ -67,8 +68,11 @@ impl Memory {
                 }
             }
         }
-        self.hub.send(event);
-        (offset, true)
+        (Some(event), (offset, true))
+    }
+
+    fn locked(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -83,12 +87,35 @@ impl Engine for Memory {
     }
 
     fn submit(&self, draft: Draft) -> Boxed<'_, Stored> {
-        let stored: Stored = Box::pin(std::future::ready(Ok(self.store(draft))));
+        let mut log = self.locked();
+        let (event, result) = self.store(&mut log, draft);
+        if let Some(event) = event {
+            self.hub.send(event);
+        }
+        let stored: Stored = Box::pin(std::future::ready(Ok(result)));
+        Box::pin(std::future::ready(stored))
+    }
+
+    /// Stores the batch under one lock, and hands its new events to the hub at once.
+    fn submit_all(&self, drafts: Vec<Draft>) -> Boxed<'_, StoredAll> {
+        let mut log = self.locked();
+        let mut events = Vec::with_capacity(drafts.len());
+        let results = drafts
+            .into_iter()
+            .map(|draft| {
+                let (event, result) = self.store(&mut log, draft);
+                events.extend(event);
+                Ok(result)
+            })
+            .collect();
+        self.hub.send_all(&events);
+        drop(log);
+        let stored: StoredAll = Box::pin(std::future::ready(results));
         Box::pin(std::future::ready(stored))
     }
 
     fn read_after(&self, after: Offset, count: usize) -> Boxed<'_, Result<Vec<Arc<Event>>, Unavailable>> {
-        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let log = self.locked();
         let start = log.events.partition_point(|(e, _)| e.offset <= after);
         let events = log.events.range(start..).take(count).map(|(e, _)| e.clone()).collect();
         Box::pin(std::future::ready(Ok(events)))
@@ -96,7 +123,7 @@ impl Engine for Memory {
 
     /// Whether nothing after `offset` was trimmed, in this epoch.
     fn can_resume<'a>(&'a self, epoch: &'a str, offset: Offset) -> Boxed<'a, Result<bool, Unavailable>> {
-        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let log = self.locked();
         let kept = epoch == self.epoch && offset >= log.trimmed && offset <= log.last;
         Box::pin(std::future::ready(Ok(kept)))
     }

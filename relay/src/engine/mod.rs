@@ -100,14 +100,14 @@ impl Hub {
 
     /// Sends a stored event to every subscriber; events must come in offset order.
     pub fn send(&self, event: Arc<Event>) {
-        self.send_all(vec![event]);
+        self.send_all(std::slice::from_ref(&event));
     }
 
     /// Sends stored events, in offset order: to every subscriber's
     /// receiver first, then to the direct connections, in bursts (see `lane.rs`).
-    pub fn send_all(&self, events: Vec<Arc<Event>>) {
+    pub fn send_all(&self, events: &[Arc<Event>]) {
         let mut head = self.head.lock().unwrap_or_else(|e| e.into_inner());
-        for event in &events {
+        for event in events {
             if event.offset > *head {
                 *head = event.offset;
             }
@@ -115,7 +115,7 @@ impl Hub {
         }
         drop(head);
         if let Some(fanout) = self.fanout.get() {
-            fanout.deliver(&events);
+            fanout.deliver(events);
         }
     }
 
@@ -162,6 +162,10 @@ pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 
 /// What [`Engine::submit`] promises: the offset and whether it is new.
 pub type Stored = Boxed<'static, Result<(Offset, bool), Unavailable>>;
 
+/// What [`Engine::submit_all`] promises: for each event, in order, what
+/// [`Stored`] promises for one.
+pub type StoredAll = Boxed<'static, Vec<Result<(Offset, bool), Unavailable>>>;
+
 /// The engine cannot answer now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unavailable(pub String);
@@ -174,8 +178,9 @@ pub struct Unavailable(pub String);
 /// (relay/tests/conformance.rs).
 ///
 /// As Centrifuge's `Broker` (Publish, History, Subscribe, StreamPosition):
-/// [`submit`](Engine::submit) appends (an engine may store what is
-/// submitted in batches, as the Redis engine does), [`read_after`](Engine::read_after)
+/// [`submit`](Engine::submit) appends one event and [`submit_all`](Engine::submit_all)
+/// a batch (an engine may store what is submitted in batches of its own,
+/// as the Redis engine does), [`read_after`](Engine::read_after)
 /// reads from an offset, [`hub`](Engine::hub) follows, [`epoch`](Engine::epoch)
 /// tells a lost log from a kept one, and [`can_resume`](Engine::can_resume)
 /// says whether anything after an offset has been trimmed.
@@ -193,6 +198,20 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
     /// (awaiting the returned future is not needed for that), so a
     /// connection can have many publishes in flight and keep their order.
     fn submit(&self, draft: Draft) -> Boxed<'_, Stored>;
+
+    /// Hands several events to the engine at once, for publishes that are
+    /// ready together (the items of one `POST /v1/events`): as
+    /// [`submit`](Engine::submit) of each in turn (stored in this order,
+    /// and after everything submitted before), with one future for all of
+    /// their results, in the same order. A repeated idempotency key within
+    /// the batch gets its first event's offset. The default submits each
+    /// (the Redis engine's appender then stores them in one script call,
+    /// or a few when it was already taking what waits); an engine may do
+    /// better: the memory engine stores them under one lock and hands them
+    /// to the hub at once.
+    fn submit_all(&self, drafts: Vec<Draft>) -> Boxed<'_, StoredAll> {
+        Box::pin(submit_each(self, drafts))
+    }
 
     /// Up to `count` stored events after `after`, oldest first.
     fn read_after(&self, after: Offset, count: usize) -> Boxed<'_, Result<Vec<Arc<Event>>, Unavailable>>;
@@ -217,11 +236,26 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// [`Engine::submit`] of each draft in turn; one future for all results.
+async fn submit_each<E: Engine + ?Sized>(engine: &E, drafts: Vec<Draft>) -> StoredAll {
+    let mut stored = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        stored.push(engine.submit(draft).await);
+    }
+    Box::pin(futures_util::future::join_all(stored))
+}
+
 impl dyn Engine {
     /// Stores an event (or finds the one stored before with the same
     /// idempotency key) and returns its offset, and whether it is new.
     pub async fn append(&self, draft: Draft) -> Result<(Offset, bool), Unavailable> {
         self.submit(draft).await.await
+    }
+
+    /// [`append`](Self::append) of several events at once, in order (see
+    /// [`Engine::submit_all`]): each one's result, in the same order.
+    pub async fn append_all(&self, drafts: Vec<Draft>) -> Vec<Result<(Offset, bool), Unavailable>> {
+        self.submit_all(drafts).await.await
     }
 }
 

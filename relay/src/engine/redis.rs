@@ -339,7 +339,7 @@ impl RedisEngine {
                         if let Some(newest) = events.last() {
                             last = newest.offset;
                         }
-                        self.hub.send_all(events);
+                        self.hub.send_all(&events);
                     }
                     Err(e) => {
                         self.failed("XREAD", e);

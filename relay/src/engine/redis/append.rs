@@ -12,7 +12,13 @@ use super::{text_or_error, RedisEngine};
 use crate::engine::{entries, random_id, resp, Draft, Stored, Unavailable, ENGINE_TIMEOUT};
 use crate::event::Offset;
 
-/// Appends sent to Redis in one pipeline at most.
+/// Appends sent to Redis in one script call at most. Not more: Redis
+/// serves nothing else while a script runs, and the reader (two round trips
+/// per read of 1,000 entries) then falls behind; with 1,024 it fell more
+/// than `--retain` behind at 55,000-74,000 publishes/s on this 2-core
+/// machine under load (gaps, 4008), with 256 it did not, and Redis's CPU
+/// per publish was no lower. (The script passes twice as many arguments to
+/// one `HSET`: Redis's Lua takes 8,000.)
 pub(super) const APPEND_BATCH: usize = 256;
 
 /// An event waiting for the appender, and who waits for its offset.
@@ -23,8 +29,9 @@ pub(super) struct Append {
 
 /// Stores a batch of events in one call: one epoch check for all of them,
 /// one `HMGET` per ref hash for every ref of the batch at once, then per
-/// event `XADD` (or, for a ref seen before, `XRANGE` of its entry to check
-/// it is still in the stream), one `XTRIM` and one `HSET` for the new refs.
+/// event one `XADD` (or, for a ref seen before, `XRANGE` of its entry to
+/// check it is still in the stream), one `XTRIM` and one `HSET` for the new
+/// refs.
 ///
 /// Refs live in two hashes, the current one and the one before it. When the
 /// current one holds `retain` refs or more, and the newest entry the
@@ -36,111 +43,94 @@ pub(super) struct Append {
 /// The field `""` (never a ref: refs are `<length>:<user>:<ref>`) of each
 /// hash holds the newest id stored in it.
 ///
-/// Every argument of the script and of each `redis.call` costs Redis time
-/// (measured: arguments and calls took about a third of a publish's Redis
-/// time), so an entry is two fields (see [`entries::head`]), the time
-/// stored is the id's, and the stream is trimmed once per batch instead of
-/// once per `XADD`.
+/// Redis's time in this script goes mostly to moving arguments between
+/// Lua and Redis and to each `redis.call` (measured with `INFO
+/// commandstats` and the process's CPU time: the `XADD`s were a fifth of
+/// it), so the script does no per-event work it can be spared:
+/// - an entry is one field, `e`, made by the relay ([`entries::entry`]):
+///   one argument per event and four per `XADD`;
+/// - the refs come as one block, passed to both `HMGET`s as they are
+///   (`unpack(ARGV, …)`, no table built), and only a ref found there costs
+///   more;
+/// - a ref repeated within a batch never reaches Redis: the relay sends its
+///   first event only and answers the others with its offset;
+/// - the stream is trimmed once per batch, the time stored is the id's.
 ///
 /// `KEYS`: stream, epoch, current refs, previous refs. `ARGV`: retain, a
-/// new epoch, the number of events, then three per event: its ref field
-/// (empty without a ref), its `head` field, its payload.
-/// Returns one string (one reply to parse, not two per event): the epoch,
-/// then per event its id and `1` if stored now (`0` if stored before under
-/// that ref), separated by spaces.
+/// new epoch, the number of events `n`, then `n` ref fields (empty for an
+/// event without a ref), then `n` entries.
+/// Returns one string (one reply to parse, not one per event): the epoch,
+/// then per event its id, prefixed with `=` when it was stored before under
+/// that ref, separated by spaces.
 ///
 /// A ref in both hashes (stored again after its entry was trimmed) is
-/// checked newest first; a ref repeated within the batch gets the id of its
-/// first event.
+/// checked newest first.
 ///
 /// The trim keeps at least the whole batch: a batch larger than `retain`
 /// (a small `--retain`) would otherwise trim its own first events before
 /// any reader saw them. Readers blocked in `XREAD` are answered as soon as
 /// the script ends, so they get the batch whole.
 pub(super) const APPEND_MANY: &str = r"
-local epoch = redis.call('GET', KEYS[2])
+local call = redis.call
+local stream = KEYS[1]
+local epoch = call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[2]
-  redis.call('SET', KEYS[2], epoch)
+  call('SET', KEYS[2], epoch)
 end
 local n = tonumber(ARGV[3])
-local fields = {}
-for i = 1, n do
-  local f = ARGV[1 + 3 * i]
-  if f ~= '' then fields[#fields + 1] = f end
-end
-local before = {}
-if #fields > 0 then
-  for k = 3, 4 do
-    if redis.call('EXISTS', KEYS[k]) == 1 then
-      local got = redis.call('HMGET', KEYS[k], unpack(fields))
-      for j = 1, #fields do
-        if got[j] then
-          local list = before[fields[j]]
-          if not list then
-            list = {}
-            before[fields[j]] = list
-          end
-          list[#list + 1] = got[j]
-        end
-      end
+local retain = tonumber(ARGV[1])
+local seen
+for k = 3, 4 do
+  local got = call('HMGET', KEYS[k], unpack(ARGV, 4, 3 + n))
+  for j = 1, n do
+    if got[j] and ARGV[3 + j] ~= '' then
+      seen = seen or {}
+      local list = seen[j] or {}
+      seen[j] = list
+      list[#list + 1] = got[j]
     end
   end
 end
-local ids = {}
-local new = {}
 local out = {epoch}
-local added = false
-local last = nil
-local a = 4
-for _ = 1, n do
-  local f = ARGV[a]
-  local id = nil
-  if f ~= '' then
-    id = ids[f]
-    local list = before[f]
-    if not id and list then
-      before[f] = nil
-      for _, seen in ipairs(list) do
-        if #redis.call('XRANGE', KEYS[1], seen, seen) > 0 then
-          id = seen
-          ids[f] = seen
-          break
-        end
+local new = {}
+local m = 0
+local a = 3 + n
+for i = 1, n do
+  local id
+  if seen and seen[i] then
+    for _, old in ipairs(seen[i]) do
+      if call('XRANGE', stream, old, old)[1] then
+        id = old
+        break
       end
     end
   end
   if id then
-    out[#out + 1] = id
-    out[#out + 1] = '0'
+    out[i + 1] = '=' .. id
   else
-    id = redis.call('XADD', KEYS[1], '*', 'head', ARGV[a + 1], 'payload', ARGV[a + 2])
-    added = true
+    id = call('XADD', stream, '*', 'e', ARGV[a + i])
+    out[i + 1] = id
+    local f = ARGV[3 + i]
     if f ~= '' then
-      ids[f] = id
-      new[#new + 1] = f
-      new[#new + 1] = id
-      last = id
-    end
-    out[#out + 1] = id
-    out[#out + 1] = '1'
-  end
-  a = a + 3
-end
-if added then
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', math.max(tonumber(ARGV[1]), n))
-end
-if last then
-  if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[1]) then
-    local newest = redis.call('HGET', KEYS[4], '')
-    if not newest or redis.call('XRANGE', KEYS[1], newest, newest)[1] == nil then
-      redis.call('UNLINK', KEYS[4])
-      redis.call('RENAME', KEYS[3], KEYS[4])
+      new[m + 1] = f
+      new[m + 2] = id
+      m = m + 2
     end
   end
-  new[#new + 1] = ''
-  new[#new + 1] = last
-  redis.call('HSET', KEYS[3], unpack(new))
+end
+call('XTRIM', stream, 'MAXLEN', '~', math.max(retain, n))
+if m > 0 then
+  if call('HLEN', KEYS[3]) >= retain then
+    local newest = call('HGET', KEYS[4], '')
+    if not newest or call('XRANGE', stream, newest, newest)[1] == nil then
+      call('UNLINK', KEYS[4])
+      call('RENAME', KEYS[3], KEYS[4])
+    end
+  end
+  new[m + 1] = ''
+  new[m + 2] = new[m]
+  call('HSET', KEYS[3], unpack(new))
 end
 return table.concat(out, ' ')
 ";
@@ -173,7 +163,7 @@ impl RedisEngine {
             let first = std::mem::take(&mut batch);
             match self.own_connection(Duration::from_secs(1)).await {
                 Ok(conn) => self.append_pipelined(conn, first, &mut queue).await,
-                Err(e) => self.answer(first, Err(self.failed("XADD", e))),
+                Err(e) => self.answer(first, &[], Err(self.failed("XADD", e))),
             }
         }
     }
@@ -199,18 +189,20 @@ impl RedisEngine {
                 return;
             }
         };
-        let mut in_flight: std::collections::VecDeque<(Vec<Append>, tokio::time::Instant)> = Default::default();
+        let mut in_flight: std::collections::VecDeque<(Vec<Append>, Vec<Option<usize>>, tokio::time::Instant)> =
+            Default::default();
         let mut next = Vec::with_capacity(APPEND_BATCH);
         let mut waiting = Some(first);
         let failure = loop {
             if let Some(batch) = waiting.take() {
-                if let Err(e) = conn.send(&self.append_args(&sha, &batch).as_args()).await {
-                    in_flight.push_back((batch, tokio::time::Instant::now()));
+                let repeats = repeats(&batch);
+                if let Err(e) = conn.send(&self.append_args(&sha, &batch, &repeats).as_args()).await {
+                    in_flight.push_back((batch, repeats, tokio::time::Instant::now()));
                     break e;
                 }
-                in_flight.push_back((batch, tokio::time::Instant::now() + ENGINE_TIMEOUT));
+                in_flight.push_back((batch, repeats, tokio::time::Instant::now() + ENGINE_TIMEOUT));
             }
-            let Some(deadline) = in_flight.front().map(|(_, d)| *d) else {
+            let Some(deadline) = in_flight.front().map(|(_, _, d)| *d) else {
                 // Idle: a connection Redis closes meanwhile is dropped now,
                 // not found closed by the next batch.
                 tokio::select! {
@@ -228,40 +220,40 @@ impl RedisEngine {
             tokio::select! {
                 biased;
                 reply = tokio::time::timeout_at(deadline, conn.any_reply(text_or_error)) => {
-                    let Some((batch, _)) = in_flight.pop_front() else { continue };
+                    let Some((batch, repeats, _)) = in_flight.pop_front() else { continue };
                     let reply = match reply {
                         Ok(Ok(Ok(text))) => text,
                         // Redis answered with an error: the connection is
                         // still in step, unless the script is gone.
                         Ok(Ok(Err(e))) => {
-                            self.answer(batch, Err(self.failed("XADD", &e)));
+                            self.answer(batch, &[], Err(self.failed("XADD", &e)));
                             if matches!(&e, resp::Error::Reply(text) if text.starts_with("NOSCRIPT")) {
                                 break e;
                             }
                             continue;
                         }
                         Ok(Err(e)) => {
-                            self.answer(batch, Err(self.failed("XADD", &e)));
+                            self.answer(batch, &[], Err(self.failed("XADD", &e)));
                             break e;
                         }
                         Err(_) => {
-                            self.answer(batch, Err(self.failed("XADD", "timed out")));
+                            self.answer(batch, &[], Err(self.failed("XADD", "timed out")));
                             break resp::Error::TimedOut;
                         }
                     };
                     let results = self.appended(&reply);
-                    self.answer(batch, results);
+                    self.answer(batch, &repeats, results);
                 }
                 n = queue.recv_many(&mut next, APPEND_BATCH), if in_flight.len() < APPENDS_IN_FLIGHT => {
                     if n == 0 {
                         // Closed: answer what is in flight, then stop.
-                        while let Some((batch, deadline)) = in_flight.pop_front() {
+                        while let Some((batch, repeats, deadline)) = in_flight.pop_front() {
                             let reply = tokio::time::timeout_at(deadline, conn.any_reply(text_or_error)).await;
                             let results = match reply {
                                 Ok(Ok(Ok(text))) => self.appended(&text),
                                 _ => Err(Unavailable("the event store is unavailable; retry".into())),
                             };
-                            self.answer(batch, results);
+                            self.answer(batch, &repeats, results);
                         }
                         return;
                     }
@@ -271,34 +263,49 @@ impl RedisEngine {
         };
         // The connection is lost: nothing in flight is known to be stored.
         let e = Unavailable("the event store is unavailable; retry".into());
-        for (batch, _) in in_flight {
-            self.answer(batch, Err(e.clone()));
+        for (batch, _, _) in in_flight {
+            self.answer(batch, &[], Err(e.clone()));
         }
         tracing::debug!("appender connection dropped: {failure}");
     }
 
-    /// Hands each append of `batch` its result.
-    fn answer(&self, batch: Vec<Append>, results: Result<Vec<(Offset, bool)>, Unavailable>) {
-        for (i, append) in batch.into_iter().enumerate() {
-            let result = match &results {
-                Ok(all) => all.get(i).cloned().ok_or_else(|| self.failed("XADD", "short reply")),
-                Err(e) => Err(e.clone()),
+    /// Hands each append of `batch` its result: `results` has one per
+    /// append sent, in order; a repeat (see [`repeats`]; `repeats` may be
+    /// empty when `results` is an error) gets the offset of its first, not new.
+    fn answer(&self, batch: Vec<Append>, repeats: &[Option<usize>], results: Result<Vec<(Offset, bool)>, Unavailable>) {
+        let mut sent = results.map(Vec::into_iter);
+        let mut each: Vec<Result<(Offset, bool), Unavailable>> = Vec::with_capacity(batch.len());
+        for i in 0..batch.len() {
+            let result = match (repeats.get(i).copied().flatten(), &mut sent) {
+                (Some(first), _) => each[first].clone().map(|(offset, _)| (offset, false)),
+                (None, Ok(sent)) => sent.next().ok_or_else(|| self.failed("XADD", "short reply")),
+                (None, Err(e)) => Err(e.clone()),
             };
+            each.push(result);
+        }
+        for (append, result) in batch.into_iter().zip(each) {
             let _ = append.done.send(result);
         }
     }
 
-    /// The arguments of `EVALSHA` of [`APPEND_MANY`] (loaded as `sha`) for `batch`.
-    fn append_args<'a>(&'a self, sha: &'a str, batch: &'a [Append]) -> AppendArgs<'a> {
+    /// The arguments of `EVALSHA` of [`APPEND_MANY`] (loaded as `sha`) for
+    /// the appends of `batch` that are no repeats.
+    fn append_args<'a>(&'a self, sha: &'a str, batch: &'a [Append], repeats: &[Option<usize>]) -> AppendArgs<'a> {
+        let sent: Vec<&Draft> = batch
+            .iter()
+            .zip(repeats)
+            .filter(|(_, repeat)| repeat.is_none())
+            .map(|(append, _)| &append.draft)
+            .collect();
         AppendArgs {
             engine: self,
             sha,
-            batch,
-            numbers: [self.retain.to_string(), random_id(), batch.len().to_string()],
-            heads: batch
+            numbers: [self.retain.to_string(), random_id(), sent.len().to_string()],
+            entries: sent
                 .iter()
-                .map(|Append { draft: d, .. }| entries::head(&d.name, &d.origin, &d.scope))
+                .map(|d| entries::entry(&d.name, &d.origin, &d.scope, &d.payload))
                 .collect(),
+            sent,
         }
     }
 
@@ -307,13 +314,38 @@ impl RedisEngine {
         let mut replies = reply.split(' ');
         let epoch = replies.next().unwrap_or_default();
         self.note_epoch(epoch);
-        let mut out = Vec::new();
-        while let (Some(id), Some(new)) = (replies.next(), replies.next()) {
-            let offset = Offset::parse(id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
-            out.push((offset, new == "1"));
-        }
-        Ok(out)
+        replies
+            .map(|id| {
+                let (id, new) = match id.strip_prefix('=') {
+                    Some(seen) => (seen, false),
+                    None => (id, true),
+                };
+                let offset = Offset::parse(id).ok_or_else(|| self.failed("XADD", format!("unexpected id {id}")))?;
+                Ok((offset, new))
+            })
+            .collect()
     }
+}
+
+/// For each append of `batch`, the earlier append of the batch with the
+/// same ref, if there is one: such a repeat is not sent to Redis, and is
+/// answered with its first's offset, as stored before.
+fn repeats(batch: &[Append]) -> Vec<Option<usize>> {
+    let mut firsts = std::collections::HashMap::new();
+    batch
+        .iter()
+        .enumerate()
+        .map(|(i, append)| {
+            let key = append.draft.idem.as_deref()?;
+            match firsts.entry(key) {
+                std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(i);
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// Batches sent to Redis before the first of them is answered, at most.
@@ -323,17 +355,18 @@ const APPENDS_IN_FLIGHT: usize = 2;
 struct AppendArgs<'a> {
     engine: &'a RedisEngine,
     sha: &'a str,
-    batch: &'a [Append],
-    /// Retain, a new epoch, the number of events.
+    /// The events sent.
+    sent: Vec<&'a Draft>,
+    /// Retain, a new epoch, the number of events sent.
     numbers: [String; 3],
-    /// The `head` field of each entry.
-    heads: Vec<String>,
+    /// The entry of each event sent.
+    entries: Vec<String>,
 }
 
 impl AppendArgs<'_> {
     fn as_args(&self) -> Vec<&[u8]> {
         let e = self.engine;
-        let mut args: Vec<&[u8]> = Vec::with_capacity(10 + 3 * self.batch.len());
+        let mut args: Vec<&[u8]> = Vec::with_capacity(10 + 2 * self.sent.len());
         args.extend([
             &b"EVALSHA"[..],
             self.sha.as_bytes(),
@@ -344,13 +377,8 @@ impl AppendArgs<'_> {
             e.old_refs_key.as_bytes(),
         ]);
         args.extend(self.numbers.iter().map(String::as_bytes));
-        for (Append { draft: d, .. }, head) in self.batch.iter().zip(&self.heads) {
-            args.extend([
-                d.idem.as_deref().unwrap_or("").as_bytes(),
-                head.as_bytes(),
-                d.payload.as_bytes(),
-            ]);
-        }
+        args.extend(self.sent.iter().map(|d| d.idem.as_deref().unwrap_or("").as_bytes()));
+        args.extend(self.entries.iter().map(String::as_bytes));
         args
     }
 }

@@ -1,0 +1,60 @@
+// The history's payloads. Rust keeps the records (src/core/history.rs),
+// this layer their payloads, which wasm memory cannot hold: in a ring of a
+// power of two slots, by record id. EventBus keeps one per bus.
+
+export class Payloads {
+	#limit; // the history limit
+	#mask; // slots - 1, or -1 when the history keeps nothing
+	#ids = [];
+	#values = [];
+
+	constructor(limit) {
+		this.#limit = limit;
+		// Capped: wasm memory cannot hold 2^30 records.
+		this.#mask = limit === 0 ? -1 : 2 ** Math.min(Math.ceil(Math.log2(limit)), 30) - 1;
+	}
+
+	// Keeps the payload of a record while Rust keeps the record (the last
+	// `limit` ids): in slot id & mask (a mask, not %, which divides), after
+	// letting go of the payload whose record has just left the history. Its
+	// slot belongs to no kept record: kept ids are less than `limit` apart,
+	// and the ring has `limit` slots or more.
+	keep(record, payload) {
+		const mask = this.#mask;
+		if (mask < 0) return;
+		this.#values[(record - this.#limit) & mask] = undefined;
+		const at = record & mask;
+		this.#ids[at] = record;
+		this.#values[at] = payload;
+	}
+
+	/** The payload of a record still kept, or undefined. */
+	of(record) {
+		const at = record & this.#mask;
+		return this.#ids[at] === record ? this.#values[at] : undefined;
+	}
+
+	/** Records from Rust, with their payloads. */
+	attach(records) {
+		for (const record of records) record.payload = this.of(record.id);
+		return records;
+	}
+
+	forget() {
+		this.#ids = [];
+		this.#values = [];
+	}
+}
+
+/** The records whose payload has this `userId` (getEventFlow). */
+export function flowOf(records, userId) {
+	return records.filter((r) => hasUserId(r.payload, userId));
+}
+
+function hasUserId(payload, userId) {
+	try {
+		return payload !== null && typeof payload === 'object' && 'userId' in payload && payload.userId === userId;
+	} catch {
+		return false;
+	}
+}
