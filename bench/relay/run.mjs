@@ -40,6 +40,15 @@ const NOFILE = 200000;
 // The descriptors a process may have here: where that is fewer than an idle
 // row needs (its connections and some to spare, on each side), it is not run.
 const HARD_NOFILE = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()) || Infinity;
+// Why the hard limit cannot be raised here, when it cannot: raising it
+// takes CAP_SYS_RESOURCE (prlimit, setrlimit and ulimit -Hn all need it),
+// which a container may leave out of its bounding set, root or not.
+const capBnd = /CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+const CAP_SYS_RESOURCE = 24n;
+const noRaise =
+	capBnd && ((BigInt('0x' + capBnd) >> CAP_SYS_RESOURCE) & 1n) === 0n
+		? ' (no CAP_SYS_RESOURCE in this container, so not even root can raise it)'
+		: '';
 const raised = (cmd, args) => ['sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null; exec "$@"`, 'sh', cmd, ...args.map(String)]];
 const children = [];
 
@@ -243,7 +252,7 @@ for (const count of IDLE) {
 		if (count + 1000 > Math.min(NOFILE, HARD_NOFILE)) {
 			results[name][`idle${count}`] = {
 				connections: count,
-				skipped: `needs ${count + 1000} descriptors per process; the hard limit here is ${HARD_NOFILE}`
+				skipped: `needs ${count + 1000} descriptors per process; the hard limit here is ${HARD_NOFILE}${noRaise}`
 			};
 			console.log(results[name][`idle${count}`]);
 			continue;

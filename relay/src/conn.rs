@@ -47,7 +47,7 @@ use crate::auth::{self, Grant};
 use crate::engine::Fed;
 use crate::event::{now_ms, Event, Offset};
 use crate::feed::{Ending, Feed, Reading, Step, MAX_PATTERNS};
-use crate::lane::{Added, Lane};
+use crate::lane::{Added, Lane, Sent};
 use crate::metrics::Turned;
 use crate::outbox::{Outbox, WebSocket};
 use crate::protocol::*;
@@ -314,7 +314,9 @@ impl Conn {
                     feed.rx = rx;
                     self.out.must_flush();
                 }
-                step = feed.live(), if reading.is_none() && !direct => {
+                // Boxed when polled: a direct connection does not poll it,
+                // and does not carry its room (the hub's waiter) while idle.
+                step = async { Box::pin(feed.live()).await }, if reading.is_none() && !direct => {
                     if let Err(ending) = self.take(step, &mut feed, &mut reading) {
                         return ending;
                     }
@@ -432,7 +434,12 @@ impl Conn {
             user: user.as_deref(),
             limits: self.state.config.limits(),
         };
-        self.out.push(welcome.to_text());
+        let welcome = welcome.to_text();
+        match self.lane.write_text(&welcome) {
+            Sent::Whole => {}
+            Sent::Partly => self.out.must_flush(),
+            Sent::Not => self.out.push(welcome),
+        }
         Ok(match resume {
             Some(Some(from)) => (rx, from, true),
             _ => (rx, head, false),

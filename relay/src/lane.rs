@@ -26,10 +26,11 @@
 //! ## One byte stream
 //!
 //! The fan-out and the WebSocket layer (replies, pings, pongs, the close)
-//! write to one socket, each write under the lane's lock. The fan-out writes
-//! only while the WebSocket layer has no frame written in part (`torn`); what
-//! the socket did not take of a frame of the fan-out (`rest`, one frame at
-//! most) is written before anything of the WebSocket layer's.
+//! write to one socket, each write under the lane's lock. The fan-out (and
+//! the connection's welcome, [`Lane::write_text`]) writes only while the
+//! WebSocket layer has no frame written in part (`torn`); what the socket
+//! did not take of such a frame (`rest`, one frame at most) is written
+//! before anything of the WebSocket layer's.
 
 use std::collections::HashMap;
 use std::io::{self, IoSlice};
@@ -76,8 +77,10 @@ pub struct Inner {
     last: Offset,
     /// The WebSocket layer wrote part of a frame: the socket is not at a frame boundary.
     torn: bool,
-    /// What the socket did not take of a frame the fan-out wrote.
-    rest: Vec<u8>,
+    /// What the socket did not take of a frame written here (a boxed
+    /// slice, 8 bytes less than a `Vec`: with them the lane's allocation is
+    /// 256 bytes rather than the allocator's next size, 320).
+    rest: Option<Box<[u8]>>,
     /// The task to wake when the fan-out gives the connection back.
     waker: Option<Waker>,
 }
@@ -96,16 +99,26 @@ impl Inner {
         }
     }
 
+    /// Keeps what the socket did not take of a frame (`head`, then
+    /// `frame`) of which it took `wrote` bytes, to be written before
+    /// anything else.
+    fn keep_rest(&mut self, head: &[u8], frame: &[u8], wrote: usize) {
+        let mut rest = Vec::with_capacity(head.len() + frame.len() - wrote);
+        rest.extend_from_slice(head.get(wrote..).unwrap_or_default());
+        rest.extend_from_slice(&frame[wrote.saturating_sub(head.len())..]);
+        self.rest = Some(rest.into_boxed_slice());
+    }
+
     /// Writes `rest`; `Ok(false)` when the socket is full.
     fn write_rest(&mut self, tcp: &TcpStream) -> io::Result<bool> {
-        while !self.rest.is_empty() {
-            match tcp.try_write(&self.rest) {
-                Ok(n) => drop(self.rest.drain(..n)),
+        while let Some(rest) = self.rest.as_deref() {
+            match tcp.try_write(rest) {
+                Ok(n) if n >= rest.len() => self.rest = None,
+                Ok(n) => self.rest = Some(rest[n..].into()),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) => return Err(e),
             }
         }
-        self.rest = Vec::new();
         Ok(true)
     }
 }
@@ -123,7 +136,7 @@ impl Lane {
                 rx: None,
                 last: Offset::ZERO,
                 torn: false,
-                rest: Vec::new(),
+                rest: None,
                 waker: None,
             }),
         })
@@ -163,6 +176,28 @@ impl Lane {
             inner.waker = Some(cx.waker().clone());
         }
         Poll::Pending
+    }
+
+    /// Writes a text frame of the connection's own (its `welcome`)
+    /// straight to the socket, as the fan-out writes events: the WebSocket
+    /// layer keeps the room of the largest batch it wrote for the
+    /// connection's whole life, and for an idle connection that would be
+    /// the welcome. What the socket does not take is written before
+    /// anything else, on the next write or flush ([`Sent::Partly`]: flush).
+    pub fn write_text(&self, frame: &str) -> Sent {
+        let mut inner = self.lock();
+        if inner.torn || inner.rest.is_some() {
+            return Sent::Not;
+        }
+        let (head, len) = text_header(frame.len());
+        let slices = [IoSlice::new(&head[..len]), IoSlice::new(frame.as_bytes())];
+        // A broken socket keeps it all: the flush finds the error.
+        let wrote = self.tcp.try_write_vectored(&slices).unwrap_or(0);
+        if wrote == len + frame.len() {
+            return Sent::Whole;
+        }
+        inner.keep_rest(&head[..len], frame.as_bytes(), wrote);
+        Sent::Partly
     }
 
     /// Takes the connection back (it is closing); the newest offset the fan-out dealt with.
@@ -234,10 +269,7 @@ impl Lane {
                 }
                 // The socket took part of this frame: the rest is written
                 // before anything else, and the task takes over after it.
-                let mut rest = Vec::with_capacity(total - wrote);
-                rest.extend_from_slice(head.get(wrote..).unwrap_or_default());
-                rest.extend_from_slice(&frame[wrote.saturating_sub(head.len())..]);
-                inner.rest = rest;
+                inner.keep_rest(head, frame, wrote);
                 inner.give_back();
                 break;
             }
@@ -283,6 +315,17 @@ fn text_header(len: usize) -> ([u8; 10], usize) {
         head[2..10].copy_from_slice(&(len as u64).to_be_bytes());
         (head, 10)
     }
+}
+
+/// What [`Lane::write_text`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// The socket took the whole frame.
+    Whole,
+    /// It took part: the rest waits for a flush.
+    Partly,
+    /// Nothing written (the WebSocket layer is mid-frame): queue it.
+    Not,
 }
 
 /// The lanes of one instance's connections, for the hub's fan-out.
@@ -421,7 +464,11 @@ mod tests {
             assert_eq!(bytes[at], 0x81, "a frame starts at byte {at}");
             let (len, head) = match bytes[at + 1] {
                 126 if bytes.len() >= at + 4 => (usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])), 4),
-                127 => panic!("no frame here is that large"),
+                127 if bytes.len() >= at + 10 => {
+                    let len = u64::from_be_bytes(bytes[at + 2..at + 10].try_into().unwrap());
+                    (usize::try_from(len).unwrap(), 10)
+                }
+                127 => break,
                 126 => break,
                 n => (usize::from(n), 2),
             };
@@ -434,13 +481,30 @@ mod tests {
         out
     }
 
-    #[tokio::test]
-    async fn a_frame_the_socket_takes_in_part_is_finished_before_anything_else() {
+    /// A lane whose socket takes 4 KiB or so unread, and its client end.
+    async fn small_socket() -> (Arc<Lane>, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         let (server, _) = listener.accept().await.unwrap();
         socket2::SockRef::from(&server).set_send_buffer_size(4096).unwrap();
-        let lane = Lane::new(server, "me".into());
+        (Lane::new(server, "me".into()), client)
+    }
+
+    /// What `client` reads up to and with a text frame `ok`.
+    async fn read_to_ok(mut client: TcpStream) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut chunk = vec![0; 65536];
+        while frames(&bytes).last() != Some(&&b"ok"[..]) {
+            let n = client.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the socket closed");
+            bytes.extend_from_slice(&chunk[..n]);
+        }
+        bytes
+    }
+
+    #[tokio::test]
+    async fn a_frame_the_socket_takes_in_part_is_finished_before_anything_else() {
+        let (lane, client) = small_socket().await;
         lane.lock().filter.add("*");
         let (tx, rx) = broadcast::channel(64);
         let mut feed = Feed {
@@ -463,18 +527,9 @@ mod tests {
         let wrote = lane.deliver::<BURST>(&events);
         // Some were written, and the last of them only in part: the task has the connection back.
         assert!(wrote > 0 && wrote < 64, "{wrote}");
-        assert!(!lane.lock().direct && !lane.lock().rest.is_empty());
+        assert!(!lane.lock().direct && lane.lock().rest.is_some());
         // A frame of the WebSocket layer's own goes after the rest of that one.
-        let reader = tokio::spawn(async move {
-            let mut bytes = Vec::new();
-            let mut chunk = vec![0; 65536];
-            while frames(&bytes).last() != Some(&&b"ok"[..]) {
-                let n = client.read(&mut chunk).await.unwrap();
-                assert!(n > 0, "the socket closed");
-                bytes.extend_from_slice(&chunk[..n]);
-            }
-            bytes
-        });
+        let reader = tokio::spawn(read_to_ok(client));
         let mut io = Io(lane.clone());
         io.write_all(&[0x81, 2, b'o', b'k']).await.unwrap();
         io.flush().await.unwrap();
@@ -485,6 +540,24 @@ mod tests {
         for (event, frame) in events.iter().zip(&got[..got.len() - 1]) {
             assert_eq!(*frame, event.frame.as_bytes());
         }
+    }
+
+    #[tokio::test]
+    async fn a_text_frame_of_its_own_the_socket_takes_in_part_is_finished_on_the_flush() {
+        let (lane, client) = small_socket().await;
+        // One that fits, then one the socket cannot take whole (the client reads nothing yet).
+        assert_eq!(lane.write_text("hi"), Sent::Whole);
+        let big = "y".repeat(1 << 20);
+        assert_eq!(lane.write_text(&big), Sent::Partly);
+        // While a rest waits, nothing else is written straight.
+        assert_eq!(lane.write_text("later"), Sent::Not);
+        let reader = tokio::spawn(read_to_ok(client));
+        let mut io = Io(lane.clone());
+        io.flush().await.unwrap();
+        io.write_all(&[0x81, 2, b'o', b'k']).await.unwrap();
+        let bytes = reader.await.unwrap();
+        let got = frames(&bytes);
+        assert_eq!(got, [&b"hi"[..], big.as_bytes(), b"ok"]);
     }
 
     #[test]
