@@ -233,6 +233,7 @@ export declare class EventBus<E extends object = KaiwaEvents> implements Bus<E> 
 
 /** Thrown by `emit` when the payload does not match the schema. */
 export declare class ValidationError extends Error {
+	constructor(message: string, event: string, issues: ValidationIssue[]);
 	readonly name: 'ValidationError';
 	readonly event: string;
 	readonly issues: ValidationIssue[];
@@ -240,12 +241,14 @@ export declare class ValidationError extends Error {
 
 /** Thrown by `emit` in strict mode for an event without a schema or with a bad name. */
 export declare class UnknownEventError extends Error {
+	constructor(message: string, event: string);
 	readonly name: 'UnknownEventError';
 	readonly event: string;
 }
 
 /** Thrown by `emit` when handlers nest emits more than MAX_EMIT_DEPTH deep. */
 export declare class EmitDepthError extends RangeError {
+	constructor(message: string, event: string);
 	readonly name: 'EmitDepthError';
 	readonly event: string;
 }

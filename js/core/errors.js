@@ -9,9 +9,14 @@ import { MAX_ERROR_LEN } from './contract.js';
 export const recorded = new WeakSet();
 
 export class ValidationError extends Error {
+	/**
+	 * @param {string} message
+	 * @param {string} event
+	 * @param {import('../index.js').ValidationIssue[]} issues
+	 */
 	constructor(message, event, issues) {
 		super(message);
-		this.name = 'ValidationError';
+		this.name = /** @type {const} */ ('ValidationError');
 		/** The event name. */
 		this.event = event;
 		/** Every mismatch: `{ path, expected, received }`. */
@@ -21,18 +26,26 @@ export class ValidationError extends Error {
 
 /** Strict mode refuses an event without a schema, or with a bad name. */
 export class UnknownEventError extends Error {
+	/**
+	 * @param {string} message
+	 * @param {string} event
+	 */
 	constructor(message, event) {
 		super(message);
-		this.name = 'UnknownEventError';
+		this.name = /** @type {const} */ ('UnknownEventError');
 		this.event = event;
 	}
 }
 
 /** Handlers emitted inside handlers too deep (see `MAX_EMIT_DEPTH`). */
 export class EmitDepthError extends RangeError {
+	/**
+	 * @param {string} message
+	 * @param {string} event
+	 */
 	constructor(message, event) {
 		super(message);
-		this.name = 'EmitDepthError';
+		this.name = /** @type {const} */ ('EmitDepthError');
 		this.event = event;
 	}
 }

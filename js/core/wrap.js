@@ -26,7 +26,11 @@ export const PASSED_ON = [
 /** The EventBus properties a wrapper reads through. */
 const READ_THROUGH = ['mode', 'historyLimit', 'timing'];
 
-/** Gives `Wrapper.prototype` each of `methods` it lacks, calling `this.bus`'s, and the bus's properties. */
+/**
+ * Gives `Wrapper.prototype` each of `methods` it lacks, calling `this.bus`'s, and the bus's properties.
+ * @param {abstract new (...args: any[]) => object} Wrapper
+ * @param {readonly string[]} [methods]
+ */
 export function passOn(Wrapper, methods = PASSED_ON) {
 	for (const property of READ_THROUGH) {
 		if (Object.hasOwn(Wrapper.prototype, property)) continue;

@@ -5,6 +5,9 @@
 // Replay, Compare). Its module header, js/devtools/index.js, says what the
 // panel reads from the bus and what it costs.
 //
+// Its settings and remembered choices (open, dock, size) are prefs.js's
+// Settings.
+//
 // Every read of the bus goes through #read: a bus disposed while the panel
 // is open turns the panel to a "disposed" state (it shows what it had kept)
 // instead of throwing from a click or a frame.
@@ -17,24 +20,13 @@ import { detailNodes } from './detail.js';
 import { h, setText } from './dom.js';
 import { addShortcut, panelKey } from './keys.js';
 import { EventList } from './list.js';
-import { loadPrefs, parseShortcut, savePrefs } from './prefs.js';
+import { Settings } from './prefs.js';
 import { byId, domainsOf, indexOfId } from './records.js';
 import { Shown } from './shown.js';
 import { adoptStyles } from './styles.js';
 import { VIEWS } from './views/index.js';
 
-const DEFAULT_SIZE = { bottom: 320, right: 600, left: 600 };
-const MIN_SIZE = 120;
 const USER_SUGGESTIONS = 200; // userIds offered by the user filter, at most
-
-const DEFAULTS = {
-	open: true,
-	dock: 'bottom',
-	size: undefined,
-	maxRecords: 1000,
-	shortcut: 'Alt+Shift+K',
-	storageKey: 'kaiwa-bus:devtools'
-};
 
 // In Node (SSR) there is no HTMLElement: the class then extends a stand-in
 // and is never registered.
@@ -46,10 +38,8 @@ const Base = globalThis.HTMLElement ?? /** @type {any} */ (class {});
  * page; mountDevtools() does both. See js/devtools/index.d.ts for the API.
  */
 export class KaiwaDevtools extends Base {
-	// Settings (configure) and remembered preferences (localStorage).
-	#settings = { ...DEFAULTS };
-	#prefs = { open: DEFAULTS.open, dock: DEFAULTS.dock, size: {} };
-	#shortcut = parseShortcut(DEFAULTS.shortcut);
+	// Settings (configure) and remembered preferences (localStorage): prefs.js.
+	#settings = new Settings();
 
 	// State.
 	#bus = null;
@@ -122,18 +112,7 @@ export class KaiwaDevtools extends Base {
 
 	/** Applies options (see DevtoolsOptions); call before or after connecting. */
 	configure(options = {}) {
-		if (options === null || typeof options !== 'object') throw new TypeError('kaiwa-bus devtools: options must be an object');
-		const s = { ...this.#settings, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-		if (!DOCKS.includes(s.dock))
-			throw new TypeError(`kaiwa-bus devtools: dock must be one of ${DOCKS.join(', ')}, got ${JSON.stringify(s.dock)}`);
-		if (!Number.isInteger(s.maxRecords) || s.maxRecords < 1)
-			throw new RangeError('kaiwa-bus devtools: maxRecords must be a whole number from 1 up');
-		this.#shortcut = parseShortcut(s.shortcut);
-		this.#settings = s;
-		// Remembered choices win over the defaults given here.
-		const saved = loadPrefs(s.storageKey, DOCKS);
-		this.#prefs = { open: saved.open ?? s.open, dock: saved.dock ?? s.dock, size: { ...saved.size } };
-		if (Number.isFinite(s.size) && !Number.isFinite(this.#prefs.size[this.#prefs.dock])) this.#prefs.size[this.#prefs.dock] = s.size;
+		this.#settings.configure(options);
 		if (this.#ui) this.#applyLayout();
 		this.#sync();
 	}
@@ -164,7 +143,7 @@ export class KaiwaDevtools extends Base {
 
 	/** Whether the panel is open (not collapsed to its button). */
 	get isOpen() {
-		return this.#prefs.open;
+		return this.#settings.prefs.open;
 	}
 
 	open() {
@@ -176,18 +155,19 @@ export class KaiwaDevtools extends Base {
 	}
 
 	toggle() {
-		this.#setOpen(!this.#prefs.open);
+		this.#setOpen(!this.#settings.prefs.open);
 	}
 
-	/** The page edge the panel is docked to: 'bottom', 'right' or 'left'. */
+	/**
+	 * The page edge the panel is docked to: 'bottom', 'right' or 'left'.
+	 * @returns {import('./index.js').DevtoolsDock}
+	 */
 	get dock() {
-		return this.#prefs.dock;
+		return this.#settings.dock;
 	}
 
 	set dock(dock) {
-		if (!DOCKS.includes(dock)) throw new TypeError(`kaiwa-bus devtools: dock must be one of ${DOCKS.join(', ')}`);
-		this.#prefs.dock = dock;
-		this.#savePrefs();
+		this.#settings.dock = dock;
 		if (this.#ui) this.#applyLayout();
 	}
 
@@ -207,7 +187,11 @@ export class KaiwaDevtools extends Base {
 		return JSON.stringify(historyDocument(records), null, 2);
 	}
 
-	/** Shows an exported history read-only, as the Import button does. Throws if the text is not one. */
+	/**
+	 * Shows an exported history read-only, as the Import button does. Throws if the text is not one.
+	 * @param {string} text
+	 * @param {string} [fileName]
+	 */
 	importJSON(text, fileName = 'imported history') {
 		const records = readHistoryDocument(text);
 		this.#imported = { fileName, records };
@@ -221,7 +205,7 @@ export class KaiwaDevtools extends Base {
 		this.#connected = true;
 		if (!this.#ui) this.#build();
 		this.#applyLayout();
-		this.#offShortcut ??= addShortcut({ el: this, matches: (e) => this.#shortcut?.(e) === true, run: () => this.toggle() });
+		this.#offShortcut ??= addShortcut({ el: this, matches: (e) => this.#settings.shortcut?.(e) === true, run: () => this.toggle() });
 		this.#sync();
 	}
 
@@ -237,13 +221,9 @@ export class KaiwaDevtools extends Base {
 	// --- State --------------------------------------------------------------
 
 	#setOpen(open) {
-		this.#prefs.open = open;
-		this.#savePrefs();
+		this.#settings.prefs.open = open;
+		this.#settings.save();
 		this.#sync();
-	}
-
-	#savePrefs() {
-		savePrefs(this.#settings.storageKey, this.#prefs);
 	}
 
 	/**
@@ -254,9 +234,9 @@ export class KaiwaDevtools extends Base {
 	 */
 	#sync() {
 		if (!this.#ui) return;
-		const open = this.#connected && this.#prefs.open;
+		const open = this.#connected && this.#settings.prefs.open;
 		const live = open && !this.#paused && !this.#imported && this.#bus !== null && !this.#disposed;
-		this.#ui.root.classList.toggle('open', this.#prefs.open);
+		this.#ui.root.classList.toggle('open', this.#settings.prefs.open);
 		if (live && !this.#unsubscribe) {
 			this.#unsubscribe = this.#read((bus) => bus.onRecord(this.#onRecord), null);
 			this.#reload = true; // catch up with what happened while not listening
@@ -320,7 +300,7 @@ export class KaiwaDevtools extends Base {
 			this.#queue = [];
 			this.#shown.set([]);
 			this.#shown.rebuild = true;
-		} else if (this.#queue.length >= this.#settings.maxRecords) {
+		} else if (this.#queue.length >= this.#settings.values.maxRecords) {
 			// A long burst, or a hidden tab with no frames: re-read instead of queueing.
 			this.#queue = [];
 			this.#reload = true;
@@ -331,7 +311,7 @@ export class KaiwaDevtools extends Base {
 	};
 
 	#schedule() {
-		if (!this.#frame && this.#connected && this.#prefs.open) this.#frame = requestAnimationFrame(this.#flush);
+		if (!this.#frame && this.#connected && this.#settings.prefs.open) this.#frame = requestAnimationFrame(this.#flush);
 	}
 
 	#flush = () => {
@@ -348,7 +328,7 @@ export class KaiwaDevtools extends Base {
 			if (!shown.replace(record)) added.push(record);
 			else if (record.id === this.#selectedId) this.#renderDetail();
 		}
-		if (added.length) this.#list.keepInView(shown.append(added, this.#settings.maxRecords));
+		if (added.length) this.#list.keepInView(shown.append(added, this.#settings.values.maxRecords));
 		if (shown.rebuild) this.#refilter();
 		this.#renderRows();
 		if (shown.menusDirty) this.#renderMenus();
@@ -364,7 +344,7 @@ export class KaiwaDevtools extends Base {
 		const source = this.#imported ? this.#imported.records : this.#read((bus) => bus.getEventHistory(), null);
 		this.#schemaNames = this.#read((bus) => bus.getSchemaNames(), this.#disposed ? this.#schemaNames : []);
 		if (source === null && this.#disposed) return; // keeps what it showed
-		this.#shown.set((source ?? []).slice(-this.#settings.maxRecords));
+		this.#shown.set((source ?? []).slice(-this.#settings.values.maxRecords));
 		this.#shown.rebuild = true;
 	}
 
@@ -420,23 +400,16 @@ export class KaiwaDevtools extends Base {
 
 	#applyLayout() {
 		const { root, dock } = this.#ui;
-		const side = this.#prefs.dock;
+		const side = this.#settings.dock;
 		for (const d of DOCKS) root.classList.toggle(`dock-${d}`, d === side);
 		dock.value = side;
-		root.style.setProperty('--size', `${this.#size()}px`);
+		root.style.setProperty('--size', `${this.#settings.size()}px`);
 		this.setAttribute('dock', side);
-	}
-
-	#size() {
-		const side = this.#prefs.dock;
-		const wanted = this.#prefs.size[side] ?? DEFAULT_SIZE[side];
-		const room = side === 'bottom' ? globalThis.innerHeight : globalThis.innerWidth;
-		return Math.round(Math.max(MIN_SIZE, Math.min(wanted, (room || Infinity) * 0.9)));
 	}
 
 	// Toolbar and banner state (cheap; runs on every state change).
 	#renderChrome() {
-		if (this.#prefs.open) this.setAttribute('open', '');
+		if (this.#settings.prefs.open) this.setAttribute('open', '');
 		else this.removeAttribute('open');
 		renderChrome(this.#ui, {
 			paused: this.#paused,
@@ -445,7 +418,7 @@ export class KaiwaDevtools extends Base {
 			hasBus: this.#bus !== null,
 			kept: this.#shown.records.length,
 			tab: this.#tab,
-			shortcut: this.#settings.shortcut
+			shortcut: this.#settings.values.shortcut
 		});
 		this.#renderFooter();
 	}
@@ -592,12 +565,13 @@ export class KaiwaDevtools extends Base {
 		});
 
 	#startResize(e) {
-		const side = this.#prefs.dock;
+		const settings = this.#settings;
+		const side = settings.dock;
 		const { resizer, root } = this.#ui;
 		const setSize = (size) => {
-			this.#prefs.size[side] = Math.max(MIN_SIZE, Math.round(size));
-			root.style.setProperty('--size', `${this.#size()}px`);
+			settings.resize(side, size);
+			root.style.setProperty('--size', `${settings.size()}px`);
 		};
-		startResize(e, side, resizer, setSize, () => this.#savePrefs());
+		startResize(e, side, resizer, setSize, () => settings.save());
 	}
 }

@@ -44,7 +44,7 @@
 // menus, footer), buses.js (what a store or a relay bus adds), list.js (the
 // windowed list), detail.js (the detail pane), tree.js (the payload tree),
 // records.js (filters, stats of a file), dom.js (DOM building, formats),
-// prefs.js (localStorage, shortcut), keys.js (the keyboard), styles.js;
+// prefs.js (settings, localStorage, shortcut), keys.js (the keyboard), styles.js;
 // views/index.js lists the views, one file each, in tab order: events.js,
 // stats.js, emit.js (with form.js), replay.js, compare.js; actions.js is the
 // panel as a transport, code.js Copy as code. The export format is
@@ -59,12 +59,13 @@ const TAG = 'kaiwa-devtools';
 /**
  * Registers `<kaiwa-devtools>` (once; later calls return the same class).
  * Browsers only.
+ * @returns {typeof KaiwaDevtools}
  */
 export function defineDevtools() {
 	const registry = globalThis.customElements;
 	if (!registry) throw new Error('kaiwa-bus devtools: custom elements need a browser (call this in the browser only, e.g. in onMount)');
 	const existing = registry.get(TAG);
-	if (existing) return existing;
+	if (existing) return /** @type {typeof KaiwaDevtools} */ (existing);
 	registry.define(TAG, KaiwaDevtools);
 	return KaiwaDevtools;
 }
@@ -73,6 +74,9 @@ export function defineDevtools() {
  * Puts a devtools panel for `bus` on the page (in `options.container`, by
  * default document.body) and returns the element; `element.remove()` takes
  * it away and stops it. Browsers only.
+ * @param {import('./index.js').DevtoolsBus} bus
+ * @param {import('./index.js').DevtoolsOptions} [options]
+ * @returns {KaiwaDevtools}
  */
 export function mountDevtools(bus, options = {}) {
 	defineDevtools();

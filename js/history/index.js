@@ -18,11 +18,13 @@ import { messageOf } from '../core/errors.js';
 
 export const HISTORY_FORMAT = 'kaiwa-bus/history';
 export const HISTORY_VERSION = 1;
+/** @type {readonly import('../index.js').Status[]} */
 export const STATUSES = ['delivered', 'failed', 'rejected'];
 /**
  * Where a record's event came from; a record without one is 'local'.
  * 'devtools': emitted from the devtools panel; 'replay': replayed by it.
  */
+/** @type {readonly import('./index.js').RecordSource[]} */
 export const SOURCES = ['local', 'tab', 'remote', 'restored', 'devtools', 'replay'];
 /**
  * The event a relay bus records, with source 'remote', when the relay could
@@ -78,6 +80,8 @@ const sizeOf = {
  * while the budget lasts), the items of an array are read only while the
  * budget lasts, and a value whose traps, getters or toJSON throw becomes
  * '[unreadable: …]', '[getter threw: …]' or '[toJSON threw: …]'.
+ * @param {unknown} value
+ * @returns {unknown}
  */
 export function toPlain(value) {
 	return new Walk().plain(value, 0, '');
@@ -223,6 +227,12 @@ function dateFields(bus, name, cache) {
  * The payload with its schema's Date fields turned back from ISO strings
  * into Dates (in place): what JSON made of a payload (an export, the relay)
  * as it was emitted.
+ * @template T
+ * @param {Pick<import('../index.js').EventBus<any>, 'getSchema'>} bus
+ * @param {string} name
+ * @param {T} payload
+ * @param {Map<string, string[]>} [cache]
+ * @returns {T}
  */
 export function reviveDates(bus, name, payload, cache = new Map()) {
 	if (payload === null || typeof payload !== 'object') return payload;
@@ -240,7 +250,11 @@ function formatDate(date) {
 	return Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString();
 }
 
-/** One record as it is exported: the record with its timestamp as an ISO string. */
+/**
+ * One record as it is exported: the record with its timestamp as an ISO string.
+ * @param {import('../index.js').EventRecord & { source?: import('./index.js').RecordSource, offset?: number | string }} record
+ * @returns {import('./index.js').PlainRecord}
+ */
 export function plainRecord(record) {
 	return {
 		id: record.id,
@@ -257,7 +271,11 @@ export function plainRecord(record) {
 	};
 }
 
-/** The exported document: `{ format, version, exportedAt, records }`. */
+/**
+ * The exported document: `{ format, version, exportedAt, records }`.
+ * @param {readonly import('../index.js').EventRecord[]} records
+ * @returns {import('./index.js').HistoryDocument}
+ */
 export function historyDocument(records) {
 	return { format: HISTORY_FORMAT, version: HISTORY_VERSION, exportedAt: new Date().toISOString(), records: records.map(plainRecord) };
 }
@@ -266,6 +284,8 @@ export function historyDocument(records) {
  * Reads an exported document back (or a bare array of records, as
  * `JSON.stringify(bus.getEventHistory())` gives) into records with Date
  * timestamps. Throws an Error that says what is wrong.
+ * @param {string} text
+ * @returns {import('./index.js').ReadRecord[]}
  */
 export function readHistoryDocument(text) {
 	let doc;

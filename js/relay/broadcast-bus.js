@@ -72,7 +72,10 @@ export class BroadcastBus {
 
 passOn(BroadcastBus);
 
-/** A BroadcastBus on a new EventBus: the bus options (js/core/bus-options.js), `channel` (default 'kaiwa-bus') and `BroadcastChannel`. */
+/**
+ * A BroadcastBus on a new EventBus: the bus options (js/core/bus-options.js), `channel` (default 'kaiwa-bus') and `BroadcastChannel`.
+ * @param {import('./index.js').BroadcastOptions & import('../index.js').EventBusOptions & { events?: unknown, catalog?: boolean }} [options]
+ */
 export function createBroadcastBus(options) {
 	const [bus, own] = takeBusOptions(options, 'createBroadcastBus', ['channel', 'BroadcastChannel']);
 	return new BroadcastBus(bus, own);

@@ -99,6 +99,7 @@ export class RelayBus {
 	#options;
 	#connection = null;
 	#tabs = null;
+	/** @type {import('./index.js').RelayConnectionStatus} */
 	#status = { state: 'connecting', epoch: null, offset: null, outbox: 0, error: null, limits: null };
 	#pending = new Map();
 	#listeners = new Set();
@@ -186,6 +187,7 @@ export class RelayBus {
 	}
 
 	/** `{ state, epoch, offset, outbox, error, leader }`: the socket (this tab's or the leader's) and this tab's unacknowledged events. */
+	/** @returns {import('./index.js').RelayBusConnection} */
 	get connection() {
 		return { ...this.#status, outbox: this.#pending.size, leader: this.#connection !== null };
 	}
@@ -472,6 +474,7 @@ const RELAY_OPTIONS = ['url', 'token', 'getToken', 'subscribe', 'WebSocket', 'sh
  * A bus connected to kaiwa-relay: the bus options (js/core/bus-options.js) and
  * `{ url, token | getToken, subscribe = ['*'], WebSocket, share = true,
  * outbox = 'memory', outboxName, indexedDB, identity }`.
+ * @param {import('./index.js').RelayOptions & import('../index.js').EventBusOptions & { events?: unknown, catalog?: boolean }} options
  */
 export function createRelayBus(options) {
 	const [bus, own] = takeBusOptions(options, 'createRelayBus', RELAY_OPTIONS);

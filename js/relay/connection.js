@@ -54,15 +54,15 @@ const BACKOFF_MAX_MS = 10_000;
 // last refresh.
 const REFRESH_BEFORE_MS = 30_000;
 const REFRESH_MIN_MS = 1000;
-// setTimeout's longest delay: a longer one fires at once. A refresh further
-// away than that is waited for in steps.
+// setTimeout's longest delay: a longer one fires at once. A refresh further away than that is waited for in steps.
 const TIMER_MAX_MS = 2 ** 31 - 1;
 
 /** A relay's refusal of a publish, or the connection's end: `kind` says which. */
 export class RelayError extends Error {
+	/** @param {import('./index.js').RelayError['kind']} kind @param {string} message @param {import('../index.js').ValidationIssue[]} [issues] */
 	constructor(kind, message, issues = []) {
 		super(message);
-		this.name = 'RelayError';
+		this.name = /** @type {const} */ ('RelayError');
 		this.kind = kind;
 		this.issues = issues;
 	}

@@ -70,6 +70,7 @@ export interface RelayOptions {
 
 /** A relay's refusal of an event, or the connection's end. */
 export declare class RelayError extends Error {
+	constructor(kind: RelayError['kind'], message: string, issues?: ValidationIssue[]);
 	readonly name: 'RelayError';
 	readonly kind: 'validation' | 'unknown' | 'forbidden' | 'too-large' | 'rate' | 'unavailable' | 'malformed' | 'closed';
 	readonly issues: ValidationIssue[];
@@ -128,7 +129,7 @@ export interface BroadcastOptions {
 	/** The BroadcastChannel name; default 'kaiwa-bus'. */
 	channel?: string;
 	/** The BroadcastChannel class; default the global one. */
-	BroadcastChannel?: unknown;
+	BroadcastChannel?: typeof BroadcastChannel;
 }
 
 /** A BroadcastBus on a new EventBus: the bus options plus `channel`; typed with `events` (only them with `catalog: false`). */

@@ -124,6 +124,8 @@ export declare class IndexedDbEventStore implements EventStore {
 
 /** A store failure, by kind: what a caller can act on. */
 export declare class StoreError extends Error {
+	/** `message` is prefixed with 'kaiwa-bus store: '; `cause` is the browser's own error. */
+	constructor(kind: StoreError['kind'], message: string, cause?: unknown);
 	readonly name: 'StoreError';
 	readonly kind: 'unavailable' | 'blocked' | 'quota' | 'closed' | 'failed';
 }

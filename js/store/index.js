@@ -22,6 +22,7 @@ const STORE_OPTIONS = ['bus', 'name', 'retain', 'indexedDB', 'durability', 'open
  * one (Node tests pass fake-indexeddb's). The bus is a new one made with the
  * bus options (js/core/bus-options.js), or `bus`, one made elsewhere (a relay
  * bus: `createPersistentBus({ name, bus: createRelayBus({ url, events, … }) })`).
+ * @param {import('./index.js').PersistentStoreOptions & import('../index.js').EventBusOptions & { bus?: object, events?: unknown, catalog?: boolean }} [options]
  */
 export function createPersistentBus(options) {
 	const [bus, own] = takeBusOrOptions(options, 'createPersistentBus', STORE_OPTIONS);

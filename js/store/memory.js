@@ -14,6 +14,7 @@ export class MemoryEventStore {
 	#retain;
 	#closed = false;
 
+	/** @param {{ retain?: import('./index.js').Retention }} [options] */
 	constructor({ retain = { maxEvents: 100_000 } } = {}) {
 		this.#retain = readRetention(retain);
 	}

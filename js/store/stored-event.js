@@ -26,14 +26,24 @@ export const STORED_EVENT_VERSION = 1;
  * 'failed' (any other failure). `cause` holds the browser's own error.
  */
 export class StoreError extends Error {
+	/**
+	 * @param {'unavailable' | 'blocked' | 'quota' | 'closed' | 'failed'} kind
+	 * @param {string} message
+	 * @param {unknown} [cause]
+	 */
 	constructor(kind, message, cause) {
 		super(`kaiwa-bus store: ${message}`, cause === undefined ? undefined : { cause });
-		this.name = 'StoreError';
+		this.name = /** @type {const} */ ('StoreError');
 		this.kind = kind;
 	}
 }
 
-/** Whether an event name matches a subscription pattern: exact, `prefix.*` or `*`. */
+/**
+ * Whether an event name matches a subscription pattern: exact, `prefix.*` or `*`.
+ * @param {string} pattern
+ * @param {string} name
+ * @returns {boolean}
+ */
 export function matchesPattern(pattern, name) {
 	if (pattern === '*' || pattern === name) return true;
 	return pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1));

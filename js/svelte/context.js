@@ -57,6 +57,9 @@ export function useBus() {
  * Calls `handler(payload, meta)` for every event matching `pattern` while
  * the component lives; unsubscribes when it is destroyed. Returns the
  * unsubscribe function, to stop earlier.
+ * @param {string} pattern
+ * @param {(payload: any, meta: any) => unknown} handler
+ * @returns {() => void}
  */
 export function onEvent(pattern, handler) {
 	const off = useBus().on(pattern, handler);

@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 
-const LINK = /\]\(([^)\s]+)\)/g;
-const isRelative = (target) => !/^(?:[a-z][a-z0-9+.-]*:|#)/i.test(target);
+export const LINK = /\]\(([^)\s]+)\)/g;
+export const isRelative = (target) => !/^(?:[a-z][a-z0-9+.-]*:|#)/i.test(target);
 
 /** https://github.com/owner/name, from pkg.json's `repository`. */
 export function repositoryUrl() {
@@ -39,7 +39,7 @@ const slug = (heading) =>
 		.toLowerCase()
 		.replace(/[^\p{L}\p{N}\s_-]/gu, '')
 		.replace(/\s/g, '-');
-const anchors = (markdown) => new Set([...markdown.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1])));
+export const anchors = (markdown) => new Set([...markdown.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1])));
 
 /**
  * The links of a packed README that lead nowhere: relative ones, in-page

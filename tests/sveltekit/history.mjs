@@ -1,4 +1,4 @@
-// The README's "Keeping history across reloads" block, built on the fresh
+// docs/store.md's "Keeping history across reloads" block, built on the fresh
 // app of run.mjs (which calls keepingHistory() per SvelteKit version, after
 // the quick start's checks and before the Many users section replaces the
 // layout). Its layout makes the bus with createPersistentBus from
@@ -22,7 +22,7 @@ export async function keepingHistory(app, section, { check, run, startVite, read
 	const files = readmeFiles(section, app.kit);
 	const ready = await check(`${label}: the layout with createPersistentBus type-checks (svelte-check)`, () => {
 		const layout = files['src/routes/+layout.svelte'];
-		if (!layout?.includes('createPersistentBus')) throw new Error(`the README's section lacks its layout: ${Object.keys(files)}`);
+		if (!layout?.includes('createPersistentBus')) throw new Error(`docs/store.md's section lacks its layout: ${Object.keys(files)}`);
 		for (const [path, text] of Object.entries(files)) {
 			mkdirSync(dirname(join(app.dir, path)), { recursive: true });
 			writeFileSync(join(app.dir, path), text);

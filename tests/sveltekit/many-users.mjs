@@ -1,10 +1,10 @@
-// The README's "Many users: the relay" section, built on the fresh app of
+// docs/relay-sveltekit.md (the README's "Many users: the relay" carried on), built on the fresh app of
 // run.mjs (which calls manyUsers() per SvelteKit version, after the quick
 // start's checks). Its blocks replace the layout and add the token
 // endpoint, the layout's server load, Locals and the server's notice; two
 // test-only files stand in for a sign-in (a cookie names the user) and call
 // the notice. Then, against a real kaiwa-relay in strict mode (Redis engine
-// on SvelteKit 2, memory on 3) started with the file the README's
+// on SvelteKit 2, memory on 3) started with the file the page's
 // `npx kaiwa-bus schemas` command wrote:
 //   - svelte-check passes; the production build serves the page (SSR: the
 //     relay bus is not made on the server);
@@ -13,7 +13,7 @@
 //     other tab and her other browser, its Date a Date; Bob gets the next
 //     notice but never her event (a check of its own); no page logs an
 //     error;
-//   - a field changed in events.ts: the README's --check command fails
+//   - a field changed in events.ts: the page's --check command fails
 //     naming it, and the relay still on the old file refuses the event with
 //     a console warning that says what to regenerate; regenerating fixes it.
 
@@ -66,7 +66,7 @@ export async function manyUsers(app, section, { check, run, startVite, readmeFil
 		});
 	const ready = await check(`${label}: the section's blocks type-check (svelte-check) and its command writes the relay's schemas`, () => {
 		if (!files['src/routes/+layout.svelte'] || !files['src/routes/relay-token/+server.ts'] || !write || !stale) {
-			throw new Error(`the README's Many users section lacks its blocks or commands: ${Object.keys(files)}; ${commands}`);
+			throw new Error(`docs/relay-sveltekit.md lacks its blocks or commands: ${Object.keys(files)}; ${commands}`);
 		}
 		for (const [path, text] of Object.entries({ ...files, ...TEST_FILES })) {
 			mkdirSync(dirname(join(app.dir, path)), { recursive: true });

@@ -18,10 +18,11 @@
 //   - what is deployed (deploy.mjs): no .wasm in the client build, and
 //     SvelteKit 3's adapter-node build/ run from a folder without
 //     node_modules answers, works, and compiles no WebAssembly on the server;
-//   - the README's "Keeping history across reloads" layout on the same app
+//   - docs/store.md's "Keeping history across reloads" layout on the same app
 //     (history.mjs): stored in IndexedDB, restored after a reload, strict;
-//   - then the README's "Many users" section on the same app, against a real
-//     kaiwa-relay (many-users.mjs): two users, three browsers, a stale schema.
+//   - then docs/relay-sveltekit.md (the README's "Many users" carried on) on
+//     the same app, against a real kaiwa-relay (many-users.mjs): two users,
+//     three browsers, a stale schema.
 //   node tests/sveltekit/run.mjs [kit2|kit3]
 // Needs pkg/ built. Prints `# sveltekit: N passed, M failed`.
 
@@ -163,10 +164,14 @@ async function clickThrough(context, url) {
 	}
 }
 
-// The app of the quick start, from the blocks before "Keeping history"; that section's and "Many users"'s blocks are built on it after (history.mjs, many-users.mjs).
-const [readme, historySection = '', manyUsersSection = ''] = readFileSync(`${ROOT}/README.md`, 'utf8').split(
-	/^(?=### Keeping history across reloads|## Many users)/m
-);
+// The app of the quick start, from the README's blocks; docs/store.md's "Keeping history across reloads" and
+// docs/relay-sveltekit.md's blocks are built on it after (history.mjs, many-users.mjs).
+const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+const historySection =
+	readFileSync(`${ROOT}/docs/store.md`, 'utf8')
+		.split(/^(?=## )/m)
+		.find((s) => s.startsWith('## Keeping history across reloads')) ?? '';
+const manyUsersSection = readFileSync(`${ROOT}/docs/relay-sveltekit.md`, 'utf8');
 const files = readmeFiles(readme);
 console.log(`# README blocks: ${Object.keys(files).join(', ')}`);
 rmSync(OUT, { recursive: true, force: true });
