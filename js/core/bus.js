@@ -191,75 +191,75 @@ export class EventBus {
 		this.#nested(name, payload, null, undefined);
 	}
 
+	// An emit of this page (link null), or an event a transport's link
+	// handed in: then the record says where it came from, and the link's own
+	// handlers are skipped, so a transport never gets its events back.
 	// Everything an emit runs (getters, traps, handlers, listeners) is one
 	// level deeper; restored, not decremented, whatever is thrown. So are
 	// the probe buffer's slots in use, should a read be cut short (a stack
-	// overflow: the readers catch everything else).
+	// overflow: the readers catch everything else). One method: a call
+	// between the bookkeeping and the emit costs every emit about 1 ns.
 	#nested(name, payload, link, offset) {
 		const depth = this.#depth;
 		const top = this.#probeTop;
 		this.#depth = depth + 1;
 		try {
-			this.#emit(name, payload, depth, link, offset);
+			let id = this.#lastId;
+			if (name !== this.#lastName || id < 0) {
+				id = this.#names.get(name);
+				if (id === undefined) {
+					id = this.#intern('emit', name);
+					if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+				}
+				this.#lastName = name;
+				this.#lastId = id;
+			}
+			const plan = this.#plans[id];
+			let word = 0;
+			// Too deep: not read (a getter may be what recurses); Rust refuses.
+			if (plan !== null && depth < MAX_EMIT_DEPTH) {
+				word = this.#probe(plan, payload);
+				// A getter registered a new version of this schema while it was
+				// read: the description fits the old one. Start over, a level deeper.
+				if (this.#plans[id] !== plan) return this.#nested(name, payload, link, offset);
+			}
+			// Clock reads cost 40-130 ns each, more than a whole mitt emit: see
+			// "Timing" in the README for when an emit is timed.
+			const start = --this.#untimed < 0 ? this.#tick() : NaN;
+			const entries = this.#snapshots[id] ?? this.#snapshot(id);
+			const planned = entries.length;
+			const core = this.#core;
+			let record = core.emit(id, word, this.#probeFrom, depth, planned);
+			if (record <= 0) {
+				if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
+				record = -record;
+				report('warn', core.takeWarning());
+			}
+			this.#payloads.keep(record, payload);
+			if (link !== null) core.setSource(record, link.source);
+			let called = 0;
+			if (planned !== 0) {
+				const meta = new EventMeta(name, record, this.#time, link === null ? LOCAL : link.source, offset);
+				for (let i = 0; i < planned; i++) {
+					const entry = entries[i];
+					if ((entry.state !== LIVE || link !== null) && this.#passes(entry, link)) continue;
+					called++;
+					try {
+						const result = entry.fn(payload, meta);
+						if (result != null && typeof result.then === 'function') this.#watch(result, name, record);
+					} catch (error) {
+						this.#failed(name, record, error);
+					}
+				}
+			}
+			// The record already says `planned` handlers and no duration. A
+			// handler that disposed of the bus took the record with it.
+			if ((called !== planned || start === start) && this.#core === core) core.finish(id, record, called, clock.now() - start);
+			if (this.#listeners.size !== 0) this.#announce(record, 'added');
 		} finally {
 			this.#depth = depth;
 			this.#probeTop = top;
 		}
-	}
-
-	// An emit of this page (link null), or an event a transport's link
-	// handed in: then the record says where it came from, and the link's own
-	// handlers are skipped, so a transport never gets its events back.
-	#emit(name, payload, depth, link, offset) {
-		let id = this.#lastId;
-		if (name !== this.#lastName || id < 0) {
-			id = this.#names.get(name);
-			if (id === undefined) {
-				id = this.#intern('emit', name);
-				if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
-			}
-			this.#lastName = name;
-			this.#lastId = id;
-		}
-		const plan = this.#plans[id];
-		// Too deep: not read (a getter may be what recurses); Rust refuses.
-		const word = plan === null || depth >= MAX_EMIT_DEPTH ? 0 : this.#probe(plan, payload);
-		// A getter registered a new version of this schema while it was
-		// read: the description fits the old one. Start over, a level deeper.
-		if (this.#plans[id] !== plan) return this.#nested(name, payload, link, offset);
-		// Clock reads cost 40-130 ns each, more than a whole mitt emit: see
-		// "Timing" in the README for when an emit is timed.
-		const start = --this.#untimed < 0 ? this.#tick() : NaN;
-		const entries = this.#snapshots[id] ?? this.#snapshot(id);
-		const planned = entries.length;
-		const core = this.#core;
-		let record = core.emit(id, word, this.#probeFrom, depth, planned);
-		if (record <= 0) {
-			if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
-			record = -record;
-			report('warn', core.takeWarning());
-		}
-		this.#payloads.keep(record, payload);
-		if (link !== null) core.setSource(record, link.source);
-		let called = 0;
-		if (planned !== 0) {
-			const meta = new EventMeta(name, record, this.#time, link === null ? LOCAL : link.source, offset);
-			for (let i = 0; i < planned; i++) {
-				const entry = entries[i];
-				if ((entry.state !== LIVE || link !== null) && this.#passes(entry, link)) continue;
-				called++;
-				try {
-					const result = entry.fn(payload, meta);
-					if (result != null && typeof result.then === 'function') this.#watch(result, name, record);
-				} catch (error) {
-					this.#failed(name, record, error);
-				}
-			}
-		}
-		// The record already says `planned` handlers and no duration. A
-		// handler that disposed of the bus took the record with it.
-		if ((called !== planned || start === start) && this.#core === core) core.finish(id, record, called, clock.now() - start);
-		if (this.#listeners.size !== 0) this.#announce(record, 'added');
 	}
 
 	// Reads the clock for a timed emit: the time of this emit's record and
@@ -534,7 +534,7 @@ export class EventBus {
 		this.#depth = depth + 1;
 		try {
 			const word = this.#probe(plan, payload);
-			// As in #emit: a getter registered a new version of this schema.
+			// As in #nested: a getter registered a new version of this schema.
 			if (this.#plans[id] !== plan) return this.validate(name, payload);
 			const issues = this.#core.validate(id, payload, word, this.#probeFrom);
 			return { ok: issues.length === 0, known: true, issues };

@@ -5,8 +5,7 @@
 export class Payloads {
 	#limit; // the history limit
 	#mask; // slots - 1, or -1 when the history keeps nothing
-	#ids = [];
-	#values = [];
+	#slots = []; // slot i: record id at 2i, payload at 2i + 1
 
 	constructor(limit) {
 		this.#limit = limit;
@@ -22,16 +21,17 @@ export class Payloads {
 	keep(record, payload) {
 		const mask = this.#mask;
 		if (mask < 0) return;
-		this.#values[(record - this.#limit) & mask] = undefined;
-		const at = record & mask;
-		this.#ids[at] = record;
-		this.#values[at] = payload;
+		const slots = this.#slots;
+		slots[(((record - this.#limit) & mask) << 1) + 1] = undefined;
+		const at = (record & mask) << 1;
+		slots[at] = record;
+		slots[at + 1] = payload;
 	}
 
 	/** The payload of a record still kept, or undefined. */
 	of(record) {
-		const at = record & this.#mask;
-		return this.#ids[at] === record ? this.#values[at] : undefined;
+		const at = (record & this.#mask) << 1;
+		return this.#slots[at] === record ? this.#slots[at + 1] : undefined;
 	}
 
 	/** Records from Rust, with their payloads. */
@@ -41,8 +41,7 @@ export class Payloads {
 	}
 
 	forget() {
-		this.#ids = [];
-		this.#values = [];
+		this.#slots = [];
 	}
 }
 
