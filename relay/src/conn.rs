@@ -57,7 +57,7 @@ use crate::metrics::Turned;
 use crate::outbox::Outbox;
 use crate::protocol::*;
 use crate::publish::{check, settle, Request};
-use crate::state::{signalled, State};
+use crate::state::{signalled, Slot};
 use crate::users::Connected;
 
 mod frame;
@@ -65,6 +65,7 @@ mod limits;
 mod reader;
 
 use frame::{field, strict, typed};
+use limits::Limits;
 use reader::{Frame, Reader, CLOSE_NORMAL};
 
 /// Replies (acks, refusals, pongs) a connection may have pending; past
@@ -90,8 +91,9 @@ const TOO_BIG_LINGER: Duration = Duration::from_secs(1);
 
 /// Serves one connection (`read`: the bytes that came after its upgrade
 /// request) until it closes. The connection's state and its loop live in
-/// one allocation, the returned future.
-pub fn serve(read: Vec<u8>, lane: Arc<Lane>, id: u64, state: Arc<State>) -> BoxFuture<'static, ()> {
+/// the returned future, which the connection's task holds (not boxed: one
+/// allocation per connection, the task, rather than two).
+pub fn serve(read: Vec<u8>, lane: Arc<Lane>, id: u64, state: Slot) -> impl std::future::Future<Output = ()> + Send {
     state.metrics.connections.fetch_add(1, Relaxed);
     let conn = Conn {
         _added: state.lanes.add(id, lane.clone()),
@@ -99,18 +101,16 @@ pub fn serve(read: Vec<u8>, lane: Arc<Lane>, id: u64, state: Arc<State>) -> BoxF
         reader: Reader::new(read),
         out: Outbox::default(),
         user: None,
-        tokens: f64::from(state.config.rate),
-        refill: Instant::now(),
-        auth_full_at: 0,
-        rate_blocked: None,
+        limits: None,
         unanswered: 0,
         state,
     };
-    Box::pin(conn.serve())
+    conn.serve()
 }
 
 struct Conn {
-    state: Arc<State>,
+    /// The relay, through the connection's slot in its caps.
+    state: Slot,
     reader: Reader,
     out: Outbox,
     /// The socket, the subscriptions and the grant, shared with the fan-out.
@@ -119,14 +119,9 @@ struct Conn {
     _added: Added,
     /// The user's limits, held while the connection lives (none when anonymous).
     user: Option<Connected>,
-    /// The publish rate limit's token bucket.
-    tokens: f64,
-    refill: Instant,
-    /// The `auth` rate limit (GCRA): when its bucket is full again, in ms since the epoch.
-    auth_full_at: u64,
-    /// The ref of the publish refused with `rate` that later ones wait for,
-    /// and when (boxed: a connection rarely has one).
-    rate_blocked: Option<Box<(Box<str>, Instant)>>,
+    /// The rate limits' state, from the first frame that counts (boxed:
+    /// an idle connection has none).
+    limits: Option<Box<Limits>>,
     /// Pings sent since the last pong.
     unanswered: u8,
 }
@@ -198,25 +193,12 @@ impl Conn {
 
     /// The whole connection; the close to send, if any.
     async fn run(&mut self) -> Ending {
-        let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
         let limit = self.state.config.frame_limit();
-        let hello = loop {
-            match tokio::time::timeout_at(deadline, self.reader.next(self.lane.tcp(), limit)).await {
-                Err(_) => return Some(Close::new(CLOSE_MALFORMED, "no hello within 10 s")),
-                Ok(Err(close)) => return Some(close),
-                Ok(Ok(Frame::Text(text))) => break text,
-                Ok(Ok(other)) => {
-                    if let Err(ending) = self.control(other).await {
-                        return ending;
-                    }
-                }
-            }
-        };
-        let (rx, last, from_log) = match Box::pin(self.hello(&hello)).await {
+        // Boxed: an idle connection does not carry the room its start needed.
+        let (rx, last, from_log) = match Box::pin(self.greet(limit)).await {
             Ok(start) => start,
-            Err(close) => return Some(close),
+            Err(ending) => return ending,
         };
-        drop(hello);
         let epoch = self.state.engine.epoch();
         let mut feed = Feed {
             rx: Some(rx),
@@ -396,6 +378,20 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// Waits for `hello` (answering pings), then [`Conn::hello`].
+    async fn greet(&mut self, limit: usize) -> Result<(tokio::sync::broadcast::Receiver<Fed>, Offset, bool), Ending> {
+        let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
+        let hello = loop {
+            match tokio::time::timeout_at(deadline, self.reader.next(self.lane.tcp(), limit)).await {
+                Err(_) => return Err(Some(Close::new(CLOSE_MALFORMED, "no hello within 10 s"))),
+                Ok(Err(close)) => return Err(Some(close)),
+                Ok(Ok(Frame::Text(text))) => break text,
+                Ok(Ok(other)) => self.control(other).await?,
+            }
+        };
+        self.hello(&hello).await.map_err(Some)
     }
 
     /// Checks `hello`, subscribes, welcomes; where the feed starts.

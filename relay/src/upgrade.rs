@@ -34,7 +34,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
 use axum::Router;
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, Either};
+use futures_util::{Future, FutureExt};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -54,16 +55,25 @@ pub const WS_PATH: &str = "/v1/ws";
 
 /// Serves one accepted TCP connection until it closes; the slot counts it
 /// in the caps while it lives (and a shutdown waits for it).
-pub async fn connection(tcp: TcpStream, slot: Slot, router: Router) {
-    let state = &slot.state;
+///
+/// The HTTP part is boxed: the task holds its room only while it lives.
+/// Then the WebSocket connection's future is the task's whole state (not an
+/// `async fn`: its arguments would keep their room in the task for the
+/// connection's whole life).
+pub fn connection(tcp: TcpStream, slot: Slot, router: Router) -> impl Future<Output = ()> + Send {
     let _ = tcp.set_nodelay(true);
-    // Boxed: the task holds the HTTP connection's room only while it lives.
-    let Some((tcp, read)) = Box::pin(http(tcp, state, router)).await else {
-        return;
-    };
-    let id = state.next_connection.fetch_add(1, Relaxed);
-    let lane = Lane::new(tcp, format!("{}/{id}", state.instance));
-    conn::serve(read, lane, id, state.clone()).await;
+    let upgrade = Box::pin(async move {
+        let upgraded = http(tcp, &slot, router).await;
+        upgraded.map(|(tcp, read)| (tcp, read, slot))
+    });
+    upgrade.then(|upgraded| match upgraded {
+        None => Either::Left(std::future::ready(())),
+        Some((tcp, read, slot)) => {
+            let id = slot.next_connection.fetch_add(1, Relaxed);
+            let lane = Lane::new(tcp, format!("{}/{id}", slot.instance));
+            Either::Right(conn::serve(read, lane, id, slot))
+        }
+    })
 }
 
 /// Serves HTTP until the connection closes, or until it answered a

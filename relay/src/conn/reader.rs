@@ -15,7 +15,7 @@
 //!   continuation without a start, a new message inside a fragmented one):
 //!   1002.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::task::{ready, Context, Poll};
 
@@ -86,8 +86,10 @@ impl Reader {
     }
 
     /// The next frame from `tcp`; frames and messages up to `limit` bytes.
-    pub async fn next(&mut self, tcp: &TcpStream, limit: usize) -> Result<Frame, Close> {
-        poll_fn(|cx| self.poll_frame(cx, tcp, limit)).await
+    /// (Not an `async fn`: that would hold its arguments twice, in every
+    /// idle connection.)
+    pub fn next<'a>(&'a mut self, tcp: &'a TcpStream, limit: usize) -> impl Future<Output = Result<Frame, Close>> + 'a {
+        poll_fn(move |cx| self.poll_frame(cx, tcp, limit))
     }
 
     fn poll_frame(&mut self, cx: &mut Context<'_>, tcp: &TcpStream, limit: usize) -> Poll<Result<Frame, Close>> {
