@@ -92,7 +92,10 @@ async fn a_hello_in_fragments_written_in_pieces_with_a_ping_between() {
     let (op, echo) = next_frame(&mut tcp).await;
     assert_eq!((op, code(&echo)), (0x8, 4000));
     let mut after = Vec::new();
-    tokio::time::timeout(WAIT, tcp.read_to_end(&mut after)).await.unwrap().unwrap();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut after))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(after.is_empty(), "{after:?}");
 }
 
@@ -103,7 +106,11 @@ async fn frames_rfc_6455_forbids_close_the_connection_with_their_code() {
     let unmasked = [&[0x81u8, 2][..], b"hi"].concat();
     let cases: [(&str, Vec<u8>, u16); 3] = [
         ("an unmasked frame", unmasked, 1002),
-        ("text that is not UTF-8", client_frame(0x1, b"{\"type\":\"\xff\"}"), 1007),
+        (
+            "text that is not UTF-8",
+            client_frame(0x1, b"{\"type\":\"\xff\"}"),
+            1007,
+        ),
         ("a continuation with no start", client_frame(0x0, b"x"), 1002),
     ];
     for (what, bytes, expected) in cases {

@@ -67,8 +67,10 @@ pub struct Reader {
 /// A frame or a message in part.
 #[derive(Debug, Default)]
 struct Partial {
-    /// Bytes read past the last whole frame.
+    /// Bytes read past the last whole frame, from `at` (frames taken
+    /// out one by one move no bytes; emptied once all are taken).
     held: Vec<u8>,
+    at: usize,
     /// The text of a fragmented message so far.
     message: Option<Vec<u8>>,
 }
@@ -79,6 +81,7 @@ impl Reader {
         let partial = (!read.is_empty()).then(|| {
             Box::new(Partial {
                 held: read,
+                at: 0,
                 message: None,
             })
         });
@@ -113,9 +116,13 @@ impl Reader {
         let Some(partial) = self.partial.as_deref_mut() else {
             return Ok(None);
         };
-        let Partial { held, message } = partial;
-        let (frame, used) = first(held, message, limit)?;
-        held.drain(..used);
+        let Partial { held, at, message } = partial;
+        let (frame, used) = first(&held[*at..], message, limit)?;
+        *at += used;
+        if *at == held.len() {
+            held.clear();
+            *at = 0;
+        }
         self.tidy();
         Ok(frame)
     }
@@ -125,6 +132,8 @@ impl Reader {
     fn take(&mut self, bytes: &[u8], limit: usize) -> Result<Option<Frame>, Close> {
         let partial = self.partial.get_or_insert_default();
         if !partial.held.is_empty() {
+            partial.held.drain(..partial.at);
+            partial.at = 0;
             partial.held.extend_from_slice(bytes);
             return self.held_frame(limit);
         }
