@@ -3,9 +3,10 @@
 // Rust owns names, subscriptions, schemas, validation, history and stats.
 // This layer owns what must stay in JS: the handler functions (by
 // subscription id), the history's payloads (by record id), the handler loop
-// with its try/catch, promise tracking, and the payload reader. Most emits
-// cross into wasm once (core.emit), with numbers only, however many
-// handlers run. See docs/internals.md "How an emit runs".
+// with its try/catch, promise tracking, and the payload reader. An emit
+// with a schema crosses into wasm once (core.emit), with numbers only,
+// however many handlers run; most emits without one do not cross at all
+// (see #enqueue). See docs/internals.md "How an emit runs".
 
 import { BusCore } from '../kaiwa_bus.js';
 import { EmitDepthError, describe, refusalError, shortMessage } from './errors.js';
@@ -26,6 +27,11 @@ export const MAX_EMIT_DEPTH = MAX_DEPTH;
 // With timing: 'sampled', the first emit of each task is timed, then one in
 // SAMPLE_EVERY while the task goes on emitting.
 const SAMPLE_EVERY = 32;
+// Emits queued before Rust records them (see #enqueue), two integers each.
+const QUEUE = 256;
+// The plan of an event without a schema that Rust has warned about: its
+// emits may be queued.
+const QUIET = Object.freeze({});
 
 const clock = globalThis.performance;
 const timeOrigin = clock.timeOrigin;
@@ -47,14 +53,14 @@ const DISPOSED = new Proxy(
  * A typed, validated event bus. See README.md for the API table.
  */
 export class EventBus {
-	#core;
+	#rust; // the BusCore; read through #core, which records the queue first
 	#names = new Map(); // event name -> interned id
 	// The last name emitted and its id (-1: none), so that a run of emits
 	// of one event skips the lookup. Forgotten whenever #names changes.
 	#lastName = '';
 	#lastId = -1;
 	#nameOf = []; // id -> event name: Rust may give a forgotten name's id to a new one
-	#plans = []; // id -> reader plan, or null when the event has no schema
+	#plans = []; // id -> reader plan; null or QUIET when the event has no schema
 	#atoms; // literal string -> atom id
 	#entries = new Map(); // subscription id -> Entry
 	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
@@ -76,6 +82,9 @@ export class EventBus {
 	#untimed = 0; // emits left before the next timed one
 	#taskResetQueued = false;
 	#depth = 0; // emits, validations and announcements running now, nested
+	#queue = new Int32Array(QUEUE); // name id, handler count: emits Rust has not recorded yet
+	#queued = 0; // its integers in use
+	#next = 0; // the record id of the next emit, when known; 0 otherwise
 	#taskReset = () => {
 		this.#untimed = 0;
 		this.#taskResetQueued = false;
@@ -84,8 +93,8 @@ export class EventBus {
 	constructor(options) {
 		memory();
 		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
-		this.#core = new BusCore(strict, historyLimit, catalog);
-		this.#core.setTime(this.#time);
+		this.#rust = new BusCore(strict, historyLimit, catalog);
+		this.#rust.setTime(this.#time);
 		this.#payloads = new Payloads(historyLimit);
 		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
 		this.#atoms = atomMap(this.#core.atoms());
@@ -96,6 +105,13 @@ export class EventBus {
 			this.dispose();
 			throw error;
 		}
+	}
+
+	// The core, once every queued emit is recorded: whatever is asked of
+	// it sees every emit so far, in order.
+	get #core() {
+		if (this.#queued !== 0) this.#record();
+		return this.#rust;
 	}
 
 	/** 'development' or 'strict'. */
@@ -178,7 +194,7 @@ export class EventBus {
 
 	#probeView(width) {
 		const length = Math.max(width, 256);
-		const ptr = this.#core.probeBuffer(length);
+		const ptr = this.#rust.probeBuffer(length);
 		this.#view = new Int32Array(memory().buffer, ptr, length);
 		return this.#view;
 	}
@@ -209,7 +225,10 @@ export class EventBus {
 				id = this.#names.get(name);
 				if (id === undefined) {
 					id = this.#intern('emit', name);
-					if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+					if (id < 0) {
+						this.#next = 0;
+						throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+					}
 				}
 				this.#lastName = name;
 				this.#lastId = id;
@@ -217,7 +236,7 @@ export class EventBus {
 			const plan = this.#plans[id];
 			let word = 0;
 			// Too deep: not read (a getter may be what recurses); Rust refuses.
-			if (plan !== null && depth < MAX_EMIT_DEPTH) {
+			if (plan !== null && plan !== QUIET && depth < MAX_EMIT_DEPTH) {
 				word = this.#probe(plan, payload);
 				// A getter registered a new version of this schema while it was
 				// read: the description fits the old one. Start over, a level deeper.
@@ -228,15 +247,30 @@ export class EventBus {
 			const start = --this.#untimed < 0 ? this.#tick() : NaN;
 			const entries = this.#snapshots[id] ?? this.#snapshot(id);
 			const planned = entries.length;
-			const core = this.#core;
-			let record = core.emit(id, word, this.#probeFrom, depth, planned);
-			if (record <= 0) {
+			let record = this.#next;
+			const queued = this.#queued;
+			if (plan === QUIET && record !== 0 && queued !== QUEUE && depth < MAX_EMIT_DEPTH) {
+				// Queued: Rust would accept it (see #record).
+				const queue = this.#queue;
+				queue[queued] = id;
+				queue[queued + 1] = planned;
+				this.#queued = queued + 2;
+				this.#next = record + 1;
+			} else {
+				if (this.#queued !== 0) this.#record();
+				const core = this.#rust;
+				this.#next = 0; // until Rust answers
+				record = core.emit(id, word, this.#probeFrom, depth, planned);
 				if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
-				record = -record;
-				report('warn', core.takeWarning());
+				this.#next = Math.abs(record) + 1;
+				if (plan === null) this.#plans[id] = QUIET;
+				if (record < 0) {
+					record = -record;
+					report('warn', core.takeWarning());
+				}
 			}
 			this.#payloads.keep(record, payload);
-			if (link !== null) core.setSource(record, link.source);
+			if (link !== null) this.#core.setSource(record, link.source);
 			let called = 0;
 			if (planned !== 0) {
 				const meta = new EventMeta(name, record, this.#time, link === null ? LOCAL : link.source, offset);
@@ -254,7 +288,7 @@ export class EventBus {
 			}
 			// The record already says `planned` handlers and no duration. A
 			// handler that disposed of the bus took the record with it.
-			if ((called !== planned || start === start) && this.#core === core) core.finish(id, record, called, clock.now() - start);
+			if ((called !== planned || start === start) && this.#rust !== DISPOSED) this.#core.finish(id, record, called, clock.now() - start);
 			if (this.#listeners.size !== 0) this.#announce(record, 'added');
 		} finally {
 			this.#depth = depth;
@@ -262,12 +296,30 @@ export class EventBus {
 		}
 	}
 
+	// Records the queued emits. An emit is queued when Rust would only
+	// record it: an event without a schema, warned about already (QUIET),
+	// not too deep, its record id known (#next). Any call into Rust goes
+	// through #core, which records the queue first, so every read, refusal
+	// and record id sees the emits in order, as if each had crossed. Rust
+	// reads the queue from the probe buffer, above any read in progress.
+	#record() {
+		const length = this.#queued;
+		const from = this.#probeTop;
+		let view = this.#view;
+		if (view === null || view.length < from + length) view = this.#probeView(from + length);
+		const queue = this.#queue;
+		for (let i = 0; i < length; i++) view[from + i] = queue[i];
+		this.#rust.queued(from, length >> 1);
+		this.#queued = 0;
+	}
+
 	// Reads the clock for a timed emit: the time of this emit's record and
 	// of the next untimed ones, and the start of its duration.
 	#tick() {
 		const start = clock.now();
 		this.#time = timeOrigin + start;
-		this.#core.setTime(this.#time);
+		if (this.#queued !== 0) this.#record();
+		this.#rust.setTime(this.#time);
 		this.#untimed = this.#sampleEvery - 1;
 		if (!this.#taskResetQueued) {
 			this.#taskResetQueued = true;
@@ -299,7 +351,7 @@ export class EventBus {
 	// dispose of the bus, or its promise reject after dispose().
 	#failed(name, record, error) {
 		report('error', `Event handler error for ${name}:`, error);
-		if (this.#core !== DISPOSED) this.#core.addError(record, shortMessage(error));
+		if (this.#rust !== DISPOSED) this.#core.addError(record, shortMessage(error));
 	}
 
 	#watch(promise, name, record) {
@@ -525,7 +577,7 @@ export class EventBus {
 			if (id >= 0) this.#remember(name, id);
 		}
 		const plan = id < 0 ? null : this.#plans[id];
-		if (plan === null) return { ok: !this.#core.strict, known: false, issues: [] };
+		if (plan === null || plan === QUIET) return { ok: !this.#core.strict, known: false, issues: [] };
 		const depth = this.#depth;
 		if (depth >= MAX_EMIT_DEPTH) {
 			throw new EmitDepthError(`kaiwa-bus: validate(${quote(name)}): calls nested more than ${MAX_EMIT_DEPTH} levels deep`, name);
@@ -550,10 +602,11 @@ export class EventBus {
 	 * later call throws. Idempotent.
 	 */
 	dispose() {
-		const core = this.#core;
+		const core = this.#rust;
 		if (core === DISPOSED) return;
 		for (const detach of [...this.#detachers]) detach();
-		this.#core = DISPOSED;
+		this.#rust = DISPOSED;
+		this.#queued = 0;
 		for (const entry of this.#entries.values()) entry.state = DROPPED;
 		this.#entries.clear();
 		this.#snapshots = [];

@@ -239,6 +239,24 @@ impl BusCore {
         }
     }
 
+    /// Records the emits the JS layer dispatched without crossing (see
+    /// "How an emit runs" in docs/internals.md): `count` pairs of a name id
+    /// and a handler count, from index `from` of the probe buffer, each
+    /// delivered at the time set last. Only a name without a schema, already
+    /// warned about, at a depth below [`MAX_DEPTH`](crate::limits::MAX_DEPTH),
+    /// is queued: [`Core::check`] would accept each, so each gets the next
+    /// record id, in order, as if [`BusCore::emit`] had recorded it.
+    pub fn queued(&self, from: u32, count: u32) {
+        self.state.with(|s| {
+            let end = (from as usize).saturating_add(2 * count as usize);
+            for pair in s.probes.get(from as usize..end).unwrap_or_default().chunks_exact(2) {
+                if let [name, handlers] = *pair {
+                    s.core.start(NameId(name as u32), (), s.now, handlers as u32);
+                }
+            }
+        });
+    }
+
     /// Records the refusal of the emit [`BusCore::emit`] just answered 0
     /// to, whose payload is `payload`, and returns `{ kind, event, message,
     /// issues, record }`; `kind` is `validation`, `unknown`, `depth` or
