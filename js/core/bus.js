@@ -94,7 +94,7 @@ export class EventBus {
 		memory();
 		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
 		this.#rust = new BusCore(strict, historyLimit, catalog);
-		this.#rust.setTime(this.#time);
+		this.#rust.queued(0, 0, this.#time);
 		this.#payloads = new Payloads(historyLimit);
 		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
 		this.#atoms = atomMap(this.#core.atoms());
@@ -309,7 +309,7 @@ export class EventBus {
 		if (view === null || view.length < from + length) view = this.#probeView(from + length);
 		const queue = this.#queue;
 		for (let i = 0; i < length; i++) view[from + i] = queue[i];
-		this.#rust.queued(from, length >> 1);
+		this.#rust.queued(from, length >> 1, this.#time);
 		this.#queued = 0;
 	}
 
@@ -318,8 +318,7 @@ export class EventBus {
 	#tick() {
 		const start = clock.now();
 		this.#time = timeOrigin + start;
-		if (this.#queued !== 0) this.#record();
-		this.#rust.setTime(this.#time);
+		this.#record();
 		this.#untimed = this.#sampleEvery - 1;
 		if (!this.#taskResetQueued) {
 			this.#taskResetQueued = true;

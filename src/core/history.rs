@@ -176,8 +176,9 @@ impl<P> History<P> {
     /// exception unwinds wasm without running what is left) then leaks it,
     /// where `*oldest = record` would leave its half-freed fields in the
     /// ring to be freed again (tests/js/reentry.test.js under Node 18:
-    /// "memory access out of bounds").
-    #[inline]
+    /// "memory access out of bounds"). Never inlined: one copy serves every
+    /// kind of record (about 800 bytes of .wasm each).
+    #[inline(never)]
     pub fn push(&mut self, id: u64, name: Rc<str>, payload: P, timestamp: f64, status: Status, handler_count: u32) {
         let Some(oldest) = self.oldest_to_replace() else {
             if self.records.len() < self.limit {

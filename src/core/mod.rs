@@ -420,8 +420,19 @@ impl<H: Clone, P> Core<H, P> {
     #[inline]
     pub fn start(&mut self, id: NameId, payload: P, now: f64, handler_count: u32) -> u64 {
         let record = self.push(self.name_of(id), payload, now, Status::Delivered, handler_count);
-        self.stats.count(id);
+        self.stats.count(id, 1);
         record
+    }
+
+    /// [`Core::start`] of `count` emits of `id` in a row, each with a
+    /// payload from `payload`: the name is looked up and the statistics
+    /// updated once.
+    pub fn start_run(&mut self, id: NameId, mut payload: impl FnMut() -> P, now: f64, handler_count: u32, count: u32) {
+        let name = self.name_of(id);
+        for _ in 0..count {
+            self.push(name.clone(), payload(), now, Status::Delivered, handler_count);
+        }
+        self.stats.count(id, count.into());
     }
 
     /// Refuses an emit of a name [`Core::intern`] did not keep (strict

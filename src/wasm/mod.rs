@@ -203,14 +203,6 @@ impl BusCore {
         })
     }
 
-    /// Sets the time later emits are recorded at (ms since the Unix epoch).
-    /// The JS layer calls it when it reads the clock, so an emit passes no
-    /// time (see `timing` in the README for when that is).
-    #[wasm_bindgen(js_name = setTime)]
-    pub fn set_time(&self, now: f64) {
-        self.state.with(|s| s.now = now);
-    }
-
     /// Checks and records an emit at nesting `depth`, planned for
     /// `handlers` handlers. The payload is described by `word` and the
     /// codes `js/core/probe.js` wrote from index `from` of the probe buffer (see
@@ -240,20 +232,31 @@ impl BusCore {
     }
 
     /// Records the emits the JS layer dispatched without crossing (see
-    /// "How an emit runs" in docs/internals.md): `count` pairs of a name id
-    /// and a handler count, from index `from` of the probe buffer, each
-    /// delivered at the time set last. Only a name without a schema, already
-    /// warned about, at a depth below [`MAX_DEPTH`](crate::limits::MAX_DEPTH),
-    /// is queued: [`Core::check`] would accept each, so each gets the next
-    /// record id, in order, as if [`BusCore::emit`] had recorded it.
-    pub fn queued(&self, from: u32, count: u32) {
+    /// "How an emit runs" in docs/internals.md), then sets the time later
+    /// emits are recorded at to `now` (ms since the Unix epoch: the JS layer
+    /// calls this when it reads the clock, so an emit passes no time; see
+    /// `timing` in the README for when that is). The emits are `count` pairs
+    /// of a name id and a handler count, from index `from` of the probe
+    /// buffer, recorded at the time set before. Only a name without a
+    /// schema, already warned about, at a depth below
+    /// [`MAX_DEPTH`](crate::limits::MAX_DEPTH), is queued: [`Core::check`]
+    /// would accept each, so each gets the next record id, in order, as if
+    /// [`BusCore::emit`] had recorded it.
+    pub fn queued(&self, from: u32, count: u32, now: f64) {
         self.state.with(|s| {
             let end = (from as usize).saturating_add(2 * count as usize);
-            for pair in s.probes.get(from as usize..end).unwrap_or_default().chunks_exact(2) {
-                if let [name, handlers] = *pair {
-                    s.core.start(NameId(name as u32), (), s.now, handlers as u32);
+            let queue = s.probes.get(from as usize..end).unwrap_or_default();
+            // Runs of one event with the same handlers, each in one go.
+            let mut run = queue.chunks_exact(2).peekable();
+            while let Some(&[name, handlers]) = run.next() {
+                let mut count = 1;
+                while run.next_if(|next| *next == [name, handlers]).is_some() {
+                    count += 1;
                 }
+                s.core
+                    .start_run(NameId(name as u32), || (), s.now, handlers as u32, count);
             }
+            s.now = now;
         });
     }
 
