@@ -309,7 +309,7 @@ export class EventBus {
 		if (view === null || view.length < from + length) view = this.#probeView(from + length);
 		const queue = this.#queue;
 		for (let i = 0; i < length; i++) view[from + i] = queue[i];
-		this.#rust.queued(from, length >> 1, this.#time);
+		this.#rust.queued(from, length, this.#time);
 		this.#queued = 0;
 	}
 

@@ -215,7 +215,7 @@ impl<P> History<P> {
     /// The oldest record is now the newest: the next one is the oldest.
     #[inline]
     fn turn(&mut self) {
-        self.head += 1;
+        self.head = self.head.wrapping_add(1);
         if self.head == self.records.len() {
             self.head = 0;
         }
@@ -223,11 +223,11 @@ impl<P> History<P> {
 
     /// Where the `at`-th record from the oldest is in `records`.
     fn slot(&self, at: usize) -> usize {
-        let from_head = self.records.len() - self.head;
+        let from_head = self.records.len().wrapping_sub(self.head);
         if at < from_head {
-            self.head + at
+            self.head.wrapping_add(at)
         } else {
-            at - from_head
+            at.wrapping_sub(from_head)
         }
     }
 
