@@ -179,17 +179,20 @@ impl<P> History<P> {
     /// "memory access out of bounds"). Never inlined: one copy serves every
     /// kind of record (about 800 bytes of .wasm each).
     #[inline(never)]
-    pub fn push(&mut self, id: u64, name: Rc<str>, payload: P, timestamp: f64, status: Status, handler_count: u32) {
+    pub fn push(&mut self, id: u64, name: &Rc<str>, payload: P, timestamp: f64, status: Status, handler_count: u32) {
         let Some(oldest) = self.oldest_to_replace() else {
             if self.records.len() < self.limit {
-                let mut record = Record::new(id, name, payload, timestamp, status);
+                let mut record = Record::new(id, name.clone(), payload, timestamp, status);
                 record.handler_count = handler_count;
                 self.records.push(record);
             }
             return;
         };
+        // The same name (most records are of a few events): no count to
+        // raise and lower.
+        let name = (!Rc::ptr_eq(&oldest.name, name)).then(|| core::mem::replace(&mut oldest.name, name.clone()));
         let old = (
-            core::mem::replace(&mut oldest.name, name),
+            name,
             core::mem::replace(&mut oldest.payload, payload),
             oldest.detail.take(),
         );
@@ -297,7 +300,7 @@ mod tests {
     }
 
     fn push(h: &mut History<u64>, id: u64) {
-        h.push(id, "a.b".into(), id, 0.0, Status::Delivered, 0);
+        h.push(id, &"a.b".into(), id, 0.0, Status::Delivered, 0);
     }
 
     #[test]

@@ -402,7 +402,7 @@ impl<H: Clone, P> Core<H, P> {
     /// Appends a record of `name`, with the next record id, which it
     /// returns (see [`History::push`]).
     #[inline]
-    fn push(&mut self, name: Rc<str>, payload: P, now: f64, status: Status, handler_count: u32) -> u64 {
+    fn push(&mut self, name: &Rc<str>, payload: P, now: f64, status: Status, handler_count: u32) -> u64 {
         let record = self.next_record;
         self.next_record = record.wrapping_add(1);
         self.history.push(record, name, payload, now, status, handler_count);
@@ -419,7 +419,7 @@ impl<H: Clone, P> Core<H, P> {
     /// record id.
     #[inline]
     pub fn start(&mut self, id: NameId, payload: P, now: f64, handler_count: u32) -> u64 {
-        let record = self.push(self.name_of(id), payload, now, Status::Delivered, handler_count);
+        let record = self.push(&self.name_of(id), payload, now, Status::Delivered, handler_count);
         self.stats.count(id, 1);
         record
     }
@@ -430,7 +430,7 @@ impl<H: Clone, P> Core<H, P> {
     pub fn start_run(&mut self, id: NameId, mut payload: impl FnMut() -> P, now: f64, handler_count: u32, count: u32) {
         let name = self.name_of(id);
         for _ in 0..count {
-            self.push(name.clone(), payload(), now, Status::Delivered, handler_count);
+            self.push(&name, payload(), now, Status::Delivered, handler_count);
         }
         self.stats.count(id, count.into());
     }
@@ -447,7 +447,7 @@ impl<H: Clone, P> Core<H, P> {
                 bad_name: !is_conventional(name),
             }
         };
-        let record = self.push(name.into(), payload, now, Status::Rejected, 0);
+        let record = self.push(&name.into(), payload, now, Status::Rejected, 0);
         self.explain(record, &error);
         (record, error)
     }
@@ -455,7 +455,7 @@ impl<H: Clone, P> Core<H, P> {
     /// Records an emit that [`Core::check`] refused, as `rejected`; returns
     /// its record id.
     pub fn reject(&mut self, id: NameId, payload: P, now: f64, error: &EmitError) -> u64 {
-        let record = self.push(self.name_of(id), payload, now, Status::Rejected, 0);
+        let record = self.push(&self.name_of(id), payload, now, Status::Rejected, 0);
         self.explain(record, error);
         record
     }
