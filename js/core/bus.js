@@ -17,6 +17,7 @@ import { MAX_DEPTH } from './contract.js';
 import { atomMap, planOf } from './probe.js';
 import { DROPPED, Entry, EventMeta, LIVE, LOCAL, ONCE } from './dispatch.js';
 import { Payloads, flowOf } from './payloads.js';
+import { ProbeBuffer } from './probe-buffer.js';
 import { memory } from './runtime.js';
 
 /**
@@ -74,9 +75,7 @@ export class EventBus {
 		drop: (entry) => this.#drop(entry),
 		detachers: this.#detachers
 	};
-	#view = null; // the probe buffer in wasm memory
-	#probeTop = 0; // its slots in use by reads in progress: a getter may emit
-	#probeFrom = 0; // where the last read's codes start
+	#probes; // the probe buffer in wasm memory (js/core/probe-buffer.js)
 	#time = Date.now(); // the wall clock at the last timed emit
 	#sampleEvery; // 1: time every emit; N: one emit in N after a task's first
 	#untimed = 0; // emits left before the next timed one
@@ -94,6 +93,7 @@ export class EventBus {
 		memory();
 		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
 		this.#rust = new BusCore(strict, historyLimit, catalog);
+		this.#probes = new ProbeBuffer(this.#rust);
 		this.#rust.queued(0, 0, this.#time);
 		this.#payloads = new Payloads(historyLimit);
 		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
@@ -155,50 +155,6 @@ export class EventBus {
 		this.#names.set(name, id);
 	}
 
-	// Reads the payload: returns the first word of its description, and
-	// writes the rest into the wasm probe buffer from this.#probeFrom (see
-	// js/core/probe.js). The reader writes straight into wasm memory, above the
-	// slots of any read in progress: a getter that emits reads its own
-	// payload higher up, so each payload is read once, whatever the nesting.
-	// Only if a getter made wasm memory grow (which detaches the view) is
-	// the payload read again.
-	#probe(plan, payload) {
-		const from = this.#probeTop;
-		const end = from + plan.width;
-		let view = this.#view;
-		if (view === null || view.length < end) view = this.#probeView(end);
-		this.#probeTop = end;
-		const word = plan.read(payload, this.#atoms, view, from);
-		this.#probeTop = from;
-		this.#probeFrom = from;
-		if (view === this.#view && view.length !== 0) return word;
-		if (view.length !== 0) {
-			// A nested read moved the buffer (Rust copied the codes written
-			// before the move); the rest went to the old one.
-			this.#probeView(end).set(view.subarray(from, end), from);
-			return word;
-		}
-		return this.#probeAgain(plan, payload, from, end);
-	}
-
-	// Reads into a JS array, then copies into wasm memory, where nothing can
-	// run between copy and use.
-	#probeAgain(plan, payload, from, end) {
-		const codes = new Int32Array(plan.width);
-		this.#probeTop = end;
-		const word = plan.read(payload, this.#atoms, codes, 0);
-		this.#probeTop = from;
-		this.#probeView(end).set(codes, from);
-		return word;
-	}
-
-	#probeView(width) {
-		const length = Math.max(width, 256);
-		const ptr = this.#rust.probeBuffer(length);
-		this.#view = new Int32Array(memory().buffer, ptr, length);
-		return this.#view;
-	}
-
 	/**
 	 * Validates `payload` against the event's schema, records the event, and
 	 * calls every matching handler as `handler(payload, meta)`.
@@ -217,7 +173,8 @@ export class EventBus {
 	// between the bookkeeping and the emit costs every emit about 1 ns.
 	#nested(name, payload, link, offset) {
 		const depth = this.#depth;
-		const top = this.#probeTop;
+		const probes = this.#probes;
+		const top = probes.top;
 		this.#depth = depth + 1;
 		try {
 			let id = this.#lastId;
@@ -237,7 +194,7 @@ export class EventBus {
 			let word = 0;
 			// Too deep: not read (a getter may be what recurses); Rust refuses.
 			if (plan !== null && plan !== QUIET && depth < MAX_EMIT_DEPTH) {
-				word = this.#probe(plan, payload);
+				word = probes.read(plan, payload, this.#atoms);
 				// A getter registered a new version of this schema while it was
 				// read: the description fits the old one. Start over, a level deeper.
 				if (this.#plans[id] !== plan) return this.#nested(name, payload, link, offset);
@@ -260,7 +217,7 @@ export class EventBus {
 				if (this.#queued !== 0) this.#record();
 				const core = this.#rust;
 				this.#next = 0; // until Rust answers
-				record = core.emit(id, word, this.#probeFrom, depth, planned);
+				record = core.emit(id, word, probes.from, depth, planned);
 				if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
 				this.#next = Math.abs(record) + 1;
 				if (plan === null) this.#plans[id] = QUIET;
@@ -288,11 +245,12 @@ export class EventBus {
 			}
 			// The record already says `planned` handlers and no duration. A
 			// handler that disposed of the bus took the record with it.
-			if ((called !== planned || start === start) && this.#rust !== DISPOSED) this.#core.finish(id, record, called, clock.now() - start);
+			if ((called !== planned || start === start) && this.#rust !== DISPOSED)
+				this.#core.finish(id, record, called, clock.now() - start);
 			if (this.#listeners.size !== 0) this.#announce(record, 'added');
 		} finally {
 			this.#depth = depth;
-			this.#probeTop = top;
+			probes.top = top;
 		}
 	}
 
@@ -304,12 +262,7 @@ export class EventBus {
 	// reads the queue from the probe buffer, above any read in progress.
 	#record() {
 		const length = this.#queued;
-		const from = this.#probeTop;
-		let view = this.#view;
-		if (view === null || view.length < from + length) view = this.#probeView(from + length);
-		const queue = this.#queue;
-		for (let i = 0; i < length; i++) view[from + i] = queue[i];
-		this.#rust.queued(from, length, this.#time);
+		this.#rust.queued(this.#probes.write(this.#queue, length), length, this.#time);
 		this.#queued = 0;
 	}
 
@@ -581,17 +534,18 @@ export class EventBus {
 		if (depth >= MAX_EMIT_DEPTH) {
 			throw new EmitDepthError(`kaiwa-bus: validate(${quote(name)}): calls nested more than ${MAX_EMIT_DEPTH} levels deep`, name);
 		}
-		const top = this.#probeTop;
+		const probes = this.#probes;
+		const top = probes.top;
 		this.#depth = depth + 1;
 		try {
-			const word = this.#probe(plan, payload);
+			const word = probes.read(plan, payload, this.#atoms);
 			// As in #nested: a getter registered a new version of this schema.
 			if (this.#plans[id] !== plan) return this.validate(name, payload);
-			const issues = this.#core.validate(id, payload, word, this.#probeFrom);
+			const issues = this.#core.validate(id, payload, word, probes.from);
 			return { ok: issues.length === 0, known: true, issues };
 		} finally {
 			this.#depth = depth;
-			this.#probeTop = top;
+			probes.top = top;
 		}
 	}
 
@@ -615,7 +569,7 @@ export class EventBus {
 		this.#plans = [];
 		this.#listeners.clear();
 		this.#payloads.forget();
-		this.#view = null;
+		this.#probes = new ProbeBuffer(DISPOSED);
 		core.dispose();
 		try {
 			core.free();

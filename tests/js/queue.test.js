@@ -46,7 +46,10 @@ test('queue: a read right after a burst of emits without a schema, interleaved w
 		'one record id each, consecutive'
 	);
 	assert.deepEqual(
-		history.filter((r) => r.status === 'delivered').map((r) => r.id).slice(1),
+		history
+			.filter((r) => r.status === 'delivered')
+			.map((r) => r.id)
+			.slice(1),
 		given,
 		"each handler's meta.id is its record's id"
 	);
