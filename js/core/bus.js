@@ -214,15 +214,15 @@ export class EventBus {
 				this.#queued = queued + 2;
 				this.#next = record + 1;
 			} else {
-				if (this.#queued !== 0) this.#record();
-				const core = this.#rust;
-				this.#next = 0; // until Rust answers
+				const core = this.#core;
 				record = core.emit(id, word, probes.from, depth, planned);
-				if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
-				this.#next = Math.abs(record) + 1;
-				if (plan === null) this.#plans[id] = QUIET;
-				if (record < 0) {
+				if (record > 0) this.#next = record + 1;
+				else {
+					if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
+					// The first emit of an event without a schema: Rust warned.
 					record = -record;
+					this.#next = record + 1;
+					this.#plans[id] = QUIET;
 					report('warn', core.takeWarning());
 				}
 			}
@@ -248,6 +248,11 @@ export class EventBus {
 			if ((called !== planned || start === start) && this.#rust !== DISPOSED)
 				this.#core.finish(id, record, called, clock.now() - start);
 			if (this.#listeners.size !== 0) this.#announce(record, 'added');
+		} catch (error) {
+			// Whatever was recorded (a refusal, or a record an exception cut
+			// short), the next record id is Rust's to say again.
+			this.#next = 0;
+			throw error;
 		} finally {
 			this.#depth = depth;
 			probes.top = top;
