@@ -6,7 +6,7 @@
 // with its try/catch, promise tracking, and the payload reader. An emit
 // with a schema crosses into wasm once (core.emit), with numbers only,
 // however many handlers run; most emits without one do not cross at all
-// (see #enqueue). See docs/internals.md "How an emit runs".
+// (see #record). See docs/internals.md "How an emit runs".
 
 import { BusCore } from '../kaiwa_bus.js';
 import { EmitDepthError, describe, refusalError, shortMessage } from './errors.js';
@@ -28,7 +28,7 @@ export const MAX_EMIT_DEPTH = MAX_DEPTH;
 // With timing: 'sampled', the first emit of each task is timed, then one in
 // SAMPLE_EVERY while the task goes on emitting.
 const SAMPLE_EVERY = 32;
-// Emits queued before Rust records them (see #enqueue), two integers each.
+// Emits queued before Rust records them (see #record), two integers each.
 const QUEUE = 256;
 // The plan of an event without a schema that Rust has warned about: its
 // emits may be queued.
@@ -182,10 +182,7 @@ export class EventBus {
 				id = this.#names.get(name);
 				if (id === undefined) {
 					id = this.#intern('emit', name);
-					if (id < 0) {
-						this.#next = 0;
-						throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
-					}
+					if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
 				}
 				this.#lastName = name;
 				this.#lastId = id;

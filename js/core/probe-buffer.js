@@ -10,6 +10,7 @@ export class ProbeBuffer {
 	#view = null; // the buffer, or null before the first use
 	top = 0; // its slots in use by reads in progress: a getter may emit
 	from = 0; // where the last read's codes start
+	#end = 0; // where they end: Rust has yet to read them
 
 	constructor(rust) {
 		this.#rust = rust;
@@ -32,6 +33,7 @@ export class ProbeBuffer {
 		const word = plan.read(payload, atoms, view, from);
 		this.top = from;
 		this.from = from;
+		this.#end = end;
 		if (view === this.#view && view.length !== 0) return word;
 		if (view.length !== 0) {
 			// A nested read moved the buffer (Rust copied the codes written
@@ -54,9 +56,10 @@ export class ProbeBuffer {
 	}
 
 	// Copies the first `length` integers of `ints` above the reads in
-	// progress; returns where they start.
+	// progress and the codes of the last read (a queue handed over between
+	// a read and its emit must not overwrite them); returns where they start.
 	write(ints, length) {
-		const from = this.top;
+		const from = Math.max(this.top, this.#end);
 		let view = this.#view;
 		if (view === null || view.length < from + length) view = this.#grow(from + length);
 		for (let i = 0; i < length; i++) view[from + i] = ints[i];

@@ -133,3 +133,30 @@ test('queue: a failing handler, a once handler, a listener and clearHistory() al
 	assert.equal(bus.getEventPerformanceStats('app.ping').count, 1);
 	bus.dispose();
 });
+
+test('queue: a validated emit right after queued ones is read from codes the queue did not overwrite', () => {
+	const bus = busWithPing();
+	bus.registerSchema({ name: 'app.pick', version: '1.0.0', payload: { kind: "'a' | 'b'", tags: 'string[]' } });
+	const picked = [];
+	bus.on('app.pick', (payload) => picked.push(payload.kind));
+	for (const kind of ['a', 'b']) {
+		for (let n = 0; n < 3; n++) bus.emit('app.ping', { n });
+		bus.emit('app.pick', { kind, tags: ['x', 'y'] });
+	}
+	assert.deepEqual(picked, ['a', 'b']);
+	for (let n = 0; n < 3; n++) bus.emit('app.ping', { n });
+	assert.throws(
+		() => bus.emit('app.pick', { kind: 'c', tags: ['x', 1] }),
+		(error) => {
+			assert.equal(error.name, 'ValidationError');
+			assert.deepEqual(error.issues, [
+				{ path: 'kind', expected: "'a' | 'b'", received: "'c'" },
+				{ path: 'tags[1]', expected: 'string', received: 'number' }
+			]);
+			return true;
+		}
+	);
+	for (let n = 0; n < 3; n++) bus.emit('app.ping', { n });
+	assert.deepEqual(bus.validate('app.pick', { kind: 'b', tags: [] }), { ok: true, known: true, issues: [] });
+	bus.dispose();
+});
