@@ -182,7 +182,10 @@ export class EventBus {
 				id = this.#names.get(name);
 				if (id === undefined) {
 					id = this.#intern('emit', name);
-					if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+					if (id < 0) {
+						this.#next = 0; // Rust records the refusal
+						throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+					}
 				}
 				this.#lastName = name;
 				this.#lastId = id;
@@ -211,15 +214,17 @@ export class EventBus {
 				this.#queued = queued + 2;
 				this.#next = record + 1;
 			} else {
-				const core = this.#core;
+				// Not through #core: a getter V8 may not inline.
+				if (this.#queued !== 0) this.#record();
+				const core = this.#rust;
+				this.#next = 0; // unknown if the call records and throws (a refusal)
 				record = core.emit(id, word, probes.from, depth, planned);
-				if (record > 0) this.#next = record + 1;
-				else {
-					if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
-					// The first emit of an event without a schema: Rust warned.
+				if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
+				this.#next = Math.abs(record) + 1;
+				// Accepted without a schema: Rust has warned (now, or before).
+				if (plan === null) this.#plans[id] = QUIET;
+				if (record < 0) {
 					record = -record;
-					this.#next = record + 1;
-					this.#plans[id] = QUIET;
 					report('warn', core.takeWarning());
 				}
 			}
@@ -245,11 +250,6 @@ export class EventBus {
 			if ((called !== planned || start === start) && this.#rust !== DISPOSED)
 				this.#core.finish(id, record, called, clock.now() - start);
 			if (this.#listeners.size !== 0) this.#announce(record, 'added');
-		} catch (error) {
-			// Whatever was recorded (a refusal, or a record an exception cut
-			// short), the next record id is Rust's to say again.
-			this.#next = 0;
-			throw error;
 		} finally {
 			this.#depth = depth;
 			probes.top = top;
