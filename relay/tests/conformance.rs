@@ -346,6 +346,21 @@ async fn a_producer_seq_is_stored_once_and_a_retry_gets_its_first_offset() {
             "{name}"
         );
         assert_eq!(engine.read_after(Offset::ZERO, 100).await.unwrap().len(), 13, "{name}");
+        // Producers interleaved in one batch (runs of one or two seqs), each
+        // seq retried later, in another order.
+        let (c, d) = ("3:u1:pc", "3:u1:pd");
+        let seqs = [(c, 1), (c, 2), (d, 1), (c, 3), (d, 2), (d, 3), (c, 4)];
+        let mut mixed: Vec<Draft> = seqs.iter().map(|&(p, s)| sequenced(40, p, s)).collect();
+        mixed.insert(3, draft(41, None));
+        let stored = submit_all(&*engine, mixed).await;
+        assert!(stored.iter().all(|(_, new)| *new), "{name}");
+        let offsets: Vec<Offset> = stored.iter().map(|(o, _)| *o).filter(|o| *o != stored[3].0).collect();
+        let mut retried: Vec<Draft> = seqs.iter().rev().map(|&(p, s)| sequenced(42, p, s)).collect();
+        retried.push(sequenced(43, d, 4));
+        let again = submit_each(&*engine, retried).await;
+        let want: Vec<Appended> = offsets.iter().rev().map(|o| Appended::Before(*o)).collect();
+        assert_eq!(again[..7], want, "{name}");
+        assert!(pair(again[7]).1, "{name}");
     }
 }
 
