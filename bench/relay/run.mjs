@@ -320,7 +320,7 @@ load generator in Rust (relay/examples/loadgen.rs). The machine is shared: treat
 | publish throughput (${PUBLISHERS} connections × ${WINDOW} in flight, acked/s) | ${f(r.publish.publish_per_s)} | ${f(s.publish.publish_per_s)} | ≥ 30% of pipelined XADD: **${f(100 * c.publish_fraction_of_pipelined_xadd, 1)}%** |
 | publishes in Redis when the run ended (\`XADD\`s run, of acknowledged) | ${f(r.publish.xadds_by_end)} / ${f(r.publish.acked)} | ${f(s.publish.xadds_by_end)} / ${f(s.publish.acked)} | all |
 | CPU per publish, µs (Redis / server / load generator) | ${cpu(r.publish)} | ${cpu(s.publish)} | |
-| Redis CPU per validated, idempotent publish (with \`ref\`), µs | ${f(r.publish.cpu_us_per_publish.redis, 2)} | | ≤ 2× a plain pipelined XADD's (${f(ceiling.xadd_redis_cpu_us, 2)} µs): **${f(c.redis_cpu_publish_x_xadd, 2)}×** |
+| Redis CPU per validated, idempotent publish (\`producer\` and \`seq\` beside the \`ref\`, as the JS client sends), µs | ${f(r.publish.cpu_us_per_publish.redis, 2)} | | ≤ 2× a plain pipelined XADD's (${f(ceiling.xadd_redis_cpu_us, 2)} µs): **${f(c.redis_cpu_publish_x_xadd, 2)}×** |
 ${IDLE.map((n) => (r[`idle${n}`].skipped ? `| RSS per idle connection (${f(n)} connections) | not measured: ${r[`idle${n}`].skipped} | | ≤ 2 KiB and ≤ 1/4 of socket.io |` : `| RSS per idle connection (${f(n)} connections, fresh process, KiB) | ${f(r[`idle${n}`].kib_per_connection, 2)} | ${f(s[`idle${n}`].kib_per_connection, 2)} | ≤ 2 KiB and ≤ 1/4 of socket.io: **${f(c[`memory_fraction_of_socketio_${n}`], 2)}** |`)).join('\n')}
 | time to resume ${f(RESUME)} missed events (s) | ${f(r.resume.seconds, 3)} (${f(r.resume.received)} received, recovered: ${r.resume.recovered}) | no equivalent measured | |
 

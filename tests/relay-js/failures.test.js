@@ -4,7 +4,8 @@
 // from an outbox an older version left), a 1009 close that is not a retry
 // loop, 4003 and 4400 that stop, 4008 that resumes at once with no gap,
 // `rate` and `unavailable` refusals retried in emit order with the same ref,
-// and tokens: one that really expires, one that lives 90 days.
+// tokens: one that really expires, one that lives 90 days, and the client's
+// own refs sent as an idempotent producer and seq.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
