@@ -364,7 +364,19 @@ fn rss_kib(pid: &str) -> u64 {
 }
 
 async fn idle(proto: Proto, addr: &str, connections: usize, pid: &str) {
-    let before = rss_kib(pid);
+    // The server's own start first: RSS read once it stopped growing (no
+    // growth over half a second, 10 s at most), so that what the server
+    // allocates after it said it listens (its engine's connections, its
+    // allocator's first pages) is not counted per connection.
+    let mut before = rss_kib(pid);
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = rss_kib(pid);
+        if now <= before {
+            break;
+        }
+        before = now;
+    }
     // 64 at a time, from 127.0.0.2, .3, ... 20,000 each.
     let mut conns = Vec::with_capacity(connections);
     let source = |i: usize| Some(std::net::IpAddr::from([127, 0, 0, 2 + (i / 20_000) as u8]));

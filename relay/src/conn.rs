@@ -14,8 +14,15 @@
 //! peer is most likely gone without a FIN, and nothing else would notice
 //! until a write failed.
 //!
-//! The client's own pings are answered by the WebSocket layer; one that pings
-//! without reading is closed with 4008 (see [`crate::outbox`]).
+//! The client's own pings are answered with a pong; one that pings without
+//! reading is closed with 4008 (see [`crate::outbox`]).
+//!
+//! ## Frames
+//!
+//! The connection reads its WebSocket frames itself ([`reader`]) and writes
+//! whole frames to the socket it shares with the fan-out ([`crate::outbox`],
+//! [`crate::lane`]): no WebSocket library's state or buffers are held while
+//! it is idle.
 //!
 //! ## Events without waking the task
 //!
@@ -38,10 +45,8 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_util::future::{ready as done, BoxFuture};
-use futures_util::stream::SplitStream;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use kaiwa_bus::core::names::parse_pattern;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::auth::{self, Grant};
 use crate::engine::Fed;
@@ -49,16 +54,19 @@ use crate::event::{now_ms, Event, Offset};
 use crate::feed::{Ending, Feed, Reading, Step, MAX_PATTERNS};
 use crate::lane::{Added, Lane, Sent};
 use crate::metrics::Turned;
-use crate::outbox::{Outbox, WebSocket};
+use crate::outbox::Outbox;
 use crate::protocol::*;
 use crate::publish::{check, settle, Request};
-use crate::state::{signalled, State};
+use crate::state::{signalled, Slot};
 use crate::users::Connected;
 
 mod frame;
 mod limits;
+mod reader;
 
-use frame::{field, next_frame, strict, typed, Frame};
+use frame::{field, strict, typed};
+use limits::Limits;
+use reader::{Frame, Reader, CLOSE_NORMAL};
 
 /// Replies (acks, refusals, pongs) a connection may have pending; past
 /// that, its frames are not read until the oldest is answered.
@@ -81,30 +89,29 @@ const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
 /// network failure (it would send the frame again).
 const TOO_BIG_LINGER: Duration = Duration::from_secs(1);
 
-/// Serves one connection until it closes. The connection's state and its
-/// loop live in one allocation, the returned future.
-pub fn serve(socket: WebSocket, lane: Arc<Lane>, id: u64, state: Arc<State>) -> BoxFuture<'static, ()> {
+/// Serves one connection (`read`: the bytes that came after its upgrade
+/// request) until it closes. The connection's state and its loop live in
+/// the returned future, which the connection's task holds (not boxed: one
+/// allocation per connection, the task, rather than two).
+pub fn serve(read: Vec<u8>, lane: Arc<Lane>, id: u64, state: Slot) -> impl std::future::Future<Output = ()> + Send {
     state.metrics.connections.fetch_add(1, Relaxed);
-    let (sink, stream) = socket.split();
     let conn = Conn {
         _added: state.lanes.add(id, lane.clone()),
         lane,
-        stream,
-        out: Outbox::new(sink),
+        reader: Reader::new(read),
+        out: Outbox::default(),
         user: None,
-        tokens: f64::from(state.config.rate),
-        refill: Instant::now(),
-        auth_full_at: 0,
-        rate_blocked: None,
+        limits: None,
         unanswered: 0,
         state,
     };
-    Box::pin(conn.serve())
+    conn.serve()
 }
 
 struct Conn {
-    state: Arc<State>,
-    stream: SplitStream<WebSocket>,
+    /// The relay, through the connection's slot in its caps.
+    state: Slot,
+    reader: Reader,
     out: Outbox,
     /// The socket, the subscriptions and the grant, shared with the fan-out.
     lane: Arc<Lane>,
@@ -112,14 +119,9 @@ struct Conn {
     _added: Added,
     /// The user's limits, held while the connection lives (none when anonymous).
     user: Option<Connected>,
-    /// The publish rate limit's token bucket.
-    tokens: f64,
-    refill: Instant,
-    /// The `auth` rate limit (GCRA): when its bucket is full again, in ms since the epoch.
-    auth_full_at: u64,
-    /// The ref of the publish refused with `rate` that later ones wait for,
-    /// and when (boxed: a connection rarely has one).
-    rate_blocked: Option<Box<(Box<str>, Instant)>>,
+    /// The rate limits' state, from the first frame that counts (boxed:
+    /// an idle connection has none).
+    limits: Option<Box<Limits>>,
     /// Pings sent since the last pong.
     unanswered: u8,
 }
@@ -145,7 +147,7 @@ impl Conn {
                 // large as its largest state, and an idle connection should
                 // not carry the room its closing or a publish needs.
                 let too_big = close.code == CLOSE_TOO_BIG;
-                let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(close))).await;
+                let _ = tokio::time::timeout(WRITER_TIMEOUT, Box::pin(self.out.close(&self.lane, close))).await;
                 if too_big {
                     tokio::time::sleep(TOO_BIG_LINGER).await;
                 }
@@ -184,33 +186,19 @@ impl Conn {
             self.state.metrics.lagging_closes.fetch_add(1, Relaxed);
             return Err(Close::new(CLOSE_LAGGING, "lagging: resume from your last offset"));
         }
-        self.out.queue.push_back(Message::Text(event.frame.clone()));
+        self.out.queue.push_back(event.frame.clone());
         self.state.metrics.events_out.fetch_add(1, Relaxed);
         Ok(())
     }
 
     /// The whole connection; the close to send, if any.
     async fn run(&mut self) -> Ending {
-        let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
-        let hello = loop {
-            match tokio::time::timeout_at(deadline, next_frame(&mut self.stream)).await {
-                Err(_) => return Some(Close::new(CLOSE_MALFORMED, "no hello within 10 s")),
-                Ok(Err(close)) => return Some(close),
-                Ok(Ok(Frame::Gone)) => return None,
-                Ok(Ok(Frame::Pong)) => continue,
-                Ok(Ok(Frame::Ping)) => {
-                    if let Err(close) = poll_fn(|cx| self.out.pinged(cx)).await {
-                        return Some(self.lagging(close));
-                    }
-                }
-                Ok(Ok(Frame::Text(text))) => break text,
-            }
-        };
-        let (rx, last, from_log) = match Box::pin(self.hello(&hello)).await {
+        let limit = self.state.config.frame_limit();
+        // Boxed: an idle connection does not carry the room its start needed.
+        let (rx, last, from_log) = match Box::pin(self.greet(limit)).await {
             Ok(start) => start,
-            Err(close) => return Some(close),
+            Err(ending) => return ending,
         };
-        drop(hello);
         let epoch = self.state.engine.epoch();
         let mut feed = Feed {
             rx: Some(rx),
@@ -262,7 +250,7 @@ impl Conn {
                         return Some(Close::new(CLOSE_NO_PONG, "no pong for two ping intervals"));
                     }
                     self.unanswered += 1;
-                    self.out.queue.push_back(Message::Ping(Default::default()));
+                    self.out.ping();
                 }
                 reply = poll_fn(|cx| match pending.front_mut() {
                     Some(oldest) => oldest.poll_unpin(cx),
@@ -297,7 +285,7 @@ impl Conn {
                     let lane = self.lane.lock();
                     for event in &events {
                         if lane.admits(&self.lane.origin, event) {
-                            self.out.queue.push_back(Message::Text(event.frame.clone()));
+                            self.out.queue.push_back(event.frame.clone());
                             self.state.metrics.events_out.fetch_add(1, Relaxed);
                         }
                     }
@@ -321,14 +309,7 @@ impl Conn {
                         return ending;
                     }
                 }
-                frame = next_frame(&mut self.stream), if pending.len() < IN_FLIGHT => match frame {
-                    Ok(Frame::Gone) => return None,
-                    Ok(Frame::Pong) => self.unanswered = 0,
-                    Ok(Frame::Ping) => {
-                        if let Err(close) = poll_fn(|cx| self.out.pinged(cx)).await {
-                            return Some(self.lagging(close));
-                        }
-                    }
+                frame = self.reader.next(self.lane.tcp(), limit), if pending.len() < IN_FLIGHT => match frame {
                     Ok(Frame::Text(text)) => {
                         let exp = self.exp();
                         if let Err(close) = Box::pin(self.frame(&text, &mut pending)).await {
@@ -338,15 +319,38 @@ impl Conn {
                             expired = self.exp().map(|exp| Box::pin(tokio::time::sleep_until(expiry(Some(exp)))));
                         }
                     }
+                    Ok(other) => {
+                        if let Err(ending) = self.control(other).await {
+                            return ending;
+                        }
+                    }
                     Err(close) => return Some(close),
                 },
-                written = poll_fn(|cx| self.out.poll_write(cx)), if self.out.busy() => {
+                written = poll_fn(|cx| self.out.poll_write(cx, &self.lane)), if self.out.busy() => {
                     if written.is_err() {
                         return None;
                     }
                 }
             }
         }
+    }
+
+    /// Deals with a frame other than text: a ping, a pong, the end.
+    async fn control(&mut self, frame: Frame) -> Result<(), Ending> {
+        match frame {
+            // (Text is the caller's.)
+            Frame::Text(_) | Frame::Gone => return Err(None),
+            // The client closes: its close frame is echoed (RFC 6455, section 5.5.1).
+            Frame::Closing(code) => return Err(Some(Close::new(code.unwrap_or(CLOSE_NORMAL), ""))),
+            Frame::Pong => self.unanswered = 0,
+            Frame::Ping(payload) => {
+                self.out.pong(payload);
+                if let Err(close) = poll_fn(|cx| self.out.pinged(cx, &self.lane)).await {
+                    return Err(Some(self.lagging(close)));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Deals with what the hub gave, and with every other event it holds
@@ -374,6 +378,20 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// Waits for `hello` (answering pings), then [`Conn::hello`].
+    async fn greet(&mut self, limit: usize) -> Result<(tokio::sync::broadcast::Receiver<Fed>, Offset, bool), Ending> {
+        let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
+        let hello = loop {
+            match tokio::time::timeout_at(deadline, self.reader.next(self.lane.tcp(), limit)).await {
+                Err(_) => return Err(Some(Close::new(CLOSE_MALFORMED, "no hello within 10 s"))),
+                Ok(Err(close)) => return Err(Some(close)),
+                Ok(Ok(Frame::Text(text))) => break text,
+                Ok(Ok(other)) => self.control(other).await?,
+            }
+        };
+        self.hello(&hello).await.map_err(Some)
     }
 
     /// Checks `hello`, subscribes, welcomes; where the feed starts.

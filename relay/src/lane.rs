@@ -9,7 +9,7 @@
 //!
 //! The connection's task takes its events back (it listens to the hub again,
 //! see `feed.rs`) when the socket did not take a whole frame, when the
-//! WebSocket layer is in the middle of writing one of its own frames, when
+//! task's own last frame waits in part (`rest`), when
 //! the hub says events were trimmed ([`Fed::Gap`](crate::engine::Fed)), and
 //! when it closes. From there the queue and its bound apply as before: a
 //! client that does not read is closed with 4008.
@@ -25,21 +25,18 @@
 //!
 //! ## One byte stream
 //!
-//! The fan-out and the WebSocket layer (replies, pings, pongs, the close)
-//! write to one socket, each write under the lane's lock. The fan-out (and
-//! the connection's welcome, [`Lane::write_text`]) writes only while the
-//! WebSocket layer has no frame written in part (`torn`); what the socket
-//! did not take of such a frame (`rest`, one frame at most) is written
-//! before anything of the WebSocket layer's.
+//! The fan-out and the connection's task (replies, pings, pongs, the close,
+//! [`Lane::write_frames`]) write whole frames to one socket, each write
+//! under the lane's lock. What the socket did not take of a frame (`rest`,
+//! one frame at most) is written before anything else; the fan-out does not
+//! write while there is one.
 
 use std::collections::HashMap;
 use std::io::{self, IoSlice};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{ready, Context, Poll, Waker};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
@@ -75,8 +72,6 @@ pub struct Inner {
     rx: Option<broadcast::Receiver<Fed>>,
     /// The newest offset the fan-out dealt with (while direct).
     last: Offset,
-    /// The WebSocket layer wrote part of a frame: the socket is not at a frame boundary.
-    torn: bool,
     /// What the socket did not take of a frame written here (a boxed
     /// slice, 8 bytes less than a `Vec`: with them the lane's allocation is
     /// 256 bytes rather than the allocator's next size, 320).
@@ -135,7 +130,6 @@ impl Lane {
                 direct: false,
                 rx: None,
                 last: Offset::ZERO,
-                torn: false,
                 rest: None,
                 waker: None,
             }),
@@ -178,26 +172,70 @@ impl Lane {
         Poll::Pending
     }
 
+    /// The socket, for the connection's reads.
+    pub fn tcp(&self) -> &TcpStream {
+        &self.tcp
+    }
+
     /// Writes a text frame of the connection's own (its `welcome`)
-    /// straight to the socket, as the fan-out writes events: the WebSocket
-    /// layer keeps the room of the largest batch it wrote for the
-    /// connection's whole life, and for an idle connection that would be
-    /// the welcome. What the socket does not take is written before
-    /// anything else, on the next write or flush ([`Sent::Partly`]: flush).
+    /// straight to the socket. What the socket does not take is written
+    /// before anything else, on the next write or flush ([`Sent::Partly`]: flush).
     pub fn write_text(&self, frame: &str) -> Sent {
+        // A broken socket takes nothing: the next write finds the error.
+        match self.write_frames(&[(OP_TEXT, frame.as_bytes())]) {
+            Ok(0) | Err(_) => Sent::Not,
+            Ok(_) if self.lock().rest.is_some() => Sent::Partly,
+            Ok(_) => Sent::Whole,
+        }
+    }
+
+    /// Writes frames of the connection's own (opcode and payload, up to
+    /// [`WRITE_BATCH`]) in one system call, after what the socket did not
+    /// take of an earlier one; how many it took, the last perhaps in part:
+    /// its rest is written before anything else ([`Lane::poll_flush`]).
+    /// 0 when the socket is full.
+    pub fn write_frames(&self, frames: &[(u8, &[u8])]) -> io::Result<usize> {
+        let frames = &frames[..frames.len().min(WRITE_BATCH)];
         let mut inner = self.lock();
-        if inner.torn || inner.rest.is_some() {
-            return Sent::Not;
+        if !inner.write_rest(&self.tcp)? {
+            return Ok(0);
         }
-        let (head, len) = text_header(frame.len());
-        let slices = [IoSlice::new(&head[..len]), IoSlice::new(frame.as_bytes())];
-        // A broken socket keeps it all: the flush finds the error.
-        let wrote = self.tcp.try_write_vectored(&slices).unwrap_or(0);
-        if wrote == len + frame.len() {
-            return Sent::Whole;
+        let mut heads = [([0u8; 10], 0usize); WRITE_BATCH];
+        let mut slices = [[IoSlice::new(&[]); 2]; WRITE_BATCH];
+        for (i, (opcode, payload)) in frames.iter().enumerate() {
+            heads[i] = header(*opcode, payload.len());
         }
-        inner.keep_rest(&head[..len], frame.as_bytes(), wrote);
-        Sent::Partly
+        for ((slice, (head, len)), (_, payload)) in slices.iter_mut().zip(&heads).zip(frames) {
+            *slice = [IoSlice::new(&head[..*len]), IoSlice::new(payload)];
+        }
+        let mut wrote = match self.tcp.try_write_vectored(&slices.as_flattened()[..2 * frames.len()]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        for (i, ((head, len), (_, payload))) in heads.iter().zip(frames).enumerate() {
+            let head = &head[..*len];
+            let total = head.len() + payload.len();
+            if wrote >= total {
+                wrote -= total;
+            } else if wrote == 0 {
+                return Ok(i);
+            } else {
+                inner.keep_rest(head, payload, wrote);
+                return Ok(i + 1);
+            }
+        }
+        Ok(frames.len())
+    }
+
+    /// Writes what the socket did not take of a frame; ready once it took it all.
+    pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            if self.lock().write_rest(&self.tcp)? {
+                return Poll::Ready(Ok(()));
+            }
+            ready!(self.tcp.poll_write_ready(cx))?;
+        }
     }
 
     /// Takes the connection back (it is closing); the newest offset the fan-out dealt with.
@@ -218,7 +256,7 @@ impl Lane {
         let mut written = 0;
         let mut next = 0;
         while inner.direct && next < events.len() {
-            if inner.torn {
+            if inner.rest.is_some() {
                 // The task writes these (from its receiver), after its own frame.
                 inner.give_back();
                 break;
@@ -298,11 +336,28 @@ impl Lane {
     }
 }
 
-/// The header of an unmasked, final text frame of `len` bytes (RFC 6455,
-/// section 5.2), and its length.
+/// The opcodes of the frames the relay writes (RFC 6455, section 5.2): text,
+pub const OP_TEXT: u8 = 0x1;
+/// close,
+pub const OP_CLOSE: u8 = 0x8;
+/// ping,
+pub const OP_PING: u8 = 0x9;
+/// and pong.
+pub const OP_PONG: u8 = 0xA;
+
+/// Frames a connection's task writes in one system call at most.
+pub const WRITE_BATCH: usize = 64;
+
+/// The header of an unmasked, final text frame of `len` bytes, and its length.
 fn text_header(len: usize) -> ([u8; 10], usize) {
+    header(OP_TEXT, len)
+}
+
+/// The header of an unmasked, final frame of `opcode` and `len` bytes
+/// (RFC 6455, section 5.2), and its length.
+fn header(opcode: u8, len: usize) -> ([u8; 10], usize) {
     let mut head = [0u8; 10];
-    head[0] = 0x81;
+    head[0] = 0x80 | opcode;
     if len < 126 {
         head[1] = len as u8;
         (head, 2)
@@ -392,69 +447,12 @@ impl Drop for Added {
     }
 }
 
-/// The socket as the WebSocket layer reads and writes it.
-#[derive(Debug)]
-pub struct Io(pub Arc<Lane>);
-
-impl AsyncRead for Io {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let tcp = &self.0.tcp;
-        loop {
-            ready!(tcp.poll_read_ready(cx))?;
-            match tcp.try_read(buf.initialize_unfilled()) {
-                Ok(n) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
-    }
-}
-
-impl AsyncWrite for Io {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let lane = &self.0;
-        loop {
-            {
-                let mut inner = lane.lock();
-                if inner.write_rest(&lane.tcp)? {
-                    match lane.tcp.try_write(buf) {
-                        Ok(n) => {
-                            inner.torn = n < buf.len();
-                            return Poll::Ready(Ok(n));
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(e) => return Poll::Ready(Err(e)),
-                    }
-                }
-            }
-            ready!(lane.tcp.poll_write_ready(cx))?;
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let lane = &self.0;
-        loop {
-            if lane.lock().write_rest(&lane.tcp)? {
-                return Poll::Ready(Ok(()));
-            }
-            ready!(lane.tcp.poll_write_ready(cx))?;
-        }
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.as_mut().poll_flush(cx))?;
-        Poll::Ready(socket2::SockRef::from(&self.0.tcp).shutdown(std::net::Shutdown::Write))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::Scope;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use std::future::poll_fn;
+    use tokio::io::AsyncReadExt;
 
     /// The payloads of the text frames in `bytes`, as far as they are whole.
     fn frames(bytes: &[u8]) -> Vec<&[u8]> {
@@ -479,6 +477,18 @@ mod tests {
             at += head + len;
         }
         out
+    }
+
+    /// Writes a text frame `ok` of the connection's own, and all before it.
+    async fn write_ok(lane: &Lane) {
+        loop {
+            poll_fn(|cx| lane.poll_flush(cx)).await.unwrap();
+            if lane.write_frames(&[(OP_TEXT, b"ok")]).unwrap() == 1 {
+                break;
+            }
+            lane.tcp.writable().await.unwrap();
+        }
+        poll_fn(|cx| lane.poll_flush(cx)).await.unwrap();
     }
 
     /// A lane whose socket takes 4 KiB or so unread, and its client end.
@@ -528,14 +538,12 @@ mod tests {
         // Some were written, and the last of them only in part: the task has the connection back.
         assert!(wrote > 0 && wrote < 64, "{wrote}");
         assert!(!lane.lock().direct && lane.lock().rest.is_some());
-        // A frame of the WebSocket layer's own goes after the rest of that one.
+        // A frame of the task's own goes after the rest of that one.
         let reader = tokio::spawn(read_to_ok(client));
-        let mut io = Io(lane.clone());
-        io.write_all(&[0x81, 2, b'o', b'k']).await.unwrap();
-        io.flush().await.unwrap();
+        write_ok(&lane).await;
         let bytes = reader.await.unwrap();
         let got = frames(&bytes);
-        // Every frame whole, in order, the WebSocket layer's last.
+        // Every frame whole, in order, the task's last.
         assert_eq!(got.len() as u64, wrote + 1);
         for (event, frame) in events.iter().zip(&got[..got.len() - 1]) {
             assert_eq!(*frame, event.frame.as_bytes());
@@ -552,9 +560,7 @@ mod tests {
         // While a rest waits, nothing else is written straight.
         assert_eq!(lane.write_text("later"), Sent::Not);
         let reader = tokio::spawn(read_to_ok(client));
-        let mut io = Io(lane.clone());
-        io.flush().await.unwrap();
-        io.write_all(&[0x81, 2, b'o', b'k']).await.unwrap();
+        write_ok(&lane).await;
         let bytes = reader.await.unwrap();
         let got = frames(&bytes);
         assert_eq!(got, [&b"hi"[..], big.as_bytes(), b"ok"]);

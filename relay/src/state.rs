@@ -162,6 +162,16 @@ pub struct Slot {
     peer: Option<IpAddr>,
 }
 
+/// A connection's slot stands for the relay (its connection's state holds
+/// the slot rather than a second reference to the relay).
+impl std::ops::Deref for Slot {
+    type Target = Arc<State>;
+
+    fn deref(&self) -> &Arc<State> {
+        &self.state
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
         if let Some(peer) = self.peer {

@@ -34,7 +34,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
 use axum::Router;
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, Either};
+use futures_util::{Future, FutureExt};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -42,67 +43,37 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::WebSocketStream;
 use tower_service::Service as _;
 
-use crate::config::Config;
 use crate::conn;
-use crate::lane::{Io, Lane};
+use crate::lane::Lane;
 use crate::metrics::Turned;
 use crate::state::{shutting_down, Slot, State};
 
 /// The WebSocket path.
 pub const WS_PATH: &str = "/v1/ws";
 
-/// Bytes a connection reads at most per system call (see [`ws_config`]).
-const READ_BUFFER: usize = 512;
-
-/// Bytes written in one batch before a flush (see [`ws_config`]).
-const WRITE_BUFFER: usize = 16 * 1024;
-
-/// The WebSocket's limits and buffers.
-pub fn ws_config(config: &Config) -> WebSocketConfig {
-    let limit = config.frame_limit();
-    // Most connections are idle most of the time, and the read buffer is
-    // held for a connection's whole life: 512 bytes (tungstenite's default
-    // is 128 KiB; 4 KiB took 30% of an idle connection's memory). A larger
-    // frame grows it as needed; a busy connection reads 512 bytes per system
-    // call, which the publish benchmark did not tell apart from 4 KiB.
-    // Frames are written in batches up to 16 KiB, then flushed. The write
-    // buffer holds at most one batch and the largest frame the relay writes
-    // (an event: its payload and 64 KiB for the rest); the pong to a
-    // client's ping waits outside it, one at most, while it is full (by
-    // default it grows without bound: a client that pinged without reading
-    // had a pong buffered per ping).
-    WebSocketConfig::default()
-        .max_message_size(Some(limit))
-        .max_frame_size(Some(limit))
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(WRITE_BUFFER + config.max_payload.saturating_add(64 * 1024))
-}
-
 /// Serves one accepted TCP connection until it closes; the slot counts it
 /// in the caps while it lives (and a shutdown waits for it).
-pub async fn connection(tcp: TcpStream, slot: Slot, router: Router) {
-    let state = &slot.state;
+///
+/// The HTTP part is boxed: the task holds its room only while it lives.
+/// Then the WebSocket connection's future is the task's whole state (not an
+/// `async fn`: its arguments would keep their room in the task for the
+/// connection's whole life).
+pub fn connection(tcp: TcpStream, slot: Slot, router: Router) -> impl Future<Output = ()> + Send {
     let _ = tcp.set_nodelay(true);
-    // Boxed: the task holds the HTTP connection's room only while it lives.
-    let Some((tcp, read)) = Box::pin(http(tcp, state, router)).await else {
-        return;
-    };
-    let config = ws_config(&state.config);
-    let id = state.next_connection.fetch_add(1, Relaxed);
-    let lane = Lane::new(tcp, format!("{}/{id}", state.instance));
-    let ws = Box::pin(WebSocketStream::from_partially_read(
-        Io(lane.clone()),
-        read,
-        Role::Server,
-        Some(config),
-    ))
-    .await;
-    conn::serve(ws, lane, id, state.clone()).await;
+    let upgrade = Box::pin(async move {
+        let upgraded = http(tcp, &slot, router).await;
+        upgraded.map(|(tcp, read)| (tcp, read, slot))
+    });
+    upgrade.then(|upgraded| match upgraded {
+        None => Either::Left(std::future::ready(())),
+        Some((tcp, read, slot)) => {
+            let id = slot.next_connection.fetch_add(1, Relaxed);
+            let lane = Lane::new(tcp, format!("{}/{id}", slot.instance));
+            Either::Right(conn::serve(read, lane, id, slot))
+        }
+    })
 }
 
 /// Serves HTTP until the connection closes, or until it answered a
@@ -158,8 +129,8 @@ async fn http(tcp: TcpStream, state: &Arc<State>, router: Router) -> Option<(Tcp
         return None;
     }
     let parts = http.into_parts();
-    // Copied: `read_buf` is a slice of hyper's 8 KiB read buffer, which the
-    // WebSocket would otherwise keep for the connection's whole life.
+    // Copied: `read_buf` is a slice of hyper's 8 KiB read buffer (usually
+    // empty: a client waits for the `101` before it sends frames).
     Some((parts.io.into_inner().tcp, parts.read_buf.to_vec()))
 }
 

@@ -1,38 +1,9 @@
-//! Reading a connection's frames: the WebSocket message a frame comes
-//! in, its type, its fields, and the 4400 that names what is wrong with a
-//! frame that is not well formed.
+//! Reading a connection's frames: a frame's type, its fields, and the
+//! 4400 that names what is wrong with a frame that is not well formed.
 
-use futures_util::stream::SplitStream;
-use futures_util::StreamExt;
 use serde_json::value::RawValue;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use crate::outbox::WebSocket;
 use crate::protocol::*;
-
-pub(super) enum Frame {
-    Text(Utf8Bytes),
-    /// A WebSocket pong: the client is there.
-    Pong,
-    /// A WebSocket ping (answered by the WebSocket layer).
-    Ping,
-    Gone,
-}
-
-pub(super) async fn next_frame(stream: &mut SplitStream<WebSocket>) -> Result<Frame, Close> {
-    match stream.next().await {
-        None | Some(Ok(Message::Close(_))) => Ok(Frame::Gone),
-        Some(Ok(Message::Text(t))) => Ok(Frame::Text(t)),
-        Some(Ok(Message::Binary(_))) => Err(Close::new(CLOSE_MALFORMED, "binary frames are not part of protocol v2")),
-        Some(Ok(Message::Pong(_))) => Ok(Frame::Pong),
-        Some(Ok(Message::Ping(_) | Message::Frame(_))) => Ok(Frame::Ping),
-        Some(Err(e @ WsError::Capacity(_))) => Err(Close::new(
-            CLOSE_TOO_BIG,
-            format!("frame larger than this relay reads: {e}"),
-        )),
-        Some(Err(_)) => Ok(Frame::Gone),
-    }
-}
 
 /// The type of a frame (4400 when it has none).
 pub(super) fn typed(text: &str) -> Result<String, Close> {

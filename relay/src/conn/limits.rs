@@ -13,14 +13,39 @@ use crate::state::State;
 /// How long, at most, publishes wait for the one refused with `rate` before them.
 const RATE_BLOCK: Duration = Duration::from_secs(10);
 
+/// A connection's rate limits, from the first frame that counts.
+#[derive(Debug)]
+pub(super) struct Limits {
+    /// The publish rate limit's token bucket.
+    tokens: f64,
+    refill: Instant,
+    /// The `auth` rate limit (GCRA): when its bucket is full again, in ms since the epoch.
+    auth_full_at: u64,
+    /// The ref of the publish refused with `rate` that later ones wait for, and when.
+    rate_blocked: Option<(Box<str>, Instant)>,
+}
+
 impl Conn {
+    /// The limits' state: full buckets the first time.
+    fn limits(&mut self) -> &mut Limits {
+        let rate = self.state.config.rate;
+        self.limits.get_or_insert_with(|| {
+            Box::new(Limits {
+                tokens: f64::from(rate),
+                refill: Instant::now(),
+                auth_full_at: 0,
+                rate_blocked: None,
+            })
+        })
+    }
+
     /// The `auth` rate limit: `--auth-rate` frames per minute, bursts of as
     /// many; over it, 4400 (a client refreshing in a loop).
     pub(super) fn take_auth(&mut self) -> Result<(), Close> {
         let per_minute = self.state.config.auth_rate;
         let interval = 60_000 / u64::from(per_minute.max(1));
         let now = now_ms();
-        let next = self.auth_full_at.max(now).saturating_add(interval);
+        let next = self.limits().auth_full_at.max(now).saturating_add(interval);
         if next > now.saturating_add(60_000) {
             self.state.metrics.auth_floods.fetch_add(1, Relaxed);
             return Err(Close::new(
@@ -28,7 +53,7 @@ impl Conn {
                 format!("more than {per_minute} auth frames in a minute (--auth-rate): refresh a token once, shortly before it expires"),
             ));
         }
-        self.auth_full_at = next;
+        self.limits().auth_full_at = next;
         Ok(())
     }
 
@@ -47,8 +72,7 @@ impl Conn {
                 format!("over {rate} publishes per second; retry later"),
             ))
         };
-        if let Some(blocked) = &self.rate_blocked {
-            let (blocked, since) = &**blocked;
+        if let Some((blocked, since)) = &self.limits().rate_blocked {
             if reference != Some(&**blocked) && since.elapsed() < RATE_BLOCK {
                 return over_rate(&self.state);
             }
@@ -57,9 +81,9 @@ impl Conn {
             true => user_rate(&self.state, self.user.as_ref().map(|u| &*u.0)),
             false => over_rate(&self.state),
         };
-        self.rate_blocked = match (&allowed, reference) {
+        self.limits().rate_blocked = match (&allowed, reference) {
             (Ok(()), _) | (Err(_), None) => None,
-            (Err(_), Some(r)) => Some(Box::new((r.into(), Instant::now()))),
+            (Err(_), Some(r)) => Some((r.into(), Instant::now())),
         };
         allowed
     }
@@ -68,10 +92,11 @@ impl Conn {
     fn take_token(&mut self) -> bool {
         let rate = f64::from(self.state.config.rate);
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.refill).as_secs_f64() * rate).min(rate);
-        self.refill = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let limits = self.limits();
+        limits.tokens = (limits.tokens + now.duration_since(limits.refill).as_secs_f64() * rate).min(rate);
+        limits.refill = now;
+        if limits.tokens >= 1.0 {
+            limits.tokens -= 1.0;
             true
         } else {
             false
