@@ -5,7 +5,8 @@
 // bench/results/relay.json and bench/results/relay.md.
 //
 // usage: node bench/relay/run.mjs [--events N] [--subscribers N] [--idle N,N] [--everyday-seconds N]
-//        node bench/relay/run.mjs --publish-only   (the publish row alone, printed, no files written)
+//        node bench/relay/run.mjs --publish-only [--relay PATH]   (the publish row alone, printed, no
+//            files written; --relay: another kaiwa-relay binary, to compare two builds)
 //        node bench/relay/run.mjs --everyday-only  (the everyday rows alone, floor included, printed, no files written)
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -99,10 +100,13 @@ function cpuSeconds(pid) {
 	return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-// XADD calls Redis has run since it started (those inside scripts included).
-function xadds(port) {
+// Redis's own counters per command since it started (those run inside
+// scripts included): { xadd: { calls, usec }, ... }.
+function commandstats(port) {
 	const info = spawnSync('redis-cli', ['-p', String(port), 'INFO', 'commandstats'], { encoding: 'utf8' }).stdout;
-	return Number(/cmdstat_xadd:calls=(\d+)/.exec(info)?.[1] ?? 0);
+	const stats = {};
+	for (const m of info.matchAll(/cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)/g)) stats[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+	return stats;
 }
 
 function redisBenchmark(port, pipeline, fields = ['f', 'v']) {
@@ -179,10 +183,11 @@ ceiling.xadd_redis_cpu_us = Math.min(...ceiling.xadd_redis_cpu_us_runs);
 console.log(ceiling);
 spawnSync('redis-cli', ['-p', String(redisPort), 'DEL', 'bench:ceiling']);
 
+const RELAY_BIN = process.argv.includes('--relay') ? process.argv[process.argv.indexOf('--relay') + 1] : 'target/release/kaiwa-relay';
 const startServer = (name) =>
 	name === 'relay'
 		? start(
-				'target/release/kaiwa-relay',
+				RELAY_BIN,
 				[
 					'--listen',
 					'127.0.0.1:0',
@@ -204,7 +209,9 @@ const startServer = (name) =>
 const relay = await startServer('relay');
 const sio = PUBLISH_ONLY ? null : await startServer('socketio');
 const floor = PUBLISH_ONLY ? null : await start(FLOOR, []);
-const floorUring = PUBLISH_ONLY ? null : await start(FLOOR, ['--uring']).catch((e) => ({ skipped: `io_uring refused here (${e.message})` }));
+const floorUring = PUBLISH_ONLY
+	? null
+	: await start(FLOOR, ['--uring']).catch((e) => ({ skipped: `io_uring refused here (${e.message})` }));
 
 if (PUBLISH_ONLY) {
 	const publish = publishRun('relay', relay);
@@ -255,10 +262,22 @@ results.floor_uring.everyday = everyday('floor, io_uring', floorUring, 'relay');
 // One publish run: acknowledged publishes, and CPU per publish of each process.
 function publishRun(proto, server) {
 	console.log(`${proto}: publish throughput, ${PUBLISHERS} connections x ${WINDOW} in flight, ${PUBLISH_SECONDS} s ...`);
-	const before = { redis: cpuSeconds(redis.pid), server: cpuSeconds(server.pid), xadds: xadds(redisPort) };
+	const before = { redis: cpuSeconds(redis.pid), server: cpuSeconds(server.pid), stats: commandstats(redisPort) };
 	const publish = loadgen(proto, 'publish', server.addr, PUBLISHERS, PUBLISH_SECONDS, WINDOW);
+	const stats = commandstats(redisPort);
 	// Acknowledged is not stored for every server: count what reached Redis.
-	publish.xadds_by_end = xadds(redisPort) - before.xadds;
+	publish.xadds_by_end = (stats.xadd?.calls ?? 0) - (before.stats.xadd?.calls ?? 0);
+	// Where Redis's time went, from its own counters (usec of a script
+	// includes the commands it calls): per acknowledged publish, and the
+	// events per script call.
+	publish.redis_us_per_publish = Object.fromEntries(
+		Object.entries(stats)
+			.map(([cmd, { calls, usec }]) => [cmd, calls - (before.stats[cmd]?.calls ?? 0), usec - (before.stats[cmd]?.usec ?? 0)])
+			.filter(([, calls]) => calls > 0)
+			.map(([cmd, calls, usec]) => [cmd, { calls, us: Number((usec / publish.acked).toFixed(3)) }])
+	);
+	const scripts = publish.redis_us_per_publish.evalsha?.calls;
+	if (scripts) publish.events_per_script_call = Number((publish.acked / scripts).toFixed(1));
 	// CPU per acknowledged publish, in microseconds: what one core of each
 	// process spends on it (so 1e6 / µs is what one core of it could store).
 	const perPublish = (seconds) => (1e6 * seconds) / publish.acked;
@@ -334,13 +353,13 @@ load generator in Rust (relay/examples/loadgen.rs). The machine is shared: treat
 | everyday load, 1 publisher at ${EVERYDAY_RATE}/s → ${f(SUBSCRIBERS)}, ${EVERYDAY_SECONDS} s: server CPU per delivery, µs user / system | ${f(r.everyday.user_us_per_delivery, 2)} / ${f(r.everyday.system_us_per_delivery, 2)} | ${f(s.everyday.user_us_per_delivery, 2)} / ${f(s.everyday.system_us_per_delivery, 2)} | user ≤ 0.5 µs |
 | everyday load: deliveries per server CPU-second | ${f(r.everyday.deliveries_per_cpu_s)} | ${f(s.everyday.deliveries_per_cpu_s)} | ≥ 2.5× socket.io: **${f(c.everyday_x_socketio, 2)}×** |
 ${floorRow('the floor (relay/examples/floor.rs: one plain \`write\` per delivery, nothing else)', results.floor.everyday, c.everyday_floor_x_socketio)}
-${floorRow('the floor with io_uring (every event\'s sends in one submission)', results.floor_uring.everyday, c.everyday_floor_uring_x_socketio)}
+${floorRow("the floor with io_uring (every event's sends in one submission)", results.floor_uring.everyday, c.everyday_floor_uring_x_socketio)}
 | everyday load: p50 / p99 publish → receive (ms) | ${f(r.everyday.p50_ms, 2)} / ${f(r.everyday.p99_ms, 2)} | ${f(s.everyday.p50_ms, 2)} / ${f(s.everyday.p99_ms, 2)} | p99 ≤ socket.io: **${c.everyday_p99_relay_le_socketio ? 'yes' : 'no'}** |
 | everyday load: deliveries (of expected) | ${f(r.everyday.delivered)} / ${f(r.everyday.expected)} | ${f(s.everyday.delivered)} / ${f(s.everyday.expected)} | all |
 | publish throughput (${PUBLISHERS} connections × ${WINDOW} in flight, acked/s) | ${f(r.publish.publish_per_s)} | ${f(s.publish.publish_per_s)} | ≥ 30% of pipelined XADD: **${f(100 * c.publish_fraction_of_pipelined_xadd, 1)}%** |
 | publishes in Redis when the run ended (\`XADD\`s run, of acknowledged) | ${f(r.publish.xadds_by_end)} / ${f(r.publish.acked)} | ${f(s.publish.xadds_by_end)} / ${f(s.publish.acked)} | all |
 | CPU per publish, µs (Redis / server / load generator) | ${cpu(r.publish)} | ${cpu(s.publish)} | |
-| Redis CPU per validated, idempotent publish (with \`ref\`), µs | ${f(r.publish.cpu_us_per_publish.redis, 2)} | | ≤ 2× a plain pipelined XADD's (${f(ceiling.xadd_redis_cpu_us, 2)} µs): **${f(c.redis_cpu_publish_x_xadd, 2)}×** |
+| Redis CPU per validated, idempotent publish (\`producer\` and \`seq\` beside the \`ref\`, as the JS client sends), µs | ${f(r.publish.cpu_us_per_publish.redis, 2)} | | ≤ 2× a plain pipelined XADD's (${f(ceiling.xadd_redis_cpu_us, 2)} µs): **${f(c.redis_cpu_publish_x_xadd, 2)}×** |
 ${IDLE.map((n) => (r[`idle${n}`].skipped ? `| RSS per idle connection (${f(n)} connections) | not measured: ${r[`idle${n}`].skipped} | | ≤ 2 KiB and ≤ 1/4 of socket.io |` : `| RSS per idle connection (${f(n)} connections, fresh process, KiB) | ${f(r[`idle${n}`].kib_per_connection, 2)} | ${f(s[`idle${n}`].kib_per_connection, 2)} | ≤ 2 KiB and ≤ 1/4 of socket.io: **${f(c[`memory_fraction_of_socketio_${n}`], 2)}** |`)).join('\n')}
 | time to resume ${f(RESUME)} missed events (s) | ${f(r.resume.seconds, 3)} (${f(r.resume.received)} received, recovered: ${r.resume.recovered}) | no equivalent measured | |
 

@@ -38,6 +38,7 @@
 
 import { CLIENT_FRAME, CLOSE, PROTOCOL, REFUSAL, RELAY_FRAME } from './contract.js';
 import { tokenClaims } from './token.js';
+import { sequenceFields, sequencedRef } from './producer.js';
 
 // PROTOCOL is the protocol this client speaks: its hello says it, and a
 // relay's welcome must say it (or a later one). The codes, frame types and
@@ -228,9 +229,9 @@ export class RelayConnection {
 		});
 	}
 
-	/** A ref no other publish of this page uses. */
+	/** A ref no other publish of this page uses, numbered in publish order (sent as producer and seq: see producer.js). */
 	newRef() {
-		return `${this.#clientId}-${++this.#refs}`;
+		return sequencedRef(this.#clientId, ++this.#refs);
 	}
 
 	/** Closes the socket for good; publishes still in the outbox reject with kind 'closed'. */
@@ -515,7 +516,7 @@ export class RelayConnection {
 			);
 			return false;
 		}
-		const head = `{"type":"publish","ref":${JSON.stringify(ref)},"name":${JSON.stringify(name)},"payload":`;
+		const head = `{"type":"publish","ref":${JSON.stringify(ref)},${sequenceFields(ref)}"name":${JSON.stringify(name)},"payload":`;
 		entry.frame = `${head}${json}}`;
 		entry.payloadAt = head.length;
 		return true;

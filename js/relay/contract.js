@@ -43,4 +43,5 @@ export const REFUSAL = Object.freeze({
 	RATE: 'rate',
 	UNAVAILABLE: 'unavailable',
 	MALFORMED: 'malformed',
+	STALE: 'stale',
 });

@@ -72,7 +72,7 @@ export interface RelayOptions {
 export declare class RelayError extends Error {
 	constructor(kind: RelayError['kind'], message: string, issues?: ValidationIssue[]);
 	readonly name: 'RelayError';
-	readonly kind: 'validation' | 'unknown' | 'forbidden' | 'too-large' | 'rate' | 'unavailable' | 'malformed' | 'closed';
+	readonly kind: 'validation' | 'unknown' | 'forbidden' | 'too-large' | 'rate' | 'unavailable' | 'malformed' | 'stale' | 'closed';
 	readonly issues: ValidationIssue[];
 	/** From kaiwa-bus/server's publish: every event's answer (the events not refused were stored). */
 	readonly results?: Array<{ offset: string } | { refused: { kind: string; message: string; issues: ValidationIssue[] } }>;

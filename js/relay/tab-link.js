@@ -34,6 +34,7 @@
 // validated by each bus).
 
 import { report } from '../core/wrap.js';
+import { sequencedRef } from './producer.js';
 
 const VERSION = 1;
 // Messages only the leader sends.
@@ -119,9 +120,9 @@ export class TabLink {
 		return { received: this.#received, refused: this.#refused };
 	}
 
-	/** A publish ref no other tab uses. */
+	/** A publish ref no other tab uses, numbered in publish order (see producer.js). */
 	newRef() {
-		return `${this.#tab}-${++this.#refs}`;
+		return sequencedRef(this.#tab, ++this.#refs);
 	}
 
 	/** The last position the tabs reached: `{ epoch, offset }`, or null. */

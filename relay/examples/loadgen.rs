@@ -107,11 +107,23 @@ fn publish_frame(proto: Proto, n: u64) -> String {
         micros()
     );
     match proto {
-        // Refs unique per run, so idempotency never folds two events into one.
+        // Refs unique per run, so idempotency never folds two events into
+        // one; each connection an idempotent producer numbering its
+        // publishes from 1 (`n` counts from a multiple of 10^9 per
+        // connection), as the JS client sends them, unless
+        // LOADGEN_REFS_ONLY is set (the ref alone, as older clients send).
         Proto::Relay => {
             let run = RUN.get_or_init(micros);
+            let producer = match std::env::var_os("LOADGEN_REFS_ONLY") {
+                Some(_) => String::new(),
+                None => format!(
+                    r#""producer":"{run}-{}","seq":{},"#,
+                    n / 1_000_000_000,
+                    n % 1_000_000_000 + 1
+                ),
+            };
             format!(
-                r#"{{"type":"publish","ref":"{run}-{n}","name":"analytics.performance.metric","payload":{payload}}}"#
+                r#"{{"type":"publish","ref":"{run}-{n}",{producer}"name":"analytics.performance.metric","payload":{payload}}}"#
             )
         }
         Proto::Sio => format!(r#"42{n}["publish",{payload}]"#),

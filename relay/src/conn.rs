@@ -472,7 +472,8 @@ impl Conn {
         match &*kind {
             "publish" => {
                 let p = frame;
-                let req = Request::new(p.reference.as_ref(), p.name.as_ref(), p.payload);
+                let req = Request::new(p.reference.as_ref(), p.name.as_ref(), p.payload)
+                    .sequenced(p.producer.as_ref(), p.seq);
                 let checked = self
                     .may_publish(req.reference)
                     .and_then(|()| check(&self.state, &self.lane.lock().grant, self.lane.origin.to_string(), req));

@@ -39,6 +39,10 @@ struct Item<'a> {
     payload: Option<&'a RawValue>,
     #[serde(rename = "ref", borrow, default)]
     reference: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    producer: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    seq: Option<&'a RawValue>,
 }
 
 /// Reads the body's array of items, and stops (an error, with `over` set)
@@ -148,7 +152,8 @@ pub async fn post_events(Extract(state): Extract<Arc<State>>, headers: HeaderMap
         .iter()
         .map(|item| {
             user_rate(&state, user.as_deref())?;
-            Ok(Request::new(item.reference.as_ref(), item.name.as_ref(), item.payload))
+            Ok(Request::new(item.reference.as_ref(), item.name.as_ref(), item.payload)
+                .sequenced(item.producer.as_ref(), item.seq))
         })
         .collect();
     let answers: Vec<Value> = publish_all(&state, &grant, "", reqs)

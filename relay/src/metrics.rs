@@ -55,7 +55,7 @@ pub struct Metrics {
     /// Connections closed with 4400 for sending `auth` over `--auth-rate`.
     pub auth_floods: AtomicU64,
     turned: [AtomicU64; 4],
-    refusals: [AtomicU64; 7],
+    refusals: [AtomicU64; RefusalKind::ALL.len()],
     latency_buckets: [AtomicU64; 10],
     latency_count: AtomicU64,
     latency_micros: AtomicU64,

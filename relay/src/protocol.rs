@@ -53,6 +53,16 @@ pub const RELAY_FRAMES: [&str; 5] = ["welcome", "event", "ack", "refused", "pong
 /// The longest `ref` a publish may carry, in bytes.
 pub const MAX_REF_BYTES: usize = 256;
 
+/// The longest `producer` a publish may carry, in bytes.
+pub const MAX_PRODUCER_BYTES: usize = 64;
+
+/// How many of a producer's newest sequence numbers the relay answers a
+/// retry of with its offset: a `seq` older than that is refused `stale`.
+pub const PRODUCER_WINDOW: u64 = 1024;
+
+/// The largest `seq` (JavaScript's largest safe integer).
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
+
 /// What a JSON parse error says, but for a lone surrogate, which serde_json
 /// calls a bad "hex escape": it is named as the bus names it.
 pub fn json_error(e: &serde_json::Error) -> String {
@@ -209,6 +219,12 @@ pub struct Publish<'a> {
     /// The payload, kept as written.
     #[serde(borrow, default)]
     pub payload: Option<&'a RawValue>,
+    /// The idempotent producer's id (with `seq`).
+    #[serde(borrow, default)]
+    pub producer: Option<Text<'a>>,
+    /// The producer's number for this publish, as written (checked later).
+    #[serde(borrow, default)]
+    pub seq: Option<&'a RawValue>,
     /// `subscribe` and `unsubscribe`: the patterns, as written.
     #[serde(borrow, default)]
     pub patterns: Option<&'a RawValue>,
@@ -249,11 +265,13 @@ pub enum RefusalKind {
     Unavailable,
     /// A field is missing or of the wrong type.
     Malformed,
+    /// A producer's `seq` older than the window the relay remembers.
+    Stale,
 }
 
 impl RefusalKind {
     /// Every kind, for the metrics.
-    pub const ALL: [RefusalKind; 7] = [
+    pub const ALL: [RefusalKind; 8] = [
         RefusalKind::Validation,
         RefusalKind::Unknown,
         RefusalKind::Forbidden,
@@ -261,6 +279,7 @@ impl RefusalKind {
         RefusalKind::Rate,
         RefusalKind::Unavailable,
         RefusalKind::Malformed,
+        RefusalKind::Stale,
     ];
 
     /// The wire name.
@@ -273,6 +292,7 @@ impl RefusalKind {
             RefusalKind::Rate => "rate",
             RefusalKind::Unavailable => "unavailable",
             RefusalKind::Malformed => "malformed",
+            RefusalKind::Stale => "stale",
         }
     }
 }

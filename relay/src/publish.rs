@@ -2,15 +2,20 @@
 //! item of `POST /v1/events`: checks in this order, and stores only what
 //! passes all of them (a refused event is never stored).
 //!
-//! 1. `malformed`: no name or no payload, a name or `ref` with a lone surrogate;
+//! 1. `malformed`: no name or no payload, a name, `ref` or `producer` with
+//!    a lone surrogate;
 //! 2. `too-large`: payload JSON longer than `--max-payload` bytes, a `ref`
-//!    longer than [`MAX_REF_BYTES`];
+//!    longer than [`MAX_REF_BYTES`], a `producer` longer than
+//!    [`MAX_PRODUCER_BYTES`]; `malformed`: a `producer` without `seq` or
+//!    the other way round, a `seq` that is not a whole number from 1 to
+//!    [`MAX_SEQ`];
 //! 3. `malformed`: a name the bus refuses (empty, too long, with `*`);
 //! 4. `forbidden`: the token's `publish` patterns do not cover the name;
 //! 5. `unknown` / `validation`: the bus's schemas (in strict mode, also its naming convention);
 //! 6. `forbidden`: a non-admin publishing another user's `userId`, or a
 //!    `'group'` event to a group its token does not list;
-//! 7. `unavailable`: the engine could not store it (retry with the same `ref`).
+//! 7. `unavailable`: the engine could not store it (retry with the same `ref`);
+//!    `stale`: a producer's `seq` older than the window the engine keeps.
 //!
 //! An event is stored with its scope (who receives it), from its schema's
 //! audience: see `Grant::scope`.
@@ -33,9 +38,11 @@ use serde_json::Value;
 use kaiwa_bus::schema::GROUP_FIELD;
 
 use crate::auth::Grant;
-use crate::engine::{Draft, Unavailable};
+use crate::engine::{Appended, Draft, Idem, Unavailable};
 use crate::event::Offset;
-use crate::protocol::{Refusal, RefusalKind, Text, WireIssue, MAX_REF_BYTES};
+use crate::protocol::{
+    Refusal, RefusalKind, Text, WireIssue, MAX_PRODUCER_BYTES, MAX_REF_BYTES, MAX_SEQ, PRODUCER_WINDOW,
+};
 use crate::state::State;
 use crate::users::User;
 use crate::validate::{self, Invalid};
@@ -49,8 +56,12 @@ pub struct Request<'a> {
     pub name: Option<&'a str>,
     /// The payload JSON.
     pub payload: Option<&'a RawValue>,
-    /// The field (`name` or `ref`) that held a lone surrogate, if one did.
+    /// The field (`name`, `ref` or `producer`) that held a lone surrogate, if one did.
     pub lone: Option<&'static str>,
+    /// The idempotent producer's id, if given.
+    pub producer: Option<&'a str>,
+    /// Its `seq`, as written, if given.
+    pub seq: Option<&'a RawValue>,
 }
 
 impl<'a> Request<'a> {
@@ -72,7 +83,20 @@ impl<'a> Request<'a> {
             } else {
                 None
             },
+            producer: None,
+            seq: None,
         }
+    }
+
+    /// The request with the `producer` and `seq` read with it.
+    pub fn sequenced(mut self, producer: Option<&'a Text<'a>>, seq: Option<&'a RawValue>) -> Self {
+        match producer {
+            Some(Text::Str(s)) => self.producer = Some(s),
+            Some(Text::Lone) => self.lone = self.lone.or(Some("producer")),
+            None => {}
+        }
+        self.seq = seq;
+        self
     }
 }
 
@@ -153,6 +177,7 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
             format!("ref is {} bytes; the limit is {MAX_REF_BYTES}", r.len()),
         ));
     }
+    let sequenced = sequence(req.producer, req.seq)?;
     check_event_name(name).map_err(|e| Refusal::new(RefusalKind::Malformed, e.to_string()))?;
     grant
         .may_publish(name, None)
@@ -188,8 +213,30 @@ fn checked(state: &State, grant: &Grant, origin: String, req: Request<'_>) -> Re
         payload: raw.get().to_string(),
         scope,
         origin,
-        idem: req.reference.map(|r| format!("{}:{owner}:{r}", owner.len())),
+        idem: match sequenced {
+            Some((producer, seq)) => Some(Idem::Seq(format!("{}:{owner}:{producer}", owner.len()), seq)),
+            None => req.reference.map(|r| Idem::Ref(format!("{}:{owner}:{r}", owner.len()))),
+        },
     })
+}
+
+/// A publish's `producer` and `seq`: both or neither, the producer 1 to
+/// [`MAX_PRODUCER_BYTES`] bytes, the seq a whole number from 1 to [`MAX_SEQ`].
+fn sequence<'a>(producer: Option<&'a str>, seq: Option<&RawValue>) -> Result<Option<(&'a str, u64)>, Refusal> {
+    let malformed = |m: &str| Refusal::new(RefusalKind::Malformed, m);
+    match (producer, seq) {
+        (None, None) => Ok(None),
+        (Some(p), _) if p.len() > MAX_PRODUCER_BYTES => Err(Refusal::new(
+            RefusalKind::TooLarge,
+            format!("producer is {} bytes; the limit is {MAX_PRODUCER_BYTES}", p.len()),
+        )),
+        (Some(""), _) => Err(malformed("producer must not be empty")),
+        (Some(p), Some(seq)) => match seq.get().parse::<u64>() {
+            Ok(n) if (1..=MAX_SEQ).contains(&n) => Ok(Some((p, n))),
+            _ => Err(malformed("seq must be a whole number from 1 to 2^53 - 1")),
+        },
+        _ => Err(malformed("producer and seq come together: give both or neither")),
+    }
 }
 
 /// A payload as the checks read it: the tree (or `Null`), `userId`, `groupId`.
@@ -251,13 +298,19 @@ fn replace_lone_surrogates(json: &str) -> Option<String> {
 
 /// Step 7: the engine's answer for a checked event, counted; `started` is
 /// when its publish arrived.
-pub fn settle(state: &State, stored: Result<(Offset, bool), Unavailable>, started: Instant) -> Result<Offset, Refusal> {
+pub fn settle(state: &State, stored: Result<Appended, Unavailable>, started: Instant) -> Result<Offset, Refusal> {
     match stored {
-        Ok((offset, new)) => {
-            if new {
-                state.metrics.stored(started.elapsed());
-            }
+        Ok(Appended::New(offset)) => {
+            state.metrics.stored(started.elapsed());
             Ok(offset)
+        }
+        Ok(Appended::Before(offset)) => Ok(offset),
+        Ok(Appended::Stale) => {
+            state.metrics.refused(RefusalKind::Stale);
+            Err(Refusal::new(
+                RefusalKind::Stale,
+                format!("seq is older than the newest {PRODUCER_WINDOW} this producer published, or its event is no longer retained: it was stored or refused before, and is not stored again; do not retry"),
+            ))
         }
         Err(e) => {
             state.metrics.refused(RefusalKind::Unavailable);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use common::{Redis, WAIT};
 use kaiwa_relay::engine::memory::Memory;
 use kaiwa_relay::engine::redis::RedisEngine;
-use kaiwa_relay::engine::{Draft, Engine, Fed};
+use kaiwa_relay::engine::{Appended, Draft, Engine, Fed, Idem};
 use kaiwa_relay::event::{Event, Offset, Scope};
 
 /// Every engine, empty, keeping `retain` events: its name, it, and the
@@ -39,7 +39,24 @@ fn draft(n: usize, idem: Option<&str>) -> Draft {
             Scope::User(format!("u{n}"))
         },
         origin: format!("i/{n}"),
-        idem: idem.map(String::from),
+        idem: idem.map(|key| Idem::Ref(key.into())),
+    }
+}
+
+/// The event `n`, published by `producer` (a producer field) as `seq`.
+fn sequenced(n: usize, producer: &str, seq: u64) -> Draft {
+    Draft {
+        idem: Some(Idem::Seq(producer.into(), seq)),
+        ..draft(n, None)
+    }
+}
+
+/// An offset and whether it is new (a stale seq has no offset: panics).
+fn pair(appended: Appended) -> (Offset, bool) {
+    match appended {
+        Appended::New(offset) => (offset, true),
+        Appended::Before(offset) => (offset, false),
+        Appended::Stale => panic!("stale"),
     }
 }
 
@@ -64,6 +81,11 @@ fn assert_drafts(name: &str, events: &[Arc<Event>], ns: &[usize]) {
 /// Submits every draft before awaiting any result (as a connection with
 /// many publishes in flight does); their offsets and whether each is new.
 async fn submit_all(engine: &dyn Engine, drafts: Vec<Draft>) -> Vec<(Offset, bool)> {
+    submit_each(engine, drafts).await.into_iter().map(pair).collect()
+}
+
+/// [`submit_all`], what became of each.
+async fn submit_each(engine: &dyn Engine, drafts: Vec<Draft>) -> Vec<Appended> {
     let mut stored = Vec::new();
     for d in drafts {
         stored.push(engine.submit(d).await);
@@ -203,7 +225,7 @@ async fn a_batch_is_stored_in_order_as_one_submit_after_another() {
     for (name, engine, _redis) in engines("batch", 1000).await {
         let (mut rx, head) = engine.hub().subscribe();
         let before = engine.append_all(vec![draft(0, Some("3:u1:r0"))]).await;
-        let before = before[0].clone().unwrap();
+        let before = pair(before[0].clone().unwrap());
         assert!(before.1 && before.0 > head, "{name}");
         // Refs new, repeated within the batch, and stored before, among
         // events without one.
@@ -215,7 +237,12 @@ async fn a_batch_is_stored_in_order_as_one_submit_after_another() {
             draft(5, None),
             draft(6, Some("3:u2:r1")),
         ];
-        let stored: Vec<(Offset, bool)> = engine.append_all(batch).await.into_iter().map(Result::unwrap).collect();
+        let stored: Vec<(Offset, bool)> = engine
+            .append_all(batch)
+            .await
+            .into_iter()
+            .map(|r| pair(r.unwrap()))
+            .collect();
         let new: Vec<bool> = stored.iter().map(|(_, new)| *new).collect();
         assert_eq!(new, [true, true, false, false, true, true], "{name}");
         assert_eq!(stored[2].0, before.0, "{name}: the ref stored before");
@@ -235,10 +262,150 @@ async fn a_batch_is_stored_in_order_as_one_submit_after_another() {
         let single = engine.submit(draft(7, None)).await;
         let batch = engine.submit_all((8..11).map(|n| draft(n, None)).collect()).await;
         let last = engine.submit(draft(11, None)).await;
-        let mut offsets = vec![single.await.unwrap().0];
-        offsets.extend(batch.await.into_iter().map(|r| r.unwrap().0));
-        offsets.push(last.await.unwrap().0);
+        let mut offsets = vec![pair(single.await.unwrap()).0];
+        offsets.extend(batch.await.into_iter().map(|r| pair(r.unwrap()).0));
+        offsets.push(pair(last.await.unwrap()).0);
         assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{name}: {offsets:?}");
         assert!(engine.append_all(Vec::new()).await.is_empty(), "{name}: an empty batch");
+    }
+}
+
+#[tokio::test]
+async fn a_producer_seq_is_stored_once_and_a_retry_gets_its_first_offset() {
+    for (name, engine, _redis) in engines("seqs", 10_000).await {
+        let a = "3:u1:pa";
+        // Seqs 1..=5 in one batch, beside another producer and a ref.
+        let mut batch: Vec<Draft> = (1..=5).map(|s| sequenced(s as usize, a, s)).collect();
+        batch.insert(2, sequenced(10, "3:u1:pb", 1));
+        batch.push(draft(11, Some("3:u1:r1")));
+        let first = submit_all(&*engine, batch).await;
+        assert!(first.iter().all(|(_, new)| *new), "{name}: {first:?}");
+        let of = |s: usize| first[if s <= 2 { s - 1 } else { s }].0;
+        // Retried: alone, in a run, repeated within a batch, after new ones,
+        // each with its first offset and nothing stored.
+        let again = submit_each(
+            &*engine,
+            vec![
+                sequenced(20, a, 3),
+                sequenced(21, a, 1),
+                sequenced(22, a, 2),
+                sequenced(23, a, 2),
+                sequenced(24, "3:u1:pb", 1),
+                sequenced(25, a, 6),
+                sequenced(26, a, 4),
+            ],
+        )
+        .await;
+        assert_eq!(
+            again[..5],
+            [
+                Appended::Before(of(3)),
+                Appended::Before(of(1)),
+                Appended::Before(of(2)),
+                Appended::Before(of(2)),
+                Appended::Before(first[2].0)
+            ],
+            "{name}"
+        );
+        let six = pair(again[5]);
+        assert!(six.1 && six.0 > first[6].0, "{name}: {again:?}");
+        assert_eq!(again[6], Appended::Before(of(4)), "{name}");
+        assert_eq!(engine.read_after(Offset::ZERO, 100).await.unwrap().len(), 8, "{name}");
+        // Another user's producer of the same name is another producer.
+        assert!(
+            pair(submit_each(&*engine, vec![sequenced(27, "3:u2:pa", 3)]).await[0]).1,
+            "{name}"
+        );
+        // A gap: 9 after 6; then 7, never stored, is stored, once.
+        let nine = pair(submit_each(&*engine, vec![sequenced(28, a, 9)]).await[0]);
+        let seven = pair(submit_each(&*engine, vec![sequenced(29, a, 7)]).await[0]);
+        assert!(nine.1 && seven.1 && seven.0 > nine.0, "{name}");
+        let retried = submit_each(
+            &*engine,
+            vec![sequenced(30, a, 7), sequenced(31, a, 9), sequenced(32, a, 8)],
+        )
+        .await;
+        assert_eq!(
+            retried[..2],
+            [Appended::Before(seven.0), Appended::Before(nine.0)],
+            "{name}"
+        );
+        assert!(pair(retried[2]).1, "{name}: 8 was never stored");
+        // A jump of the whole window: the seqs it leaves behind are stale,
+        // never stored again.
+        let far = pair(submit_each(&*engine, vec![sequenced(33, a, 9 + 1024)]).await[0]);
+        assert!(far.1, "{name}");
+        let old = submit_each(
+            &*engine,
+            vec![sequenced(34, a, 9), sequenced(35, a, 3), sequenced(36, a, 9 + 1024)],
+        )
+        .await;
+        assert_eq!(
+            old,
+            [Appended::Stale, Appended::Stale, Appended::Before(far.0)],
+            "{name}"
+        );
+        assert_eq!(engine.read_after(Offset::ZERO, 100).await.unwrap().len(), 13, "{name}");
+        // Producers interleaved in one batch (runs of one or two seqs), each
+        // seq retried later, in another order.
+        let (c, d) = ("3:u1:pc", "3:u1:pd");
+        let seqs = [(c, 1), (c, 2), (d, 1), (c, 3), (d, 2), (d, 3), (c, 4)];
+        let mut mixed: Vec<Draft> = seqs.iter().map(|&(p, s)| sequenced(40, p, s)).collect();
+        mixed.insert(3, draft(41, None));
+        let stored = submit_all(&*engine, mixed).await;
+        assert!(stored.iter().all(|(_, new)| *new), "{name}");
+        let offsets: Vec<Offset> = stored.iter().map(|(o, _)| *o).filter(|o| *o != stored[3].0).collect();
+        let mut retried: Vec<Draft> = seqs.iter().rev().map(|&(p, s)| sequenced(42, p, s)).collect();
+        retried.push(sequenced(43, d, 4));
+        let again = submit_each(&*engine, retried).await;
+        let want: Vec<Appended> = offsets.iter().rev().map(|o| Appended::Before(*o)).collect();
+        assert_eq!(again[..7], want, "{name}");
+        assert!(pair(again[7]).1, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_producer_keeps_its_newest_1024_seqs_while_their_events_are_kept() {
+    for (name, engine, _redis) in engines("seq-window", 3000).await {
+        let a = "3:u1:pa";
+        let mut offsets = vec![Offset::ZERO];
+        for chunk in (1..=2100u64).collect::<Vec<_>>().chunks(300) {
+            let drafts = chunk.iter().map(|&s| sequenced(s as usize, a, s)).collect();
+            offsets.extend(submit_all(&*engine, drafts).await.into_iter().map(|(o, _)| o));
+        }
+        let oldest = 2100 - 1024 + 1;
+        let got = submit_each(
+            &*engine,
+            vec![
+                sequenced(0, a, oldest),
+                sequenced(0, a, 2000),
+                sequenced(0, a, 1500),
+                sequenced(0, a, oldest - 1),
+            ],
+        )
+        .await;
+        assert_eq!(
+            got,
+            [
+                Appended::Before(offsets[oldest as usize]),
+                Appended::Before(offsets[2000]),
+                Appended::Before(offsets[1500]),
+                Appended::Stale
+            ],
+            "{name}"
+        );
+    }
+    // Trimmed: a seq whose event is gone is stale, while the producer is
+    // known (one of its events kept).
+    for (name, engine, _redis) in engines("seq-trimmed", 100).await {
+        let a = "3:u1:pa";
+        submit_all(&*engine, (1..=50).map(|s| sequenced(s as usize, a, s)).collect()).await;
+        let mut last = Offset::ZERO;
+        for s in 51..=56 {
+            submit_all(&*engine, (0..50).map(|n| draft(n, None)).collect()).await;
+            last = submit_all(&*engine, vec![sequenced(0, a, s)]).await[0].0;
+        }
+        let got = submit_each(&*engine, vec![sequenced(0, a, 10), sequenced(0, a, 56)]).await;
+        assert_eq!(got, [Appended::Stale, Appended::Before(last)], "{name}");
     }
 }

@@ -4,7 +4,8 @@
 // from an outbox an older version left), a 1009 close that is not a retry
 // loop, 4003 and 4400 that stop, 4008 that resumes at once with no gap,
 // `rate` and `unavailable` refusals retried in emit order with the same ref,
-// and tokens: one that really expires, one that lives 90 days.
+// tokens: one that really expires, one that lives 90 days, and the client's
+// own refs sent as an idempotent producer and seq.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -364,4 +365,47 @@ test('a token valid for 90 days: no refresh storm (the refresh is further away t
 	assert.equal(calls, 1, 'getToken called once');
 	assert.equal(log.sent.filter((f) => f.type === 'auth').length, 0, 'no auth frame');
 	assert.ok(!warnings.includes('TimeoutOverflowWarning'), warnings.join());
+});
+
+test("the client's refs go as an idempotent producer and seq: an 'indexeddb' outbox entry stored but never acknowledged is sent again by the next page, to another relay of the Redis, as the same producer and seq, and stored once", async () => {
+	const { indexedDB } = await import('fake-indexeddb');
+	const outboxName = `outbox-producer-${Date.now()}`;
+	const redis = await start(await startRedis());
+	const server = await start(await startRelay({ engine: 'redis', redisUrl: redis.url, insecure: true }));
+	const other = await start(await startRelay({ engine: 'redis', redisUrl: redis.url, insecure: true }));
+	const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' });
+	const xlen = () => Number(redisCli('XLEN', '{kaiwa}:events'));
+	// The first page never hears its acks (as if it closed before they came).
+	const first = watched(WebSocket, (frame) => (frame.type === 'ack' ? null : frame));
+	const page = relayBus(server.url, { WebSocket: first.WebSocket, outbox: 'indexeddb', outboxName, indexedDB });
+	await open(page);
+	for (const id of ['p1', 'p2', 'p3']) page.emit('app.blob.added', blob(id, 10)).catch(() => {});
+	await until(() => xlen() === 3, 'the three stored');
+	const sentFirst = publishes(first.log);
+	assert.deepEqual(
+		sentFirst.map((f) => [f.ref, f.seq]),
+		sentFirst.map((f, i) => [`~${f.producer}-${i + 1}`, i + 1]),
+		'each ref is sent as its producer and seq, numbered in emit order'
+	);
+	page.close();
+	const left = new IndexedDbOutbox({ name: outboxName, indexedDB });
+	await until(async () => (await left.load()).length === 3, 'the outbox to hold the three');
+	left.close();
+	const next = watched();
+	const reloaded = relayBus(other.url, { WebSocket: next.WebSocket, outbox: 'indexeddb', outboxName, indexedDB });
+	await reloaded.ready;
+	await until(() => next.log.received.filter((f) => f.type === 'ack').length === 3, 'the three acknowledged');
+	assert.deepEqual(
+		publishes(next.log).map((f) => [f.ref, f.producer, f.seq]),
+		sentFirst.map((f) => [f.ref, f.producer, f.seq]),
+		'the same producer and seqs'
+	);
+	const ids = [...redisCli('XRANGE', '{kaiwa}:events', '-', '+').matchAll(/^(\d+-\d+)$/gm)].map((m) => m[1]);
+	assert.deepEqual(
+		next.log.received.filter((f) => f.type === 'ack').map((f) => f.offset),
+		ids,
+		'acknowledged with their first offsets'
+	);
+	assert.equal(xlen(), 3, 'stored once each');
+	assert.equal(redisCli('HLEN', '{kaiwa}:refs').trim(), '0', 'no ref written for them');
 });

@@ -151,20 +151,53 @@ pub struct Draft {
     pub scope: Scope,
     /// The publishing connection, `instance/connection` ("" for HTTP).
     pub origin: String,
-    /// The idempotency key (`user` and `ref`), if the publish had a ref.
-    pub idem: Option<String>,
+    /// What makes a retry of it the same publish, if anything.
+    pub idem: Option<Idem>,
+}
+
+/// What identifies a publish across retries, within its user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Idem {
+    /// `<length of user>:<user>:<ref>`: a ref, looked up per event.
+    Ref(String),
+    /// `<length of user>:<user>:<producer>` and the producer's `seq`:
+    /// checked once per producer per batch (see `redis/append.rs`).
+    Seq(String, u64),
+}
+
+/// What became of an event handed to the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now, at this offset.
+    New(Offset),
+    /// Stored before under the same ref or producer `seq`, at this offset.
+    Before(Offset),
+    /// Its producer's `seq` is older than the window kept
+    /// ([`crate::protocol::PRODUCER_WINDOW`]), or its event was trimmed:
+    /// not stored again, offset no longer known.
+    Stale,
+}
+
+impl Appended {
+    /// The offset, if known.
+    pub fn offset(self) -> Option<Offset> {
+        match self {
+            Appended::New(o) | Appended::Before(o) => Some(o),
+            Appended::Stale => None,
+        }
+    }
 }
 
 /// A future an engine returns: boxed, so that [`Engine`] can be used as
 /// `dyn Engine` (one allocation per call; the fan-out calls none).
 pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
-/// What [`Engine::submit`] promises: the offset and whether it is new.
-pub type Stored = Boxed<'static, Result<(Offset, bool), Unavailable>>;
+/// What [`Engine::submit`] promises.
+pub type Stored = Boxed<'static, Result<Appended, Unavailable>>;
 
 /// What [`Engine::submit_all`] promises: for each event, in order, what
 /// [`Stored`] promises for one.
-pub type StoredAll = Boxed<'static, Vec<Result<(Offset, bool), Unavailable>>>;
+pub type StoredAll = Boxed<'static, Vec<Result<Appended, Unavailable>>>;
 
 /// The engine cannot answer now.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,9 +225,9 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
     /// The log's epoch: it changes when the log is lost.
     fn epoch(&self) -> String;
 
-    /// Hands an event to the engine and returns a future of its offset and
-    /// whether it is new (`false`: the event stored before with the same
-    /// idempotency key). Events are stored in the order of `submit` calls
+    /// Hands an event to the engine and returns a future of what became of
+    /// it ([`Appended`]: stored now, stored before with the same
+    /// idempotency key, or a stale producer `seq`). Events are stored in the order of `submit` calls
     /// (awaiting the returned future is not needed for that), so a
     /// connection can have many publishes in flight and keep their order.
     fn submit(&self, draft: Draft) -> Boxed<'_, Stored>;
@@ -247,14 +280,14 @@ async fn submit_each<E: Engine + ?Sized>(engine: &E, drafts: Vec<Draft>) -> Stor
 
 impl dyn Engine {
     /// Stores an event (or finds the one stored before with the same
-    /// idempotency key) and returns its offset, and whether it is new.
-    pub async fn append(&self, draft: Draft) -> Result<(Offset, bool), Unavailable> {
+    /// idempotency key) and says which ([`Appended`]).
+    pub async fn append(&self, draft: Draft) -> Result<Appended, Unavailable> {
         self.submit(draft).await.await
     }
 
     /// [`append`](Self::append) of several events at once, in order (see
     /// [`Engine::submit_all`]): each one's result, in the same order.
-    pub async fn append_all(&self, drafts: Vec<Draft>) -> Vec<Result<(Offset, bool), Unavailable>> {
+    pub async fn append_all(&self, drafts: Vec<Draft>) -> Vec<Result<Appended, Unavailable>> {
         self.submit_all(drafts).await.await
     }
 }

@@ -9,10 +9,13 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{P}:events` | stream | one entry per event: `head` (name, publishing connection, scope, separated by `*`: see `entries::head`) and `payload` (JSON text); the time stored is the id's; trimmed with `MAXLEN ~ retain` once per batch |
+//! | `{P}:events` | stream | one entry per event, one field `e`: its head (name, publishing connection, scope) and its payload (JSON text), see `entries::entry`; the time stored is the id's; trimmed with `MAXLEN ~ retain` once per batch |
 //! | `{P}:epoch` | string | the log's epoch; a new one when the stream is lost (Redis restarted without persistence, or flushed) |
 //! | `{P}:refs` | hash | field `<length of user>:<user>:<ref>`, value the offset that publish got, for idempotent retries; field `""`: the newest offset in the hash |
 //! | `{P}:refs:old` | hash | the same, the refs before those of `{P}:refs`: it is dropped when `{P}:refs` holds `retain` refs and none of its own entries is left in the stream, and `{P}:refs` takes its name; so a ref counts exactly while its entry is in the stream, and Redis holds about twice as many refs as the stream holds entries at most |
+//! | `{P}:producers` | hash | field `<length of user>:<user>:<producer>`, value the newest `seq` that producer stored; field `""`: the newest offset stored by any producer in the hash |
+//! | `{P}:producers:old` | hash | the same, rolled as `{P}:refs:old` is; a producer only in it is forgotten (with its runs) when it is dropped |
+//! | `{P}:seqs:<producer field>` | sorted set | the producer's runs (consecutive seqs stored one after the other): score the first seq, member `<first seq> <count> <id of the run's last entry>`; runs more than twice `PRODUCER_WINDOW` below its newest seq are dropped |
 //!
 //! One stream, not one per domain: the protocol promises one total order and
 //! one offset per connection, which resume needs. See README, "Scaling".
@@ -138,6 +141,10 @@ pub struct RedisEngine {
     epoch_key: String,
     refs_key: String,
     old_refs_key: String,
+    producers_key: String,
+    old_producers_key: String,
+    /// Of each producer's runs: this, then its field (see `append.rs`).
+    runs_prefix: String,
     retain: usize,
     epoch: RwLock<String>,
     hub: Hub,
@@ -232,6 +239,9 @@ impl RedisEngine {
             conn,
             refs_key: format!("{{{prefix}}}:refs"),
             old_refs_key: format!("{{{prefix}}}:refs:old"),
+            producers_key: format!("{{{prefix}}}:producers"),
+            old_producers_key: format!("{{{prefix}}}:producers:old"),
+            runs_prefix: format!("{{{prefix}}}:seqs:"),
             stream,
             epoch_key,
             retain,
