@@ -2,8 +2,11 @@
 // js/core/bus.js's emit path on its own (reading the payload, the boundary call,
 // the Rust decision and recording, the clock; the `meta` object and the
 // handler loop as an emit to one handler less an emit to none) beside the
-// whole emit and the references, interleaved round by round. Prints the median ns per call over the rounds (process CPU time,
-// so time descheduled on a busy machine does not count).
+// whole emit and the references, interleaved round by round; and what Rust
+// does per emit of an event without a schema, which is queued and recorded
+// 64 at a time. Prints the median ns per call (per emit for the queued
+// row) over the rounds (process CPU time, so time descheduled on a busy
+// machine does not count).
 //   node bench/breakdown.mjs [pkg dir] [rounds]
 // The figures in docs/benchmarks.md ("Where the time goes") come from it.
 
@@ -22,6 +25,8 @@ const { compileReader } = await import(`${dir}/core/probe.js`);
 const { memory } = await import(`${dir}/core/runtime.js`);
 
 const NAME = 'auth.user.login';
+const QUEUED = 64; // emits recorded by one core.queued call
+const QUEUED_CASE = `core.queued: ${QUEUED} emits without schema, per emit`;
 const payload = loginPayload();
 const sink = { n: 0 };
 const handler = (p) => {
@@ -70,6 +75,16 @@ const cases = {};
 	bare.emit(bareId, 0, 0, 0, 1);
 	bare.takeWarning();
 	cases['core.emit: no schema, no history'] = () => bare.emit(bareId, 0, 0, 0, 1);
+	// A package from before the queue (bench/ab.mjs compares builds) has no `queued`.
+	if (typeof core.queued === 'function') {
+		const quiet = new BusCore(false, 1000, false);
+		const quietId = quiet.intern(NAME);
+		quiet.emit(quietId, 0, 0, 0, 1);
+		quiet.takeWarning();
+		const queue = new Int32Array(memory().buffer, quiet.probeBuffer(2 * QUEUED), 2 * QUEUED);
+		for (let i = 0; i < 2 * QUEUED; i += 2) queue.set([quietId, 1], i);
+		cases[QUEUED_CASE] = () => quiet.queued(0, 2 * QUEUED, 0);
+	}
 }
 {
 	cases['performance.now()'] = () => {
@@ -102,4 +117,7 @@ for (let r = 0; r < rounds; r++) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`Node ${process.versions.node}, median ns per call over ${rounds} rounds of ${PER_ROUND}`);
-for (const t of timed) console.log(`  ${t.name.padEnd(40)} ${median(t.samples).toFixed(1).padStart(7)}`);
+for (const t of timed) {
+	const ns = median(t.samples) / (t.name === QUEUED_CASE ? QUEUED : 1);
+	console.log(`  ${t.name.padEnd(44)} ${ns.toFixed(1).padStart(7)}`);
+}

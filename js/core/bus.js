@@ -3,9 +3,10 @@
 // Rust owns names, subscriptions, schemas, validation, history and stats.
 // This layer owns what must stay in JS: the handler functions (by
 // subscription id), the history's payloads (by record id), the handler loop
-// with its try/catch, promise tracking, and the payload reader. Most emits
-// cross into wasm once (core.emit), with numbers only, however many
-// handlers run. See docs/internals.md "How an emit runs".
+// with its try/catch, promise tracking, and the payload reader. An emit
+// with a schema crosses into wasm once (core.emit), with numbers only,
+// however many handlers run; most emits without one do not cross at all
+// (see #record). See docs/internals.md "How an emit runs".
 
 import { BusCore } from '../kaiwa_bus.js';
 import { EmitDepthError, describe, refusalError, shortMessage } from './errors.js';
@@ -16,6 +17,7 @@ import { MAX_DEPTH } from './contract.js';
 import { atomMap, planOf } from './probe.js';
 import { DROPPED, Entry, EventMeta, LIVE, LOCAL, ONCE } from './dispatch.js';
 import { Payloads, flowOf } from './payloads.js';
+import { ProbeBuffer } from './probe-buffer.js';
 import { memory } from './runtime.js';
 
 /**
@@ -26,6 +28,11 @@ export const MAX_EMIT_DEPTH = MAX_DEPTH;
 // With timing: 'sampled', the first emit of each task is timed, then one in
 // SAMPLE_EVERY while the task goes on emitting.
 const SAMPLE_EVERY = 32;
+// Emits queued before Rust records them (see #record), two integers each.
+const QUEUE = 256;
+// The plan of an event without a schema that Rust has warned about: its
+// emits may be queued.
+const QUIET = Object.freeze({});
 
 const clock = globalThis.performance;
 const timeOrigin = clock.timeOrigin;
@@ -47,14 +54,14 @@ const DISPOSED = new Proxy(
  * A typed, validated event bus. See README.md for the API table.
  */
 export class EventBus {
-	#core;
+	#rust; // the BusCore; read through #core, which records the queue first
 	#names = new Map(); // event name -> interned id
 	// The last name emitted and its id (-1: none), so that a run of emits
 	// of one event skips the lookup. Forgotten whenever #names changes.
 	#lastName = '';
 	#lastId = -1;
 	#nameOf = []; // id -> event name: Rust may give a forgotten name's id to a new one
-	#plans = []; // id -> reader plan, or null when the event has no schema
+	#plans = []; // id -> reader plan; null or QUIET when the event has no schema
 	#atoms; // literal string -> atom id
 	#entries = new Map(); // subscription id -> Entry
 	#snapshots = []; // id -> Entry[], dropped whenever subscriptions change
@@ -68,14 +75,15 @@ export class EventBus {
 		drop: (entry) => this.#drop(entry),
 		detachers: this.#detachers
 	};
-	#view = null; // the probe buffer in wasm memory
-	#probeTop = 0; // its slots in use by reads in progress: a getter may emit
-	#probeFrom = 0; // where the last read's codes start
+	#probes; // the probe buffer in wasm memory (js/core/probe-buffer.js)
 	#time = Date.now(); // the wall clock at the last timed emit
 	#sampleEvery; // 1: time every emit; N: one emit in N after a task's first
 	#untimed = 0; // emits left before the next timed one
 	#taskResetQueued = false;
 	#depth = 0; // emits, validations and announcements running now, nested
+	#queue = new Int32Array(QUEUE); // name id, handler count: emits Rust has not recorded yet
+	#queued = 0; // its integers in use
+	#next = 0; // the record id of the next emit, when known; 0 otherwise
 	#taskReset = () => {
 		this.#untimed = 0;
 		this.#taskResetQueued = false;
@@ -84,8 +92,9 @@ export class EventBus {
 	constructor(options) {
 		memory();
 		const { strict, historyLimit, catalog, timing, events } = readOptions(options);
-		this.#core = new BusCore(strict, historyLimit, catalog);
-		this.#core.setTime(this.#time);
+		this.#rust = new BusCore(strict, historyLimit, catalog);
+		this.#probes = new ProbeBuffer(this.#rust);
+		this.#rust.queued(0, 0, this.#time);
 		this.#payloads = new Payloads(historyLimit);
 		this.#sampleEvery = timing === 'every' ? 1 : SAMPLE_EVERY;
 		this.#atoms = atomMap(this.#core.atoms());
@@ -96,6 +105,13 @@ export class EventBus {
 			this.dispose();
 			throw error;
 		}
+	}
+
+	// The core, once every queued emit is recorded: whatever is asked of
+	// it sees every emit so far, in order.
+	get #core() {
+		if (this.#queued !== 0) this.#record();
+		return this.#rust;
 	}
 
 	/** 'development' or 'strict'. */
@@ -139,50 +155,6 @@ export class EventBus {
 		this.#names.set(name, id);
 	}
 
-	// Reads the payload: returns the first word of its description, and
-	// writes the rest into the wasm probe buffer from this.#probeFrom (see
-	// js/core/probe.js). The reader writes straight into wasm memory, above the
-	// slots of any read in progress: a getter that emits reads its own
-	// payload higher up, so each payload is read once, whatever the nesting.
-	// Only if a getter made wasm memory grow (which detaches the view) is
-	// the payload read again.
-	#probe(plan, payload) {
-		const from = this.#probeTop;
-		const end = from + plan.width;
-		let view = this.#view;
-		if (view === null || view.length < end) view = this.#probeView(end);
-		this.#probeTop = end;
-		const word = plan.read(payload, this.#atoms, view, from);
-		this.#probeTop = from;
-		this.#probeFrom = from;
-		if (view === this.#view && view.length !== 0) return word;
-		if (view.length !== 0) {
-			// A nested read moved the buffer (Rust copied the codes written
-			// before the move); the rest went to the old one.
-			this.#probeView(end).set(view.subarray(from, end), from);
-			return word;
-		}
-		return this.#probeAgain(plan, payload, from, end);
-	}
-
-	// Reads into a JS array, then copies into wasm memory, where nothing can
-	// run between copy and use.
-	#probeAgain(plan, payload, from, end) {
-		const codes = new Int32Array(plan.width);
-		this.#probeTop = end;
-		const word = plan.read(payload, this.#atoms, codes, 0);
-		this.#probeTop = from;
-		this.#probeView(end).set(codes, from);
-		return word;
-	}
-
-	#probeView(width) {
-		const length = Math.max(width, 256);
-		const ptr = this.#core.probeBuffer(length);
-		this.#view = new Int32Array(memory().buffer, ptr, length);
-		return this.#view;
-	}
-
 	/**
 	 * Validates `payload` against the event's schema, records the event, and
 	 * calls every matching handler as `handler(payload, meta)`.
@@ -201,7 +173,8 @@ export class EventBus {
 	// between the bookkeeping and the emit costs every emit about 1 ns.
 	#nested(name, payload, link, offset) {
 		const depth = this.#depth;
-		const top = this.#probeTop;
+		const probes = this.#probes;
+		const top = probes.top;
 		this.#depth = depth + 1;
 		try {
 			let id = this.#lastId;
@@ -209,7 +182,10 @@ export class EventBus {
 				id = this.#names.get(name);
 				if (id === undefined) {
 					id = this.#intern('emit', name);
-					if (id < 0) throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+					if (id < 0) {
+						this.#next = 0; // Rust records the refusal
+						throw this.#refused(this.#core.refuseUnnamed(name, timeOrigin + clock.now(), depth), payload, link);
+					}
 				}
 				this.#lastName = name;
 				this.#lastId = id;
@@ -217,8 +193,8 @@ export class EventBus {
 			const plan = this.#plans[id];
 			let word = 0;
 			// Too deep: not read (a getter may be what recurses); Rust refuses.
-			if (plan !== null && depth < MAX_EMIT_DEPTH) {
-				word = this.#probe(plan, payload);
+			if (plan !== null && plan !== QUIET && depth < MAX_EMIT_DEPTH) {
+				word = probes.read(plan, payload, this.#atoms);
 				// A getter registered a new version of this schema while it was
 				// read: the description fits the old one. Start over, a level deeper.
 				if (this.#plans[id] !== plan) return this.#nested(name, payload, link, offset);
@@ -228,15 +204,32 @@ export class EventBus {
 			const start = --this.#untimed < 0 ? this.#tick() : NaN;
 			const entries = this.#snapshots[id] ?? this.#snapshot(id);
 			const planned = entries.length;
-			const core = this.#core;
-			let record = core.emit(id, word, this.#probeFrom, depth, planned);
-			if (record <= 0) {
+			let record = this.#next;
+			const queued = this.#queued;
+			if (plan === QUIET && record !== 0 && queued !== QUEUE && depth < MAX_EMIT_DEPTH) {
+				// Queued: Rust would accept it (see #record).
+				const queue = this.#queue;
+				queue[queued] = id;
+				queue[queued + 1] = planned;
+				this.#queued = queued + 2;
+				this.#next = record + 1;
+			} else {
+				// Not through #core: a getter V8 may not inline.
+				if (this.#queued !== 0) this.#record();
+				const core = this.#rust;
+				this.#next = 0; // unknown if the call records and throws (a refusal)
+				record = core.emit(id, word, probes.from, depth, planned);
 				if (record === 0) throw this.#refused(core.refuse(payload), payload, link);
-				record = -record;
-				report('warn', core.takeWarning());
+				this.#next = Math.abs(record) + 1;
+				// Accepted without a schema: Rust has warned (now, or before).
+				if (plan === null) this.#plans[id] = QUIET;
+				if (record < 0) {
+					record = -record;
+					report('warn', core.takeWarning());
+				}
 			}
 			this.#payloads.keep(record, payload);
-			if (link !== null) core.setSource(record, link.source);
+			if (link !== null) this.#core.setSource(record, link.source);
 			let called = 0;
 			if (planned !== 0) {
 				const meta = new EventMeta(name, record, this.#time, link === null ? LOCAL : link.source, offset);
@@ -254,12 +247,25 @@ export class EventBus {
 			}
 			// The record already says `planned` handlers and no duration. A
 			// handler that disposed of the bus took the record with it.
-			if ((called !== planned || start === start) && this.#core === core) core.finish(id, record, called, clock.now() - start);
+			if ((called !== planned || start === start) && this.#rust !== DISPOSED)
+				this.#core.finish(id, record, called, clock.now() - start);
 			if (this.#listeners.size !== 0) this.#announce(record, 'added');
 		} finally {
 			this.#depth = depth;
-			this.#probeTop = top;
+			probes.top = top;
 		}
+	}
+
+	// Records the queued emits. An emit is queued when Rust would only
+	// record it: an event without a schema, warned about already (QUIET),
+	// not too deep, its record id known (#next). Any call into Rust goes
+	// through #core, which records the queue first, so every read, refusal
+	// and record id sees the emits in order, as if each had crossed. Rust
+	// reads the queue from the probe buffer, above any read in progress.
+	#record() {
+		const length = this.#queued;
+		this.#rust.queued(this.#probes.write(this.#queue, length), length, this.#time);
+		this.#queued = 0;
 	}
 
 	// Reads the clock for a timed emit: the time of this emit's record and
@@ -267,7 +273,7 @@ export class EventBus {
 	#tick() {
 		const start = clock.now();
 		this.#time = timeOrigin + start;
-		this.#core.setTime(this.#time);
+		this.#record();
 		this.#untimed = this.#sampleEvery - 1;
 		if (!this.#taskResetQueued) {
 			this.#taskResetQueued = true;
@@ -299,7 +305,7 @@ export class EventBus {
 	// dispose of the bus, or its promise reject after dispose().
 	#failed(name, record, error) {
 		report('error', `Event handler error for ${name}:`, error);
-		if (this.#core !== DISPOSED) this.#core.addError(record, shortMessage(error));
+		if (this.#rust !== DISPOSED) this.#core.addError(record, shortMessage(error));
 	}
 
 	#watch(promise, name, record) {
@@ -525,22 +531,23 @@ export class EventBus {
 			if (id >= 0) this.#remember(name, id);
 		}
 		const plan = id < 0 ? null : this.#plans[id];
-		if (plan === null) return { ok: !this.#core.strict, known: false, issues: [] };
+		if (plan === null || plan === QUIET) return { ok: !this.#core.strict, known: false, issues: [] };
 		const depth = this.#depth;
 		if (depth >= MAX_EMIT_DEPTH) {
 			throw new EmitDepthError(`kaiwa-bus: validate(${quote(name)}): calls nested more than ${MAX_EMIT_DEPTH} levels deep`, name);
 		}
-		const top = this.#probeTop;
+		const probes = this.#probes;
+		const top = probes.top;
 		this.#depth = depth + 1;
 		try {
-			const word = this.#probe(plan, payload);
+			const word = probes.read(plan, payload, this.#atoms);
 			// As in #nested: a getter registered a new version of this schema.
 			if (this.#plans[id] !== plan) return this.validate(name, payload);
-			const issues = this.#core.validate(id, payload, word, this.#probeFrom);
+			const issues = this.#core.validate(id, payload, word, probes.from);
 			return { ok: issues.length === 0, known: true, issues };
 		} finally {
 			this.#depth = depth;
-			this.#probeTop = top;
+			probes.top = top;
 		}
 	}
 
@@ -550,10 +557,11 @@ export class EventBus {
 	 * later call throws. Idempotent.
 	 */
 	dispose() {
-		const core = this.#core;
+		const core = this.#rust;
 		if (core === DISPOSED) return;
 		for (const detach of [...this.#detachers]) detach();
-		this.#core = DISPOSED;
+		this.#rust = DISPOSED;
+		this.#queued = 0;
 		for (const entry of this.#entries.values()) entry.state = DROPPED;
 		this.#entries.clear();
 		this.#snapshots = [];
@@ -563,7 +571,7 @@ export class EventBus {
 		this.#plans = [];
 		this.#listeners.clear();
 		this.#payloads.forget();
-		this.#view = null;
+		this.#probes = new ProbeBuffer(DISPOSED);
 		core.dispose();
 		try {
 			core.free();

@@ -12,7 +12,6 @@
 
 use crate::prelude::*;
 
-use alloc::collections::VecDeque;
 use alloc::rc::Rc;
 
 use crate::base::{cat, head_chars, num, owned, Issue};
@@ -149,10 +148,12 @@ fn truncate(message: &str) -> String {
     head_chars(message, MAX_ERROR_LEN).map_or_else(|| owned(message), |head| cat(&[head, "…"]))
 }
 
-/// The last `limit` records.
+/// The last `limit` records: a ring, once full, whose oldest record is at
+/// `head`; records are overwritten in place, never moved.
 #[derive(Debug)]
 pub struct History<P> {
-    records: VecDeque<Record<P>>,
+    records: Vec<Record<P>>,
+    head: usize,
     limit: usize,
 }
 
@@ -160,40 +161,86 @@ impl<P> History<P> {
     /// An empty history that keeps `limit` records.
     pub fn new(limit: usize) -> Self {
         History {
-            records: VecDeque::with_capacity(limit.min(DEFAULT_HISTORY_LIMIT)),
+            records: Vec::with_capacity(limit.min(DEFAULT_HISTORY_LIMIT)),
+            head: 0,
             limit,
         }
     }
 
-    /// Appends a record, dropping the oldest when full.
-    #[inline]
-    pub fn push(&mut self, record: Record<P>) {
-        if self.limit == 0 {
+    /// Appends a record with no error yet, dropping the oldest when full.
+    /// A full ring's oldest record is rewritten field by field, rather than
+    /// a new one built and moved in: a record built field by field and then
+    /// copied whole stalls the copy, which took twice the time of the rest
+    /// of an emit's recording. What the oldest held is dropped last, once
+    /// the ring is whole: a stack overflow that cuts its drop short (a JS
+    /// exception unwinds wasm without running what is left) then leaks it,
+    /// where `*oldest = record` would leave its half-freed fields in the
+    /// ring to be freed again (tests/js/reentry.test.js under Node 18:
+    /// "memory access out of bounds"). Never inlined: one copy serves every
+    /// kind of record (about 800 bytes of .wasm each).
+    #[inline(never)]
+    pub fn push(&mut self, id: u64, name: &Rc<str>, payload: P, timestamp: f64, status: Status, handler_count: u32) {
+        let Some(oldest) = self.oldest_to_replace() else {
+            if self.records.len() < self.limit {
+                let mut record = Record::new(id, name.clone(), payload, timestamp, status);
+                record.handler_count = handler_count;
+                self.records.push(record);
+            }
             return;
-        }
+        };
+        // The same name (most records are of a few events): no count to
+        // raise and lower.
+        let name = (!Rc::ptr_eq(&oldest.name, name)).then(|| core::mem::replace(&mut oldest.name, name.clone()));
+        let old = (
+            name,
+            core::mem::replace(&mut oldest.payload, payload),
+            oldest.detail.take(),
+        );
+        oldest.id = id;
+        oldest.timestamp = timestamp;
+        oldest.status = status;
+        oldest.handler_count = handler_count;
+        oldest.duration_ms = None;
+        self.turn();
+        drop(old);
+    }
+
+    /// The oldest record, when a new one is to take its place (the ring
+    /// is full).
+    #[inline]
+    fn oldest_to_replace(&mut self) -> Option<&mut Record<P>> {
         if self.records.len() < self.limit {
-            self.records.push_back(record);
-        } else if let Some(oldest) = self.records.front_mut() {
-            // In place, then the ring turns by one: no copy of the new
-            // record in after the oldest is popped out. The oldest is
-            // dropped last, once the ring is whole: a stack overflow that
-            // cuts its drop short (a JS exception unwinds wasm without
-            // running what is left) then leaks it, where `*oldest = record`
-            // would leave its half-freed fields in the ring to be freed
-            // again (tests/js/reentry.test.js under Node 18: "memory access
-            // out of bounds").
-            let old = core::mem::replace(oldest, record);
-            self.records.rotate_left(1);
-            drop(old);
+            return None;
+        }
+        self.records.get_mut(self.head)
+    }
+
+    /// The oldest record is now the newest: the next one is the oldest.
+    #[inline]
+    fn turn(&mut self) {
+        self.head = self.head.wrapping_add(1);
+        if self.head == self.records.len() {
+            self.head = 0;
+        }
+    }
+
+    /// Where the `at`-th record from the oldest is in `records`.
+    fn slot(&self, at: usize) -> usize {
+        let from_head = self.records.len().wrapping_sub(self.head);
+        if at < from_head {
+            self.head.wrapping_add(at)
+        } else {
+            at.wrapping_sub(from_head)
         }
     }
 
     fn index_of(&self, id: u64) -> Option<usize> {
-        let first = self.records.front()?.id;
+        let first = self.records.get(self.head)?.id;
         let at = usize::try_from(id.checked_sub(first)?).ok()?;
         // Ids are consecutive while records are pushed in id order; check anyway.
-        match self.records.get(at) {
-            Some(r) if r.id == id => Some(at),
+        let slot = self.slot(at);
+        match self.records.get(slot) {
+            Some(r) if r.id == id => Some(slot),
             _ => self.records.iter().position(|r| r.id == id),
         }
     }
@@ -210,8 +257,10 @@ impl<P> History<P> {
     }
 
     /// The records, oldest first.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record<P>> + ExactSizeIterator {
-        self.records.iter()
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record<P>> {
+        let older = self.records.get(self.head..).unwrap_or_default();
+        let newer = self.records.get(..self.head).unwrap_or_default();
+        older.iter().chain(newer)
     }
 
     /// How many records are kept now.
@@ -231,11 +280,13 @@ impl<P> History<P> {
 
     /// Drops every record.
     pub fn clear(&mut self) {
-        self.records.clear();
+        drop(self.take());
     }
 
-    /// Removes every record and returns them, oldest first.
-    pub fn take(&mut self) -> VecDeque<Record<P>> {
+    /// Removes every record and returns them, in no particular order (for
+    /// a caller that drops them later).
+    pub fn take(&mut self) -> Vec<Record<P>> {
+        self.head = 0;
         core::mem::take(&mut self.records)
     }
 }
@@ -248,11 +299,15 @@ mod tests {
         Record::new(id, "a.b".into(), id, 0.0, Status::Delivered)
     }
 
+    fn push(h: &mut History<u64>, id: u64) {
+        h.push(id, &"a.b".into(), id, 0.0, Status::Delivered, 0);
+    }
+
     #[test]
     fn ring_keeps_the_newest() {
         let mut h = History::new(3);
         for id in 1..=5 {
-            h.push(record(id));
+            push(&mut h, id);
         }
         let ids: Vec<u64> = h.iter().map(|r| r.id).collect();
         assert_eq!(ids, [3, 4, 5]);
@@ -263,7 +318,7 @@ mod tests {
         // turns with slots to spare.
         let mut h = History::new(DEFAULT_HISTORY_LIMIT + 500);
         for id in 1..=4000 {
-            h.push(record(id));
+            push(&mut h, id);
         }
         assert!(h.iter().map(|r| r.id).eq(2501..=4000));
         assert_eq!(h.get(2501).map(|r| r.payload), Some(2501));
@@ -273,7 +328,7 @@ mod tests {
     #[test]
     fn limit_zero_keeps_nothing() {
         let mut h = History::new(0);
-        h.push(record(1));
+        push(&mut h, 1);
         assert!(h.is_empty());
         assert!(h.get(1).is_none());
     }

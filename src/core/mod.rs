@@ -325,7 +325,7 @@ impl<H: Clone, P> Core<H, P> {
 
     /// Forgets the statistics and hands back the records, for a caller that
     /// drops them later (outside a borrow).
-    pub fn take_history(&mut self) -> alloc::collections::VecDeque<Record<P>> {
+    pub fn take_history(&mut self) -> Vec<Record<P>> {
         self.stats.clear();
         self.history.take()
     }
@@ -399,17 +399,19 @@ impl<H: Clone, P> Core<H, P> {
         }
     }
 
+    /// Appends a record of `name`, with the next record id, which it
+    /// returns (see [`History::push`]).
     #[inline]
-    fn next_record(&mut self, id: NameId, payload: P, now: f64, status: Status) -> Record<P> {
-        let name = self.names.name(id).cloned().unwrap_or_else(|| "".into());
-        self.new_record(name, payload, now, status)
+    fn push(&mut self, name: &Rc<str>, payload: P, now: f64, status: Status, handler_count: u32) -> u64 {
+        let record = self.next_record;
+        self.next_record = record.wrapping_add(1);
+        self.history.push(record, name, payload, now, status, handler_count);
+        record
     }
 
     #[inline]
-    fn new_record(&mut self, name: Rc<str>, payload: P, now: f64, status: Status) -> Record<P> {
-        let record = self.next_record;
-        self.next_record = self.next_record.wrapping_add(1);
-        Record::new(record, name, payload, now, status)
+    fn name_of(&self, id: NameId) -> Rc<str> {
+        self.names.name(id).cloned().unwrap_or_else(|| "".into())
     }
 
     /// Records an emit that [`Core::check`] accepted, at `now` (ms since the
@@ -417,12 +419,20 @@ impl<H: Clone, P> Core<H, P> {
     /// record id.
     #[inline]
     pub fn start(&mut self, id: NameId, payload: P, now: f64, handler_count: u32) -> u64 {
-        let mut entry = self.next_record(id, payload, now, Status::Delivered);
-        entry.handler_count = handler_count;
-        let record = entry.id;
-        self.history.push(entry);
-        self.stats.count(id);
+        let record = self.push(&self.name_of(id), payload, now, Status::Delivered, handler_count);
+        self.stats.count(id, 1);
         record
+    }
+
+    /// [`Core::start`] of `count` emits of `id` in a row, each with a
+    /// payload from `payload`: the name is looked up and the statistics
+    /// updated once.
+    pub fn start_run(&mut self, id: NameId, mut payload: impl FnMut() -> P, now: f64, handler_count: u32, count: u32) {
+        let name = self.name_of(id);
+        for _ in 0..count {
+            self.push(&name, payload(), now, Status::Delivered, handler_count);
+        }
+        self.stats.count(id, count.into());
     }
 
     /// Refuses an emit of a name [`Core::intern`] did not keep (strict
@@ -437,21 +447,24 @@ impl<H: Clone, P> Core<H, P> {
                 bad_name: !is_conventional(name),
             }
         };
-        let mut entry = self.new_record(name.into(), payload, now, Status::Rejected);
-        entry.reject(&error.message(), Vec::new());
-        let record = entry.id;
-        self.history.push(entry);
+        let record = self.push(&name.into(), payload, now, Status::Rejected, 0);
+        self.explain(record, &error);
         (record, error)
     }
 
     /// Records an emit that [`Core::check`] refused, as `rejected`; returns
     /// its record id.
     pub fn reject(&mut self, id: NameId, payload: P, now: f64, error: &EmitError) -> u64 {
-        let mut entry = self.next_record(id, payload, now, Status::Rejected);
-        entry.reject(&error.message(), error.issues().to_vec());
-        let record = entry.id;
-        self.history.push(entry);
+        let record = self.push(&self.name_of(id), payload, now, Status::Rejected, 0);
+        self.explain(record, error);
         record
+    }
+
+    /// Adds why it was refused to a rejected record.
+    fn explain(&mut self, record: u64, error: &EmitError) {
+        if let Some(entry) = self.history.get_mut(record) {
+            entry.reject(&error.message(), error.issues().to_vec());
+        }
     }
 
     /// Adds a handler failure (a throw, or a promise that rejected, even

@@ -47,11 +47,11 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Counts one dispatch of `name`.
-    pub fn count(&mut self, name: NameId) {
+    /// Counts `dispatches` dispatches of `name`.
+    pub fn count(&mut self, name: NameId, dispatches: u64) {
         if let Some(s) = slot(&mut self.by_name, name.0, || None) {
             let s = s.get_or_insert(Stat::EMPTY);
-            s.count = s.count.saturating_add(1);
+            s.count = s.count.saturating_add(dispatches);
         }
     }
 
@@ -102,7 +102,7 @@ mod tests {
         let mut s = Stats::default();
         assert_eq!(s.get(NameId(3)), None);
         for d in [Some(2.0), None, Some(4.0), Some(0.5)] {
-            s.count(NameId(3));
+            s.count(NameId(3), 1);
             if let Some(d) = d {
                 s.time(NameId(3), d);
             }

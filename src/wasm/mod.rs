@@ -203,14 +203,6 @@ impl BusCore {
         })
     }
 
-    /// Sets the time later emits are recorded at (ms since the Unix epoch).
-    /// The JS layer calls it when it reads the clock, so an emit passes no
-    /// time (see `timing` in the README for when that is).
-    #[wasm_bindgen(js_name = setTime)]
-    pub fn set_time(&self, now: f64) {
-        self.state.with(|s| s.now = now);
-    }
-
     /// Checks and records an emit at nesting `depth`, planned for
     /// `handlers` handlers. The payload is described by `word` and the
     /// codes `js/core/probe.js` wrote from index `from` of the probe buffer (see
@@ -237,6 +229,35 @@ impl BusCore {
                 0.0
             }
         }
+    }
+
+    /// Records the emits the JS layer dispatched without crossing (see
+    /// "How an emit runs" in docs/internals.md), then sets the time later
+    /// emits are recorded at to `now` (ms since the Unix epoch: the JS layer
+    /// calls this when it reads the clock, so an emit passes no time; see
+    /// `timing` in the README for when that is). The emits are pairs of a
+    /// name id and a handler count, `len` integers from index `from` of the
+    /// probe buffer, recorded at the time set before. Only a name without a
+    /// schema, already warned about, at a depth below
+    /// [`MAX_DEPTH`](crate::limits::MAX_DEPTH), is queued: [`Core::check`]
+    /// would accept each, so each gets the next record id, in order, as if
+    /// [`BusCore::emit`] had recorded it.
+    pub fn queued(&self, from: u32, len: u32, now: f64) {
+        self.state.with(|s| {
+            let end = (from as usize).saturating_add(len as usize);
+            let queue = s.probes.get(from as usize..end).unwrap_or_default();
+            // Runs of one event with the same handlers, each in one go.
+            let mut run = queue.chunks_exact(2).peekable();
+            while let Some(&[name, handlers]) = run.next() {
+                let mut count: u32 = 1;
+                while run.next_if(|next| *next == [name, handlers]).is_some() {
+                    count = count.wrapping_add(1);
+                }
+                s.core
+                    .start_run(NameId(name as u32), || (), s.now, handlers as u32, count);
+            }
+            s.now = now;
+        });
     }
 
     /// Records the refusal of the emit [`BusCore::emit`] just answered 0
@@ -469,6 +490,12 @@ impl BusCore {
     /// [`BusCore::registrations`], which is what JS reads.
     pub fn handler_count(&self, pattern: &str) -> u32 {
         self.state.with(|s| s.core.handler_count(pattern) as u32)
+    }
+
+    /// Sets the time later emits are recorded at: [`BusCore::queued`] with
+    /// no emit queued, which is what JS calls.
+    pub fn set_time(&self, now: f64) {
+        self.queued(0, 0, now);
     }
 
     /// [`BusCore::register_schema_texts`] with the head as arguments.

@@ -326,3 +326,44 @@ fn the_probe_buffer_grows_by_doubling_and_then_stays_put() {
     assert_ne!(bigger, big);
     assert_eq!(core.probe_buffer(1000), bigger);
 }
+
+#[wasm_bindgen_test]
+fn queued_emits_are_recorded_in_order_at_the_time_set_before() {
+    let core = core();
+    let (a, b) = (name_id(&core, "app.a"), name_id(&core, "app.b"));
+    core.set_time(1_000.0);
+    // The first emit of a name without a schema warns; later ones are queued.
+    assert_eq!(core.emit(a, 0, 0, 0, 1), -1.0);
+    assert!(core.take_warning().is_some());
+    assert_eq!(core.emit(b, 0, 0, 0, 0), -2.0);
+    // Queued: a (1 handler), a, a (2 handlers), b (0 handlers): three runs.
+    write_probes(&core, &[a as i32, 1, a as i32, 1, a as i32, 2, b as i32, 0]);
+    core.queued(0, 8, 2_000.0);
+    let ids: Vec<(String, f64, f64)> = core
+        .history(0, None)
+        .iter()
+        .map(|r| {
+            let at = get(&r, "timestamp").unchecked_into::<Date>().get_time();
+            (string(&r, "name"), get(&r, "handlerCount").as_f64().unwrap(), at)
+        })
+        .collect();
+    let names = ["app.a", "app.b", "app.a", "app.a", "app.a", "app.b"];
+    let handlers = [1.0, 0.0, 1.0, 1.0, 2.0, 0.0];
+    let expected: Vec<(String, f64, f64)> = names
+        .iter()
+        .zip(handlers)
+        .map(|(n, h)| (n.to_string(), h, 1_000.0))
+        .collect();
+    assert_eq!(ids, expected, "recorded at the time set before");
+    assert_eq!(
+        core.emit(b, 0, 0, 0, 0),
+        7.0,
+        "the next record id follows the queued ones"
+    );
+    assert_eq!(
+        get(&core.record(7.0), "timestamp").unchecked_into::<Date>().get_time(),
+        2_000.0
+    );
+    assert_eq!(get(&core.stats("app.a"), "count").as_f64(), Some(4.0));
+    assert_eq!(get(&core.stats("app.b"), "count").as_f64(), Some(3.0));
+}
