@@ -107,7 +107,7 @@ release: setup pkg
 # The relay against socket.io + @socket.io/redis-streams-adapter: bench/results/relay.{md,json}.
 bench-relay: relay
 	scripts/setup.sh redis
-	cargo build --release -p kaiwa-relay --example loadgen
+	cargo build --release -p kaiwa-relay --example loadgen --example floor
 	cd bench/relay && npm ci --no-audit --no-fund
 	node bench/relay/run.mjs
 

@@ -7,6 +7,7 @@
 // usage: node bench/relay/run.mjs [--events N] [--subscribers N] [--idle N,N] [--everyday-seconds N]
 //        node bench/relay/run.mjs --publish-only [--relay PATH]   (the publish row alone, printed, no
 //            files written; --relay: another kaiwa-relay binary, to compare two builds)
+//        node bench/relay/run.mjs --everyday-only  (the everyday rows alone, floor included, printed, no files written)
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,12 @@ const PUBLISHERS = 16;
 const WINDOW = 256;
 const LOADGEN = 'target/release/examples/loadgen';
 const PUBLISH_ONLY = process.argv.includes('--publish-only');
+const EVERYDAY_ONLY = process.argv.includes('--everyday-only');
+// The everyday row's floor: a minimal server (relay/examples/floor.rs) that
+// writes each event's frame to every subscribed socket with one plain write
+// and does nothing else, measured the same way; and the same with every
+// event's sends in one io_uring submission (where io_uring is allowed).
+const FLOOR = 'target/release/examples/floor';
 const XADD_RUN = 200000;
 // Descriptors for 50,000 connections on each side (the bench runs as root;
 // elsewhere ulimit fails and the limit stays as it was).
@@ -201,6 +208,10 @@ const startServer = (name) =>
 		: start('node', ['bench/relay/socketio-server.mjs', redisUrl]);
 const relay = await startServer('relay');
 const sio = PUBLISH_ONLY ? null : await startServer('socketio');
+const floor = PUBLISH_ONLY ? null : await start(FLOOR, []);
+const floorUring = PUBLISH_ONLY
+	? null
+	: await start(FLOOR, ['--uring']).catch((e) => ({ skipped: `io_uring refused here (${e.message})` }));
 
 if (PUBLISH_ONLY) {
 	const publish = publishRun('relay', relay);
@@ -209,26 +220,44 @@ if (PUBLISH_ONLY) {
 	cleanup();
 	process.exit(0);
 }
+// One everyday row (the floor's too: what any server's CPU per delivery is at least here).
+function everyday(name, server, proto) {
+	if (server.skipped) return server;
+	console.log(`${name}: everyday load, 1 publisher at ${EVERYDAY_RATE}/s -> ${SUBSCRIBERS}, ${EVERYDAY_SECONDS} s ...`);
+	const row = loadgen(proto, 'everyday', server.addr, SUBSCRIBERS, EVERYDAY_RATE, EVERYDAY_SECONDS, server.pid);
+	console.log(row);
+	return row;
+}
+if (EVERYDAY_ONLY) {
+	const per = (name, server, proto) => everyday(name, server, proto).deliveries_per_cpu_s;
+	const [r, s, fl] = [per('relay', relay, 'relay'), per('socketio', sio, 'sio'), per('floor', floor, 'relay')];
+	const flu = per('floor, io_uring', floorUring, 'relay');
+	console.log({ everyday_x_socketio: r / s, floor_x_socketio: fl / s, floor_uring_x_socketio: flu / s, relay_of_floor: r / fl });
+	cleanup();
+	process.exit(0);
+}
 const results = {
 	machine: { cpus: cpus().length, model: cpus()[0]?.model },
 	config: { SUBSCRIBERS, EVENTS, IDLE, EVERYDAY_RATE, EVERYDAY_SECONDS, RESUME, PUBLISHERS, WINDOW, PUBLISH_SECONDS },
 	ceiling,
 	relay: {},
-	socketio: {}
+	socketio: {},
+	floor: {},
+	floor_uring: {}
 };
 for (const [name, server, proto] of [
 	['relay', relay, 'relay'],
 	['socketio', sio, 'sio']
 ]) {
-	console.log(`${name}: everyday load, 1 publisher at ${EVERYDAY_RATE}/s -> ${SUBSCRIBERS}, ${EVERYDAY_SECONDS} s ...`);
-	results[name].everyday = loadgen(proto, 'everyday', server.addr, SUBSCRIBERS, EVERYDAY_RATE, EVERYDAY_SECONDS, server.pid);
-	console.log(results[name].everyday);
+	results[name].everyday = everyday(name, server, proto);
 	console.log(`${name}: fan-out 1 -> ${SUBSCRIBERS}, ${EVENTS} events ...`);
 	results[name].fanout = loadgen(proto, 'fanout', server.addr, SUBSCRIBERS, EVENTS);
 	console.log(results[name].fanout);
 	results[name].publish = publishRun(proto, server);
 	console.log(results[name].publish);
 }
+results.floor.everyday = everyday('floor', floor, 'relay');
+results.floor_uring.everyday = everyday('floor, io_uring', floorUring, 'relay');
 
 // One publish run: acknowledged publishes, and CPU per publish of each process.
 function publishRun(proto, server) {
@@ -293,6 +322,8 @@ results.checks = {
 	p99_relay_le_socketio: r.fanout.p99_ms <= s.fanout.p99_ms,
 	everyday_x_socketio: ratio(r.everyday.deliveries_per_cpu_s, s.everyday.deliveries_per_cpu_s),
 	everyday_p99_relay_le_socketio: r.everyday.p99_ms <= s.everyday.p99_ms,
+	everyday_floor_x_socketio: ratio(results.floor.everyday.deliveries_per_cpu_s, s.everyday.deliveries_per_cpu_s),
+	everyday_floor_uring_x_socketio: ratio(results.floor_uring.everyday.deliveries_per_cpu_s, s.everyday.deliveries_per_cpu_s),
 	...Object.fromEntries(
 		IDLE.map((n) => [`memory_fraction_of_socketio_${n}`, ratio(r[`idle${n}`].kib_per_connection, s[`idle${n}`].kib_per_connection)])
 	),
@@ -303,6 +334,12 @@ const f = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximu
 const c = results.checks;
 const sumCpu = (p) => p.cpu_us_per_publish.redis + p.cpu_us_per_publish.server + p.cpu_us_per_publish.loadgen;
 const cpu = (p) => ['redis', 'server', 'loadgen'].map((k) => f(p.cpu_us_per_publish[k], 1)).join(' / ');
+// An everyday row of a floor: its CPU per delivery, and socket.io's over it
+// (the best ratio a server doing that much could reach in this run).
+const floorRow = (what, row, x) =>
+	row.skipped
+		? `| everyday load, ${what} | not measured: ${row.skipped} | | |`
+		: `| everyday load, ${what}: server CPU per delivery, µs user / system; deliveries per server CPU-second | ${f(row.user_us_per_delivery, 2)} / ${f(row.system_us_per_delivery, 2)}; ${f(row.deliveries_per_cpu_s)} | | the best a server could reach here: **${f(x, 2)}×** socket.io; p50 / p99 ${f(row.p50_ms, 1)} / ${f(row.p99_ms, 1)} ms |`;
 const md = `# kaiwa-relay vs socket.io 4 + @socket.io/redis-streams-adapter
 
 Measured by \`make bench-relay\` on ${results.machine.cpus} CPU(s) (${results.machine.model}), one run, same Redis, loopback,
@@ -315,6 +352,8 @@ load generator in Rust (relay/examples/loadgen.rs). The machine is shared: treat
 | fan-out deliveries (of expected) | ${f(r.fanout.delivered)} / ${f(r.fanout.expected)} | ${f(s.fanout.delivered)} / ${f(s.fanout.expected)} | all |
 | everyday load, 1 publisher at ${EVERYDAY_RATE}/s → ${f(SUBSCRIBERS)}, ${EVERYDAY_SECONDS} s: server CPU per delivery, µs user / system | ${f(r.everyday.user_us_per_delivery, 2)} / ${f(r.everyday.system_us_per_delivery, 2)} | ${f(s.everyday.user_us_per_delivery, 2)} / ${f(s.everyday.system_us_per_delivery, 2)} | user ≤ 0.5 µs |
 | everyday load: deliveries per server CPU-second | ${f(r.everyday.deliveries_per_cpu_s)} | ${f(s.everyday.deliveries_per_cpu_s)} | ≥ 2.5× socket.io: **${f(c.everyday_x_socketio, 2)}×** |
+${floorRow('the floor (relay/examples/floor.rs: one plain \`write\` per delivery, nothing else)', results.floor.everyday, c.everyday_floor_x_socketio)}
+${floorRow("the floor with io_uring (every event's sends in one submission)", results.floor_uring.everyday, c.everyday_floor_uring_x_socketio)}
 | everyday load: p50 / p99 publish → receive (ms) | ${f(r.everyday.p50_ms, 2)} / ${f(r.everyday.p99_ms, 2)} | ${f(s.everyday.p50_ms, 2)} / ${f(s.everyday.p99_ms, 2)} | p99 ≤ socket.io: **${c.everyday_p99_relay_le_socketio ? 'yes' : 'no'}** |
 | everyday load: deliveries (of expected) | ${f(r.everyday.delivered)} / ${f(r.everyday.expected)} | ${f(s.everyday.delivered)} / ${f(s.everyday.expected)} | all |
 | publish throughput (${PUBLISHERS} connections × ${WINDOW} in flight, acked/s) | ${f(r.publish.publish_per_s)} | ${f(s.publish.publish_per_s)} | ≥ 30% of pipelined XADD: **${f(100 * c.publish_fraction_of_pipelined_xadd, 1)}%** |
