@@ -18,7 +18,7 @@ fn said(relay: &Relay) -> String {
 
 /// Whether io_uring is allowed here, as a relay left to choose found it.
 async fn uring_here() -> bool {
-    let auto = Relay::start(&[]).await;
+    let auto = Relay::start(&["--fanout-writes", "auto"]).await;
     let line = said(&auto);
     let uring = line.contains("the fan-out writes with io_uring, one submission per delivery round");
     assert!(
