@@ -369,32 +369,54 @@ impl Lane {
 }
 
 /// One delivery round: the events the hub hands over at once (one, or a
-/// read's batch), with each one's WebSocket header, made once for every
-/// connection.
+/// read's batch), each framed once for every connection: the WebSocket
+/// header and the `event` frame, one after the other in one buffer, so a
+/// burst of consecutive events is one slice (and one plain send).
 #[derive(Debug)]
 struct Round<'a> {
     events: &'a [Arc<Event>],
-    heads: Vec<([u8; 10], usize)>,
+    /// Every event's header and frame, in order.
+    wire: Vec<u8>,
+    /// Where each event's header starts in `wire`, and its header's length.
+    starts: Vec<(usize, usize)>,
 }
 
 impl<'a> Round<'a> {
     fn new(events: &'a [Arc<Event>]) -> Round<'a> {
-        let heads = events.iter().map(|event| text_header(event.frame.len())).collect();
-        Round { events, heads }
+        let mut wire = Vec::with_capacity(events.iter().map(|e| e.frame.len() + 10).sum());
+        let mut starts = Vec::with_capacity(events.len() + 1);
+        for event in events {
+            let (head, len) = text_header(event.frame.len());
+            starts.push((wire.len(), len));
+            wire.extend_from_slice(&head[..len]);
+            wire.extend_from_slice(event.frame.as_bytes());
+        }
+        starts.push((wire.len(), 0));
+        Round { events, wire, starts }
     }
 
     /// The header and the frame of event `at`.
-    fn frame(&self, at: usize) -> (&[u8], &'a [u8]) {
-        let (head, len) = &self.heads[at];
-        (&head[..*len], self.events[at].frame.as_bytes())
+    fn frame(&self, at: usize) -> (&[u8], &[u8]) {
+        let ((start, head), (end, _)) = (self.starts[at], self.starts[at + 1]);
+        self.wire[start..end].split_at(head)
     }
 
-    /// Adds the slices of `burst` (header, frame, header, frame...) to `slices`.
+    /// Adds the slices of `burst` to `slices`: one for each run of consecutive events.
     fn slices<'r, const N: usize>(&'r self, burst: &Burst<N>, slices: &mut Vec<IoSlice<'r>>) {
+        let span =
+            |(first, last): (usize, usize)| IoSlice::new(&self.wire[self.starts[first].0..self.starts[last + 1].0]);
+        let mut run: Option<(usize, usize)> = None;
         for &at in &burst.at[..burst.count] {
-            let (head, frame) = self.frame(at);
-            slices.extend([IoSlice::new(head), IoSlice::new(frame)]);
+            run = match run {
+                Some((first, last)) if last + 1 == at => Some((first, at)),
+                Some(done) => {
+                    slices.push(span(done));
+                    Some((at, at))
+                }
+                None => Some((at, at)),
+            };
         }
+        slices.extend(run.map(span));
     }
 }
 

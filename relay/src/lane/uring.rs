@@ -187,33 +187,42 @@ fn finish<const N: usize>(ring: &mut IoUring, jobs: &mut Vec<Job<'_, N>>, round:
 }
 
 /// One submission of every job's burst, waited for; sets each job's `wrote`.
+/// A burst of consecutive events is one slice of the round's buffer, sent
+/// with a plain `send`; others with a `sendmsg` of their slices.
 fn send<const N: usize>(ring: &mut IoUring, jobs: &mut [Job<'_, N>], round: &Round<'_>) -> io::Result<()> {
-    let mut slices = Vec::with_capacity(2 * N * jobs.len());
+    let mut slices = Vec::with_capacity(jobs.len());
+    let mut counts = Vec::with_capacity(jobs.len());
     for job in jobs.iter_mut() {
         job.wrote = 0;
+        let before = slices.len();
         round.slices(&job.burst, &mut slices);
+        counts.push(slices.len() - before);
     }
     // Every slice is in place: the messages point into them.
     let mut at = 0;
-    let messages: Vec<libc::msghdr> = jobs
+    let messages: Vec<libc::msghdr> = counts
         .iter()
-        .map(|job| {
-            let count = 2 * job.burst.count;
+        .map(|&count| {
             at += count;
             message(&slices[at - count..at])
         })
         .collect();
     {
         let mut queue = ring.submission();
-        for (i, (job, msg)) in jobs.iter().zip(&messages).enumerate() {
-            let send = opcode::SendMsg::new(types::Fd(job.lane.tcp.as_raw_fd()), msg)
-                .flags(FLAGS as u32)
-                .build()
-                .user_data(i as u64);
-            // SAFETY: `messages` and `slices` (and the frames they point
-            // to) outlive the send: it is waited for below, and on an
+        let mut at = 0;
+        for (i, ((job, msg), &count)) in jobs.iter().zip(&messages).zip(&counts).enumerate() {
+            let fd = types::Fd(job.lane.tcp.as_raw_fd());
+            let send = match count {
+                1 => opcode::Send::new(fd, slices[at].as_ptr(), slices[at].len() as u32)
+                    .flags(FLAGS)
+                    .build(),
+                _ => opcode::SendMsg::new(fd, msg).flags(FLAGS as u32).build(),
+            };
+            at += count;
+            // SAFETY: `messages` and `slices` (and the round's buffer they
+            // point to) outlive the send: it is waited for below, and on an
             // error the ring is dropped before they are.
-            unsafe { queue.push(&send) }.map_err(io::Error::other)?;
+            unsafe { queue.push(&send.user_data(i as u64)) }.map_err(io::Error::other)?;
         }
     }
     let mut done = 0;
