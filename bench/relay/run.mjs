@@ -259,9 +259,30 @@ for (const [name, server, proto] of [
 results.floor.everyday = everyday('floor', floor, 'relay');
 results.floor_uring.everyday = everyday('floor, io_uring', floorUring, 'relay');
 
+// Events per run (a producer's consecutive seqs stored together) in the
+// sorted sets of the producers not in `before`, a member per run: Redis's
+// cost per publish grows as runs shorten (relay/src/engine/redis/append.rs).
+function cli(...args) {
+	return spawnSync('redis-cli', ['-p', String(redisPort), ...args], { encoding: 'utf8' }).stdout.trim();
+}
+function producerKeys() {
+	return cli('--scan', '--pattern', '*seqs:*').split('\n').filter(Boolean);
+}
+function eventsPerRun(before) {
+	let [seqs, runs] = [0, 0];
+	for (const key of producerKeys().filter((k) => !before.includes(k))) {
+		const [first] = cli('ZRANGE', key, '0', '0').split(' ').map(Number);
+		const [last, count] = cli('ZRANGE', key, '-1', '-1').split(' ').map(Number);
+		seqs += last + count - first;
+		runs += Number(cli('ZCARD', key));
+	}
+	return runs ? Number((seqs / runs).toFixed(1)) : undefined;
+}
+
 // One publish run: acknowledged publishes, and CPU per publish of each process.
 function publishRun(proto, server) {
 	console.log(`${proto}: publish throughput, ${PUBLISHERS} connections x ${WINDOW} in flight, ${PUBLISH_SECONDS} s ...`);
+	const producers = producerKeys();
 	const before = { redis: cpuSeconds(redis.pid), server: cpuSeconds(server.pid), stats: commandstats(redisPort) };
 	const publish = loadgen(proto, 'publish', server.addr, PUBLISHERS, PUBLISH_SECONDS, WINDOW);
 	const stats = commandstats(redisPort);
@@ -286,6 +307,7 @@ function publishRun(proto, server) {
 		server: perPublish(cpuSeconds(server.pid) - before.server),
 		loadgen: perPublish(publish.loadgen_cpu_s)
 	};
+	if (proto === 'relay') publish.events_per_run = eventsPerRun(producers);
 	return publish;
 }
 // Memory per idle connection, each server freshly started (a Node heap grown
