@@ -113,8 +113,8 @@ function read(reader, payload, width) {
 }
 
 // The readers write kind codes the module decodes: the two must agree on
-// them. init() no longer asks the module (it cost every page load a call
-// into it), so the built package is checked here.
+// them. init() does not ask the module (a call into it would cost every
+// page load), so the built package is checked here.
 test("the package's module and its payload reader name the kind codes alike, in code order", async () => {
 	await init();
 	assert.deepEqual(BusCore.kindNames(), [...KIND_NAMES]);
