@@ -395,7 +395,7 @@ ${IDLE.map((n) => (r[`idle${n}`].skipped ? `| RSS per idle connection (${f(n)} c
 | time to resume ${f(RESUME)} missed events (s) | ${f(r.resume.seconds, 3)} (${f(r.resume.received)} received, recovered: ${r.resume.recovered}) | no equivalent measured | |
 
 \`redis-benchmark\` XADD ceiling on this machine in the same run: ${f(ceiling.unpipelined)}/s unpipelined (50 clients), ${f(ceiling.pipelined32)}/s pipelined ×32.
-A plain pipelined XADD (×32, 50 clients, \`MAXLEN ~\`) of the entry the relay stores for the publish run's event cost Redis ${f(ceiling.xadd_redis_cpu_us, 2)} µs of CPU each, the lowest of three runs (${ceiling.xadd_redis_cpu_us_runs.map((us) => f(us, 2)).join(', ')} µs), measured as the publishes are (Redis's CPU time over the run ÷ entries).
+A plain pipelined XADD (×32, 50 clients, \`MAXLEN ~\`) of the entry the relay stores for the publish run's event cost Redis ${f(ceiling.xadd_redis_cpu_us, 2)} µs of CPU each, the lowest of three runs right before the relay's publish row (${ceiling.xadd_redis_cpu_us_runs.map((us) => f(us, 2)).join(', ')} µs), measured as the publishes are (Redis's CPU time over the run ÷ entries). The relay stored ${f(r.publish.events_per_run, 1)} events per producer run (Redis's cost per publish grows as runs shorten).
 In the publish run Redis, the server and the load generator share the ${results.machine.cpus} cores: their CPU per publish
 (process CPU time over the run ÷ publishes acknowledged) adds up to ${f(sumCpu(r.publish), 1)} µs for kaiwa-relay, so these cores
 could acknowledge at most ${f((results.machine.cpus * 1e6) / sumCpu(r.publish))} publishes/s even fully busy; one Redis core alone, at ${f(r.publish.cpu_us_per_publish.redis, 1)} µs each, at most ${f(1e6 / r.publish.cpu_us_per_publish.redis)}/s.
