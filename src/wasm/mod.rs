@@ -214,8 +214,12 @@ impl BusCore {
     pub fn emit(&self, name: u32, word: i32, from: u32, depth: u32, handlers: u32) -> f64 {
         let id = NameId(name);
         let begun = self.state.with(|s| {
-            let probes = packed(&s.core, &s.probes, id, word, from);
-            let checked = s.core.check(id, &probes, depth as usize);
+            let checked = if s.core.sure(id, word, depth as usize) {
+                Ok(None)
+            } else {
+                s.core
+                    .check(id, &packed(&s.core, &s.probes, id, word, from), depth as usize)
+            };
             checked.map(|warning| (s.core.start(id, (), s.now, handlers), warning))
         });
         match begun {
