@@ -70,6 +70,13 @@ const cases = {};
 	cases['read the payload (compiled reader)'] = () => read(payload, atoms, view, 0);
 	cases['a JS->wasm call (i32 in and out)'] = () => core.probeBuffer(16);
 	cases['core.emit: Rust decision + record'] = () => core.emit(id, word, 0, 0, 1);
+	// A literal field: its kinds alone do not decide, so Core::check does.
+	const LONG = 'conversation.started';
+	const longId = core.intern(LONG);
+	const longRead = compileReader(core.plan(longId));
+	const started = { conversationId: 'c1', userId: 'u1', targetLanguage: 'ja', mode: 'traditional', timestamp: new Date() };
+	const longWord = longRead(started, atoms, view, 0);
+	cases['core.emit: the long way (a literal field)'] = () => core.emit(longId, longWord, 0, 0, 1);
 	const bare = new BusCore(false, 0, false);
 	const bareId = bare.intern(NAME);
 	bare.emit(bareId, 0, 0, 0, 1);

@@ -117,7 +117,7 @@ export function renderMarkdown(result) {
 		`Package: \`.wasm\` ${kb(wasm.raw)} (${kb(wasm.gzip)} gzip); JS ${kb(jsMinified.raw)} minified in a bundle (${kb(jsMinified.gzip)} gzip), ` +
 			`${kb(js.raw)} as published with comments (${kb(js.gzip)} gzip, ${js.files.length} files); ` +
 			`${kb(summary.totalGzip)} gzip in all (.wasm + minified JS). ` +
-			`init() in Chromium: ${summary.initMedian?.toFixed(2)} ms median of ${result.initMs.length} fresh pages, ` +
+			`init() in Chromium: ${summary.initMedian?.toFixed(2)} ms median of ${result.initMs.length} fresh pages (timed once the page is quiet), ` +
 			`${summary.initAfterDownload?.toFixed(2)} ms of it after the download (compile + instantiate).`,
 		''
 	);

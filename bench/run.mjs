@@ -10,6 +10,7 @@ import * as esbuild from 'esbuild';
 import { launchChromium } from '../scripts/lib/chromium.mjs';
 import { serveStatic } from '../scripts/lib/static-server.mjs';
 import { coreSize, gzipSize } from '../scripts/lib/size.mjs';
+import { measureInit } from './init.mjs';
 import { measurePanelChunk } from './panel-chunk.mjs';
 import { buildReadyBundles, measureReady } from './ready.mjs';
 import { available as cpuClockAvailable, lendCpuClock } from './renderer-clock.mjs';
@@ -43,8 +44,8 @@ const server = await serveStatic('.');
 // bench/node.mjs runs Node with --single-threaded-gc).
 const browser = await launchChromium({ args: ['--js-flags=--expose-gc --single-threaded-gc', '--enable-precise-memory-info'] });
 let chromium;
-const initMs = [];
-const initAfterDownloadMs = [];
+let initMs;
+let initAfterDownloadMs;
 try {
 	const page = await browser.context.newPage();
 	if (cpuClockAvailable) await lendCpuClock(page);
@@ -54,15 +55,7 @@ try {
 	if (chromium.error) throw new Error(chromium.error);
 	await page.close();
 	console.log('bench: init() in fresh pages…');
-	for (let i = 0; i < (quick ? 2 : 15); i++) {
-		const fresh = await browser.context.newPage();
-		await fresh.goto(`${server.url}/bench/init.html`);
-		await fresh.waitForFunction(() => window.__init !== undefined);
-		const { ms, afterDownloadMs } = await fresh.evaluate(() => window.__init);
-		initMs.push(ms);
-		initAfterDownloadMs.push(afterDownloadMs);
-		await fresh.close();
-	}
+	({ ms: initMs, afterDownloadMs: initAfterDownloadMs } = (await measureInit(browser.context, server.url, quick ? 2 : 15))['/pkg']);
 	console.log('bench: time to a usable bus in fresh pages…');
 	readyMs = await measureReady(browser.context, server.url, quick ? 2 : 15);
 } finally {

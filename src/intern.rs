@@ -13,8 +13,9 @@
 //! the halves together (the "folded multiply" of foldhash and aHash), so every
 //! input bit reaches the low bits the table indexes by: FxHash's plain
 //! multiply did not, and names that differ only in a trailing digit collided.
-//! The start value is a per-page random seed ([`set_seed`], from the wasm
-//! start function), so colliding keys cannot be computed ahead of time.
+//! The start value is a per-page random seed ([`set_seed`], set when the
+//! page's first bus is made), so colliding keys cannot be computed ahead of
+//! time.
 
 use crate::prelude::*;
 

@@ -30,9 +30,9 @@ pub enum Parsed {
 /// Parses one field's type text into its type and whether it is optional.
 /// The error is the reason, for [`crate::error::SchemaError::Descriptor`].
 pub fn parse(text: &str) -> Result<(Parsed, bool), &'static str> {
-    let text = text.trim();
+    let text = text.trim_ascii();
     let (text, optional) = match text.strip_suffix('?') {
-        Some(rest) => (rest.trim_end(), true),
+        Some(rest) => (rest.trim_ascii_end(), true),
         None => (text, false),
     };
     let plain = match text {
@@ -70,7 +70,7 @@ fn literals(text: &str) -> Result<Vec<String>, &'static str> {
             None => (remaining, None),
         };
         rest = more;
-        let member = member.trim();
+        let member = member.trim_ascii();
         let quote = match member.bytes().next() {
             Some(q @ (b'\'' | b'"')) => char::from(q),
             _ => return Err("every member of a literal union must be a quoted string"),

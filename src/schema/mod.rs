@@ -23,7 +23,7 @@ use crate::error::SchemaError;
 use crate::intern::{slot, Interner};
 use crate::limits::{MAX_DESCRIPTION_LEN, MAX_DESCRIPTOR_LEN, MAX_FIELDS, MAX_NAME_LEN, MAX_VERSION_LEN};
 use descriptor::Parsed;
-use probe::{Describe, Kind, Plan, Probe, ReadMode};
+use probe::{Describe, Kind, Packed, Plan, Probe, ReadMode};
 
 /// A field's type.
 #[derive(Clone, Debug, PartialEq)]
@@ -173,9 +173,6 @@ impl Schema {
     /// issue; empty means valid.
     #[inline]
     pub fn check(&self, probes: &(impl Describe + ?Sized)) -> Vec<Issue> {
-        if probes.word().is_some_and(|word| self.sure(word)) {
-            return Vec::new();
-        }
         let mut issues = Vec::new();
         let root = probes.probe(0, ReadMode::Kind);
         if root.kind != Kind::Object {
@@ -198,14 +195,16 @@ impl Schema {
         issues
     }
 
-    /// Whether the kinds packed in `word` (see [`Describe::word`]) make the
-    /// payload valid whatever else the probes say: an object whose every
-    /// field's kind is [`Field::sure`]. The common case, in a few
-    /// instructions; `false` sends [`Schema::check`] the long way.
+    /// Whether [`Schema::check`] of a [`Packed`] description whose first
+    /// word is `word` finds nothing, on the kinds in `word` alone: an
+    /// object, of a schema of at most seven fields (all their kinds are in
+    /// `word`), whose every field's kind is [`Field::sure`]. The common
+    /// case, in a few instructions, for [`crate::core::Core::sure`]; `false`
+    /// sends the emit the long way.
     #[inline]
-    fn sure(&self, word: u32) -> bool {
-        let mut kinds = word;
-        if kinds & 15 != Kind::Object as u32 {
+    pub(crate) fn sure(&self, word: i32) -> bool {
+        let mut kinds = word as u32;
+        if self.fields.len() >= Packed::KINDS_PER_WORD || kinds & 15 != Kind::Object as u32 {
             return false;
         }
         self.fields.iter().all(|field| {

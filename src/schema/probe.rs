@@ -178,13 +178,6 @@ pub trait Describe {
     fn kind(&self, index: usize) -> Kind {
         self.probe(index, ReadMode::Kind).kind
     }
-
-    /// The kinds of every probe packed four bits each (probe `j` at bits
-    /// `4j..4j + 4`), when they all fit in one word: the fast path of
-    /// [`crate::schema::Schema::check`].
-    fn word(&self) -> Option<u32> {
-        None
-    }
 }
 
 impl Describe for [Probe] {
@@ -275,10 +268,6 @@ impl Describe for Packed<'_> {
         }
         self.kind_of(index)
     }
-
-    fn word(&self) -> Option<u32> {
-        (self.fields < Self::KINDS_PER_WORD).then_some(self.word as u32)
-    }
 }
 
 #[cfg(test)]
@@ -357,11 +346,44 @@ mod tests {
         assert_eq!(literal.probe(1, ReadMode::StringItems).bad_item, Some((0, Kind::Threw)));
     }
 
-    /// [`Schema::check`](crate::schema::Schema::check) decides most valid
-    /// payloads from the packed word alone: it must always say what the long
-    /// way says (the same description, as a slice of probes, which has no
-    /// word). Random words over every field type, most nibbles drawn from
-    /// kinds the fields are sure of, so that both ways are taken often.
+    /// The word holds the kinds of seven fields: a schema of eight is never
+    /// decided from it, whatever it says (the eighth field's kind is in
+    /// the probe buffer, which the word does not cover).
+    #[test]
+    fn the_packed_word_does_not_decide_for_eight_fields() {
+        use crate::schema::Schemas;
+        let keys = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        let fields: Vec<(&str, &str)> = keys.iter().map(|k| (*k, "string?")).collect();
+        let mut schemas = Schemas::new(false);
+        let eight = schemas.compile("eight.fields", "1.0.0", "", "user", &fields).unwrap();
+        let seven = schemas
+            .compile("seven.fields", "1.0.0", "", "user", &fields[..7])
+            .unwrap();
+        // An object whose seven first fields are strings; the eighth's kind
+        // (a number, say) is not in the word.
+        let word = word(&[
+            Kind::Object,
+            Kind::String,
+            Kind::String,
+            Kind::String,
+            Kind::String,
+            Kind::String,
+            Kind::String,
+            Kind::String,
+        ]);
+        assert!(
+            seven.sure(word),
+            "the positive control: seven fields are decided from the word"
+        );
+        assert!(!eight.sure(word));
+    }
+
+    /// Most valid emits are decided from the packed word alone
+    /// ([`Schema::sure`](crate::schema::Schema::sure), for
+    /// `Core::sure`): whenever it says sure, the full check of the same
+    /// description (as a slice of probes) must find nothing. Random words
+    /// over every field type, most nibbles drawn from kinds the fields are
+    /// sure of, so that both ways are taken often.
     #[test]
     fn the_packed_word_fast_path_agrees_with_the_full_check() {
         use crate::schema::{tests::EVERY_TYPE as types, Schemas};
@@ -428,9 +450,10 @@ mod tests {
                         )
                     })
                     .collect();
-                let issues = schema.check(&packed);
-                assert_eq!(issues, schema.check(probes.as_slice()), "{fields:?} word {word:#x}");
-                if issues.is_empty() {
+                let issues = schema.check(probes.as_slice());
+                assert_eq!(issues, schema.check(&packed), "{fields:?} word {word:#x}");
+                if schema.sure(word as i32) {
+                    assert_eq!(issues, [], "sure, yet invalid: {fields:?} word {word:#x}");
                     fast += 1;
                 } else {
                     long += 1;
@@ -439,7 +462,7 @@ mod tests {
         }
         assert!(
             fast > 2_000 && long > 2_000,
-            "valid and invalid both seen: {fast} valid, {long} not"
+            "both ways taken: {fast} sure, {long} the long way"
         );
     }
 }

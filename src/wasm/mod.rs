@@ -16,6 +16,7 @@ mod convert;
 mod lock;
 
 use core::cell::Cell;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
@@ -46,11 +47,18 @@ fn trap(_: &core::panic::PanicInfo<'_>) -> ! {
 // the deny-list in src/lib.rs), and the hook's message formatting cost 1.2 KB
 // of gzipped .wasm. A panic, which would be a bug, shows as a
 // `RuntimeError: unreachable` with the wasm stack.
-#[wasm_bindgen(start)]
-fn start() {
-    // 2^32: two random halves make the interner's 64-bit hash seed.
-    let half = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    crate::intern::set_seed(half() ^ half().rotate_left(32));
+
+/// Sets the interner's random hash seed when the first bus is made, before
+/// its tables exist. Not a wasm start function: that ran inside every
+/// `init()`, bus or not, and its lazy compilation and two calls out to JS
+/// were about 0.2 ms of `init()` in Chromium.
+fn seed_once() {
+    static SEEDED: AtomicBool = AtomicBool::new(false);
+    if !SEEDED.swap(true, Ordering::Relaxed) {
+        // 2^32: two random halves make the 64-bit seed.
+        let half = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        crate::intern::set_seed(half() ^ half().rotate_left(32));
+    }
 }
 
 /// Handlers and payloads live in the JS layer, handlers keyed by
@@ -135,6 +143,7 @@ impl BusCore {
     /// A core with the catalog (or not), in development or strict mode.
     #[wasm_bindgen(constructor)]
     pub fn new(strict: bool, history_limit: u32, catalog: bool) -> BusCore {
+        seed_once();
         let mode = if strict { Mode::Strict } else { Mode::Development };
         let core = Core::new(Options {
             mode,
@@ -213,9 +222,17 @@ impl BusCore {
     /// crossing.
     pub fn emit(&self, name: u32, word: i32, from: u32, depth: u32, handlers: u32) -> f64 {
         let id = NameId(name);
+        let sure = self.state.with(|s| {
+            let sure = s.core.sure(id, word, depth as usize);
+            sure.then(|| s.core.start(id, (), s.now, handlers))
+        });
+        if let Some(record) = sure {
+            return record as f64;
+        }
         let begun = self.state.with(|s| {
-            let probes = packed(&s.core, &s.probes, id, word, from);
-            let checked = s.core.check(id, &probes, depth as usize);
+            let checked = s
+                .core
+                .check(id, &packed(&s.core, &s.probes, id, word, from), depth as usize);
             checked.map(|warning| (s.core.start(id, (), s.now, handlers), warning))
         });
         match begun {

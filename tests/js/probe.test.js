@@ -3,7 +3,9 @@
 // 'unsafe-eval' must write the same codes for every payload. Runs in Node
 // and in Chromium, against the built package's probe.js.
 
-import { compileReader, configure, readPayload } from '../../pkg/core/probe.js';
+import { init } from '#kaiwa';
+import { BusCore } from '../../pkg/kaiwa_bus.js';
+import { KIND_NAMES, compileReader, configure, readPayload } from '../../pkg/core/probe.js';
 import { assert, test } from './harness.js';
 
 // Read modes, as ReadMode in src/schema/probe.rs.
@@ -109,6 +111,14 @@ function read(reader, payload, width) {
 	const n = reader(payload, atoms, out, 3);
 	return [n, ...out];
 }
+
+// The readers write kind codes the module decodes: the two must agree on
+// them. init() does not ask the module (a call into it would cost every
+// page load), so the built package is checked here.
+test("the package's module and its payload reader name the kind codes alike, in code order", async () => {
+	await init();
+	assert.deepEqual(BusCore.kindNames(), [...KIND_NAMES]);
+});
 
 test('the compiled reader writes what the reference reader writes', () => {
 	let compared = 0;

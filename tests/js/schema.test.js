@@ -319,6 +319,48 @@ test('registerSchema refuses bad descriptors, naming the field and the text', ()
 	assert.equal(bus.getSchema('cart.item.added'), undefined, 'nothing was registered');
 });
 
+test('a descriptor is padded with ASCII spaces only, as the TypeScript types read it', () => {
+	const bus = new EventBus();
+	const base = { name: 'cart.item.added', version: '1.0.0', description: '' };
+	bus.registerSchema({ ...base, payload: { when: ' Date ', size: " 's' | 'm' ?" } });
+	assert.equal(bus.validate('cart.item.added', { when: at, size: 'm' }).ok, true);
+	assert.equal(bus.validate('cart.item.added', { when: at }).ok, true, 'size is optional');
+	assert.equal(bus.validate('cart.item.added', { when: at, size: 'x' }).ok, false);
+	// A no-break space is not padding: the type it sits in is unknown.
+	for (const text of ['Date\u00a0', '\u3000string', "'s' |\u00a0'm'"]) {
+		const schema = { ...base, version: '2.0.0', payload: { when: text } };
+		assert.throws(
+			() => bus.registerSchema(schema),
+			{ name: 'Error', message: /field when: (unknown type|every member)/ },
+			JSON.stringify(text)
+		);
+	}
+});
+
+test('past seven fields, the fields after the seventh are still checked', () => {
+	const bus = new EventBus();
+	const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+	bus.registerSchema({
+		name: 'wide.form.sent',
+		version: '1.0.0',
+		description: '',
+		// Optional: a field the word cannot see would read as missing, which passes.
+		payload: Object.fromEntries(keys.map((k) => [k, 'string?']))
+	});
+	const valid = Object.fromEntries(keys.map((k) => [k, k]));
+	let calls = 0;
+	bus.on('wide.form.sent', () => calls++);
+	bus.emit('wide.form.sent', valid);
+	assert.equal(calls, 1, 'the positive control: a valid payload is delivered');
+	for (const key of ['g', 'h', 'i']) {
+		assert.throws(() => bus.emit('wide.form.sent', { ...valid, [key]: 1 }), {
+			name: 'ValidationError',
+			message: new RegExp(`^wide\\.form\\.sent: ${key}: expected string, received number$`)
+		});
+	}
+	assert.equal(calls, 1);
+});
+
 test('registering a name again needs a higher version, which then applies', () => {
 	const bus = new EventBus();
 	bus.on('auth.user.login', () => {});
