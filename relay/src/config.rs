@@ -26,6 +26,17 @@ pub enum EngineKind {
     Redis,
 }
 
+/// How the fan-out writes events to the sockets of idle connections (`lane.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FanoutWrites {
+    /// io_uring where the kernel allows it, else `writev`.
+    Auto,
+    /// io_uring, or the relay does not start.
+    IoUring,
+    /// One `writev` per socket.
+    Writev,
+}
+
 /// What `--help` says after the flags.
 const AFTER_HELP: &str = "Each flag but --insecure-dev may also be set as KAIWA_RELAY_<FLAG> (--max-payload: \
 KAIWA_RELAY_MAX_PAYLOAD); the command line wins.
@@ -101,6 +112,9 @@ pub struct Config {
     /// Open WebSocket connections of one user (token `sub`) at most (0: no limit).
     #[arg(long, env = "KAIWA_RELAY_MAX_CONNECTIONS_PER_USER", default_value = "64", value_name = "N", value_parser = limit)]
     pub max_connections_per_user: usize,
+    /// How the fan-out writes to idle connections: io_uring where the kernel allows it (auto), or always writev.
+    #[arg(long, env = "KAIWA_RELAY_FANOUT_WRITES", default_value = "auto", value_name = "auto|io-uring|writev", value_parser = fanout_writes)]
+    pub fanout_writes: FanoutWrites,
     /// A web origin whose pages may connect (repeatable, or comma-separated; `*`: any).
     #[arg(long, env = "KAIWA_RELAY_ALLOW_ORIGIN", value_name = "ORIGIN", value_parser = origins)]
     allow_origin: Vec<Origins>,
@@ -193,6 +207,15 @@ fn engine(value: &str) -> Result<EngineKind, &'static str> {
         "memory" => Ok(EngineKind::Memory),
         "redis" => Ok(EngineKind::Redis),
         _ => Err("expected memory or redis"),
+    }
+}
+
+fn fanout_writes(value: &str) -> Result<FanoutWrites, &'static str> {
+    match value {
+        "auto" => Ok(FanoutWrites::Auto),
+        "io-uring" => Ok(FanoutWrites::IoUring),
+        "writev" => Ok(FanoutWrites::Writev),
+        _ => Err("expected auto, io-uring or writev"),
     }
 }
 

@@ -5,7 +5,9 @@
 //! So a connection with nothing of its own in flight hands its socket to the
 //! hub ("direct"): the hub's fan-out writes each event it admits (the
 //! WebSocket header and the `event` frame serialized once for every
-//! receiver, one `writev`) without blocking, and no task wakes.
+//! receiver) without blocking, and no task wakes: on Linux the sends of
+//! every such socket in one io_uring submission (`lane/uring.rs`), else
+//! one `writev` each (`--fanout-writes`).
 //!
 //! The connection's task takes its events back (it listens to the hub again,
 //! see `feed.rs`) when the socket did not take a whole frame, when the
@@ -27,7 +29,8 @@
 //!
 //! The fan-out and the connection's task (replies, pings, pongs, the close,
 //! [`Lane::write_frames`]) write whole frames to one socket, each write
-//! under the lane's lock. What the socket did not take of a frame (`rest`,
+//! under the lane's lock (an io_uring send: from its submission to its
+//! completion). What the socket did not take of a frame (`rest`,
 //! one frame at most) is written before anything else; the fan-out does not
 //! write while there is one.
 
@@ -41,10 +44,25 @@ use tokio::net::TcpStream;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::auth::Grant;
+use crate::config::FanoutWrites;
 use crate::engine::{Direct, Fed};
 use crate::event::{Event, Offset};
 use crate::feed::{Feed, Step};
 use crate::filter::Filter;
+
+#[cfg(target_os = "linux")]
+mod uring;
+
+/// Whether the fan-out can write through io_uring here (see `uring.rs`).
+#[cfg(target_os = "linux")]
+fn uring_probe() -> io::Result<()> {
+    uring::probe()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn uring_probe() -> io::Result<()> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "io_uring is Linux's"))
+}
 
 /// Frames the fan-out writes to one socket in one system call at most.
 const BURST: usize = 32;
@@ -102,6 +120,79 @@ impl Inner {
         rest.extend_from_slice(head.get(wrote..).unwrap_or_default());
         rest.extend_from_slice(&frame[wrote.saturating_sub(head.len())..]);
         self.rest = Some(rest.into_boxed_slice());
+    }
+
+    /// The next burst of up to `N` frames of `events` (from `*next` on)
+    /// to write to this connection's socket, while it is direct: those it
+    /// admits after `last`. `None` when there is nothing more to write:
+    /// everything looked at is dealt with, or the connection went back to
+    /// its task (a frame of its own waits in part: the task writes these
+    /// from its receiver, after it).
+    fn burst<const N: usize>(&mut self, origin: &str, events: &[Arc<Event>], next: &mut usize) -> Option<Burst<N>> {
+        if !self.direct || *next >= events.len() {
+            return None;
+        }
+        if self.rest.is_some() {
+            self.give_back();
+            return None;
+        }
+        let mut burst = Burst {
+            at: [0; N],
+            count: 0,
+            seen: self.last,
+        };
+        while *next < events.len() && burst.count < N {
+            let event = &events[*next];
+            *next += 1;
+            if event.offset <= self.last {
+                continue;
+            }
+            burst.seen = event.offset;
+            if self.admits(origin, event) {
+                burst.at[burst.count] = *next - 1;
+                burst.count += 1;
+            }
+        }
+        if burst.count == 0 {
+            self.last = burst.seen;
+            return None;
+        }
+        Some(burst)
+    }
+
+    /// Takes note that the socket took `wrote` bytes of `burst` (0: it was
+    /// full or broken, and the connection goes back to its task whole);
+    /// how many frames that wrote, the last perhaps in part: its rest is
+    /// kept, written before anything else, and the task takes over after it.
+    fn took<const N: usize>(&mut self, burst: &Burst<N>, round: &Round<'_>, mut wrote: usize) -> u64 {
+        if wrote == 0 {
+            self.give_back();
+            return 0;
+        }
+        for (i, &at) in burst.at[..burst.count].iter().enumerate() {
+            let (head, frame) = round.frame(at);
+            let total = head.len() + frame.len();
+            self.last = round.events[at].offset;
+            if wrote < total {
+                self.keep_rest(head, frame, wrote);
+                self.give_back();
+                return i as u64 + 1;
+            }
+            wrote -= total;
+        }
+        self.last = burst.seen;
+        burst.count as u64
+    }
+
+    /// Ends a delivery round: while still direct, everything its receiver
+    /// holds was dealt with (the hub sends to the receivers first, and one
+    /// batch at a time), so it is emptied.
+    fn settle(&mut self) {
+        if self.direct {
+            if let Some(rx) = self.rx.as_mut() {
+                while !matches!(rx.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
+            }
+        }
     }
 
     /// Writes `rest`; `Ok(false)` when the socket is full.
@@ -247,81 +338,22 @@ impl Lane {
         inner.last
     }
 
-    /// Writes the events of `events` it admits after `last`, if this
-    /// connection is direct, in writes of `N` frames at most; how many
+    /// Writes the events of `round` it admits after `last`, if this
+    /// connection is direct, in `writev`s of `N` frames at most; how many
     /// frames that wrote. (`N` is 1 for the usual single event: the room
     /// for a burst is set up for every connection.)
-    fn deliver<const N: usize>(&self, events: &[Arc<Event>]) -> u64 {
+    fn deliver<'r, const N: usize>(&self, round: &'r Round<'_>, slices: &mut Vec<IoSlice<'r>>) -> u64 {
         let mut inner = self.lock();
-        let mut written = 0;
-        let mut next = 0;
-        while inner.direct && next < events.len() {
-            if inner.rest.is_some() {
-                // The task writes these (from its receiver), after its own frame.
-                inner.give_back();
-                break;
-            }
-            // The next burst: up to N admitted frames, and how far it looked.
-            let mut heads = [([0u8; 10], 0usize); N];
-            let mut burst: [(&[u8], Offset); N] = [(&[], Offset::ZERO); N];
-            let (mut count, mut seen) = (0, inner.last);
-            while next < events.len() && count < N {
-                let event = &events[next];
-                next += 1;
-                if event.offset <= inner.last {
-                    continue;
-                }
-                seen = event.offset;
-                if inner.admits(&self.origin, event) {
-                    heads[count] = text_header(event.frame.len());
-                    burst[count] = (event.frame.as_bytes(), event.offset);
-                    count += 1;
-                }
-            }
-            if count == 0 {
-                inner.last = seen;
-                break;
-            }
-            let mut slices = [[IoSlice::new(&[]); 2]; N];
-            for (slice, ((head, len), (frame, _))) in slices.iter_mut().zip(heads.iter().zip(&burst)).take(count) {
-                *slice = [IoSlice::new(&head[..*len]), IoSlice::new(frame)];
-            }
+        let (mut next, mut written) = (0, 0);
+        while let Some(burst) = inner.burst::<N>(&self.origin, round.events, &mut next) {
+            slices.clear();
+            round.slices(&burst, slices);
             // Nothing written (a full socket, or a broken one, which the
             // task's next read or write finds) is given back whole.
-            let mut wrote = self
-                .tcp
-                .try_write_vectored(&slices.as_flattened()[..2 * count])
-                .unwrap_or(0);
-            if wrote == 0 {
-                inner.give_back();
-                break;
-            }
-            for i in 0..count {
-                let (head, frame) = (&heads[i].0[..heads[i].1], burst[i].0);
-                let total = head.len() + frame.len();
-                inner.last = burst[i].1;
-                written += 1;
-                if wrote >= total {
-                    wrote -= total;
-                    continue;
-                }
-                // The socket took part of this frame: the rest is written
-                // before anything else, and the task takes over after it.
-                inner.keep_rest(head, frame, wrote);
-                inner.give_back();
-                break;
-            }
-            if inner.direct {
-                inner.last = seen;
-            }
+            let wrote = self.tcp.try_write_vectored(slices).unwrap_or(0);
+            written += inner.took(&burst, round, wrote);
         }
-        if inner.direct {
-            // Everything the receiver holds was dealt with (the hub sends to
-            // the receivers first, and one batch at a time).
-            if let Some(rx) = inner.rx.as_mut() {
-                while !matches!(rx.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
-            }
-        }
+        inner.settle();
         written
     }
 
@@ -334,6 +366,67 @@ impl Lane {
             inner.give_back();
         }
     }
+}
+
+/// One delivery round: the events the hub hands over at once (one, or a
+/// read's batch), each framed once for every connection: the WebSocket
+/// header and the `event` frame, one after the other in one buffer, so a
+/// burst of consecutive events is one slice (and one plain send).
+#[derive(Debug)]
+struct Round<'a> {
+    events: &'a [Arc<Event>],
+    /// Every event's header and frame, in order.
+    wire: Vec<u8>,
+    /// Where each event's header starts in `wire`, and its header's length.
+    starts: Vec<(usize, usize)>,
+}
+
+impl<'a> Round<'a> {
+    fn new(events: &'a [Arc<Event>]) -> Round<'a> {
+        let mut wire = Vec::with_capacity(events.iter().map(|e| e.frame.len() + 10).sum());
+        let mut starts = Vec::with_capacity(events.len() + 1);
+        for event in events {
+            let (head, len) = text_header(event.frame.len());
+            starts.push((wire.len(), len));
+            wire.extend_from_slice(&head[..len]);
+            wire.extend_from_slice(event.frame.as_bytes());
+        }
+        starts.push((wire.len(), 0));
+        Round { events, wire, starts }
+    }
+
+    /// The header and the frame of event `at`.
+    fn frame(&self, at: usize) -> (&[u8], &[u8]) {
+        let ((start, head), (end, _)) = (self.starts[at], self.starts[at + 1]);
+        self.wire[start..end].split_at(head)
+    }
+
+    /// Adds the slices of `burst` to `slices`: one for each run of consecutive events.
+    fn slices<'r, const N: usize>(&'r self, burst: &Burst<N>, slices: &mut Vec<IoSlice<'r>>) {
+        let span =
+            |(first, last): (usize, usize)| IoSlice::new(&self.wire[self.starts[first].0..self.starts[last + 1].0]);
+        let mut run: Option<(usize, usize)> = None;
+        for &at in &burst.at[..burst.count] {
+            run = match run {
+                Some((first, last)) if last + 1 == at => Some((first, at)),
+                Some(done) => {
+                    slices.push(span(done));
+                    Some((at, at))
+                }
+                None => Some((at, at)),
+            };
+        }
+        slices.extend(run.map(span));
+    }
+}
+
+/// Up to `N` frames for one socket in one write: the events at `at` in
+/// the round, and the newest offset looked at for it.
+#[derive(Debug)]
+struct Burst<const N: usize> {
+    at: [usize; N],
+    count: usize,
+    seen: Offset,
 }
 
 /// The opcodes of the frames the relay writes (RFC 6455, section 5.2): text,
@@ -389,9 +482,32 @@ pub struct Lanes {
     lanes: Mutex<HashMap<u64, Arc<Lane>>>,
     /// Frames the fan-out wrote since the metrics last took them.
     written: AtomicU64,
+    /// The fan-out writes through io_uring (see `uring.rs`), not `writev`.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    uring: bool,
 }
 
 impl Lanes {
+    /// The lanes of an instance whose fan-out writes as `writes` says, and
+    /// how it writes, for the start's log line; an error when io_uring is
+    /// asked for and refused here.
+    pub fn new(writes: FanoutWrites) -> io::Result<(Lanes, String)> {
+        let uring = match writes {
+            FanoutWrites::Writev => Err("--fanout-writes writev".to_string()),
+            FanoutWrites::IoUring => uring_probe().map(Ok)?,
+            FanoutWrites::Auto => uring_probe().map_err(|e| format!("io_uring refused here: {e}")),
+        };
+        let said = match &uring {
+            Ok(()) => "the fan-out writes with io_uring, one submission per delivery round".to_string(),
+            Err(why) => format!("the fan-out writes with writev, one per socket ({why})"),
+        };
+        let lanes = Lanes {
+            uring: uring.is_ok(),
+            ..Lanes::default()
+        };
+        Ok((lanes, said))
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<Lane>>> {
         self.lanes.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -405,6 +521,24 @@ impl Lanes {
         }
     }
 
+    /// Writes `round` to every direct connection of `lanes`, through
+    /// io_uring where this instance and thread can, else a `writev` each;
+    /// how many frames that wrote.
+    fn deliver_round<'l, const N: usize>(
+        &self,
+        lanes: impl Iterator<Item = &'l Arc<Lane>> + Clone,
+        round: &Round<'_>,
+    ) -> u64 {
+        #[cfg(target_os = "linux")]
+        if self.uring {
+            if let Some(written) = uring::deliver::<N>(lanes.clone(), round, uring::ROOM) {
+                return written;
+            }
+        }
+        let mut slices = Vec::new();
+        lanes.map(|lane| lane.deliver::<N>(round, &mut slices)).sum()
+    }
+
     /// Frames written since the last call.
     pub fn take_written(&self) -> u64 {
         self.written.swap(0, Relaxed)
@@ -415,10 +549,11 @@ impl Direct for Lanes {
     /// Offers stored events, in offset order, to every direct connection
     /// (after the hub sent them to the receivers).
     fn deliver(&self, events: &[Arc<Event>]) {
+        let round = Round::new(events);
         let lanes = self.lock();
-        let written: u64 = match events.len() {
-            1 => lanes.values().map(|lane| lane.deliver::<1>(events)).sum(),
-            _ => lanes.values().map(|lane| lane.deliver::<BURST>(events)).sum(),
+        let written = match events.len() {
+            1 => self.deliver_round::<1>(lanes.values(), &round),
+            _ => self.deliver_round::<BURST>(lanes.values(), &round),
         };
         drop(lanes);
         if written > 0 {
@@ -448,130 +583,4 @@ impl Drop for Added {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::event::Scope;
-    use std::future::poll_fn;
-    use tokio::io::AsyncReadExt;
-
-    /// The payloads of the text frames in `bytes`, as far as they are whole.
-    fn frames(bytes: &[u8]) -> Vec<&[u8]> {
-        let mut out = Vec::new();
-        let mut at = 0;
-        while bytes.len() >= at + 2 {
-            assert_eq!(bytes[at], 0x81, "a frame starts at byte {at}");
-            let (len, head) = match bytes[at + 1] {
-                126 if bytes.len() >= at + 4 => (usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])), 4),
-                127 if bytes.len() >= at + 10 => {
-                    let len = u64::from_be_bytes(bytes[at + 2..at + 10].try_into().unwrap());
-                    (usize::try_from(len).unwrap(), 10)
-                }
-                127 => break,
-                126 => break,
-                n => (usize::from(n), 2),
-            };
-            let Some(payload) = bytes.get(at + head..at + head + len) else {
-                break;
-            };
-            out.push(payload);
-            at += head + len;
-        }
-        out
-    }
-
-    /// Writes a text frame `ok` of the connection's own, and all before it.
-    async fn write_ok(lane: &Lane) {
-        loop {
-            poll_fn(|cx| lane.poll_flush(cx)).await.unwrap();
-            if lane.write_frames(&[(OP_TEXT, b"ok")]).unwrap() == 1 {
-                break;
-            }
-            lane.tcp.writable().await.unwrap();
-        }
-        poll_fn(|cx| lane.poll_flush(cx)).await.unwrap();
-    }
-
-    /// A lane whose socket takes 4 KiB or so unread, and its client end.
-    async fn small_socket() -> (Arc<Lane>, TcpStream) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        socket2::SockRef::from(&server).set_send_buffer_size(4096).unwrap();
-        (Lane::new(server, "me".into()), client)
-    }
-
-    /// What `client` reads up to and with a text frame `ok`.
-    async fn read_to_ok(mut client: TcpStream) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        let mut chunk = vec![0; 65536];
-        while frames(&bytes).last() != Some(&&b"ok"[..]) {
-            let n = client.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "the socket closed");
-            bytes.extend_from_slice(&chunk[..n]);
-        }
-        bytes
-    }
-
-    #[tokio::test]
-    async fn a_frame_the_socket_takes_in_part_is_finished_before_anything_else() {
-        let (lane, client) = small_socket().await;
-        lane.lock().filter.add("*");
-        let (tx, rx) = broadcast::channel(64);
-        let mut feed = Feed {
-            rx: Some(rx),
-            last: Offset::ZERO,
-            epoch: String::new(),
-        };
-        assert!(lane.go_direct(&mut feed).is_none());
-        // Frames of 20 KB to a client that reads nothing yet: the socket fills.
-        let pad = "x".repeat(20_000);
-        let events: Vec<_> = (1..=64)
-            .map(|n| {
-                let payload = format!(r#"{{"n":{n},"pad":"{pad}"}}"#);
-                Event::new(Offset { ms: n, seq: 0 }, "app.x", &payload, Scope::All, "other".into()).unwrap()
-            })
-            .collect();
-        for event in &events {
-            tx.send(Fed::Event(event.clone())).unwrap();
-        }
-        let wrote = lane.deliver::<BURST>(&events);
-        // Some were written, and the last of them only in part: the task has the connection back.
-        assert!(wrote > 0 && wrote < 64, "{wrote}");
-        assert!(!lane.lock().direct && lane.lock().rest.is_some());
-        // A frame of the task's own goes after the rest of that one.
-        let reader = tokio::spawn(read_to_ok(client));
-        write_ok(&lane).await;
-        let bytes = reader.await.unwrap();
-        let got = frames(&bytes);
-        // Every frame whole, in order, the task's last.
-        assert_eq!(got.len() as u64, wrote + 1);
-        for (event, frame) in events.iter().zip(&got[..got.len() - 1]) {
-            assert_eq!(*frame, event.frame.as_bytes());
-        }
-    }
-
-    #[tokio::test]
-    async fn a_text_frame_of_its_own_the_socket_takes_in_part_is_finished_on_the_flush() {
-        let (lane, client) = small_socket().await;
-        // One that fits, then one the socket cannot take whole (the client reads nothing yet).
-        assert_eq!(lane.write_text("hi"), Sent::Whole);
-        let big = "y".repeat(1 << 20);
-        assert_eq!(lane.write_text(&big), Sent::Partly);
-        // While a rest waits, nothing else is written straight.
-        assert_eq!(lane.write_text("later"), Sent::Not);
-        let reader = tokio::spawn(read_to_ok(client));
-        write_ok(&lane).await;
-        let bytes = reader.await.unwrap();
-        let got = frames(&bytes);
-        assert_eq!(got, [&b"hi"[..], big.as_bytes(), b"ok"]);
-    }
-
-    #[test]
-    fn headers_of_every_length_class() {
-        assert_eq!(text_header(5).0[..2], [0x81, 5]);
-        assert_eq!(text_header(125).1, 2);
-        assert_eq!(text_header(126).0[..4], [0x81, 126, 0, 126]);
-        assert_eq!(text_header(65_535).1, 4);
-        assert_eq!(text_header(65_536).0[..10], [0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
-    }
-}
+mod tests;

@@ -31,6 +31,8 @@ pub enum StartError {
     Engine(crate::engine::redis::ConnectError),
     /// `--listen` cannot be bound.
     Listen(std::net::SocketAddr, std::io::Error),
+    /// `--fanout-writes io-uring`, where io_uring is refused.
+    Fanout(std::io::Error),
 }
 
 impl StartError {
@@ -46,6 +48,7 @@ impl std::fmt::Display for StartError {
             StartError::Read(flag, path, e) => write!(f, "{flag} {}: {e}", path.display()),
             StartError::Engine(why) => write!(f, "{why}"),
             StartError::Listen(addr, e) => write!(f, "--listen {addr}: {e}"),
+            StartError::Fanout(e) => write!(f, "--fanout-writes io-uring: io_uring refused here ({e})"),
         }
     }
 }
@@ -108,7 +111,9 @@ impl State {
             None => None,
         };
         let engine = engine::open(&config, ca.as_deref()).await.map_err(StartError::Engine)?;
-        let lanes = Arc::new(Lanes::default());
+        let (lanes, writes) = Lanes::new(config.fanout_writes).map_err(StartError::Fanout)?;
+        tracing::info!("{writes}");
+        let lanes = Arc::new(lanes);
         engine.hub().set_fanout(lanes.clone());
         Ok(Arc::new(State {
             lanes,
